@@ -1,0 +1,188 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace FusedOps.Kernels;
+
+/// <summary>
+/// Memory-bound pieces of the generated convolutions: zero padding, im2col panel packing and its
+/// transpose (col2im scatter). The compute-bound register-blocked loops are generated per layer.
+/// A panel holds 32 consecutive output pixels for every kernel tap: <c>panel[k·32 + c]</c>.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ConvHelpers
+{
+    /// <summary>Columns in a panel; generated kernels are blocked for it.</summary>
+    public const int PanelWidth = 32;
+
+    /// <summary>
+    /// For each output pixel (rounded up to whole panels), the offset of its receptive field's
+    /// top-left tap in the padded input plane, or −1 past the last pixel.
+    /// </summary>
+    public static int[] PixelOffsets(int outHeight, int outWidth, int stride, int paddedWidth)
+    {
+        int pixels = outHeight * outWidth;
+        int panels = (pixels + PanelWidth - 1) / PanelWidth;
+        var offsets = new int[panels * PanelWidth];
+        for (int p = 0; p < offsets.Length; p++)
+        {
+            offsets[p] = p < pixels ? ((p / outWidth) * stride * paddedWidth) + ((p % outWidth) * stride) : -1;
+        }
+
+        return offsets;
+    }
+
+    /// <summary>For each kernel tap k = (ic, kh, kw) of one group, its offset in the padded input.</summary>
+    public static int[] TapOffsets(int groupChannels, int kernel, int dilation, int paddedHeight, int paddedWidth)
+    {
+        var offsets = new int[groupChannels * kernel * kernel];
+        int k = 0;
+        for (int c = 0; c < groupChannels; c++)
+        {
+            for (int kh = 0; kh < kernel; kh++)
+            {
+                for (int kw = 0; kw < kernel; kw++)
+                {
+                    offsets[k++] = (c * paddedHeight * paddedWidth) + (kh * dilation * paddedWidth) + (kw * dilation);
+                }
+            }
+        }
+
+        return offsets;
+    }
+
+    /// <summary>For each panel, whether it is 32 full, consecutive input positions (stride 1, one row).</summary>
+    public static bool[] ContiguousPanels(int[] pixelOffsets)
+    {
+        var result = new bool[pixelOffsets.Length / PanelWidth];
+        for (int pb = 0; pb < result.Length; pb++)
+        {
+            int first = pixelOffsets[pb * PanelWidth];
+            int last = pixelOffsets[(pb * PanelWidth) + PanelWidth - 1];
+            result[pb] = first >= 0 && last == first + PanelWidth - 1;
+        }
+
+        return result;
+    }
+
+    /// <summary>Copies <paramref name="channels"/> planes of h×w into planes of (h+2p)×(w+2p) with a zero border.</summary>
+    public static void Pad(ref float source, int channels, int height, int width, int padding, ref float destination)
+    {
+        int pw = width + (2 * padding);
+        int ph = height + (2 * padding);
+        MemoryMarshal.CreateSpan(ref destination, channels * ph * pw).Clear();
+        for (int c = 0; c < channels; c++)
+        {
+            for (int y = 0; y < height; y++)
+            {
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref source, ((c * height) + y) * width), width)
+                    .CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref destination, (((c * ph) + y + padding) * pw) + padding), width));
+            }
+        }
+    }
+
+    /// <summary>Adds the interior of padded planes into unpadded ones (the transpose of <see cref="Pad"/>).</summary>
+    public static void CropAdd(ref float padded, int channels, int height, int width, int padding, ref float destination)
+    {
+        int pw = width + (2 * padding);
+        int ph = height + (2 * padding);
+        for (int c = 0; c < channels; c++)
+        {
+            for (int y = 0; y < height; y++)
+            {
+                Add(ref Unsafe.Add(ref padded, (((c * ph) + y + padding) * pw) + padding), ref Unsafe.Add(ref destination, ((c * height) + y) * width), width);
+            }
+        }
+    }
+
+    /// <summary>Gathers panel <paramref name="pb"/>: <c>panel[k·32 + c] = input[taps[k] + pixels[pb·32 + c]]</c>, zero past the end.</summary>
+    public static void PackPanel(ref float input, int[] taps, int[] pixels, bool contiguous, int pb, ref float panel)
+    {
+        int baseIndex = pb * PanelWidth;
+        if (contiguous)
+        {
+            ref float first = ref Unsafe.Add(ref input, pixels[baseIndex]);
+            for (int k = 0; k < taps.Length; k++)
+            {
+                Copy32(ref Unsafe.Add(ref first, taps[k]), ref Unsafe.Add(ref panel, k * PanelWidth));
+            }
+
+            return;
+        }
+
+        for (int k = 0; k < taps.Length; k++)
+        {
+            ref float tap = ref Unsafe.Add(ref input, taps[k]);
+            ref float row = ref Unsafe.Add(ref panel, k * PanelWidth);
+            for (int c = 0; c < PanelWidth; c++)
+            {
+                int offset = pixels[baseIndex + c];
+                Unsafe.Add(ref row, c) = offset >= 0 ? Unsafe.Add(ref tap, offset) : 0f;
+            }
+        }
+    }
+
+    /// <summary>The transpose of <see cref="PackPanel"/>: <c>input[taps[k] + pixels[pb·32 + c]] += panel[k·32 + c]</c>.</summary>
+    public static void ScatterPanel(ref float panel, int[] taps, int[] pixels, bool contiguous, int pb, ref float input)
+    {
+        int baseIndex = pb * PanelWidth;
+        if (contiguous)
+        {
+            ref float first = ref Unsafe.Add(ref input, pixels[baseIndex]);
+            for (int k = 0; k < taps.Length; k++)
+            {
+                Add(ref Unsafe.Add(ref panel, k * PanelWidth), ref Unsafe.Add(ref first, taps[k]), PanelWidth);
+            }
+
+            return;
+        }
+
+        for (int k = 0; k < taps.Length; k++)
+        {
+            ref float tap = ref Unsafe.Add(ref input, taps[k]);
+            ref float row = ref Unsafe.Add(ref panel, k * PanelWidth);
+            for (int c = 0; c < PanelWidth; c++)
+            {
+                int offset = pixels[baseIndex + c];
+                if (offset >= 0)
+                {
+                    Unsafe.Add(ref tap, offset) += Unsafe.Add(ref row, c);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy32(ref float source, ref float destination)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512.LoadUnsafe(ref source).StoreUnsafe(ref destination);
+            Vector512.LoadUnsafe(ref source, 16).StoreUnsafe(ref destination, 16);
+        }
+        else
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref source, PanelWidth).CopyTo(MemoryMarshal.CreateSpan(ref destination, PanelWidth));
+        }
+    }
+
+    /// <summary><c>destination[i] += source[i]</c> for i &lt; count.</summary>
+    public static void Add(ref float source, ref float destination, int count)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= count - 8; i += 8)
+            {
+                (Vector256.LoadUnsafe(ref destination, (nuint)i) + Vector256.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref destination, i) += Unsafe.Add(ref source, i);
+        }
+    }
+}
