@@ -1,3 +1,7 @@
+using FusedOps.Generator.Diagnostics;
+using FusedOps.Generator.Emit;
+using FusedOps.Generator.Model;
+using FusedOps.Generator.Parse;
 using Microsoft.CodeAnalysis;
 
 namespace FusedOps.Generator;
@@ -6,8 +10,44 @@ namespace FusedOps.Generator;
 [Generator(LanguageNames.CSharp)]
 public sealed class FusedPipelineGenerator : IIncrementalGenerator
 {
+    /// <summary>Tracking name of the parse-and-plan step (tests check its caching).</summary>
+    public const string ParseStep = "FusedOps.Parse";
+
+    /// <summary>Tracking name of the step that keeps only models to emit.</summary>
+    public const string ModelStep = "FusedOps.Model";
+
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        IncrementalValuesProvider<PipelineResult> results = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                WellKnownNames.FusedPipelineAttribute,
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                static (ctx, ct) => PipelineParser.Parse(ctx, ct))
+            .WithTrackingName(ParseStep);
+
+        context.RegisterSourceOutput(results.SelectMany(static (r, _) => r.Diagnostics), static (spc, d) =>
+            spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ById(d.Id), d.Location?.ToLocation(), d.Arguments.AsSpan().ToArray())));
+
+        IncrementalValuesProvider<PipelineModel> models = results
+            .Where(static r => r.Model is not null)
+            .Select(static (r, _) => r.Model!)
+            .WithTrackingName(ModelStep);
+
+        context.RegisterSourceOutput(models, static (spc, model) =>
+        {
+            string source;
+            try
+            {
+                source = PipelineEmitter.Emit(model);
+            }
+            catch (System.Exception ex)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, null, model.TypeName, ex.GetType().Name + ": " + ex.Message));
+                return;
+            }
+
+            spc.AddSource(model.HintName, source);
+        });
     }
 }

@@ -1,0 +1,194 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using FusedOps.Generator.Diagnostics;
+using FusedOps.Generator.Model;
+using FusedOps.Generator.Plan;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace FusedOps.Generator.Parse;
+
+/// <summary>Stage 1: reads the class and its attributes into a <see cref="PipelineResult"/>; never throws.</summary>
+internal static class PipelineParser
+{
+    private static readonly string[] s_generatedMembers =
+    {
+        "InputLength", "OutputLength", "InputShape", "OutputShape", "Parameters", "Buffers", "Forward",
+        "Backward", "ZeroGrad", "Infer", "Freeze", "Frozen",
+    };
+
+    public static PipelineResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var node = (ClassDeclarationSyntax)context.TargetNode;
+        var diagnostics = new List<DiagnosticInfo>();
+        try
+        {
+            return ParseCore(context, type, node, diagnostics, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(node.Identifier.GetLocation()), type.Name, ex.GetType().Name + ": " + ex.Message));
+            return new PipelineResult(null, diagnostics.ToEquatableArray());
+        }
+    }
+
+    private static PipelineResult ParseCore(GeneratorAttributeSyntaxContext context, INamedTypeSymbol type, ClassDeclarationSyntax node, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        LocationInfo? typeLocation = LocationInfo.From(node.Identifier.GetLocation());
+        AttributeData pipelineAttribute = context.Attributes[0];
+        LocationInfo? pipelineLocation = LocationInfo.From(pipelineAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)) ?? typeLocation;
+
+        if (!node.Modifiers.Any(SyntaxKind.PartialKeyword))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, typeLocation, type.Name));
+        }
+
+        var containing = new List<string>();
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            var outerSyntax = outer.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().ToList();
+            if (outer.IsGenericType)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericNotSupported, typeLocation, type.Name));
+            }
+            else if (!outerSyntax.Any(s => s.Modifiers.Any(SyntaxKind.PartialKeyword)))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, typeLocation, type.Name, outer.Name));
+            }
+
+            string keyword = outer.IsRecord ? (outer.IsValueType ? "record struct" : "record") : outer.TypeKind == TypeKind.Struct ? "struct" : outer.TypeKind == TypeKind.Interface ? "interface" : "class";
+            containing.Insert(0, $"partial {keyword} {outer.Name}");
+        }
+
+        if (type.IsGenericType)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericNotSupported, typeLocation, type.Name));
+        }
+
+        foreach (string member in s_generatedMembers)
+        {
+            foreach (ISymbol symbol in type.GetMembers(member))
+            {
+                if (!symbol.IsImplicitlyDeclared && symbol.DeclaringSyntaxReferences.Length > 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberConflict, LocationInfo.From(symbol.Locations.FirstOrDefault()), type.Name, member));
+                }
+            }
+        }
+
+        foreach (IMethodSymbol ctor in type.InstanceConstructors)
+        {
+            if (!ctor.IsImplicitlyDeclared && (ctor.Parameters.Length == 0 || (ctor.Parameters.Length == 1 && ctor.Parameters[0].Type.SpecialType == SpecialType.System_Int32)))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberConflict, LocationInfo.From(ctor.Locations.FirstOrDefault()), type.Name, ctor.Parameters.Length == 0 ? "constructor()" : "constructor(int)"));
+            }
+        }
+
+        Shape? input = ParseInputShape(pipelineAttribute, pipelineLocation, diagnostics);
+        var layers = new List<LayerSpec>();
+        SyntaxNode? layersDeclaration = null;
+        foreach (AttributeData attribute in type.GetAttributes())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!IsLayerAttribute(attribute.AttributeClass))
+            {
+                continue;
+            }
+
+            SyntaxNode? syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken);
+            SyntaxNode? declaration = syntax?.Ancestors().OfType<TypeDeclarationSyntax>().FirstOrDefault();
+            if (layersDeclaration is null)
+            {
+                layersDeclaration = declaration;
+            }
+            else if (declaration is not null && declaration != layersDeclaration)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersSpread, LocationInfo.From(syntax), type.Name));
+            }
+
+            layers.Add(LayerReader.Read(layers.Count, attribute, LocationInfo.From(syntax), diagnostics));
+        }
+
+        if (layers.Count == 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, pipelineLocation, type.Name));
+        }
+
+        if (diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error) || input is null)
+        {
+            return new PipelineResult(null, diagnostics.ToEquatableArray());
+        }
+
+        PipelineModel? model = PipelinePlanner.Plan(
+            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            type.Name,
+            containing.ToEquatableArray(),
+            HintName(type),
+            input,
+            layers,
+            diagnostics);
+        return new PipelineResult(model, diagnostics.ToEquatableArray());
+    }
+
+    private static string HintName(INamedTypeSymbol type)
+    {
+        string full = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", string.Empty);
+        var chars = full.Select(c => char.IsLetterOrDigit(c) || c == '.' || c == '_' ? c : '_').ToArray();
+        return new string(chars) + ".g.cs";
+    }
+
+    private static bool IsLayerAttribute(INamedTypeSymbol? attributeClass)
+    {
+        for (INamedTypeSymbol? t = attributeClass?.BaseType; t is not null; t = t.BaseType)
+        {
+            if (t.Name == "LayerAttribute" && t.ContainingNamespace?.ToDisplayString() == WellKnownNames.Namespace)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static Shape? ParseInputShape(AttributeData attribute, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+    {
+        var dims = new List<int>();
+        foreach (TypedConstant arg in attribute.ConstructorArguments)
+        {
+            if (arg.Kind == TypedConstantKind.Array)
+            {
+                dims.AddRange(arg.Values.Select(v => v.Value is int i ? i : 0));
+            }
+            else if (arg.Value is int i)
+            {
+                dims.Add(i);
+            }
+        }
+
+        string text = "(" + string.Join(", ", dims) + ")";
+        if (dims.Count != 1 && dims.Count != 3)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadInputShape, location, text, $"it has rank {dims.Count}, expected 1 (features) or 3 (channels, height, width)"));
+            return null;
+        }
+
+        if (dims.Any(d => d < 1))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadInputShape, location, text, "every dimension must be at least 1"));
+            return null;
+        }
+
+        long length = dims.Aggregate(1L, (a, b) => a * b);
+        if (length > int.MaxValue / 64)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadInputShape, location, text, $"it has {length} elements per sample, more than FusedOps supports ({int.MaxValue / 64})"));
+            return null;
+        }
+
+        return dims.Count == 1 ? Shape.Vector(dims[0]) : Shape.Image(dims[0], dims[1], dims[2]);
+    }
+}

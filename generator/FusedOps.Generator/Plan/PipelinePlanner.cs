@@ -1,0 +1,143 @@
+using System.Collections.Generic;
+using FusedOps.Generator.Diagnostics;
+using FusedOps.Generator.Model;
+
+namespace FusedOps.Generator.Plan;
+
+/// <summary>
+/// Stage 2: infers every layer's output shape and cuts the pipeline into fusion groups
+/// (<c>[Conv2d|Linear] [BatchNorm] [activation]</c>, each part optional, Flatten free).
+/// </summary>
+internal static class PipelinePlanner
+{
+    private const long MaxElements = int.MaxValue / 64;
+
+    public static PipelineModel? Plan(string? ns, string typeName, EquatableArray<string> containing, string hintName, Shape input, List<LayerSpec> layers, List<DiagnosticInfo> diagnostics)
+    {
+        var shapes = new List<Shape>();
+        Shape current = input;
+        bool ok = true;
+        foreach (LayerSpec layer in layers)
+        {
+            Shape? next = Infer(layer, current, diagnostics);
+            if (next is null)
+            {
+                ok = false;
+                break;
+            }
+
+            if ((long)next.C * next.H * next.W > MaxElements)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerCannotTakeInput, layer.Location, layer.Index, layer.Name, current, $"its output {next} has more than {MaxElements} elements per sample"));
+                ok = false;
+                break;
+            }
+
+            if (layer.Kind == LayerKind.BatchNorm && next.Spatial == 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CannotTrain, layer.Location, layer.Index));
+            }
+
+            shapes.Add(next);
+            current = next;
+        }
+
+        if (!ok)
+        {
+            return null;
+        }
+
+        return new PipelineModel(ns, typeName, containing, hintName, input, layers.ToEquatableArray(), shapes.ToEquatableArray(), Group(input, layers, shapes).ToEquatableArray());
+    }
+
+    private static Shape? Infer(LayerSpec layer, Shape x, List<DiagnosticInfo> diagnostics)
+    {
+        switch (layer.Kind)
+        {
+            case LayerKind.Linear:
+                if (x.Rank != 1)
+                {
+                    return Reject(layer, x, "Linear needs rank-1 input; add [Flatten] before it", diagnostics);
+                }
+
+                return Shape.Vector(layer.Out);
+            case LayerKind.Conv2d:
+            {
+                if (x.Rank != 3)
+                {
+                    return Reject(layer, x, "Conv2d needs (channels, height, width) input", diagnostics);
+                }
+
+                if (x.C % layer.Groups != 0 || layer.Out % layer.Groups != 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, layer.Location, layer.Index, layer.Name, "Groups", layer.Groups, $"it must divide both the input channels ({x.C}) and outChannels ({layer.Out})"));
+                    return null;
+                }
+
+                long span = ((long)layer.Dilation * (layer.Kernel - 1)) + 1;
+                long oh = ((x.H + (2L * layer.Padding) - span) / layer.Stride) + 1;
+                long ow = ((x.W + (2L * layer.Padding) - span) / layer.Stride) + 1;
+                if (x.H + (2L * layer.Padding) < span || x.W + (2L * layer.Padding) < span || oh < 1 || ow < 1)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShapeVanishes, layer.Location, layer.Index, layer.Name, x, $"({layer.Out}, {System.Math.Max(0, oh)}, {System.Math.Max(0, ow)})"));
+                    return null;
+                }
+
+                if ((long)(x.H + (2 * layer.Padding)) * (x.W + (2L * layer.Padding)) * x.C > MaxElements || (long)layer.Kernel * layer.Kernel * x.C > MaxElements)
+                {
+                    return Reject(layer, x, "the padded input or the kernel is too large", diagnostics);
+                }
+
+                return Shape.Image(layer.Out, (int)oh, (int)ow);
+            }
+
+            case LayerKind.Flatten:
+                return Shape.Vector(x.Length);
+            default:
+                return x;
+        }
+    }
+
+    private static Shape? Reject(LayerSpec layer, Shape x, string why, List<DiagnosticInfo> diagnostics)
+    {
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerCannotTakeInput, layer.Location, layer.Index, layer.Name, x, why));
+        return null;
+    }
+
+    /// <summary>Greedy grouping: an op takes a following BatchNorm and then an activation; a BatchNorm without an op takes an activation.</summary>
+    private static List<FusionGroup> Group(Shape input, List<LayerSpec> layers, List<Shape> shapes)
+    {
+        var groups = new List<FusionGroup>();
+        int i = 0;
+        while (i < layers.Count)
+        {
+            Shape groupInput = i == 0 ? input : shapes[i - 1];
+            LayerSpec layer = layers[i];
+            if (layer.Kind == LayerKind.Flatten)
+            {
+                i++;
+                continue;
+            }
+
+            int op = -1, norm = -1, act = -1;
+            if (layer.Kind is LayerKind.Conv2d or LayerKind.Linear)
+            {
+                op = i++;
+            }
+
+            if (i < layers.Count && layers[i].Kind == LayerKind.BatchNorm && (op >= 0 || layer.Kind == LayerKind.BatchNorm))
+            {
+                norm = i++;
+            }
+
+            if (i < layers.Count && layers[i].Kind == LayerKind.Activation)
+            {
+                act = i++;
+            }
+
+            groups.Add(new FusionGroup(groups.Count, op, norm, act, groupInput, shapes[i - 1]));
+        }
+
+        return groups;
+    }
+}
