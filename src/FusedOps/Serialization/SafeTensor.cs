@@ -1,4 +1,5 @@
 using System;
+using static System.FormattableString;
 
 namespace FusedOps.Serialization;
 
@@ -81,13 +82,13 @@ public sealed class SafeTensor
 
     private int CheckedArrayLength() => ElementCount <= Array.MaxLength
         ? (int)ElementCount
-        : throw new InvalidOperationException($"Tensor '{Name}' has {ElementCount} elements, more than an array can hold ({Array.MaxLength}).");
+        : throw new InvalidOperationException(Invariant($"Tensor '{Name}' has {ElementCount} elements, more than an array can hold ({Array.MaxLength})."));
 
     private void CheckDestination(int length)
     {
         if (length != ElementCount)
         {
-            throw new ArgumentException($"Destination for tensor '{Name}' {ShapeText} must hold {ElementCount} elements, got {length}.", "destination");
+            throw new ArgumentException(Invariant($"Destination for tensor '{Name}' {ShapeText} must hold {ElementCount} elements, got {length}."), "destination");
         }
     }
 }

@@ -4,6 +4,7 @@ using System.Collections.ObjectModel;
 using System.Diagnostics.CodeAnalysis;
 using System.IO;
 using System.Linq;
+using static System.FormattableString;
 
 namespace FusedOps.Serialization;
 
@@ -76,7 +77,7 @@ public sealed class SafeTensorsFile
             long remaining = stream.Length - stream.Position;
             if (remaining > Array.MaxLength)
             {
-                throw new InvalidDataException($"Safetensors stream has {remaining} bytes left, more than this reader holds in memory ({Array.MaxLength}).");
+                throw new InvalidDataException(Invariant($"Safetensors stream has {remaining} bytes left, more than this reader holds in memory ({Array.MaxLength})."));
             }
 
             var bytes = new byte[Math.Max(remaining, 0)];
@@ -155,6 +156,6 @@ public sealed class SafeTensorsFile
         }
 
         string shown = string.Join(", ", Names.Take(MaxNamesInMessage));
-        return Tensors.Count > MaxNamesInMessage ? $"{shown}, ... ({Tensors.Count - MaxNamesInMessage} more)" : shown;
+        return Tensors.Count > MaxNamesInMessage ? Invariant($"{shown}, ... ({Tensors.Count - MaxNamesInMessage} more)") : shown;
     }
 }

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
+using static System.FormattableString;
 
 namespace FusedOps.Serialization;
 
@@ -32,7 +33,7 @@ internal static class SafeTensorsWriter
             if (name is null || shape is null || data is null)
             {
                 string field = name is null ? "Name" : shape is null ? "Shape" : "Data";
-                throw new ArgumentException($"Tensor {index} ('{name}') has a null {field}.", nameof(tensors));
+                throw new ArgumentException(Invariant($"Tensor {index} ('{name}') has a null {field}."), nameof(tensors));
             }
 
             if (name == SafeTensorsReader.MetadataKey)
@@ -59,7 +60,7 @@ internal static class SafeTensorsWriter
 
             if (count != data.Length)
             {
-                throw new ArgumentException($"Tensor '{name}': shape {Parameter.FormatShape(shape)} has {(count == long.MaxValue ? "too many" : count.ToString(CultureInfo.InvariantCulture))} elements, but Data has {data.Length}.", nameof(tensors));
+                throw new ArgumentException(Invariant($"Tensor '{name}': shape {Parameter.FormatShape(shape)} has {(count == long.MaxValue ? "too many" : count.ToString(CultureInfo.InvariantCulture))} elements, but Data has {data.Length}."), nameof(tensors));
             }
 
             items.Add((Encode(name, $"Tensor name '{name}'", nameof(tensors)), name, (int[])shape.Clone(), data));
@@ -118,7 +119,7 @@ internal static class SafeTensorsWriter
         int padded = (jsonLength + 7) & ~7;
         if (padded > SafeTensorsFile.MaxHeaderLength)
         {
-            throw new ArgumentException($"The header would be {padded} bytes, more than the limit of {SafeTensorsFile.MaxHeaderLength}.", nameof(tensors));
+            throw new ArgumentException(Invariant($"The header would be {padded} bytes, more than the limit of {SafeTensorsFile.MaxHeaderLength}."), nameof(tensors));
         }
 
         var header = new byte[8 + padded];

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using static System.FormattableString;
 
 namespace FusedOps.Serialization;
 
@@ -79,9 +80,9 @@ public static class StateDict
         if (problems.Count > 0)
         {
             string shown = string.Join("; ", problems.Take(MaxProblemsInMessage));
-            string more = problems.Count > MaxProblemsInMessage ? $"; ... ({problems.Count - MaxProblemsInMessage} more)" : "";
+            string more = problems.Count > MaxProblemsInMessage ? Invariant($"; ... ({problems.Count - MaxProblemsInMessage} more)") : "";
             throw new ArgumentException(
-                $"State dict does not match the model ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}; nothing was loaded): {shown}{more}.",
+                Invariant($"State dict does not match the model ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}; nothing was loaded): {shown}{more}."),
                 nameof(file));
         }
 

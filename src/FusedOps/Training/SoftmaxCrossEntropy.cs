@@ -1,4 +1,5 @@
 using System;
+using static System.FormattableString;
 
 namespace FusedOps.Training;
 
@@ -32,7 +33,7 @@ public static class SoftmaxCrossEntropy
         int classes = Validate(logits, labels, batchSize);
         if (!logitsGradient.IsEmpty && logitsGradient.Length != logits.Length)
         {
-            throw new ArgumentException($"logitsGradient must be empty or as long as logits ({logits.Length}), got {logitsGradient.Length}.", nameof(logitsGradient));
+            throw new ArgumentException(Invariant($"logitsGradient must be empty or as long as logits ({logits.Length}), got {logitsGradient.Length}."), nameof(logitsGradient));
         }
 
         double invBatch = 1.0 / batchSize;
@@ -137,17 +138,17 @@ public static class SoftmaxCrossEntropy
     {
         if (batchSize < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batchSize must be at least 1, got {batchSize}.");
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, Invariant($"batchSize must be at least 1, got {batchSize}."));
         }
 
         if (logits.Length < batchSize || logits.Length % batchSize != 0)
         {
-            throw new ArgumentException($"logits length must be batchSize × classes, a positive multiple of batchSize ({batchSize}), got {logits.Length}.", nameof(logits));
+            throw new ArgumentException(Invariant($"logits length must be batchSize × classes, a positive multiple of batchSize ({batchSize}), got {logits.Length}."), nameof(logits));
         }
 
         if (labels.Length != batchSize)
         {
-            throw new ArgumentException($"labels length must equal batchSize ({batchSize}), got {labels.Length}.", nameof(labels));
+            throw new ArgumentException(Invariant($"labels length must equal batchSize ({batchSize}), got {labels.Length}."), nameof(labels));
         }
 
         int classes = logits.Length / batchSize;
@@ -155,7 +156,7 @@ public static class SoftmaxCrossEntropy
         {
             if ((uint)labels[n] >= (uint)classes)
             {
-                throw new ArgumentOutOfRangeException(nameof(labels), labels[n], $"labels[{n}] must be a class index in [0, {classes}) (classes = {logits.Length} logits / {batchSize} samples), got {labels[n]}.");
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[n], Invariant($"labels[{n}] must be a class index in [0, {classes}) (classes = {logits.Length} logits / {batchSize} samples), got {labels[n]}."));
             }
         }
 
