@@ -1,0 +1,175 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace FusedOps.Reference;
+
+/// <summary>The type of a literal in a declaration.</summary>
+internal enum LiteralKind
+{
+    Int,
+    Float,
+    Bool,
+}
+
+/// <summary>A literal argument as written in an attribute, e.g. <c>-3</c>, <c>1e-5f</c>, <c>false</c>.</summary>
+internal readonly record struct Literal(LiteralKind Kind, string Text, int IntValue, float FloatValue, bool BoolValue);
+
+/// <summary>A named argument (attribute property): how to set it from a literal and how to print it.</summary>
+internal sealed record NamedArgumentSpec(string Name, LiteralKind Kind, Func<LayerAttribute, string> Format, Action<LayerAttribute, Literal> Set);
+
+/// <summary>One layer attribute: its name, positional int arguments and named arguments.</summary>
+internal sealed record AttributeSpec(
+    string Name,
+    Type Type,
+    string[] PositionalNames,
+    Func<int[], LayerAttribute> Create,
+    Func<LayerAttribute, int[]> Positional,
+    NamedArgumentSpec[] Named)
+{
+    public NamedArgumentSpec? FindNamed(string name) => Array.Find(Named, n => n.Name == name);
+}
+
+/// <summary>
+/// Every layer attribute by name, written out as a table rather than discovered by reflection so
+/// that the runtime stays trimming and AOT compatible. Used to parse declarations and to print
+/// a layer the way it was declared.
+/// </summary>
+internal static class LayerCatalog
+{
+    private static readonly AttributeSpec[] s_specs =
+    [
+        Spec("Linear", "outFeatures", o => new LinearAttribute(o), a => a.OutFeatures,
+            Bool<LinearAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v)),
+        Spec("Conv2d", "outChannels", "kernelSize", (o, k) => new Conv2dAttribute(o, k), a => a.OutChannels, a => a.KernelSize,
+            Int<Conv2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
+            Int<Conv2dAttribute>("Padding", a => a.Padding, (a, v) => a.Padding = v),
+            Int<Conv2dAttribute>("Dilation", a => a.Dilation, (a, v) => a.Dilation = v),
+            Int<Conv2dAttribute>("Groups", a => a.Groups, (a, v) => a.Groups = v),
+            Bool<Conv2dAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v)),
+        Spec("BatchNorm", () => new BatchNormAttribute(),
+            Float<BatchNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
+            Float<BatchNormAttribute>("Momentum", a => a.Momentum, (a, v) => a.Momentum = v),
+            Bool<BatchNormAttribute>("Affine", a => a.Affine, (a, v) => a.Affine = v)),
+        Spec("LayerNorm", () => new LayerNormAttribute(),
+            Float<LayerNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
+            Bool<LayerNormAttribute>("Affine", a => a.Affine, (a, v) => a.Affine = v)),
+        Spec("GroupNorm", "groups", g => new GroupNormAttribute(g), a => a.Groups,
+            Float<GroupNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
+            Bool<GroupNormAttribute>("Affine", a => a.Affine, (a, v) => a.Affine = v)),
+        Spec("InstanceNorm", () => new InstanceNormAttribute(),
+            Float<InstanceNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
+            Bool<InstanceNormAttribute>("Affine", a => a.Affine, (a, v) => a.Affine = v)),
+        Spec("LocalResponseNorm", "size", s => new LocalResponseNormAttribute(s), a => a.Size,
+            Float<LocalResponseNormAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v),
+            Float<LocalResponseNormAttribute>("Beta", a => a.Beta, (a, v) => a.Beta = v),
+            Float<LocalResponseNormAttribute>("K", a => a.K, (a, v) => a.K = v)),
+        Spec("Flatten", () => new FlattenAttribute()),
+        Spec("MaxPool2d", "kernelSize", k => new MaxPool2dAttribute(k), a => a.KernelSize,
+            Int<MaxPool2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
+            Int<MaxPool2dAttribute>("Padding", a => a.Padding, (a, v) => a.Padding = v)),
+        Spec("AvgPool2d", "kernelSize", k => new AvgPool2dAttribute(k), a => a.KernelSize,
+            Int<AvgPool2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
+            Int<AvgPool2dAttribute>("Padding", a => a.Padding, (a, v) => a.Padding = v)),
+        Spec("GlobalAvgPool2d", () => new GlobalAvgPool2dAttribute()),
+        Spec("Dropout", () => new DropoutAttribute(),
+            Float<DropoutAttribute>("P", a => a.P, (a, v) => a.P = v)),
+        Spec("Identity", () => new IdentityAttribute()),
+        Spec("ReLU", () => new ReLUAttribute()),
+        Spec("LeakyReLU", () => new LeakyReLUAttribute(),
+            Float<LeakyReLUAttribute>("NegativeSlope", a => a.NegativeSlope, (a, v) => a.NegativeSlope = v)),
+        Spec("PReLU", () => new PReLUAttribute(),
+            Int<PReLUAttribute>("NumParameters", a => a.NumParameters, (a, v) => a.NumParameters = v),
+            Float<PReLUAttribute>("Init", a => a.Init, (a, v) => a.Init = v)),
+        Spec("RReLU", () => new RReLUAttribute(),
+            Float<RReLUAttribute>("Lower", a => a.Lower, (a, v) => a.Lower = v),
+            Float<RReLUAttribute>("Upper", a => a.Upper, (a, v) => a.Upper = v)),
+        Spec("ELU", () => new ELUAttribute(),
+            Float<ELUAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v)),
+        Spec("SELU", () => new SELUAttribute()),
+        Spec("GELU", () => new GELUAttribute(),
+            Bool<GELUAttribute>("Approximate", a => a.Approximate, (a, v) => a.Approximate = v)),
+        Spec("Sigmoid", () => new SigmoidAttribute()),
+        Spec("Tanh", () => new TanhAttribute()),
+        Spec("ArcTan", () => new ArcTanAttribute()),
+        Spec("Softsign", () => new SoftsignAttribute()),
+        Spec("SiLU", () => new SiLUAttribute()),
+        Spec("Swish", () => new SwishAttribute(),
+            Float<SwishAttribute>("Beta", a => a.Beta, (a, v) => a.Beta = v)),
+        Spec("Mish", () => new MishAttribute()),
+        Spec("Softplus", () => new SoftplusAttribute(),
+            Float<SoftplusAttribute>("Beta", a => a.Beta, (a, v) => a.Beta = v),
+            Float<SoftplusAttribute>("Threshold", a => a.Threshold, (a, v) => a.Threshold = v)),
+        Spec("HardSigmoid", () => new HardSigmoidAttribute()),
+        Spec("HardSwish", () => new HardSwishAttribute()),
+        Spec("HardTanh", () => new HardTanhAttribute(),
+            Float<HardTanhAttribute>("Min", a => a.Min, (a, v) => a.Min = v),
+            Float<HardTanhAttribute>("Max", a => a.Max, (a, v) => a.Max = v)),
+        Spec("Isru", () => new IsruAttribute(),
+            Float<IsruAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v)),
+        Spec("Isrlu", () => new IsrluAttribute(),
+            Float<IsrluAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v)),
+        Spec("SquareNonlinearity", () => new SquareNonlinearityAttribute()),
+        Spec("BinaryStep", () => new BinaryStepAttribute()),
+    ];
+
+    private static readonly Dictionary<string, AttributeSpec> s_byName = s_specs.ToDictionary(s => s.Name, StringComparer.Ordinal);
+    private static readonly Dictionary<Type, AttributeSpec> s_byType = s_specs.ToDictionary(s => s.Type);
+
+    /// <summary>Every attribute name, in table order.</summary>
+    public static IEnumerable<string> Names => s_specs.Select(s => s.Name);
+
+    /// <summary>The attribute called <paramref name="name"/> (without the <c>Attribute</c> suffix), or null.</summary>
+    public static AttributeSpec? Find(string name) => s_byName.GetValueOrDefault(name);
+
+    /// <summary>
+    /// The attribute as it would be declared, with only its non-default named arguments, e.g.
+    /// <c>Conv2d(4, 3, Stride = 2, Bias = false)</c>. Unknown attribute types print their type name.
+    /// </summary>
+    public static string Describe(LayerAttribute attribute)
+    {
+        if (!s_byType.TryGetValue(attribute.GetType(), out AttributeSpec? spec))
+        {
+            return attribute.GetType().Name;
+        }
+
+        int[] positional = spec.Positional(attribute);
+        LayerAttribute defaults = spec.Create(positional);
+        var parts = positional.Select(p => p.ToString(CultureInfo.InvariantCulture)).ToList();
+        foreach (NamedArgumentSpec named in spec.Named)
+        {
+            string value = named.Format(attribute);
+            if (value != named.Format(defaults))
+            {
+                parts.Add($"{named.Name} = {value}");
+            }
+        }
+
+        return parts.Count == 0 ? spec.Name : $"{spec.Name}({string.Join(", ", parts)})";
+    }
+
+    private static AttributeSpec Spec<T>(string name, Func<T> create, params NamedArgumentSpec[] named)
+        where T : LayerAttribute =>
+        new(name, typeof(T), [], _ => create(), _ => [], named);
+
+    private static AttributeSpec Spec<T>(string name, string p0, Func<int, T> create, Func<T, int> get0, params NamedArgumentSpec[] named)
+        where T : LayerAttribute =>
+        new(name, typeof(T), [p0], p => create(p[0]), a => [get0((T)a)], named);
+
+    private static AttributeSpec Spec<T>(string name, string p0, string p1, Func<int, int, T> create, Func<T, int> get0, Func<T, int> get1, params NamedArgumentSpec[] named)
+        where T : LayerAttribute =>
+        new(name, typeof(T), [p0, p1], p => create(p[0], p[1]), a => [get0((T)a), get1((T)a)], named);
+
+    private static NamedArgumentSpec Int<T>(string name, Func<T, int> get, Action<T, int> set)
+        where T : LayerAttribute =>
+        new(name, LiteralKind.Int, a => get((T)a).ToString(CultureInfo.InvariantCulture), (a, v) => set((T)a, v.IntValue));
+
+    private static NamedArgumentSpec Float<T>(string name, Func<T, float> get, Action<T, float> set)
+        where T : LayerAttribute =>
+        new(name, LiteralKind.Float, a => get((T)a).ToString("R", CultureInfo.InvariantCulture) + "f", (a, v) => set((T)a, v.FloatValue));
+
+    private static NamedArgumentSpec Bool<T>(string name, Func<T, bool> get, Action<T, bool> set)
+        where T : LayerAttribute =>
+        new(name, LiteralKind.Bool, a => get((T)a) ? "true" : "false", (a, v) => set((T)a, v.BoolValue));
+}
