@@ -2,7 +2,6 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
-using System.Text;
 using FusedOps.Serialization;
 using Xunit;
 using static FusedOps.Tests.Serialization.SafeTensorsBytes;
