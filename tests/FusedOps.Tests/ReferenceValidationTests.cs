@@ -118,7 +118,7 @@ public class ReferenceValidationTests
 
         Assert.Contains("Layer 1", e.Message, StringComparison.Ordinal);
         Assert.Contains("BatchNorm", e.Message, StringComparison.Ordinal);
-        Assert.Contains("batch 1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("batchSize 1", e.Message, StringComparison.Ordinal);
         AssertUntouched(output);
         Assert.Equal(varBefore, model.Buffers["1.running_var"].Data);
         Assert.Throws<InvalidOperationException>(() => model.ForwardDouble(input.Select(v => (double)v).ToArray(), 1, training: true));
