@@ -42,7 +42,7 @@ namespace Samples
         private const int MaxChannels = 32;
         private const int MaxLength = 32768;
         private const int InferChunk = 64;
-        private const int ForwardScratch = 23104;
+        private const int ForwardScratch = 24128;
         private const int BackwardScratch = 221824;
         private static readonly float[] s_zeros = new float[MaxChannels];
         private static readonly float[] s_sink = new float[1];
@@ -324,6 +324,7 @@ namespace Samples
         private static readonly int[] s_l0Pixels = global::FusedOps.Kernels.ConvHelpers.PixelOffsets(32, 32, 1, 34);
         private static readonly int[] s_l0Taps = global::FusedOps.Kernels.ConvHelpers.TapOffsets(16, 3, 1, 34, 34);
         private static readonly bool[] s_l0Contiguous = global::FusedOps.Kernels.ConvHelpers.ContiguousPanels(s_l0Pixels);
+        private static readonly int[] s_l0PackedOffsets = global::FusedOps.Kernels.ConvHelpers.PackedOffsets(144);
 
         /// <summary>Layer 0 Conv2d forward for one sample: 16×32×32 → 32×32×32; 32 panels × 144 taps.</summary>
         private static void L0_Conv(ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch, bool train, ref double sum, ref double sumSq)
@@ -339,65 +340,86 @@ namespace Samples
                 int c0 = g * 32;
                 for (int pb = 0; pb < 32; pb++)
                 {
-                    global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref panel);
+                    // A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets; any other is gathered into the packed panel first.
+                    ref float b = ref panel;
+                    ref int offsets = ref s_l0PackedOffsets[0];
+                    if (s_l0Contiguous[pb])
+                    {
+                        b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xg, s_l0Pixels[pb * 32]);
+                        offsets = ref s_l0Taps[0];
+                    }
+                    else
+                    {
+                        global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, false, pb, ref panel);
+                    }
                     int valid = global::System.Math.Min(32, 1024 - (pb * 32));
                     ref float yb = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, (c0 * 1024) + (pb * 32));
+                    // A partial last panel is computed into a 32-wide tail buffer, so the register blocks store whole vectors and make no calls.
+                    bool full = valid == 32;
+                    ref float tail = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref panel, 4608);
+                    ref float dst = ref full ? ref yb : ref tail;
+                    int ld = full ? 1024 : 32;
                     if (level == 2)
                     {
                         if (train)
                         {
-                            L0_Train512x11(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
-                            L0_Train512x11(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1584), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 11264), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 11), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 11), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 11));
-                            L0_Train512x10(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3168), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 22528), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 22), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 22), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 22));
+                            L0_Train512x11(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train512x11(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1584), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 11 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 11), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 11), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 11));
+                            L0_Train512x10(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3168), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 22 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 22), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 22), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 22));
                         }
                         else
                         {
-                            L0_Infer512x11(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
-                            L0_Infer512x11(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1584), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 11264), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 11), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 11));
-                            L0_Infer512x10(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3168), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 22528), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 22), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 22));
+                            L0_Infer512x11(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer512x11(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1584), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 11 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 11), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 11));
+                            L0_Infer512x10(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3168), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 22 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 22), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 22));
                         }
                     }
                     else if (level == 1)
                     {
                         if (train)
                         {
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 432), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 3072), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 3));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 864), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 6144), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 6));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1296), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 9216), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 9));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1728), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 12288), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 12));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 2160), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 15360), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 15), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 15), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 15));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 2592), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 18432), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 18), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 18), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 18));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3024), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 21504), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 21), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 21), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 21));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3456), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 24576), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 24));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3888), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 27648), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 27), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 27), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 27));
-                            L0_Train256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 4320), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 30720), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 30), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 30), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 30));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 432), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 3 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 3));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 864), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 6 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 6));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 9 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 9));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 12 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 12));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 2160), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 15 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 15), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 15), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 15));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 2592), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 18 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 18), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 18), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 18));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3024), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 21 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 21), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 21), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 21));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3456), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 24 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 24));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 27 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 27), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 27), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 27));
+                            L0_Train256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 30 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 30), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 30), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 30));
                         }
                         else
                         {
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 432), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 3072), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 864), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 6144), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1296), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 9216), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 9));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1728), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 12288), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 12));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 2160), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 15360), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 15), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 15));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 2592), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 18432), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 18), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 18));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3024), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 21504), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 21), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 21));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3456), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 24576), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 24));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3888), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 27648), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 27), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 27));
-                            L0_Infer256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 4320), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 30720), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 30), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 30));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 432), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 3 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 864), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 6 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 9 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 9));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 12 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 12));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 2160), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 15 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 15), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 15));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 2592), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 18 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 18), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 18));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3024), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 21 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 21), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 21));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3456), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 24 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 24));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 27 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 27), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 27));
+                            L0_Infer256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 30 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 30), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 30));
                         }
                     }
                     else
                     {
-                        L0_Scalar(ref wg, ref panel, ref yb, valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0), train, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0));
+                        L0_Scalar(ref wg, ref b, ref offsets, ref yb, valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0), train, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0));
+                        continue;
+                    }
+                    if (!full)
+                    {
+                        global::FusedOps.Kernels.ConvHelpers.CopyColumns(ref tail, 32, 32, valid, ref yb, 1024);
                     }
                 }
             }
         }
 
         /// <summary>10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; applies scale, shift and ReLU.</summary>
-        private static void L0_Infer512x10(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L0_Infer512x10(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector512<float> c0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c0_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c1_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c1_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
@@ -409,9 +431,10 @@ namespace Samples
             global::System.Runtime.Intrinsics.Vector512<float> c7_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c7_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c8_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c8_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c9_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c9_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-            for (int k = 0; k < 144; k++)
+            for (nint k = 0; k < 144; k++)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 16);
                 global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 288 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1);
@@ -422,134 +445,63 @@ namespace Samples
                 global::System.Runtime.Intrinsics.Vector512<float> a7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1008 + k)); c7_0 = global::FusedOps.Kernels.Simd.Fma(a7, b0, c7_0); c7_1 = global::FusedOps.Kernels.Simd.Fma(a7, b1, c7_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1152 + k)); c8_0 = global::FusedOps.Kernels.Simd.Fma(a8, b0, c8_0); c8_1 = global::FusedOps.Kernels.Simd.Fma(a8, b1, c8_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1296 + k)); c9_0 = global::FusedOps.Kernels.Simd.Fma(a9, b0, c9_0); c9_1 = global::FusedOps.Kernels.Simd.Fma(a9, b1, c9_1);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
             global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 0)); global::System.Runtime.Intrinsics.Vector512<float> t0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 0));
             c0_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_0, s0, t0));
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
             global::System.Runtime.Intrinsics.Vector512<float> s1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector512<float> t1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 2)); global::System.Runtime.Intrinsics.Vector512<float> t2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             c2_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_0, s2, t2));
             c2_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_1, s2, t2));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 3)); global::System.Runtime.Intrinsics.Vector512<float> t3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 3));
             c3_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c3_0, s3, t3));
             c3_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c3_1, s3, t3));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c3_0, c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 4)); global::System.Runtime.Intrinsics.Vector512<float> t4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 4));
             c4_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c4_0, s4, t4));
             c4_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c4_1, s4, t4));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c4_0, c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 5)); global::System.Runtime.Intrinsics.Vector512<float> t5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 5));
             c5_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c5_0, s5, t5));
             c5_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c5_1, s5, t5));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c5_0, c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 6)); global::System.Runtime.Intrinsics.Vector512<float> t6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 6));
             c6_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c6_0, s6, t6));
             c6_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c6_1, s6, t6));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c6_0, c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 7)); global::System.Runtime.Intrinsics.Vector512<float> t7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 7));
             c7_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c7_0, s7, t7));
             c7_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c7_1, s7, t7));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c7_0, c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 8)); global::System.Runtime.Intrinsics.Vector512<float> t8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 8));
             c8_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c8_0, s8, t8));
             c8_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c8_1, s8, t8));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c8_0, c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 9)); global::System.Runtime.Intrinsics.Vector512<float> t9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 9));
             c9_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c9_0, s9, t9));
             c9_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c9_1, s9, t9));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c9_0, c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9 * ld), 16);
         }
 
         /// <summary>10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L0_Train512x10(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L0_Train512x10(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector512<float> c0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c0_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c1_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c1_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
@@ -561,9 +513,10 @@ namespace Samples
             global::System.Runtime.Intrinsics.Vector512<float> c7_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c7_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c8_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c8_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c9_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c9_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-            for (int k = 0; k < 144; k++)
+            for (nint k = 0; k < 144; k++)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 16);
                 global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 288 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1);
@@ -574,7 +527,6 @@ namespace Samples
                 global::System.Runtime.Intrinsics.Vector512<float> a7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1008 + k)); c7_0 = global::FusedOps.Kernels.Simd.Fma(a7, b0, c7_0); c7_1 = global::FusedOps.Kernels.Simd.Fma(a7, b1, c7_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1152 + k)); c8_0 = global::FusedOps.Kernels.Simd.Fma(a8, b0, c8_0); c8_1 = global::FusedOps.Kernels.Simd.Fma(a8, b1, c8_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1296 + k)); c9_0 = global::FusedOps.Kernels.Simd.Fma(a9, b0, c9_0); c9_1 = global::FusedOps.Kernels.Simd.Fma(a9, b1, c9_1);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -583,145 +535,75 @@ namespace Samples
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 0) += global::FusedOps.Kernels.Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
             global::System.Runtime.Intrinsics.Vector512<float> t1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) += global::FusedOps.Kernels.Simd.Sum(c2_0 + c2_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 2) += global::FusedOps.Kernels.Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 3));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) += global::FusedOps.Kernels.Simd.Sum(c3_0 + c3_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 3) += global::FusedOps.Kernels.Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c3_0, c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 4));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 4) += global::FusedOps.Kernels.Simd.Sum(c4_0 + c4_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 4) += global::FusedOps.Kernels.Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c4_0, c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 5));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 5) += global::FusedOps.Kernels.Simd.Sum(c5_0 + c5_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 5) += global::FusedOps.Kernels.Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c5_0, c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 6));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 6) += global::FusedOps.Kernels.Simd.Sum(c6_0 + c6_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 6) += global::FusedOps.Kernels.Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c6_0, c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 7));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 7) += global::FusedOps.Kernels.Simd.Sum(c7_0 + c7_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 7) += global::FusedOps.Kernels.Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c7_0, c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 8));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 8) += global::FusedOps.Kernels.Simd.Sum(c8_0 + c8_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 8) += global::FusedOps.Kernels.Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
             c8_0 += t8;
             c8_1 += t8;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c8_0, c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 9));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 9) += global::FusedOps.Kernels.Simd.Sum(c9_0 + c9_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 9) += global::FusedOps.Kernels.Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
             c9_0 += t9;
             c9_1 += t9;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c9_0, c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9 * ld), 16);
         }
 
         /// <summary>11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; applies scale, shift and ReLU.</summary>
-        private static void L0_Infer512x11(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L0_Infer512x11(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector512<float> c0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c0_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c1_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c1_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
@@ -734,9 +616,10 @@ namespace Samples
             global::System.Runtime.Intrinsics.Vector512<float> c8_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c8_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c9_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c9_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c10_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c10_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-            for (int k = 0; k < 144; k++)
+            for (nint k = 0; k < 144; k++)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 16);
                 global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 288 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1);
@@ -748,146 +631,68 @@ namespace Samples
                 global::System.Runtime.Intrinsics.Vector512<float> a8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1152 + k)); c8_0 = global::FusedOps.Kernels.Simd.Fma(a8, b0, c8_0); c8_1 = global::FusedOps.Kernels.Simd.Fma(a8, b1, c8_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1296 + k)); c9_0 = global::FusedOps.Kernels.Simd.Fma(a9, b0, c9_0); c9_1 = global::FusedOps.Kernels.Simd.Fma(a9, b1, c9_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a10 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1440 + k)); c10_0 = global::FusedOps.Kernels.Simd.Fma(a10, b0, c10_0); c10_1 = global::FusedOps.Kernels.Simd.Fma(a10, b1, c10_1);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
             global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 0)); global::System.Runtime.Intrinsics.Vector512<float> t0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 0));
             c0_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_0, s0, t0));
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
             global::System.Runtime.Intrinsics.Vector512<float> s1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector512<float> t1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 2)); global::System.Runtime.Intrinsics.Vector512<float> t2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             c2_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_0, s2, t2));
             c2_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_1, s2, t2));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 3)); global::System.Runtime.Intrinsics.Vector512<float> t3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 3));
             c3_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c3_0, s3, t3));
             c3_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c3_1, s3, t3));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c3_0, c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 4)); global::System.Runtime.Intrinsics.Vector512<float> t4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 4));
             c4_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c4_0, s4, t4));
             c4_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c4_1, s4, t4));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c4_0, c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 5)); global::System.Runtime.Intrinsics.Vector512<float> t5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 5));
             c5_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c5_0, s5, t5));
             c5_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c5_1, s5, t5));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c5_0, c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 6)); global::System.Runtime.Intrinsics.Vector512<float> t6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 6));
             c6_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c6_0, s6, t6));
             c6_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c6_1, s6, t6));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c6_0, c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 7)); global::System.Runtime.Intrinsics.Vector512<float> t7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 7));
             c7_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c7_0, s7, t7));
             c7_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c7_1, s7, t7));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c7_0, c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 8)); global::System.Runtime.Intrinsics.Vector512<float> t8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 8));
             c8_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c8_0, s8, t8));
             c8_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c8_1, s8, t8));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c8_0, c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 9)); global::System.Runtime.Intrinsics.Vector512<float> t9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 9));
             c9_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c9_0, s9, t9));
             c9_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c9_1, s9, t9));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c9_0, c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s10 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 10)); global::System.Runtime.Intrinsics.Vector512<float> t10 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 10));
             c10_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c10_0, s10, t10));
             c10_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c10_1, s10, t10));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c10_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10240));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c10_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10240), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c10_0, c10_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10240), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c10_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c10_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10 * ld), 16);
         }
 
         /// <summary>11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L0_Train512x11(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L0_Train512x11(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector512<float> c0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c0_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c1_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c1_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
@@ -900,9 +705,10 @@ namespace Samples
             global::System.Runtime.Intrinsics.Vector512<float> c8_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c8_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c9_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c9_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c10_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c10_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-            for (int k = 0; k < 144; k++)
+            for (nint k = 0; k < 144; k++)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 16);
                 global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 288 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1);
@@ -914,7 +720,6 @@ namespace Samples
                 global::System.Runtime.Intrinsics.Vector512<float> a8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1152 + k)); c8_0 = global::FusedOps.Kernels.Simd.Fma(a8, b0, c8_0); c8_1 = global::FusedOps.Kernels.Simd.Fma(a8, b1, c8_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1296 + k)); c9_0 = global::FusedOps.Kernels.Simd.Fma(a9, b0, c9_0); c9_1 = global::FusedOps.Kernels.Simd.Fma(a9, b1, c9_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a10 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1440 + k)); c10_0 = global::FusedOps.Kernels.Simd.Fma(a10, b0, c10_0); c10_1 = global::FusedOps.Kernels.Simd.Fma(a10, b1, c10_1);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -923,168 +728,91 @@ namespace Samples
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 0) += global::FusedOps.Kernels.Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
             global::System.Runtime.Intrinsics.Vector512<float> t1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) += global::FusedOps.Kernels.Simd.Sum(c2_0 + c2_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 2) += global::FusedOps.Kernels.Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 3));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) += global::FusedOps.Kernels.Simd.Sum(c3_0 + c3_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 3) += global::FusedOps.Kernels.Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c3_0, c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3072), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 4));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 4) += global::FusedOps.Kernels.Simd.Sum(c4_0 + c4_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 4) += global::FusedOps.Kernels.Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c4_0, c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4096), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 5));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 5) += global::FusedOps.Kernels.Simd.Sum(c5_0 + c5_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 5) += global::FusedOps.Kernels.Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c5_0, c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5120), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 6));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 6) += global::FusedOps.Kernels.Simd.Sum(c6_0 + c6_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 6) += global::FusedOps.Kernels.Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c6_0, c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6144), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 7));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 7) += global::FusedOps.Kernels.Simd.Sum(c7_0 + c7_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 7) += global::FusedOps.Kernels.Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c7_0, c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7168), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 8));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 8) += global::FusedOps.Kernels.Simd.Sum(c8_0 + c8_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 8) += global::FusedOps.Kernels.Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
             c8_0 += t8;
             c8_1 += t8;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c8_0, c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8192), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c8_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 8 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 9));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 9) += global::FusedOps.Kernels.Simd.Sum(c9_0 + c9_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 9) += global::FusedOps.Kernels.Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
             c9_0 += t9;
             c9_1 += t9;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c9_0, c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9216), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c9_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 9 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t10 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 10));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 10) += global::FusedOps.Kernels.Simd.Sum(c10_0 + c10_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 10) += global::FusedOps.Kernels.Simd.Sum((c10_0 * c10_0) + (c10_1 * c10_1));
             c10_0 += t10;
             c10_1 += t10;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c10_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10240));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c10_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10240), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c10_0, c10_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10240), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c10_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c10_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 10 * ld), 16);
         }
 
         /// <summary>2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; applies scale, shift and ReLU.</summary>
-        private static void L0_Infer256x2(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L0_Infer256x2(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 144; k++)
+            for (nint k = 0; k < 144; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -1093,46 +821,32 @@ namespace Samples
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
             c0_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_2, s0, t0));
             c0_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_3, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
             c1_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_2, s1, t1));
             c1_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_3, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
         }
 
         /// <summary>2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L0_Train256x2(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L0_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 144; k++)
+            for (nint k = 0; k < 144; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -1143,17 +857,10 @@ namespace Samples
             c0_1 += t0;
             c0_2 += t0;
             c0_3 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
@@ -1161,32 +868,25 @@ namespace Samples
             c1_1 += t1;
             c1_2 += t1;
             c1_3 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
         }
 
         /// <summary>3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; applies scale, shift and ReLU.</summary>
-        private static void L0_Infer256x3(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L0_Infer256x3(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c2_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 144; k++)
+            for (nint k = 0; k < 144; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 288 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1); c2_2 = global::FusedOps.Kernels.Simd.Fma(a2, b2, c2_2); c2_3 = global::FusedOps.Kernels.Simd.Fma(a2, b3, c2_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -1195,64 +895,43 @@ namespace Samples
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
             c0_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_2, s0, t0));
             c0_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_3, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
             c1_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_2, s1, t1));
             c1_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_3, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
             global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 2)); global::System.Runtime.Intrinsics.Vector256<float> t2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             c2_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_0, s2, t2));
             c2_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_1, s2, t2));
             c2_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_2, s2, t2));
             c2_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_3, s2, t2));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, c2_2, c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 24);
         }
 
         /// <summary>3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L0_Train256x3(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L0_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c2_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 144; k++)
+            for (nint k = 0; k < 144; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 288 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1); c2_2 = global::FusedOps.Kernels.Simd.Fma(a2, b2, c2_2); c2_3 = global::FusedOps.Kernels.Simd.Fma(a2, b3, c2_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -1263,17 +942,10 @@ namespace Samples
             c0_1 += t0;
             c0_2 += t0;
             c0_3 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
@@ -1281,17 +953,10 @@ namespace Samples
             c1_1 += t1;
             c1_2 += t1;
             c1_3 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
             global::System.Runtime.Intrinsics.Vector256<float> t2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) += global::FusedOps.Kernels.Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 2) += global::FusedOps.Kernels.Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
@@ -1299,21 +964,14 @@ namespace Samples
             c2_1 += t2;
             c2_2 += t2;
             c2_3 += t2;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, c2_2, c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2048), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 24);
         }
 
         /// <summary>Scalar fallback for machines without Vector256: all 32 channels of a panel.</summary>
-        private static void L0_Scalar(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift, bool train, ref double sum, ref double sumSq)
+        private static void L0_Scalar(ref float a, ref float b, ref int offsets, ref float y, int valid, ref float scale, ref float shift, bool train, ref double sum, ref double sumSq)
         {
             for (int r = 0; r < 32; r++)
             {
@@ -1322,7 +980,7 @@ namespace Samples
                     float acc = 0f;
                     for (int k = 0; k < 144; k++)
                     {
-                        acc = global::System.MathF.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (r * 144) + k), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (k * 32) + col), acc);
+                        acc = global::System.MathF.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (r * 144) + k), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k) + col), acc);
                     }
                     ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, (r * 1024) + col);
                     if (train)

@@ -55,7 +55,7 @@ namespace Samples
         private const int MaxChannels = 16;
         private const int MaxLength = 2048;
         private const int InferChunk = 32;
-        private const int ForwardScratch = 4896;
+        private const int ForwardScratch = 5408;
         private const int BackwardScratch = 13120;
         private static readonly float[] s_zeros = new float[MaxChannels];
         private static readonly float[] s_sink = new float[1];
@@ -487,6 +487,7 @@ namespace Samples
         private static readonly int[] s_l0Pixels = global::FusedOps.Kernels.ConvHelpers.PixelOffsets(16, 16, 1, 18);
         private static readonly int[] s_l0Taps = global::FusedOps.Kernels.ConvHelpers.TapOffsets(1, 3, 1, 18, 18);
         private static readonly bool[] s_l0Contiguous = global::FusedOps.Kernels.ConvHelpers.ContiguousPanels(s_l0Pixels);
+        private static readonly int[] s_l0PackedOffsets = global::FusedOps.Kernels.ConvHelpers.PackedOffsets(9);
 
         /// <summary>Layer 0 Conv2d forward for one sample: 1×16×16 → 8×16×16; 8 panels × 9 taps.</summary>
         private static void L0_Conv(ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch, bool train, ref double sum, ref double sumSq)
@@ -502,45 +503,66 @@ namespace Samples
                 int c0 = g * 8;
                 for (int pb = 0; pb < 8; pb++)
                 {
-                    global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref panel);
+                    // A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets; any other is gathered into the packed panel first.
+                    ref float b = ref panel;
+                    ref int offsets = ref s_l0PackedOffsets[0];
+                    if (s_l0Contiguous[pb])
+                    {
+                        b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xg, s_l0Pixels[pb * 32]);
+                        offsets = ref s_l0Taps[0];
+                    }
+                    else
+                    {
+                        global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, false, pb, ref panel);
+                    }
                     int valid = global::System.Math.Min(32, 256 - (pb * 32));
                     ref float yb = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, (c0 * 256) + (pb * 32));
+                    // A partial last panel is computed into a 32-wide tail buffer, so the register blocks store whole vectors and make no calls.
+                    bool full = valid == 32;
+                    ref float tail = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref panel, 288);
+                    ref float dst = ref full ? ref yb : ref tail;
+                    int ld = full ? 256 : 32;
                     if (level == 2)
                     {
                         if (train)
                         {
-                            L0_Train512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
                         }
                         else
                         {
-                            L0_Infer512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
                         }
                     }
                     else if (level == 1)
                     {
                         if (train)
                         {
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
-                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 27), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 768), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 3));
-                            L0_Train256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 54), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 1536), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 6));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 27), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 3 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 3));
+                            L0_Train256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 54), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 6 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 6));
                         }
                         else
                         {
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
-                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 27), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 768), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3));
-                            L0_Infer256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 54), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 1536), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 27), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 3 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3));
+                            L0_Infer256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 54), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 6 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6));
                         }
                     }
                     else
                     {
-                        L0_Scalar(ref wg, ref panel, ref yb, valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0), train, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0));
+                        L0_Scalar(ref wg, ref b, ref offsets, ref yb, valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0), train, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0));
+                        continue;
+                    }
+                    if (!full)
+                    {
+                        global::FusedOps.Kernels.ConvHelpers.CopyColumns(ref tail, 8, 32, valid, ref yb, 256);
                     }
                 }
             }
         }
 
         /// <summary>8 output channels × 32 pixels in 16 Vector512 accumulators over 9 taps; applies scale, shift and ReLU.</summary>
-        private static void L0_Infer512x8(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L0_Infer512x8(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector512<float> c0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c0_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c1_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c1_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
@@ -550,9 +572,10 @@ namespace Samples
             global::System.Runtime.Intrinsics.Vector512<float> c5_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c5_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c6_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c6_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c7_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c7_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-            for (int k = 0; k < 9; k++)
+            for (nint k = 0; k < 9; k++)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 16);
                 global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 9 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 18 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1);
@@ -561,110 +584,53 @@ namespace Samples
                 global::System.Runtime.Intrinsics.Vector512<float> a5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 45 + k)); c5_0 = global::FusedOps.Kernels.Simd.Fma(a5, b0, c5_0); c5_1 = global::FusedOps.Kernels.Simd.Fma(a5, b1, c5_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 54 + k)); c6_0 = global::FusedOps.Kernels.Simd.Fma(a6, b0, c6_0); c6_1 = global::FusedOps.Kernels.Simd.Fma(a6, b1, c6_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 63 + k)); c7_0 = global::FusedOps.Kernels.Simd.Fma(a7, b0, c7_0); c7_1 = global::FusedOps.Kernels.Simd.Fma(a7, b1, c7_1);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
             global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 0)); global::System.Runtime.Intrinsics.Vector512<float> t0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 0));
             c0_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_0, s0, t0));
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
             global::System.Runtime.Intrinsics.Vector512<float> s1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector512<float> t1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 2)); global::System.Runtime.Intrinsics.Vector512<float> t2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             c2_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_0, s2, t2));
             c2_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_1, s2, t2));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 3)); global::System.Runtime.Intrinsics.Vector512<float> t3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 3));
             c3_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c3_0, s3, t3));
             c3_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c3_1, s3, t3));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 768));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 768), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c3_0, c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 768), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 4)); global::System.Runtime.Intrinsics.Vector512<float> t4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 4));
             c4_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c4_0, s4, t4));
             c4_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c4_1, s4, t4));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c4_0, c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 5)); global::System.Runtime.Intrinsics.Vector512<float> t5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 5));
             c5_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c5_0, s5, t5));
             c5_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c5_1, s5, t5));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1280));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1280), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c5_0, c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1280), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 6)); global::System.Runtime.Intrinsics.Vector512<float> t6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 6));
             c6_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c6_0, s6, t6));
             c6_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c6_1, s6, t6));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1536));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1536), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c6_0, c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1536), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 7)); global::System.Runtime.Intrinsics.Vector512<float> t7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 7));
             c7_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c7_0, s7, t7));
             c7_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c7_1, s7, t7));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1792));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1792), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c7_0, c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1792), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld), 16);
         }
 
         /// <summary>8 output channels × 32 pixels in 16 Vector512 accumulators over 9 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L0_Train512x8(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L0_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector512<float> c0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c0_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c1_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c1_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
@@ -674,9 +640,10 @@ namespace Samples
             global::System.Runtime.Intrinsics.Vector512<float> c5_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c5_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c6_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c6_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c7_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c7_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-            for (int k = 0; k < 9; k++)
+            for (nint k = 0; k < 9; k++)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 16);
                 global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 9 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 18 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1);
@@ -685,7 +652,6 @@ namespace Samples
                 global::System.Runtime.Intrinsics.Vector512<float> a5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 45 + k)); c5_0 = global::FusedOps.Kernels.Simd.Fma(a5, b0, c5_0); c5_1 = global::FusedOps.Kernels.Simd.Fma(a5, b1, c5_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 54 + k)); c6_0 = global::FusedOps.Kernels.Simd.Fma(a6, b0, c6_0); c6_1 = global::FusedOps.Kernels.Simd.Fma(a6, b1, c6_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 63 + k)); c7_0 = global::FusedOps.Kernels.Simd.Fma(a7, b0, c7_0); c7_1 = global::FusedOps.Kernels.Simd.Fma(a7, b1, c7_1);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -694,126 +660,70 @@ namespace Samples
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 0) += global::FusedOps.Kernels.Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
             global::System.Runtime.Intrinsics.Vector512<float> t1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) += global::FusedOps.Kernels.Simd.Sum(c2_0 + c2_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 2) += global::FusedOps.Kernels.Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 3));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) += global::FusedOps.Kernels.Simd.Sum(c3_0 + c3_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 3) += global::FusedOps.Kernels.Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 768));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 768), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c3_0, c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 768), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 4));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 4) += global::FusedOps.Kernels.Simd.Sum(c4_0 + c4_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 4) += global::FusedOps.Kernels.Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c4_0, c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1024), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 5));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 5) += global::FusedOps.Kernels.Simd.Sum(c5_0 + c5_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 5) += global::FusedOps.Kernels.Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1280));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1280), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c5_0, c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1280), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 6));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 6) += global::FusedOps.Kernels.Simd.Sum(c6_0 + c6_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 6) += global::FusedOps.Kernels.Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1536));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1536), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c6_0, c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1536), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 7));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 7) += global::FusedOps.Kernels.Simd.Sum(c7_0 + c7_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 7) += global::FusedOps.Kernels.Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1792));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1792), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c7_0, c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1792), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld), 16);
         }
 
         /// <summary>2 output channels × 32 pixels in 8 Vector256 accumulators over 9 taps; applies scale, shift and ReLU.</summary>
-        private static void L0_Infer256x2(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L0_Infer256x2(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 9; k++)
+            for (nint k = 0; k < 9; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 9 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -822,46 +732,32 @@ namespace Samples
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
             c0_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_2, s0, t0));
             c0_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_3, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
             c1_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_2, s1, t1));
             c1_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_3, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
         }
 
         /// <summary>2 output channels × 32 pixels in 8 Vector256 accumulators over 9 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L0_Train256x2(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L0_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 9; k++)
+            for (nint k = 0; k < 9; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 9 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -872,17 +768,10 @@ namespace Samples
             c0_1 += t0;
             c0_2 += t0;
             c0_3 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
@@ -890,32 +779,25 @@ namespace Samples
             c1_1 += t1;
             c1_2 += t1;
             c1_3 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
         }
 
         /// <summary>3 output channels × 32 pixels in 12 Vector256 accumulators over 9 taps; applies scale, shift and ReLU.</summary>
-        private static void L0_Infer256x3(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L0_Infer256x3(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c2_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 9; k++)
+            for (nint k = 0; k < 9; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 9 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 18 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1); c2_2 = global::FusedOps.Kernels.Simd.Fma(a2, b2, c2_2); c2_3 = global::FusedOps.Kernels.Simd.Fma(a2, b3, c2_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -924,64 +806,43 @@ namespace Samples
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
             c0_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_2, s0, t0));
             c0_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_3, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
             c1_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_2, s1, t1));
             c1_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_3, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
             global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 2)); global::System.Runtime.Intrinsics.Vector256<float> t2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             c2_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_0, s2, t2));
             c2_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_1, s2, t2));
             c2_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_2, s2, t2));
             c2_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_3, s2, t2));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, c2_2, c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 24);
         }
 
         /// <summary>3 output channels × 32 pixels in 12 Vector256 accumulators over 9 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L0_Train256x3(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L0_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c2_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 9; k++)
+            for (nint k = 0; k < 9; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 9 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 18 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1); c2_2 = global::FusedOps.Kernels.Simd.Fma(a2, b2, c2_2); c2_3 = global::FusedOps.Kernels.Simd.Fma(a2, b3, c2_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -992,17 +853,10 @@ namespace Samples
             c0_1 += t0;
             c0_2 += t0;
             c0_3 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
@@ -1010,17 +864,10 @@ namespace Samples
             c1_1 += t1;
             c1_2 += t1;
             c1_3 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
             global::System.Runtime.Intrinsics.Vector256<float> t2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) += global::FusedOps.Kernels.Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 2) += global::FusedOps.Kernels.Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
@@ -1028,21 +875,14 @@ namespace Samples
             c2_1 += t2;
             c2_2 += t2;
             c2_3 += t2;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, c2_2, c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 512), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 24);
         }
 
         /// <summary>Scalar fallback for machines without Vector256: all 8 channels of a panel.</summary>
-        private static void L0_Scalar(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift, bool train, ref double sum, ref double sumSq)
+        private static void L0_Scalar(ref float a, ref float b, ref int offsets, ref float y, int valid, ref float scale, ref float shift, bool train, ref double sum, ref double sumSq)
         {
             for (int r = 0; r < 8; r++)
             {
@@ -1051,7 +891,7 @@ namespace Samples
                     float acc = 0f;
                     for (int k = 0; k < 9; k++)
                     {
-                        acc = global::System.MathF.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (r * 9) + k), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (k * 32) + col), acc);
+                        acc = global::System.MathF.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (r * 9) + k), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k) + col), acc);
                     }
                     ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, (r * 256) + col);
                     if (train)
@@ -1178,6 +1018,7 @@ namespace Samples
         private static readonly int[] s_l3Pixels = global::FusedOps.Kernels.ConvHelpers.PixelOffsets(8, 8, 2, 18);
         private static readonly int[] s_l3Taps = global::FusedOps.Kernels.ConvHelpers.TapOffsets(8, 3, 1, 18, 18);
         private static readonly bool[] s_l3Contiguous = global::FusedOps.Kernels.ConvHelpers.ContiguousPanels(s_l3Pixels);
+        private static readonly int[] s_l3PackedOffsets = global::FusedOps.Kernels.ConvHelpers.PackedOffsets(72);
 
         /// <summary>Layer 3 Conv2d forward for one sample: 8×16×16 → 16×8×8; 2 panels × 72 taps.</summary>
         private static void L3_Conv(ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch, bool train, ref double sum, ref double sumSq)
@@ -1193,53 +1034,74 @@ namespace Samples
                 int c0 = g * 16;
                 for (int pb = 0; pb < 2; pb++)
                 {
-                    global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l3Taps, s_l3Pixels, s_l3Contiguous[pb], pb, ref panel);
+                    // A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets; any other is gathered into the packed panel first.
+                    ref float b = ref panel;
+                    ref int offsets = ref s_l3PackedOffsets[0];
+                    if (s_l3Contiguous[pb])
+                    {
+                        b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xg, s_l3Pixels[pb * 32]);
+                        offsets = ref s_l3Taps[0];
+                    }
+                    else
+                    {
+                        global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l3Taps, s_l3Pixels, false, pb, ref panel);
+                    }
                     int valid = global::System.Math.Min(32, 64 - (pb * 32));
                     ref float yb = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, (c0 * 64) + (pb * 32));
+                    // A partial last panel is computed into a 32-wide tail buffer, so the register blocks store whole vectors and make no calls.
+                    bool full = valid == 32;
+                    ref float tail = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref panel, 2304);
+                    ref float dst = ref full ? ref yb : ref tail;
+                    int ld = full ? 64 : 32;
                     if (level == 2)
                     {
                         if (train)
                         {
-                            L3_Train512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
-                            L3_Train512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 576), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 512), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 8), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 8), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 8));
+                            L3_Train512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
+                            L3_Train512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 576), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 8 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 8), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 8), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 8));
                         }
                         else
                         {
-                            L3_Infer512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
-                            L3_Infer512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 576), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 512), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 8), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 8));
+                            L3_Infer512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
+                            L3_Infer512x8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 576), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 8 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 8), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 8));
                         }
                     }
                     else if (level == 1)
                     {
                         if (train)
                         {
-                            L3_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
-                            L3_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 216), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 192), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 3));
-                            L3_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 432), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 384), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 6));
-                            L3_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 648), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 576), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 9));
-                            L3_Train256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 864), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 768), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 12));
-                            L3_Train256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1008), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 896), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 14), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 14), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 14));
+                            L3_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 0));
+                            L3_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 216), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 3 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 3));
+                            L3_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 432), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 6 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 6));
+                            L3_Train256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 648), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 9 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 9));
+                            L3_Train256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 864), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 12 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 12));
+                            L3_Train256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1008), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 14 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 14), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0 + 14), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0 + 14));
                         }
                         else
                         {
-                            L3_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 0), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
-                            L3_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 216), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 192), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3));
-                            L3_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 432), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 384), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6));
-                            L3_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 648), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 576), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 9));
-                            L3_Infer256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 864), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 768), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 12));
-                            L3_Infer256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1008), ref panel, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yb, 896), valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 14), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 14));
+                            L3_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 0), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 0 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 0));
+                            L3_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 216), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 3 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 3), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 3));
+                            L3_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 432), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 6 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 6), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 6));
+                            L3_Infer256x3(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 648), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 9 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 9), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 9));
+                            L3_Infer256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 864), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 12 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 12), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 12));
+                            L3_Infer256x2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wg, 1008), ref b, ref offsets, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, 14 * ld), ld, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0 + 14), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0 + 14));
                         }
                     }
                     else
                     {
-                        L3_Scalar(ref wg, ref panel, ref yb, valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0), train, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0));
+                        L3_Scalar(ref wg, ref b, ref offsets, ref yb, valid, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, c0), train, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, c0), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, c0));
+                        continue;
+                    }
+                    if (!full)
+                    {
+                        global::FusedOps.Kernels.ConvHelpers.CopyColumns(ref tail, 16, 32, valid, ref yb, 64);
                     }
                 }
             }
         }
 
         /// <summary>8 output channels × 32 pixels in 16 Vector512 accumulators over 72 taps; applies scale, shift and ReLU.</summary>
-        private static void L3_Infer512x8(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L3_Infer512x8(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector512<float> c0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c0_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c1_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c1_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
@@ -1249,9 +1111,10 @@ namespace Samples
             global::System.Runtime.Intrinsics.Vector512<float> c5_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c5_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c6_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c6_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c7_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c7_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-            for (int k = 0; k < 72; k++)
+            for (nint k = 0; k < 72; k++)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 16);
                 global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 72 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1);
@@ -1260,110 +1123,53 @@ namespace Samples
                 global::System.Runtime.Intrinsics.Vector512<float> a5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 360 + k)); c5_0 = global::FusedOps.Kernels.Simd.Fma(a5, b0, c5_0); c5_1 = global::FusedOps.Kernels.Simd.Fma(a5, b1, c5_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 432 + k)); c6_0 = global::FusedOps.Kernels.Simd.Fma(a6, b0, c6_0); c6_1 = global::FusedOps.Kernels.Simd.Fma(a6, b1, c6_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 504 + k)); c7_0 = global::FusedOps.Kernels.Simd.Fma(a7, b0, c7_0); c7_1 = global::FusedOps.Kernels.Simd.Fma(a7, b1, c7_1);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
             global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 0)); global::System.Runtime.Intrinsics.Vector512<float> t0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 0));
             c0_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_0, s0, t0));
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
             global::System.Runtime.Intrinsics.Vector512<float> s1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector512<float> t1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 2)); global::System.Runtime.Intrinsics.Vector512<float> t2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             c2_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_0, s2, t2));
             c2_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_1, s2, t2));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 3)); global::System.Runtime.Intrinsics.Vector512<float> t3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 3));
             c3_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c3_0, s3, t3));
             c3_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c3_1, s3, t3));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 192));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 192), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c3_0, c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 192), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 4)); global::System.Runtime.Intrinsics.Vector512<float> t4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 4));
             c4_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c4_0, s4, t4));
             c4_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c4_1, s4, t4));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c4_0, c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 5)); global::System.Runtime.Intrinsics.Vector512<float> t5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 5));
             c5_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c5_0, s5, t5));
             c5_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c5_1, s5, t5));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 320));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 320), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c5_0, c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 320), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 6)); global::System.Runtime.Intrinsics.Vector512<float> t6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 6));
             c6_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c6_0, s6, t6));
             c6_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c6_1, s6, t6));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 384));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 384), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c6_0, c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 384), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> s7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 7)); global::System.Runtime.Intrinsics.Vector512<float> t7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 7));
             c7_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c7_0, s7, t7));
             c7_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c7_1, s7, t7));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 448));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 448), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c7_0, c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 448), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld), 16);
         }
 
         /// <summary>8 output channels × 32 pixels in 16 Vector512 accumulators over 72 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L3_Train512x8(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L3_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector512<float> c0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c0_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c1_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c1_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
@@ -1373,9 +1179,10 @@ namespace Samples
             global::System.Runtime.Intrinsics.Vector512<float> c5_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c5_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c6_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c6_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
             global::System.Runtime.Intrinsics.Vector512<float> c7_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero; global::System.Runtime.Intrinsics.Vector512<float> c7_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-            for (int k = 0; k < 72; k++)
+            for (nint k = 0; k < 72; k++)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector512<float> b0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector512<float> b1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bk, 16);
                 global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 72 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1);
@@ -1384,7 +1191,6 @@ namespace Samples
                 global::System.Runtime.Intrinsics.Vector512<float> a5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 360 + k)); c5_0 = global::FusedOps.Kernels.Simd.Fma(a5, b0, c5_0); c5_1 = global::FusedOps.Kernels.Simd.Fma(a5, b1, c5_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 432 + k)); c6_0 = global::FusedOps.Kernels.Simd.Fma(a6, b0, c6_0); c6_1 = global::FusedOps.Kernels.Simd.Fma(a6, b1, c6_1);
                 global::System.Runtime.Intrinsics.Vector512<float> a7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 504 + k)); c7_0 = global::FusedOps.Kernels.Simd.Fma(a7, b0, c7_0); c7_1 = global::FusedOps.Kernels.Simd.Fma(a7, b1, c7_1);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -1393,126 +1199,70 @@ namespace Samples
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 0) += global::FusedOps.Kernels.Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c0_1, ref y, 16);
             global::System.Runtime.Intrinsics.Vector512<float> t1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) += global::FusedOps.Kernels.Simd.Sum(c2_0 + c2_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 2) += global::FusedOps.Kernels.Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 3));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) += global::FusedOps.Kernels.Simd.Sum(c3_0 + c3_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 3) += global::FusedOps.Kernels.Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 192));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 192), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c3_0, c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 192), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c3_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 3 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 4));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 4) += global::FusedOps.Kernels.Simd.Sum(c4_0 + c4_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 4) += global::FusedOps.Kernels.Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c4_0, c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 256), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c4_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 4 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 5));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 5) += global::FusedOps.Kernels.Simd.Sum(c5_0 + c5_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 5) += global::FusedOps.Kernels.Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 320));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 320), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c5_0, c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 320), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c5_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 5 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 6));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 6) += global::FusedOps.Kernels.Simd.Sum(c6_0 + c6_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 6) += global::FusedOps.Kernels.Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 384));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 384), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c6_0, c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 384), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c6_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 6 * ld), 16);
             global::System.Runtime.Intrinsics.Vector512<float> t7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 7));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 7) += global::FusedOps.Kernels.Simd.Sum(c7_0 + c7_1);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 7) += global::FusedOps.Kernels.Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 448));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 448), 16);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c7_0, c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 448), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(c7_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 7 * ld), 16);
         }
 
         /// <summary>2 output channels × 32 pixels in 8 Vector256 accumulators over 72 taps; applies scale, shift and ReLU.</summary>
-        private static void L3_Infer256x2(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L3_Infer256x2(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 72; k++)
+            for (nint k = 0; k < 72; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 72 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -1521,46 +1271,32 @@ namespace Samples
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
             c0_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_2, s0, t0));
             c0_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_3, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
             c1_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_2, s1, t1));
             c1_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_3, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
         }
 
         /// <summary>2 output channels × 32 pixels in 8 Vector256 accumulators over 72 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L3_Train256x2(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L3_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 72; k++)
+            for (nint k = 0; k < 72; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 72 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -1571,17 +1307,10 @@ namespace Samples
             c0_1 += t0;
             c0_2 += t0;
             c0_3 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
@@ -1589,32 +1318,25 @@ namespace Samples
             c1_1 += t1;
             c1_2 += t1;
             c1_3 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
         }
 
         /// <summary>3 output channels × 32 pixels in 12 Vector256 accumulators over 72 taps; applies scale, shift and ReLU.</summary>
-        private static void L3_Infer256x3(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift)
+        private static void L3_Infer256x3(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float scale, ref float shift)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c2_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 72; k++)
+            for (nint k = 0; k < 72; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 72 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1); c2_2 = global::FusedOps.Kernels.Simd.Fma(a2, b2, c2_2); c2_3 = global::FusedOps.Kernels.Simd.Fma(a2, b3, c2_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -1623,64 +1345,43 @@ namespace Samples
             c0_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_1, s0, t0));
             c0_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_2, s0, t0));
             c0_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c0_3, s0, t0));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 1)); global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             c1_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_0, s1, t1));
             c1_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_1, s1, t1));
             c1_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_2, s1, t1));
             c1_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c1_3, s1, t1));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
             global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref scale, 2)); global::System.Runtime.Intrinsics.Vector256<float> t2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             c2_0 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_0, s2, t2));
             c2_1 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_1, s2, t2));
             c2_2 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_2, s2, t2));
             c2_3 = global::FusedOps.Kernels.Activations.Relu(global::FusedOps.Kernels.Simd.Fma(c2_3, s2, t2));
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, c2_2, c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 24);
         }
 
         /// <summary>3 output channels × 32 pixels in 12 Vector256 accumulators over 72 taps; stores conv + bias and adds the channel sums.</summary>
-        private static void L3_Train256x3(ref float a, ref float b, ref float y, int valid, ref float shift, ref double sum, ref double sumSq)
+        private static void L3_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld, ref float shift, ref double sum, ref double sumSq)
         {
             global::System.Runtime.Intrinsics.Vector256<float> c0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c0_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c1_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c1_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
             global::System.Runtime.Intrinsics.Vector256<float> c2_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero; global::System.Runtime.Intrinsics.Vector256<float> c2_3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-            for (int k = 0; k < 72; k++)
+            for (nint k = 0; k < 72; k++)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24);
+                ref float bk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k));
+                global::System.Runtime.Intrinsics.Vector256<float> b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 0); global::System.Runtime.Intrinsics.Vector256<float> b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 8); global::System.Runtime.Intrinsics.Vector256<float> b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 16); global::System.Runtime.Intrinsics.Vector256<float> b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bk, 24);
                 global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, k)); c0_0 = global::FusedOps.Kernels.Simd.Fma(a0, b0, c0_0); c0_1 = global::FusedOps.Kernels.Simd.Fma(a0, b1, c0_1); c0_2 = global::FusedOps.Kernels.Simd.Fma(a0, b2, c0_2); c0_3 = global::FusedOps.Kernels.Simd.Fma(a0, b3, c0_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 72 + k)); c1_0 = global::FusedOps.Kernels.Simd.Fma(a1, b0, c1_0); c1_1 = global::FusedOps.Kernels.Simd.Fma(a1, b1, c1_1); c1_2 = global::FusedOps.Kernels.Simd.Fma(a1, b2, c1_2); c1_3 = global::FusedOps.Kernels.Simd.Fma(a1, b3, c1_3);
                 global::System.Runtime.Intrinsics.Vector256<float> a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 144 + k)); c2_0 = global::FusedOps.Kernels.Simd.Fma(a2, b0, c2_0); c2_1 = global::FusedOps.Kernels.Simd.Fma(a2, b1, c2_1); c2_2 = global::FusedOps.Kernels.Simd.Fma(a2, b2, c2_2); c2_3 = global::FusedOps.Kernels.Simd.Fma(a2, b3, c2_3);
-                b = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
             }
 
             // Epilogue: each output written once.
@@ -1691,17 +1392,10 @@ namespace Samples
             c0_1 += t0;
             c0_2 += t0;
             c0_3 += t0;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c0_0, c0_1, c0_2, c0_3, ref y, valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_0, ref y);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_1, ref y, 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_2, ref y, 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c0_3, ref y, 24);
             global::System.Runtime.Intrinsics.Vector256<float> t1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 1));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) += global::FusedOps.Kernels.Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 1) += global::FusedOps.Kernels.Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
@@ -1709,17 +1403,10 @@ namespace Samples
             c1_1 += t1;
             c1_2 += t1;
             c1_3 += t1;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c1_0, c1_1, c1_2, c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c1_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 1 * ld), 24);
             global::System.Runtime.Intrinsics.Vector256<float> t2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref shift, 2));
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) += global::FusedOps.Kernels.Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
             global::System.Runtime.CompilerServices.Unsafe.Add(ref sumSq, 2) += global::FusedOps.Kernels.Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
@@ -1727,21 +1414,14 @@ namespace Samples
             c2_1 += t2;
             c2_2 += t2;
             c2_3 += t2;
-            if (valid == 32)
-            {
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), 24);
-            }
-            else
-            {
-                global::FusedOps.Kernels.Simd.StoreTail(c2_0, c2_1, c2_2, c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 128), valid);
-            }
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 8);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_2, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 16);
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c2_3, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 2 * ld), 24);
         }
 
         /// <summary>Scalar fallback for machines without Vector256: all 16 channels of a panel.</summary>
-        private static void L3_Scalar(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift, bool train, ref double sum, ref double sumSq)
+        private static void L3_Scalar(ref float a, ref float b, ref int offsets, ref float y, int valid, ref float scale, ref float shift, bool train, ref double sum, ref double sumSq)
         {
             for (int r = 0; r < 16; r++)
             {
@@ -1750,7 +1430,7 @@ namespace Samples
                     float acc = 0f;
                     for (int k = 0; k < 72; k++)
                     {
-                        acc = global::System.MathF.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (r * 72) + k), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (k * 32) + col), acc);
+                        acc = global::System.MathF.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (r * 72) + k), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, global::System.Runtime.CompilerServices.Unsafe.Add(ref offsets, k) + col), acc);
                     }
                     ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, (r * 64) + col);
                     if (train)
