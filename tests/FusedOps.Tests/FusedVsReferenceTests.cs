@@ -38,6 +38,9 @@ public sealed class FusedVsReferenceTests
             yield return new object[] { nameof(NormalisedMlp), level, 9 };
             yield return new object[] { nameof(LargeKernelConv), level, 2 };
             yield return new object[] { nameof(WideRowConv), level, 3 };
+            yield return new object[] { nameof(FlattenOnly), level, 2 };
+            yield return new object[] { nameof(VeryWideConv), level, 2 };
+            yield return new object[] { nameof(ActivationFirst), level, 4 };
         }
     }
 

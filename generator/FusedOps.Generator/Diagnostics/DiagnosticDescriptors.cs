@@ -63,6 +63,15 @@ internal static class DiagnosticDescriptors
         "Layer {0} (BatchNorm) sees one value per channel per sample; Forward (training) needs a batch of at least 2, inference is fine",
         Category, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0013");
 
+    public static readonly DiagnosticDescriptor NotAClass = Error(
+        "FOPS0014", "Pipeline type must be a non-static class",
+        "'{0}' is a {1}; a pipeline must be a non-static, non-record partial class because the generator adds instance state and constructors");
+
+    public static readonly DiagnosticDescriptor NotUnrolled = new(
+        "FOPS0015", "Layer too large to unroll",
+        "Layer {0} (Conv2d) has {1} output channels per group: instead of unrolling {2} register-block calls per panel, the generated code loops over them",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0015");
+
     public static readonly DiagnosticDescriptor InternalError = Error(
         "FOPS0099", "Generator internal error",
         "FusedOps could not generate '{0}': {1}; please report this with the declaration");

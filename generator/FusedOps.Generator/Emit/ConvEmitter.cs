@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using FusedOps.Generator.Plan;
 
 namespace FusedOps.Generator.Emit;
 
@@ -84,22 +85,16 @@ internal static class ConvEmitter
         w.Line($"ref float tail = ref {U}.Add(ref panel, {c.Kc * 32});");
         w.Line("ref float dst = ref full ? ref yb : ref tail;");
         w.Line($"int ld = full ? {c.P} : 32;");
-        foreach ((string cond, int bits, int max) in new[] { ("level == 2", 512, 12), ("level == 1", 256, 3) })
+        foreach ((string cond, int bits, int max) in new[] { ("level == 2", 512, KernelLimits.MaxRows512), ("level == 1", 256, KernelLimits.MaxRows256) })
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
             w.Open("if (train)");
-            foreach ((int start, int rows) in Blocks(c.OCg, max))
-            {
-                w.Line($"L{i}_Train{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref b, ref offsets, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref shift, c0 + {start}), ref {U}.Add(ref sum, c0 + {start}), ref {U}.Add(ref sumSq, c0 + {start}));");
-            }
-
+            WriteBlockCalls(w, c, max, KernelLimits.Unrolled(c.OCg), (start, weights, rows) =>
+                $"L{i}_Train{bits}x{rows}(ref {U}.Add(ref wg, {weights}), ref b, ref offsets, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref shift, c0 + {start}), ref {U}.Add(ref sum, c0 + {start}), ref {U}.Add(ref sumSq, c0 + {start}));");
             w.Close();
             w.Open("else");
-            foreach ((int start, int rows) in Blocks(c.OCg, max))
-            {
-                w.Line($"L{i}_Infer{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref b, ref offsets, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref scale, c0 + {start}), ref {U}.Add(ref shift, c0 + {start}));");
-            }
-
+            WriteBlockCalls(w, c, max, KernelLimits.Unrolled(c.OCg), (start, weights, rows) =>
+                $"L{i}_Infer{bits}x{rows}(ref {U}.Add(ref wg, {weights}), ref b, ref offsets, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref scale, c0 + {start}), ref {U}.Add(ref shift, c0 + {start}));");
             w.Close();
             w.Close();
         }
@@ -116,8 +111,8 @@ internal static class ConvEmitter
         w.Close();
         w.Line();
 
-        var sizes512 = Blocks(c.OCg, 12).Select(b => b.Rows).Distinct().OrderBy(r => r);
-        var sizes256 = Blocks(c.OCg, 3).Select(b => b.Rows).Distinct().OrderBy(r => r);
+        var sizes512 = Blocks(c.OCg, KernelLimits.MaxRows512).Select(b => b.Rows).Distinct().OrderBy(r => r);
+        var sizes256 = Blocks(c.OCg, KernelLimits.MaxRows256).Select(b => b.Rows).Distinct().OrderBy(r => r);
         foreach (int rows in sizes512)
         {
             WriteBlock(w, g, 512, rows, train: false);
@@ -131,6 +126,33 @@ internal static class ConvEmitter
         }
 
         WriteScalar(w, g);
+    }
+
+    /// <summary>Calls every register block of a panel: unrolled with constant offsets, or as two loops (FOPS0015) for very wide layers.</summary>
+    private static void WriteBlockCalls(CodeWriter w, ConvGeometry c, int max, bool unrolled, System.Func<string, string, int, string> call)
+    {
+        List<(int Start, int Rows)> blocks = Blocks(c.OCg, max);
+        if (unrolled)
+        {
+            foreach ((int start, int rows) in blocks)
+            {
+                w.Line(call(CodeWriter.I(start), CodeWriter.I(start * c.Kc), rows));
+            }
+
+            return;
+        }
+
+        int large = blocks[0].Rows, largeCount = blocks.Count(b => b.Rows == large);
+        w.Open($"for (int blk = 0; blk < {largeCount}; blk++)");
+        w.Line(call($"(blk * {large})", $"blk * {large * c.Kc}", large));
+        w.Close();
+        if (largeCount < blocks.Count)
+        {
+            int small = blocks[blocks.Count - 1].Rows;
+            w.Open($"for (int blk = 0; blk < {blocks.Count - largeCount}; blk++)");
+            w.Line(call($"({largeCount * large} + (blk * {small}))", $"{largeCount * large * c.Kc} + (blk * {small * c.Kc})", small));
+            w.Close();
+        }
     }
 
     private static void WriteBlock(CodeWriter w, GroupView g, int bits, int rows, bool train)

@@ -42,6 +42,9 @@ internal sealed class GroupView
 
     public bool IsLinear => Op is { Kind: LayerKind.Linear };
 
+    /// <summary>A group with nothing to compute (a pipeline of only Flatten).</summary>
+    public bool IsIdentity => Op is null && Norm is null && Act is null;
+
     public bool IsFirst { get; }
 
     public bool IsLast { get; }
@@ -68,8 +71,8 @@ internal sealed class GroupView
 
     public string Describe()
     {
-        var parts = new[] { Op, Norm, Act }.Where(l => l is not null).Select(l => $"{l!.Name}[{l.Index}]");
-        return string.Join(" + ", parts);
+        var parts = new[] { Op, Norm, Act }.Where(l => l is not null).Select(l => $"{l!.Name}[{l.Index}]").ToList();
+        return parts.Count == 0 ? "identity" : string.Join(" + ", parts);
     }
 
     /// <summary>The activation applied to a value expression, or the value itself.</summary>

@@ -107,8 +107,8 @@ internal static partial class PipelineEmitter
         w.Open("private static void RunInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int n, InferenceState state)");
         w.Line("int chunk = global::System.Math.Min(n, InferChunk);");
         w.Line("var pool = global::System.Buffers.ArrayPool<float>.Shared;");
-        w.Line("float[] a = pool.Rent(chunk * MaxLength);");
-        w.Line("float[] b = pool.Rent(chunk * MaxLength);");
+        w.Line($"float[] a = {(e.Groups.Count > 1 ? "pool.Rent(chunk * MaxInnerLength)" : "global::System.Array.Empty<float>()")};");
+        w.Line($"float[] b = {(e.Groups.Count > 2 ? "pool.Rent(chunk * MaxInnerLength)" : "global::System.Array.Empty<float>()")};");
         w.Line("float[] scratch = pool.Rent(ForwardScratch);");
         w.Open("try");
         w.Open("for (int s0 = 0; s0 < n; s0 += chunk)");
@@ -125,8 +125,16 @@ internal static partial class PipelineEmitter
         w.Close();
         w.Close();
         w.Open("finally");
-        w.Line("pool.Return(a);");
-        w.Line("pool.Return(b);");
+        if (e.Groups.Count > 1)
+        {
+            w.Line("pool.Return(a);");
+        }
+
+        if (e.Groups.Count > 2)
+        {
+            w.Line("pool.Return(b);");
+        }
+
         w.Line("pool.Return(scratch);");
         w.Close();
         w.Close();
@@ -152,6 +160,10 @@ internal static partial class PipelineEmitter
         else if (g.Norm is not null)
         {
             w.Line($"G{i}_AffineAct(ref x, ref y, m, ref state.Scale{i}[0], ref state.Shift{i}[0]);");
+        }
+        else if (g.IsIdentity)
+        {
+            w.Line($"global::FusedOps.Kernels.Norm.Copy(ref x, ref y, m * {g.InLength});");
         }
         else
         {

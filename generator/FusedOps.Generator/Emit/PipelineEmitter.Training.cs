@@ -137,12 +137,12 @@ internal static partial class PipelineEmitter
         for (int gi = e.Groups.Count - 1; gi >= 0; gi--)
         {
             GroupView g = e.Groups[gi];
-            string dx = gi == 0 ? "ref userDx" : $"ref {(gi % 2 == 0 ? "_gradA" : "_gradB")}[0]";
+            string dx = gi == 0 ? "ref userDx" : $"ref {(gi % 2 == 1 ? "_gradA" : "_gradB")}[0]";
             string need = gi == 0 ? "wantInput" : "true";
             w.Line($"G{g.Index}_Backward(n, ref dy, {dx}, {need});");
             if (gi > 0)
             {
-                w.Line($"dy = ref {(gi % 2 == 0 ? "_gradA" : "_gradB")}[0];");
+                w.Line($"dy = ref {(gi % 2 == 1 ? "_gradA" : "_gradB")}[0];");
             }
         }
 
@@ -157,9 +157,20 @@ internal static partial class PipelineEmitter
         w.Line("return;");
         w.Close();
         w.Line("_in = new float[n * InputLength];");
-        w.Line("_gradA = new float[n * MaxLength];");
-        w.Line("_gradB = new float[n * MaxLength];");
-        w.Line("_gradU = new float[n * MaxLength];");
+        if (e.Groups.Count > 1)
+        {
+            w.Line("_gradA = new float[n * MaxInnerLength];");
+        }
+
+        if (e.Groups.Count > 2)
+        {
+            w.Line("_gradB = new float[n * MaxInnerLength];");
+        }
+
+        if (e.Groups.Any(g => g.Norm is not null || (g.Op is not null && g.Act is not null)))
+        {
+            w.Line("_gradU = new float[n * MaxLength];");
+        }
         w.Line("_scratch = new float[global::System.Math.Max(ForwardScratch, BackwardScratch)];");
         foreach (GroupView g in e.Groups)
         {
@@ -278,6 +289,13 @@ internal static partial class PipelineEmitter
                 w.Line($"G{g.Index}_ActBackward(ref dy, ref {z}[0], ref _gradU[0], n);");
                 w.Line("dz = ref _gradU[0];");
             }
+        }
+
+        if (g.IsIdentity)
+        {
+            w.Open("if (wantInput)");
+            w.Line($"global::FusedOps.Kernels.Norm.Copy(ref dy, ref dx, n * {g.InLength});");
+            w.Close();
         }
 
         if (g.IsConv)

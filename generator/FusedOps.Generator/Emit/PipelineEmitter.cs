@@ -85,6 +85,7 @@ internal static partial class PipelineEmitter
 
         return g.IsConv ? $"1 pass: im2col panels × register blocks, epilogue {epilogue}"
             : g.IsLinear ? $"2 passes: x·Wᵀ, then {epilogue}"
+            : g.Norm is null && g.ActEntry is null ? "1 pass: copy"
             : $"1 pass: {(g.Norm is not null ? "running-stat affine" : string.Empty)}{(g.Norm is not null && g.ActEntry is not null ? " + " : string.Empty)}{(g.ActEntry is not null ? g.Act!.Name : string.Empty)}";
     }
 
@@ -97,9 +98,14 @@ internal static partial class PipelineEmitter
         }
         else if (g.IsLinear)
         {
-            passes.Add(g.Norm is not null ? "x·Wᵀ + bias, channel sums" : "x·Wᵀ + bias");
+            passes.Add("x·Wᵀ");
+            if (g.HasBias)
+            {
+                passes.Add("+ bias");
+            }
         }
-        else if (g.Norm is not null)
+
+        if (g.Norm is not null && !g.IsConv)
         {
             passes.Add("channel sums");
         }
@@ -111,6 +117,11 @@ internal static partial class PipelineEmitter
         else if (g.ActEntry is not null)
         {
             passes.Add(g.Act!.Name);
+        }
+
+        if (passes.Count == 0)
+        {
+            passes.Add("copy");
         }
 
         return passes;
@@ -136,6 +147,11 @@ internal static partial class PipelineEmitter
         else if (g.IsLinear)
         {
             passes.Add("dW, dB, dX");
+        }
+
+        if (passes.Count == 0)
+        {
+            passes.Add("copy");
         }
 
         return passes;
@@ -180,6 +196,7 @@ internal static partial class PipelineEmitter
         w.Line();
         w.Line($"private const int MaxChannels = {e.MaxChannels};");
         w.Line($"private const int MaxLength = {e.MaxLength};");
+        w.Line($"private const int MaxInnerLength = {e.MaxInnerLength};");
         w.Line($"private const int InferChunk = {e.InferChunk};");
         w.Line($"private const int ForwardScratch = {e.ForwardScratch};");
         w.Line($"private const int BackwardScratch = {e.BackwardScratch};");
@@ -199,6 +216,7 @@ internal static partial class PipelineEmitter
             MaxChannels = System.Math.Max(1, groups.Max(g => g.Channels));
             MaxLength = System.Math.Max(model.Input.Length, groups.Max(g => g.OutLength));
             int inner = groups.Count > 1 ? groups.Take(groups.Count - 1).Max(g => g.OutLength) : 1;
+            MaxInnerLength = inner;
             InferChunk = System.Math.Max(1, System.Math.Min(64, 65536 / inner));
             ForwardScratch = System.Math.Max(1, groups.Where(g => g.IsConv).Select(g => g.Conv!.ForwardScratch).DefaultIfEmpty(1).Max());
             BackwardScratch = System.Math.Max(1, groups.Where(g => g.IsConv).Select(g => g.Conv!.BackwardScratch).DefaultIfEmpty(1).Max());
@@ -211,6 +229,9 @@ internal static partial class PipelineEmitter
         public int MaxChannels { get; }
 
         public int MaxLength { get; }
+
+        /// <summary>Largest output of any group but the last: the size of the ping-pong buffers between groups.</summary>
+        public int MaxInnerLength { get; }
 
         public int InferChunk { get; }
 

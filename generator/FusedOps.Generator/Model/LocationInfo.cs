@@ -14,6 +14,20 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
             : new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span);
 
     public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
+
+    /// <summary>A source location in <paramref name="compilation"/>'s tree for this file, so pragmas apply; else an external one.</summary>
+    public Location ToLocation(Compilation compilation)
+    {
+        foreach (SyntaxTree tree in compilation.SyntaxTrees)
+        {
+            if (tree.FilePath == FilePath && Span.End <= tree.Length)
+            {
+                return Location.Create(tree, Span);
+            }
+        }
+
+        return ToLocation();
+    }
 }
 
 /// <summary>A diagnostic reduced to equatable primitives; turned back into a <see cref="Diagnostic"/> at output.</summary>

@@ -23,7 +23,7 @@ internal static class PipelineParser
     public static PipelineResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
-        var node = (ClassDeclarationSyntax)context.TargetNode;
+        var node = (TypeDeclarationSyntax)context.TargetNode;
         var diagnostics = new List<DiagnosticInfo>();
         try
         {
@@ -36,13 +36,18 @@ internal static class PipelineParser
         }
     }
 
-    private static PipelineResult ParseCore(GeneratorAttributeSyntaxContext context, INamedTypeSymbol type, ClassDeclarationSyntax node, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    private static PipelineResult ParseCore(GeneratorAttributeSyntaxContext context, INamedTypeSymbol type, TypeDeclarationSyntax node, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         LocationInfo? typeLocation = LocationInfo.From(node.Identifier.GetLocation());
         AttributeData pipelineAttribute = context.Attributes[0];
         LocationInfo? pipelineLocation = LocationInfo.From(pipelineAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)) ?? typeLocation;
 
-        if (!node.Modifiers.Any(SyntaxKind.PartialKeyword))
+        if (type.IsStatic || type.IsRecord || type.TypeKind != TypeKind.Class)
+        {
+            string kind = type.IsStatic ? "static class" : type.IsRecord ? "record" : type.TypeKind.ToString().ToLowerInvariant();
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAClass, typeLocation, type.Name, kind));
+        }
+        else if (!node.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, typeLocation, type.Name));
         }
@@ -138,7 +143,7 @@ internal static class PipelineParser
         return new string(chars) + ".g.cs";
     }
 
-    private static bool IsLayerAttribute(INamedTypeSymbol? attributeClass)
+    internal static bool IsLayerAttribute(INamedTypeSymbol? attributeClass)
     {
         for (INamedTypeSymbol? t = attributeClass?.BaseType; t is not null; t = t.BaseType)
         {

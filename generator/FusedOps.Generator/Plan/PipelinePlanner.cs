@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using FusedOps.Generator.Diagnostics;
 using FusedOps.Generator.Model;
 
@@ -33,6 +34,11 @@ internal static class PipelinePlanner
                 break;
             }
 
+            if (layer.Kind == LayerKind.Conv2d && !KernelLimits.Unrolled(layer.Out / layer.Groups))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotUnrolled, layer.Location, layer.Index, layer.Out / layer.Groups, KernelLimits.BlockCount(layer.Out / layer.Groups, KernelLimits.MaxRows256)));
+            }
+
             if (layer.Kind == LayerKind.BatchNorm && next.Spatial == 1)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CannotTrain, layer.Location, layer.Index));
@@ -47,7 +53,9 @@ internal static class PipelinePlanner
             return null;
         }
 
-        return new PipelineModel(ns, typeName, containing, hintName, input, layers.ToEquatableArray(), shapes.ToEquatableArray(), Group(input, layers, shapes).ToEquatableArray());
+        // The emit model carries no locations: moving the declaration in its file must not re-run the emitter.
+        var layersWithoutLocations = layers.Select(l => l with { Location = null });
+        return new PipelineModel(ns, typeName, containing, hintName, input, layersWithoutLocations.ToEquatableArray(), shapes.ToEquatableArray(), Group(input, layers, shapes).ToEquatableArray());
     }
 
     private static Shape? Infer(LayerSpec layer, Shape x, List<DiagnosticInfo> diagnostics)
@@ -136,6 +144,12 @@ internal static class PipelinePlanner
             }
 
             groups.Add(new FusionGroup(groups.Count, op, norm, act, groupInput, shapes[i - 1]));
+        }
+
+        if (groups.Count == 0)
+        {
+            // Only Flatten: one identity group copies the input.
+            groups.Add(new FusionGroup(0, -1, -1, -1, input, shapes[shapes.Count - 1]));
         }
 
         return groups;

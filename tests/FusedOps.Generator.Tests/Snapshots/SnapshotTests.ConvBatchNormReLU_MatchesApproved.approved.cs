@@ -41,6 +41,7 @@ namespace Samples
 
         private const int MaxChannels = 32;
         private const int MaxLength = 32768;
+        private const int MaxInnerLength = 1;
         private const int InferChunk = 64;
         private const int ForwardScratch = 24128;
         private const int BackwardScratch = 221824;
@@ -186,8 +187,6 @@ namespace Samples
                 return;
             }
             _in = new float[n * InputLength];
-            _gradA = new float[n * MaxLength];
-            _gradB = new float[n * MaxLength];
             _gradU = new float[n * MaxLength];
             _scratch = new float[global::System.Math.Max(ForwardScratch, BackwardScratch)];
             _z0 = new float[n * 32768];
@@ -290,8 +289,8 @@ namespace Samples
         {
             int chunk = global::System.Math.Min(n, InferChunk);
             var pool = global::System.Buffers.ArrayPool<float>.Shared;
-            float[] a = pool.Rent(chunk * MaxLength);
-            float[] b = pool.Rent(chunk * MaxLength);
+            float[] a = global::System.Array.Empty<float>();
+            float[] b = global::System.Array.Empty<float>();
             float[] scratch = pool.Rent(ForwardScratch);
             try
             {
@@ -305,8 +304,6 @@ namespace Samples
             }
             finally
             {
-                pool.Return(a);
-                pool.Return(b);
                 pool.Return(scratch);
             }
         }

@@ -6,9 +6,9 @@
 // Fusion groups (each line is one pass over memory):
 //   group 0: Linear[0] + BatchNorm[1] + LeakyReLU[2]  (20) -> (13)
 //     inference: 2 passes: x·Wᵀ, then BatchNorm folded into scale/shift + LeakyReLU
-//     training forward: x·Wᵀ + bias, channel sums; normalise + LeakyReLU
+//     training forward: x·Wᵀ; + bias; channel sums; normalise + LeakyReLU
 //     backward: LeakyReLU' + BatchNorm reductions; BatchNorm input gradient; dW, dB, dX
-// Passes: inference 2, training forward 2, backward 3; layer by layer would take 3 / 4 / 4.
+// Passes: inference 2, training forward 4, backward 3; layer by layer would take 3 / 4 / 4.
 #nullable enable
 
 namespace Samples
@@ -41,6 +41,7 @@ namespace Samples
 
         private const int MaxChannels = 13;
         private const int MaxLength = 20;
+        private const int MaxInnerLength = 1;
         private const int InferChunk = 64;
         private const int ForwardScratch = 1;
         private const int BackwardScratch = 1;
@@ -186,8 +187,6 @@ namespace Samples
                 return;
             }
             _in = new float[n * InputLength];
-            _gradA = new float[n * MaxLength];
-            _gradB = new float[n * MaxLength];
             _gradU = new float[n * MaxLength];
             _scratch = new float[global::System.Math.Max(ForwardScratch, BackwardScratch)];
             _z0 = new float[n * 13];
@@ -288,8 +287,8 @@ namespace Samples
         {
             int chunk = global::System.Math.Min(n, InferChunk);
             var pool = global::System.Buffers.ArrayPool<float>.Shared;
-            float[] a = pool.Rent(chunk * MaxLength);
-            float[] b = pool.Rent(chunk * MaxLength);
+            float[] a = global::System.Array.Empty<float>();
+            float[] b = global::System.Array.Empty<float>();
             float[] scratch = pool.Rent(ForwardScratch);
             try
             {
@@ -303,8 +302,6 @@ namespace Samples
             }
             finally
             {
-                pool.Return(a);
-                pool.Return(b);
                 pool.Return(scratch);
             }
         }

@@ -5,7 +5,7 @@
 // Fusion groups (each line is one pass over memory):
 //   group 0: Linear[0] + HardTanh[1]  (6) -> (3)
 //     inference: 2 passes: x·Wᵀ, then bias + HardTanh
-//     training forward: x·Wᵀ + bias; HardTanh
+//     training forward: x·Wᵀ; HardTanh
 //     backward: HardTanh'; dW, dB, dX
 // Passes: inference 2, training forward 2, backward 2; layer by layer would take 2 / 2 / 2.
 #nullable enable
@@ -40,6 +40,7 @@ partial class Models
 
         private const int MaxChannels = 3;
         private const int MaxLength = 6;
+        private const int MaxInnerLength = 1;
         private const int InferChunk = 64;
         private const int ForwardScratch = 1;
         private const int BackwardScratch = 1;
@@ -156,8 +157,6 @@ partial class Models
                 return;
             }
             _in = new float[n * InputLength];
-            _gradA = new float[n * MaxLength];
-            _gradB = new float[n * MaxLength];
             _gradU = new float[n * MaxLength];
             _scratch = new float[global::System.Math.Max(ForwardScratch, BackwardScratch)];
             _z0 = new float[n * 3];
@@ -245,8 +244,8 @@ partial class Models
         {
             int chunk = global::System.Math.Min(n, InferChunk);
             var pool = global::System.Buffers.ArrayPool<float>.Shared;
-            float[] a = pool.Rent(chunk * MaxLength);
-            float[] b = pool.Rent(chunk * MaxLength);
+            float[] a = global::System.Array.Empty<float>();
+            float[] b = global::System.Array.Empty<float>();
             float[] scratch = pool.Rent(ForwardScratch);
             try
             {
@@ -260,8 +259,6 @@ partial class Models
             }
             finally
             {
-                pool.Return(a);
-                pool.Return(b);
                 pool.Return(scratch);
             }
         }

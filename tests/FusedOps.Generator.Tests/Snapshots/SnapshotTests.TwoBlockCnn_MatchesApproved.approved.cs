@@ -19,9 +19,9 @@
 //     backward: ReLU' + BatchNorm reductions; BatchNorm input gradient; per sample: dW, dB, dX
 //   group 2: Linear[7]  (1024) -> (4)
 //     inference: 2 passes: x·Wᵀ, then bias
-//     training forward: x·Wᵀ + bias
+//     training forward: x·Wᵀ; + bias
 //     backward: dW, dB, dX
-// Passes: inference 4, training forward 5, backward 7; layer by layer would take 7 / 9 / 9.
+// Passes: inference 4, training forward 6, backward 7; layer by layer would take 7 / 9 / 9.
 #nullable enable
 
 namespace Samples
@@ -54,6 +54,7 @@ namespace Samples
 
         private const int MaxChannels = 16;
         private const int MaxLength = 2048;
+        private const int MaxInnerLength = 2048;
         private const int InferChunk = 32;
         private const int ForwardScratch = 5408;
         private const int BackwardScratch = 13120;
@@ -232,10 +233,10 @@ namespace Samples
             ref float dy = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputGradient);
             bool wantInput = !inputGradient.IsEmpty;
             ref float userDx = ref wantInput ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputGradient) : ref s_sink[0];
-            G2_Backward(n, ref dy, ref _gradA[0], true);
-            dy = ref _gradA[0];
-            G1_Backward(n, ref dy, ref _gradB[0], true);
+            G2_Backward(n, ref dy, ref _gradB[0], true);
             dy = ref _gradB[0];
+            G1_Backward(n, ref dy, ref _gradA[0], true);
+            dy = ref _gradA[0];
             G0_Backward(n, ref dy, ref userDx, wantInput);
         }
 
@@ -246,8 +247,8 @@ namespace Samples
                 return;
             }
             _in = new float[n * InputLength];
-            _gradA = new float[n * MaxLength];
-            _gradB = new float[n * MaxLength];
+            _gradA = new float[n * MaxInnerLength];
+            _gradB = new float[n * MaxInnerLength];
             _gradU = new float[n * MaxLength];
             _scratch = new float[global::System.Math.Max(ForwardScratch, BackwardScratch)];
             _z0 = new float[n * 2048];
@@ -433,8 +434,8 @@ namespace Samples
         {
             int chunk = global::System.Math.Min(n, InferChunk);
             var pool = global::System.Buffers.ArrayPool<float>.Shared;
-            float[] a = pool.Rent(chunk * MaxLength);
-            float[] b = pool.Rent(chunk * MaxLength);
+            float[] a = pool.Rent(chunk * MaxInnerLength);
+            float[] b = pool.Rent(chunk * MaxInnerLength);
             float[] scratch = pool.Rent(ForwardScratch);
             try
             {

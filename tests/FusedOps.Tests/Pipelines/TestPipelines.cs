@@ -133,3 +133,28 @@ public partial class LargeKernelConv
 public partial class WideRowConv
 {
 }
+
+/// <summary>Nothing to compute: an identity copy.</summary>
+[FusedPipeline(2, 3, 5)]
+[Flatten]
+public partial class FlattenOnly
+{
+}
+
+/// <summary>Activation directly on the input, then a Linear without bias.</summary>
+[FusedPipeline(19)]
+[LeakyReLU]
+[Linear(6, Bias = false)]
+[ReLU]
+public partial class ActivationFirst
+{
+}
+
+#pragma warning disable FOPS0015 // Wide on purpose: 77 channels loop over register blocks instead of unrolling the calls.
+[FusedPipeline(3, 5, 6)]
+[Conv2d(77, 1)]
+[ReLU]
+public partial class VeryWideConv
+{
+}
+#pragma warning restore FOPS0015
