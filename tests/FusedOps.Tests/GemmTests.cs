@@ -78,35 +78,22 @@ public class GemmTests
                     from panels in Enumerable.Range(1, 5)
                     from layout in PanelLayouts(rows, cols, panels)
                     select (rows, cols, panels, layout);
-        foreach (var (rows, cols, panels, (aps, ars, bps, brs)) in cases)
+        foreach (var (rows, cols, panels, layout) in cases)
         {
-            var a = StridedBuffer.Tensor(panels, rows, PanelWidth, aps, ars, 1).Randomize(random);
-            var b = StridedBuffer.Tensor(panels, cols, PanelWidth, bps, brs, 1).Randomize(random);
-            int ldc = cols + 3;
-            var c = StridedBuffer.OutputMatrix(rows, cols, ldc, 1).Randomize(random);
-            for (int r = 0; r < rows; r++)
-            {
-                for (int q = 0; q < cols; q++)
-                {
-                    double sum = c[r, q];
-                    double scale = Math.Abs(sum);
-                    for (int pb = 0; pb < panels; pb++)
-                    {
-                        for (int j = 0; j < PanelWidth; j++)
-                        {
-                            double term = (double)a[pb, r, j] * b[pb, q, j];
-                            sum += term;
-                            scale += Math.Abs(term);
-                        }
-                    }
-
-                    c.Expect(r, q, sum, scale);
-                }
-            }
-
-            Gemm.PanelDotGemm(ref a.Start, aps, ars, ref b.Start, bps, brs, panels, rows, cols, ref c.Start, ldc);
-            c.Check(Tolerance, $"{bits} bits, rows {rows}, cols {cols}, panels {panels}, strides A ({aps}, {ars}) B ({bps}, {brs})");
+            CheckPanelDotGemm(random, bits, rows, cols, panels, layout);
         }
+    });
+
+    [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    [InlineData(0)]
+    public void PanelDotGemm_ManyPanelsAndColumns_AddsNaiveProduct(int bits) => KernelLevelCollection.AtLevel(bits, () =>
+    {
+        // 70 panels are taken in three chunks; 300 columns of 32-panel chunks span three column blocks.
+        var random = new Random(10);
+        CheckPanelDotGemm(random, bits, 11, 5, 70, PanelLayouts(11, 5, 70)[1]);
+        CheckPanelDotGemm(random, bits, 9, 300, 64, PanelLayouts(9, 300, 64)[0]);
     });
 
     [Theory]
@@ -320,6 +307,37 @@ public class GemmTests
         ((rows * 35) + 7, 35, (cols * 33) + 2, 33),
         (PanelWidth, (panels * PanelWidth) + 5, PanelWidth, (panels * PanelWidth) + 1),
     ];
+
+    private static void CheckPanelDotGemm(Random random, int bits, int rows, int cols, int panels, (int APanelStride, int ARowStride, int BPanelStride, int BRowStride) layout)
+    {
+        var (aps, ars, bps, brs) = layout;
+        var a = StridedBuffer.Tensor(panels, rows, PanelWidth, aps, ars, 1).Randomize(random);
+        var b = StridedBuffer.Tensor(panels, cols, PanelWidth, bps, brs, 1).Randomize(random);
+        int ldc = cols + 3;
+        var c = StridedBuffer.OutputMatrix(rows, cols, ldc, 1).Randomize(random);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int q = 0; q < cols; q++)
+            {
+                double sum = c[r, q];
+                double scale = Math.Abs(sum);
+                for (int pb = 0; pb < panels; pb++)
+                {
+                    for (int j = 0; j < PanelWidth; j++)
+                    {
+                        double term = (double)a[pb, r, j] * b[pb, q, j];
+                        sum += term;
+                        scale += Math.Abs(term);
+                    }
+                }
+
+                c.Expect(r, q, sum, scale);
+            }
+        }
+
+        Gemm.PanelDotGemm(ref a.Start, aps, ars, ref b.Start, bps, brs, panels, rows, cols, ref c.Start, ldc);
+        c.Check(Tolerance, $"{bits} bits, rows {rows}, cols {cols}, panels {panels}, strides A ({aps}, {ars}) B ({bps}, {brs})");
+    }
 
     private static void CheckAxpyRows(Random random, int bits, int rows, int depth, int length, int rowStride, int colStride, bool accumulate)
     {

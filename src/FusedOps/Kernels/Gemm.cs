@@ -79,10 +79,10 @@ public static partial class Gemm
         switch (KernelDispatch.Level)
         {
             case 2:
-                PanelDotGemm512(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc);
+                PanelDotGemmVector(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc, wide: true);
                 break;
             case 1:
-                PanelDotGemm256(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc);
+                PanelDotGemmVector(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc, wide: false);
                 break;
             default:
                 PanelDotGemmScalar(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc);
