@@ -114,10 +114,10 @@ public static partial class Gemm
         switch (KernelDispatch.Level)
         {
             case 2:
-                AxpyRows512(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate);
+                AxpyRowsVector(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate, wide: true);
                 break;
             case 1:
-                AxpyRows256(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate);
+                AxpyRowsVector(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate, wide: false);
                 break;
             default:
                 AxpyRowsScalar(ref a, aRowStride, aColStride, rows, depth, ref b, ldb, length, ref c, ldc, accumulate);
