@@ -122,6 +122,7 @@ public static partial class Gemm
         return q.ToScalar();
     }
 
+    /// <summary>Four partial sums per pair, so consecutive FMAs do not wait on each other's latency.</summary>
     private static void PanelDotGemmScalar(ref float a, nint aps, nint ars, ref float b, nint bps, nint brs, int panels, int rows, int cols, ref float c, nint ldc)
     {
         for (int r = 0; r < rows; r++)
@@ -130,18 +131,21 @@ public static partial class Gemm
             {
                 ref float ar = ref Unsafe.Add(ref a, r * ars);
                 ref float bq = ref Unsafe.Add(ref b, q * brs);
-                float sum = 0f;
+                float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                 for (int pb = 0; pb < panels; pb++)
                 {
                     ref float ap = ref Unsafe.Add(ref ar, pb * aps);
                     ref float bp = ref Unsafe.Add(ref bq, pb * bps);
-                    for (int j = 0; j < PanelWidth; j++)
+                    for (int j = 0; j < PanelWidth; j += 4)
                     {
-                        sum = Simd.Fma(Unsafe.Add(ref ap, j), Unsafe.Add(ref bp, j), sum);
+                        s0 = Simd.Fma(Unsafe.Add(ref ap, j), Unsafe.Add(ref bp, j), s0);
+                        s1 = Simd.Fma(Unsafe.Add(ref ap, j + 1), Unsafe.Add(ref bp, j + 1), s1);
+                        s2 = Simd.Fma(Unsafe.Add(ref ap, j + 2), Unsafe.Add(ref bp, j + 2), s2);
+                        s3 = Simd.Fma(Unsafe.Add(ref ap, j + 3), Unsafe.Add(ref bp, j + 3), s3);
                     }
                 }
 
-                Unsafe.Add(ref c, (r * ldc) + q) += sum;
+                Unsafe.Add(ref c, (r * ldc) + q) += (s0 + s1) + (s2 + s3);
             }
         }
     }
