@@ -16,7 +16,8 @@ namespace FusedOps.Kernels;
 /// Callers pass refs into arrays, so no kernel reads or writes outside the extents the arguments
 /// describe: tails are handled with narrower vectors or scalars, never by over-reading, and rows of
 /// a partial tile re-read an in-bounds row instead of the memory past it. Strides are in elements
-/// and must not be negative.
+/// and must not be negative. <see cref="PanelDotGemm"/> and <see cref="AxpyRows"/> copy tiles into a
+/// per-thread scratch of 32 KB, so every method may run on several threads at once.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static partial class Gemm
