@@ -1,254 +1,128 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
-/// <content>Kernels of <see cref="PanelDotGemm"/>.</content>
+/// <content>Driver, packing and scalar form of <see cref="PanelDotGemm"/>; the tiles are in Gemm.PanelDotTiles.cs.</content>
 public static partial class Gemm
 {
-    private static void PanelDotGemm512(ref float a, nint aps, nint ars, ref float b, nint bps, nint brs, int panels, int rows, int cols, ref float c, nint ldc)
+    /// <summary>Most panels one pass keeps in its vector accumulators: 8 packed A rows × 32 panels × 128 bytes = 32 KB, within L1.</summary>
+    private const int DotPanelChunk = 32;
+
+    /// <summary>Most floats of B one column block spans (512 KB), so that it stays in L2 while every row tile passes over it.</summary>
+    private const int DotBlockFloats = 1 << 17;
+
+    /// <summary>The packed A tile, per thread (at most 32 KB): a pool's rent and return would cost more than a small call.</summary>
+    [ThreadStatic]
+    private static float[]? t_dotScratch;
+
+    /// <summary>
+    /// Tiles C into blocks of 8 (or, for few rows, 4) rows × 2 columns of (row, column) pairs. When
+    /// enough column pairs reuse a row tile, its A rows are first copied into a contiguous scratch,
+    /// <c>[panel][row][32]</c>: callers' panel strides are often multiples of 4 KB, which map every
+    /// panel of a tile onto the same few L1 sets and evict it before the next column pair reuses it.
+    /// Packed, the tile stays in L1 and only B streams from L2. Panels are taken in chunks of at most
+    /// <see cref="DotPanelChunk"/> (one lane sum per pair per chunk), columns in blocks of at most
+    /// <see cref="DotBlockFloats"/> floats of B.
+    /// </summary>
+    private static void PanelDotGemmVector(ref float a, nint aps, nint ars, ref float b, nint bps, nint brs, int panels, int rows, int cols, ref float c, nint ldc, bool wide)
     {
-        for (int r = 0; r < rows; r += 4)
+        if (panels == 0 || rows == 0 || cols == 0)
         {
-            int n = Math.Min(4, rows - r);
-            for (int q = 0; q < cols; q += 3)
+            return;
+        }
+
+        int tileRows = wide && rows > 4 ? 8 : 4;
+
+        // Packing a tile costs about as much as one column pair's products over it, so it pays only
+        // when several pairs reuse it.
+        bool pack = cols > 8;
+        int chunks = (panels + DotPanelChunk - 1) / DotPanelChunk;
+        int chunk = (panels + chunks - 1) / chunks;
+        int pairs = Math.Min((cols + 1) / 2, DotBlockFloats / (2 * chunk * PanelWidth));
+        float[] scratch = t_dotScratch ??= new float[8 * DotPanelChunk * PanelWidth];
+        ref float packedA = ref MemoryMarshal.GetArrayDataReference(scratch);
+        for (int p0 = 0; p0 < panels; p0 += chunk)
+        {
+            int pc = Math.Min(chunk, panels - p0);
+            ref float ap = ref Unsafe.Add(ref a, p0 * aps);
+            ref float bp = ref Unsafe.Add(ref b, p0 * bps);
+            for (int q0 = 0; q0 < cols; q0 += 2 * pairs)
             {
-                PanelDotGemm512x4x3(
-                    ref Unsafe.Add(ref a, r * ars), aps, ars, n,
-                    ref Unsafe.Add(ref b, q * brs), bps, brs, Math.Min(3, cols - q),
-                    panels, ref Unsafe.Add(ref c, (r * ldc) + q), ldc);
+                int qn = Math.Min(2 * pairs, cols - q0);
+                for (int r = 0; r < rows; r += tileRows)
+                {
+                    int n = Math.Min(tileRows, rows - r);
+                    ref float aTile = ref Unsafe.Add(ref ap, r * ars);
+                    nint tilePanelStride = aps, tileRowStride = ars;
+                    if (pack)
+                    {
+                        PackTile(ref aTile, aps, ars, n, pc, tileRows, ref packedA);
+                        aTile = ref packedA;
+                        (tilePanelStride, tileRowStride) = (tileRows * PanelWidth, PanelWidth);
+                    }
+
+                    for (int i = 0; 2 * i < qn; i++)
+                    {
+                        // A missing second column re-reads the first (offset 0) and is not stored.
+                        bool second = (2 * i) + 1 < qn;
+                        nint b1 = second ? brs : 0;
+                        ref float bTile = ref Unsafe.Add(ref bp, (q0 + (2 * i)) * brs);
+                        ref float cTile = ref Unsafe.Add(ref c, (r * ldc) + q0 + (2 * i));
+                        if (!wide)
+                        {
+                            PanelDotGemm256x4x2(ref aTile, tilePanelStride, tileRowStride, n, ref bTile, bps, b1, pc, second, ref cTile, ldc);
+                        }
+                        else if (tileRows == 8)
+                        {
+                            PanelDotGemm512x8x2(ref aTile, tilePanelStride, tileRowStride, n, ref bTile, bps, b1, pc, second, ref cTile, ldc);
+                        }
+                        else
+                        {
+                            PanelDotGemm512x4x2(ref aTile, tilePanelStride, tileRowStride, n, ref bTile, bps, b1, pc, second, ref cTile, ldc);
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// <summary>
-    /// Up to 4 rows (<paramref name="n"/>) × up to 3 columns (<paramref name="m"/>) of C, one zmm
-    /// accumulator per (row, column) pair kept across all panels and summed across lanes once at the end.
-    /// Per half panel: 4 + 3 loads feed 12 FMAs. Rows and columns past n and m re-read row 0, which is in
-    /// bounds, and are not stored, so this one kernel also serves every tail.
-    /// </summary>
-    private static void PanelDotGemm512x4x3(ref float a, nint aps, nint ars, int n, ref float b, nint bps, nint brs, int m, int panels, ref float c, nint ldc)
+    /// <summary>Copies <paramref name="n"/> rows of <paramref name="panels"/> panels to <c>packed[pb·tileRows + k][32]</c>.</summary>
+    private static void PackTile(ref float source, nint panelStride, nint rowStride, int n, int panels, int tileRows, ref float packed)
     {
-        Vector512<float> s00 = default, s01 = default, s02 = default;
-        Vector512<float> s10 = default, s11 = default, s12 = default;
-        Vector512<float> s20 = default, s21 = default, s22 = default;
-        Vector512<float> s30 = default, s31 = default, s32 = default;
-        nint a1 = n > 1 ? ars : 0, a2 = n > 2 ? ars * 2 : 0, a3 = n > 3 ? ars * 3 : 0;
-        nint b1 = m > 1 ? brs : 0, b2 = m > 2 ? brs * 2 : 0;
-        ref float ap = ref a;
-        ref float bp = ref b;
         for (int pb = 0; pb < panels; pb++)
         {
-            // Lanes 0..15 of the panel rows.
-            Vector512<float> x0 = Vector512.LoadUnsafe(ref ap);
-            Vector512<float> x1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref ap, a1));
-            Vector512<float> x2 = Vector512.LoadUnsafe(ref Unsafe.Add(ref ap, a2));
-            Vector512<float> x3 = Vector512.LoadUnsafe(ref Unsafe.Add(ref ap, a3));
-            Vector512<float> y0 = Vector512.LoadUnsafe(ref bp);
-            Vector512<float> y1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref bp, b1));
-            Vector512<float> y2 = Vector512.LoadUnsafe(ref Unsafe.Add(ref bp, b2));
-            s00 = Simd.Fma(x0, y0, s00);
-            s01 = Simd.Fma(x0, y1, s01);
-            s02 = Simd.Fma(x0, y2, s02);
-            s10 = Simd.Fma(x1, y0, s10);
-            s11 = Simd.Fma(x1, y1, s11);
-            s12 = Simd.Fma(x1, y2, s12);
-            s20 = Simd.Fma(x2, y0, s20);
-            s21 = Simd.Fma(x2, y1, s21);
-            s22 = Simd.Fma(x2, y2, s22);
-            s30 = Simd.Fma(x3, y0, s30);
-            s31 = Simd.Fma(x3, y1, s31);
-            s32 = Simd.Fma(x3, y2, s32);
-
-            // Lanes 16..31 of the panel rows.
-            x0 = Vector512.LoadUnsafe(ref ap, 16);
-            x1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref ap, a1), 16);
-            x2 = Vector512.LoadUnsafe(ref Unsafe.Add(ref ap, a2), 16);
-            x3 = Vector512.LoadUnsafe(ref Unsafe.Add(ref ap, a3), 16);
-            y0 = Vector512.LoadUnsafe(ref bp, 16);
-            y1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref bp, b1), 16);
-            y2 = Vector512.LoadUnsafe(ref Unsafe.Add(ref bp, b2), 16);
-            s00 = Simd.Fma(x0, y0, s00);
-            s01 = Simd.Fma(x0, y1, s01);
-            s02 = Simd.Fma(x0, y2, s02);
-            s10 = Simd.Fma(x1, y0, s10);
-            s11 = Simd.Fma(x1, y1, s11);
-            s12 = Simd.Fma(x1, y2, s12);
-            s20 = Simd.Fma(x2, y0, s20);
-            s21 = Simd.Fma(x2, y1, s21);
-            s22 = Simd.Fma(x2, y2, s22);
-            s30 = Simd.Fma(x3, y0, s30);
-            s31 = Simd.Fma(x3, y1, s31);
-            s32 = Simd.Fma(x3, y2, s32);
-
-            ap = ref Unsafe.Add(ref ap, aps);
-            bp = ref Unsafe.Add(ref bp, bps);
-        }
-
-        AddSums(ref c, m, s00, s01, s02);
-        if (n > 1)
-        {
-            AddSums(ref Unsafe.Add(ref c, ldc), m, s10, s11, s12);
-        }
-
-        if (n > 2)
-        {
-            AddSums(ref Unsafe.Add(ref c, 2 * ldc), m, s20, s21, s22);
-        }
-
-        if (n > 3)
-        {
-            AddSums(ref Unsafe.Add(ref c, 3 * ldc), m, s30, s31, s32);
-        }
-    }
-
-    /// <summary>Adds the lane sums of the first <paramref name="m"/> of 3 accumulators to c[0..m).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddSums(ref float c, int m, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2)
-    {
-        c += Vector512.Sum(s0);
-        if (m > 1)
-        {
-            Unsafe.Add(ref c, 1) += Vector512.Sum(s1);
-        }
-
-        if (m > 2)
-        {
-            Unsafe.Add(ref c, 2) += Vector512.Sum(s2);
-        }
-    }
-
-    private static void PanelDotGemm256(ref float a, nint aps, nint ars, ref float b, nint bps, nint brs, int panels, int rows, int cols, ref float c, nint ldc)
-    {
-        for (int r = 0; r < rows; r += 3)
-        {
-            int n = Math.Min(3, rows - r);
-            for (int q = 0; q < cols; q += 3)
+            ref float from = ref Unsafe.Add(ref source, pb * panelStride);
+            ref float to = ref Unsafe.Add(ref packed, pb * tileRows * PanelWidth);
+            for (int k = 0; k < n; k++)
             {
-                PanelDotGemm256x3x3(
-                    ref Unsafe.Add(ref a, r * ars), aps, ars, n,
-                    ref Unsafe.Add(ref b, q * brs), bps, brs, Math.Min(3, cols - q),
-                    panels, ref Unsafe.Add(ref c, (r * ldc) + q), ldc);
+                ref float row = ref Unsafe.Add(ref to, k * PanelWidth);
+                ref float first = ref Unsafe.Add(ref from, k * rowStride);
+                Vector256.LoadUnsafe(ref first).StoreUnsafe(ref row);
+                Vector256.LoadUnsafe(ref first, 8).StoreUnsafe(ref row, 8);
+                Vector256.LoadUnsafe(ref first, 16).StoreUnsafe(ref row, 16);
+                Vector256.LoadUnsafe(ref first, 24).StoreUnsafe(ref row, 24);
             }
         }
     }
 
-    /// <summary>
-    /// Up to 3 × 3 (row, column) pairs in 9 ymm accumulators; with 3 + 3 loaded vectors per quarter panel
-    /// this fits the 16 ymm registers of AVX2. Tails as in <see cref="PanelDotGemm512x4x3"/>.
-    /// </summary>
-    private static void PanelDotGemm256x3x3(ref float a, nint aps, nint ars, int n, ref float b, nint bps, nint brs, int m, int panels, ref float c, nint ldc)
-    {
-        Vector256<float> s00 = default, s01 = default, s02 = default;
-        Vector256<float> s10 = default, s11 = default, s12 = default;
-        Vector256<float> s20 = default, s21 = default, s22 = default;
-        nint a1 = n > 1 ? ars : 0, a2 = n > 2 ? ars * 2 : 0;
-        nint b1 = m > 1 ? brs : 0, b2 = m > 2 ? brs * 2 : 0;
-        ref float ap = ref a;
-        ref float bp = ref b;
-        for (int pb = 0; pb < panels; pb++)
-        {
-            // Lanes 0..7 of the panel rows.
-            Vector256<float> x0 = Vector256.LoadUnsafe(ref ap);
-            Vector256<float> x1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref ap, a1));
-            Vector256<float> x2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref ap, a2));
-            Vector256<float> y0 = Vector256.LoadUnsafe(ref bp);
-            Vector256<float> y1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bp, b1));
-            Vector256<float> y2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bp, b2));
-            s00 = Simd.Fma(x0, y0, s00);
-            s01 = Simd.Fma(x0, y1, s01);
-            s02 = Simd.Fma(x0, y2, s02);
-            s10 = Simd.Fma(x1, y0, s10);
-            s11 = Simd.Fma(x1, y1, s11);
-            s12 = Simd.Fma(x1, y2, s12);
-            s20 = Simd.Fma(x2, y0, s20);
-            s21 = Simd.Fma(x2, y1, s21);
-            s22 = Simd.Fma(x2, y2, s22);
-
-            // Lanes 8..15 of the panel rows.
-            x0 = Vector256.LoadUnsafe(ref ap, 8);
-            x1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref ap, a1), 8);
-            x2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref ap, a2), 8);
-            y0 = Vector256.LoadUnsafe(ref bp, 8);
-            y1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bp, b1), 8);
-            y2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bp, b2), 8);
-            s00 = Simd.Fma(x0, y0, s00);
-            s01 = Simd.Fma(x0, y1, s01);
-            s02 = Simd.Fma(x0, y2, s02);
-            s10 = Simd.Fma(x1, y0, s10);
-            s11 = Simd.Fma(x1, y1, s11);
-            s12 = Simd.Fma(x1, y2, s12);
-            s20 = Simd.Fma(x2, y0, s20);
-            s21 = Simd.Fma(x2, y1, s21);
-            s22 = Simd.Fma(x2, y2, s22);
-
-            // Lanes 16..23 of the panel rows.
-            x0 = Vector256.LoadUnsafe(ref ap, 16);
-            x1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref ap, a1), 16);
-            x2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref ap, a2), 16);
-            y0 = Vector256.LoadUnsafe(ref bp, 16);
-            y1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bp, b1), 16);
-            y2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bp, b2), 16);
-            s00 = Simd.Fma(x0, y0, s00);
-            s01 = Simd.Fma(x0, y1, s01);
-            s02 = Simd.Fma(x0, y2, s02);
-            s10 = Simd.Fma(x1, y0, s10);
-            s11 = Simd.Fma(x1, y1, s11);
-            s12 = Simd.Fma(x1, y2, s12);
-            s20 = Simd.Fma(x2, y0, s20);
-            s21 = Simd.Fma(x2, y1, s21);
-            s22 = Simd.Fma(x2, y2, s22);
-
-            // Lanes 24..31 of the panel rows.
-            x0 = Vector256.LoadUnsafe(ref ap, 24);
-            x1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref ap, a1), 24);
-            x2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref ap, a2), 24);
-            y0 = Vector256.LoadUnsafe(ref bp, 24);
-            y1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bp, b1), 24);
-            y2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bp, b2), 24);
-            s00 = Simd.Fma(x0, y0, s00);
-            s01 = Simd.Fma(x0, y1, s01);
-            s02 = Simd.Fma(x0, y2, s02);
-            s10 = Simd.Fma(x1, y0, s10);
-            s11 = Simd.Fma(x1, y1, s11);
-            s12 = Simd.Fma(x1, y2, s12);
-            s20 = Simd.Fma(x2, y0, s20);
-            s21 = Simd.Fma(x2, y1, s21);
-            s22 = Simd.Fma(x2, y2, s22);
-
-            ap = ref Unsafe.Add(ref ap, aps);
-            bp = ref Unsafe.Add(ref bp, bps);
-        }
-
-        AddSums(ref c, m, s00, s01, s02);
-        if (n > 1)
-        {
-            AddSums(ref Unsafe.Add(ref c, ldc), m, s10, s11, s12);
-        }
-
-        if (n > 2)
-        {
-            AddSums(ref Unsafe.Add(ref c, 2 * ldc), m, s20, s21, s22);
-        }
-    }
-
-    /// <summary>Adds the lane sums of the first <paramref name="m"/> of 3 accumulators to c[0..m).</summary>
+    /// <summary>Lane sum by halving (3 adds, 2 shuffles); Vector512.Sum's codegen reduces each 128-bit lane separately first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddSums(ref float c, int m, Vector256<float> s0, Vector256<float> s1, Vector256<float> s2)
-    {
-        c += Vector256.Sum(s0);
-        if (m > 1)
-        {
-            Unsafe.Add(ref c, 1) += Vector256.Sum(s1);
-        }
+    private static float HorizontalSum(Vector512<float> v) => HorizontalSum(v.GetLower() + v.GetUpper());
 
-        if (m > 2)
-        {
-            Unsafe.Add(ref c, 2) += Vector256.Sum(s2);
-        }
+    /// <summary>Lane sum by halving.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalSum(Vector256<float> v)
+    {
+        Vector128<float> q = v.GetLower() + v.GetUpper();
+        q += Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1));
+        q += Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2));
+        return q.ToScalar();
     }
 
+    /// <summary>Four partial sums per pair, so consecutive FMAs do not wait on each other's latency.</summary>
     private static void PanelDotGemmScalar(ref float a, nint aps, nint ars, ref float b, nint bps, nint brs, int panels, int rows, int cols, ref float c, nint ldc)
     {
         for (int r = 0; r < rows; r++)
@@ -257,18 +131,21 @@ public static partial class Gemm
             {
                 ref float ar = ref Unsafe.Add(ref a, r * ars);
                 ref float bq = ref Unsafe.Add(ref b, q * brs);
-                float sum = 0f;
+                float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                 for (int pb = 0; pb < panels; pb++)
                 {
                     ref float ap = ref Unsafe.Add(ref ar, pb * aps);
                     ref float bp = ref Unsafe.Add(ref bq, pb * bps);
-                    for (int j = 0; j < PanelWidth; j++)
+                    for (int j = 0; j < PanelWidth; j += 4)
                     {
-                        sum = Simd.Fma(Unsafe.Add(ref ap, j), Unsafe.Add(ref bp, j), sum);
+                        s0 = Simd.Fma(Unsafe.Add(ref ap, j), Unsafe.Add(ref bp, j), s0);
+                        s1 = Simd.Fma(Unsafe.Add(ref ap, j + 1), Unsafe.Add(ref bp, j + 1), s1);
+                        s2 = Simd.Fma(Unsafe.Add(ref ap, j + 2), Unsafe.Add(ref bp, j + 2), s2);
+                        s3 = Simd.Fma(Unsafe.Add(ref ap, j + 3), Unsafe.Add(ref bp, j + 3), s3);
                     }
                 }
 
-                Unsafe.Add(ref c, (r * ldc) + q) += sum;
+                Unsafe.Add(ref c, (r * ldc) + q) += (s0 + s1) + (s2 + s3);
             }
         }
     }

@@ -16,7 +16,8 @@ namespace FusedOps.Kernels;
 /// Callers pass refs into arrays, so no kernel reads or writes outside the extents the arguments
 /// describe: tails are handled with narrower vectors or scalars, never by over-reading, and rows of
 /// a partial tile re-read an in-bounds row instead of the memory past it. Strides are in elements
-/// and must not be negative.
+/// and must not be negative. <see cref="PanelDotGemm"/> and <see cref="AxpyRows"/> copy tiles into a
+/// per-thread scratch of 32 KB, so every method may run on several threads at once.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static partial class Gemm
@@ -79,10 +80,10 @@ public static partial class Gemm
         switch (KernelDispatch.Level)
         {
             case 2:
-                PanelDotGemm512(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc);
+                PanelDotGemmVector(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc, wide: true);
                 break;
             case 1:
-                PanelDotGemm256(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc);
+                PanelDotGemmVector(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc, wide: false);
                 break;
             default:
                 PanelDotGemmScalar(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc);
@@ -114,10 +115,10 @@ public static partial class Gemm
         switch (KernelDispatch.Level)
         {
             case 2:
-                AxpyRows512(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate);
+                AxpyRowsVector(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate, wide: true);
                 break;
             case 1:
-                AxpyRows256(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate);
+                AxpyRowsVector(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate, wide: false);
                 break;
             default:
                 AxpyRowsScalar(ref a, aRowStride, aColStride, rows, depth, ref b, ldb, length, ref c, ldc, accumulate);
