@@ -1,9 +1,30 @@
+using System;
+using FusedOps.Kernels;
 using Xunit;
 
 namespace FusedOps.Tests;
 
-/// <summary>Tests that change <see cref="KernelOptions.MaxVectorBits"/> (process-wide) run one at a time.</summary>
+/// <summary>
+/// Tests that lower <see cref="KernelOptions.MaxVectorBits"/> belong here: the dispatch level is
+/// process-wide, so they must not run alongside anything else.
+/// </summary>
 [CollectionDefinition("KernelLevel", DisableParallelization = true)]
 public sealed class KernelLevelCollection
 {
+    /// <summary>Runs <paramref name="body"/> with the kernels limited to <paramref name="bits"/>, then restores the level.</summary>
+    public static void AtLevel(int bits, Action body)
+    {
+        int saved = KernelOptions.MaxVectorBits;
+        try
+        {
+            KernelOptions.MaxVectorBits = bits;
+            int hardwareBits = KernelDispatch.HardwareLevel switch { 2 => 512, 1 => 256, _ => 0 };
+            Assert.Equal(Math.Min(bits, hardwareBits), KernelOptions.MaxVectorBits);
+            body();
+        }
+        finally
+        {
+            KernelOptions.MaxVectorBits = saved;
+        }
+    }
 }

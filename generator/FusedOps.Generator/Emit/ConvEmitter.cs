@@ -69,20 +69,25 @@ internal static class ConvEmitter
         w.Line($"{K}.ConvHelpers.PackPanel(ref xg, s_l{i}Taps, s_l{i}Pixels, s_l{i}Contiguous[pb], pb, ref panel);");
         w.Line($"int valid = global::System.Math.Min(32, {c.P} - (pb * 32));");
         w.Line($"ref float yb = ref {U}.Add(ref y, (c0 * {c.P}) + (pb * 32));");
+        w.Line("// A partial last panel is computed into a 32-wide tail buffer, so the register blocks store whole vectors and make no calls.");
+        w.Line("bool full = valid == 32;");
+        w.Line($"ref float tail = ref {U}.Add(ref panel, {c.Kc * 32});");
+        w.Line("ref float dst = ref full ? ref yb : ref tail;");
+        w.Line($"int ld = full ? {c.P} : 32;");
         foreach ((string cond, int bits, int max) in new[] { ("level == 2", 512, 12), ("level == 1", 256, 3) })
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
             w.Open("if (train)");
             foreach ((int start, int rows) in Blocks(c.OCg, max))
             {
-                w.Line($"L{i}_Train{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref panel, ref {U}.Add(ref yb, {start * c.P}), valid, ref {U}.Add(ref shift, c0 + {start}), ref {U}.Add(ref sum, c0 + {start}), ref {U}.Add(ref sumSq, c0 + {start}));");
+                w.Line($"L{i}_Train{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref panel, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref shift, c0 + {start}), ref {U}.Add(ref sum, c0 + {start}), ref {U}.Add(ref sumSq, c0 + {start}));");
             }
 
             w.Close();
             w.Open("else");
             foreach ((int start, int rows) in Blocks(c.OCg, max))
             {
-                w.Line($"L{i}_Infer{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref panel, ref {U}.Add(ref yb, {start * c.P}), valid, ref {U}.Add(ref scale, c0 + {start}), ref {U}.Add(ref shift, c0 + {start}));");
+                w.Line($"L{i}_Infer{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref panel, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref scale, c0 + {start}), ref {U}.Add(ref shift, c0 + {start}));");
             }
 
             w.Close();
@@ -91,6 +96,10 @@ internal static class ConvEmitter
 
         w.Open("else");
         w.Line($"L{i}_Scalar(ref wg, ref panel, ref yb, valid, ref {U}.Add(ref scale, c0), ref {U}.Add(ref shift, c0), train, ref {U}.Add(ref sum, c0), ref {U}.Add(ref sumSq, c0));");
+        w.Line("continue;");
+        w.Close();
+        w.Open("if (!full)");
+        w.Line($"{K}.ConvHelpers.CopyColumns(ref tail, {c.OCg}, 32, valid, ref yb, {c.P});");
         w.Close();
         w.Close();
         w.Close();
@@ -125,13 +134,13 @@ internal static class ConvEmitter
         string name = $"L{i}_{(train ? "Train" : "Infer")}{bits}x{rows}";
         w.Line($"/// <summary>{rows} output channels × 32 pixels in {rows * nv} Vector{bits} accumulators over {c.Kc} taps; {(train ? "stores conv + bias and adds the channel sums" : "applies scale, shift" + (g.ActEntry is null ? string.Empty : " and " + g.Act!.Name))}.</summary>");
         string tail = train ? "ref float shift, ref double sum, ref double sumSq" : "ref float scale, ref float shift";
-        w.Open($"private static void {name}(ref float a, ref float b, ref float y, int valid, {tail})");
+        w.Open($"private static void {name}(ref float a, ref float b, ref float y, int ld, {tail})");
         for (int r = 0; r < rows; r++)
         {
             w.Line(string.Join(" ", Enumerable.Range(0, nv).Select(j => $"{VT} c{r}_{j} = {VT}.Zero;")));
         }
 
-        w.Open($"for (int k = 0; k < {c.Kc}; k++)");
+        w.Open($"for (nint k = 0; k < {c.Kc}; k++)");
         w.Line(string.Join(" ", Enumerable.Range(0, nv).Select(j => $"{VT} b{j} = {V}.LoadUnsafe(ref b, {j * lanes});")));
         for (int r = 0; r < rows; r++)
         {
@@ -145,7 +154,7 @@ internal static class ConvEmitter
         w.Line("// Epilogue: each output written once.");
         for (int r = 0; r < rows; r++)
         {
-            string yr = r == 0 ? "ref y" : $"ref {U}.Add(ref y, {r * c.P})";
+            string yr = r == 0 ? "ref y" : $"ref {U}.Add(ref y, {r} * ld)";
             if (train)
             {
                 w.Line($"{VT} t{r} = {V}.Create({U}.Add(ref shift, {r}));");
@@ -165,16 +174,10 @@ internal static class ConvEmitter
                 }
             }
 
-            w.Open("if (valid == 32)");
             for (int j = 0; j < nv; j++)
             {
                 w.Line($"{V}.StoreUnsafe(c{r}_{j}, {yr}{(j == 0 ? string.Empty : $", {j * lanes}")});");
             }
-
-            w.Close();
-            w.Open("else");
-            w.Line($"{K}.Simd.StoreTail({string.Join(", ", Enumerable.Range(0, nv).Select(j => $"c{r}_{j}"))}, {yr}, valid);");
-            w.Close();
         }
 
         w.Close();

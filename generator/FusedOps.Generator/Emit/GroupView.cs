@@ -142,8 +142,8 @@ internal sealed class ConvGeometry
 
     public int PadLength => Pad > 0 ? C * Hp * Wp : 0;
 
-    /// <summary>Scratch floats for one sample's forward: padded input and one panel.</summary>
-    public int ForwardScratch => PadLength + (Kc * 32);
+    /// <summary>Scratch floats for one sample's forward: padded input, one panel and a 32-wide tail block.</summary>
+    public int ForwardScratch => PadLength + (Kc * 32) + (OC * 32);
 
     /// <summary>Scratch floats for one sample's backward: padded input, its gradient, all panels of one group, the output-gradient panels and one tap panel.</summary>
     public int BackwardScratch => (2 * PadLength) + (Panels * Kc * 32) + (Panels * OC * 32) + (Kc * 32);

@@ -154,6 +154,16 @@ public static class ConvHelpers
         }
     }
 
+    /// <summary>Copies the first <paramref name="count"/> columns of <paramref name="rows"/> rows between row strides.</summary>
+    public static void CopyColumns(ref float source, int rows, int sourceStride, int count, ref float destination, int destinationStride)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref source, r * sourceStride), count)
+                .CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref destination, r * destinationStride), count));
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Copy32(ref float source, ref float destination)
     {

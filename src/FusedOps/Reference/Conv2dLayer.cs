@@ -58,16 +58,7 @@ internal sealed class Conv2dLayer : RefLayer
         return new Conv2dLayer(index, description, inputShape, [a.OutChannels, outH, outW], a);
     }
 
-    private int FanIn => _inC / _groups * _k * _k;
-
-    public override void Initialize(InitRandom random)
-    {
-        random.FillFanIn(Parameters[0].Data, FanIn);
-        if (_bias)
-        {
-            random.FillFanIn(Parameters[1].Data, FanIn);
-        }
-    }
+    public override void Initialize(InitRandom random) => FillFanIn(random, _inC / _groups * _k * _k);
 
     public override double[] Forward(LayerContext context, double[] input)
     {

@@ -33,14 +33,7 @@ internal sealed class LinearLayer : RefLayer
         return new LinearLayer(index, description, inputShape, attribute.OutFeatures, attribute.Bias);
     }
 
-    public override void Initialize(InitRandom random)
-    {
-        random.FillFanIn(Parameters[0].Data, _in);
-        if (_bias)
-        {
-            random.FillFanIn(Parameters[1].Data, _in);
-        }
-    }
+    public override void Initialize(InitRandom random) => FillFanIn(random, _in);
 
     public override double[] Forward(LayerContext context, double[] input)
     {

@@ -30,7 +30,7 @@ internal sealed class BatchNormLayer : NormalizationLayer
 
     public override string? CheckBatch(int batch, bool training) =>
         training && (long)batch * Spatial == 1
-            ? $"Layer {Index} ({Description}) in training mode needs more than one value per channel to compute batch statistics; got batch {batch} × {Spatial} per channel = 1 (input shape {Parameter.FormatShape(InputShape)})."
+            ? $"Layer {Index} ({Description}) in training mode needs more than one value per channel to compute batch statistics; got batchSize {batch} × {Spatial} value per channel per sample = 1 (input shape {Parameter.FormatShape(InputShape)}). Use a larger batch, or Infer."
             : null;
 
     protected override int[][] Groups(int batch)

@@ -89,6 +89,15 @@ internal abstract class RefLayer
     {
     }
 
+    /// <summary>PyTorch's Linear and Conv2d default: each parameter in order (weight, then bias) from U(±1/√fanIn).</summary>
+    protected void FillFanIn(InitRandom random, int fanIn)
+    {
+        foreach (Parameter p in Parameters)
+        {
+            random.FillFanIn(p.Data, fanIn);
+        }
+    }
+
     /// <summary>Why this batch size cannot run in this mode, or null if it can.</summary>
     public virtual string? CheckBatch(int batch, bool training) => null;
 

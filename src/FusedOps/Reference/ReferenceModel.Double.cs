@@ -71,7 +71,7 @@ public sealed partial class ReferenceModel
     }
 
     /// <summary>One forward pass: what each layer saw and saved, and the output.</summary>
-    private sealed record Pass(int Batch, bool Training, LayerContext[] Contexts, double[] Output);
+    private sealed record Pass(int Batch, LayerContext[] Contexts, double[] Output);
 
     /// <summary>Runs every layer in double. Reads the model's state but never writes it.</summary>
     private Pass Run(double[] input, int batch, bool training, IReadOnlyDictionary<string, double[]>? state)
@@ -89,7 +89,7 @@ public sealed partial class ReferenceModel
             x = layer.Forward(contexts[i], x);
         }
 
-        return new Pass(batch, training, contexts, x);
+        return new Pass(batch, contexts, x);
     }
 
     /// <summary>Backpropagates through every layer; returns the input gradient and each layer's parameter gradients.</summary>

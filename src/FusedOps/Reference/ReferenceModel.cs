@@ -39,6 +39,7 @@ public sealed partial class ReferenceModel : IFusedModel
 {
     private readonly RefLayer[] _layers;
     private readonly int[] _inputShape;
+    private readonly int _inputLength;
     private readonly int _seed;
     private readonly bool _usesTrainingRandomness;
     private int _trainingForwards;
@@ -62,6 +63,7 @@ public sealed partial class ReferenceModel : IFusedModel
         }
 
         _inputShape = (int[])inputShape.Clone();
+        _inputLength = RefLayer.Product(_inputShape);
         _seed = seed;
         _layers = new RefLayer[layers.Count];
         int[] shape = _inputShape;
@@ -100,7 +102,7 @@ public sealed partial class ReferenceModel : IFusedModel
     public int Seed => _seed;
 
     /// <inheritdoc/>
-    public int InputLength => RefLayer.Product(_inputShape);
+    public int InputLength => _inputLength;
 
     /// <inheritdoc/>
     public int OutputLength => _layers.Length == 0 ? InputLength : _layers[^1].OutputLength;
