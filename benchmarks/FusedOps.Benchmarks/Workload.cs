@@ -14,6 +14,7 @@ namespace FusedOps.Benchmarks;
 public sealed class Workload
 {
     private const int ConvBnReluBatch = 8;
+    private const int TwoBlockCnnBatch = 64;
 
     private readonly float[] _output;
     private readonly float[] _inputGradient;
@@ -91,11 +92,14 @@ public sealed class Workload
         return new Workload("Conv2d 16→32 3×3 pad 1 + BatchNorm + ReLU, batch 8 × 16×32×32", typeof(ConvBnReluBlock), model, model.Freeze, ConvBnReluBatch, inputGradient: true);
     }
 
+    /// <summary>FLOPs of one inference call and one training step of <see cref="TwoBlockCnn"/>.</summary>
+    public static (long Inference, long Training) TwoBlockCnnFlops => CountFlops(typeof(TwoBlockCnn), TwoBlockCnnBatch, inputGradient: false);
+
     /// <summary>The sample's two-block CNN on batch 64; training skips the input gradient (as the sample does).</summary>
     public static Workload TwoBlockCnn()
     {
         var model = new TwoBlockCnn(seed: 1);
-        return new Workload("Two-block CNN (the Shapes sample), batch 64 × 1×16×16", typeof(TwoBlockCnn), model, model.Freeze, batch: 64, inputGradient: false);
+        return new Workload("Two-block CNN (the Shapes sample), batch 64 × 1×16×16", typeof(TwoBlockCnn), model, model.Freeze, TwoBlockCnnBatch, inputGradient: false);
     }
 
     /// <summary><c>Frozen.Infer</c> on the batch.</summary>
