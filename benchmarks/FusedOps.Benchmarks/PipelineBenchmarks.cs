@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Order;
 using BenchmarkDotNet.Reports;
 
 namespace FusedOps.Benchmarks;
@@ -79,7 +80,7 @@ public abstract class PipelineBenchmarks : IFlopCount
     {
     }
 
-    /// <summary>A fixed, modest number of iterations (the reference takes tenths of a second a call); speed-ups as "N× faster"; a GFLOP/s column.</summary>
+    /// <summary>A fixed, modest number of iterations (the reference takes tenths of a second a call); speed-ups as "N× faster", slowest first; a GFLOP/s column.</summary>
     private sealed class Config : ManualConfig
     {
         public Config()
@@ -87,6 +88,7 @@ public abstract class PipelineBenchmarks : IFlopCount
             AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10).WithId("FusedOps"));
             AddColumn(new GigaFlopsColumn());
             SummaryStyle = SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend);
+            Orderer = new DefaultOrderer(SummaryOrderPolicy.SlowestToFastest); // the reference first in each category
         }
     }
 }
