@@ -37,6 +37,7 @@ public sealed class FusedVsReferenceTests
             yield return new object[] { nameof(WideConv), level, 2 };
             yield return new object[] { nameof(NormalisedMlp), level, 9 };
             yield return new object[] { nameof(LargeKernelConv), level, 2 };
+            yield return new object[] { nameof(WideRowConv), level, 3 };
         }
     }
 

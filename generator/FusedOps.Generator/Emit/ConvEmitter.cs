@@ -39,6 +39,7 @@ internal static class ConvEmitter
         w.Line($"private static readonly int[] s_l{i}Pixels = {K}.ConvHelpers.PixelOffsets({c.OH}, {c.OW}, {c.Stride}, {c.Wp});");
         w.Line($"private static readonly int[] s_l{i}Taps = {K}.ConvHelpers.TapOffsets({c.Cg}, {c.K}, {c.Dilation}, {c.Hp}, {c.Wp});");
         w.Line($"private static readonly bool[] s_l{i}Contiguous = {K}.ConvHelpers.ContiguousPanels(s_l{i}Pixels);");
+        w.Line($"private static readonly int[] s_l{i}PackedOffsets = {K}.ConvHelpers.PackedOffsets({c.Kc});");
         w.Line();
     }
 
@@ -66,7 +67,16 @@ internal static class ConvEmitter
         w.Line($"ref float wg = ref {U}.Add(ref w, g * {c.OCg * c.Kc});");
         w.Line($"int c0 = g * {c.OCg};");
         w.Open($"for (int pb = 0; pb < {c.Panels}; pb++)");
-        w.Line($"{K}.ConvHelpers.PackPanel(ref xg, s_l{i}Taps, s_l{i}Pixels, s_l{i}Contiguous[pb], pb, ref panel);");
+        w.Line("// A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets; any other is gathered into the packed panel first.");
+        w.Line("ref float b = ref panel;");
+        w.Line($"ref int offsets = ref s_l{i}PackedOffsets[0];");
+        w.Open($"if (s_l{i}Contiguous[pb])");
+        w.Line($"b = ref {U}.Add(ref xg, s_l{i}Pixels[pb * 32]);");
+        w.Line($"offsets = ref s_l{i}Taps[0];");
+        w.Close();
+        w.Open("else");
+        w.Line($"{K}.ConvHelpers.PackPanel(ref xg, s_l{i}Taps, s_l{i}Pixels, false, pb, ref panel);");
+        w.Close();
         w.Line($"int valid = global::System.Math.Min(32, {c.P} - (pb * 32));");
         w.Line($"ref float yb = ref {U}.Add(ref y, (c0 * {c.P}) + (pb * 32));");
         w.Line("// A partial last panel is computed into a 32-wide tail buffer, so the register blocks store whole vectors and make no calls.");
@@ -80,14 +90,14 @@ internal static class ConvEmitter
             w.Open("if (train)");
             foreach ((int start, int rows) in Blocks(c.OCg, max))
             {
-                w.Line($"L{i}_Train{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref panel, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref shift, c0 + {start}), ref {U}.Add(ref sum, c0 + {start}), ref {U}.Add(ref sumSq, c0 + {start}));");
+                w.Line($"L{i}_Train{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref b, ref offsets, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref shift, c0 + {start}), ref {U}.Add(ref sum, c0 + {start}), ref {U}.Add(ref sumSq, c0 + {start}));");
             }
 
             w.Close();
             w.Open("else");
             foreach ((int start, int rows) in Blocks(c.OCg, max))
             {
-                w.Line($"L{i}_Infer{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref panel, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref scale, c0 + {start}), ref {U}.Add(ref shift, c0 + {start}));");
+                w.Line($"L{i}_Infer{bits}x{rows}(ref {U}.Add(ref wg, {start * c.Kc}), ref b, ref offsets, ref {U}.Add(ref dst, {start} * ld), ld, ref {U}.Add(ref scale, c0 + {start}), ref {U}.Add(ref shift, c0 + {start}));");
             }
 
             w.Close();
@@ -95,7 +105,7 @@ internal static class ConvEmitter
         }
 
         w.Open("else");
-        w.Line($"L{i}_Scalar(ref wg, ref panel, ref yb, valid, ref {U}.Add(ref scale, c0), ref {U}.Add(ref shift, c0), train, ref {U}.Add(ref sum, c0), ref {U}.Add(ref sumSq, c0));");
+        w.Line($"L{i}_Scalar(ref wg, ref b, ref offsets, ref yb, valid, ref {U}.Add(ref scale, c0), ref {U}.Add(ref shift, c0), train, ref {U}.Add(ref sum, c0), ref {U}.Add(ref sumSq, c0));");
         w.Line("continue;");
         w.Close();
         w.Open("if (!full)");
@@ -134,21 +144,21 @@ internal static class ConvEmitter
         string name = $"L{i}_{(train ? "Train" : "Infer")}{bits}x{rows}";
         w.Line($"/// <summary>{rows} output channels × 32 pixels in {rows * nv} Vector{bits} accumulators over {c.Kc} taps; {(train ? "stores conv + bias and adds the channel sums" : "applies scale, shift" + (g.ActEntry is null ? string.Empty : " and " + g.Act!.Name))}.</summary>");
         string tail = train ? "ref float shift, ref double sum, ref double sumSq" : "ref float scale, ref float shift";
-        w.Open($"private static void {name}(ref float a, ref float b, ref float y, int ld, {tail})");
+        w.Open($"private static void {name}(ref float a, ref float b, ref int offsets, ref float y, int ld, {tail})");
         for (int r = 0; r < rows; r++)
         {
             w.Line(string.Join(" ", Enumerable.Range(0, nv).Select(j => $"{VT} c{r}_{j} = {VT}.Zero;")));
         }
 
         w.Open($"for (nint k = 0; k < {c.Kc}; k++)");
-        w.Line(string.Join(" ", Enumerable.Range(0, nv).Select(j => $"{VT} b{j} = {V}.LoadUnsafe(ref b, {j * lanes});")));
+        w.Line($"ref float bk = ref {U}.Add(ref b, {U}.Add(ref offsets, k));");
+        w.Line(string.Join(" ", Enumerable.Range(0, nv).Select(j => $"{VT} b{j} = {V}.LoadUnsafe(ref bk, {j * lanes});")));
         for (int r = 0; r < rows; r++)
         {
             string index = r == 0 ? "k" : $"{r * c.Kc} + k";
             w.Line($"{VT} a{r} = {V}.Create({U}.Add(ref a, {index}));" + string.Concat(Enumerable.Range(0, nv).Select(j => $" c{r}_{j} = {K}.Simd.Fma(a{r}, b{j}, c{r}_{j});")));
         }
 
-        w.Line($"b = ref {U}.Add(ref b, 32);");
         w.Close();
         w.Line();
         w.Line("// Epilogue: each output written once.");
@@ -189,12 +199,12 @@ internal static class ConvEmitter
         ConvGeometry c = g.Conv!;
         int i = g.Op!.Index;
         w.Line($"/// <summary>Scalar fallback for machines without Vector256: all {c.OCg} channels of a panel.</summary>");
-        w.Open($"private static void L{i}_Scalar(ref float a, ref float b, ref float y, int valid, ref float scale, ref float shift, bool train, ref double sum, ref double sumSq)");
+        w.Open($"private static void L{i}_Scalar(ref float a, ref float b, ref int offsets, ref float y, int valid, ref float scale, ref float shift, bool train, ref double sum, ref double sumSq)");
         w.Open($"for (int r = 0; r < {c.OCg}; r++)");
         w.Open("for (int col = 0; col < valid; col++)");
         w.Line("float acc = 0f;");
         w.Open($"for (int k = 0; k < {c.Kc}; k++)");
-        w.Line($"acc = global::System.MathF.FusedMultiplyAdd({U}.Add(ref a, (r * {c.Kc}) + k), {U}.Add(ref b, (k * 32) + col), acc);");
+        w.Line($"acc = global::System.MathF.FusedMultiplyAdd({U}.Add(ref a, (r * {c.Kc}) + k), {U}.Add(ref b, {U}.Add(ref offsets, k) + col), acc);");
         w.Close();
         w.Line($"ref float dst = ref {U}.Add(ref y, (r * {c.P}) + col);");
         w.Open("if (train)");

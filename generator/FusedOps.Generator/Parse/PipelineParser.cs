@@ -51,11 +51,7 @@ internal static class PipelineParser
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
         {
             var outerSyntax = outer.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().ToList();
-            if (outer.IsGenericType)
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericNotSupported, typeLocation, type.Name));
-            }
-            else if (!outerSyntax.Any(s => s.Modifiers.Any(SyntaxKind.PartialKeyword)))
+            if (!outerSyntax.Any(s => s.Modifiers.Any(SyntaxKind.PartialKeyword)))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, typeLocation, type.Name, outer.Name));
             }
@@ -64,6 +60,7 @@ internal static class PipelineParser
             containing.Insert(0, $"partial {keyword} {outer.Name}");
         }
 
+        // IsGenericType is also true when a containing type has type parameters, so this covers them once.
         if (type.IsGenericType)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericNotSupported, typeLocation, type.Name));

@@ -53,6 +53,18 @@ public static class ConvHelpers
         return offsets;
     }
 
+    /// <summary>Row offsets k·32 of a packed panel with <paramref name="taps"/> rows: the tap offsets the kernels use for a packed panel.</summary>
+    public static int[] PackedOffsets(int taps)
+    {
+        var offsets = new int[taps];
+        for (int k = 0; k < taps; k++)
+        {
+            offsets[k] = k * PanelWidth;
+        }
+
+        return offsets;
+    }
+
     /// <summary>For each panel, whether it is 32 full, consecutive input positions (stride 1, one row).</summary>
     public static bool[] ContiguousPanels(int[] pixelOffsets)
     {

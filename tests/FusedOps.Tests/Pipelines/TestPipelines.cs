@@ -124,3 +124,12 @@ public partial class NormalisedMlp
 public partial class LargeKernelConv
 {
 }
+
+/// <summary>Rows of 70 outputs: some panels are 32 consecutive input positions (read in place), others span rows (packed).</summary>
+[FusedPipeline(3, 5, 70)]
+[Conv2d(5, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+public partial class WideRowConv
+{
+}

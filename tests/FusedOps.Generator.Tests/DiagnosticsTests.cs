@@ -1,0 +1,311 @@
+using System.Globalization;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace FusedOps.Generator.Tests;
+
+/// <summary>
+/// One test per diagnostic the generator reports: id, severity, where it points, and that a rejected
+/// pipeline generates nothing (no half-written class), without the generator crashing.
+/// FOPS0010 (layers without [FusedPipeline]) is defined but never reported, so it has no test here.
+/// </summary>
+public sealed class DiagnosticsTests
+{
+    [Fact]
+    public void ClassNotPartial_FOPS0001_OnClassName()
+    {
+        Diagnostic d = AssertRejected(
+            """
+            [FusedPipeline(4)]
+            [Linear(2)]
+            public class Net
+            {
+            }
+            """,
+            "FOPS0001",
+            "Net");
+
+        Assert.Contains("'Net'", Message(d));
+    }
+
+    [Fact]
+    public void NoLayers_FOPS0002_OnPipelineAttribute() =>
+        AssertRejected(
+            """
+            [FusedPipeline(4)]
+            public partial class Net
+            {
+            }
+            """,
+            "FOPS0002",
+            "FusedPipeline(4)");
+
+    [Theory]
+    [InlineData("FusedPipeline(16, 32)", "rank 2")]
+    [InlineData("FusedPipeline()", "rank 0")]
+    [InlineData("FusedPipeline(3, 0, 8)", "at least 1")]
+    [InlineData("FusedPipeline(-4)", "at least 1")]
+    public void BadInputShape_FOPS0003_OnPipelineAttribute(string pipeline, string reason)
+    {
+        Diagnostic d = AssertRejected(
+            $$"""
+            [{{pipeline}}]
+            [ReLU]
+            public partial class Net
+            {
+            }
+            """,
+            "FOPS0003",
+            pipeline);
+
+        Assert.Contains(reason, Message(d));
+    }
+
+    [Theory]
+    [InlineData("FusedPipeline(3, 8, 8)", "Linear(10)", "Flatten")]
+    [InlineData("FusedPipeline(12)", "Conv2d(4, 3)", "(channels, height, width)")]
+    public void LayerCannotTakeInput_FOPS0004_OnLayerAttribute(string pipeline, string layer, string hint)
+    {
+        Diagnostic d = AssertRejected(
+            $$"""
+            [{{pipeline}}]
+            [ReLU]
+            [{{layer}}]
+            public partial class Net
+            {
+            }
+            """,
+            "FOPS0004",
+            layer);
+
+        Assert.Contains("Layer 1", Message(d));
+        Assert.Contains(hint, Message(d));
+    }
+
+    [Theory]
+    [InlineData("Conv2d(8, 0)", "kernelSize is 0")]
+    [InlineData("Conv2d(0, 3)", "outChannels is 0")]
+    [InlineData("Conv2d(8, 3, Padding = -1)", "Padding is -1")]
+    [InlineData("Conv2d(8, 3, Stride = 0)", "Stride is 0")]
+    [InlineData("Conv2d(8, 3, Groups = 4)", "Groups is 4")]
+    [InlineData("BatchNorm(Epsilon = 0f)", "Epsilon is 0")]
+    [InlineData("BatchNorm(Momentum = 1.5f)", "Momentum is 1.5")]
+    [InlineData("LeakyReLU(NegativeSlope = float.NaN)", "NegativeSlope is NaN")]
+    [InlineData("HardTanh(Min = 1f, Max = 1f)", "Min is 1")]
+    public void ArgumentOutOfRange_FOPS0005_OnLayerAttribute(string layer, string what)
+    {
+        // Input (6, 8, 8): Groups = 4 divides neither 6 input channels nor 8 outputs.
+        Diagnostic d = AssertRejected(
+            $$"""
+            [FusedPipeline(6, 8, 8)]
+            [{{layer}}]
+            public partial class Net
+            {
+            }
+            """,
+            "FOPS0005",
+            layer);
+
+        Assert.Contains(what, Message(d));
+    }
+
+    [Fact]
+    public void SpatialSizeShrinksToZero_FOPS0006_OnConvAttribute()
+    {
+        Diagnostic d = AssertRejected(
+            """
+            [FusedPipeline(1, 4, 4)]
+            [Conv2d(2, 3)]
+            [Conv2d(2, 3, Dilation = 2)]
+            public partial class Net
+            {
+            }
+            """,
+            "FOPS0006",
+            "Conv2d(2, 3, Dilation = 2)");
+
+        Assert.Contains("input (2, 2, 2) into (2, 0, 0)", Message(d));
+    }
+
+    [Fact]
+    public void ActivationNotYetGenerated_FOPS0007_OnLayerAttribute() =>
+        AssertRejected(
+            """
+            [FusedPipeline(8)]
+            [Linear(4)]
+            [GELU]
+            public partial class Net
+            {
+            }
+            """,
+            "FOPS0007",
+            "GELU");
+
+    [Theory]
+    [InlineData(
+        """
+        [FusedPipeline(4)]
+        [Linear(2)]
+        public partial class Net<T>
+        {
+        }
+        """,
+        "Net")]
+    [InlineData(
+        """
+        public partial class Outer<T>
+        {
+            [FusedPipeline(4)]
+            [Linear(2)]
+            public partial class Net
+            {
+            }
+        }
+        """,
+        "Net")]
+    [InlineData(
+        """
+        public partial class Outer<T>
+        {
+            public partial class Middle
+            {
+                [FusedPipeline(4)]
+                [Linear(2)]
+                public partial class Net<U>
+                {
+                }
+            }
+        }
+        """,
+        "Net")]
+    public void GenericType_FOPS0008_OnClassName(string source, string name) =>
+        AssertRejected(source, "FOPS0008", name);
+
+    [Fact]
+    public void NestedInNonPartialClass_FOPS0009_OnClassName()
+    {
+        Diagnostic d = AssertRejected(
+            """
+            public class Outer
+            {
+                [FusedPipeline(4)]
+                [Linear(2)]
+                public partial class Net
+                {
+                }
+            }
+            """,
+            "FOPS0009",
+            "Net");
+
+        Assert.Contains("'Outer'", Message(d));
+    }
+
+    [Fact]
+    public void LayersOnTwoDeclarations_FOPS0011_OnLayerOfSecondDeclaration() =>
+        AssertRejected(
+            """
+            [FusedPipeline(4)]
+            [Linear(3)]
+            public partial class Net
+            {
+            }
+
+            [ReLU]
+            public partial class Net
+            {
+            }
+            """,
+            "FOPS0011",
+            "ReLU");
+
+    [Theory]
+    [InlineData("public void Forward() { }", "Forward")]
+    [InlineData("public int Parameters => 0;", "Parameters")]
+    [InlineData("public Net() { }", "Net")]
+    [InlineData("public Net(int seed) { }", "Net")]
+    public void MemberAlreadyDeclared_FOPS0012_OnMember(string member, string name) =>
+        AssertRejected(
+            $$"""
+            [FusedPipeline(4)]
+            [Linear(2)]
+            public partial class Net
+            {
+                {{member}}
+            }
+            """,
+            "FOPS0012",
+            name);
+
+    [Fact]
+    public void BatchNormOnVector_FOPS0013_InfoAndStillGenerates()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude +
+            """
+            /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+            [FusedPipeline(8)]
+            [Linear(4)]
+            [BatchNorm]
+            public partial class Net
+            {
+            }
+            """);
+
+        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("FOPS0013", d.Id);
+        Assert.Equal(DiagnosticSeverity.Info, d.Severity);
+        Assert.Equal("BatchNorm", run.LocationText(d));
+        Assert.Single(run.Sources);
+        Assert.Empty(run.WarningsAndErrors);
+    }
+
+    [Fact]
+    public void RejectedPipeline_DoesNotStopAnotherInTheSameCompilation()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude +
+            """
+            [FusedPipeline(4)]
+            [Linear(0)]
+            public partial class Bad
+            {
+            }
+
+            [FusedPipeline(4)]
+            [Linear(2)]
+            public partial class Good
+            {
+            }
+            """);
+
+        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("FOPS0005", d.Id);
+        GeneratedSourceResult generated = Assert.Single(run.Sources);
+        Assert.Equal("Good.g.cs", generated.HintName);
+        Assert.Empty(run.CompilationDiagnostics.Where(x => x.Severity == DiagnosticSeverity.Error));
+    }
+
+    private const string Prelude = "using FusedOps;\n\n";
+
+    /// <summary>
+    /// Runs the generator on <paramref name="source"/> (with <c>using FusedOps;</c> prepended) and checks
+    /// it reports exactly one <paramref name="id"/> error at <paramref name="locationText"/>, generates no
+    /// source, does not crash (no CS8785 / AD0001), and leaves the user's code compiling.
+    /// </summary>
+    private static Diagnostic AssertRejected(string source, string id, string locationText)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude + source);
+
+        Assert.Null(run.Result.Exception);
+        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(id, d.Id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal(locationText, run.LocationText(d));
+        Assert.Empty(run.Sources);
+        Assert.DoesNotContain(run.GeneratorDiagnostics.Concat(run.CompilationDiagnostics), x => x.Id is "CS8785" or "AD0001");
+        Assert.Empty(run.CompilationDiagnostics.Where(x => x.Severity == DiagnosticSeverity.Error));
+        return d;
+    }
+
+    private static string Message(Diagnostic d) => d.GetMessage(CultureInfo.InvariantCulture);
+}
