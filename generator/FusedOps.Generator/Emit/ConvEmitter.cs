@@ -243,27 +243,49 @@ internal static class ConvEmitter
         w.Line();
     }
 
-    /// <summary>Per-sample backward: weight and bias gradients, and the input gradient when asked.</summary>
+    /// <summary>
+    /// Per-sample backward. The weight gradient is computed transposed, dWᵀ[tap][oc] += Σ_p col[tap][p]·dZ[oc][p],
+    /// as the same broadcast-and-panel product as the forward pass (taps are rows, 32 output channels are the
+    /// panel, pixels are the depth), accumulated over the batch in scratch and added to dW once at the end.
+    /// The input gradient is Wᵀ·dZ per panel of 32 pixels, scattered back onto the padded input (col2im).
+    /// </summary>
     public static void WriteBackward(CodeWriter w, GroupView g)
     {
         ConvGeometry c = g.Conv!;
         int i = g.Op!.Index;
-        int xp = 0, dxp = c.PadLength, cols = 2 * c.PadLength, dzp = cols + (c.Panels * c.Kc * 32), dcol = dzp + (c.Panels * c.OC * 32);
-        w.Line($"/// <summary>Layer {i} Conv2d backward for one sample: dW += dZ·colᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ).</summary>");
-        w.Open($"private static void L{i}_ConvBackward(ref float x, ref float dz, ref float w, ref float dw, ref float db, bool bias, ref float dx, bool inputGradient, ref float scratch)");
-        w.Line($"ref float dzPanels = ref {U}.Add(ref scratch, {dzp});");
-        w.Line($"ref float colPanels = ref {U}.Add(ref scratch, {cols});");
-        w.Line($"ref float dcol = ref {U}.Add(ref scratch, {dcol});");
-        w.Line($"{K}.Gemm.PackRows(ref dz, {c.OC}, {c.P}, ref dzPanels);");
+        BackwardLayout s = new(c);
+        w.Line($"/// <summary>Layer {i}: clears the batch's transposed weight-gradient accumulators.</summary>");
+        w.Open($"private static void L{i}_WeightGradStart(ref float scratch)");
+        w.Line($"global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref {U}.Add(ref scratch, {s.Dwt}), {c.Groups * s.Blocks * c.Kc * 32}).Clear();");
+        w.Close();
+        w.Line();
+        w.Line($"/// <summary>Layer {i}: adds the batch's transposed weight gradient into dW.</summary>");
+        w.Open($"private static void L{i}_WeightGradFinish(ref float scratch, ref float dw)");
+        w.Open($"for (int g = 0; g < {c.Groups}; g++)");
+        w.Line($"{K}.ConvHelpers.AddTransposed(ref {U}.Add(ref scratch, {s.Dwt} + (g * {s.Blocks * c.Kc * 32})), {c.Kc}, {c.OCg}, ref {U}.Add(ref dw, g * {c.OCg * c.Kc}));");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line($"/// <summary>Layer {i} Conv2d backward for one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ).</summary>");
+        w.Open($"private static void L{i}_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias, ref float dx, bool inputGradient, ref float scratch)");
+        w.Line($"ref float cols = ref {U}.Add(ref scratch, {s.Cols});");
+        w.Line($"ref float dzPanels = ref {U}.Add(ref scratch, {s.Dzp});");
+        w.Line($"ref float dcol = ref {U}.Add(ref scratch, {s.Dcol});");
+        w.Line($"ref float dzT = ref {U}.Add(ref scratch, {s.Dzt});");
         w.Open("if (bias)");
         w.Line($"{K}.Gemm.RowSums(ref dz, {c.OC}, {c.P}, ref db);");
         w.Close();
+        w.Open("if (inputGradient)");
+        w.Line($"{K}.Gemm.PackRows(ref dz, {c.OC}, {c.P}, ref dzPanels);");
+        w.Close();
         if (c.Pad > 0)
         {
-            w.Line($"ref float xp = ref {U}.Add(ref scratch, {xp});");
-            w.Line($"ref float dxp = ref {U}.Add(ref scratch, {dxp});");
+            w.Line($"ref float xp = ref {U}.Add(ref scratch, {s.Xp});");
+            w.Line($"ref float dxp = ref {U}.Add(ref scratch, {s.Dxp});");
             w.Line($"{K}.ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref xp);");
+            w.Open("if (inputGradient)");
             w.Line($"global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref dxp, {c.PadLength}).Clear();");
+            w.Close();
         }
         else
         {
@@ -276,10 +298,14 @@ internal static class ConvEmitter
 
         w.Open($"for (int g = 0; g < {c.Groups}; g++)");
         w.Line($"ref float xg = ref {U}.Add(ref xp, g * {c.Cg * c.Hp * c.Wp});");
+        w.Line($"// im2col, tap-major: cols[tap · {s.Npp} + p].");
         w.Open($"for (int pb = 0; pb < {c.Panels}; pb++)");
-        w.Line($"{K}.ConvHelpers.PackPanel(ref xg, s_l{i}Taps, s_l{i}Pixels, s_l{i}Contiguous[pb], pb, ref {U}.Add(ref colPanels, pb * {c.Kc * 32}));");
+        w.Line($"{K}.ConvHelpers.PackPanel(ref xg, s_l{i}Taps, s_l{i}Pixels, s_l{i}Contiguous[pb], pb, ref {U}.Add(ref cols, pb * 32), {s.Npp});");
         w.Close();
-        w.Line($"{K}.Gemm.PanelDotGemm(ref {U}.Add(ref dzPanels, g * {c.OCg * 32}), {c.OC * 32}, 32, ref colPanels, {c.Kc * 32}, 32, {c.Panels}, {c.OCg}, {c.Kc}, ref {U}.Add(ref dw, g * {c.OCg * c.Kc}), {c.Kc});");
+        w.Line($"{K}.ConvHelpers.PackTransposed(ref {U}.Add(ref dz, g * {c.OCg * c.P}), {c.OCg}, {c.P}, {s.Npp}, ref dzT);");
+        w.Open($"for (int ob = 0; ob < {s.Blocks}; ob++)");
+        w.Line($"{K}.Gemm.PanelGemm(ref cols, {s.Npp}, 1, {c.Kc}, {s.Npp}, ref {U}.Add(ref dzT, ob * {s.Npp * 32}), ref {U}.Add(ref scratch, {s.Dwt} + (((g * {s.Blocks}) + ob) * {c.Kc * 32})), 32, true);");
+        w.Close();
         w.Open("if (inputGradient)");
         w.Line($"ref float dxg = ref {U}.Add(ref dxp, g * {c.Cg * c.Hp * c.Wp});");
         w.Open($"for (int pb = 0; pb < {c.Panels}; pb++)");
@@ -299,4 +325,44 @@ internal static class ConvEmitter
         w.Close();
         w.Line();
     }
+}
+
+/// <summary>Offsets of the backward pass's scratch regions for one Conv2d layer (floats).</summary>
+internal sealed class BackwardLayout
+{
+    public BackwardLayout(ConvGeometry c)
+    {
+        Npp = c.Panels * 32;
+        Blocks = (c.OCg + 31) / 32;
+        Xp = 0;
+        Dxp = c.PadLength;
+        Cols = 2 * c.PadLength;
+        Dzp = Cols + (c.Kc * Npp);
+        Dcol = Dzp + (c.Panels * c.OC * 32);
+        Dzt = Dcol + (c.Kc * 32);
+        Dwt = Dzt + (Blocks * Npp * 32);
+        Total = Dwt + (c.Groups * Blocks * c.Kc * 32);
+    }
+
+    /// <summary>Pixels rounded up to whole panels.</summary>
+    public int Npp { get; }
+
+    /// <summary>Blocks of 32 output channels per group.</summary>
+    public int Blocks { get; }
+
+    public int Xp { get; }
+
+    public int Dxp { get; }
+
+    public int Cols { get; }
+
+    public int Dzp { get; }
+
+    public int Dcol { get; }
+
+    public int Dzt { get; }
+
+    public int Dwt { get; }
+
+    public int Total { get; }
 }

@@ -149,7 +149,7 @@ internal sealed class ConvGeometry
     public int ForwardScratch => PadLength + (Kc * 32) + (OC * 32);
 
     /// <summary>Scratch floats for one sample's backward: padded input, its gradient, all panels of one group, the output-gradient panels and one tap panel.</summary>
-    public int BackwardScratch => (2 * PadLength) + (Panels * Kc * 32) + (Panels * OC * 32) + (Kc * 32);
+    public int BackwardScratch => new BackwardLayout(this).Total;
 
     public long Flops => 2L * OC * Kc * P;
 }

@@ -303,11 +303,12 @@ internal static partial class PipelineEmitter
             LayerSpec op = g.Op!;
             string db = g.HasBias ? $"ref _p{op.Index}Bias.Grad[0]" : "ref s_sink[0]";
             w.Line($"float[] w = _p{op.Index}Weight.Data;");
-            w.Line($"float[] dw = _p{op.Index}Weight.Grad;");
+            w.Line($"L{op.Index}_WeightGradStart(ref _scratch[0]);");
             w.Open("for (int s = 0; s < n; s++)");
             w.Line($"ref float dxs = ref wantInput ? ref {U}.Add(ref dx, s * {g.InLength}) : ref s_sink[0];");
-            w.Line($"L{op.Index}_ConvBackward(ref {x}[s * {g.InLength}], ref {U}.Add(ref dz, s * {g.OutLength}), ref w[0], ref dw[0], {db}, {(g.HasBias ? "true" : "false")}, ref dxs, wantInput, ref _scratch[0]);");
+            w.Line($"L{op.Index}_ConvBackward(ref {x}[s * {g.InLength}], ref {U}.Add(ref dz, s * {g.OutLength}), ref w[0], {db}, {(g.HasBias ? "true" : "false")}, ref dxs, wantInput, ref _scratch[0]);");
             w.Close();
+            w.Line($"L{op.Index}_WeightGradFinish(ref _scratch[0], ref _p{op.Index}Weight.Grad[0]);");
         }
         else if (g.IsLinear)
         {

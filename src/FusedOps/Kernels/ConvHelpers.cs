@@ -110,33 +110,86 @@ public static class ConvHelpers
     }
 
     /// <summary>Gathers panel <paramref name="pb"/>: <c>panel[k·32 + c] = input[taps[k] + pixels[pb·32 + c]]</c>, zero past the end.</summary>
-    public static void PackPanel(ref float input, int[] taps, int[] pixels, bool contiguous, int pb, ref float panel)
+    public static void PackPanel(ref float input, int[] taps, int[] pixels, bool contiguous, int pb, ref float panel) =>
+        PackPanel(ref input, taps, pixels, contiguous, pb, ref panel, PanelWidth);
+
+    /// <summary>
+    /// Gathers panel <paramref name="pb"/> with rows <paramref name="rowStride"/> apart:
+    /// <c>panel[k·rowStride + c] = input[taps[k] + pixels[pb·32 + c]]</c>, zero past the last pixel.
+    /// </summary>
+    public static void PackPanel(ref float input, int[] taps, int[] pixels, bool contiguous, int pb, ref float panel, int rowStride)
     {
         int baseIndex = pb * PanelWidth;
+        ref int tapRef = ref MemoryMarshal.GetArrayDataReference(taps);
         if (contiguous)
         {
             ref float first = ref Unsafe.Add(ref input, pixels[baseIndex]);
             for (int k = 0; k < taps.Length; k++)
             {
-                Copy32(ref Unsafe.Add(ref first, taps[k]), ref Unsafe.Add(ref panel, k * PanelWidth));
+                Copy32(ref Unsafe.Add(ref first, Unsafe.Add(ref tapRef, k)), ref Unsafe.Add(ref panel, k * rowStride));
             }
 
             return;
         }
 
+        // Valid pixels are a prefix of the panel (−1 marks the end of the image).
+        ref int pixel = ref pixels[baseIndex];
+        int valid = 0;
+        while (valid < PanelWidth && Unsafe.Add(ref pixel, valid) >= 0)
+        {
+            valid++;
+        }
+
         for (int k = 0; k < taps.Length; k++)
         {
-            ref float tap = ref Unsafe.Add(ref input, taps[k]);
-            ref float row = ref Unsafe.Add(ref panel, k * PanelWidth);
-            for (int c = 0; c < PanelWidth; c++)
+            ref float tap = ref Unsafe.Add(ref input, Unsafe.Add(ref tapRef, k));
+            ref float row = ref Unsafe.Add(ref panel, k * rowStride);
+            for (int c = 0; c < valid; c++)
             {
-                int offset = pixels[baseIndex + c];
-                Unsafe.Add(ref row, c) = offset >= 0 ? Unsafe.Add(ref tap, offset) : 0f;
+                Unsafe.Add(ref row, c) = Unsafe.Add(ref tap, Unsafe.Add(ref pixel, c));
+            }
+
+            for (int c = valid; c < PanelWidth; c++)
+            {
+                Unsafe.Add(ref row, c) = 0f;
             }
         }
     }
 
-    /// <summary>The transpose of <see cref="PackPanel"/>: <c>input[taps[k] + pixels[pb·32 + c]] += panel[k·32 + c]</c>.</summary>
+    /// <summary>
+    /// Packs rows × length values transposed into blocks of 32 rows: <c>destination[(b·paddedLength + p)·32 + j] = source[(b·32 + j)·length + p]</c>,
+    /// zero where p ≥ length or b·32 + j ≥ rows. The output gradient in this layout is the B operand of the weight gradient.
+    /// </summary>
+    public static void PackTransposed(ref float source, int rows, int length, int paddedLength, ref float destination)
+    {
+        int blocks = (rows + PanelWidth - 1) / PanelWidth;
+        MemoryMarshal.CreateSpan(ref destination, blocks * paddedLength * PanelWidth).Clear();
+        for (int r = 0; r < rows; r++)
+        {
+            ref float src = ref Unsafe.Add(ref source, r * length);
+            ref float dst = ref Unsafe.Add(ref destination, ((r / PanelWidth) * paddedLength * PanelWidth) + (r % PanelWidth));
+            for (int p = 0; p < length; p++)
+            {
+                Unsafe.Add(ref dst, p * PanelWidth) = Unsafe.Add(ref src, p);
+            }
+        }
+    }
+
+    /// <summary>Adds a transposed weight gradient held as blocks <c>[b][tap][32]</c> into <c>weights[oc·taps + tap]</c>, oc = b·32 + j &lt; <paramref name="rows"/>.</summary>
+    public static void AddTransposed(ref float blocksOfTaps, int taps, int rows, ref float weights)
+    {
+        for (int oc = 0; oc < rows; oc++)
+        {
+            ref float src = ref Unsafe.Add(ref blocksOfTaps, ((oc / PanelWidth) * taps * PanelWidth) + (oc % PanelWidth));
+            ref float dst = ref Unsafe.Add(ref weights, oc * taps);
+            for (int k = 0; k < taps; k++)
+            {
+                Unsafe.Add(ref dst, k) += Unsafe.Add(ref src, k * PanelWidth);
+            }
+        }
+    }
+
+    /// <summary>The transpose of packing a panel: <c>input[taps[k] + pixels[pb·32 + c]] += panel[k·32 + c]</c>.</summary>
     public static void ScatterPanel(ref float panel, int[] taps, int[] pixels, bool contiguous, int pb, ref float input)
     {
         int baseIndex = pb * PanelWidth;

@@ -44,7 +44,7 @@ namespace Samples
         private const int MaxInnerLength = 1;
         private const int InferChunk = 64;
         private const int ForwardScratch = 24128;
-        private const int BackwardScratch = 221824;
+        private const int BackwardScratch = 259200;
         private static readonly float[] s_zeros = new float[MaxChannels];
         private static readonly float[] s_sink = new float[1];
         private static readonly double[] s_sinkD = new double[MaxChannels];
@@ -223,12 +223,13 @@ namespace Samples
             global::FusedOps.Kernels.Norm.BackwardApply(ref _gradU[0], ref _z0[0], n, 32, 1024, _p1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, (long)n * 1024, ref _gradU[0]);
             dz = ref _gradU[0];
             float[] w = _p0Weight.Data;
-            float[] dw = _p0Weight.Grad;
+            L0_WeightGradStart(ref _scratch[0]);
             for (int s = 0; s < n; s++)
             {
                 ref float dxs = ref wantInput ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, s * 16384) : ref s_sink[0];
-                L0_ConvBackward(ref _in[s * 16384], ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dz, s * 32768), ref w[0], ref dw[0], ref _p0Bias.Grad[0], true, ref dxs, wantInput, ref _scratch[0]);
+                L0_ConvBackward(ref _in[s * 16384], ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dz, s * 32768), ref w[0], ref _p0Bias.Grad[0], true, ref dxs, wantInput, ref _scratch[0]);
             }
+            L0_WeightGradFinish(ref _scratch[0], ref _p0Weight.Grad[0]);
         }
 
         /// <summary>Inference (eval mode): running statistics, current parameters. Each Conv2d/Linear + BatchNorm + activation group is one pass.</summary>
@@ -994,29 +995,56 @@ namespace Samples
             }
         }
 
-        /// <summary>Layer 0 Conv2d backward for one sample: dW += dZ·colᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ).</summary>
-        private static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float dw, ref float db, bool bias, ref float dx, bool inputGradient, ref float scratch)
+        /// <summary>Layer 0: clears the batch's transposed weight-gradient accumulators.</summary>
+        private static void L0_WeightGradStart(ref float scratch)
         {
+            global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 254592), 4608).Clear();
+        }
+
+        /// <summary>Layer 0: adds the batch's transposed weight gradient into dW.</summary>
+        private static void L0_WeightGradFinish(ref float scratch, ref float dw)
+        {
+            for (int g = 0; g < 1; g++)
+            {
+                global::FusedOps.Kernels.ConvHelpers.AddTransposed(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 254592 + (g * 4608)), 144, 32, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dw, g * 4608));
+            }
+        }
+
+        /// <summary>Layer 0 Conv2d backward for one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ).</summary>
+        private static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias, ref float dx, bool inputGradient, ref float scratch)
+        {
+            ref float cols = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 36992);
             ref float dzPanels = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 184448);
-            ref float colPanels = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 36992);
             ref float dcol = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 217216);
-            global::FusedOps.Kernels.Gemm.PackRows(ref dz, 32, 1024, ref dzPanels);
+            ref float dzT = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 221824);
             if (bias)
             {
                 global::FusedOps.Kernels.Gemm.RowSums(ref dz, 32, 1024, ref db);
             }
+            if (inputGradient)
+            {
+                global::FusedOps.Kernels.Gemm.PackRows(ref dz, 32, 1024, ref dzPanels);
+            }
             ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 0);
             ref float dxp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 18496);
             global::FusedOps.Kernels.ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref xp);
-            global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref dxp, 18496).Clear();
+            if (inputGradient)
+            {
+                global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref dxp, 18496).Clear();
+            }
             for (int g = 0; g < 1; g++)
             {
                 ref float xg = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xp, g * 18496);
+                // im2col, tap-major: cols[tap · 1024 + p].
                 for (int pb = 0; pb < 32; pb++)
                 {
-                    global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref colPanels, pb * 4608));
+                    global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref cols, pb * 32), 1024);
                 }
-                global::FusedOps.Kernels.Gemm.PanelDotGemm(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dzPanels, g * 1024), 1024, 32, ref colPanels, 4608, 32, 32, 32, 144, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dw, g * 4608), 144);
+                global::FusedOps.Kernels.ConvHelpers.PackTransposed(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dz, g * 32768), 32, 1024, 1024, ref dzT);
+                for (int ob = 0; ob < 1; ob++)
+                {
+                    global::FusedOps.Kernels.Gemm.PanelGemm(ref cols, 1024, 1, 144, 1024, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dzT, ob * 32768), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 254592 + (((g * 1) + ob) * 4608)), 32, true);
+                }
                 if (inputGradient)
                 {
                     ref float dxg = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dxp, g * 18496);

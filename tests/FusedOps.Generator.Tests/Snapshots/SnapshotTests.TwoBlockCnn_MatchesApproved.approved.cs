@@ -57,7 +57,7 @@ namespace Samples
         private const int MaxInnerLength = 2048;
         private const int InferChunk = 32;
         private const int ForwardScratch = 5408;
-        private const int BackwardScratch = 13120;
+        private const int BackwardScratch = 17472;
         private static readonly float[] s_zeros = new float[MaxChannels];
         private static readonly float[] s_sink = new float[1];
         private static readonly double[] s_sinkD = new double[MaxChannels];
@@ -288,12 +288,13 @@ namespace Samples
             global::FusedOps.Kernels.Norm.BackwardApply(ref _gradU[0], ref _z0[0], n, 8, 256, _p1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, (long)n * 256, ref _gradU[0]);
             dz = ref _gradU[0];
             float[] w = _p0Weight.Data;
-            float[] dw = _p0Weight.Grad;
+            L0_WeightGradStart(ref _scratch[0]);
             for (int s = 0; s < n; s++)
             {
                 ref float dxs = ref wantInput ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, s * 256) : ref s_sink[0];
-                L0_ConvBackward(ref _in[s * 256], ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dz, s * 2048), ref w[0], ref dw[0], ref _p0Bias.Grad[0], true, ref dxs, wantInput, ref _scratch[0]);
+                L0_ConvBackward(ref _in[s * 256], ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dz, s * 2048), ref w[0], ref _p0Bias.Grad[0], true, ref dxs, wantInput, ref _scratch[0]);
             }
+            L0_WeightGradFinish(ref _scratch[0], ref _p0Weight.Grad[0]);
         }
 
         /// <summary>Group 1 training forward: Conv2d[3] + BatchNorm[4] + ReLU[5].</summary>
@@ -325,12 +326,13 @@ namespace Samples
             global::FusedOps.Kernels.Norm.BackwardApply(ref _gradU[0], ref _z1[0], n, 16, 64, _p4Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, (long)n * 64, ref _gradU[0]);
             dz = ref _gradU[0];
             float[] w = _p3Weight.Data;
-            float[] dw = _p3Weight.Grad;
+            L3_WeightGradStart(ref _scratch[0]);
             for (int s = 0; s < n; s++)
             {
                 ref float dxs = ref wantInput ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, s * 2048) : ref s_sink[0];
-                L3_ConvBackward(ref _y0[s * 2048], ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dz, s * 1024), ref w[0], ref dw[0], ref _p3Bias.Grad[0], true, ref dxs, wantInput, ref _scratch[0]);
+                L3_ConvBackward(ref _y0[s * 2048], ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dz, s * 1024), ref w[0], ref _p3Bias.Grad[0], true, ref dxs, wantInput, ref _scratch[0]);
             }
+            L3_WeightGradFinish(ref _scratch[0], ref _p3Weight.Grad[0]);
         }
 
         /// <summary>Group 2 training forward: Linear[7].</summary>
@@ -909,29 +911,56 @@ namespace Samples
             }
         }
 
-        /// <summary>Layer 0 Conv2d backward for one sample: dW += dZ·colᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ).</summary>
-        private static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float dw, ref float db, bool bias, ref float dx, bool inputGradient, ref float scratch)
+        /// <summary>Layer 0: clears the batch's transposed weight-gradient accumulators.</summary>
+        private static void L0_WeightGradStart(ref float scratch)
         {
+            global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 13480), 288).Clear();
+        }
+
+        /// <summary>Layer 0: adds the batch's transposed weight gradient into dW.</summary>
+        private static void L0_WeightGradFinish(ref float scratch, ref float dw)
+        {
+            for (int g = 0; g < 1; g++)
+            {
+                global::FusedOps.Kernels.ConvHelpers.AddTransposed(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 13480 + (g * 288)), 9, 8, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dw, g * 72));
+            }
+        }
+
+        /// <summary>Layer 0 Conv2d backward for one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ).</summary>
+        private static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias, ref float dx, bool inputGradient, ref float scratch)
+        {
+            ref float cols = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 648);
             ref float dzPanels = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 2952);
-            ref float colPanels = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 648);
             ref float dcol = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 5000);
-            global::FusedOps.Kernels.Gemm.PackRows(ref dz, 8, 256, ref dzPanels);
+            ref float dzT = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 5288);
             if (bias)
             {
                 global::FusedOps.Kernels.Gemm.RowSums(ref dz, 8, 256, ref db);
             }
+            if (inputGradient)
+            {
+                global::FusedOps.Kernels.Gemm.PackRows(ref dz, 8, 256, ref dzPanels);
+            }
             ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 0);
             ref float dxp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 324);
             global::FusedOps.Kernels.ConvHelpers.Pad(ref x, 1, 16, 16, 1, ref xp);
-            global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref dxp, 324).Clear();
+            if (inputGradient)
+            {
+                global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref dxp, 324).Clear();
+            }
             for (int g = 0; g < 1; g++)
             {
                 ref float xg = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xp, g * 324);
+                // im2col, tap-major: cols[tap · 256 + p].
                 for (int pb = 0; pb < 8; pb++)
                 {
-                    global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref colPanels, pb * 288));
+                    global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref cols, pb * 32), 256);
                 }
-                global::FusedOps.Kernels.Gemm.PanelDotGemm(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dzPanels, g * 256), 256, 32, ref colPanels, 288, 32, 8, 8, 9, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dw, g * 72), 9);
+                global::FusedOps.Kernels.ConvHelpers.PackTransposed(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dz, g * 2048), 8, 256, 256, ref dzT);
+                for (int ob = 0; ob < 1; ob++)
+                {
+                    global::FusedOps.Kernels.Gemm.PanelGemm(ref cols, 256, 1, 9, 256, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dzT, ob * 8192), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 13480 + (((g * 1) + ob) * 288)), 32, true);
+                }
                 if (inputGradient)
                 {
                     ref float dxg = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dxp, g * 324);
@@ -1448,29 +1477,56 @@ namespace Samples
             }
         }
 
-        /// <summary>Layer 3 Conv2d backward for one sample: dW += dZ·colᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ).</summary>
-        private static void L3_ConvBackward(ref float x, ref float dz, ref float w, ref float dw, ref float db, bool bias, ref float dx, bool inputGradient, ref float scratch)
+        /// <summary>Layer 3: clears the batch's transposed weight-gradient accumulators.</summary>
+        private static void L3_WeightGradStart(ref float scratch)
         {
+            global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 15168), 2304).Clear();
+        }
+
+        /// <summary>Layer 3: adds the batch's transposed weight gradient into dW.</summary>
+        private static void L3_WeightGradFinish(ref float scratch, ref float dw)
+        {
+            for (int g = 0; g < 1; g++)
+            {
+                global::FusedOps.Kernels.ConvHelpers.AddTransposed(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 15168 + (g * 2304)), 72, 16, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dw, g * 1152));
+            }
+        }
+
+        /// <summary>Layer 3 Conv2d backward for one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ).</summary>
+        private static void L3_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias, ref float dx, bool inputGradient, ref float scratch)
+        {
+            ref float cols = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 5184);
             ref float dzPanels = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 9792);
-            ref float colPanels = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 5184);
             ref float dcol = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 10816);
-            global::FusedOps.Kernels.Gemm.PackRows(ref dz, 16, 64, ref dzPanels);
+            ref float dzT = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 13120);
             if (bias)
             {
                 global::FusedOps.Kernels.Gemm.RowSums(ref dz, 16, 64, ref db);
             }
+            if (inputGradient)
+            {
+                global::FusedOps.Kernels.Gemm.PackRows(ref dz, 16, 64, ref dzPanels);
+            }
             ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 0);
             ref float dxp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 2592);
             global::FusedOps.Kernels.ConvHelpers.Pad(ref x, 8, 16, 16, 1, ref xp);
-            global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref dxp, 2592).Clear();
+            if (inputGradient)
+            {
+                global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref dxp, 2592).Clear();
+            }
             for (int g = 0; g < 1; g++)
             {
                 ref float xg = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xp, g * 2592);
+                // im2col, tap-major: cols[tap · 64 + p].
                 for (int pb = 0; pb < 2; pb++)
                 {
-                    global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l3Taps, s_l3Pixels, s_l3Contiguous[pb], pb, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref colPanels, pb * 2304));
+                    global::FusedOps.Kernels.ConvHelpers.PackPanel(ref xg, s_l3Taps, s_l3Pixels, s_l3Contiguous[pb], pb, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref cols, pb * 32), 64);
                 }
-                global::FusedOps.Kernels.Gemm.PanelDotGemm(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dzPanels, g * 512), 512, 32, ref colPanels, 2304, 32, 2, 16, 72, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dw, g * 1152), 72);
+                global::FusedOps.Kernels.ConvHelpers.PackTransposed(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dz, g * 1024), 16, 64, 64, ref dzT);
+                for (int ob = 0; ob < 1; ob++)
+                {
+                    global::FusedOps.Kernels.Gemm.PanelGemm(ref cols, 64, 1, 72, 64, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dzT, ob * 2048), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scratch, 15168 + (((g * 1) + ob) * 2304)), 32, true);
+                }
                 if (inputGradient)
                 {
                     ref float dxg = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dxp, g * 2592);
