@@ -140,6 +140,41 @@ public static class ConvHelpers
             valid++;
         }
 
+        // Runs of consecutive input positions (a stride-1 panel spanning a few rows) are block copies.
+        Span<int> runStart = stackalloc int[4];
+        int runs = 0;
+        for (int c = 0; c < valid && runs <= 4; c++)
+        {
+            if (c == 0 || Unsafe.Add(ref pixel, c) != Unsafe.Add(ref pixel, c - 1) + 1)
+            {
+                if (runs < 4)
+                {
+                    runStart[runs] = c;
+                }
+
+                runs++;
+            }
+        }
+
+        if (runs <= 4 && valid > 0)
+        {
+            for (int k = 0; k < taps.Length; k++)
+            {
+                ref float tap = ref Unsafe.Add(ref input, Unsafe.Add(ref tapRef, k));
+                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref panel, k * rowStride), PanelWidth);
+                for (int r = 0; r < runs; r++)
+                {
+                    int c0 = runStart[r];
+                    int c1 = r + 1 < runs ? runStart[r + 1] : valid;
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref tap, Unsafe.Add(ref pixel, c0)), c1 - c0).CopyTo(row.Slice(c0));
+                }
+
+                row.Slice(valid).Clear();
+            }
+
+            return;
+        }
+
         for (int k = 0; k < taps.Length; k++)
         {
             ref float tap = ref Unsafe.Add(ref input, Unsafe.Add(ref tapRef, k));
