@@ -154,8 +154,15 @@ internal static partial class PipelineEmitter
         }
         else if (g.IsLinear)
         {
-            w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref x, m, ref state.W{i}[0], {g.Op!.Out}, {g.InLength}, ref y);");
-            w.Line($"G{i}_AffineAct(ref y, ref y, m, ref state.Scale{i}[0], ref state.Shift{i}[0]);");
+            if (g.Norm is null && g.ActEntry is null)
+            {
+                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref x, m, ref state.W{i}[0], {g.Op!.Out}, {g.InLength}, ref y, state.Shift{i});");
+            }
+            else
+            {
+                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref x, m, ref state.W{i}[0], {g.Op!.Out}, {g.InLength}, ref y);");
+                w.Line($"G{i}_AffineAct(ref y, ref y, m, ref state.Scale{i}[0], ref state.Shift{i}[0]);");
+            }
         }
         else if (g.Norm is not null)
         {

@@ -211,11 +211,7 @@ internal static partial class PipelineEmitter
             }
             else
             {
-                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref {x}[0], n, ref w[0], {g.Op.Out}, {g.InLength}, ref {z}[0]);");
-                if (g.HasBias)
-                {
-                    w.Line($"global::FusedOps.Kernels.Norm.AddChannelBias(ref {z}[0], n, {C}, 1, b);");
-                }
+                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref {x}[0], n, ref w[0], {g.Op.Out}, {g.InLength}, ref {z}[0]{(g.HasBias ? ", b" : string.Empty)});");
             }
         }
 

@@ -72,7 +72,7 @@ internal static partial class PipelineEmitter
         }
 
         int layerwiseForward = m.Layers.Count(l => l.Kind != LayerKind.Flatten) + m.Layers.Count(l => l.Kind == LayerKind.BatchNorm);
-        w.Line($"// Passes: inference {e.Groups.Sum(g => g.IsLinear ? 2 : 1)}, training forward {e.Groups.Sum(g => ForwardPasses(g).Count)}, backward {e.Groups.Sum(g => BackwardPasses(g).Count)}; layer by layer would take {m.Layers.Count(l => l.Kind != LayerKind.Flatten)} / {layerwiseForward} / {layerwiseForward}.");
+        w.Line($"// Passes: inference {e.Groups.Sum(g => g.IsLinear && (g.Norm is not null || g.ActEntry is not null) ? 2 : 1)}, training forward {e.Groups.Sum(g => ForwardPasses(g).Count)}, backward {e.Groups.Sum(g => BackwardPasses(g).Count)}; layer by layer would take {m.Layers.Count(l => l.Kind != LayerKind.Flatten)} / {layerwiseForward} / {layerwiseForward}.");
     }
 
     private static string InferPasses(GroupView g)
@@ -84,6 +84,7 @@ internal static partial class PipelineEmitter
         }
 
         return g.IsConv ? $"1 pass: im2col panels × register blocks, epilogue {epilogue}"
+            : g.IsLinear && g.Norm is null && g.ActEntry is null ? "1 pass: x·Wᵀ + bias"
             : g.IsLinear ? $"2 passes: x·Wᵀ, then {epilogue}"
             : g.Norm is null && g.ActEntry is null ? "1 pass: copy"
             : $"1 pass: {(g.Norm is not null ? "running-stat affine" : string.Empty)}{(g.Norm is not null && g.ActEntry is not null ? " + " : string.Empty)}{(g.ActEntry is not null ? g.Act!.Name : string.Empty)}";
@@ -98,11 +99,7 @@ internal static partial class PipelineEmitter
         }
         else if (g.IsLinear)
         {
-            passes.Add("x·Wᵀ");
-            if (g.HasBias)
-            {
-                passes.Add("+ bias");
-            }
+            passes.Add(g.HasBias ? "x·Wᵀ + bias" : "x·Wᵀ");
         }
 
         if (g.Norm is not null && !g.IsConv)

@@ -1,3 +1,4 @@
+using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -9,7 +10,29 @@ namespace FusedOps.Kernels;
 public static class LinearKernels
 {
     /// <summary>y[r·cols + o] = Σ_i x[r·length + i] · w[o·length + i].</summary>
-    public static void MatMulNT(ref float x, int rows, ref float w, int cols, int length, ref float y)
+    public static void MatMulNT(ref float x, int rows, ref float w, int cols, int length, ref float y) =>
+        MatMulNT(ref x, rows, ref w, cols, length, ref y, ReadOnlySpan<float>.Empty);
+
+    /// <summary>y[r·cols + o] = Σ_i x[r·length + i] · w[o·length + i] + bias[o] (no bias when empty), the bias added as each output is stored.</summary>
+    public static void MatMulNT(ref float x, int rows, ref float w, int cols, int length, ref float y, ReadOnlySpan<float> bias)
+    {
+        MatMulCore(ref x, rows, ref w, cols, length, ref y);
+        if (bias.IsEmpty)
+        {
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            ref float row = ref Unsafe.Add(ref y, r * cols);
+            for (int o = 0; o < cols; o++)
+            {
+                Unsafe.Add(ref row, o) += bias[o];
+            }
+        }
+    }
+
+    private static void MatMulCore(ref float x, int rows, ref float w, int cols, int length, ref float y)
     {
         int r = 0;
         for (; r + 2 <= rows; r += 2)

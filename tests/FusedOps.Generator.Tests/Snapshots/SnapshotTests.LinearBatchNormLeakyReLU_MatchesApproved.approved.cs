@@ -6,9 +6,9 @@
 // Fusion groups (each line is one pass over memory):
 //   group 0: Linear[0] + BatchNorm[1] + LeakyReLU[2]  (20) -> (13)
 //     inference: 2 passes: x·Wᵀ, then BatchNorm folded into scale/shift + LeakyReLU
-//     training forward: x·Wᵀ; + bias; channel sums; normalise + LeakyReLU
+//     training forward: x·Wᵀ + bias; channel sums; normalise + LeakyReLU
 //     backward: LeakyReLU' + BatchNorm reductions; BatchNorm input gradient; dW, dB, dX
-// Passes: inference 2, training forward 4, backward 3; layer by layer would take 3 / 4 / 4.
+// Passes: inference 2, training forward 3, backward 3; layer by layer would take 3 / 4 / 4.
 #nullable enable
 
 namespace Samples
@@ -199,8 +199,7 @@ namespace Samples
         {
             float[] w = _p0Weight.Data;
             float[] b = _p0Bias.Data;
-            global::FusedOps.Kernels.LinearKernels.MatMulNT(ref _in[0], n, ref w[0], 13, 20, ref _z0[0]);
-            global::FusedOps.Kernels.Norm.AddChannelBias(ref _z0[0], n, 13, 1, b);
+            global::FusedOps.Kernels.LinearKernels.MatMulNT(ref _in[0], n, ref w[0], 13, 20, ref _z0[0], b);
             global::System.Array.Clear(_sum0);
             global::System.Array.Clear(_sumSq0);
             global::FusedOps.Kernels.Norm.ChannelSums(ref _z0[0], n, 13, 1, _sum0, _sumSq0);

@@ -18,10 +18,10 @@
 //     training forward: conv + bias with channel sums in the epilogue; normalise + ReLU
 //     backward: ReLU' + BatchNorm reductions; BatchNorm input gradient; per sample: dW, dB, dX
 //   group 2: Linear[7]  (1024) -> (4)
-//     inference: 2 passes: x·Wᵀ, then bias
-//     training forward: x·Wᵀ; + bias
+//     inference: 1 pass: x·Wᵀ + bias
+//     training forward: x·Wᵀ + bias
 //     backward: dW, dB, dX
-// Passes: inference 4, training forward 6, backward 7; layer by layer would take 7 / 9 / 9.
+// Passes: inference 3, training forward 5, backward 7; layer by layer would take 7 / 9 / 9.
 #nullable enable
 
 namespace Samples
@@ -340,8 +340,7 @@ namespace Samples
         {
             float[] w = _p7Weight.Data;
             float[] b = _p7Bias.Data;
-            global::FusedOps.Kernels.LinearKernels.MatMulNT(ref _y1[0], n, ref w[0], 4, 1024, ref _z2[0]);
-            global::FusedOps.Kernels.Norm.AddChannelBias(ref _z2[0], n, 4, 1, b);
+            global::FusedOps.Kernels.LinearKernels.MatMulNT(ref _y1[0], n, ref w[0], 4, 1024, ref _z2[0], b);
         }
 
         /// <summary>Group 2 backward: Linear[7].</summary>
@@ -482,8 +481,7 @@ namespace Samples
         /// <summary>Group 2 inference: Linear[7].</summary>
         private static void G2_Infer(ref float x, ref float y, int m, InferenceState state, float[] scratch)
         {
-            global::FusedOps.Kernels.LinearKernels.MatMulNT(ref x, m, ref state.W2[0], 4, 1024, ref y);
-            G2_AffineAct(ref y, ref y, m, ref state.Scale2[0], ref state.Shift2[0]);
+            global::FusedOps.Kernels.LinearKernels.MatMulNT(ref x, m, ref state.W2[0], 4, 1024, ref y, state.Shift2);
         }
 
         // Layer 0 index tables: receptive-field origin per output pixel, offset per tap (padded 1×18×18 planes).
