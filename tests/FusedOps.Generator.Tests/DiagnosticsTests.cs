@@ -42,11 +42,12 @@ public sealed class DiagnosticsTests
             "FusedPipeline(4)");
 
     [Theory]
-    [InlineData("FusedPipeline(16, 32)", "rank 2")]
-    [InlineData("FusedPipeline()", "rank 0")]
-    [InlineData("FusedPipeline(3, 0, 8)", "at least 1")]
-    [InlineData("FusedPipeline(-4)", "at least 1")]
-    public void BadInputShape_FOPS0003_OnPipelineAttribute(string pipeline, string reason)
+    [InlineData("FusedPipeline(16, 32)", "FusedPipeline(16, 32)", "rank 2")]
+    [InlineData("FusedPipeline()", "FusedPipeline()", "rank 0")]
+    [InlineData("FusedPipeline(3, 0, 8)", "0", "at least 1")]
+    [InlineData("FusedPipeline(-4)", "-4", "at least 1")]
+    [InlineData("FusedPipeline(new[] { 3, 8, -1 })", "new[] { 3, 8, -1 }", "at least 1")]
+    public void BadInputShape_FOPS0003_OnPipelineAttributeOrBadDimension(string pipeline, string location, string reason)
     {
         Diagnostic d = AssertRejected(
             $$"""
@@ -57,7 +58,7 @@ public sealed class DiagnosticsTests
             }
             """,
             "FOPS0003",
-            pipeline);
+            location);
 
         Assert.Contains(reason, Message(d));
     }
@@ -84,18 +85,22 @@ public sealed class DiagnosticsTests
     }
 
     [Theory]
-    [InlineData("Conv2d(8, 0)", "kernelSize is 0")]
-    [InlineData("Conv2d(0, 3)", "outChannels is 0")]
-    [InlineData("Conv2d(8, 3, Padding = -1)", "Padding is -1")]
-    [InlineData("Conv2d(8, 3, Stride = 0)", "Stride is 0")]
-    [InlineData("Conv2d(8, 3, Groups = 4)", "Groups is 4")]
-    [InlineData("BatchNorm(Epsilon = 0f)", "Epsilon is 0")]
-    [InlineData("BatchNorm(Momentum = 1.5f)", "Momentum is 1.5")]
-    [InlineData("LeakyReLU(NegativeSlope = float.NaN)", "NegativeSlope is NaN")]
-    [InlineData("HardTanh(Min = 1f, Max = 1f)", "Min is 1")]
-    public void ArgumentOutOfRange_FOPS0005_OnLayerAttribute(string layer, string what)
+    [InlineData("Conv2d(8, 0)", "0", "kernelSize is 0")]
+    [InlineData("Conv2d(0, 3)", "0", "outChannels is 0")]
+    [InlineData("Conv2d(kernelSize: -2, outChannels: 8)", "kernelSize: -2", "kernelSize is -2")]
+    [InlineData("Conv2d(outChannels: 8, 0)", "0", "kernelSize is 0")]
+    [InlineData("Conv2d(8, 3, Padding = -1)", "Padding = -1", "Padding is -1")]
+    [InlineData("Conv2d(8, 3, Stride = 0)", "Stride = 0", "Stride is 0")]
+    [InlineData("Conv2d(8, 3, Padding = 1, Dilation = 0)", "Dilation = 0", "Dilation is 0")]
+    [InlineData("Conv2d(8, 3, Groups = 4)", "Groups = 4", "Groups is 4")]
+    [InlineData("BatchNorm(Epsilon = 0f)", "Epsilon = 0f", "Epsilon is 0")]
+    [InlineData("BatchNorm(Momentum = 1.5f)", "Momentum = 1.5f", "Momentum is 1.5")]
+    [InlineData("LeakyReLU(NegativeSlope = float.NaN)", "NegativeSlope = float.NaN", "NegativeSlope is NaN")]
+    [InlineData("HardTanh(Min = 1f, Max = 1f)", "Min = 1f", "Min is 1")]
+    [InlineData("HardTanh(Max = -2f)", "Max = -2f", "below Max (-2)")]
+    public void ArgumentOutOfRange_FOPS0005_OnArgument(string layer, string argument, string what)
     {
-        // Input (6, 8, 8): Groups = 4 divides neither 6 input channels nor 8 outputs.
+        // Input (6, 8, 8): Groups = 4 divides neither 6 input channels nor 8 outputs (checked by the planner).
         Diagnostic d = AssertRejected(
             $$"""
             [FusedPipeline(6, 8, 8)]
@@ -105,7 +110,7 @@ public sealed class DiagnosticsTests
             }
             """,
             "FOPS0005",
-            layer);
+            argument);
 
         Assert.Contains(what, Message(d));
     }
@@ -301,6 +306,7 @@ public sealed class DiagnosticsTests
         Assert.Equal(id, d.Id);
         Assert.Equal(DiagnosticSeverity.Error, d.Severity);
         Assert.Equal(locationText, run.LocationText(d));
+        GeneratorHarness.AssertInSourceTree(run, d);
         Assert.Empty(run.Sources);
         Assert.DoesNotContain(run.GeneratorDiagnostics.Concat(run.CompilationDiagnostics), x => x.Id is "CS8785" or "AD0001");
         Assert.Empty(run.CompilationDiagnostics.Where(x => x.Severity == DiagnosticSeverity.Error));
