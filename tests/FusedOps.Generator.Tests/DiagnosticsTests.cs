@@ -6,9 +6,10 @@ using Xunit;
 namespace FusedOps.Generator.Tests;
 
 /// <summary>
-/// One test per diagnostic the generator reports: id, severity, where it points, and that a rejected
-/// pipeline generates nothing (no half-written class), without the generator crashing.
-/// FOPS0010 (layers without [FusedPipeline]) is defined but never reported, so it has no test here.
+/// One test per error the generator reports: id, severity, where it points (the offending attribute,
+/// argument or class name, in the compilation's own tree), and that a rejected pipeline generates
+/// nothing (no half-written class), without the generator crashing. The info and warning diagnostics,
+/// which still generate code, are in <see cref="WarningAndInfoDiagnosticsTests"/>.
 /// </summary>
 public sealed class DiagnosticsTests
 {
@@ -207,6 +208,37 @@ public sealed class DiagnosticsTests
         Assert.Contains("'Outer'", Message(d));
     }
 
+    [Theory]
+    [InlineData("[Linear(2)]\n[ReLU]\npublic partial class Net\n{\n}", "Linear(2)")]
+    [InlineData("[ReLU]\npublic class Net\n{\n}", "ReLU")]
+    [InlineData("[Flatten]\n[Linear(2)]\npublic record Net;", "Flatten")]
+    public void LayersWithoutPipeline_FOPS0010_OnFirstLayerAttribute(string source, string layer)
+    {
+        Diagnostic d = AssertRejected(source, "FOPS0010", layer);
+
+        Assert.Contains("'Net'", Message(d));
+        Assert.Contains("[FusedPipeline(", Message(d));
+    }
+
+    [Fact]
+    public void LayersOnPartialWhosePipelineAttributeIsOnAnotherPart_NoFOPS0010()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude +
+            """
+            [FusedPipeline(4)]
+            public partial class Net
+            {
+            }
+
+            [Linear(2)]
+            public partial class Net
+            {
+            }
+            """);
+
+        Assert.DoesNotContain(run.GeneratorDiagnostics, d => d.Id == "FOPS0010");
+    }
+
     [Fact]
     public void LayersOnTwoDeclarations_FOPS0011_OnLayerOfSecondDeclaration() =>
         AssertRejected(
@@ -243,26 +275,25 @@ public sealed class DiagnosticsTests
             "FOPS0012",
             name);
 
-    [Fact]
-    public void BatchNormOnVector_FOPS0013_InfoAndStillGenerates()
+    [Theory]
+    [InlineData("public static partial class Net\n{\n}", "static class")]
+    [InlineData("public static class Net\n{\n}", "static class")]
+    [InlineData("public partial record Net\n{\n}", "record")]
+    [InlineData("public record Net;", "record")]
+    public void StaticClassOrRecord_FOPS0014_OnTypeName(string declaration, string kind)
     {
-        GeneratorRun run = GeneratorHarness.Run(Prelude +
-            """
-            /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
-            [FusedPipeline(8)]
-            [Linear(4)]
-            [BatchNorm]
-            public partial class Net
-            {
-            }
-            """);
+        // Only FOPS0014, not FOPS0001 as well for the declarations that are also not partial.
+        Diagnostic d = AssertRejected(
+            $$"""
+            [FusedPipeline(4)]
+            [Linear(2)]
+            {{declaration}}
+            """,
+            "FOPS0014",
+            "Net");
 
-        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal("FOPS0013", d.Id);
-        Assert.Equal(DiagnosticSeverity.Info, d.Severity);
-        Assert.Equal("BatchNorm", run.LocationText(d));
-        Assert.Single(run.Sources);
-        Assert.Empty(run.WarningsAndErrors);
+        Assert.Contains($"'Net' is a {kind}", Message(d));
+        Assert.Contains("non-static, non-record partial class", Message(d));
     }
 
     [Fact]
