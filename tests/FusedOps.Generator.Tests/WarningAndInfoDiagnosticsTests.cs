@@ -122,4 +122,23 @@ public sealed class WarningAndInfoDiagnosticsTests
         Assert.Equal(2, run.Sources.Length);
         Assert.Equal(["FOPS0015"], run.WarningsAndErrors.Where(x => !x.IsSuppressed).Select(x => x.Id));
     }
+
+    [Fact]
+    public void SuppressMessageOnClass_SuppressesFOPS0015()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude +
+            """
+            /// <summary>Suppressed by attribute.</summary>
+            [System.Diagnostics.CodeAnalysis.SuppressMessage("FusedOps", "FOPS0015", Justification = "A wide layer is intended.")]
+            [FusedPipeline(2, 5, 7)]
+            [Conv2d(80, 1)]
+            public partial class Quiet
+            {
+            }
+            """);
+
+        Assert.DoesNotContain(run.GeneratorDiagnostics, d => d.Id == "FOPS0015" && !d.IsSuppressed);
+        Assert.Single(run.Sources);
+        Assert.DoesNotContain(run.WarningsAndErrors, x => !x.IsSuppressed);
+    }
 }
