@@ -87,7 +87,7 @@ internal static class LayerReader
     /// The argument of <paramref name="syntax"/> that sets <paramref name="name"/>: a property (<c>Padding = -1</c>),
     /// a named constructor argument (<c>kernelSize: 0</c>) or a positional one matched to the constructor's parameter.
     /// </summary>
-    internal static AttributeArgumentSyntax? Argument(AttributeSyntax? syntax, IMethodSymbol? constructor, string name)
+    private static AttributeArgumentSyntax? Argument(AttributeSyntax? syntax, IMethodSymbol? constructor, string name)
     {
         if (syntax?.ArgumentList is not { } list)
         {
