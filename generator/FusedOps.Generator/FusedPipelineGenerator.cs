@@ -29,11 +29,10 @@ public sealed class FusedPipelineGenerator : IIncrementalGenerator
                 static (ctx, ct) => PipelineParser.Parse(ctx, ct))
             .WithTrackingName(ParseStep);
 
-
         // Layer attributes on a class without [FusedPipeline]: nothing to generate, but say why.
         IncrementalValuesProvider<DiagnosticInfo> orphans = context.SyntaxProvider
             .CreateSyntaxProvider(
-                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax { AttributeLists.Count: > 0 },
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax { AttributeLists.Count: > 0 } or Microsoft.CodeAnalysis.CSharp.Syntax.RecordDeclarationSyntax { AttributeLists.Count: > 0 },
                 static (ctx, ct) => OrphanLayers.Find(ctx, ct))
             .Where(static d => d is not null)
             .Select(static (d, _) => d!)

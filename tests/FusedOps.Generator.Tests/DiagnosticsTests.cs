@@ -6,9 +6,10 @@ using Xunit;
 namespace FusedOps.Generator.Tests;
 
 /// <summary>
-/// One test per diagnostic the generator reports: id, severity, where it points, and that a rejected
-/// pipeline generates nothing (no half-written class), without the generator crashing.
-/// FOPS0010 (layers without [FusedPipeline]) is defined but never reported, so it has no test here.
+/// One test per error the generator reports: id, severity, where it points (the offending attribute,
+/// argument or class name, in the compilation's own tree), and that a rejected pipeline generates
+/// nothing (no half-written class), without the generator crashing. The info and warning diagnostics,
+/// which still generate code, are in <see cref="WarningAndInfoDiagnosticsTests"/>.
 /// </summary>
 public sealed class DiagnosticsTests
 {
@@ -42,11 +43,12 @@ public sealed class DiagnosticsTests
             "FusedPipeline(4)");
 
     [Theory]
-    [InlineData("FusedPipeline(16, 32)", "rank 2")]
-    [InlineData("FusedPipeline()", "rank 0")]
-    [InlineData("FusedPipeline(3, 0, 8)", "at least 1")]
-    [InlineData("FusedPipeline(-4)", "at least 1")]
-    public void BadInputShape_FOPS0003_OnPipelineAttribute(string pipeline, string reason)
+    [InlineData("FusedPipeline(16, 32)", "FusedPipeline(16, 32)", "rank 2")]
+    [InlineData("FusedPipeline()", "FusedPipeline()", "rank 0")]
+    [InlineData("FusedPipeline(3, 0, 8)", "0", "at least 1")]
+    [InlineData("FusedPipeline(-4)", "-4", "at least 1")]
+    [InlineData("FusedPipeline(new[] { 3, 8, -1 })", "new[] { 3, 8, -1 }", "at least 1")]
+    public void BadInputShape_FOPS0003_OnPipelineAttributeOrBadDimension(string pipeline, string location, string reason)
     {
         Diagnostic d = AssertRejected(
             $$"""
@@ -57,7 +59,7 @@ public sealed class DiagnosticsTests
             }
             """,
             "FOPS0003",
-            pipeline);
+            location);
 
         Assert.Contains(reason, Message(d));
     }
@@ -84,18 +86,22 @@ public sealed class DiagnosticsTests
     }
 
     [Theory]
-    [InlineData("Conv2d(8, 0)", "kernelSize is 0")]
-    [InlineData("Conv2d(0, 3)", "outChannels is 0")]
-    [InlineData("Conv2d(8, 3, Padding = -1)", "Padding is -1")]
-    [InlineData("Conv2d(8, 3, Stride = 0)", "Stride is 0")]
-    [InlineData("Conv2d(8, 3, Groups = 4)", "Groups is 4")]
-    [InlineData("BatchNorm(Epsilon = 0f)", "Epsilon is 0")]
-    [InlineData("BatchNorm(Momentum = 1.5f)", "Momentum is 1.5")]
-    [InlineData("LeakyReLU(NegativeSlope = float.NaN)", "NegativeSlope is NaN")]
-    [InlineData("HardTanh(Min = 1f, Max = 1f)", "Min is 1")]
-    public void ArgumentOutOfRange_FOPS0005_OnLayerAttribute(string layer, string what)
+    [InlineData("Conv2d(8, 0)", "0", "kernelSize is 0")]
+    [InlineData("Conv2d(0, 3)", "0", "outChannels is 0")]
+    [InlineData("Conv2d(kernelSize: -2, outChannels: 8)", "kernelSize: -2", "kernelSize is -2")]
+    [InlineData("Conv2d(outChannels: 8, 0)", "0", "kernelSize is 0")]
+    [InlineData("Conv2d(8, 3, Padding = -1)", "Padding = -1", "Padding is -1")]
+    [InlineData("Conv2d(8, 3, Stride = 0)", "Stride = 0", "Stride is 0")]
+    [InlineData("Conv2d(8, 3, Padding = 1, Dilation = 0)", "Dilation = 0", "Dilation is 0")]
+    [InlineData("Conv2d(8, 3, Groups = 4)", "Groups = 4", "Groups is 4")]
+    [InlineData("BatchNorm(Epsilon = 0f)", "Epsilon = 0f", "Epsilon is 0")]
+    [InlineData("BatchNorm(Momentum = 1.5f)", "Momentum = 1.5f", "Momentum is 1.5")]
+    [InlineData("LeakyReLU(NegativeSlope = float.NaN)", "NegativeSlope = float.NaN", "NegativeSlope is NaN")]
+    [InlineData("HardTanh(Min = 1f, Max = 1f)", "Min = 1f", "Min is 1")]
+    [InlineData("HardTanh(Max = -2f)", "Max = -2f", "below Max (-2)")]
+    public void ArgumentOutOfRange_FOPS0005_OnArgument(string layer, string argument, string what)
     {
-        // Input (6, 8, 8): Groups = 4 divides neither 6 input channels nor 8 outputs.
+        // Input (6, 8, 8): Groups = 4 divides neither 6 input channels nor 8 outputs (checked by the planner).
         Diagnostic d = AssertRejected(
             $$"""
             [FusedPipeline(6, 8, 8)]
@@ -105,7 +111,7 @@ public sealed class DiagnosticsTests
             }
             """,
             "FOPS0005",
-            layer);
+            argument);
 
         Assert.Contains(what, Message(d));
     }
@@ -202,6 +208,37 @@ public sealed class DiagnosticsTests
         Assert.Contains("'Outer'", Message(d));
     }
 
+    [Theory]
+    [InlineData("[Linear(2)]\n[ReLU]\npublic partial class Net\n{\n}", "Linear(2)")]
+    [InlineData("[ReLU]\npublic class Net\n{\n}", "ReLU")]
+    [InlineData("[Flatten]\n[Linear(2)]\npublic record Net;", "Flatten")]
+    public void LayersWithoutPipeline_FOPS0010_OnFirstLayerAttribute(string source, string layer)
+    {
+        Diagnostic d = AssertRejected(source, "FOPS0010", layer);
+
+        Assert.Contains("'Net'", Message(d));
+        Assert.Contains("[FusedPipeline(", Message(d));
+    }
+
+    [Fact]
+    public void LayersOnPartialWhosePipelineAttributeIsOnAnotherPart_NoFOPS0010()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude +
+            """
+            [FusedPipeline(4)]
+            public partial class Net
+            {
+            }
+
+            [Linear(2)]
+            public partial class Net
+            {
+            }
+            """);
+
+        Assert.DoesNotContain(run.GeneratorDiagnostics, d => d.Id == "FOPS0010");
+    }
+
     [Fact]
     public void LayersOnTwoDeclarations_FOPS0011_OnLayerOfSecondDeclaration() =>
         AssertRejected(
@@ -238,26 +275,25 @@ public sealed class DiagnosticsTests
             "FOPS0012",
             name);
 
-    [Fact]
-    public void BatchNormOnVector_FOPS0013_InfoAndStillGenerates()
+    [Theory]
+    [InlineData("public static partial class Net\n{\n}", "static class")]
+    [InlineData("public static class Net\n{\n}", "static class")]
+    [InlineData("public partial record Net\n{\n}", "record")]
+    [InlineData("public record Net;", "record")]
+    public void StaticClassOrRecord_FOPS0014_OnTypeName(string declaration, string kind)
     {
-        GeneratorRun run = GeneratorHarness.Run(Prelude +
-            """
-            /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
-            [FusedPipeline(8)]
-            [Linear(4)]
-            [BatchNorm]
-            public partial class Net
-            {
-            }
-            """);
+        // Only FOPS0014, not FOPS0001 as well for the declarations that are also not partial.
+        Diagnostic d = AssertRejected(
+            $$"""
+            [FusedPipeline(4)]
+            [Linear(2)]
+            {{declaration}}
+            """,
+            "FOPS0014",
+            "Net");
 
-        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal("FOPS0013", d.Id);
-        Assert.Equal(DiagnosticSeverity.Info, d.Severity);
-        Assert.Equal("BatchNorm", run.LocationText(d));
-        Assert.Single(run.Sources);
-        Assert.Empty(run.WarningsAndErrors);
+        Assert.Contains($"'Net' is a {kind}", Message(d));
+        Assert.Contains("non-static, non-record partial class", Message(d));
     }
 
     [Fact]
@@ -301,6 +337,7 @@ public sealed class DiagnosticsTests
         Assert.Equal(id, d.Id);
         Assert.Equal(DiagnosticSeverity.Error, d.Severity);
         Assert.Equal(locationText, run.LocationText(d));
+        GeneratorHarness.AssertInSourceTree(run, d);
         Assert.Empty(run.Sources);
         Assert.DoesNotContain(run.GeneratorDiagnostics.Concat(run.CompilationDiagnostics), x => x.Id is "CS8785" or "AD0001");
         Assert.Empty(run.CompilationDiagnostics.Where(x => x.Severity == DiagnosticSeverity.Error));

@@ -47,6 +47,16 @@ internal static class GeneratorHarness
     /// <summary>Compiles <paramref name="sources"/> and runs the generator once on a fresh driver.</summary>
     public static GeneratorRun Run(params string[] sources) => Run(CreateCompilation(sources), CreateDriver());
 
+    /// <summary>
+    /// Asserts <paramref name="diagnostic"/> points into one of the run's syntax trees, not at an external
+    /// path-only location: only then do <c>#pragma warning disable</c> and <c>[SuppressMessage]</c> apply.
+    /// </summary>
+    public static void AssertInSourceTree(GeneratorRun run, Diagnostic diagnostic)
+    {
+        Xunit.Assert.Equal(LocationKind.SourceFile, diagnostic.Location.Kind);
+        Xunit.Assert.Contains(diagnostic.Location.SourceTree, run.Compilation.SyntaxTrees);
+    }
+
     /// <summary>Runs <paramref name="driver"/> (which may hold state from earlier runs) on <paramref name="compilation"/>.</summary>
     public static GeneratorRun Run(Compilation compilation, GeneratorDriver driver)
     {

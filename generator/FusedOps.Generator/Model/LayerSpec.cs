@@ -29,6 +29,9 @@ internal sealed record LayerSpec(
     EquatableArray<float> ActivationArguments,
     LocationInfo? Location)
 {
+    /// <summary>Where <c>Groups</c> is written (null when left at 1), so the planner's divisibility check can point at it.</summary>
+    public LocationInfo? GroupsLocation { get; init; }
+
     public static LayerSpec Create(int index, LayerKind kind, string name, LocationInfo? location) =>
         new(index, kind, name, 0, 1, 1, 0, 1, 1, true, 1e-5f, 0.1f, true, EquatableArray<float>.Empty, location);
 }

@@ -4,21 +4,26 @@ using FusedOps.Generator.Diagnostics;
 using FusedOps.Generator.Model;
 using FusedOps.Generator.Plan;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace FusedOps.Generator.Parse;
 
-/// <summary>Turns one layer attribute into a <see cref="LayerSpec"/>, reporting out-of-range arguments.</summary>
+/// <summary>
+/// Turns one layer attribute into a <see cref="LayerSpec"/>, reporting out-of-range arguments on the
+/// argument as written (<c>Padding = -1</c>, or the positional <c>0</c>), else on the whole attribute.
+/// </summary>
 internal static class LayerReader
 {
-    public static LayerSpec Read(int index, AttributeData attribute, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+    public static LayerSpec Read(int index, AttributeData attribute, AttributeSyntax? syntax, List<DiagnosticInfo> diagnostics)
     {
+        LocationInfo? location = LocationInfo.From(syntax);
         string className = attribute.AttributeClass?.Name ?? "?";
         string name = className.EndsWith(WellKnownNames.AttributeSuffix, System.StringComparison.Ordinal)
             ? className.Substring(0, className.Length - WellKnownNames.AttributeSuffix.Length)
             : className;
         var ctor = attribute.ConstructorArguments.Select(a => a.Value).ToArray();
         var named = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value.Value);
-        var reader = new Reader(index, name, location, named, diagnostics);
+        var reader = new Reader(index, name, location, syntax, attribute.AttributeConstructor, diagnostics, named);
 
         switch (name)
         {
@@ -39,6 +44,9 @@ internal static class LayerReader
                     Dilation = reader.Positive("Dilation", reader.Int("Dilation", 1)),
                     Groups = reader.Positive("Groups", reader.Int("Groups", 1)),
                     Bias = reader.Bool("Bias", true),
+
+                    // The planner checks that Groups divides the input channels, which only it knows.
+                    GroupsLocation = reader.LocationOf("Groups"),
                 };
                 return spec;
             }
@@ -58,7 +66,11 @@ internal static class LayerReader
                     var args = entry.Arguments.Select(a => reader.FiniteFloat(a.Name, reader.Float(a.Name, a.Default))).ToArray();
                     if (name == "HardTanh" && args[0] >= args[1])
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, location, index, name, "Min", Format(args[0]), $"it must be below Max ({Format(args[1])})"));
+                        // Min is blamed when written; HardTanh(Max = -2f) is wrong because of its Max.
+                        LocationInfo? where = Argument(syntax, attribute.AttributeConstructor, "Min") is { } min ? LocationInfo.From(min)
+                            : Argument(syntax, attribute.AttributeConstructor, "Max") is { } max ? LocationInfo.From(max)
+                            : location;
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, where, index, name, "Min", Format(args[0]), $"it must be below Max ({Format(args[1])})"));
                     }
 
                     return LayerSpec.Create(index, LayerKind.Activation, name, location) with { ActivationArguments = new EquatableArray<float>(args) };
@@ -71,22 +83,68 @@ internal static class LayerReader
 
     internal static string Format(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The argument of <paramref name="syntax"/> that sets <paramref name="name"/>: a property (<c>Padding = -1</c>),
+    /// a named constructor argument (<c>kernelSize: 0</c>) or a positional one matched to the constructor's parameter.
+    /// </summary>
+    private static AttributeArgumentSyntax? Argument(AttributeSyntax? syntax, IMethodSymbol? constructor, string name)
+    {
+        if (syntax?.ArgumentList is not { } list)
+        {
+            return null;
+        }
+
+        int position = 0;
+        foreach (AttributeArgumentSyntax argument in list.Arguments)
+        {
+            if (argument.NameEquals is { } equals)
+            {
+                if (equals.Name.Identifier.ValueText == name)
+                {
+                    return argument;
+                }
+            }
+            else
+            {
+                // A constructor argument named out of order (kernelSize: 3, outChannels: 8) matches by
+                // name; an unnamed one, or one named in its own position, by position.
+                string? parameter = argument.NameColon?.Name.Identifier.ValueText
+                    ?? (constructor is not null && position < constructor.Parameters.Length ? constructor.Parameters[position].Name : null);
+                if (parameter == name)
+                {
+                    return argument;
+                }
+
+                position++;
+            }
+        }
+
+        return null;
+    }
+
     private sealed class Reader
     {
         private readonly int _index;
         private readonly string _layer;
         private readonly LocationInfo? _location;
-        private readonly Dictionary<string, object?> _named;
+        private readonly AttributeSyntax? _syntax;
+        private readonly IMethodSymbol? _constructor;
         private readonly List<DiagnosticInfo> _diagnostics;
+        private readonly Dictionary<string, object?> _named;
 
-        public Reader(int index, string layer, LocationInfo? location, Dictionary<string, object?> named, List<DiagnosticInfo> diagnostics)
+        public Reader(int index, string layer, LocationInfo? location, AttributeSyntax? syntax, IMethodSymbol? constructor, List<DiagnosticInfo> diagnostics, Dictionary<string, object?> named)
         {
             _index = index;
             _layer = layer;
             _location = location;
-            _named = named;
+            _syntax = syntax;
+            _constructor = constructor;
             _diagnostics = diagnostics;
+            _named = named;
         }
+
+        /// <summary>Where <paramref name="name"/> is written, or null when it is left at its default.</summary>
+        public LocationInfo? LocationOf(string name) => LocationInfo.From(Argument(_syntax, _constructor, name));
 
         public int Int(string name, int fallback) => _named.TryGetValue(name, out object? v) && v is int i ? i : fallback;
 
@@ -108,7 +166,7 @@ internal static class LayerReader
         {
             if (!ok)
             {
-                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, _location, _index, _layer, name, value, rule));
+                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, LocationOf(name) ?? _location, _index, _layer, name, value, rule));
             }
 
             return value;
@@ -118,7 +176,7 @@ internal static class LayerReader
         {
             if (!ok)
             {
-                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, _location, _index, _layer, name, Format(value), rule));
+                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, LocationOf(name) ?? _location, _index, _layer, name, Format(value), rule));
             }
 
             return value;

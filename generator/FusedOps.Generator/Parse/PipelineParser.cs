@@ -40,7 +40,8 @@ internal static class PipelineParser
     {
         LocationInfo? typeLocation = LocationInfo.From(node.Identifier.GetLocation());
         AttributeData pipelineAttribute = context.Attributes[0];
-        LocationInfo? pipelineLocation = LocationInfo.From(pipelineAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)) ?? typeLocation;
+        var pipelineSyntax = pipelineAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+        LocationInfo? pipelineLocation = LocationInfo.From(pipelineSyntax) ?? typeLocation;
 
         if (type.IsStatic || type.IsRecord || type.TypeKind != TypeKind.Class)
         {
@@ -90,7 +91,7 @@ internal static class PipelineParser
             }
         }
 
-        Shape? input = ParseInputShape(pipelineAttribute, pipelineLocation, diagnostics);
+        Shape? input = ParseInputShape(pipelineAttribute, pipelineSyntax, pipelineLocation, diagnostics);
         var layers = new List<LayerSpec>();
         SyntaxNode? layersDeclaration = null;
         foreach (AttributeData attribute in type.GetAttributes())
@@ -112,7 +113,7 @@ internal static class PipelineParser
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersSpread, LocationInfo.From(syntax), type.Name));
             }
 
-            layers.Add(LayerReader.Read(layers.Count, attribute, LocationInfo.From(syntax), diagnostics));
+            layers.Add(LayerReader.Read(layers.Count, attribute, syntax as AttributeSyntax, diagnostics));
         }
 
         if (layers.Count == 0)
@@ -156,7 +157,7 @@ internal static class PipelineParser
         return false;
     }
 
-    private static Shape? ParseInputShape(AttributeData attribute, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+    private static Shape? ParseInputShape(AttributeData attribute, AttributeSyntax? syntax, LocationInfo? location, List<DiagnosticInfo> diagnostics)
     {
         var dims = new List<int>();
         foreach (TypedConstant arg in attribute.ConstructorArguments)
@@ -180,7 +181,13 @@ internal static class PipelineParser
 
         if (dims.Any(d => d < 1))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadInputShape, location, text, "every dimension must be at least 1"));
+            // Written one per argument (the params form), the first bad dimension is pointed at; an array argument is blamed whole.
+            int bad = dims.FindIndex(d => d < 1);
+            var arguments = syntax?.ArgumentList?.Arguments.Where(a => a.NameEquals is null).ToList();
+            LocationInfo? where = arguments is not null && arguments.Count == dims.Count ? LocationInfo.From(arguments[bad])
+                : arguments is { Count: 1 } ? LocationInfo.From(arguments[0])
+                : location;
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadInputShape, where, text, "every dimension must be at least 1"));
             return null;
         }
 

@@ -54,7 +54,7 @@ internal static class PipelinePlanner
         }
 
         // The emit model carries no locations: moving the declaration in its file must not re-run the emitter.
-        var layersWithoutLocations = layers.Select(l => l with { Location = null });
+        var layersWithoutLocations = layers.Select(l => l with { Location = null, GroupsLocation = null });
         return new PipelineModel(ns, typeName, containing, hintName, input, layersWithoutLocations.ToEquatableArray(), shapes.ToEquatableArray(), Group(input, layers, shapes).ToEquatableArray());
     }
 
@@ -78,7 +78,7 @@ internal static class PipelinePlanner
 
                 if (x.C % layer.Groups != 0 || layer.Out % layer.Groups != 0)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, layer.Location, layer.Index, layer.Name, "Groups", layer.Groups, $"it must divide both the input channels ({x.C}) and outChannels ({layer.Out})"));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, layer.GroupsLocation ?? layer.Location, layer.Index, layer.Name, "Groups", layer.Groups, $"it must divide both the input channels ({x.C}) and outChannels ({layer.Out})"));
                     return null;
                 }
 
