@@ -1,0 +1,107 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace FusedOps.Package.Tests;
+
+/// <summary>
+/// Does what a user does: a new project outside the repository, a PackageReference to the freshly
+/// packed FusedOps and nothing else, build with warnings as errors, run.
+/// </summary>
+[Collection(PackageCollection.Name)]
+public sealed class PackageConsumerTests
+{
+    private readonly PackageFixture _fixture;
+    private readonly ITestOutputHelper _output;
+
+    /// <summary>Receives the shared package.</summary>
+    public PackageConsumerTests(PackageFixture fixture, ITestOutputHelper output)
+    {
+        _fixture = fixture;
+        _output = output;
+    }
+
+    [Fact]
+    public async Task ConsumerProject_BuildsWithWarningsAsErrorsAndPrintsTheInRepoChecksum()
+    {
+        PackedPackage package = await _fixture.GetPackageAsync();
+        _output.WriteLine($"pack: {package.Pack.Elapsed.TotalSeconds:F1} s ({package.PackagePath})");
+
+        string consumer = Path.Combine(_fixture.TempRoot, "consumer");
+        string packages = Path.Combine(_fixture.TempRoot, "consumer-packages");
+        Assert.False(TestPaths.IsUnder(consumer, TestPaths.RepoRoot), $"The consumer ({consumer}) must lie outside the repository ({TestPaths.RepoRoot}), or its Directory.*.props would leak in.");
+        WriteConsumerProject(consumer, package, packages);
+
+        CommandResult build = await ProcessRunner.DotNetAsync(consumer, ProcessRunner.DefaultTimeout, "build", "-c", "Release", "-warnaserror");
+        _output.WriteLine($"consumer build: {build.Elapsed.TotalSeconds:F1} s");
+        Assert.True(build.Succeeded, build.Describe("The consumer project does not build against the package:"));
+
+        // Restored into its own folder from the local feed alone: FusedOps needs no other package.
+        string[] restored = Directory.GetDirectories(packages).Select(Path.GetFileName).ToArray()!;
+        Assert.True(restored.SequenceEqual(["fusedops"]), $"Restored packages: [{string.Join(", ", restored)}]; expected only fusedops.");
+        Assert.True(Directory.Exists(Path.Combine(packages, "fusedops", package.Version)), $"FusedOps {package.Version} was not restored into {packages}.");
+
+        CommandResult run = await ProcessRunner.DotNetAsync(consumer, ProcessRunner.DefaultTimeout, "run", "-c", "Release", "--no-build");
+        _output.WriteLine($"consumer run: {run.Elapsed.TotalSeconds:F1} s");
+        Assert.True(run.Succeeded, run.Describe("The consumer program failed:"));
+
+        string[] expected = InProcessSample.ExpectedOutput();
+        string[] actual = InProcessSample.Lines(run.StandardOutput);
+        _output.WriteLine(string.Join(Environment.NewLine, actual));
+        Assert.True(
+            expected.SequenceEqual(actual),
+            run.Describe($"The consumer printed other lines than the in-repo build of the same source.{Environment.NewLine}expected:{Environment.NewLine}{string.Join(Environment.NewLine, expected)}"));
+    }
+
+    /// <summary>
+    /// The sample's own Program.cs and Workload.cs (which declares the pipeline), in a project as
+    /// `dotnet new console` makes it, referencing the package. Stub Directory.*.props/targets stop
+    /// MSBuild and NuGet from looking further up.
+    /// </summary>
+    private static void WriteConsumerProject(string directory, PackedPackage package, string packagesDirectory)
+    {
+        Directory.CreateDirectory(directory);
+        string sample = Path.Combine(TestPaths.RepoRoot, "samples", "FusedOps.Samples.Aot");
+        File.Copy(Path.Combine(sample, "Program.cs"), Path.Combine(directory, "Program.cs"));
+        File.Copy(Path.Combine(sample, "Workload.cs"), Path.Combine(directory, "Workload.cs"));
+
+        foreach (string stub in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+        {
+            File.WriteAllText(Path.Combine(directory, stub), "<Project />\n");
+        }
+
+        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{package.FeedDirectory}" />
+              </packageSources>
+              <fallbackPackageFolders>
+                <clear />
+              </fallbackPackageFolders>
+            </configuration>
+
+            """);
+
+        File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <RestorePackagesPath>{packagesDirectory}</RestorePackagesPath>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="FusedOps" Version="{package.Version}" />
+              </ItemGroup>
+            </Project>
+
+            """);
+    }
+}
