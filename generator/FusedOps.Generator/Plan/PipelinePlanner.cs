@@ -68,6 +68,11 @@ internal static class PipelinePlanner
                     return Reject(layer, x, "Linear needs rank-1 input; add [Flatten] before it", diagnostics);
                 }
 
+                if ((long)layer.Out * x.Length > MaxElements)
+                {
+                    return Reject(layer, x, $"its weight [{layer.Out}, {x.Length}] has more than {MaxElements} elements", diagnostics);
+                }
+
                 return Shape.Vector(layer.Out);
             case LayerKind.Conv2d:
             {
@@ -91,9 +96,10 @@ internal static class PipelinePlanner
                     return null;
                 }
 
-                if ((long)(x.H + (2 * layer.Padding)) * (x.W + (2L * layer.Padding)) * x.C > MaxElements || (long)layer.Kernel * layer.Kernel * x.C > MaxElements)
+                if ((x.H + (2L * layer.Padding)) * (x.W + (2L * layer.Padding)) * x.C > MaxElements || (long)layer.Kernel * layer.Kernel * x.C > MaxElements
+                    || (long)layer.Out * (x.C / layer.Groups) * layer.Kernel * layer.Kernel > MaxElements)
                 {
-                    return Reject(layer, x, "the padded input or the kernel is too large", diagnostics);
+                    return Reject(layer, x, $"the padded input, the kernel or the weight [{layer.Out}, {x.C / layer.Groups}, {layer.Kernel}, {layer.Kernel}] has more than {MaxElements} elements", diagnostics);
                 }
 
                 return Shape.Image(layer.Out, (int)oh, (int)ow);
