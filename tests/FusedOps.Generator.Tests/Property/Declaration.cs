@@ -39,24 +39,52 @@ internal sealed record LayerDecl(string Name, IReadOnlyList<Arg> Args)
     public override string ToString() => Args.Count == 0 ? $"[{Name}]" : $"[{Name}({string.Join(", ", Args)})]";
 }
 
+/// <summary>Where the pipeline class sits: its namespace, an optional containing type, and its own modifiers.</summary>
+/// <param name="Namespace">Null for the global namespace.</param>
+/// <param name="FileScoped">A file-scoped <c>namespace X;</c> rather than a block.</param>
+/// <param name="Container">A containing type's declaration, such as <c>public partial struct Outer</c>, or null.</param>
+/// <param name="Modifiers">The pipeline class's modifiers before <c>partial class</c>.</param>
+internal sealed record Host(string? Namespace, bool FileScoped, string? Container, string Modifiers)
+{
+    public static Host Default { get; } = new("PropertyCases", FileScoped: true, Container: null, "public");
+
+    /// <summary>The metadata name of the pipeline class, for <see cref="System.Reflection.Assembly.GetType(string)"/>.</summary>
+    public string MetadataName =>
+        (Namespace is null ? string.Empty : Namespace + ".") +
+        (Container is null ? string.Empty : Container.Split(' ')[^1] + "+") +
+        "Net";
+}
+
 /// <summary>
 /// A random pipeline declaration: <c>[FusedPipeline(shape)]</c>, then the layers in order, on
-/// <c>public partial class Net</c> in namespace <c>PropertyCases</c>.
+/// <c>partial class Net</c> placed as <see cref="Host"/> says.
 /// </summary>
-internal sealed record Declaration(IReadOnlyList<int> InputShape, IReadOnlyList<LayerDecl> Layers)
+internal sealed record Declaration(IReadOnlyList<int> InputShape, IReadOnlyList<LayerDecl> Layers, Host? Placement = null)
 {
-    public const string TypeName = "PropertyCases.Net";
+    public Host Host => Placement ?? Host.Default;
 
     /// <summary>The whole source file, documented so that a clean pipeline compiles without a warning.</summary>
     public string ToSource()
     {
-        var s = new StringBuilder();
-        s.Append("using FusedOps;\n\nnamespace PropertyCases;\n\n/// <summary>A generated property-test pipeline.</summary>\n");
+        var s = new StringBuilder("using FusedOps;\n\n");
+        bool block = Host.Namespace is not null && !Host.FileScoped;
+        if (Host.Namespace is not null)
+        {
+            s.Append("namespace ").Append(Host.Namespace).Append(block ? "\n{\n" : ";\n\n");
+        }
+
+        if (Host.Container is not null)
+        {
+            s.Append("/// <summary>A containing type.</summary>\n").Append(Host.Container).Append("\n{\n");
+        }
+
+        s.Append("/// <summary>A generated property-test pipeline.</summary>\n");
         s.Append(Attributes);
-        s.Append("public partial class Net\n{\n}\n");
+        s.Append(Host.Modifiers).Append(" partial class Net\n{\n}\n");
+        s.Append(Host.Container is null ? string.Empty : "}\n");
+        s.Append(block ? "}\n" : string.Empty);
         return s.ToString();
     }
-
     /// <summary>The attribute lines, one per line: what a failing case prints and what a regression test pastes.</summary>
     public string Attributes
     {
@@ -73,5 +101,5 @@ internal sealed record Declaration(IReadOnlyList<int> InputShape, IReadOnlyList<
         }
     }
 
-    public override string ToString() => "\n" + Attributes;
+    public override string ToString() => "\n" + (Placement is null || Placement == Host.Default ? Attributes : ToSource());
 }

@@ -108,9 +108,27 @@ internal static class DeclarationGen
         Gen<LayerDecl[]> layers = Gen.Frequency(
             (2, Gen.Const(System.Array.Empty<LayerDecl>())),
             (98, layer.Array[1, 6]));
-        return Gen.Select(InputShape(hostilePercent), layers, (shape, ls) =>
-            new Declaration(shape, repair ? Repair(shape, ls) : ls));
+        return Gen.Select(InputShape(hostilePercent), layers, HostGen(), (shape, ls, host) =>
+            new Declaration(shape, repair ? Repair(shape, ls) : ls, host));
     }
+
+    /// <summary>Where the class sits (a method: the static generators above are built from it). Mostly the default place; sometimes the global namespace, a block namespace, or nested in a partial type.</summary>
+    private static Gen<Host?> HostGen() => Gen.Frequency(
+        (3, Gen.Const(default(Host))),
+        (2, Gen.Select(
+            Gen.OneOf<string?>(null, "PropertyCases", "PropertyCases.Deeper.Still"),
+            Gen.Bool,
+            Gen.OneOf<string?>(
+                null,
+                "public partial class Outer",
+                "internal sealed partial class Outer",
+                "public static partial class Outer",
+                "public partial struct Outer",
+                "public partial record Outer",
+                "public readonly partial record struct Outer",
+                "public partial interface IOuter"),
+            Gen.OneOf("public", "internal", "public sealed", "internal sealed"),
+            (ns, fileScoped, container, modifiers) => (Host?)new Host(ns, fileScoped && ns is not null, container, modifiers))));
 
     private static Gen<int[]> InputShape(int hostilePercent)
     {

@@ -31,6 +31,15 @@ internal static class KnownBugs
             return "BUG-2 Conv2d Padding near int.MaxValue: wrapped shape accepted";
         }
 
+        // BUG-3 (PropertyRegressionTests.WeightLargerThanAnArray_Rejected): the planner limits every activation
+        // to int.MaxValue / 64 elements but never looks at weights, so [FusedPipeline(65536)] [Linear(40000)]
+        // (2.6e9 weights) or [FusedPipeline(1, 300, 300)] [Conv2d(40000, 300)] (3.6e9) is accepted, compiles,
+        // and throws from the Parameter constructor at run time. Matched only when that is the sole reason to reject.
+        if (Oracle.Judge(declaration) is { Verdict: Verdict.Reject, Reasons: [string only] } && only.Contains("has a weight of", System.StringComparison.Ordinal))
+        {
+            return "BUG-3 weight larger than an array: accepted";
+        }
+
         return null;
     }
 }

@@ -89,6 +89,11 @@ internal static class Oracle
                     double inputs = c;
                     c = l.Positional(0);
                     macs += inputs * c;
+                    if (inputs * c > Impossible)
+                    {
+                        return Reject($"layer {i} Linear has a weight of {inputs * c:E3} elements, more than an array holds");
+                    }
+
                     maxElements = Math.Max(maxElements, inputs * c);
                     break;
                 }
@@ -117,6 +122,11 @@ internal static class Oracle
 
                     double weight = (double)outC * (c / groups) * k * k;
                     macs += weight * oh * ow;
+                    if (weight > Impossible)
+                    {
+                        return Reject($"layer {i} Conv2d has a weight of {weight:E3} elements, more than an array holds");
+                    }
+
                     maxElements = Math.Max(maxElements, Math.Max(weight, (double)c * (h + (2 * pad)) * (w + (2 * pad))));
                     (c, h, w) = (outC, oh, ow);
                     break;

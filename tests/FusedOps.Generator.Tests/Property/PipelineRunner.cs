@@ -30,7 +30,7 @@ internal static class PipelineRunner
         try
         {
             Assembly assembly = context.LoadFromStream(image);
-            Type type = assembly.GetType(Declaration.TypeName, throwOnError: true)!;
+            Type type = assembly.GetType(declaration.Host.MetadataName, throwOnError: true)!;
             RunModel(type, declaration, expectedOutputShape, expectFinite);
         }
         finally
