@@ -61,7 +61,7 @@ internal static class GeneratorHarness
     public static GeneratorRun Run(Compilation compilation, GeneratorDriver driver)
     {
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
-        return new GeneratorRun(driver, driver.GetRunResult().Results.Single(), output, generatorDiagnostics, output.GetDiagnostics());
+        return new GeneratorRun(driver, driver.GetRunResult().Results.Single(), output, generatorDiagnostics);
     }
 }
 
@@ -70,14 +70,20 @@ internal static class GeneratorHarness
 /// <param name="Result">The generator's own result: generated sources, diagnostics, exception, tracked steps.</param>
 /// <param name="Compilation">The input compilation plus the generated trees.</param>
 /// <param name="GeneratorDiagnostics">What the driver reported: the generator's diagnostics, and CS8785 if it threw.</param>
-/// <param name="CompilationDiagnostics">Every diagnostic of <paramref name="Compilation"/>.</param>
 internal sealed record GeneratorRun(
     GeneratorDriver Driver,
     GeneratorRunResult Result,
     Compilation Compilation,
-    ImmutableArray<Diagnostic> GeneratorDiagnostics,
-    ImmutableArray<Diagnostic> CompilationDiagnostics)
+    ImmutableArray<Diagnostic> GeneratorDiagnostics)
 {
+    private ImmutableArray<Diagnostic>? _compilationDiagnostics;
+
+    /// <summary>
+    /// Every diagnostic of <see cref="Compilation"/>, computed on first use: binding the generated code
+    /// costs far more than generating it, and a test that emits the compilation gets them from the emit.
+    /// </summary>
+    public ImmutableArray<Diagnostic> CompilationDiagnostics => _compilationDiagnostics ??= Compilation.GetDiagnostics();
+
     public ImmutableArray<GeneratedSourceResult> Sources => Result.GeneratedSources;
 
     /// <summary>Every diagnostic of the run, generator's and compiler's, that is a warning or an error.</summary>

@@ -1,0 +1,46 @@
+using System.Linq;
+using FusedOps.Generator.Tests.Property;
+using Xunit;
+
+namespace FusedOps.Generator.Tests;
+
+/// <summary>
+/// Declarations on which <see cref="PropertyTests"/> once failed, kept as plain tests (the seed that
+/// found each is in its comment; seeds change when the declaration generators change, declarations do not).
+/// A test skipped with "BUG-n" reproduces an open generator bug whose shape <see cref="KnownBugs"/> filters
+/// out of the properties: fixing the bug means removing the Skip and the filter together.
+/// </summary>
+public sealed class PropertyRegressionTests
+{
+    // Found by PlausibleDeclarations (seed 8FL88TBh8Yb1) and ChaoticDeclarations (seed dfPNputuITm1).
+    [Theory(Skip = "BUG-1: a pipeline of only Flatten layers reports FOPS0099 'Sequence contains no elements'")]
+    [InlineData(new[] { 11 }, 1)]
+    [InlineData(new[] { 4, 2, 9 }, 1)]
+    [InlineData(new[] { 4, 2, 9 }, 2)]
+    public void OnlyFlatten_GeneratesPipeline(int[] input, int flattenCount) =>
+        Check(new Declaration(input, [.. Enumerable.Repeat(new LayerDecl("Flatten", []), flattenCount)]));
+
+    // Found by ChaoticDeclarations (seed 5jhPMhLwaae1): [FusedPipeline(1, 2, 8)] [Conv2d(3, 4, Padding = int.MaxValue, Dilation = 1)] [ReLU] [ReLU].
+    // Generator-level only (run: false): when accepted, the second case corrupts memory in ConvHelpers.Pad.
+    [Theory(Skip = "BUG-2: Conv2d Padding near int.MaxValue wraps the padded-size check and is accepted")]
+    [InlineData(4, int.MaxValue, 1)]
+    [InlineData(1, int.MaxValue, int.MaxValue)]
+    [InlineData(1, 1073741823, 1073741823)]
+    public void ConvPaddingNearIntMax_Rejected(int kernel, int padding, int stride) =>
+        PropertyTests.CheckDeclaration(
+            new Declaration([1, 2, 8], [new LayerDecl("Conv2d", [new Arg(null, 3), new Arg(null, kernel), new Arg("Padding", padding), new Arg("Stride", stride)])]),
+            run: false,
+            filterKnownBugs: false);
+
+    // Found by probing the size limits by hand; generator-level only (run: false): it would allocate gigabytes.
+    [Theory(Skip = "BUG-3: weights larger than an array can hold are accepted (only activations are limited)")]
+    [InlineData(new[] { 65536 }, "Linear", 40000, 0)]
+    [InlineData(new[] { 1, 300, 300 }, "Conv2d", 40000, 300)]
+    public void WeightLargerThanAnArray_Rejected(int[] input, string layer, int outputs, int kernel)
+    {
+        Arg[] args = kernel == 0 ? [new Arg(null, outputs)] : [new Arg(null, outputs), new Arg(null, kernel)];
+        PropertyTests.CheckDeclaration(new Declaration(input, [new LayerDecl(layer, args)]), run: false, filterKnownBugs: false);
+    }
+
+    private static void Check(Declaration declaration) => PropertyTests.CheckDeclaration(declaration, run: true, filterKnownBugs: false);
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using CsCheck;
+using FusedOps.Generator.Tests.Property;
+using Microsoft.CodeAnalysis;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace FusedOps.Generator.Tests;
+
+/// <summary>
+/// Random declarations through the generator (CsCheck). Every case either reports at least one FOPS
+/// error and generates nothing, or compiles without a warning; the small accepted ones are loaded and
+/// run. The generator never crashes (no CS8785, AD0001 or FOPS0099). A failure prints a seed: replay it
+/// with <c>CsCheck_Seed=…</c>, then keep the declaration as a [Fact] in <see cref="PropertyRegressionTests"/>.
+/// </summary>
+public sealed class PropertyTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// Chaotic declarations, generator plus binding of its output only (no emit): about 3 ms each on
+    /// 2 cores in Release, so 2000 take a few seconds.
+    /// </summary>
+    private const int ChaoticCases = 2000;
+
+    /// <summary>
+    /// Plausible declarations, compiled, emitted, loaded and run when small: about 0.3 s each on
+    /// 2 cores in Release (most of it the compiler), so 250 take about a minute.
+    /// </summary>
+    private const int RunCases = 250;
+
+    /// <summary>FUSEDOPS_PROPERTY_SCALE=n multiplies both counts, for a longer hunt than CI affords.</summary>
+    private static readonly int Scale = int.TryParse(System.Environment.GetEnvironmentVariable("FUSEDOPS_PROPERTY_SCALE"), out int n) && n > 0 ? n : 1;
+
+    /// <summary>Run only pipelines whose every tensor per sample is at most this many elements…</summary>
+    private const double MaxRunElements = 4096;
+
+    /// <summary>…and whose Conv2d and Linear layers do at most this many multiply-adds per sample.</summary>
+    private const double MaxRunMultiplyAdds = 2_000_000;
+
+    [Fact]
+    public void ChaoticDeclarations_RejectedWithFopsErrorOrCompileClean()
+    {
+        var tally = new Tally();
+        DeclarationGen.Chaotic.Sample(d => CheckDeclaration(d, run: false, tally), iter: ChaoticCases * Scale, print: d => d.ToString());
+        output.WriteLine(tally.ToString());
+        Assert.True(tally.Rejected > ChaoticCases / 4, tally.ToString());
+        Assert.True(tally.Accepted > ChaoticCases / 20, tally.ToString());
+    }
+
+    [Fact]
+    public void PlausibleDeclarations_CompileCleanAndRunWithFiniteResults()
+    {
+        var tally = new Tally();
+        DeclarationGen.Plausible.Sample(d => CheckDeclaration(d, run: true, tally), iter: RunCases * Scale, print: d => d.ToString());
+        output.WriteLine(tally.ToString());
+        Assert.True(tally.Ran > RunCases / 2, tally.ToString());
+        Assert.True(tally.Rejected > 0, tally.ToString());
+    }
+
+    /// <summary>The whole property for one declaration. Also the body of every regression [Fact].</summary>
+    /// <param name="declaration">The case.</param>
+    /// <param name="run">Also load and run it when it is accepted and small.</param>
+    /// <param name="tally">Counts of each path, or null.</param>
+    /// <param name="filterKnownBugs">Skip shapes of open generator bugs (<see cref="KnownBugs"/>); regression tests pass false.</param>
+    internal static void CheckDeclaration(Declaration declaration, bool run, Tally? tally = null, bool filterKnownBugs = true)
+    {
+        if (filterKnownBugs && KnownBugs.Match(declaration) is not null)
+        {
+            tally?.Count(ref tally.Filtered);
+            return;
+        }
+
+        Expectation expected = Oracle.Judge(declaration);
+        long start = Stopwatch.GetTimestamp();
+        GeneratorRun result = GeneratorHarness.Run(SerialCompilation(declaration.ToSource()), GeneratorHarness.CreateDriver());
+        tally?.Time(ref tally.GenerateTicks, start);
+
+        Assert.Null(result.Result.Exception);
+        Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Id is "CS8785" or "AD0001" or "FOPS0099");
+        Assert.All(result.GeneratorDiagnostics, d => Assert.StartsWith("FOPS", d.Id));
+
+        // Every generator diagnostic points into the user's file, at the class or an attribute.
+        Assert.All(result.GeneratorDiagnostics, d => Assert.Equal("Source0.cs", d.Location.GetLineSpan().Path));
+
+        if (result.GeneratorDiagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
+        {
+            tally?.Count(ref tally.Rejected);
+            Assert.True(
+                expected.Verdict != Verdict.Accept,
+                "The generator rejected a valid, small pipeline:\n" + GeneratorRun.Describe(result.GeneratorDiagnostics));
+            Assert.Empty(result.Sources);
+
+            // Nothing generated, so this binds only the user's declaration: valid C#, whatever the generator thinks of it.
+            Assert.Empty(result.CompilationDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+            return;
+        }
+
+        tally?.Count(ref tally.Accepted);
+        Assert.True(
+            expected.Verdict != Verdict.Reject,
+            "The generator accepted an invalid pipeline (" + string.Join("; ", expected.Reasons) + ")");
+        Assert.Single(result.Sources);
+        Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Severity >= DiagnosticSeverity.Warning);
+
+        if (!run || expected.MaxElements > MaxRunElements || expected.MultiplyAdds > MaxRunMultiplyAdds)
+        {
+            // Binding the generated code is most of a case's cost; the run path gets the same diagnostics from Emit.
+            start = Stopwatch.GetTimestamp();
+            Assert.Empty(result.WarningsAndErrors);
+            tally?.Time(ref tally.CompileTicks, start);
+            return;
+        }
+
+        start = Stopwatch.GetTimestamp();
+        PipelineRunner.Run(result.Compilation, declaration, expected.OutputShape!, expectFinite: expected.Moderate);
+        tally?.Time(ref tally.RunTicks, start);
+        tally?.Count(ref tally.Ran);
+    }
+
+    /// <summary>
+    /// The harness's compilation without concurrent build: CsCheck already runs one case per core, and
+    /// Roslyn's own parallel binding would block those threads on thread-pool work items, starving the pool.
+    /// </summary>
+    private static Compilation SerialCompilation(string source)
+    {
+        Compilation compilation = GeneratorHarness.CreateCompilation(source);
+        return compilation.WithOptions(compilation.Options.WithConcurrentBuild(false));
+    }
+
+    /// <summary>How many cases took each path, printed by each property so a reader can see what it covered.</summary>
+    internal sealed class Tally
+    {
+        // Fields, not properties: Interlocked needs a ref.
+        public int Rejected;
+        public int Accepted;
+        public int Ran;
+        public int Filtered;
+        public long GenerateTicks;
+        public long CompileTicks;
+        public long RunTicks;
+
+        public void Count(ref int field) => Interlocked.Increment(ref field);
+
+        public void Time(ref long field, long start) => Interlocked.Add(ref field, Stopwatch.GetTimestamp() - start);
+
+        public override string ToString() =>
+            $"rejected {Rejected}, accepted {Accepted} (of which ran {Ran}), skipped by a known-bug filter {Filtered}; " +
+            $"generator {Seconds(GenerateTicks)}, binding without running {Seconds(CompileTicks)}, emit + run {Seconds(RunTicks)} (summed over threads)";
+
+        private static string Seconds(long ticks) => $"{Stopwatch.GetElapsedTime(0, ticks).TotalSeconds:F1} s";
+    }
+}
