@@ -56,29 +56,26 @@ public sealed class BrokenInputTests
     [InlineData("public static partial class Outer { [FusedPipeline(4)] [Linear(2)] private partial class Net { } }")]
     [InlineData("public partial interface IOuter { [FusedPipeline(4)] [Linear(2)] public partial class Net { } }")]
 
-    // BUG-4: the generator emits instance members, a constructor and an interface into a static class (CS0708, CS0710, CS0714).
-    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic static partial class Net { }", Skip = "BUG-4: static pipeline class gets instance members")]
+    // Found by the property tests and fixed (BUG-4..BUG-9): static class, keyword class name, private name clashes,
+    // record class, FusedPipeline(null), [FusedPipeline] on two partial declarations.
+    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic static partial class Net { }")]
 
-    // BUG-5: the class name is written without its @, as 'partial class class' (CS1001, CS1514, ...).
-    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class @class { }", Skip = "BUG-5: keyword class name loses its @")]
+    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class @class { }")]
 
-    // BUG-6: FOPS0012 guards only the public members; the generated private ones collide (CS0102, CS0229).
-    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class Net { private readonly int _in = 1; public int In => _in; }", Skip = "BUG-6: private generated member names collide")]
-    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class Net { private const int MaxLength = 3; }", Skip = "BUG-6: private generated member names collide")]
-    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class Net { private static readonly int s_zeros = 0; public static int Zeros => s_zeros; }", Skip = "BUG-6: private generated member names collide")]
-    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class Net { private sealed class InferenceState { } }", Skip = "BUG-6: private generated member names collide")]
+    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class Net { private readonly int _in = 1; public int In => _in; }")]
+    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class Net { private const int MaxLength = 3; }")]
+    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class Net { private static readonly int s_zeros = 0; public static int Zeros => s_zeros; }")]
+    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class Net { private sealed class InferenceState { } }")]
 
-    // BUG-7: ForAttributeWithMetadataName only looks at class declarations; a record class is silently ignored.
-    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial record Net { }", Skip = "BUG-7: record pipeline silently ignored")]
+    [InlineData("[FusedPipeline(4)]\n[Linear(2)]\npublic partial record Net { }")]
 
-    // BUG-8: a null params array reaches ParseInputShape as a null TypedConstant array: FOPS0099 NullReferenceException.
-    [InlineData("[FusedPipeline(null!)]\n[ReLU]\npublic partial class Net { }", Skip = "BUG-8: FusedPipeline(null) is an internal error")]
+    [InlineData("[FusedPipeline(null!)]\n[ReLU]\npublic partial class Net { }")]
     public void ValidCSharp_GeneratesCleanCodeOrReportsFopsError(string declaration) => AssertHandled(declaration);
 
     // BUG-9: a pipeline split over two partial declarations that both carry [FusedPipeline] (CS0579), with the
     // layers on one of them, is parsed once per declaration; both models have hint name P.Net.g.cs, and the second
     // AddSource throws ArgumentException: CS8785, the generator's whole output is dropped.
-    [Fact(Skip = "BUG-9: two [FusedPipeline] declarations of one class crash the generator (CS8785)")]
+    [Fact]
     public void PipelineAttributeOnTwoPartialDeclarations_OnlyDiagnostics() =>
         AssertHandled("[FusedPipeline(4)]\n[Linear(2)]\npublic partial class Net { }\n[FusedPipeline(4)]\npublic partial class Net { }");
 

@@ -13,7 +13,7 @@ namespace FusedOps.Generator.Tests;
 public sealed class PropertyRegressionTests
 {
     // Found by PlausibleDeclarations (seed 8FL88TBh8Yb1) and ChaoticDeclarations (seed dfPNputuITm1).
-    [Theory(Skip = "BUG-1: a pipeline of only Flatten layers reports FOPS0099 'Sequence contains no elements'")]
+    [Theory]
     [InlineData(new[] { 11 }, 1)]
     [InlineData(new[] { 4, 2, 9 }, 1)]
     [InlineData(new[] { 4, 2, 9 }, 2)]
@@ -22,7 +22,7 @@ public sealed class PropertyRegressionTests
 
     // Found by ChaoticDeclarations (seed 5jhPMhLwaae1): [FusedPipeline(1, 2, 8)] [Conv2d(3, 4, Padding = int.MaxValue, Dilation = 1)] [ReLU] [ReLU].
     // Generator-level only (run: false): when accepted, the second case corrupts memory in ConvHelpers.Pad.
-    [Theory(Skip = "BUG-2: Conv2d Padding near int.MaxValue wraps the padded-size check and is accepted")]
+    [Theory]
     [InlineData(4, int.MaxValue, 1)]
     [InlineData(1, int.MaxValue, int.MaxValue)]
     [InlineData(1, 1073741823, 1073741823)]
@@ -33,7 +33,7 @@ public sealed class PropertyRegressionTests
             filterKnownBugs: false);
 
     // Found by probing the size limits by hand; generator-level only (run: false): it would allocate gigabytes.
-    [Theory(Skip = "BUG-3: weights larger than an array can hold are accepted (only activations are limited)")]
+    [Theory]
     [InlineData(new[] { 65536 }, "Linear", 40000, 0)]
     [InlineData(new[] { 1, 300, 300 }, "Conv2d", 40000, 300)]
     public void WeightLargerThanAnArray_Rejected(int[] input, string layer, int outputs, int kernel)
@@ -41,6 +41,14 @@ public sealed class PropertyRegressionTests
         Arg[] args = kernel == 0 ? [new Arg(null, outputs)] : [new Arg(null, outputs), new Arg(null, kernel)];
         PropertyTests.CheckDeclaration(new Declaration(input, [new LayerDecl(layer, args)]), run: false, filterKnownBugs: false);
     }
+
+    // Found by ChaoticDeclarations (seed bdkDeA2lV1m2): the per-sample element count of (7, int.MaxValue, int.MaxValue)
+    // overflowed long and the input shape was accepted.
+    [Theory]
+    [InlineData(7, int.MaxValue, int.MaxValue)]
+    [InlineData(int.MaxValue, int.MaxValue, int.MaxValue)]
+    public void HugeInputShape_Rejected(int c, int h, int w) =>
+        PropertyTests.CheckDeclaration(new Declaration([c, h, w], [new LayerDecl("ReLU", [])]), run: false, filterKnownBugs: false);
 
     private static void Check(Declaration declaration) => PropertyTests.CheckDeclaration(declaration, run: true, filterKnownBugs: false);
 }

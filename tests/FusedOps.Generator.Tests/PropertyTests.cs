@@ -32,17 +32,64 @@ public sealed class PropertyTests(ITestOutputHelper output)
     /// <summary>FUSEDOPS_PROPERTY_SCALE=n multiplies both counts, for a longer hunt than CI affords.</summary>
     private static readonly int Scale = int.TryParse(System.Environment.GetEnvironmentVariable("FUSEDOPS_PROPERTY_SCALE"), out int n) && n > 0 ? n : 1;
 
+    /// <summary>
+    /// CI replays fixed seeds so a green run stays green; FUSEDOPS_PROPERTY_SEED=random explores new cases
+    /// (a failure prints its seed; keep it as a regression test), any other value replays that seed.
+    /// </summary>
+    private static readonly string? ChaoticSeed = SeedOr("0WZMiTeU5gE2");
+
+    private static readonly string? PlausibleSeed = SeedOr("cBDeVK0wY4G2");
+
     /// <summary>Run only pipelines whose every tensor per sample is at most this many elements…</summary>
     private const double MaxRunElements = 4096;
 
     /// <summary>…and whose Conv2d and Linear layers do at most this many multiply-adds per sample.</summary>
     private const double MaxRunMultiplyAdds = 2_000_000;
 
+    private static string? SeedOr(string fixedSeed) => System.Environment.GetEnvironmentVariable("FUSEDOPS_PROPERTY_SEED") switch
+    {
+        "random" => null,
+        null or "" => fixedSeed,
+        string seed => seed,
+    };
+
+    /// <summary>
+    /// With a seed: the same <paramref name="count"/> declarations every run (drawn in order from one PCG
+    /// stream, checked in parallel), so CI is repeatable. Without: CsCheck's random sampling and shrinking.
+    /// </summary>
+    private static void Explore(Gen<Declaration> gen, System.Action<Declaration> check, int count, string? seed)
+    {
+        if (seed is null)
+        {
+            gen.Sample(check, iter: count, print: d => d.ToString());
+            return;
+        }
+
+        PCG pcg = PCG.Parse(seed);
+        var cases = new Declaration[count];
+        for (int i = 0; i < count; i++)
+        {
+            cases[i] = gen.Generate(pcg, null, out _);
+        }
+
+        System.Threading.Tasks.Parallel.For(0, count, i =>
+        {
+            try
+            {
+                check(cases[i]);
+            }
+            catch (System.Exception ex)
+            {
+                throw new Xunit.Sdk.XunitException($"Case {i} of seed {seed}:\n{cases[i]}\n---- {ex.Message}");
+            }
+        });
+    }
+
     [Fact]
     public void ChaoticDeclarations_RejectedWithFopsErrorOrCompileClean()
     {
         var tally = new Tally();
-        DeclarationGen.Chaotic.Sample(d => CheckDeclaration(d, run: false, tally), iter: ChaoticCases * Scale, print: d => d.ToString());
+        Explore(DeclarationGen.Chaotic, d => CheckDeclaration(d, run: false, tally), ChaoticCases * Scale, ChaoticSeed);
         output.WriteLine(tally.ToString());
         Assert.True(tally.Rejected > ChaoticCases / 4, tally.ToString());
         Assert.True(tally.Accepted > ChaoticCases / 20, tally.ToString());
@@ -52,7 +99,7 @@ public sealed class PropertyTests(ITestOutputHelper output)
     public void PlausibleDeclarations_CompileCleanAndRunWithFiniteResults()
     {
         var tally = new Tally();
-        DeclarationGen.Plausible.Sample(d => CheckDeclaration(d, run: true, tally), iter: RunCases * Scale, print: d => d.ToString());
+        Explore(DeclarationGen.Plausible, d => CheckDeclaration(d, run: true, tally), RunCases * Scale, PlausibleSeed);
         output.WriteLine(tally.ToString());
         Assert.True(tally.Ran > RunCases / 2, tally.ToString());
         Assert.True(tally.Rejected > 0, tally.ToString());
@@ -101,13 +148,18 @@ public sealed class PropertyTests(ITestOutputHelper output)
             expected.Verdict != Verdict.Reject,
             "The generator accepted an invalid pipeline (" + string.Join("; ", expected.Reasons) + ")");
         Assert.Single(result.Sources);
-        Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Severity >= DiagnosticSeverity.Warning);
+        // The only warning an accepted pipeline may carry is FOPS0015 (a very wide Conv2d loops its register blocks);
+        // its generated code must still compile cleanly.
+        Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Severity >= DiagnosticSeverity.Warning && d.Id != "FOPS0015");
+        Assert.Equal(
+            declaration.Layers.Any(l => l.Name == "Conv2d" && l.Int("Groups", 1) > 0 && l.Positional(0) / l.Int("Groups", 1) > 72),
+            result.GeneratorDiagnostics.Any(d => d.Id == "FOPS0015"));
 
         if (!run || expected.MaxElements > MaxRunElements || expected.MultiplyAdds > MaxRunMultiplyAdds)
         {
             // Binding the generated code is most of a case's cost; the run path gets the same diagnostics from Emit.
             start = Stopwatch.GetTimestamp();
-            Assert.Empty(result.WarningsAndErrors);
+            Assert.DoesNotContain(result.WarningsAndErrors, d => d.Id != "FOPS0015");
             tally?.Time(ref tally.CompileTicks, start);
             return;
         }

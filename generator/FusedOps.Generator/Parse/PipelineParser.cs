@@ -40,6 +40,17 @@ internal static class PipelineParser
     {
         LocationInfo? typeLocation = LocationInfo.From(node.Identifier.GetLocation());
         AttributeData pipelineAttribute = context.Attributes[0];
+
+        // [FusedPipeline] on two partial declarations (CS0579): handle the type once, from the first.
+        SyntaxReference? firstPipeline = type.GetAttributes()
+            .Where(a => a.AttributeClass?.ToDisplayString() == WellKnownNames.FusedPipelineAttribute && a.ApplicationSyntaxReference is not null)
+            .Select(a => a.ApplicationSyntaxReference!)
+            .FirstOrDefault();
+        if (firstPipeline is not null && (firstPipeline.SyntaxTree != node.SyntaxTree || !node.Span.Contains(firstPipeline.Span)))
+        {
+            return new PipelineResult(null, EquatableArray<DiagnosticInfo>.Empty);
+        }
+
         var pipelineSyntax = pipelineAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
         LocationInfo? pipelineLocation = LocationInfo.From(pipelineSyntax) ?? typeLocation;
 
@@ -63,7 +74,7 @@ internal static class PipelineParser
             }
 
             string keyword = outer.IsRecord ? (outer.IsValueType ? "record struct" : "record") : outer.TypeKind == TypeKind.Struct ? "struct" : outer.TypeKind == TypeKind.Interface ? "interface" : "class";
-            containing.Insert(0, $"partial {keyword} {outer.Name}");
+            containing.Insert(0, $"partial {keyword} {GeneratedNames.Escape(outer.Name)}");
         }
 
         // IsGenericType is also true when a containing type has type parameters, so this covers them once.
@@ -80,6 +91,14 @@ internal static class PipelineParser
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberConflict, LocationInfo.From(symbol.Locations.FirstOrDefault()), type.Name, member));
                 }
+            }
+        }
+
+        foreach (ISymbol symbol in type.GetMembers())
+        {
+            if (!symbol.IsImplicitlyDeclared && symbol.DeclaringSyntaxReferences.Length > 0 && GeneratedNames.IsReservedPrivate(symbol.Name))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberConflict, LocationInfo.From(symbol.Locations.FirstOrDefault()), type.Name, symbol.Name));
             }
         }
 
@@ -127,14 +146,25 @@ internal static class PipelineParser
         }
 
         PipelineModel? model = PipelinePlanner.Plan(
-            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
-            type.Name,
+            type.ContainingNamespace.IsGlobalNamespace ? null : string.Join(".", NamespaceParts(type.ContainingNamespace).Select(GeneratedNames.Escape)),
+            GeneratedNames.Escape(type.Name),
             containing.ToEquatableArray(),
             HintName(type),
             input,
             layers,
             diagnostics);
         return new PipelineResult(model, diagnostics.ToEquatableArray());
+    }
+
+    private static IEnumerable<string> NamespaceParts(INamespaceSymbol ns)
+    {
+        var parts = new List<string>();
+        for (INamespaceSymbol? n = ns; n is not null && !n.IsGlobalNamespace; n = n.ContainingNamespace)
+        {
+            parts.Insert(0, n.Name);
+        }
+
+        return parts;
     }
 
     private static string HintName(INamedTypeSymbol type)
@@ -162,11 +192,11 @@ internal static class PipelineParser
         var dims = new List<int>();
         foreach (TypedConstant arg in attribute.ConstructorArguments)
         {
-            if (arg.Kind == TypedConstantKind.Array)
+            if (arg.Kind == TypedConstantKind.Array && !arg.IsNull)
             {
                 dims.AddRange(arg.Values.Select(v => v.Value is int i ? i : 0));
             }
-            else if (arg.Value is int i)
+            else if (arg.Kind != TypedConstantKind.Array && arg.Value is int i)
             {
                 dims.Add(i);
             }
@@ -191,10 +221,10 @@ internal static class PipelineParser
             return null;
         }
 
-        long length = dims.Aggregate(1L, (a, b) => a * b);
+        double length = dims.Aggregate(1.0, (a, b) => a * b); // double: a product of int dimensions can overflow long
         if (length > int.MaxValue / 64)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadInputShape, location, text, $"it has {length} elements per sample, more than FusedOps supports ({int.MaxValue / 64})"));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadInputShape, location, text, $"it has {length.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} elements per sample, more than FusedOps supports ({int.MaxValue / 64})"));
             return null;
         }
 
