@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text;
 
 namespace FusedOps.Reference;
 
@@ -11,21 +12,53 @@ internal enum LiteralKind
     Int,
     Float,
     Bool,
+    String,
 }
 
-/// <summary>A literal argument as written in an attribute, e.g. <c>-3</c>, <c>1e-5f</c>, <c>false</c>.</summary>
-internal readonly record struct Literal(LiteralKind Kind, string Text, int IntValue, float FloatValue, bool BoolValue);
+/// <summary>A literal argument as written in an attribute, e.g. <c>-3</c>, <c>1e-5f</c>, <c>false</c>, <c>"a"</c>.</summary>
+internal readonly record struct Literal(LiteralKind Kind, string Text, int IntValue, float FloatValue, bool BoolValue, string StringValue)
+{
+    /// <summary>An int literal, printed as C# would.</summary>
+    public static Literal Of(int value) => new(LiteralKind.Int, value.ToString(CultureInfo.InvariantCulture), value, value, false, string.Empty);
+
+    /// <summary>A string literal, printed quoted and escaped as C# would.</summary>
+    public static Literal Of(string value) => new(LiteralKind.String, Quote(value), 0, 0, false, value);
+
+    /// <summary>The C# regular string literal of <paramref name="value"/>.</summary>
+    public static string Quote(string value)
+    {
+        var text = new StringBuilder("\"");
+        foreach (char c in value)
+        {
+            text.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+
+        return text.Append('"').ToString();
+    }
+}
+
+/// <summary>A positional (constructor) argument: its parameter name and type.</summary>
+internal sealed record PositionalSpec(string Name, LiteralKind Kind);
 
 /// <summary>A named argument (attribute property): how to set it from a literal and how to print it.</summary>
 internal sealed record NamedArgumentSpec(string Name, LiteralKind Kind, Func<LayerAttribute, string> Format, Action<LayerAttribute, Literal> Set);
 
-/// <summary>One layer attribute: its name, positional int arguments and named arguments.</summary>
+/// <summary>One layer attribute: its name, positional arguments and named arguments.</summary>
 internal sealed record AttributeSpec(
     string Name,
     Type Type,
-    string[] PositionalNames,
-    Func<int[], LayerAttribute> Create,
-    Func<LayerAttribute, int[]> Positional,
+    PositionalSpec[] Positional,
+    Func<Literal[], LayerAttribute> Create,
+    Func<LayerAttribute, Literal[]> Values,
     NamedArgumentSpec[] Named)
 {
     public NamedArgumentSpec? FindNamed(string name) => Array.Find(Named, n => n.Name == name);
@@ -75,6 +108,10 @@ internal static class LayerCatalog
         Spec("GlobalAvgPool2d", () => new GlobalAvgPool2dAttribute()),
         Spec("Dropout", () => new DropoutAttribute(),
             Float<DropoutAttribute>("P", a => a.P, (a, v) => a.P = v)),
+        Spec("Save", "name", n => new SaveAttribute(n), a => a.Name),
+        Spec("Add", "name", n => new AddAttribute(n), a => a.Name,
+            Bool<AddAttribute>("Projection", a => a.Projection, (a, v) => a.Projection = v)),
+        Spec("Concat", "name", n => new ConcatAttribute(n), a => a.Name),
         Spec("Identity", () => new IdentityAttribute()),
         Spec("ReLU", () => new ReLUAttribute()),
         Spec("LeakyReLU", () => new LeakyReLUAttribute(),
@@ -134,9 +171,9 @@ internal static class LayerCatalog
             return attribute.GetType().Name;
         }
 
-        int[] positional = spec.Positional(attribute);
+        Literal[] positional = spec.Values(attribute);
         LayerAttribute defaults = spec.Create(positional);
-        var parts = positional.Select(p => p.ToString(CultureInfo.InvariantCulture)).ToList();
+        var parts = positional.Select(p => p.Text).ToList();
         foreach (NamedArgumentSpec named in spec.Named)
         {
             string value = named.Format(attribute);
@@ -155,11 +192,15 @@ internal static class LayerCatalog
 
     private static AttributeSpec Spec<T>(string name, string p0, Func<int, T> create, Func<T, int> get0, params NamedArgumentSpec[] named)
         where T : LayerAttribute =>
-        new(name, typeof(T), [p0], p => create(p[0]), a => [get0((T)a)], named);
+        new(name, typeof(T), [new(p0, LiteralKind.Int)], p => create(p[0].IntValue), a => [Literal.Of(get0((T)a))], named);
+
+    private static AttributeSpec Spec<T>(string name, string p0, Func<string, T> create, Func<T, string> get0, params NamedArgumentSpec[] named)
+        where T : LayerAttribute =>
+        new(name, typeof(T), [new(p0, LiteralKind.String)], p => create(p[0].StringValue), a => [Literal.Of(get0((T)a) ?? string.Empty)], named);
 
     private static AttributeSpec Spec<T>(string name, string p0, string p1, Func<int, int, T> create, Func<T, int> get0, Func<T, int> get1, params NamedArgumentSpec[] named)
         where T : LayerAttribute =>
-        new(name, typeof(T), [p0, p1], p => create(p[0], p[1]), a => [get0((T)a), get1((T)a)], named);
+        new(name, typeof(T), [new(p0, LiteralKind.Int), new(p1, LiteralKind.Int)], p => create(p[0].IntValue, p[1].IntValue), a => [Literal.Of(get0((T)a)), Literal.Of(get1((T)a))], named);
 
     private static NamedArgumentSpec Int<T>(string name, Func<T, int> get, Action<T, int> set)
         where T : LayerAttribute =>

@@ -34,6 +34,9 @@ internal sealed class LayerContext
     /// <summary>Training randomness for this pass (null in eval mode or if no layer draws).</summary>
     public InitRandom? Random { get; }
 
+    /// <summary>The tensors named by <c>Save</c> in this pass, shared by all its layers.</summary>
+    public BranchStore Branches { get; init; } = new();
+
     /// <summary>The layer's input, saved for backward. Layers never modify it.</summary>
     public double[] Input { get; set; } = [];
 
