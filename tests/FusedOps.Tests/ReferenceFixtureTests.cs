@@ -33,6 +33,7 @@ public class ReferenceFixtureTests
         Assert.Contains("linear_bn_relu.safetensors", names);
         Assert.Contains("cnn_head.safetensors", names);
         Assert.Contains("res_identity.safetensors", names);
+        Assert.Contains("linear_weightnorm.safetensors", names);
     }
 
     [Theory]

@@ -74,13 +74,18 @@ internal static class LayerCatalog
     private static readonly AttributeSpec[] s_specs =
     [
         Spec("Linear", "outFeatures", o => new LinearAttribute(o), a => a.OutFeatures,
-            Bool<LinearAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v)),
+            Bool<LinearAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v),
+            Bool<LinearAttribute>("WeightNorm", a => a.WeightNorm, (a, v) => a.WeightNorm = v),
+            Bool<LinearAttribute>("SpectralNorm", a => a.SpectralNorm, (a, v) => a.SpectralNorm = v),
+            Bool<LinearAttribute>("CosineNorm", a => a.CosineNorm, (a, v) => a.CosineNorm = v)),
         Spec("Conv2d", "outChannels", "kernelSize", (o, k) => new Conv2dAttribute(o, k), a => a.OutChannels, a => a.KernelSize,
             Int<Conv2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
             Int<Conv2dAttribute>("Padding", a => a.Padding, (a, v) => a.Padding = v),
             Int<Conv2dAttribute>("Dilation", a => a.Dilation, (a, v) => a.Dilation = v),
             Int<Conv2dAttribute>("Groups", a => a.Groups, (a, v) => a.Groups = v),
-            Bool<Conv2dAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v)),
+            Bool<Conv2dAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v),
+            Bool<Conv2dAttribute>("WeightNorm", a => a.WeightNorm, (a, v) => a.WeightNorm = v),
+            Bool<Conv2dAttribute>("SpectralNorm", a => a.SpectralNorm, (a, v) => a.SpectralNorm = v)),
         Spec("BatchNorm", () => new BatchNormAttribute(),
             Float<BatchNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
             Float<BatchNormAttribute>("Momentum", a => a.Momentum, (a, v) => a.Momentum = v),
@@ -98,6 +103,9 @@ internal static class LayerCatalog
             Float<LocalResponseNormAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v),
             Float<LocalResponseNormAttribute>("Beta", a => a.Beta, (a, v) => a.Beta = v),
             Float<LocalResponseNormAttribute>("K", a => a.K, (a, v) => a.K = v)),
+        Spec("SwitchableNorm", () => new SwitchableNormAttribute(),
+            Float<SwitchableNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
+            Float<SwitchableNormAttribute>("Momentum", a => a.Momentum, (a, v) => a.Momentum = v)),
         Spec("Flatten", () => new FlattenAttribute()),
         Spec("MaxPool2d", "kernelSize", k => new MaxPool2dAttribute(k), a => a.KernelSize,
             Int<MaxPool2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
@@ -108,6 +116,7 @@ internal static class LayerCatalog
         Spec("GlobalAvgPool2d", () => new GlobalAvgPool2dAttribute()),
         Spec("Dropout", () => new DropoutAttribute(),
             Float<DropoutAttribute>("P", a => a.P, (a, v) => a.P = v)),
+        Spec("Maxout", "pieces", p => new MaxoutAttribute(p), a => a.Pieces),
         Spec("Save", "name", n => new SaveAttribute(n), a => a.Name),
         Spec("Add", "name", n => new AddAttribute(n), a => a.Name,
             Bool<AddAttribute>("Projection", a => a.Projection, (a, v) => a.Projection = v)),
@@ -149,6 +158,7 @@ internal static class LayerCatalog
             Float<IsrluAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v)),
         Spec("SquareNonlinearity", () => new SquareNonlinearityAttribute()),
         Spec("BinaryStep", () => new BinaryStepAttribute()),
+        Spec("BipolarReLU", () => new BipolarReLUAttribute()),
     ];
 
     private static readonly Dictionary<string, AttributeSpec> s_byName = s_specs.ToDictionary(s => s.Name, StringComparer.Ordinal);

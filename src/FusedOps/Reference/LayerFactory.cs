@@ -34,6 +34,9 @@ internal static class LayerFactory
             SaveAttribute a => SaveLayer.Create(index, d, a, inputShape, branches),
             AddAttribute a => AddLayer.Create(index, d, a, inputShape, branches),
             ConcatAttribute a => ConcatLayer.Create(index, d, a, inputShape, branches),
+            MaxoutAttribute a => MaxoutLayer.Create(index, d, a, inputShape),
+            SwitchableNormAttribute a => SwitchableNormLayer.Create(index, d, a, inputShape),
+            BipolarReLUAttribute => new BipolarReLULayer(index, d, inputShape),
             _ => ActivationFunctions.Find(attribute) is { } activation
                 ? new ActivationLayer(index, d, inputShape, activation)
                 : throw new NotSupportedException($"Layer {index} ({d}): the reference model does not implement {attribute.GetType().Name}."),

@@ -25,7 +25,16 @@ namespace FusedOps.Reference;
 /// and the other normalisations set γ = 1, β = 0, running mean 0, running variance 1; PReLU fills
 /// its slopes with <see cref="PReLUAttribute.Init"/>; an <c>Add</c> with a projection fills
 /// <c>{i}.proj.weight</c> from U(±1/√C_saved) at its place in the pipeline and sets its BatchNorm
-/// state as BatchNorm's. Nothing else draws.
+/// state as BatchNorm's. Nothing else draws, except as the weight options say.
+/// </para>
+/// <para>
+/// Weight options draw the plain layer's weight and bias first, then, as PyTorch's utilities
+/// applied to that layer: <c>WeightNorm</c> sets weight_v to that weight and weight_g to its row
+/// norms (in double, rounded to float); <c>SpectralNorm</c> keeps it as weight_orig and then draws
+/// weight_u, then weight_v, with <see cref="InitRandom.FillUnitVector"/>. <c>CosineNorm</c> draws
+/// only the weight (it has no bias). SwitchableNorm sets mean_weight and var_weight to 1.
+/// State order is PyTorch's: the utilities register their tensors after the bias
+/// (<c>bias, weight_g, weight_v</c>; <c>bias, weight_orig</c> and buffers <c>weight_u, weight_v</c>).
 /// </para>
 /// <para>
 /// Branches: <c>Save</c>, <c>Add</c> and <c>Concat</c> are layers with an index like any other.
