@@ -34,7 +34,7 @@ internal abstract record OperatorCase(string Declaration)
         Of("Isrlu", new IsrluOperator(1f)),
         Of("SquareNonlinearity", new SquareNonlinearityOperator()),
         Of("BinaryStep", new BinaryStepOperator()),
-        Of("PReLU", new PReluOperator(0.25f)),
+        Of("PReLU(Init = 0.3f)", new PReluOperator(0.3f)),
     ];
 
     private static readonly float[] s_edges = [0f, 1f, -1f, 2f, -2f, 3f, -3f, 20f, -20f];

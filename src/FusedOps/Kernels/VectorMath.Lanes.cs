@@ -26,7 +26,11 @@ internal interface ILanes<TVec>
 
     static abstract TVec Divide(TVec a, TVec b);
 
-    /// <summary>a·b + c, one rounding where the hardware has FMA.</summary>
+    /// <summary>
+    /// a·b + c, one rounding where the hardware has FMA. Every width fuses under the same condition
+    /// (X86 FMA, or Arm AdvSimd for the widths Arm runs natively), so the widths agree bit for bit
+    /// even when FMA is switched off (<c>DOTNET_EnableFMA=0</c>).
+    /// </summary>
     static abstract TVec Fma(TVec a, TVec b, TVec c);
 
     static abstract TVec Min(TVec a, TVec b);
@@ -297,7 +301,7 @@ internal readonly struct Lanes512 : ILanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
-        X86.Avx512F.IsSupported ? X86.Avx512F.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+        X86.Fma.IsSupported && X86.Avx512F.IsSupported ? X86.Avx512F.FusedMultiplyAdd(a, b, c) : (a * b) + c;
 
     // The native min/max: NaN lanes are undefined, which every caller repairs, and .NET 9's
     // IEEE Min/Max costs extra instructions.

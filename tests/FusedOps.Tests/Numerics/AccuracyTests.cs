@@ -6,13 +6,13 @@ namespace FusedOps.Tests.Numerics;
 
 /// <summary>
 /// Maximum errors against double precision, on subsets of the sweeps docs/numerics.md reports
-/// (strides 61·67 and 4093·16 are subsets of strides 61 and 4093), with bounds a little above the
+/// (strides 29·141 and 2039·32 are subsets of strides 29 and 2039), with bounds a little above the
 /// measured maxima: a wrong coefficient or a lost reduction step costs far more than the margin.
 /// </summary>
 public class AccuracyTests
 {
-    // Function: max ulps, max relative error (references in the normal range). Measured (stride 61):
-    // Exp 1.00, Expm1 1.40, Log1P 0.81, Tanh 1.30, Erf 1.02, Sigmoid 2.30, Atan 2.23 ulps.
+    // Function: max ulps, max relative error (references in the normal range), measured at stride 29:
+    // Exp 1.01, Expm1 1.43, Log1P 0.81, Tanh 1.30, Erf 1.00, Sigmoid 2.40, Atan 2.24 ulps.
     public static TheoryData<string, double, double> FunctionBounds() => new()
     {
         { "Exp", 1.1, 9e-8 },
@@ -20,7 +20,7 @@ public class AccuracyTests
         { "Log1P", 0.9, 9e-8 },
         { "Tanh", 1.4, 1.5e-7 },
         { "Erf", 1.1, 1e-7 },
-        { "Sigmoid", 2.4, 1.9e-7 },
+        { "Sigmoid", 2.5, 1.9e-7 },
         { "Atan", 2.3, 1.8e-7 },
     };
 
@@ -34,30 +34,30 @@ public class AccuracyTests
         { "SELU", 1.7, 1.25, 1.85, 1.4 },
         { "GELU", 1200, 1.2, 0, 1.15 },              // forward ulps: the lower tail, see docs/numerics.md
         { "GELU(Approximate = true)", 22, 2.2, 0, 1.55 },
-        { "Sigmoid", 2.3, 0.85, 3.5, 0.4 },
+        { "Sigmoid", 2.3, 0.85, 3.9, 0.4 },
         { "Tanh", 1.35, 0.7, 4.2, 1.4 },
         { "ArcTan", 2.4, 0.95, 1.6, 0.85 },
         { "Softsign", 1.6, 0.85, 3.6, 1.8 },
-        { "SiLU", 2.6, 1.95, 0, 1.5 },
+        { "SiLU", 3.1, 1.95, 0, 1.5 },
         { "Swish(Beta = 2f)", 3.2, 1.95, 0, 1.5 },
-        { "Mish", 3.5, 1.75, 0, 1.35 },
+        { "Mish", 4.1, 1.75, 0, 1.5 },
         { "Softplus", 1.6, 0.95, 2.3, 0.85 },
         { "Softplus(Beta = 2f, Threshold = 3f)", 1.6, 0.65, 2.3, 0.75 },
         { "HardSigmoid", 1.1, 0.55, 0.4, 0.05 },
         { "HardSwish", 2.0, 1.85, 0, 0.75 },
         { "Isru", 2.05, 1.05, 3.4, 1.75 },
-        { "Isru(Alpha = 0.5f)", 2.0, 1.45, 3.4, 1.75 },
+        { "Isru(Alpha = 0.5f)", 2.2, 1.45, 3.4, 1.75 },
         { "Isrlu", 2.05, 1.05, 3.4, 1.75 },
         { "SquareNonlinearity", 0.5, 0.25, 0.5, 0.25 },
         { "BinaryStep", 0, 0, 0, 0 },
-        { "PReLU", 0.5, 0.5, 0.5, 0.5 },
+        { "PReLU(Init = 0.3f)", 0.5, 0.5, 0.5, 0.5 },
     };
 
     [Theory]
     [MemberData(nameof(FunctionBounds))]
     public void Function_DenseSweep_StaysWithinTheMeasuredError(string name, double maxUlps, double maxRelative)
     {
-        ErrorStats[] stats = NumericsHelpers.Function(name).Measure(61 * 67);
+        ErrorStats[] stats = NumericsHelpers.Function(name).Measure(29 * 141);
 
         foreach (int w in NumericsHelpers.Widths)
         {
@@ -74,7 +74,7 @@ public class AccuracyTests
     public void Operator_DenseSweep_MatchesTheReferenceWithinTheMeasuredError(
         string declaration, double forwardUlps, double forwardMixed, double backwardUlps, double backwardMixed)
     {
-        (ErrorStats[] forward, ErrorStats[] backward) = NumericsHelpers.Operator(declaration).Measure(4093 * 16);
+        (ErrorStats[] forward, ErrorStats[] backward) = NumericsHelpers.Operator(declaration).Measure(2039 * 32);
 
         foreach (int w in NumericsHelpers.Widths)
         {

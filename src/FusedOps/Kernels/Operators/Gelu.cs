@@ -5,9 +5,10 @@ namespace FusedOps.Kernels.Operators;
 
 /// <summary>
 /// PyTorch's <c>nn.GELU()</c> (erf form): x·Φ(x), Φ(x) = (1 + erf(x/√2))/2. Φ's lower tail is taken
-/// as erfc(|x|/√2)/2 from erf's own tail formula instead of 1 + erf, which cancels: the relative error
-/// there is about 10⁻⁴ at x = −5 (docs/numerics.md) where PyTorch's float 1 + erf is off by percents,
-/// and the result stays nonzero down to x ≈ −13 (NaN at −∞, as PyTorch's −∞·0).
+/// as erfc(|x|/√2)/2 from erf's own tail formula instead of 1 + erf, which cancels. That erfc was fitted
+/// for erf, so its relative error grows: under 10⁻⁴ down to x = −6, 2 % at −8, only the magnitude
+/// below −10 (|GELU| &lt; 10⁻²²), where PyTorch's float 1 + erf already gives −0 from about −5.9
+/// (docs/numerics.md). NaN at −∞, as PyTorch's −∞·0.
 /// Backward g·(Φ(u) + u·φ(u)), φ(u) = e^{−u²/2}/√(2π), finite for every u (1 at +∞ and 0 at −∞,
 /// where PyTorch's ∞·0 gives NaN).
 /// </summary>
