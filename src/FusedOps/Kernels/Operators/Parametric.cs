@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -16,6 +17,7 @@ namespace FusedOps.Kernels.Operators;
 /// "channels" are the features, as PyTorch's dimension 1, and each plane is one element.
 /// </para>
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct PReluOperator : IActivationOperator
 {
     private readonly float _slope;
@@ -130,6 +132,7 @@ public readonly struct PReluOperator : IActivationOperator
 /// for a scalar at feature i; the scalar forms always use lane 0's (the even) sign.
 /// </para>
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct BipolarReluOperator : IActivationOperator
 {
     // Two lanes' sign masks (0 or the sign bit, i.e. +0f or −0f), lane 0 in the low half; every

@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -20,6 +21,7 @@ namespace FusedOps.Kernels.Operators;
 /// Training semantics are PyTorch's <c>rrelu_with_noise</c>: u ≤ 0 takes the slope, anything else
 /// (NaN included) passes through.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct RReluOperator
 {
     /// <summary>The inference slope (lower + upper)/2.</summary>
