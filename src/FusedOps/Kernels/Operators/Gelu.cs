@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace FusedOps.Kernels.Operators;
+namespace FusedOps.Kernels;
 
 /// <summary>
 /// PyTorch's <c>nn.GELU()</c> (erf form): x·Φ(x), Φ(x) = (1 + erf(x/√2))/2. Φ's lower tail is taken

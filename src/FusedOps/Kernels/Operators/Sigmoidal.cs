@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace FusedOps.Kernels.Operators;
+namespace FusedOps.Kernels;
 
 /// <summary>
 /// PyTorch's <c>nn.Sigmoid</c>: σ(x) = 1/(1 + e⁻ˣ), by <see cref="VectorMath.Sigmoid(float)"/>
