@@ -102,6 +102,9 @@ public sealed class MinibatchLoader
     /// <summary>Flip each image left-right with probability ½.</summary>
     public bool HorizontalFlip { get; init; }
 
+    /// <summary>Values per image (channels × height × width).</summary>
+    public int InputLength => _data.ImageLength;
+
     /// <summary>Images per epoch (after dropping an incomplete last batch).</summary>
     public int ImagesPerEpoch => DropLast ? _data.Count / BatchSize * BatchSize : _data.Count;
 
