@@ -57,6 +57,10 @@ public static class Init
         _ => throw new ArgumentOutOfRangeException(nameof(nonlinearity), nonlinearity, $"nonlinearity must be one of {string.Join(", ", Enum.GetNames<Nonlinearity>())}, got {nonlinearity}."),
     };
 
+    /// <summary>As <c>normal_(tensor, 0, standardDeviation)</c>: N(0, σ²) whatever the tensor's fans (the "small random numbers" start).</summary>
+    public static Initializer Normal(double standardDeviation) =>
+        new(1.0, (_, _) => standardDeviation, uniform: false, Invariant($"Normal(standardDeviation: {CheckScale(standardDeviation)})"));
+
     /// <summary>As <c>xavier_uniform_</c>: U(−b, b) with b = gain·√(6 / (fanIn + fanOut)).</summary>
     public static Initializer XavierUniform(double gain = 1.0) =>
         new(CheckGain(gain), (fanIn, fanOut) => gain * Math.Sqrt(6.0 / (fanIn + fanOut)), uniform: true, $"XavierUniform(gain: {gain})");
@@ -109,6 +113,10 @@ public static class Init
         string name = Invariant($"Kaiming{(uniform ? "Uniform" : "Normal")}(a: {a}, mode: {mode}, nonlinearity: {nonlinearity})");
         return new(gain, (fanIn, fanOut) => (uniform ? Math.Sqrt(3.0) : 1.0) * gain / Math.Sqrt(mode == FanMode.FanIn ? fanIn : fanOut), uniform, name);
     }
+
+    private static double CheckScale(double standardDeviation) => double.IsFinite(standardDeviation) && standardDeviation >= 0
+        ? standardDeviation
+        : throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, Invariant($"standardDeviation must be finite and >= 0, got {standardDeviation}."));
 
     private static double CheckGain(double gain) => double.IsFinite(gain) && gain >= 0
         ? gain

@@ -35,6 +35,7 @@ public sealed class InitTests
         { "XavierNormal", 1.5 * Math.Sqrt(2.0 / 2250), false },
         { "KaimingUniform", Math.Sqrt(3.0) * Math.Sqrt(2.0) / Math.Sqrt(450), true },
         { "KaimingNormal", Math.Sqrt(2.0) / Math.Sqrt(1800), false },
+        { "Normal", 0.01, false },
     };
 
     [Theory]
@@ -46,6 +47,7 @@ public sealed class InitTests
             "XavierUniform" => Init.XavierUniform(1.5),
             "XavierNormal" => Init.XavierNormal(1.5),
             "KaimingUniform" => Init.KaimingUniform(nonlinearity: Nonlinearity.ReLU),
+            "Normal" => Init.Normal(0.01),
             _ => Init.KaimingNormal(mode: FanMode.FanOut, nonlinearity: Nonlinearity.ReLU),
         };
         var w = new Parameter("0.weight", [200, 50, 3, 3], hasGrad: true);
