@@ -7,11 +7,11 @@ namespace FusedOps.Samples.FashionMnist;
 /// <summary>Command-line options.</summary>
 internal sealed record Options(string DataDirectory, int Epochs, int Threads, string OutputDirectory, int Seed)
 {
-    public const int DefaultEpochs = 4;
+    public const int DefaultEpochs = 3;
 
     private const string Usage = """
         Usage: FusedOps.Samples.FashionMnist [--epochs N] [--data DIR] [--threads N] [--out DIR] [--seed N]
-          --epochs N    training epochs (default 4)
+          --epochs N    training epochs (default 3)
           --data DIR    directory with the four Fashion-MNIST IDX files, raw or .gz (default /usr/share/datasets/fashion-mnist)
           --threads N   threads for the frozen model's evaluation (default: all cores); training runs on one thread
           --out DIR     where the model and the learning-curve PNG go (default ./fashion-mnist-out)

@@ -48,6 +48,7 @@ internal static class Report
         plot.YLabel("loss");
         plot.Axes.Right.Label.Text = "accuracy";
         plot.ShowLegend();
+        plot.Legend.Alignment = ScottPlot.Alignment.MiddleCenter; // the curves run along the corners
         plot.SavePng(path, 900, 540);
     }
 }
