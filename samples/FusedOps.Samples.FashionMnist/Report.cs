@@ -47,8 +47,7 @@ internal static class Report
         plot.XLabel("epoch");
         plot.YLabel("loss");
         plot.Axes.Right.Label.Text = "accuracy";
-        plot.ShowLegend();
-        plot.Legend.Alignment = ScottPlot.Alignment.MiddleCenter; // the curves run along the corners
+        plot.ShowLegend(ScottPlot.Edge.Bottom); // below the axes, where no curve can hide under it
         plot.SavePng(path, 900, 540);
     }
 }
