@@ -2,10 +2,16 @@ using System;
 using BenchmarkDotNet.Running;
 using FusedOps.Benchmarks;
 
-// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick            (Stopwatch, about a minute: kernels, then the generator)
-// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels    (the kernel tables only)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick            (Stopwatch, a minute or two: the five cases, then the generator)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels    (the five cases only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick generator  (the source generator only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --filter '*'       (BenchmarkDotNet)
+int firstCall = Array.IndexOf(args, "--first-call");
+if (firstCall >= 0 && firstCall + 1 < args.Length)
+{
+    return FirstCalls.Child(args[firstCall + 1]); // the fresh process QuickBenchmark starts to time first calls
+}
+
 int quick = Array.IndexOf(args, "--quick");
 if (quick >= 0)
 {
@@ -16,7 +22,7 @@ if (quick >= 0)
         return 2;
     }
 
-    // Exit code 1 if the kernels miss the floor or the generator's check fails.
+    // Exit code 1 if an output disagrees with the reference or the generator's caching check fails.
     var total = System.Diagnostics.Stopwatch.StartNew();
     int exit = part is "all" or "kernels" ? QuickBenchmark.Run() : 0;
     if (part is "all" or "generator" && !QuickGenerator.Run())
