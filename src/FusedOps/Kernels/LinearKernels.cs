@@ -1,21 +1,49 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
 /// <summary>The Linear forward product y = x·Wᵀ (both row-major, rows contiguous), register-blocked.</summary>
+/// <remarks>
+/// With 8 rows or more, W is packed on each call into a per-thread scratch and the product runs on
+/// <see cref="PackedGemm"/> (split over threads when large); packing costs a fraction of the product at
+/// that size. Code that calls this repeatedly with the same W (a frozen model) should pack W once with
+/// <see cref="PackedGemm.PackTransposed"/> and call <see cref="PackedGemm.Multiply{TAct}"/> itself.
+/// Fewer rows use dot products on W as it is (no packing).
+/// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class LinearKernels
 {
+    // From this many rows, packing W per call pays for itself.
+    private const int PackFromRows = 8;
+
+    // Largest W (in floats) packed per call; the per-thread scratch never grows beyond it.
+    private const int MaxPackedFloats = 1 << 20;
+
+    [ThreadStatic]
+    private static float[]? t_packed;
+
     /// <summary>y[r·cols + o] = Σ_i x[r·length + i] · w[o·length + i].</summary>
     public static void MatMulNT(ref float x, int rows, ref float w, int cols, int length, ref float y) =>
         MatMulNT(ref x, rows, ref w, cols, length, ref y, ReadOnlySpan<float>.Empty);
 
     /// <summary>y[r·cols + o] = Σ_i x[r·length + i] · w[o·length + i] + bias[o] (no bias when empty), the bias added as each output is stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatMulNT(ref float x, int rows, ref float w, int cols, int length, ref float y, ReadOnlySpan<float> bias)
     {
+        int packedLength = rows >= PackFromRows && (long)cols * length <= MaxPackedFloats ? PackedGemm.PackedLength(length, cols) : 0;
+        if (packedLength > 0)
+        {
+            float[] packed = t_packed is { } p && p.Length >= packedLength ? p : (t_packed = new float[packedLength]);
+            PackedGemm.PackTransposed(MemoryMarshal.CreateReadOnlySpan(ref w, cols * length), cols, length, packed);
+            PackedGemm.Multiply(MemoryMarshal.CreateReadOnlySpan(ref x, rows * length), rows, length, length, 1, packed, cols,
+                MemoryMarshal.CreateSpan(ref y, rows * cols), cols, ReadOnlySpan<float>.Empty, bias, accumulate: false);
+            return;
+        }
+
         MatMulCore(ref x, rows, ref w, cols, length, ref y);
         if (bias.IsEmpty)
         {
@@ -32,6 +60,7 @@ public static class LinearKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MatMulCore(ref float x, int rows, ref float w, int cols, int length, ref float y)
     {
         int r = 0;
