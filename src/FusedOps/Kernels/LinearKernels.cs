@@ -88,6 +88,7 @@ public static class LinearKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block2x4(ref float x, ref float w, int length, ref float y, int ldy)
     {
         int i = 0;
@@ -136,6 +137,7 @@ public static class LinearKernels
     }
 
     /// <summary>Σ a[i]·b[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(ref float a, ref float b, int length)
     {
         int i = 0;

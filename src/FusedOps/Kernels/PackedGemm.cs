@@ -50,6 +50,7 @@ public static partial class PackedGemm
     /// <param name="cols">Columns of B.</param>
     /// <param name="ldb">Distance between rows of B, at least <paramref name="cols"/>.</param>
     /// <param name="packed">Destination of <see cref="PackedLength"/> floats.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<float> b, int depth, int cols, int ldb, Span<float> packed)
     {
         CheckPack(b.Length, depth, cols, ldb, 1, packed.Length, nameof(b), nameof(ldb));
@@ -74,6 +75,7 @@ public static partial class PackedGemm
     /// <param name="cols">Rows of W: output features, columns of B and C.</param>
     /// <param name="depth">Columns of W: input features.</param>
     /// <param name="packed">Destination of <see cref="PackedLength"/> floats.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void PackTransposed(ReadOnlySpan<float> w, int cols, int depth, Span<float> packed)
     {
         CheckPack(w.Length, depth, cols, 1, depth, packed.Length, nameof(w), nameof(depth));
