@@ -31,6 +31,16 @@ internal static class KernelTable
             }
 
             rows.Add((shape, "PackedGemm.PackTransposed", sampler.Add(() => PackedGemm.PackTransposed(w, n, k, packed), 1), 0));
+
+            // The weight gradient dW += dYᵀ·X: what generated code calls (Gemm.AxpyRows) and PackedGemm on X packed per call.
+            float[] dy = Fill(random, m * n), dw = new float[n * k], packedX = new float[PackedGemm.PackedLength(m, k)];
+            string gradient = $"dW: {n} × {m} → {k}";
+            rows.Add((gradient, "Gemm.AxpyRows", sampler.Add(() => Gemm.AxpyRows(ref dy[0], 1, n, ref x[0], k, n, m, k, ref dw[0], k, true), 1), flops));
+            rows.Add((gradient, "PackedGemm.Pack + Multiply", sampler.Add(() =>
+            {
+                PackedGemm.Pack(x, m, k, k, packedX);
+                PackedGemm.Multiply(dy, n, m, 1, n, packedX, k, dw, k, [], [], true);
+            }, 1), flops));
         }
 
         sampler.Measure(5);

@@ -99,12 +99,14 @@ public static partial class PackedGemm
                     continue;
                 }
 
-                for (int t = 0; t < depth; t++)
+                // Without gathers, or for the last, partial panel: zero it, then read W's rows contiguously.
+                new Span<float>(panel, depth * PanelWidth).Clear();
+                for (int j = 0; j < width; j++)
                 {
-                    float* row = panel + (t * PanelWidth);
-                    for (int j = 0; j < PanelWidth; j++)
+                    float* source = rows + ((nint)j * depth), target = panel + j;
+                    for (int t = 0; t < depth; t++)
                     {
-                        row[j] = j < width ? rows[((nint)j * depth) + t] : 0;
+                        target[t * PanelWidth] = source[t];
                     }
                 }
             }
