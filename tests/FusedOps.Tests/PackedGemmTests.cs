@@ -156,7 +156,7 @@ public class PackedGemmTests
             foreach (int threads in new[] { 1, 2, 3 })
             {
                 float[] c = new float[rows * cols];
-                AtThreads(threads, () => PackedGemm.Multiply(new TestRelu(), a, rows, depth, depth, 1, packed, cols, c, cols, [], shift, accumulate: false));
+                KernelLevelCollection.AtThreads(threads, () => PackedGemm.Multiply(new TestRelu(), a, rows, depth, depth, 1, packed, cols, c, cols, [], shift, accumulate: false));
                 first ??= c;
                 Assert.True(first.AsSpan().SequenceEqual(c), $"{bits} bits, {rows}×{cols}×{depth}: {threads} threads differ from 1");
             }
@@ -166,7 +166,7 @@ public class PackedGemmTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void Multiply_SteadyState_AllocatesNothing(int threads) => AtThreads(threads, () =>
+    public void Multiply_SteadyState_AllocatesNothing(int threads) => KernelLevelCollection.AtThreads(threads, () =>
     {
         var random = new Random(4);
         const int rows = 64, cols = 256, depth = 784;
@@ -198,20 +198,6 @@ public class PackedGemmTests
         e = Assert.Throws<ArgumentException>(() => PackedGemm.Multiply(new TestRelu(), a, 3, 4, 4, 1, packed, 5, c, 5, new float[4], [], false));
         Assert.Equal("scale", e.ParamName);
         Assert.All(c, v => Assert.Equal(7f, v));
-    }
-
-    private static void AtThreads(int threads, Action body)
-    {
-        int saved = KernelOptions.MaxDegreeOfParallelism;
-        try
-        {
-            KernelOptions.MaxDegreeOfParallelism = threads;
-            body();
-        }
-        finally
-        {
-            KernelOptions.MaxDegreeOfParallelism = saved;
-        }
     }
 
     private static float[] Random(Random random, int length)

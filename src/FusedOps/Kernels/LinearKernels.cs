@@ -12,7 +12,7 @@ namespace FusedOps.Kernels;
 /// <see cref="PackedGemm"/> (split over threads when large); packing costs a fraction of the product at
 /// that size. Code that calls this repeatedly with the same W (a frozen model) should pack W once with
 /// <see cref="PackedGemm.PackTransposed"/> and call <see cref="PackedGemm.Multiply{TAct}"/> itself.
-/// Fewer rows use dot products on W as it is (no packing).
+/// Fewer rows use dot products on W as it is (no packing), at 512, 256 or 128 bits (<see cref="KernelDispatch.RuntimeBits"/>).
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class LinearKernels
@@ -123,6 +123,21 @@ public static class LinearKernels
             s00 = Vector256.Sum(a00); s01 = Vector256.Sum(a01); s02 = Vector256.Sum(a02); s03 = Vector256.Sum(a03);
             s10 = Vector256.Sum(a10); s11 = Vector256.Sum(a11); s12 = Vector256.Sum(a12); s13 = Vector256.Sum(a13);
         }
+        else if (KernelDispatch.RuntimeBits == 128)
+        {
+            Vector128<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+            for (; i <= length - 4; i += 4)
+            {
+                Vector128<float> x0 = Vector128.LoadUnsafe(ref x, (nuint)i), x1 = Vector128.LoadUnsafe(ref x, (nuint)(length + i));
+                Vector128<float> w0 = Vector128.LoadUnsafe(ref w, (nuint)i), w1 = Vector128.LoadUnsafe(ref w, (nuint)(length + i));
+                Vector128<float> w2 = Vector128.LoadUnsafe(ref w, (nuint)((2 * length) + i)), w3 = Vector128.LoadUnsafe(ref w, (nuint)((3 * length) + i));
+                a00 = PackedGemm.Fma128(x0, w0, a00); a01 = PackedGemm.Fma128(x0, w1, a01); a02 = PackedGemm.Fma128(x0, w2, a02); a03 = PackedGemm.Fma128(x0, w3, a03);
+                a10 = PackedGemm.Fma128(x1, w0, a10); a11 = PackedGemm.Fma128(x1, w1, a11); a12 = PackedGemm.Fma128(x1, w2, a12); a13 = PackedGemm.Fma128(x1, w3, a13);
+            }
+
+            s00 = Vector128.Sum(a00); s01 = Vector128.Sum(a01); s02 = Vector128.Sum(a02); s03 = Vector128.Sum(a03);
+            s10 = Vector128.Sum(a10); s11 = Vector128.Sum(a11); s12 = Vector128.Sum(a12); s13 = Vector128.Sum(a13);
+        }
 
         for (; i < length; i++)
         {
@@ -161,6 +176,16 @@ public static class LinearKernels
             }
 
             s = Vector256.Sum(acc);
+        }
+        else if (KernelDispatch.RuntimeBits == 128)
+        {
+            Vector128<float> acc = default;
+            for (; i <= length - 4; i += 4)
+            {
+                acc = PackedGemm.Fma128(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i), acc);
+            }
+
+            s = Vector128.Sum(acc);
         }
 
         for (; i < length; i++)
