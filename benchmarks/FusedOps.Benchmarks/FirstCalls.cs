@@ -18,7 +18,9 @@ internal static class FirstCalls
     public readonly record struct Result(double First, double Median2To30, double Max2To30, double Steady);
 
     /// <summary>Runs the child for <paramref name="caseId"/> and parses its line; null if it failed.</summary>
-    public static Result? Measure(string caseId)
+    /// <param name="caseId">The case.</param>
+    /// <param name="fullyOptimised">Run the child with tiered compilation off (every method compiled fully optimised on first call), what <c>AggressiveOptimization</c> on every kernel would give.</param>
+    public static Result? Measure(string caseId, bool fullyOptimised)
     {
         string path = Environment.ProcessPath!;
         string dll = typeof(FirstCalls).Assembly.Location;
@@ -27,6 +29,11 @@ internal static class FirstCalls
         if (viaHost)
         {
             start.ArgumentList.Add(dll);
+        }
+
+        if (fullyOptimised)
+        {
+            start.Environment["DOTNET_TieredCompilation"] = "0";
         }
 
         start.ArgumentList.Add("--first-call");

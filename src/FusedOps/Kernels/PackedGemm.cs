@@ -21,7 +21,7 @@ namespace FusedOps.Kernels;
 /// depend on the vector width, so a packed buffer stays valid when <see cref="KernelOptions.MaxVectorBits"/> changes.
 /// </para>
 /// <para>
-/// The kernel holds a tile of C in vector registers for the whole depth: 6 rows × 32 columns (12 ×
+/// The kernel holds a tile of C in vector registers for the whole depth: 12 rows × 32 columns (24 ×
 /// Vector512) at 512 bits, 6 × 16 (12 × Vector256) at 256, 3 × 16 (12 × Vector128) at 128; each step
 /// loads the tile's B vectors once and broadcasts one A value per row. A is read through two strides,
 /// so a transposed A (the weight gradient's dYᵀ) needs no copy. Every element of C is summed over the
