@@ -63,26 +63,7 @@ internal sealed class CodeWriter
     public override string ToString() => _text.ToString();
 
     /// <summary>A float literal that round-trips exactly, culture-invariant.</summary>
-    public static string F(float value)
-    {
-        if (float.IsNaN(value))
-        {
-            return "float.NaN";
-        }
-
-        if (float.IsInfinity(value))
-        {
-            return value > 0 ? "float.PositiveInfinity" : "float.NegativeInfinity";
-        }
-
-        string s = value.ToString("R", CultureInfo.InvariantCulture);
-        if (s.IndexOfAny(new[] { '.', 'E', 'e' }) < 0)
-        {
-            s += ".0";
-        }
-
-        return s.Replace("E", "e") + "f";
-    }
+    public static string F(float value) => Model.Literal.Float(value);
 
     public static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 

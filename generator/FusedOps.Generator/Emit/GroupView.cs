@@ -11,15 +11,15 @@ internal sealed class GroupView
     {
         Group = group;
         Op = group.Op >= 0 ? model.Layers[group.Op] : null;
-        Norm = group.Norm >= 0 ? model.Layers[group.Norm] : null;
-        Act = group.Act >= 0 ? model.Layers[group.Act] : null;
+        Norm = group.Norm >= 0 ? (BatchNormLayer)model.Layers[group.Norm] : null;
+        Act = group.Act >= 0 ? (ActivationLayer)model.Layers[group.Act] : null;
         if (Act is not null)
         {
             ActivationTable.TryGet(Act.Name, out ActivationEntry entry);
             ActEntry = entry;
         }
 
-        Conv = Op is { Kind: LayerKind.Conv2d } ? new ConvGeometry(Op, group.Input, group.Output) : null;
+        Conv = Op is Conv2dLayer conv ? new ConvGeometry(conv, group.Input, group.Output) : null;
         IsFirst = group.Index == 0;
         IsLast = group.Index == count - 1;
     }
@@ -28,11 +28,11 @@ internal sealed class GroupView
 
     public int Index => Group.Index;
 
-    public LayerSpec? Op { get; }
+    public Layer? Op { get; }
 
-    public LayerSpec? Norm { get; }
+    public BatchNormLayer? Norm { get; }
 
-    public LayerSpec? Act { get; }
+    public ActivationLayer? Act { get; }
 
     public ActivationEntry? ActEntry { get; }
 
@@ -40,7 +40,10 @@ internal sealed class GroupView
 
     public bool IsConv => Conv is not null;
 
-    public bool IsLinear => Op is { Kind: LayerKind.Linear };
+    public bool IsLinear => Op is LinearLayer;
+
+    /// <summary>Output features or channels of the op.</summary>
+    public int OpOut => Op switch { LinearLayer l => l.OutFeatures, Conv2dLayer c => c.OutChannels, _ => Channels };
 
     /// <summary>A group with nothing to compute (a pipeline of only Flatten).</summary>
     public bool IsIdentity => Op is null && Norm is null && Act is null;
@@ -59,7 +62,7 @@ internal sealed class GroupView
 
     public int OutLength => Group.Output.Length;
 
-    public bool HasBias => Op is { Bias: true };
+    public bool HasBias => Op is LinearLayer { Bias: true } or Conv2dLayer { Bias: true };
 
     public bool Affine => Norm is { Affine: true };
 
@@ -71,7 +74,7 @@ internal sealed class GroupView
 
     public string Describe()
     {
-        var parts = new[] { Op, Norm, Act }.Where(l => l is not null).Select(l => $"{l!.Name}[{l.Index}]").ToList();
+        var parts = new Layer?[] { Op, Norm, Act }.Where(l => l is not null).Select(l => $"{l!.Name}[{l.Index}]").ToList();
         return parts.Count == 0 ? "identity" : string.Join(" + ", parts);
     }
 
@@ -85,13 +88,13 @@ internal sealed class GroupView
         ? g
         : $"global::FusedOps.Kernels.Activations.{ActEntry.Kernel}Backward({g}, {u}{ActArgs()})";
 
-    private string ActArgs() => string.Concat(Act!.ActivationArguments.Select(a => ", " + CodeWriter.F(a)));
+    private string ActArgs() => string.Concat(Act!.Arguments.Select(a => ", " + CodeWriter.F(a)));
 }
 
 /// <summary>Constant sizes of one Conv2d layer.</summary>
 internal sealed class ConvGeometry
 {
-    public ConvGeometry(LayerSpec op, Shape input, Shape output)
+    public ConvGeometry(Conv2dLayer op, Shape input, Shape output)
     {
         C = input.C;
         H = input.H;
@@ -99,7 +102,7 @@ internal sealed class ConvGeometry
         OC = output.C;
         OH = output.H;
         OW = output.W;
-        K = op.Kernel;
+        K = op.KernelSize;
         Stride = op.Stride;
         Pad = op.Padding;
         Dilation = op.Dilation;

@@ -71,7 +71,7 @@ internal static partial class PipelineEmitter
         w.Open($"public InferenceState({e.Model.TypeName} model, bool fold)");
         foreach (GroupView g in e.Groups)
         {
-            LayerSpec? bn = g.Norm;
+            BatchNormLayer? bn = g.Norm;
             if (g.Op is null && bn is null)
             {
                 continue;
@@ -156,11 +156,11 @@ internal static partial class PipelineEmitter
         {
             if (g.Norm is null && g.ActEntry is null)
             {
-                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref x, m, ref state.W{i}[0], {g.Op!.Out}, {g.InLength}, ref y, state.Shift{i});");
+                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref x, m, ref state.W{i}[0], {g.OpOut}, {g.InLength}, ref y, state.Shift{i});");
             }
             else
             {
-                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref x, m, ref state.W{i}[0], {g.Op!.Out}, {g.InLength}, ref y);");
+                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref x, m, ref state.W{i}[0], {g.OpOut}, {g.InLength}, ref y);");
                 w.Line($"G{i}_AffineAct(ref y, ref y, m, ref state.Scale{i}[0], ref state.Shift{i}[0]);");
             }
         }

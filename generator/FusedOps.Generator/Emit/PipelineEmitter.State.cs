@@ -9,29 +9,29 @@ internal static partial class PipelineEmitter
 {
     private static IEnumerable<(string Field, string Name, string Shape, bool Grad)> Tensors(Context e)
     {
-        foreach (LayerSpec l in e.Model.Layers)
+        foreach (Layer l in e.Model.Layers)
         {
             Shape input = l.Index == 0 ? e.Model.Input : e.Model.Shapes[l.Index - 1];
-            switch (l.Kind)
+            switch (l)
             {
-                case LayerKind.Conv2d:
-                    yield return ($"_p{l.Index}Weight", $"{l.Index}.weight", $"{l.Out}, {input.C / l.Groups}, {l.Kernel}, {l.Kernel}", true);
-                    if (l.Bias)
+                case Conv2dLayer conv:
+                    yield return ($"_p{l.Index}Weight", $"{l.Index}.weight", $"{conv.OutChannels}, {input.C / conv.Groups}, {conv.KernelSize}, {conv.KernelSize}", true);
+                    if (conv.Bias)
                     {
-                        yield return ($"_p{l.Index}Bias", $"{l.Index}.bias", $"{l.Out}", true);
+                        yield return ($"_p{l.Index}Bias", $"{l.Index}.bias", $"{conv.OutChannels}", true);
                     }
 
                     break;
-                case LayerKind.Linear:
-                    yield return ($"_p{l.Index}Weight", $"{l.Index}.weight", $"{l.Out}, {input.Length}", true);
-                    if (l.Bias)
+                case LinearLayer linear:
+                    yield return ($"_p{l.Index}Weight", $"{l.Index}.weight", $"{linear.OutFeatures}, {input.Length}", true);
+                    if (linear.Bias)
                     {
-                        yield return ($"_p{l.Index}Bias", $"{l.Index}.bias", $"{l.Out}", true);
+                        yield return ($"_p{l.Index}Bias", $"{l.Index}.bias", $"{linear.OutFeatures}", true);
                     }
 
                     break;
-                case LayerKind.BatchNorm:
-                    if (l.Affine)
+                case BatchNormLayer bn:
+                    if (bn.Affine)
                     {
                         yield return ($"_p{l.Index}Weight", $"{l.Index}.weight", $"{input.C}", true);
                         yield return ($"_p{l.Index}Bias", $"{l.Index}.bias", $"{input.C}", true);
@@ -64,14 +64,14 @@ internal static partial class PipelineEmitter
         w.Line(GeneratedCode);
         w.Open($"public {e.Model.TypeName}(int seed)");
         w.Line($"var rng = new {R}.InitRandom(seed);");
-        foreach (LayerSpec l in e.Model.Layers)
+        foreach (Layer l in e.Model.Layers)
         {
             Shape input = l.Index == 0 ? e.Model.Input : e.Model.Shapes[l.Index - 1];
             foreach (var t in tensors.Where(t => t.Name.StartsWith($"{l.Index}.", System.StringComparison.Ordinal)))
             {
                 w.Line($"{t.Field} = new {R}.Parameter(\"{t.Name}\", new int[] {{ {t.Shape} }}, {(t.Grad ? "true" : "false")});");
-                int fanIn = l.Kind == LayerKind.Conv2d ? input.C / l.Groups * l.Kernel * l.Kernel : input.Length;
-                if (l.Kind is LayerKind.Conv2d or LayerKind.Linear)
+                int fanIn = l is Conv2dLayer conv ? input.C / conv.Groups * conv.KernelSize * conv.KernelSize : input.Length;
+                if (l is Conv2dLayer or LinearLayer)
                 {
                     w.Line($"rng.FillFanIn({t.Field}.Data, {fanIn});");
                 }
@@ -115,6 +115,6 @@ internal static partial class PipelineEmitter
     }
 
     /// <summary>The expression for a layer tensor's data, or an empty span when absent.</summary>
-    private static string Data(LayerSpec? layer, string suffix, bool present) =>
+    private static string Data(Layer? layer, string suffix, bool present) =>
         layer is not null && present ? $"_p{layer.Index}{suffix}.Data" : "global::System.ReadOnlySpan<float>.Empty";
 }

@@ -211,13 +211,13 @@ internal static partial class PipelineEmitter
             }
             else
             {
-                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref {x}[0], n, ref w[0], {g.Op.Out}, {g.InLength}, ref {z}[0]{(g.HasBias ? ", b" : string.Empty)});");
+                w.Line($"global::FusedOps.Kernels.LinearKernels.MatMulNT(ref {x}[0], n, ref w[0], {g.OpOut}, {g.InLength}, ref {z}[0]{(g.HasBias ? ", b" : string.Empty)});");
             }
         }
 
         if (g.Norm is not null)
         {
-            LayerSpec bn = g.Norm;
+            BatchNormLayer bn = g.Norm;
             bool sumsFromEpilogue = g.IsConv;
             if (!sumsFromEpilogue)
             {
@@ -250,7 +250,7 @@ internal static partial class PipelineEmitter
         w.Line("ref float dz = ref dy;");
         if (g.Norm is not null)
         {
-            LayerSpec bn = g.Norm;
+            BatchNormLayer bn = g.Norm;
             w.Line($"global::System.Array.Clear(_sum{g.Index});");
             w.Line($"global::System.Array.Clear(_sumSq{g.Index});");
             w.Line($"G{g.Index}_BackwardReduce(ref dy, ref {z}[0], ref _gradU[0], n, ref _scale{g.Index}[0], ref _shift{g.Index}[0], ref _mean{g.Index}[0], ref _invStd{g.Index}[0], ref _sum{g.Index}[0], ref _sumSq{g.Index}[0]);");
@@ -296,7 +296,7 @@ internal static partial class PipelineEmitter
 
         if (g.IsConv)
         {
-            LayerSpec op = g.Op!;
+            Layer op = g.Op!;
             string db = g.HasBias ? $"ref _p{op.Index}Bias.Grad[0]" : "ref s_sink[0]";
             w.Line($"float[] w = _p{op.Index}Weight.Data;");
             w.Line($"L{op.Index}_WeightGradStart(ref _scratch[0]);");
@@ -308,8 +308,8 @@ internal static partial class PipelineEmitter
         }
         else if (g.IsLinear)
         {
-            LayerSpec op = g.Op!;
-            int outF = op.Out, inF = g.InLength;
+            Layer op = g.Op!;
+            int outF = g.OpOut, inF = g.InLength;
             if (g.HasBias)
             {
                 w.Line($"global::FusedOps.Kernels.Gemm.ColumnSums(ref dz, n, {outF}, ref _p{op.Index}Bias.Grad[0]);");

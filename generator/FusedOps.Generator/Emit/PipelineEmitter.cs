@@ -58,8 +58,7 @@ internal static partial class PipelineEmitter
         w.Line($"// Pipeline: {m.TypeName}, input {m.Input} ({m.Input.Length} per sample)");
         for (int i = 0; i < m.Layers.Count; i++)
         {
-            LayerSpec l = m.Layers[i];
-            w.Line($"//   [{i}] {Describe(l)} -> {m.Shapes[i]}");
+            w.Line($"//   [{i}] {m.Layers[i].Describe()} -> {m.Shapes[i]}");
         }
 
         w.Line("// Fusion groups (each line is one pass over memory):");
@@ -71,8 +70,9 @@ internal static partial class PipelineEmitter
             w.Line($"//     backward: {string.Join("; ", BackwardPasses(g))}");
         }
 
-        int layerwiseForward = m.Layers.Count(l => l.Kind != LayerKind.Flatten) + m.Layers.Count(l => l.Kind == LayerKind.BatchNorm);
-        w.Line($"// Passes: inference {e.Groups.Sum(g => g.IsLinear && (g.Norm is not null || g.ActEntry is not null) ? 2 : 1)}, training forward {e.Groups.Sum(g => ForwardPasses(g).Count)}, backward {e.Groups.Sum(g => BackwardPasses(g).Count)}; layer by layer would take {m.Layers.Count(l => l.Kind != LayerKind.Flatten)} / {layerwiseForward} / {layerwiseForward}.");
+        int computing = m.Layers.Count(l => l is not FlattenLayer);
+        int layerwiseForward = computing + m.Layers.Count(l => l is BatchNormLayer);
+        w.Line($"// Passes: inference {e.Groups.Sum(g => g.IsLinear && (g.Norm is not null || g.ActEntry is not null) ? 2 : 1)}, training forward {e.Groups.Sum(g => ForwardPasses(g).Count)}, backward {e.Groups.Sum(g => BackwardPasses(g).Count)}; layer by layer would take {computing} / {layerwiseForward} / {layerwiseForward}.");
     }
 
     private static string InferPasses(GroupView g)
@@ -153,15 +153,6 @@ internal static partial class PipelineEmitter
 
         return passes;
     }
-
-    internal static string Describe(LayerSpec l) => l.Kind switch
-    {
-        LayerKind.Conv2d => $"Conv2d({l.Out}, {l.Kernel}, Stride = {l.Stride}, Padding = {l.Padding}, Dilation = {l.Dilation}, Groups = {l.Groups}, Bias = {(l.Bias ? "true" : "false")})",
-        LayerKind.Linear => $"Linear({l.Out}, Bias = {(l.Bias ? "true" : "false")})",
-        LayerKind.BatchNorm => $"BatchNorm(Epsilon = {CodeWriter.F(l.Epsilon)}, Momentum = {CodeWriter.F(l.Momentum)}, Affine = {(l.Affine ? "true" : "false")})",
-        LayerKind.Activation when l.ActivationArguments.Count > 0 => $"{l.Name}({string.Join(", ", l.ActivationArguments.Select(CodeWriter.F))})",
-        _ => l.Name,
-    };
 
     private static void WriteShapes(CodeWriter w, Context e)
     {

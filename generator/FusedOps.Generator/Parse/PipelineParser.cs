@@ -111,7 +111,7 @@ internal static class PipelineParser
         }
 
         Shape? input = ParseInputShape(pipelineAttribute, pipelineSyntax, pipelineLocation, diagnostics);
-        var layers = new List<LayerSpec>();
+        var layers = new List<Layer>();
         SyntaxNode? layersDeclaration = null;
         foreach (AttributeData attribute in type.GetAttributes())
         {

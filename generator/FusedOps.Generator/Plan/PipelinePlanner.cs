@@ -13,12 +13,12 @@ internal static class PipelinePlanner
 {
     private const long MaxElements = int.MaxValue / 64;
 
-    public static PipelineModel? Plan(string? ns, string typeName, EquatableArray<string> containing, string hintName, Shape input, List<LayerSpec> layers, List<DiagnosticInfo> diagnostics)
+    public static PipelineModel? Plan(string? ns, string typeName, EquatableArray<string> containing, string hintName, Shape input, List<Layer> layers, List<DiagnosticInfo> diagnostics)
     {
         var shapes = new List<Shape>();
         Shape current = input;
         bool ok = true;
-        foreach (LayerSpec layer in layers)
+        foreach (Layer layer in layers)
         {
             Shape? next = Infer(layer, current, diagnostics);
             if (next is null)
@@ -34,12 +34,13 @@ internal static class PipelinePlanner
                 break;
             }
 
-            if (layer.Kind == LayerKind.Conv2d && !KernelLimits.Unrolled(layer.Out / layer.Groups))
+            if (layer is Conv2dLayer conv && !KernelLimits.Unrolled(conv.OutChannels / conv.Groups))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotUnrolled, layer.Location, layer.Index, layer.Out / layer.Groups, KernelLimits.BlockCount(layer.Out / layer.Groups, KernelLimits.MaxRows256)));
+                int perGroup = conv.OutChannels / conv.Groups;
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotUnrolled, layer.Location, layer.Index, perGroup, KernelLimits.BlockCount(perGroup, KernelLimits.MaxRows256)));
             }
 
-            if (layer.Kind == LayerKind.BatchNorm && next.Spatial == 1)
+            if (layer is BatchNormLayer && next.Spatial == 1)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CannotTrain, layer.Location, layer.Index));
             }
@@ -54,97 +55,100 @@ internal static class PipelinePlanner
         }
 
         // The emit model carries no locations: moving the declaration in its file must not re-run the emitter.
-        var layersWithoutLocations = layers.Select(l => l with { Location = null, GroupsLocation = null });
+        var layersWithoutLocations = layers.Select(l => l.WithoutLocations());
         return new PipelineModel(ns, typeName, containing, hintName, input, layersWithoutLocations.ToEquatableArray(), shapes.ToEquatableArray(), Group(input, layers, shapes).ToEquatableArray());
     }
 
-    private static Shape? Infer(LayerSpec layer, Shape x, List<DiagnosticInfo> diagnostics)
+    private static Shape? Infer(Layer layer, Shape x, List<DiagnosticInfo> diagnostics)
     {
-        switch (layer.Kind)
+        switch (layer)
         {
-            case LayerKind.Linear:
+            case LinearLayer linear:
                 if (x.Rank != 1)
                 {
                     return Reject(layer, x, "Linear needs rank-1 input; add [Flatten] before it", diagnostics);
                 }
 
-                if ((long)layer.Out * x.Length > MaxElements)
+                if ((long)linear.OutFeatures * x.Length > MaxElements)
                 {
-                    return Reject(layer, x, $"its weight [{layer.Out}, {x.Length}] has more than {MaxElements} elements", diagnostics);
+                    return Reject(layer, x, $"its weight [{linear.OutFeatures}, {x.Length}] has more than {MaxElements} elements", diagnostics);
                 }
 
-                return Shape.Vector(layer.Out);
-            case LayerKind.Conv2d:
-            {
-                if (x.Rank != 3)
-                {
-                    return Reject(layer, x, "Conv2d needs (channels, height, width) input", diagnostics);
-                }
-
-                if (x.C % layer.Groups != 0 || layer.Out % layer.Groups != 0)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, layer.GroupsLocation ?? layer.Location, layer.Index, layer.Name, "Groups", layer.Groups, $"it must divide both the input channels ({x.C}) and outChannels ({layer.Out})"));
-                    return null;
-                }
-
-                long span = ((long)layer.Dilation * (layer.Kernel - 1)) + 1;
-                long oh = ((x.H + (2L * layer.Padding) - span) / layer.Stride) + 1;
-                long ow = ((x.W + (2L * layer.Padding) - span) / layer.Stride) + 1;
-                if (x.H + (2L * layer.Padding) < span || x.W + (2L * layer.Padding) < span || oh < 1 || ow < 1)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShapeVanishes, layer.Location, layer.Index, layer.Name, x, $"({layer.Out}, {System.Math.Max(0, oh)}, {System.Math.Max(0, ow)})"));
-                    return null;
-                }
-
-                if ((x.H + (2L * layer.Padding)) * (x.W + (2L * layer.Padding)) * x.C > MaxElements || (long)layer.Kernel * layer.Kernel * x.C > MaxElements
-                    || (long)layer.Out * (x.C / layer.Groups) * layer.Kernel * layer.Kernel > MaxElements)
-                {
-                    return Reject(layer, x, $"the padded input, the kernel or the weight [{layer.Out}, {x.C / layer.Groups}, {layer.Kernel}, {layer.Kernel}] has more than {MaxElements} elements", diagnostics);
-                }
-
-                return Shape.Image(layer.Out, (int)oh, (int)ow);
-            }
-
-            case LayerKind.Flatten:
+                return Shape.Vector(linear.OutFeatures);
+            case Conv2dLayer conv:
+                return InferConv(conv, x, diagnostics);
+            case FlattenLayer:
                 return Shape.Vector(x.Length);
             default:
                 return x;
         }
     }
 
-    private static Shape? Reject(LayerSpec layer, Shape x, string why, List<DiagnosticInfo> diagnostics)
+    private static Shape? InferConv(Conv2dLayer layer, Shape x, List<DiagnosticInfo> diagnostics)
+    {
+        if (x.Rank != 3)
+        {
+            return Reject(layer, x, "Conv2d needs (channels, height, width) input", diagnostics);
+        }
+
+        if (x.C % layer.Groups != 0 || layer.OutChannels % layer.Groups != 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, layer.GroupsLocation ?? layer.Location, layer.Index, layer.Name, "Groups", layer.Groups, $"it must divide both the input channels ({x.C}) and outChannels ({layer.OutChannels})"));
+            return null;
+        }
+
+        long span = ((long)layer.Dilation * (layer.KernelSize - 1)) + 1;
+        long oh = ((x.H + (2L * layer.Padding) - span) / layer.Stride) + 1;
+        long ow = ((x.W + (2L * layer.Padding) - span) / layer.Stride) + 1;
+        if (x.H + (2L * layer.Padding) < span || x.W + (2L * layer.Padding) < span || oh < 1 || ow < 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShapeVanishes, layer.Location, layer.Index, layer.Name, x, $"({layer.OutChannels}, {System.Math.Max(0, oh)}, {System.Math.Max(0, ow)})"));
+            return null;
+        }
+
+        long k2 = (long)layer.KernelSize * layer.KernelSize;
+        if ((x.H + (2L * layer.Padding)) * (x.W + (2L * layer.Padding)) * x.C > MaxElements || k2 * x.C > MaxElements
+            || (long)layer.OutChannels * (x.C / layer.Groups) * k2 > MaxElements)
+        {
+            return Reject(layer, x, $"the padded input, the kernel or the weight [{layer.OutChannels}, {x.C / layer.Groups}, {layer.KernelSize}, {layer.KernelSize}] has more than {MaxElements} elements", diagnostics);
+        }
+
+        return Shape.Image(layer.OutChannels, (int)oh, (int)ow);
+    }
+
+    private static Shape? Reject(Layer layer, Shape x, string why, List<DiagnosticInfo> diagnostics)
     {
         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerCannotTakeInput, layer.Location, layer.Index, layer.Name, x, why));
         return null;
     }
 
     /// <summary>Greedy grouping: an op takes a following BatchNorm and then an activation; a BatchNorm without an op takes an activation.</summary>
-    private static List<FusionGroup> Group(Shape input, List<LayerSpec> layers, List<Shape> shapes)
+    private static List<FusionGroup> Group(Shape input, List<Layer> layers, List<Shape> shapes)
     {
         var groups = new List<FusionGroup>();
         int i = 0;
         while (i < layers.Count)
         {
             Shape groupInput = i == 0 ? input : shapes[i - 1];
-            LayerSpec layer = layers[i];
-            if (layer.Kind == LayerKind.Flatten)
+            Layer layer = layers[i];
+            if (layer is FlattenLayer)
             {
                 i++;
                 continue;
             }
 
             int op = -1, norm = -1, act = -1;
-            if (layer.Kind is LayerKind.Conv2d or LayerKind.Linear)
+            if (layer is Conv2dLayer or LinearLayer)
             {
                 op = i++;
             }
 
-            if (i < layers.Count && layers[i].Kind == LayerKind.BatchNorm && (op >= 0 || layer.Kind == LayerKind.BatchNorm))
+            if (i < layers.Count && layers[i] is BatchNormLayer && (op >= 0 || layer is BatchNormLayer))
             {
                 norm = i++;
             }
 
-            if (i < layers.Count && layers[i].Kind == LayerKind.Activation)
+            if (i < layers.Count && layers[i] is ActivationLayer)
             {
                 act = i++;
             }
