@@ -48,6 +48,16 @@ internal static class GeneratorHarness
     public static GeneratorRun Run(params string[] sources) => Run(CreateCompilation(sources), CreateDriver());
 
     /// <summary>
+    /// The hint names the generator writes for the pipeline class <paramref name="stem"/> (<c>Samples.Net</c>),
+    /// ordinal order: the public surface, inference, kernels (with a Conv2d), training.
+    /// </summary>
+    public static string[] PipelineFiles(string stem, bool conv) =>
+        new[] { stem + ".g.cs", stem + ".Inference.g.cs", stem + ".Training.g.cs" }
+            .Concat(conv ? new[] { stem + ".Kernels.g.cs" } : [])
+            .Order(System.StringComparer.Ordinal)
+            .ToArray();
+
+    /// <summary>
     /// Asserts <paramref name="diagnostic"/> points into one of the run's syntax trees, not at an external
     /// path-only location: only then do <c>#pragma warning disable</c> and <c>[SuppressMessage]</c> apply.
     /// </summary>

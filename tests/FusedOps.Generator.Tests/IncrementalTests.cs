@@ -249,7 +249,7 @@ public sealed class IncrementalTests
         }
 
         // The walk reached the models, and the diagnostics' LocationInfo (primitives: allowed) inside EquatableArrays.
-        Assert.Superset(new HashSet<string> { "PipelineResult", "PipelineModel", "LinearLayer", "FusionGroup", "Shape", "DiagnosticInfo", "LocationInfo", "TextSpan", "LinePositionSpan" }, seen);
+        Assert.Superset(new HashSet<string> { "PipelineResult", "PipelineModel", "LinearLayer", "GroupPlan", "Shape", "DiagnosticInfo", "LocationInfo", "TextSpan", "LinePositionSpan" }, seen);
     }
 
     [Fact]

@@ -10,14 +10,34 @@ internal sealed class CodeWriter
     private readonly StringBuilder _text = new();
     private int _indent;
 
+    /// <summary>Longest generated line; longer statements are wrapped after a comma, comments at a space.</summary>
+    public const int MaxLineLength = 160;
+
     public CodeWriter Line(string line = "")
     {
-        if (line.Length > 0)
+        if (line.Length == 0)
         {
-            _text.Append(' ', _indent * 4);
+            _text.Append('\n');
+            return this;
         }
 
-        _text.Append(line).Append('\n');
+        int width = MaxLineLength - (_indent * 4);
+        bool comment = line.StartsWith("//", StringComparison.Ordinal);
+        string continuation = comment ? line.Substring(0, line.StartsWith("///", StringComparison.Ordinal) ? 4 : 3) + "    " : "    ";
+        while (line.Length > width)
+        {
+            int cut = comment ? line.LastIndexOf(' ', width - 1) : line.LastIndexOf(", ", width - 2, StringComparison.Ordinal);
+            if (cut <= continuation.Length)
+            {
+                break;
+            }
+
+            int skip = comment ? 1 : 2;
+            _text.Append(' ', _indent * 4).Append(line, 0, comment ? cut : cut + 1).Append('\n');
+            line = continuation + line.Substring(cut + skip);
+        }
+
+        _text.Append(' ', _indent * 4).Append(line).Append('\n');
         return this;
     }
 
@@ -30,6 +50,32 @@ internal sealed class CodeWriter
         }
 
         return this;
+    }
+
+    /// <summary>A <c>/// &lt;summary&gt;</c> comment, wrapped at word boundaries so no line passes 120 characters of text.</summary>
+    public CodeWriter Summary(string text)
+    {
+        const int Width = 110;
+        if (text.Length + 23 <= Width)
+        {
+            return Line($"/// <summary>{text}</summary>");
+        }
+
+        Line("/// <summary>");
+        var line = new StringBuilder();
+        foreach (string word in text.Split(' '))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > Width)
+            {
+                Line("/// " + line);
+                line.Clear();
+            }
+
+            line.Append(line.Length > 0 ? " " : string.Empty).Append(word);
+        }
+
+        Line("/// " + line);
+        return Line("/// </summary>");
     }
 
     public CodeWriter Open(string header)
@@ -49,6 +95,12 @@ internal sealed class CodeWriter
 
     public CodeWriter Close(string suffix = "")
     {
+        // No blank line before a closing brace.
+        if (_text.Length >= 2 && _text[_text.Length - 1] == '\n' && _text[_text.Length - 2] == '\n')
+        {
+            _text.Length--;
+        }
+
         _indent--;
         Line("}" + suffix);
         return this;

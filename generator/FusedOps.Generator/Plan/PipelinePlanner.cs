@@ -6,8 +6,9 @@ using FusedOps.Generator.Model;
 namespace FusedOps.Generator.Plan;
 
 /// <summary>
-/// Stage 2: infers every layer's output shape and cuts the pipeline into fusion groups
-/// (<c>[Conv2d|Linear] [BatchNorm] [activation]</c>, each part optional, Flatten free).
+/// Stage 2: infers every layer's output shape, cuts the pipeline into fusion groups
+/// (<c>[Conv2d|Linear] [BatchNorm] [activation]</c>, each part optional, Flatten free), cuts each
+/// group into passes per mode (<see cref="FusionRules"/>) and plans the buffers (<see cref="BufferPlanner"/>).
 /// </summary>
 internal static class PipelinePlanner
 {
@@ -56,7 +57,9 @@ internal static class PipelinePlanner
 
         // The emit model carries no locations: moving the declaration in its file must not re-run the emitter.
         var layersWithoutLocations = layers.Select(l => l.WithoutLocations());
-        return new PipelineModel(ns, typeName, containing, hintName, input, layersWithoutLocations.ToEquatableArray(), shapes.ToEquatableArray(), Group(input, layers, shapes).ToEquatableArray());
+        List<GroupPlan> groups = Group(input, layers, shapes);
+        return new PipelineModel(
+            ns, typeName, containing, hintName, input, layersWithoutLocations.ToEquatableArray(), shapes.ToEquatableArray(), groups.ToEquatableArray(), BufferPlanner.Plan(input, groups));
     }
 
     private static Shape? Infer(Layer layer, Shape x, List<DiagnosticInfo> diagnostics)
@@ -123,9 +126,9 @@ internal static class PipelinePlanner
     }
 
     /// <summary>Greedy grouping: an op takes a following BatchNorm and then an activation; a BatchNorm without an op takes an activation.</summary>
-    private static List<FusionGroup> Group(Shape input, List<Layer> layers, List<Shape> shapes)
+    private static List<GroupPlan> Group(Shape input, List<Layer> layers, List<Shape> shapes)
     {
-        var groups = new List<FusionGroup>();
+        var groups = new List<GroupPlan>();
         int i = 0;
         while (i < layers.Count)
         {
@@ -137,31 +140,60 @@ internal static class PipelinePlanner
                 continue;
             }
 
-            int op = -1, norm = -1, act = -1;
+            Layer? op = null;
+            BatchNormLayer? norm = null;
+            ActivationLayer? act = null;
             if (layer is Conv2dLayer or LinearLayer)
             {
-                op = i++;
+                op = layers[i++];
             }
 
-            if (i < layers.Count && layers[i] is BatchNormLayer && (op >= 0 || layer is BatchNormLayer))
+            if (i < layers.Count && layers[i] is BatchNormLayer bn && (op is not null || layer is BatchNormLayer))
             {
-                norm = i++;
+                norm = bn;
+                i++;
             }
 
-            if (i < layers.Count && layers[i] is ActivationLayer)
+            if (i < layers.Count && layers[i] is ActivationLayer a)
             {
-                act = i++;
+                act = a;
+                i++;
             }
 
-            groups.Add(new FusionGroup(groups.Count, op, norm, act, groupInput, shapes[i - 1]));
+            groups.Add(Create(groups.Count, op, norm, act, groupInput, shapes[i - 1]));
         }
 
         if (groups.Count == 0)
         {
             // Only Flatten: one identity group copies the input.
-            groups.Add(new FusionGroup(0, -1, -1, -1, input, shapes[shapes.Count - 1]));
+            groups.Add(Create(0, null, null, null, input, shapes[shapes.Count - 1]));
         }
 
         return groups;
+    }
+
+    private static GroupPlan Create(int index, Layer? op, BatchNormLayer? norm, ActivationLayer? act, Shape input, Shape output)
+    {
+        AnchorKind anchor = op switch
+        {
+            Conv2dLayer => AnchorKind.Conv2d,
+            LinearLayer => AnchorKind.Linear,
+            _ => norm is null && act is null ? AnchorKind.Copy : AnchorKind.Elementwise,
+        };
+        bool bias = op is LinearLayer { Bias: true } or Conv2dLayer { Bias: true };
+        ActivationOp activation = ActivationTable.Operator(act);
+        return new GroupPlan(
+            index,
+            anchor,
+            op?.WithoutLocations(),
+            (BatchNormLayer?)norm?.WithoutLocations(),
+            (ActivationLayer?)act?.WithoutLocations(),
+            activation,
+            input,
+            output,
+            op is Conv2dLayer conv ? ConvPlan.Create(conv, input, output) : null,
+            FusionRules.Passes(Mode.Inference, anchor, bias, norm is not null, act is not null),
+            FusionRules.Passes(Mode.TrainingForward, anchor, bias, norm is not null, act is not null),
+            FusionRules.Passes(Mode.Backward, anchor, bias, norm is not null, act is not null));
     }
 }

@@ -156,23 +156,6 @@ public static class Norm
         }
     }
 
-    /// <summary>Adds bias[c] to every value of channel c.</summary>
-    public static void AddChannelBias(ref float z, int n, int channels, int spatial, ReadOnlySpan<float> bias)
-    {
-        for (int s = 0; s < n; s++)
-        {
-            for (int c = 0; c < channels; c++)
-            {
-                float b = bias[c];
-                ref float row = ref Unsafe.Add(ref z, ((s * channels) + c) * spatial);
-                for (int i = 0; i < spatial; i++)
-                {
-                    Unsafe.Add(ref row, i) += b;
-                }
-            }
-        }
-    }
-
     /// <summary>destination[c] += (float)source[c].</summary>
     public static void AddTo(ReadOnlySpan<double> source, Span<float> destination)
     {

@@ -1,0 +1,128 @@
+using System.Linq;
+using FusedOps.Generator.Plan;
+
+namespace FusedOps.Generator.Emit;
+
+/// <summary>The register blocks and the scalar fallback of a Conv2d layer's forward pass.</summary>
+internal static partial class ConvEmitter
+{
+    private static void WriteBlock(CodeWriter w, ConvPlan c, int bits, int rows, bool train)
+    {
+        int i = c.Layer;
+        int lanes = bits / 32;
+        int nv = 32 / lanes;
+        string v = $"Vector{bits}";
+        string vt = $"{v}<float>";
+        string name = $"L{i}_{(train ? "Train" : "Infer")}{bits}x{rows}";
+        string what = train ? "stores conv + bias and adds the channel sums" : "applies scale, shift and the activation";
+        w.Line($"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {c.Kc} taps; {what}.");
+        if (train)
+        {
+            w.Line($"private static void {name}(ref float w, ref float b, ref int offsets, ref float dst, int ld,");
+            w.Line("    ref float shift, ref double sum, ref double sumSq, int channel0, int start)");
+            w.Open();
+        }
+        else
+        {
+            w.Line($"private static void {name}<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,");
+            w.Line("    ref float scale, ref float shift, int channel0, int start)");
+            w.Line("    where TAct : struct, IActivationOperator");
+            w.Open();
+        }
+
+        w.Line($"ref float a = ref Unsafe.Add(ref w, start * {c.Kc});");
+        w.Line("ref float y = ref Unsafe.Add(ref dst, start * ld);");
+        w.Line("int channel = channel0 + start;");
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < nv; j++)
+            {
+                w.Line($"{vt} c{r}_{j} = {vt}.Zero;");
+            }
+        }
+
+        w.Open($"for (nint k = 0; k < {c.Kc}; k++)");
+        w.Line("int offset = Unsafe.Add(ref offsets, k);");
+        w.Line("ref float bk = ref Unsafe.Add(ref b, offset);");
+        for (int j = 0; j < nv; j++)
+        {
+            w.Line($"{vt} b{j} = {v}.LoadUnsafe(ref bk, {j * lanes});");
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line($"{vt} a{r} = {v}.Create(Unsafe.Add(ref a, {(r == 0 ? "k" : $"{r * c.Kc} + k")}));");
+            for (int j = 0; j < nv; j++)
+            {
+                w.Line($"c{r}_{j} = Simd.Fma(a{r}, b{j}, c{r}_{j});");
+            }
+        }
+
+        w.Close();
+        w.Line();
+        w.Line("// Epilogue: each output written once.");
+        for (int r = 0; r < rows; r++)
+        {
+            string yr = r == 0 ? "ref y" : $"ref Unsafe.Add(ref y, {r} * ld)";
+            string row = r == 0 ? "channel" : $"channel + {r}";
+            if (train)
+            {
+                w.Line($"{vt} t{r} = {v}.Create(Unsafe.Add(ref shift, {row}));");
+                w.Line($"Unsafe.Add(ref sum, {row}) += Simd.Sum({string.Join(" + ", Enumerable.Range(0, nv).Select(j => $"c{r}_{j}"))});");
+                w.Line($"Unsafe.Add(ref sumSq, {row}) += Simd.Sum({string.Join(" + ", Enumerable.Range(0, nv).Select(j => $"(c{r}_{j} * c{r}_{j})"))});");
+                for (int j = 0; j < nv; j++)
+                {
+                    w.Line($"c{r}_{j} += t{r};");
+                }
+            }
+            else
+            {
+                w.Line($"{vt} s{r} = {v}.Create(Unsafe.Add(ref scale, {row}));");
+                w.Line($"{vt} t{r} = {v}.Create(Unsafe.Add(ref shift, {row}));");
+                for (int j = 0; j < nv; j++)
+                {
+                    w.Line($"c{r}_{j} = act.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}));");
+                }
+            }
+
+            for (int j = 0; j < nv; j++)
+            {
+                w.Line($"{v}.StoreUnsafe(c{r}_{j}, {yr}{(j == 0 ? string.Empty : $", {j * lanes}")});");
+            }
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    private static void WriteScalar(CodeWriter w, ConvPlan c)
+    {
+        int i = c.Layer;
+        w.Line($"// Layer {i}: scalar fallback for machines without Vector256, all {c.OCg} channels of a panel.");
+        w.Line($"private static void L{i}_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,");
+        w.Line("    ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)");
+        w.Line("    where TAct : struct, IActivationOperator");
+        w.Open();
+        w.Open($"for (int r = 0; r < {c.OCg}; r++)");
+        w.Line("int channel = channel0 + r;");
+        w.Open("for (int col = 0; col < valid; col++)");
+        w.Line("float acc = 0f;");
+        w.Open($"for (int k = 0; k < {c.Kc}; k++)");
+        w.Line("int tap = Unsafe.Add(ref offsets, k) + col;");
+        w.Line($"acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref a, (r * {c.Kc}) + k), Unsafe.Add(ref b, tap), acc);");
+        w.Close();
+        w.Line($"ref float dst = ref Unsafe.Add(ref y, (r * {c.P}) + col);");
+        w.Open("if (train)");
+        w.Line("Unsafe.Add(ref sum, channel) += acc;");
+        w.Line("Unsafe.Add(ref sumSq, channel) += (double)acc * acc;");
+        w.Line("dst = acc + Unsafe.Add(ref shift, channel);");
+        w.Close();
+        w.Open("else");
+        w.Line("dst = act.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)));");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+}
