@@ -42,6 +42,40 @@ public sealed class InitRandom
     /// </summary>
     public void FillFanIn(Span<float> data, int fanIn) => FillUniform(data, FanInBound(fanIn));
 
+    /// <summary>
+    /// <c>torch.nn.utils.spectral_norm</c>'s initial u and v: standard normal values, then divided
+    /// by max(‖values‖, 1e-12) as <c>torch.nn.functional.normalize</c>. The normal values come in
+    /// pairs from two draws by the Box–Muller transform (an odd length discards the last one); the
+    /// arithmetic is in double and each element is rounded to float once, at the end.
+    /// </summary>
+    public void FillUnitVector(Span<float> data)
+    {
+        var normal = new double[data.Length];
+        for (int i = 0; i < normal.Length; i += 2)
+        {
+            // 1 − u lies in (0, 1], so the logarithm is finite.
+            double radius = Math.Sqrt(-2.0 * Math.Log(1.0 - NextSingle()));
+            double angle = 2.0 * Math.PI * NextSingle();
+            normal[i] = radius * Math.Cos(angle);
+            if (i + 1 < normal.Length)
+            {
+                normal[i + 1] = radius * Math.Sin(angle);
+            }
+        }
+
+        double norm = 0;
+        foreach (double v in normal)
+        {
+            norm += v * v;
+        }
+
+        norm = Math.Max(Math.Sqrt(norm), 1e-12);
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = (float)(normal[i] / norm);
+        }
+    }
+
     /// <summary>1/√fanIn as float.</summary>
     public static float FanInBound(int fanIn) => fanIn > 0 ? (float)(1.0 / Math.Sqrt(fanIn)) : 0f;
 }

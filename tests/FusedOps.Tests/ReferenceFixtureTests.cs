@@ -32,6 +32,8 @@ public class ReferenceFixtureTests
         Assert.Contains("conv_bn_relu.safetensors", names);
         Assert.Contains("linear_bn_relu.safetensors", names);
         Assert.Contains("cnn_head.safetensors", names);
+        Assert.Contains("res_identity.safetensors", names);
+        Assert.Contains("linear_weightnorm.safetensors", names);
     }
 
     [Theory]

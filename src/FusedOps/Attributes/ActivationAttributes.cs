@@ -171,3 +171,12 @@ public sealed class SquareNonlinearityAttribute : LayerAttribute
 public sealed class BinaryStepAttribute : LayerAttribute
 {
 }
+
+/// <summary>
+/// Bipolar ReLU (Eidnes and Nøkland 2018): ReLU(x) on even channels (features), −ReLU(−x) on odd
+/// ones, so that half the units keep negative values.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BipolarReLUAttribute : LayerAttribute
+{
+}

@@ -12,8 +12,29 @@ public sealed class LinearAttribute : LayerAttribute
     /// <summary>Number of output features.</summary>
     public int OutFeatures { get; }
 
-    /// <summary>Whether the layer has a bias. Default true.</summary>
+    /// <summary>Whether the layer has a bias. Default true; ignored with <see cref="CosineNorm"/>, which has none.</summary>
     public bool Bias { get; set; } = true;
+
+    /// <summary>
+    /// <c>torch.nn.utils.weight_norm(dim=0)</c>: w = g·v/‖v‖ per output feature, trained through
+    /// g and v. State <c>{i}.weight_g</c> <c>[out, 1]</c> and <c>{i}.weight_v</c> <c>[out, in]</c>
+    /// instead of <c>{i}.weight</c>. Default false.
+    /// </summary>
+    public bool WeightNorm { get; set; }
+
+    /// <summary>
+    /// <c>torch.nn.utils.spectral_norm</c>: w = w_orig/σ with σ from one power iteration per
+    /// training forward (u, v updated; inference uses the stored ones), eps 1e-12. State
+    /// <c>{i}.weight_orig</c>, buffers <c>{i}.weight_u</c> <c>[out]</c>, <c>{i}.weight_v</c> <c>[in]</c>. Default false.
+    /// </summary>
+    public bool SpectralNorm { get; set; }
+
+    /// <summary>
+    /// Cosine normalisation (Luo et al. 2017): y_j = w_j·x/(‖w_j‖·‖x‖), no bias. State
+    /// <c>{i}.weight</c>. Default false. At most one of <see cref="WeightNorm"/>,
+    /// <see cref="SpectralNorm"/> and <see cref="CosineNorm"/>.
+    /// </summary>
+    public bool CosineNorm { get; set; }
 }
 
 /// <summary><c>nn.Conv2d</c> with a square kernel and zero padding: weight <c>[out,in/groups,k,k]</c>, bias <c>[out]</c>.</summary>
@@ -47,6 +68,21 @@ public sealed class Conv2dAttribute : LayerAttribute
 
     /// <summary>Whether the layer has a bias. Default true.</summary>
     public bool Bias { get; set; } = true;
+
+    /// <summary>
+    /// <c>torch.nn.utils.weight_norm(dim=0)</c>: w = g·v/‖v‖ per output channel. State
+    /// <c>{i}.weight_g</c> <c>[out, 1, 1, 1]</c> and <c>{i}.weight_v</c> <c>[out, in/groups, k, k]</c>
+    /// instead of <c>{i}.weight</c>. Default false.
+    /// </summary>
+    public bool WeightNorm { get; set; }
+
+    /// <summary>
+    /// <c>torch.nn.utils.spectral_norm</c> of the weight as an <c>[out, in/groups·k·k]</c> matrix:
+    /// w = w_orig/σ with σ from one power iteration per training forward (u, v updated; inference
+    /// uses the stored ones), eps 1e-12. State <c>{i}.weight_orig</c>, buffers <c>{i}.weight_u</c>
+    /// <c>[out]</c>, <c>{i}.weight_v</c> <c>[in/groups·k·k]</c>. Default false; not with <see cref="WeightNorm"/>.
+    /// </summary>
+    public bool SpectralNorm { get; set; }
 }
 
 /// <summary><c>nn.BatchNorm1d</c> on rank-1 input, <c>nn.BatchNorm2d</c> on rank-3 input.</summary>
@@ -182,4 +218,36 @@ public sealed class DropoutAttribute : LayerAttribute
 {
     /// <summary>Probability of zeroing an element. Default 0.5.</summary>
     public float P { get; set; } = 0.5f;
+}
+
+/// <summary>
+/// Maxout (Goodfellow et al. 2013): output channel (feature) j is the maximum of input channels
+/// j·pieces … j·pieces + pieces − 1, so the channel count shrinks by <see cref="Pieces"/>. The
+/// gradient goes to the first maximum, as <c>torch.max</c>'s.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxoutAttribute : LayerAttribute
+{
+    /// <summary>Maxout over runs of <paramref name="pieces"/> consecutive channels; must divide the channel count.</summary>
+    public MaxoutAttribute(int pieces) => Pieces = pieces;
+
+    /// <summary>Channels (features) per output channel.</summary>
+    public int Pieces { get; }
+}
+
+/// <summary>
+/// Switchable normalisation (Luo et al. 2018) on <c>[C, H, W]</c>: mean and variance are mixtures,
+/// by softmax(mean_weight) and softmax(var_weight), of instance (per sample and channel), layer
+/// (per sample) and batch (per channel; running statistics in inference) statistics, all biased;
+/// y = γ(x − μ)/√(σ² + ε) + β. Running statistics are updated as BatchNorm's. State weight, bias
+/// <c>[C]</c>; mean_weight, var_weight <c>[3]</c> (IN, LN, BN; initially 1); running_mean, running_var <c>[C]</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SwitchableNormAttribute : LayerAttribute
+{
+    /// <summary>Added to the variance. Default 1e-5.</summary>
+    public float Epsilon { get; set; } = 1e-5f;
+
+    /// <summary>Weight of the new batch statistic in the running update. Default 0.1.</summary>
+    public float Momentum { get; set; } = 0.1f;
 }

@@ -1,7 +1,8 @@
 namespace FusedOps.Reference;
 
 /// <summary>
-/// <c>nn.Conv2d</c> with a square kernel and zero padding: weight <c>[out, in/groups, k, k]</c>.
+/// <c>nn.Conv2d</c> with a square kernel and zero padding: weight <c>[out, in/groups, k, k]</c>,
+/// plain, weight-normalised or spectrally normalised (<see cref="LayerWeights"/>).
 /// Output side = ⌊(H + 2p − d(k−1) − 1)/s⌋ + 1.
 /// </summary>
 internal sealed class Conv2dLayer : RefLayer
@@ -17,16 +18,17 @@ internal sealed class Conv2dLayer : RefLayer
     private readonly int _padding;
     private readonly int _dilation;
     private readonly int _groups;
-    private readonly bool _bias;
+    private readonly LayerWeights _weights;
 
     private Conv2dLayer(int index, string description, int[] inputShape, int[] outputShape, Conv2dAttribute a)
         : base(index, description, inputShape, outputShape)
     {
         (_inC, _inH, _inW) = (inputShape[0], inputShape[1], inputShape[2]);
         (_outC, _outH, _outW) = (outputShape[0], outputShape[1], outputShape[2]);
-        (_k, _stride, _padding, _dilation, _groups, _bias) = (a.KernelSize, a.Stride, a.Padding, a.Dilation, a.Groups, a.Bias);
-        Parameter weight = NewParameter("weight", _outC, _inC / _groups, _k, _k);
-        Parameters = _bias ? [weight, NewParameter("bias", _outC)] : [weight];
+        (_k, _stride, _padding, _dilation, _groups) = (a.KernelSize, a.Stride, a.Padding, a.Dilation, a.Groups);
+        _weights = new LayerWeights(index, [_outC, _inC / _groups, _k, _k], a.Bias, a.WeightNorm, a.SpectralNorm);
+        Parameters = _weights.Parameters;
+        Buffers = _weights.Buffers;
     }
 
     public static Conv2dLayer Create(int index, string description, Conv2dAttribute a, int[] inputShape)
@@ -47,6 +49,7 @@ internal sealed class Conv2dLayer : RefLayer
             throw LayerFactory.ShapeError(index, description, inputShape, problem);
         }
 
+        LayerWeights.CheckOptions(index, description, inputShape, ("WeightNorm", a.WeightNorm), ("SpectralNorm", a.SpectralNorm));
         int outH = LayerFactory.WindowOutput(inputShape[1], a.KernelSize, a.Stride, a.Padding, a.Dilation);
         int outW = LayerFactory.WindowOutput(inputShape[2], a.KernelSize, a.Stride, a.Padding, a.Dilation);
         if (outH < 1 || outW < 1)
@@ -58,11 +61,11 @@ internal sealed class Conv2dLayer : RefLayer
         return new Conv2dLayer(index, description, inputShape, [a.OutChannels, outH, outW], a);
     }
 
-    public override void Initialize(InitRandom random) => FillFanIn(random, _inC / _groups * _k * _k);
+    public override void Initialize(InitRandom random) => _weights.Initialize(random, _inC / _groups * _k * _k);
 
     public override double[] Forward(LayerContext context, double[] input)
     {
-        double[] w = context.Parameters[0];
+        (double[] w, double[]? bias) = _weights.Forward(context);
         var output = new double[context.Batch * OutputLength];
         for (int n = 0; n < context.Batch; n++)
         {
@@ -72,7 +75,7 @@ internal sealed class Conv2dLayer : RefLayer
                 {
                     for (int ow = 0; ow < _outW; ow++)
                     {
-                        double sum = _bias ? context.Parameters[1][oc] : 0.0;
+                        double sum = bias?[oc] ?? 0.0;
                         ForEachTap(n, oc, oh, ow, (xi, wi) => sum += w[wi] * input[xi]);
                         output[OutIndex(n, oc, oh, ow)] = sum;
                     }
@@ -86,8 +89,9 @@ internal sealed class Conv2dLayer : RefLayer
     public override double[] Backward(LayerContext context, double[] outputGradient, double[][] parameterGradients)
     {
         double[] x = context.Input;
-        double[] w = context.Parameters[0];
-        double[] gw = parameterGradients[0];
+        double[] w = LayerWeights.SavedWeight(context);
+        var gw = new double[w.Length];
+        double[]? gb = _weights.BiasGradient(parameterGradients);
         var inputGradient = new double[context.Batch * InputLength];
         for (int n = 0; n < context.Batch; n++)
         {
@@ -98,9 +102,9 @@ internal sealed class Conv2dLayer : RefLayer
                     for (int ow = 0; ow < _outW; ow++)
                     {
                         double g = outputGradient[OutIndex(n, oc, oh, ow)];
-                        if (_bias)
+                        if (gb is not null)
                         {
-                            parameterGradients[1][oc] += g;
+                            gb[oc] += g;
                         }
 
                         ForEachTap(n, oc, oh, ow, (xi, wi) =>
@@ -113,6 +117,7 @@ internal sealed class Conv2dLayer : RefLayer
             }
         }
 
+        _weights.Backward(context, gw, parameterGradients);
         return inputGradient;
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Text;
 
 namespace FusedOps.Reference;
 
@@ -8,8 +9,8 @@ namespace FusedOps.Reference;
 /// Parses the C# attribute text that declares a pipeline, e.g.
 /// <c>[FusedPipeline(2, 8, 8)] [Conv2d(4, 3, Stride = 2, Bias = false)] [BatchNorm] [ReLU]</c>:
 /// attributes in brackets (several per bracket, comma separated, are allowed), an optional
-/// <c>Attribute</c> suffix or namespace prefix, positional int arguments, then named int, float
-/// (<c>1e-5f</c>, <c>-0.5</c>, <c>2</c>) or bool arguments.
+/// <c>Attribute</c> suffix or namespace prefix, positional int or string (<c>"a"</c>) arguments,
+/// then named int, float (<c>1e-5f</c>, <c>-0.5</c>, <c>2</c>) or bool arguments.
 /// </summary>
 internal sealed class DeclarationParser
 {
@@ -71,23 +72,30 @@ internal sealed class DeclarationParser
             throw Error("FusedPipeline needs the per-sample input shape, e.g. [FusedPipeline(3, 32, 32)]", at);
         }
 
-        return positional.ConvertAll(p => AsInt(p, "FusedPipeline", "inputShape", at)).ToArray();
+        return positional.ConvertAll(p => p.Kind == LiteralKind.Int
+            ? p.IntValue
+            : throw Error($"Argument 'inputShape' of 'FusedPipeline' is an int, got '{p.Text}'", at)).ToArray();
     }
 
     private LayerAttribute Build(string name, List<Literal> positional, List<(string Name, Literal Value)> named, int at)
     {
         AttributeSpec spec = LayerCatalog.Find(name)
             ?? throw Error($"Unknown attribute '{name}'. Known layers: {string.Join(", ", LayerCatalog.Names)}", at);
-        if (positional.Count != spec.PositionalNames.Length)
+        if (positional.Count != spec.Positional.Length)
         {
-            string expected = spec.PositionalNames.Length == 0 ? "no positional arguments" : $"({string.Join(", ", spec.PositionalNames)})";
+            string expected = spec.Positional.Length == 0
+                ? "no positional arguments"
+                : $"({string.Join(", ", Array.ConvertAll(spec.Positional, p => p.Name))})";
             throw Error($"Attribute '{name}' takes {expected}, got {positional.Count} positional argument(s)", at);
         }
 
-        var values = new int[positional.Count];
+        var values = new Literal[positional.Count];
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = AsInt(positional[i], name, spec.PositionalNames[i], at);
+            PositionalSpec parameter = spec.Positional[i];
+            values[i] = positional[i].Kind == parameter.Kind
+                ? positional[i]
+                : throw Error($"Argument '{parameter.Name}' of '{name}' is {KindName(parameter.Kind)}, got '{positional[i].Text}'", at);
         }
 
         LayerAttribute attribute = spec.Create(values);
@@ -110,15 +118,11 @@ internal sealed class DeclarationParser
         return attribute;
     }
 
-    private int AsInt(Literal literal, string attribute, string argument, int at) =>
-        literal.Kind == LiteralKind.Int
-            ? literal.IntValue
-            : throw Error($"Argument '{argument}' of '{attribute}' is an int, got '{literal.Text}'", at);
-
     private static string KindName(LiteralKind kind) => kind switch
     {
         LiteralKind.Int => "an int",
         LiteralKind.Float => "a float",
+        LiteralKind.String => "a string",
         _ => "a bool",
     };
 
@@ -196,14 +200,19 @@ internal sealed class DeclarationParser
     {
         SkipTrivia();
         int start = _pos;
+        if (Current == '"')
+        {
+            return ReadString();
+        }
+
         if (char.IsLetter(Current))
         {
             string word = ReadIdentifier();
             return word switch
             {
-                "true" => new Literal(LiteralKind.Bool, word, 0, 0, true),
-                "false" => new Literal(LiteralKind.Bool, word, 0, 0, false),
-                _ => throw Error($"Expected a number, true or false, got '{word}'", start),
+                "true" => new Literal(LiteralKind.Bool, word, 0, 0, true, string.Empty),
+                "false" => new Literal(LiteralKind.Bool, word, 0, 0, false, string.Empty),
+                _ => throw Error($"Expected a number, a string, true or false, got '{word}'", start),
             };
         }
 
@@ -230,15 +239,62 @@ internal sealed class DeclarationParser
         bool isFloat = floatSuffix || number.AsSpan().IndexOfAny(".eE") >= 0;
         if (!isFloat && int.TryParse(number, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i))
         {
-            return new Literal(LiteralKind.Int, text, i, i, false);
+            return new Literal(LiteralKind.Int, text, i, i, false, string.Empty);
         }
 
         if (number.Length > 0 && float.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out float f))
         {
-            return new Literal(LiteralKind.Float, text, 0, f, false);
+            return new Literal(LiteralKind.Float, text, 0, f, false, string.Empty);
         }
 
-        throw Error($"Expected a number, true or false, got {(text.Length > 0 ? $"'{text}'" : Describe(Current))}", start);
+        throw Error($"Expected a number, a string, true or false, got {(text.Length > 0 ? $"'{text}'" : Describe(Current))}", start);
+    }
+
+    /// <summary>A regular C# string literal: <c>"..."</c> with the escapes \", \\, \n, \r, \t, \0 and \uXXXX.</summary>
+    private Literal ReadString()
+    {
+        int start = _pos;
+        _pos++;
+        var value = new StringBuilder();
+        while (Current != '"')
+        {
+            if (Current is '\0' or '\n')
+            {
+                throw Error("Unterminated string literal", start);
+            }
+
+            if (Current != '\\')
+            {
+                value.Append(Current);
+                _pos++;
+                continue;
+            }
+
+            _pos++;
+            char escaped = Current;
+            _pos++;
+            if (escaped == 'u' && _pos + 4 <= _text.Length
+                && int.TryParse(_text.AsSpan(_pos, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code))
+            {
+                value.Append((char)code);
+                _pos += 4;
+                continue;
+            }
+
+            value.Append(escaped switch
+            {
+                '"' => '"',
+                '\\' => '\\',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                '0' => '\0',
+                _ => throw Error($"Unsupported escape sequence '\\{escaped}' in a string literal", start),
+            });
+        }
+
+        _pos++;
+        return new Literal(LiteralKind.String, _text[start.._pos], 0, 0, false, value.ToString());
     }
 
     private string ReadIdentifier()

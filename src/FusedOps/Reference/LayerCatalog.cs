@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text;
 
 namespace FusedOps.Reference;
 
@@ -11,21 +12,53 @@ internal enum LiteralKind
     Int,
     Float,
     Bool,
+    String,
 }
 
-/// <summary>A literal argument as written in an attribute, e.g. <c>-3</c>, <c>1e-5f</c>, <c>false</c>.</summary>
-internal readonly record struct Literal(LiteralKind Kind, string Text, int IntValue, float FloatValue, bool BoolValue);
+/// <summary>A literal argument as written in an attribute, e.g. <c>-3</c>, <c>1e-5f</c>, <c>false</c>, <c>"a"</c>.</summary>
+internal readonly record struct Literal(LiteralKind Kind, string Text, int IntValue, float FloatValue, bool BoolValue, string StringValue)
+{
+    /// <summary>An int literal, printed as C# would.</summary>
+    public static Literal Of(int value) => new(LiteralKind.Int, value.ToString(CultureInfo.InvariantCulture), value, value, false, string.Empty);
+
+    /// <summary>A string literal, printed quoted and escaped as C# would.</summary>
+    public static Literal Of(string value) => new(LiteralKind.String, Quote(value), 0, 0, false, value);
+
+    /// <summary>The C# regular string literal of <paramref name="value"/>.</summary>
+    public static string Quote(string value)
+    {
+        var text = new StringBuilder("\"");
+        foreach (char c in value)
+        {
+            text.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+
+        return text.Append('"').ToString();
+    }
+}
+
+/// <summary>A positional (constructor) argument: its parameter name and type.</summary>
+internal sealed record PositionalSpec(string Name, LiteralKind Kind);
 
 /// <summary>A named argument (attribute property): how to set it from a literal and how to print it.</summary>
 internal sealed record NamedArgumentSpec(string Name, LiteralKind Kind, Func<LayerAttribute, string> Format, Action<LayerAttribute, Literal> Set);
 
-/// <summary>One layer attribute: its name, positional int arguments and named arguments.</summary>
+/// <summary>One layer attribute: its name, positional arguments and named arguments.</summary>
 internal sealed record AttributeSpec(
     string Name,
     Type Type,
-    string[] PositionalNames,
-    Func<int[], LayerAttribute> Create,
-    Func<LayerAttribute, int[]> Positional,
+    PositionalSpec[] Positional,
+    Func<Literal[], LayerAttribute> Create,
+    Func<LayerAttribute, Literal[]> Values,
     NamedArgumentSpec[] Named)
 {
     public NamedArgumentSpec? FindNamed(string name) => Array.Find(Named, n => n.Name == name);
@@ -41,13 +74,18 @@ internal static class LayerCatalog
     private static readonly AttributeSpec[] s_specs =
     [
         Spec("Linear", "outFeatures", o => new LinearAttribute(o), a => a.OutFeatures,
-            Bool<LinearAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v)),
+            Bool<LinearAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v),
+            Bool<LinearAttribute>("WeightNorm", a => a.WeightNorm, (a, v) => a.WeightNorm = v),
+            Bool<LinearAttribute>("SpectralNorm", a => a.SpectralNorm, (a, v) => a.SpectralNorm = v),
+            Bool<LinearAttribute>("CosineNorm", a => a.CosineNorm, (a, v) => a.CosineNorm = v)),
         Spec("Conv2d", "outChannels", "kernelSize", (o, k) => new Conv2dAttribute(o, k), a => a.OutChannels, a => a.KernelSize,
             Int<Conv2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
             Int<Conv2dAttribute>("Padding", a => a.Padding, (a, v) => a.Padding = v),
             Int<Conv2dAttribute>("Dilation", a => a.Dilation, (a, v) => a.Dilation = v),
             Int<Conv2dAttribute>("Groups", a => a.Groups, (a, v) => a.Groups = v),
-            Bool<Conv2dAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v)),
+            Bool<Conv2dAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v),
+            Bool<Conv2dAttribute>("WeightNorm", a => a.WeightNorm, (a, v) => a.WeightNorm = v),
+            Bool<Conv2dAttribute>("SpectralNorm", a => a.SpectralNorm, (a, v) => a.SpectralNorm = v)),
         Spec("BatchNorm", () => new BatchNormAttribute(),
             Float<BatchNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
             Float<BatchNormAttribute>("Momentum", a => a.Momentum, (a, v) => a.Momentum = v),
@@ -65,6 +103,9 @@ internal static class LayerCatalog
             Float<LocalResponseNormAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v),
             Float<LocalResponseNormAttribute>("Beta", a => a.Beta, (a, v) => a.Beta = v),
             Float<LocalResponseNormAttribute>("K", a => a.K, (a, v) => a.K = v)),
+        Spec("SwitchableNorm", () => new SwitchableNormAttribute(),
+            Float<SwitchableNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
+            Float<SwitchableNormAttribute>("Momentum", a => a.Momentum, (a, v) => a.Momentum = v)),
         Spec("Flatten", () => new FlattenAttribute()),
         Spec("MaxPool2d", "kernelSize", k => new MaxPool2dAttribute(k), a => a.KernelSize,
             Int<MaxPool2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
@@ -75,6 +116,11 @@ internal static class LayerCatalog
         Spec("GlobalAvgPool2d", () => new GlobalAvgPool2dAttribute()),
         Spec("Dropout", () => new DropoutAttribute(),
             Float<DropoutAttribute>("P", a => a.P, (a, v) => a.P = v)),
+        Spec("Maxout", "pieces", p => new MaxoutAttribute(p), a => a.Pieces),
+        Spec("Save", "name", n => new SaveAttribute(n), a => a.Name),
+        Spec("Add", "name", n => new AddAttribute(n), a => a.Name,
+            Bool<AddAttribute>("Projection", a => a.Projection, (a, v) => a.Projection = v)),
+        Spec("Concat", "name", n => new ConcatAttribute(n), a => a.Name),
         Spec("Identity", () => new IdentityAttribute()),
         Spec("ReLU", () => new ReLUAttribute()),
         Spec("LeakyReLU", () => new LeakyReLUAttribute(),
@@ -112,6 +158,7 @@ internal static class LayerCatalog
             Float<IsrluAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v)),
         Spec("SquareNonlinearity", () => new SquareNonlinearityAttribute()),
         Spec("BinaryStep", () => new BinaryStepAttribute()),
+        Spec("BipolarReLU", () => new BipolarReLUAttribute()),
     ];
 
     private static readonly Dictionary<string, AttributeSpec> s_byName = s_specs.ToDictionary(s => s.Name, StringComparer.Ordinal);
@@ -134,9 +181,9 @@ internal static class LayerCatalog
             return attribute.GetType().Name;
         }
 
-        int[] positional = spec.Positional(attribute);
+        Literal[] positional = spec.Values(attribute);
         LayerAttribute defaults = spec.Create(positional);
-        var parts = positional.Select(p => p.ToString(CultureInfo.InvariantCulture)).ToList();
+        var parts = positional.Select(p => p.Text).ToList();
         foreach (NamedArgumentSpec named in spec.Named)
         {
             string value = named.Format(attribute);
@@ -155,11 +202,15 @@ internal static class LayerCatalog
 
     private static AttributeSpec Spec<T>(string name, string p0, Func<int, T> create, Func<T, int> get0, params NamedArgumentSpec[] named)
         where T : LayerAttribute =>
-        new(name, typeof(T), [p0], p => create(p[0]), a => [get0((T)a)], named);
+        new(name, typeof(T), [new(p0, LiteralKind.Int)], p => create(p[0].IntValue), a => [Literal.Of(get0((T)a))], named);
+
+    private static AttributeSpec Spec<T>(string name, string p0, Func<string, T> create, Func<T, string> get0, params NamedArgumentSpec[] named)
+        where T : LayerAttribute =>
+        new(name, typeof(T), [new(p0, LiteralKind.String)], p => create(p[0].StringValue), a => [Literal.Of(get0((T)a) ?? string.Empty)], named);
 
     private static AttributeSpec Spec<T>(string name, string p0, string p1, Func<int, int, T> create, Func<T, int> get0, Func<T, int> get1, params NamedArgumentSpec[] named)
         where T : LayerAttribute =>
-        new(name, typeof(T), [p0, p1], p => create(p[0], p[1]), a => [get0((T)a), get1((T)a)], named);
+        new(name, typeof(T), [new(p0, LiteralKind.Int), new(p1, LiteralKind.Int)], p => create(p[0].IntValue, p[1].IntValue), a => [Literal.Of(get0((T)a)), Literal.Of(get1((T)a))], named);
 
     private static NamedArgumentSpec Int<T>(string name, Func<T, int> get, Action<T, int> set)
         where T : LayerAttribute =>

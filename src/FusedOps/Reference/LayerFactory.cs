@@ -6,9 +6,13 @@ namespace FusedOps.Reference;
 internal static class LayerFactory
 {
     /// <summary>The layer for <paramref name="attribute"/> at position <paramref name="index"/>.</summary>
-    /// <exception cref="ArgumentException">The layer cannot take <paramref name="inputShape"/> or its arguments are invalid.</exception>
+    /// <param name="index">Position in the pipeline.</param>
+    /// <param name="attribute">The layer as declared.</param>
+    /// <param name="inputShape">Per-sample shape the layer receives.</param>
+    /// <param name="branches">The names saved by the layers before this one; a <c>Save</c> adds to it.</param>
+    /// <exception cref="ArgumentException">The layer cannot take <paramref name="inputShape"/>, its arguments are invalid, or it names a tensor it cannot use.</exception>
     /// <exception cref="NotSupportedException">The reference has no implementation of this attribute.</exception>
-    public static RefLayer Create(int index, LayerAttribute attribute, int[] inputShape)
+    public static RefLayer Create(int index, LayerAttribute attribute, int[] inputShape, BranchTable branches)
     {
         string d = LayerCatalog.Describe(attribute);
         return attribute switch
@@ -27,6 +31,12 @@ internal static class LayerFactory
             DropoutAttribute a => DropoutLayer.Create(index, d, a, inputShape),
             PReLUAttribute a => PReLULayer.Create(index, d, a, inputShape),
             RReLUAttribute a => new RReLULayer(index, d, inputShape, a),
+            SaveAttribute a => SaveLayer.Create(index, d, a, inputShape, branches),
+            AddAttribute a => AddLayer.Create(index, d, a, inputShape, branches),
+            ConcatAttribute a => ConcatLayer.Create(index, d, a, inputShape, branches),
+            MaxoutAttribute a => MaxoutLayer.Create(index, d, a, inputShape),
+            SwitchableNormAttribute a => SwitchableNormLayer.Create(index, d, a, inputShape),
+            BipolarReLUAttribute => new BipolarReLULayer(index, d, inputShape),
             _ => ActivationFunctions.Find(attribute) is { } activation
                 ? new ActivationLayer(index, d, inputShape, activation)
                 : throw new NotSupportedException($"Layer {index} ({d}): the reference model does not implement {attribute.GetType().Name}."),

@@ -1,24 +1,26 @@
 namespace FusedOps.Reference;
 
-/// <summary><c>nn.Linear</c>: y = x·Wᵀ + b, weight <c>[out,in]</c>.</summary>
+/// <summary>
+/// <c>nn.Linear</c>: y = x·Wᵀ + b, weight <c>[out,in]</c>; the weight plain, weight-normalised or
+/// spectrally normalised (<see cref="LayerWeights"/>). <c>CosineNorm</c> is <see cref="CosineLinearLayer"/>.
+/// </summary>
 internal sealed class LinearLayer : RefLayer
 {
     private readonly int _in;
     private readonly int _out;
-    private readonly bool _bias;
+    private readonly LayerWeights _weights;
 
-    private LinearLayer(int index, string description, int[] inputShape, int outFeatures, bool bias)
-        : base(index, description, inputShape, [outFeatures])
+    private LinearLayer(int index, string description, int[] inputShape, LinearAttribute a)
+        : base(index, description, inputShape, [a.OutFeatures])
     {
         _in = inputShape[0];
-        _out = outFeatures;
-        _bias = bias;
-        Parameters = bias
-            ? [NewParameter("weight", _out, _in), NewParameter("bias", _out)]
-            : [NewParameter("weight", _out, _in)];
+        _out = a.OutFeatures;
+        _weights = new LayerWeights(index, [_out, _in], a.Bias, a.WeightNorm, a.SpectralNorm);
+        Parameters = _weights.Parameters;
+        Buffers = _weights.Buffers;
     }
 
-    public static LinearLayer Create(int index, string description, LinearAttribute attribute, int[] inputShape)
+    public static RefLayer Create(int index, string description, LinearAttribute attribute, int[] inputShape)
     {
         if (inputShape.Length != 1)
         {
@@ -30,20 +32,24 @@ internal sealed class LinearLayer : RefLayer
             throw LayerFactory.ShapeError(index, description, inputShape, $"outFeatures must be at least 1, got {attribute.OutFeatures}");
         }
 
-        return new LinearLayer(index, description, inputShape, attribute.OutFeatures, attribute.Bias);
+        LayerWeights.CheckOptions(index, description, inputShape,
+            ("WeightNorm", attribute.WeightNorm), ("SpectralNorm", attribute.SpectralNorm), ("CosineNorm", attribute.CosineNorm));
+        return attribute.CosineNorm
+            ? new CosineLinearLayer(index, description, inputShape, attribute.OutFeatures)
+            : new LinearLayer(index, description, inputShape, attribute);
     }
 
-    public override void Initialize(InitRandom random) => FillFanIn(random, _in);
+    public override void Initialize(InitRandom random) => _weights.Initialize(random, _in);
 
     public override double[] Forward(LayerContext context, double[] input)
     {
-        double[] w = context.Parameters[0];
+        (double[] w, double[]? bias) = _weights.Forward(context);
         var output = new double[context.Batch * _out];
         for (int n = 0; n < context.Batch; n++)
         {
             for (int o = 0; o < _out; o++)
             {
-                double sum = _bias ? context.Parameters[1][o] : 0.0;
+                double sum = bias?[o] ?? 0.0;
                 for (int i = 0; i < _in; i++)
                 {
                     sum += w[(o * _in) + i] * input[(n * _in) + i];
@@ -59,17 +65,18 @@ internal sealed class LinearLayer : RefLayer
     public override double[] Backward(LayerContext context, double[] outputGradient, double[][] parameterGradients)
     {
         double[] x = context.Input;
-        double[] w = context.Parameters[0];
-        double[] gw = parameterGradients[0];
+        double[] w = LayerWeights.SavedWeight(context);
+        var gw = new double[w.Length];
+        double[]? gb = _weights.BiasGradient(parameterGradients);
         var inputGradient = new double[context.Batch * _in];
         for (int n = 0; n < context.Batch; n++)
         {
             for (int o = 0; o < _out; o++)
             {
                 double g = outputGradient[(n * _out) + o];
-                if (_bias)
+                if (gb is not null)
                 {
-                    parameterGradients[1][o] += g;
+                    gb[o] += g;
                 }
 
                 for (int i = 0; i < _in; i++)
@@ -80,6 +87,7 @@ internal sealed class LinearLayer : RefLayer
             }
         }
 
+        _weights.Backward(context, gw, parameterGradients);
         return inputGradient;
     }
 }

@@ -28,9 +28,12 @@ internal sealed class BatchNormLayer : NormalizationLayer
         System.Array.Fill(Buffers[1].Data, 1f);
     }
 
-    public override string? CheckBatch(int batch, bool training) =>
-        training && (long)batch * Spatial == 1
-            ? $"Layer {Index} ({Description}) in training mode needs more than one value per channel to compute batch statistics; got batchSize {batch} × {Spatial} value per channel per sample = 1 (input shape {Parameter.FormatShape(InputShape)}). Use a larger batch, or Infer."
+    public override string? CheckBatch(int batch, bool training) => CheckBatchStatistics(this, Spatial, batch, training);
+
+    /// <summary>Batch statistics need more than one value per channel, as PyTorch's BatchNorm says.</summary>
+    internal static string? CheckBatchStatistics(RefLayer layer, int spatial, int batch, bool training) =>
+        training && (long)batch * spatial == 1
+            ? $"Layer {layer.Index} ({layer.Description}) in training mode needs more than one value per channel to compute batch statistics; got batchSize {batch} × {spatial} value per channel per sample = 1 (input shape {Parameter.FormatShape(layer.InputShape)}). Use a larger batch, or Infer."
             : null;
 
     protected override int[][] Groups(int batch)

@@ -51,17 +51,8 @@ internal sealed class MaxPool2dLayer : RefLayer
         return output;
     }
 
-    public override double[] Backward(LayerContext context, double[] outputGradient, double[][] parameterGradients)
-    {
-        var argmax = (int[])context.Saved!;
-        var inputGradient = new double[context.Batch * InputLength];
-        for (int o = 0; o < outputGradient.Length; o++)
-        {
-            inputGradient[argmax[o]] += outputGradient[o];
-        }
-
-        return inputGradient;
-    }
+    public override double[] Backward(LayerContext context, double[] outputGradient, double[][] parameterGradients) =>
+        RefMath.ToArgMax((int[])context.Saved!, outputGradient, context.Batch * InputLength);
 }
 
 /// <summary><c>nn.AvgPool2d(k, stride, padding)</c>, floor mode; zero padding counts in the divisor k².</summary>

@@ -34,6 +34,9 @@ internal sealed class LayerContext
     /// <summary>Training randomness for this pass (null in eval mode or if no layer draws).</summary>
     public InitRandom? Random { get; }
 
+    /// <summary>The tensors named by <c>Save</c> in this pass, shared by all its layers.</summary>
+    public BranchStore Branches { get; init; } = new();
+
     /// <summary>The layer's input, saved for backward. Layers never modify it.</summary>
     public double[] Input { get; set; } = [];
 
@@ -89,15 +92,6 @@ internal abstract class RefLayer
     {
     }
 
-    /// <summary>PyTorch's Linear and Conv2d default: each parameter in order (weight, then bias) from U(±1/√fanIn).</summary>
-    protected void FillFanIn(InitRandom random, int fanIn)
-    {
-        foreach (Parameter p in Parameters)
-        {
-            random.FillFanIn(p.Data, fanIn);
-        }
-    }
-
     /// <summary>Why this batch size cannot run in this mode, or null if it can.</summary>
     public virtual string? CheckBatch(int batch, bool training) => null;
 
@@ -138,6 +132,18 @@ internal static class RefMath
         float.IsFinite(value)
             ? double.Parse(value.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture)
             : value;
+
+    /// <summary>The input gradient of a max: each output's gradient added to the input that was its maximum.</summary>
+    public static double[] ToArgMax(int[] argMax, double[] outputGradient, int inputLength)
+    {
+        var inputGradient = new double[inputLength];
+        for (int o = 0; o < outputGradient.Length; o++)
+        {
+            inputGradient[argMax[o]] += outputGradient[o];
+        }
+
+        return inputGradient;
+    }
 
     public static double[] ToDouble(ReadOnlySpan<float> values)
     {

@@ -71,13 +71,14 @@ public sealed partial class ReferenceModel
     }
 
     /// <summary>One forward pass: what each layer saw and saved, and the output.</summary>
-    private sealed record Pass(int Batch, LayerContext[] Contexts, double[] Output);
+    private sealed record Pass(int Batch, LayerContext[] Contexts, BranchStore Branches, double[] Output);
 
     /// <summary>Runs every layer in double. Reads the model's state but never writes it.</summary>
     private Pass Run(double[] input, int batch, bool training, IReadOnlyDictionary<string, double[]>? state)
     {
         InitRandom? random = training && _usesTrainingRandomness ? TrainingRandom(_trainingForwards) : null;
         var contexts = new LayerContext[_layers.Length];
+        var branches = new BranchStore();
         double[] x = input;
         for (int i = 0; i < _layers.Length; i++)
         {
@@ -85,16 +86,22 @@ public sealed partial class ReferenceModel
             contexts[i] = new LayerContext(batch, training, AsDouble(layer.Parameters, state), AsDouble(layer.Buffers, state), random)
             {
                 Input = x,
+                Branches = branches,
             };
             x = layer.Forward(contexts[i], x);
         }
 
-        return new Pass(batch, contexts, x);
+        return new Pass(batch, contexts, branches, x);
     }
 
-    /// <summary>Backpropagates through every layer; returns the input gradient and each layer's parameter gradients.</summary>
+    /// <summary>
+    /// Backpropagates through every layer; returns the input gradient and each layer's parameter
+    /// gradients. A layer that uses a saved tensor sends its gradient to the name; the
+    /// <c>Save</c> layer, reached later in this reverse order, adds it to the main path's.
+    /// </summary>
     private (double[] InputGradient, double[][][] ParameterGradients) BackwardCore(Pass pass, double[] outputGradient)
     {
+        pass.Branches.ClearGradients();
         var gradParameters = new double[_layers.Length][][];
         double[] g = outputGradient;
         for (int i = _layers.Length - 1; i >= 0; i--)

@@ -23,7 +23,23 @@ namespace FusedOps.Reference;
 /// Default initialisation draws from <c>new InitRandom(seed)</c>, layer by layer: Linear and
 /// Conv2d fill weight then bias from U(±1/√fanIn) with fanIn = in or (in/groups)·k·k; BatchNorm
 /// and the other normalisations set γ = 1, β = 0, running mean 0, running variance 1; PReLU fills
-/// its slopes with <see cref="PReLUAttribute.Init"/>. Nothing else draws.
+/// its slopes with <see cref="PReLUAttribute.Init"/>; an <c>Add</c> with a projection fills
+/// <c>{i}.proj.weight</c> from U(±1/√C_saved) at its place in the pipeline and sets its BatchNorm
+/// state as BatchNorm's. Nothing else draws, except as the weight options say.
+/// </para>
+/// <para>
+/// Weight options draw the plain layer's weight and bias first, then, as PyTorch's utilities
+/// applied to that layer: <c>WeightNorm</c> sets weight_v to that weight and weight_g to its row
+/// norms (in double, rounded to float); <c>SpectralNorm</c> keeps it as weight_orig and then draws
+/// weight_u, then weight_v, with <see cref="InitRandom.FillUnitVector"/>. <c>CosineNorm</c> draws
+/// only the weight (it has no bias). SwitchableNorm sets mean_weight and var_weight to 1.
+/// State order is PyTorch's: the utilities register their tensors after the bias
+/// (<c>bias, weight_g, weight_v</c>; <c>bias, weight_orig</c> and buffers <c>weight_u, weight_v</c>).
+/// </para>
+/// <para>
+/// Branches: <c>Save</c>, <c>Add</c> and <c>Concat</c> are layers with an index like any other.
+/// A forward pass keeps each saved tensor; backward sends the gradient of each use back to its
+/// name and adds the sum to the main path's gradient at the <c>Save</c>.
 /// </para>
 /// <para>
 /// Training randomness (Dropout, RReLU): the t-th call of <see cref="Forward"/> (t counted from 0
@@ -49,7 +65,11 @@ public sealed partial class ReferenceModel : IFusedModel
     /// <param name="inputShape">Per-sample input shape: <c>[features]</c> or <c>[channels, height, width]</c>.</param>
     /// <param name="layers">The layer attributes in pipeline order.</param>
     /// <param name="seed">Seed of the default initialisation (and of training randomness).</param>
-    /// <exception cref="ArgumentException">The shape is invalid, or a layer cannot take its input; the message names the layer index, the layer and the shapes.</exception>
+    /// <exception cref="ArgumentException">
+    /// The shape is invalid, a layer cannot take its input, or a branch is wrong (a name unknown,
+    /// saved twice or used before its <c>Save</c>, shapes that do not match, a projection no
+    /// stride can make); the message names the layer index, the layer, the name and the shapes.
+    /// </exception>
     /// <exception cref="NotSupportedException">A layer attribute has no reference implementation.</exception>
     public ReferenceModel(int[] inputShape, IReadOnlyList<LayerAttribute> layers, int seed = 0)
     {
@@ -67,10 +87,11 @@ public sealed partial class ReferenceModel : IFusedModel
         _seed = seed;
         _layers = new RefLayer[layers.Count];
         int[] shape = _inputShape;
+        var branches = new BranchTable(layers);
         for (int i = 0; i < _layers.Length; i++)
         {
             LayerAttribute attribute = layers[i] ?? throw new ArgumentException($"Layer {i} is null.", nameof(layers));
-            _layers[i] = LayerFactory.Create(i, attribute, shape);
+            _layers[i] = LayerFactory.Create(i, attribute, shape, branches);
             shape = _layers[i].OutputShape;
         }
 
