@@ -64,7 +64,7 @@ public sealed class IncrementalTests
         }
         """;
 
-    /// <summary>A BatchNorm after a Linear: generated, with the info FOPS0013 on the BatchNorm.</summary>
+    /// <summary>A BatchNorm after a Linear: generated, with the warning FOPS0013 on the BatchNorm.</summary>
     private const string Head =
         """
         using FusedOps;

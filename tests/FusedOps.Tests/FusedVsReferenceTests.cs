@@ -140,7 +140,8 @@ public sealed class FusedVsReferenceTests
             AssertGradClose(p.Grad, fused.Parameters[p.Name].Grad, caseMax, "gradient of " + p.Name);
         }
 
-        // Gradients accumulate, and an empty input gradient skips it.
+        // Gradients accumulate, and an empty input gradient skips it (each Backward needs its own Forward).
+        fused.Forward(x, actual, batch);
         fused.Backward(g, Span<float>.Empty);
         foreach (Parameter p in reference.Parameters)
         {

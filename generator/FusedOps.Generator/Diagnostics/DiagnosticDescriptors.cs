@@ -77,7 +77,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor CannotTrain = new(
         "FOPS0013", "BatchNorm cannot train on this shape",
         "Layer {0} (BatchNorm) sees one value per channel per sample; Forward (training) needs a batch of at least 2, inference is fine",
-        Category, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0013");
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0013");
 
     public static readonly DiagnosticDescriptor NotAClass = new(
         "FOPS0014", "Pipeline type must be a non-static class",

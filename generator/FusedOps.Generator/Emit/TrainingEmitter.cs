@@ -202,6 +202,8 @@ internal static partial class TrainingEmitter
             }
         }
 
+        w.Line("// The saved activations serve one Backward, as PyTorch frees its graph after backward.");
+        w.Line("_batch = -1;");
         w.Close();
         w.Line();
 

@@ -163,6 +163,8 @@ namespace FusedOps.Generated
             bool wantInput = !inputGradient.IsEmpty;
             ref float userDx = ref wantInput ? ref MemoryMarshal.GetReference(inputGradient) : ref s_sink[0];
             G0_Backward(n, ref dy, ref userDx, wantInput);
+            // The saved activations serve one Backward, as PyTorch frees its graph after backward.
+            _batch = -1;
         }
 
         /// <summary>The immutable inference model: BatchNorm folded into a copy of the weights.</summary>

@@ -1685,6 +1685,8 @@ namespace FusedOps.Generated
             G1_Backward(n, ref dy, ref _gradA[0], true);
             dy = ref _gradA[0];
             G0_Backward(n, ref dy, ref userDx, wantInput);
+            // The saved activations serve one Backward, as PyTorch frees its graph after backward.
+            _batch = -1;
         }
 
         /// <summary>The immutable inference model: BatchNorm folded into a copy of the weights.</summary>
