@@ -2,6 +2,7 @@ using FusedOps.Generator.Diagnostics;
 using FusedOps.Generator.Emit;
 using FusedOps.Generator.Model;
 using FusedOps.Generator.Parse;
+using FusedOps.Generator.Plan;
 using Microsoft.CodeAnalysis;
 
 namespace FusedOps.Generator;
@@ -61,10 +62,10 @@ public sealed class FusedPipelineGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(models, static (spc, model) =>
         {
-            string source;
+            System.Collections.Generic.List<GeneratedFile> files;
             try
             {
-                source = PipelineEmitter.Emit(model);
+                files = PipelineEmitter.Emit(model);
             }
             catch (System.Exception ex)
             {
@@ -72,7 +73,10 @@ public sealed class FusedPipelineGenerator : IIncrementalGenerator
                 return;
             }
 
-            spc.AddSource(model.HintName, source);
+            foreach (GeneratedFile file in files)
+            {
+                spc.AddSource(file.HintName, file.Text);
+            }
         });
     }
 }

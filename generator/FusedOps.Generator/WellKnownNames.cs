@@ -6,7 +6,4 @@ internal static class WellKnownNames
     public const string Namespace = "FusedOps";
     public const string FusedPipelineAttribute = "FusedOps.FusedPipelineAttribute";
     public const string AttributeSuffix = "Attribute";
-    public const string Runtime = "global::FusedOps";
-    public const string Kernels = "global::FusedOps.Kernels";
-    public const string GeneratorName = "FusedOps.Generator";
 }

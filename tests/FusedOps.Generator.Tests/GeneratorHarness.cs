@@ -48,6 +48,37 @@ internal static class GeneratorHarness
     public static GeneratorRun Run(params string[] sources) => Run(CreateCompilation(sources), CreateDriver());
 
     /// <summary>
+    /// The hint names the generator writes for the pipeline class <paramref name="stem"/> (<c>Samples.Net</c>),
+    /// ordinal order: the public surface, inference, kernels (with a Conv2d), training.
+    /// </summary>
+    public static string[] PipelineFiles(string stem, bool conv) =>
+        new[] { stem + ".g.cs", stem + ".Inference.g.cs", stem + ".Training.g.cs" }
+            .Concat(conv ? new[] { stem + ".Kernels.g.cs" } : [])
+            .Order(System.StringComparer.Ordinal)
+            .ToArray();
+
+    /// <summary>
+    /// Runs the generator on <paramref name="source"/> and checks it reports exactly one <paramref name="id"/>
+    /// error at <paramref name="locationText"/>, generates no source, does not crash (no CS8785 / AD0001),
+    /// and leaves the user's code compiling. Returns the diagnostic.
+    /// </summary>
+    public static Diagnostic AssertRejected(string source, string id, string locationText)
+    {
+        GeneratorRun run = Run(source);
+
+        Xunit.Assert.Null(run.Result.Exception);
+        Diagnostic d = Xunit.Assert.Single(run.GeneratorDiagnostics);
+        Xunit.Assert.Equal(id, d.Id);
+        Xunit.Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Xunit.Assert.Equal(locationText, run.LocationText(d));
+        AssertInSourceTree(run, d);
+        Xunit.Assert.Empty(run.Sources);
+        Xunit.Assert.DoesNotContain(run.GeneratorDiagnostics.Concat(run.CompilationDiagnostics), x => x.Id is "CS8785" or "AD0001");
+        Xunit.Assert.Empty(run.CompilationDiagnostics.Where(x => x.Severity == DiagnosticSeverity.Error));
+        return d;
+    }
+
+    /// <summary>
     /// Asserts <paramref name="diagnostic"/> points into one of the run's syntax trees, not at an external
     /// path-only location: only then do <c>#pragma warning disable</c> and <c>[SuppressMessage]</c> apply.
     /// </summary>

@@ -64,7 +64,7 @@ public sealed class IncrementalTests
         }
         """;
 
-    /// <summary>A BatchNorm after a Linear: generated, with the info FOPS0013 on the BatchNorm.</summary>
+    /// <summary>A BatchNorm after a Linear: generated, with the warning FOPS0013 on the BatchNorm.</summary>
     private const string Head =
         """
         using FusedOps;
@@ -249,7 +249,7 @@ public sealed class IncrementalTests
         }
 
         // The walk reached the models, and the diagnostics' LocationInfo (primitives: allowed) inside EquatableArrays.
-        Assert.Superset(new HashSet<string> { "PipelineResult", "PipelineModel", "LayerSpec", "FusionGroup", "Shape", "DiagnosticInfo", "LocationInfo", "TextSpan", "LinePositionSpan" }, seen);
+        Assert.Superset(new HashSet<string> { "PipelineResult", "PipelineModel", "LinearLayer", "GroupPlan", "Shape", "DiagnosticInfo", "LocationInfo", "TextSpan", "LinePositionSpan" }, seen);
     }
 
     [Fact]

@@ -62,6 +62,28 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void Backward_SecondAfterOneForward_ThrowsInvalidOperationAndWritesNothing()
+    {
+        var model = new LinearBnRelu();
+        model.Forward(new float[3 * LinearBnRelu.InputLength], new float[3 * LinearBnRelu.OutputLength], 3);
+        model.Backward(Enumerable.Repeat(1f, 3 * LinearBnRelu.OutputLength).ToArray(), new float[3 * LinearBnRelu.InputLength]);
+        float[] before = Snapshot(model);
+        float[] dx = Sentinel(3 * LinearBnRelu.InputLength);
+
+        // PyTorch raises on a second backward through the same graph; the saved activations serve one Backward.
+        var ex = Assert.Throws<InvalidOperationException>(() => model.Backward(new float[3 * LinearBnRelu.OutputLength], dx));
+        Assert.Contains("already", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Forward", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(model));
+        Assert.All(dx, v => Assert.Equal(-12345f, v));
+
+        // A new Forward makes Backward valid again.
+        model.Forward(new float[3 * LinearBnRelu.InputLength], new float[3 * LinearBnRelu.OutputLength], 3);
+        model.Backward(new float[3 * LinearBnRelu.OutputLength], dx);
+        Assert.All(dx, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void Backward_WrongGradientLengths_ThrowNamingTheArgument()
     {
         var model = new LinearBnRelu();

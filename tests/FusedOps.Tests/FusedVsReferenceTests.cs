@@ -41,6 +41,12 @@ public sealed class FusedVsReferenceTests
             yield return new object[] { nameof(FlattenOnly), level, 2 };
             yield return new object[] { nameof(VeryWideConv), level, 2 };
             yield return new object[] { nameof(ActivationFirst), level, 4 };
+            yield return new object[] { nameof(ResIdentity), level, 3 };
+            yield return new object[] { nameof(ResProjection), level, 3 };
+            yield return new object[] { nameof(StrideBranch), level, 2 };
+            yield return new object[] { nameof(ConcatNet), level, 3 };
+            yield return new object[] { nameof(TwoSaves), level, 2 };
+            yield return new object[] { nameof(LinearResidual), level, 5 };
         }
     }
 
@@ -140,7 +146,8 @@ public sealed class FusedVsReferenceTests
             AssertGradClose(p.Grad, fused.Parameters[p.Name].Grad, caseMax, "gradient of " + p.Name);
         }
 
-        // Gradients accumulate, and an empty input gradient skips it.
+        // Gradients accumulate, and an empty input gradient skips it (each Backward needs its own Forward).
+        fused.Forward(x, actual, batch);
         fused.Backward(g, Span<float>.Empty);
         foreach (Parameter p in reference.Parameters)
         {

@@ -6,8 +6,8 @@ using System.Collections.Immutable;
 namespace FusedOps.Generator.Model;
 
 /// <summary>An immutable array with value equality, so pipeline models cache across edits.</summary>
+/// <remarks>Elements compare with <see cref="EqualityComparer{T}.Default"/>, so records, primitives and enums all work.</remarks>
 internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
-    where T : IEquatable<T>
 {
     private readonly T[]? _items;
 
@@ -23,7 +23,24 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IRea
 
     public ReadOnlySpan<T> AsSpan() => _items ?? Array.Empty<T>();
 
-    public bool Equals(EquatableArray<T> other) => AsSpan().SequenceEqual(other.AsSpan());
+    public bool Equals(EquatableArray<T> other)
+    {
+        ReadOnlySpan<T> left = AsSpan(), right = other.AsSpan();
+        if (left.Length != right.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < left.Length; i++)
+        {
+            if (!EqualityComparer<T>.Default.Equals(left[i], right[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     public override bool Equals(object? obj) => obj is EquatableArray<T> other && Equals(other);
 
@@ -50,6 +67,5 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IRea
 /// <summary>Helpers to build <see cref="EquatableArray{T}"/>.</summary>
 internal static class EquatableArray
 {
-    public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items)
-        where T : IEquatable<T> => new(System.Linq.Enumerable.ToArray(items));
+    public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) => new(System.Linq.Enumerable.ToArray(items));
 }

@@ -9,12 +9,12 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace FusedOps.Generator.Parse;
 
 /// <summary>
-/// Turns one layer attribute into a <see cref="LayerSpec"/>, reporting out-of-range arguments on the
+/// Turns one layer attribute into its <see cref="Layer"/> record, reporting out-of-range arguments on the
 /// argument as written (<c>Padding = -1</c>, or the positional <c>0</c>), else on the whole attribute.
 /// </summary>
 internal static class LayerReader
 {
-    public static LayerSpec Read(int index, AttributeData attribute, AttributeSyntax? syntax, List<DiagnosticInfo> diagnostics)
+    public static Layer Read(int index, AttributeData attribute, AttributeSyntax? syntax, List<DiagnosticInfo> diagnostics)
     {
         LocationInfo? location = LocationInfo.From(syntax);
         string className = attribute.AttributeClass?.Name ?? "?";
@@ -28,38 +28,37 @@ internal static class LayerReader
         switch (name)
         {
             case "Linear":
-                return LayerSpec.Create(index, LayerKind.Linear, name, location) with
-                {
-                    Out = reader.Positive("outFeatures", ctor.Length > 0 && ctor[0] is int o ? o : 0),
-                    Bias = reader.Bool("Bias", true),
-                };
+                return new LinearLayer(index, reader.Positive("outFeatures", CtorInt(ctor, 0)), reader.Bool("Bias", true), location);
             case "Conv2d":
-            {
-                var spec = LayerSpec.Create(index, LayerKind.Conv2d, name, location) with
+                return new Conv2dLayer(
+                    index,
+                    reader.Positive("outChannels", CtorInt(ctor, 0)),
+                    reader.Positive("kernelSize", CtorInt(ctor, 1)),
+                    reader.Positive("Stride", reader.Int("Stride", 1)),
+                    reader.NonNegative("Padding", reader.Int("Padding", 0)),
+                    reader.Positive("Dilation", reader.Int("Dilation", 1)),
+                    reader.Positive("Groups", reader.Int("Groups", 1)),
+                    reader.Bool("Bias", true),
+                    location)
                 {
-                    Out = reader.Positive("outChannels", ctor.Length > 0 && ctor[0] is int oc ? oc : 0),
-                    Kernel = reader.Positive("kernelSize", ctor.Length > 1 && ctor[1] is int k ? k : 0),
-                    Stride = reader.Positive("Stride", reader.Int("Stride", 1)),
-                    Padding = reader.NonNegative("Padding", reader.Int("Padding", 0)),
-                    Dilation = reader.Positive("Dilation", reader.Int("Dilation", 1)),
-                    Groups = reader.Positive("Groups", reader.Int("Groups", 1)),
-                    Bias = reader.Bool("Bias", true),
-
                     // The planner checks that Groups divides the input channels, which only it knows.
                     GroupsLocation = reader.LocationOf("Groups"),
                 };
-                return spec;
-            }
-
             case "BatchNorm":
-                return LayerSpec.Create(index, LayerKind.BatchNorm, name, location) with
-                {
-                    Epsilon = reader.PositiveFloat("Epsilon", reader.Float("Epsilon", 1e-5f)),
-                    Momentum = reader.UnitFloat("Momentum", reader.Float("Momentum", 0.1f)),
-                    Affine = reader.Bool("Affine", true),
-                };
+                return new BatchNormLayer(
+                    index,
+                    reader.PositiveFloat("Epsilon", reader.Float("Epsilon", 1e-5f)),
+                    reader.UnitFloat("Momentum", reader.Float("Momentum", 0.1f)),
+                    reader.Bool("Affine", true),
+                    location);
             case "Flatten":
-                return LayerSpec.Create(index, LayerKind.Flatten, name, location);
+                return new FlattenLayer(index, location);
+            case "Save":
+                return new SaveLayer(index, CtorString(ctor), location);
+            case "Add":
+                return new AddLayer(index, CtorString(ctor), reader.Bool("Projection", false), location);
+            case "Concat":
+                return new ConcatLayer(index, CtorString(ctor), location);
             default:
                 if (ActivationTable.TryGet(name, out ActivationEntry entry))
                 {
@@ -73,13 +72,18 @@ internal static class LayerReader
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, where, index, name, "Min", Format(args[0]), $"it must be below Max ({Format(args[1])})"));
                     }
 
-                    return LayerSpec.Create(index, LayerKind.Activation, name, location) with { ActivationArguments = new EquatableArray<float>(args) };
+                    return new ActivationLayer(index, name, new EquatableArray<float>(args), location);
                 }
 
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotYetSupported, location, index, name));
-                return LayerSpec.Create(index, LayerKind.Unsupported, name, location);
+                return new UnsupportedLayer(index, name, location);
         }
     }
+
+    /// <summary>A branch name as written; null becomes empty, which the planner reports as an unknown name.</summary>
+    private static string CtorString(object?[] ctor) => ctor.Length > 0 && ctor[0] is string name ? name : string.Empty;
+
+    private static int CtorInt(object?[] ctor, int position) => ctor.Length > position && ctor[position] is int value ? value : 0;
 
     internal static string Format(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 

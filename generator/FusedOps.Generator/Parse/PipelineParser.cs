@@ -14,12 +14,6 @@ namespace FusedOps.Generator.Parse;
 /// <summary>Stage 1: reads the class and its attributes into a <see cref="PipelineResult"/>; never throws.</summary>
 internal static class PipelineParser
 {
-    private static readonly string[] s_generatedMembers =
-    {
-        "InputLength", "OutputLength", "InputShape", "OutputShape", "Parameters", "Buffers", "Forward",
-        "Backward", "ZeroGrad", "Infer", "Freeze", "Frozen",
-    };
-
     public static PipelineResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
@@ -83,7 +77,7 @@ internal static class PipelineParser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericNotSupported, typeLocation, type.Name));
         }
 
-        foreach (string member in s_generatedMembers)
+        foreach (string member in Names.PublicMembers)
         {
             foreach (ISymbol symbol in type.GetMembers(member))
             {
@@ -111,7 +105,7 @@ internal static class PipelineParser
         }
 
         Shape? input = ParseInputShape(pipelineAttribute, pipelineSyntax, pipelineLocation, diagnostics);
-        var layers = new List<LayerSpec>();
+        var layers = new List<Layer>();
         SyntaxNode? layersDeclaration = null;
         foreach (AttributeData attribute in type.GetAttributes())
         {

@@ -1,25 +1,26 @@
 using System.Collections.Generic;
+using FusedOps.Generator.Model;
 
 namespace FusedOps.Generator.Plan;
 
 /// <summary>
-/// One activation: its runtime kernel name (FusedOps.Kernels.Activations has scalar, Vector256 and
-/// Vector512 overloads of <c>{Kernel}</c> and <c>{Kernel}Backward(g, u)</c>), and its named
-/// arguments with PyTorch's defaults, passed after x (or after g, u) in this order.
-/// Adding an activation is: the attribute, the runtime overloads, one entry here, the reference, tests.
+/// One activation: its runtime operator struct (<c>FusedOps.Kernels.{Operator}</c>, an
+/// <c>IActivationOperator</c> with scalar and vector <c>Invoke</c>/<c>Backward</c>), and its named
+/// arguments with PyTorch's defaults, passed to the struct's constructor in this order.
+/// Adding an activation is: the attribute, the operator struct, one entry here, the reference, tests.
 /// </summary>
 internal sealed class ActivationEntry
 {
-    public ActivationEntry(string name, string kernel, params (string Name, float Default)[] arguments)
+    public ActivationEntry(string name, string @operator, params (string Name, float Default)[] arguments)
     {
         Name = name;
-        Kernel = kernel;
+        Operator = @operator;
         Arguments = arguments;
     }
 
     public string Name { get; }
 
-    public string Kernel { get; }
+    public string Operator { get; }
 
     public IReadOnlyList<(string Name, float Default)> Arguments { get; }
 }
@@ -29,19 +30,17 @@ internal static class ActivationTable
 {
     private static readonly Dictionary<string, ActivationEntry> s_entries = new()
     {
-        ["Identity"] = new("Identity", "Identity"),
-        ["ReLU"] = new("ReLU", "Relu"),
-        ["LeakyReLU"] = new("LeakyReLU", "LeakyRelu", ("NegativeSlope", 0.01f)),
-        ["HardTanh"] = new("HardTanh", "HardTanh", ("Min", -1f), ("Max", 1f)),
-    };
-
-    /// <summary>Every activation attribute in API.md, generated or not.</summary>
-    public static readonly HashSet<string> AllNames = new()
-    {
-        "Identity", "ReLU", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "ArcTan",
-        "Softsign", "SiLU", "Swish", "Mish", "Softplus", "HardSigmoid", "HardSwish", "HardTanh", "Isru", "Isrlu",
-        "SquareNonlinearity", "BinaryStep",
+        ["Identity"] = new("Identity", "IdentityOperator"),
+        ["ReLU"] = new("ReLU", "ReluOperator"),
+        ["LeakyReLU"] = new("LeakyReLU", "LeakyReluOperator", ("NegativeSlope", 0.01f)),
+        ["HardTanh"] = new("HardTanh", "HardTanhOperator", ("Min", -1f), ("Max", 1f)),
     };
 
     public static bool TryGet(string name, out ActivationEntry entry) => s_entries.TryGetValue(name, out entry!);
+
+    /// <summary>The operator struct for <paramref name="layer"/>; <c>IdentityOperator</c> when there is no activation.</summary>
+    public static ActivationOp Operator(ActivationLayer? layer) =>
+        layer is not null && TryGet(layer.Name, out ActivationEntry entry)
+            ? new ActivationOp(layer.Name, entry.Operator, layer.Arguments)
+            : new ActivationOp("Identity", "IdentityOperator", EquatableArray<float>.Empty);
 }

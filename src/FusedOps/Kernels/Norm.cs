@@ -156,29 +156,41 @@ public static class Norm
         }
     }
 
-    /// <summary>Adds bias[c] to every value of channel c.</summary>
-    public static void AddChannelBias(ref float z, int n, int channels, int spatial, ReadOnlySpan<float> bias)
-    {
-        for (int s = 0; s < n; s++)
-        {
-            for (int c = 0; c < channels; c++)
-            {
-                float b = bias[c];
-                ref float row = ref Unsafe.Add(ref z, ((s * channels) + c) * spatial);
-                for (int i = 0; i < spatial; i++)
-                {
-                    Unsafe.Add(ref row, i) += b;
-                }
-            }
-        }
-    }
-
     /// <summary>destination[c] += (float)source[c].</summary>
     public static void AddTo(ReadOnlySpan<double> source, Span<float> destination)
     {
         for (int c = 0; c < destination.Length; c++)
         {
             destination[c] += (float)source[c];
+        }
+    }
+
+    /// <summary>Concat of two batches along the channels: y[s] = [a[s], b[s]] for each of <paramref name="n"/> samples.</summary>
+    public static void ConcatSamples(ref float a, int aLength, ref float b, int bLength, ref float y, int n)
+    {
+        for (int s = 0; s < n; s++)
+        {
+            ref float ys = ref Unsafe.Add(ref y, s * (aLength + bLength));
+            Copy(ref Unsafe.Add(ref a, s * aLength), ref ys, aLength);
+            Copy(ref Unsafe.Add(ref b, s * bLength), ref Unsafe.Add(ref ys, aLength), bLength);
+        }
+    }
+
+    /// <summary>
+    /// Concat's backward: the first <paramref name="aLength"/> values of each sample's gradient go to
+    /// <paramref name="da"/> (when <paramref name="wantA"/>), the rest are added to <paramref name="db"/>.
+    /// </summary>
+    public static void SplitSamples(ref float dy, int aLength, int bLength, ref float da, bool wantA, ref float db, int n)
+    {
+        for (int s = 0; s < n; s++)
+        {
+            ref float dys = ref Unsafe.Add(ref dy, s * (aLength + bLength));
+            if (wantA)
+            {
+                Copy(ref dys, ref Unsafe.Add(ref da, s * aLength), aLength);
+            }
+
+            ConvHelpers.Add(ref Unsafe.Add(ref dys, aLength), ref Unsafe.Add(ref db, s * bLength), bLength);
         }
     }
 

@@ -1,7 +1,6 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -24,26 +23,6 @@ public static class Simd
     /// <summary>a·b + c in float; fused where the hardware has FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Fma(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
-
-    /// <summary>Stores the first <paramref name="count"/> of 32 lanes held in two vectors.</summary>
-    public static void StoreTail(Vector512<float> v0, Vector512<float> v1, ref float destination, int count)
-    {
-        Span<float> tmp = stackalloc float[32];
-        v0.CopyTo(tmp);
-        v1.CopyTo(tmp.Slice(16));
-        tmp.Slice(0, count).CopyTo(MemoryMarshal.CreateSpan(ref destination, count));
-    }
-
-    /// <summary>Stores the first <paramref name="count"/> of 32 lanes held in four vectors.</summary>
-    public static void StoreTail(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, ref float destination, int count)
-    {
-        Span<float> tmp = stackalloc float[32];
-        v0.CopyTo(tmp);
-        v1.CopyTo(tmp.Slice(8));
-        v2.CopyTo(tmp.Slice(16));
-        v3.CopyTo(tmp.Slice(24));
-        tmp.Slice(0, count).CopyTo(MemoryMarshal.CreateSpan(ref destination, count));
-    }
 
     /// <summary>Sum of all lanes, in double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

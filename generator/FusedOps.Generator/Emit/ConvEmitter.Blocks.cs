@@ -1,0 +1,135 @@
+using System.Linq;
+using FusedOps.Generator.Plan;
+
+namespace FusedOps.Generator.Emit;
+
+/// <summary>The register blocks and the scalar fallback of a Conv2d layer's forward pass.</summary>
+internal static partial class ConvEmitter
+{
+    private static void WriteBlock(CodeWriter w, ConvPlan c, int bits, int rows, bool train)
+    {
+        int i = c.Layer;
+        int lanes = bits / 32;
+        int nv = 32 / lanes;
+        string v = $"Vector{bits}";
+        string vt = $"{v}<float>";
+        string name = $"L{i}_{(train ? "Train" : "Infer")}{bits}x{rows}";
+        string what = train ? "stores conv + bias and adds the channel sums" : "applies scale, shift and the activation";
+        w.Line($"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {c.Kc} taps; {what}.");
+        if (train)
+        {
+            w.Line($"private static void {name}(ref float a, ref float b, ref int offsets, ref float y, int ld,");
+            w.Line("    ref float shift, ref double sum, ref double sumSq)");
+            w.Open();
+        }
+        else
+        {
+            w.Line($"private static void {name}<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,");
+            w.Line($"    {(c.Residual ? "ref float res, " : string.Empty)}ref float scale, ref float shift)");
+            w.Line("    where TAct : struct, IActivationOperator");
+            w.Open();
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < nv; j++)
+            {
+                w.Line($"{vt} c{r}_{j} = {vt}.Zero;");
+            }
+        }
+
+        w.Open($"for (nint k = 0; k < {c.Kc}; k++)");
+        w.Line("int offset = Unsafe.Add(ref offsets, k);");
+        w.Line("ref float bk = ref Unsafe.Add(ref b, offset);");
+        for (int j = 0; j < nv; j++)
+        {
+            w.Line($"{vt} b{j} = {v}.LoadUnsafe(ref bk, {j * lanes});");
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line($"{vt} a{r} = {v}.Create(Unsafe.Add(ref a, {(r == 0 ? "k" : $"{r * c.Kc} + k")}));");
+            for (int j = 0; j < nv; j++)
+            {
+                w.Line($"c{r}_{j} = Simd.Fma(a{r}, b{j}, c{r}_{j});");
+            }
+        }
+
+        w.Close();
+        w.Line();
+        w.Line("// Epilogue: each output written once.");
+        for (int r = 0; r < rows; r++)
+        {
+            string yr = r == 0 ? "ref y" : $"ref Unsafe.Add(ref y, {r} * ld)";
+            string row = CodeWriter.I(r);
+            if (train)
+            {
+                w.Line($"{vt} t{r} = {v}.Create(Unsafe.Add(ref shift, {row}));");
+                w.Line($"Unsafe.Add(ref sum, {row}) += Simd.Sum({string.Join(" + ", Enumerable.Range(0, nv).Select(j => $"c{r}_{j}"))});");
+                w.Line($"Unsafe.Add(ref sumSq, {row}) += Simd.Sum({string.Join(" + ", Enumerable.Range(0, nv).Select(j => $"(c{r}_{j} * c{r}_{j})"))});");
+                for (int j = 0; j < nv; j++)
+                {
+                    w.Line($"c{r}_{j} += t{r};");
+                }
+            }
+            else
+            {
+                w.Line($"{vt} s{r} = {v}.Create(Unsafe.Add(ref scale, {row}));");
+                w.Line($"{vt} t{r} = {v}.Create(Unsafe.Add(ref shift, {row}));");
+                for (int j = 0; j < nv; j++)
+                {
+                    if (c.Residual)
+                    {
+                        string rr = r == 0 ? "ref res" : $"ref Unsafe.Add(ref res, {r} * ld)";
+                        w.Line($"{vt} r{r}_{j} = {v}.LoadUnsafe({rr}, {j * lanes});");
+                        w.Line($"c{r}_{j} = act.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}) + r{r}_{j});");
+                    }
+                    else
+                    {
+                        w.Line($"c{r}_{j} = act.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}));");
+                    }
+                }
+            }
+
+            for (int j = 0; j < nv; j++)
+            {
+                w.Line($"{v}.StoreUnsafe(c{r}_{j}, {yr}{(j == 0 ? string.Empty : $", {j * lanes}")});");
+            }
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    private static void WriteScalar(CodeWriter w, ConvPlan c)
+    {
+        int i = c.Layer;
+        w.Line($"// Layer {i}: scalar fallback for machines without Vector256, all {c.OCg} channels of a panel.");
+        w.Line($"private static void L{i}_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, {(c.Residual ? "ref float res, " : string.Empty)}int valid,");
+        w.Line("    ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)");
+        w.Line("    where TAct : struct, IActivationOperator");
+        w.Open();
+        w.Open($"for (int r = 0; r < {c.OCg}; r++)");
+        w.Line("int channel = channel0 + r;");
+        w.Open("for (int col = 0; col < valid; col++)");
+        w.Line("float acc = 0f;");
+        w.Open($"for (int k = 0; k < {c.Kc}; k++)");
+        w.Line("int tap = Unsafe.Add(ref offsets, k) + col;");
+        w.Line($"acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref a, (r * {c.Kc}) + k), Unsafe.Add(ref b, tap), acc);");
+        w.Close();
+        w.Line($"ref float dst = ref Unsafe.Add(ref y, (r * {c.P}) + col);");
+        w.Open("if (train)");
+        w.Line("Unsafe.Add(ref sum, channel) += acc;");
+        w.Line("Unsafe.Add(ref sumSq, channel) += (double)acc * acc;");
+        w.Line("dst = acc + Unsafe.Add(ref shift, channel);");
+        w.Close();
+        w.Open("else");
+        string plus = c.Residual ? $" + Unsafe.Add(ref res, (r * {c.P}) + col)" : string.Empty;
+        w.Line($"dst = act.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)){plus});");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+}

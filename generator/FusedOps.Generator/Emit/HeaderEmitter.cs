@@ -1,0 +1,82 @@
+using System.Linq;
+using FusedOps.Generator.Model;
+using FusedOps.Generator.Plan;
+
+namespace FusedOps.Generator.Emit;
+
+/// <summary>The <c>// Pipeline:</c> comment: layers and shapes, groups and their passes per mode, and the buffer plan.</summary>
+internal static class HeaderEmitter
+{
+    public static void Write(CodeWriter w, PipelineModel m)
+    {
+        w.Line($"// Pipeline: {m.TypeName}, input {m.Input} ({m.Input.Length} per sample)");
+        for (int i = 0; i < m.Layers.Count; i++)
+        {
+            w.Line($"//   [{i}] {m.Layers[i].Describe()} -> {m.Shapes[i]}");
+        }
+
+        w.Line("// Fusion groups and their passes (each pass is one sweep over memory; \"then\" separates passes):");
+        foreach (SavePoint s in m.Saves)
+        {
+            w.Line($"//   Save \"{s.Name}\": {(s.AfterGroup < 0 ? "the input" : $"the output of group {s.AfterGroup}")}");
+        }
+
+        foreach (GroupPlan g in m.AllGroups)
+        {
+            string role = g.ProjectionOf >= 0 ? $"  (projection for group {g.ProjectionOf})" : string.Empty;
+            w.Line($"//   group {g.Index}: {g.Describe()}  {g.Input} -> {g.Output}{role}");
+            w.Line($"//     inference: {Passes(g, g.Inference)}");
+            w.Line($"//     training forward: {Passes(g, g.Forward)}");
+            w.Line($"//     backward: {Passes(g, g.Backward)}");
+        }
+
+        int computing = m.Layers.Count(l => l is not (FlattenLayer or SaveLayer));
+        int layerwise = computing + m.Layers.Count(l => l is BatchNormLayer);
+        int inference = m.AllGroups.Sum(g => g.Inference.Count), forward = m.AllGroups.Sum(g => g.Forward.Count);
+        int backward = m.AllGroups.Sum(g => g.Backward.Count);
+        w.Line($"// Passes: inference {inference}, training forward {forward}, backward {backward}; layer by layer would take {computing} / {layerwise} / {layerwise}.");
+        BufferPlan b = m.Buffers;
+        w.Line("// Buffers, training (floats per sample, sized for the largest batch seen):");
+        foreach (TrainingBuffer t in b.Training)
+        {
+            w.Line($"//   {t.Name} {t.PerSample}: {t.Holds}");
+        }
+
+        string pooled = b.ChunkBuffers == 0 ? "no pooled buffers" : $"{b.ChunkBuffers} pooled buffer(s) of {b.ChunkBufferLength} floats per sample";
+        w.Line($"// Buffers, inference: chunks of {b.InferChunk} samples, {pooled}; group outputs: {string.Join(", ", b.InferenceOutputs)} (y: the caller's output);");
+        w.Line($"//   scratch (floats): {b.ForwardScratch} forward, {b.BackwardScratch} backward.");
+    }
+
+    private static string Passes(GroupPlan g, EquatableArray<Pass> passes) =>
+        string.Join(", then ", passes.Select(p => Describe(g, p)));
+
+    /// <summary>One pass in words, for the header and the comment above the pass's code.</summary>
+    internal static string Describe(GroupPlan g, Pass pass)
+    {
+        string stages = string.Join(" + ", pass.Stages.Select(s => Stage(g, s)));
+        return pass.Kind switch
+        {
+            PassKind.Anchor when g.Anchor == AnchorKind.Concat => $"Concat with \"{g.Branch!.Name}\"",
+            PassKind.Anchor when pass.Has(StageKind.AnchorGradients) => $"{g.Op!.Name} dW, dB, dX",
+            PassKind.Anchor => pass.Stages.Count == 0 ? g.Op!.Name : $"{g.Op!.Name}, epilogue: {stages}",
+            PassKind.Elementwise => $"elementwise: {stages}",
+            PassKind.Own => stages,
+            _ => "copy",
+        };
+    }
+
+    private static string Stage(GroupPlan g, StageKind stage) => stage switch
+    {
+        StageKind.Bias => "bias",
+        StageKind.ScaleShift => "BatchNorm scale/shift",
+        StageKind.BatchStatistics => "channel sums",
+        StageKind.Normalize => "normalise",
+        StageKind.Add => g.Branch!.ProjectionGroup >= 0 ? $"add group {g.Branch.ProjectionGroup}'s projection of \"{g.Branch.Name}\"" : $"add \"{g.Branch.Name}\"",
+        StageKind.AddGradient => $"gradient to \"{g.Branch!.Name}\"",
+        StageKind.Activation => g.Activation!.Name,
+        StageKind.ActivationGradient => g.Activation!.Name + "'",
+        StageKind.NormReductions => "BatchNorm reductions",
+        StageKind.NormInputGradient => "BatchNorm input gradient",
+        _ => "dW, dB, dX",
+    };
+}

@@ -1,0 +1,210 @@
+using System.Linq;
+using FusedOps.Generator.Model;
+using FusedOps.Generator.Plan;
+
+namespace FusedOps.Generator.Emit;
+
+/// <summary>
+/// The generated inference model <c>{Flat}_Inference</c>: weights and per-channel scale/shift taken from
+/// the training model (BatchNorm's running statistics and the op's bias, folded into the weights when
+/// frozen), and Infer, which runs each group's one planned pass on chunks of samples.
+/// </summary>
+internal static class InferenceEmitter
+{
+    public static string Write(PipelineModel m)
+    {
+        CodeWriter w = KernelFile.Open(m, "inference model");
+        w.Summary($"Inference of {m.FullName}: immutable after construction, so any number of threads may call Infer at once.");
+        KernelFile.TypeAttributes(w);
+        w.Open($"internal sealed class {m.InferenceType}");
+        BufferPlan b = m.Buffers;
+        w.Line($"private const int InferChunk = {b.InferChunk};");
+        w.Line($"private const int BufferLength = {b.ChunkBufferLength};");
+        w.Line($"private const int Scratch = {b.ForwardScratch};");
+        if (m.AllGroups.Any(g => g.Conv is not null))
+        {
+            w.Line($"private static readonly double[] s_sink = new double[{b.MaxChannels}];");
+        }
+
+        foreach (GroupPlan g in m.AllGroups.Where(g => g.Op is not null || g.Norm is not null))
+        {
+            if (g.Op is not null)
+            {
+                w.Line($"private readonly float[] _w{g.Index};");
+            }
+
+            w.Line($"private readonly float[] _scale{g.Index} = new float[{g.Channels}];");
+            w.Line($"private readonly float[] _shift{g.Index} = new float[{g.Channels}];");
+        }
+
+        w.Line();
+        WriteConstructor(w, m);
+        WriteInfer(w, m);
+        foreach (GroupPlan g in m.AllGroups)
+        {
+            WriteGroup(w, m, g);
+        }
+
+        w.Close();
+        return KernelFile.Close(w);
+    }
+
+    private static void WriteConstructor(CodeWriter w, PipelineModel m)
+    {
+        w.Summary("Reads the model's weights, bias and running statistics; with <paramref name=\"fold\"/>, folds the scale into a copy of the weights.");
+        w.Open($"internal {m.InferenceType}({m.TrainingType} model, bool fold)");
+        foreach (GroupPlan g in m.AllGroups.Where(g => g.Op is not null || g.Norm is not null))
+        {
+            BatchNormLayer? bn = g.Norm;
+            int i = g.Index;
+            string gamma = TrainingEmitter.Data("model.", bn, "Weight", bn is { Affine: true });
+            string beta = TrainingEmitter.Data("model.", bn, "Bias", bn is { Affine: true });
+            string mean = TrainingEmitter.Data("model.", bn, "RunningMean", true);
+            string variance = TrainingEmitter.Data("model.", bn, "RunningVar", true);
+            string bias = TrainingEmitter.Data("model.", g.Op, "Bias", g.HasBias);
+            w.Line($"// Group {i}: {g.Describe()}.");
+            w.Line($"float epsilon{i} = {(bn is not null ? Literal.Float(bn.Epsilon) : "0f")};");
+            w.Line($"Norm.EvalScaleShift({gamma}, {beta}, {mean}, {variance}, epsilon{i}, {bias}, _scale{i}, _shift{i});");
+            if (g.Op is not null)
+            {
+                int rowLength = g.Conv is not null ? g.Conv.Kc : g.InLength;
+                w.Line($"_w{i} = model.{TrainingEmitter.Field(g.Op, "Weight")}.Data;");
+                w.Open("if (fold)");
+                w.Line($"_w{i} = (float[])_w{i}.Clone();");
+                w.Line($"Norm.ScaleRows(_w{i}, {rowLength}, _scale{i});");
+                w.Line($"Array.Fill(_scale{i}, 1f);");
+                w.Close();
+            }
+
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    private static void WriteInfer(CodeWriter w, PipelineModel m)
+    {
+        BufferPlan plan = m.Buffers;
+        w.Summary("Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache; buffers "
+            + "and scratch come from the shared pool, so concurrent calls do not interfere.");
+        w.Open("internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)");
+        w.Line($"PipelineChecks.Batch(batchSize, input.Length, output.Length, {m.TrainingType}.InputLength, {m.TrainingType}.OutputLength);");
+        w.Line("int chunk = Math.Min(batchSize, InferChunk);");
+        w.Line("ArrayPool<float> pool = ArrayPool<float>.Shared;");
+        for (int k = 0; k < plan.ChunkBuffers; k++)
+        {
+            w.Line($"float[] buf{k} = pool.Rent(chunk * BufferLength);");
+        }
+
+        w.Line("float[] scratch = pool.Rent(Scratch);");
+        w.Open("try");
+        w.Open("for (int s0 = 0; s0 < batchSize; s0 += chunk)");
+        w.Line("int m = Math.Min(chunk, batchSize - s0);");
+        w.Line($"ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * {m.Input.Length});");
+        w.Line($"ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * {m.Output.Length});");
+        string Where(int group) => group < 0 ? "x" : plan.InferenceOutputs[group] == "y" ? "y" : plan.InferenceOutputs[group] + "[0]";
+        foreach (GroupPlan g in m.Groups)
+        {
+            string branch = string.Empty;
+            if (g.Branch is { } use)
+            {
+                branch = $"ref {Where(use.From)}, ";
+                if (use.ProjectionGroup >= 0)
+                {
+                    branch += $"ref {Where(use.ProjectionGroup)}, ";
+                }
+            }
+
+            w.Line($"G{g.Index}_Infer(ref {Where(g.Index - 1)}, {branch}ref {Where(g.Index)}, m, scratch);");
+        }
+
+        w.Close();
+        w.Close();
+        w.Open("finally");
+        for (int k = 0; k < plan.ChunkBuffers; k++)
+        {
+            w.Line($"pool.Return(buf{k});");
+        }
+
+        w.Line("pool.Return(scratch);");
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static void WriteGroup(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        int i = g.Index;
+        w.Line($"// Group {i} inference: {g.Describe()}, {g.Input} -> {g.Output}.");
+        BranchUse? use = g.Branch;
+        string branch = use is null ? string.Empty : use.ProjectionGroup >= 0 ? "ref float r, ref float p, " : "ref float r, ";
+        w.Open($"private void G{i}_Infer(ref float x, {branch}ref float y, int m, float[] scratch)");
+        if (use is not null && use.ProjectionGroup >= 0)
+        {
+            w.Line($"// The saved tensor \"{use.Name}\" through its projection (group {use.ProjectionGroup}) first.");
+            w.Line($"G{use.ProjectionGroup}_Infer(ref r, ref p, m, scratch);");
+            w.Line("ref float res = ref p;");
+            w.Line();
+        }
+        else if (use is not null)
+        {
+            w.Line("ref float res = ref r;");
+        }
+
+        foreach (Pass pass in g.Inference)
+        {
+            w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");
+            switch (pass.Kind)
+            {
+                case PassKind.Anchor when g.Conv is not null:
+                    w.Line($"var act = {(pass.Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)")};");
+                    w.Line($"ref double sink = ref s_sink[0];");
+                    w.Open("for (int s = 0; s < m; s++)");
+                    w.Line($"ref float xs = ref Unsafe.Add(ref x, s * {g.InLength});");
+                    w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {g.OutLength});");
+                    string rs = string.Empty;
+                    if (g.Conv.Residual)
+                    {
+                        w.Line($"ref float rs = ref Unsafe.Add(ref res, s * {g.OutLength});");
+                        rs = ", ref rs";
+                    }
+
+                    w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(act, ref xs, ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0], ref ys, ref scratch[0], false, ref sink, ref sink{rs});");
+                    w.Close();
+                    break;
+                case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
+                    w.Line($"Norm.ConcatSamples(ref x, {g.InLength}, ref res, {g.OutLength - g.InLength}, ref y, m);");
+                    break;
+                case PassKind.Anchor:
+                    string bias = pass.Has(StageKind.Bias) ? $", _shift{i}" : string.Empty;
+                    w.Line($"LinearKernels.MatMulNT(ref x, m, ref _w{i}[0], {g.OpOut}, {g.InLength}, ref y{bias});");
+                    break;
+                case PassKind.Elementwise when pass.Has(StageKind.Add) && (pass.Has(StageKind.Bias) || pass.Has(StageKind.ScaleShift)):
+                    string affineSource = g.Op is not null ? "y" : "x";
+                    w.Line($"var act = {g.Operator.New()};");
+                    w.Line($"ActivationPass.AffineAddForward(act, ref {affineSource}, ref res, ref y, ref y, m, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
+                    break;
+                case PassKind.Elementwise when pass.Has(StageKind.Add):
+                    string addSource = g.Op is not null ? "y" : "x";
+                    w.Line($"ActivationPass.AddForward({g.Operator.New()}, ref {addSource}, ref res, ref y, ref y, m * {g.OutLength});");
+                    break;
+                case PassKind.Elementwise when pass.Has(StageKind.Bias) || pass.Has(StageKind.ScaleShift):
+                    string source = g.Op is not null ? "y" : "x";
+                    w.Line($"ActivationPass.AffineForward({g.Operator.New()}, ref {source}, ref y, m, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
+                    break;
+                case PassKind.Elementwise:
+                    string from = g.Op is not null ? "y" : "x";
+                    w.Line($"ActivationPass.Forward({g.Operator.New()}, ref {from}, ref y, m * {g.OutLength});");
+                    break;
+                case PassKind.Copy:
+                    w.Line($"Norm.Copy(ref x, ref y, m * {g.InLength});");
+                    break;
+            }
+
+            w.Line();
+        }
+
+        w.Close();
+        w.Line();
+    }
+}

@@ -1,0 +1,171 @@
+using FusedOps.Generator.Model;
+using FusedOps.Generator.Plan;
+
+namespace FusedOps.Generator.Emit;
+
+/// <summary>Each group's training forward and backward: its planned passes, in order, as calls.</summary>
+internal static partial class TrainingEmitter
+{
+    private static void WriteGroupForward(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        GroupBuffers r = m.Buffers.Groups[g.Index];
+        string x = r.Input, z = r.Z, y = r.Output;
+        int i = g.Index;
+        w.Line($"// Group {i} training forward: {g.Describe()}, {g.Input} -> {g.Output}.");
+        w.Open($"private void G{i}_Forward(int n)");
+        foreach (Pass pass in g.Forward)
+        {
+            w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");
+            switch (pass.Kind)
+            {
+                case PassKind.Anchor when g.Conv is not null:
+                    w.Line($"ref float w = ref {Field(g.Op!, "Weight")}.Data[0];");
+                    w.Line($"ref float b = ref {(g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "s_zeros")}[0];");
+                    w.Line($"Array.Clear(_sum{i});");
+                    w.Line($"Array.Clear(_sumSq{i});");
+                    w.Line($"ref double sum = ref _sum{i}[0];");
+                    w.Line($"ref double sumSq = ref _sumSq{i}[0];");
+                    w.Line("var identity = default(IdentityOperator);");
+                    w.Open("for (int s = 0; s < n; s++)");
+                    w.Line($"ref float xs = ref {x}[s * {g.InLength}];");
+                    w.Line($"ref float zs = ref {z}[s * {g.OutLength}];");
+                    string unused = g.Conv.Residual ? ", ref zs" : string.Empty;
+                    w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq{unused});");
+                    w.Close();
+                    break;
+                case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
+                    w.Line($"Norm.ConcatSamples(ref {x}[0], {g.InLength}, ref {r.Residual}[0], {g.OutLength - g.InLength}, ref {y}[0], n);");
+                    break;
+                case PassKind.Anchor:
+                    string bias = pass.Has(StageKind.Bias) ? $", {Field(g.Op!, "Bias")}.Data" : string.Empty;
+                    w.Line($"LinearKernels.MatMulNT(ref {x}[0], n, ref {Field(g.Op!, "Weight")}.Data[0], {g.OpOut}, {g.InLength}, ref {z}[0]{bias});");
+                    break;
+                case PassKind.Own:
+                    // Batch statistics of a group whose anchor cannot accumulate them in its epilogue.
+                    w.Line($"Array.Clear(_sum{i});");
+                    w.Line($"Array.Clear(_sumSq{i});");
+                    w.Line($"Norm.ChannelSums(ref {z}[0], n, {g.Channels}, {g.Spatial}, _sum{i}, _sumSq{i});");
+                    break;
+                case PassKind.Elementwise when pass.Has(StageKind.Add):
+                    WriteAddForward(w, g, r, pass);
+                    break;
+                case PassKind.Elementwise when pass.Has(StageKind.Normalize):
+                    WriteBatchStatistics(w, g);
+                    w.Line($"var act = {g.Operator.New()};");
+                    w.Line($"ActivationPass.AffineForward(act, ref {z}[0], ref {y}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
+                    break;
+                case PassKind.Elementwise:
+                    w.Line($"ActivationPass.Forward({g.Operator.New()}, ref {z}[0], ref {y}[0], n * {g.OutLength});");
+                    break;
+                case PassKind.Copy:
+                    w.Line($"// Nothing to do: the group's output buffer is its input ({y}).");
+                    break;
+            }
+
+            w.Line();
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    private static void WriteGroupBackward(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        GroupBuffers r = m.Buffers.Groups[g.Index];
+        string z = r.Z;
+        int i = g.Index, c = g.Channels, s = g.Spatial;
+        bool op = g.Op is not null;
+        w.Line($"// Group {i} backward: {g.Describe()}, gradient {g.Output} -> {g.Input}.");
+        w.Open($"private void G{i}_Backward(int n, ref float dy, ref float dx, bool wantInput)");
+        w.Line("ref float dz = ref dy;");
+        foreach (Pass pass in g.Backward)
+        {
+            w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");
+            switch (pass.Kind)
+            {
+                case PassKind.Elementwise when pass.Has(StageKind.AddGradient):
+                    WriteAddBackward(w, m, g, r, pass);
+                    break;
+                case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
+                    int savedLength = g.OutLength - g.InLength;
+                    w.Line($"Norm.SplitSamples(ref dy, {g.InLength}, {savedLength}, ref dx, wantInput, ref _gradSave{g.Branch!.Slot}[0], n);");
+                    break;
+                case PassKind.Elementwise when pass.Has(StageKind.NormReductions):
+                    w.Line($"var act = {g.Operator.New()};");
+                    WriteNormReductions(w, g, r, "dy");
+                    break;
+                case PassKind.Own:
+                    BatchNormLayer norm = g.Norm!;
+                    if (!op)
+                    {
+                        w.Open("if (!wantInput)");
+                        w.Line("return;");
+                        w.Close();
+                    }
+
+                    string gamma = Data(null, norm, "Weight", norm.Affine);
+                    string target = op ? $"ref {r.GradU}[0]" : "ref dx";
+                    w.Line($"long count = (long)n * {s};");
+                    w.Line($"Norm.BackwardApply(ref {r.GradU}[0], ref {z}[0], n, {c}, {s}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count, {target});");
+                    w.Line(op ? $"dz = ref {r.GradU}[0];" : "return;");
+                    break;
+                case PassKind.Elementwise when op:
+                    w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref {r.GradU}[0], n * {g.OutLength});");
+                    w.Line($"dz = ref {r.GradU}[0];");
+                    break;
+                case PassKind.Elementwise:
+                    w.Open("if (wantInput)");
+                    w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref dx, n * {g.OutLength});");
+                    w.Close();
+                    break;
+                case PassKind.Copy:
+                    w.Open("if (wantInput)");
+                    w.Line($"Norm.Copy(ref dy, ref dx, n * {g.InLength});");
+                    w.Close();
+                    break;
+                case PassKind.Anchor when g.Conv is not null:
+                    WriteConvBackward(w, m, g, r.Input);
+                    break;
+                case PassKind.Anchor:
+                    WriteLinearBackward(w, g, r.Input);
+                    break;
+            }
+
+            w.Line();
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    private static void WriteConvBackward(CodeWriter w, PipelineModel m, GroupPlan g, string x)
+    {
+        Layer op = g.Op!;
+        string k = m.KernelsType;
+        w.Line($"float[] w = {Field(op, "Weight")}.Data;");
+        w.Line($"ref float db = ref {(g.HasBias ? Field(op, "Bias") + ".Grad[0]" : "s_sink[0]")};");
+        w.Line($"{k}.L{op.Index}_WeightGradStart(ref _scratch[0]);");
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"ref float xs = ref {x}[s * {g.InLength}];");
+        w.Line($"ref float dzs = ref Unsafe.Add(ref dz, s * {g.OutLength});");
+        w.Line($"ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * {g.InLength}) : ref s_sink[0];");
+        w.Line($"{k}.L{op.Index}_ConvBackward(ref xs, ref dzs, ref w[0], ref db, {(g.HasBias ? "true" : "false")}, ref dxs, wantInput, ref _scratch[0]);");
+        w.Close();
+        w.Line($"{k}.L{op.Index}_WeightGradFinish(ref _scratch[0], ref {Field(op, "Weight")}.Grad[0]);");
+    }
+
+    private static void WriteLinearBackward(CodeWriter w, GroupPlan g, string x)
+    {
+        Layer op = g.Op!;
+        int outF = g.OpOut, inF = g.InLength;
+        if (g.HasBias)
+        {
+            w.Line($"Gemm.ColumnSums(ref dz, n, {outF}, ref {Field(op, "Bias")}.Grad[0]);");
+        }
+
+        w.Line($"Gemm.AxpyRows(ref dz, 1, {outF}, ref {x}[0], {inF}, {outF}, n, {inF}, ref {Field(op, "Weight")}.Grad[0], {inF}, true);");
+        w.Open("if (wantInput)");
+        w.Line($"Gemm.AxpyRows(ref dz, {outF}, 1, ref {Field(op, "Weight")}.Data[0], {inF}, n, {outF}, {inF}, ref dx, {inF}, false);");
+        w.Close();
+    }
+}

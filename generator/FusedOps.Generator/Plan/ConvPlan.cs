@@ -1,0 +1,90 @@
+using System.Collections.Generic;
+using FusedOps.Generator.Model;
+
+namespace FusedOps.Generator.Plan;
+
+/// <summary>A register block: output channels [Start, Start + Rows) of a group, held in accumulators.</summary>
+internal readonly record struct RowBlock(int Start, int Rows);
+
+/// <summary>
+/// One Conv2d layer as the kernels see it: constant sizes, the register blocks of each vector width,
+/// and the scratch layout of its forward and backward passes (floats).
+/// </summary>
+internal sealed record ConvPlan(
+    int Layer, int C, int H, int W, int OC, int OH, int OW, int K, int Stride, int Pad, int Dilation, int Groups,
+    EquatableArray<RowBlock> Blocks512, EquatableArray<RowBlock> Blocks256, bool Unrolled, BackwardLayout Backward)
+{
+    /// <summary>Whether inference adds a residual (a saved tensor or its projection) in the register blocks' epilogue.</summary>
+    public bool Residual { get; init; }
+
+    public int Cg => C / Groups;
+
+    public int OCg => OC / Groups;
+
+    /// <summary>Taps per output channel: the GEMM depth.</summary>
+    public int Kc => Cg * K * K;
+
+    public int P => OH * OW;
+
+    public int Hp => H + (2 * Pad);
+
+    public int Wp => W + (2 * Pad);
+
+    public int Panels => (P + 31) / 32;
+
+    public int PadLength => Pad > 0 ? C * Hp * Wp : 0;
+
+    /// <summary>Scratch floats for one sample's forward: padded input, one panel, a 32-wide tail block (and its residual).</summary>
+    public int ForwardScratch => PadLength + (Kc * 32) + (OC * 32 * (Residual ? 2 : 1));
+
+    public static ConvPlan Create(Conv2dLayer op, Shape input, Shape output)
+    {
+        int cg = input.C / op.Groups, ocg = output.C / op.Groups;
+        int p = output.H * output.W;
+        int pad = op.Padding > 0 ? input.C * (input.H + (2 * op.Padding)) * (input.W + (2 * op.Padding)) : 0;
+        return new ConvPlan(
+            op.Index, input.C, input.H, input.W, output.C, output.H, output.W, op.KernelSize, op.Stride, op.Padding, op.Dilation, op.Groups,
+            Blocks(ocg, KernelLimits.MaxRows512),
+            Blocks(ocg, KernelLimits.MaxRows256),
+            KernelLimits.Unrolled(ocg),
+            BackwardLayout.Create(cg * op.KernelSize * op.KernelSize, (p + 31) / 32, output.C, ocg, op.Groups, pad));
+    }
+
+    /// <summary>Row blocks of at most <paramref name="max"/> rows covering <paramref name="rows"/> as evenly as possible.</summary>
+    public static EquatableArray<RowBlock> Blocks(int rows, int max)
+    {
+        int count = (rows + max - 1) / max;
+        int q = rows / count, rem = rows % count;
+        var blocks = new List<RowBlock>();
+        int start = 0;
+        for (int b = 0; b < count; b++)
+        {
+            int size = b < rem ? q + 1 : q;
+            blocks.Add(new RowBlock(start, size));
+            start += size;
+        }
+
+        return blocks.ToEquatableArray();
+    }
+}
+
+/// <summary>
+/// Offsets of the backward pass's scratch regions for one Conv2d layer (floats): <c>Npp</c> is the pixel
+/// count rounded up to whole panels, <c>Blocks</c> the blocks of 32 output channels per group; then the
+/// padded input, its gradient, the im2col columns, the output-gradient panels, one tap panel, the
+/// transposed output gradient and the transposed weight-gradient accumulators.
+/// </summary>
+internal sealed record BackwardLayout(int Npp, int Blocks, int Xp, int Dxp, int Cols, int Dzp, int Dcol, int Dzt, int Dwt, int Total)
+{
+    public static BackwardLayout Create(int kc, int panels, int oc, int ocg, int groups, int padLength)
+    {
+        int npp = panels * 32;
+        int blocks = (ocg + 31) / 32;
+        int cols = 2 * padLength;
+        int dzp = cols + (kc * npp);
+        int dcol = dzp + (panels * oc * 32);
+        int dzt = dcol + (kc * 32);
+        int dwt = dzt + (blocks * npp * 32);
+        return new BackwardLayout(npp, blocks, 0, padLength, cols, dzp, dcol, dzt, dwt, dwt + (groups * blocks * kc * 32));
+    }
+}

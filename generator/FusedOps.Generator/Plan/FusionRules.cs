@@ -1,0 +1,152 @@
+using System.Collections.Generic;
+using FusedOps.Generator.Model;
+
+namespace FusedOps.Generator.Plan;
+
+/// <summary>
+/// The fusion-rule table: for each mode, anchor and stage, where the stage runs. The planner walks a
+/// group's stages in order and builds its passes from this table alone; docs/design.md shows it.
+/// </summary>
+internal static class FusionRules
+{
+    private const AnchorKind AnyAnchor = (AnchorKind)(-1);
+
+    private static readonly Dictionary<(Mode, AnchorKind, StageKind), Placement> s_rules = new()
+    {
+        // Inference: a convolution takes everything into its epilogue (BatchNorm as scale/shift, folded by Freeze).
+        [(Mode.Inference, AnchorKind.Conv2d, StageKind.Bias)] = Placement.Epilogue,
+        [(Mode.Inference, AnchorKind.Conv2d, StageKind.ScaleShift)] = Placement.Epilogue,
+        [(Mode.Inference, AnchorKind.Conv2d, StageKind.Activation)] = Placement.Epilogue,
+
+        // The GEMM's store adds a bias only; a scale/shift or activation is one elementwise pass (the bias joins its shift).
+        [(Mode.Inference, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
+        [(Mode.Inference, AnchorKind.Linear, StageKind.ScaleShift)] = Placement.Elementwise,
+        [(Mode.Inference, AnchorKind.Linear, StageKind.Activation)] = Placement.Elementwise,
+        [(Mode.Inference, AnchorKind.Conv2d, StageKind.Add)] = Placement.Epilogue,
+        [(Mode.Inference, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
+        [(Mode.Inference, AnyAnchor, StageKind.ScaleShift)] = Placement.Elementwise,
+        [(Mode.Inference, AnyAnchor, StageKind.Activation)] = Placement.Elementwise,
+
+        // Training forward: batch statistics need the whole batch before anything is normalised.
+        [(Mode.TrainingForward, AnchorKind.Conv2d, StageKind.Bias)] = Placement.Epilogue,
+        [(Mode.TrainingForward, AnchorKind.Conv2d, StageKind.BatchStatistics)] = Placement.Epilogue,
+        [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
+        [(Mode.TrainingForward, AnyAnchor, StageKind.BatchStatistics)] = Placement.OwnPass,
+        [(Mode.TrainingForward, AnyAnchor, StageKind.Normalize)] = Placement.Elementwise,
+        [(Mode.TrainingForward, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
+        [(Mode.TrainingForward, AnyAnchor, StageKind.Activation)] = Placement.Elementwise,
+
+        // Backward: the activation derivative rides BatchNorm's reduction pass; the input gradient needs the reductions.
+        [(Mode.Backward, AnyAnchor, StageKind.ActivationGradient)] = Placement.Elementwise,
+        [(Mode.Backward, AnyAnchor, StageKind.AddGradient)] = Placement.Elementwise,
+        [(Mode.Backward, AnyAnchor, StageKind.NormReductions)] = Placement.Elementwise,
+        [(Mode.Backward, AnyAnchor, StageKind.NormInputGradient)] = Placement.OwnPass,
+        [(Mode.Backward, AnyAnchor, StageKind.AnchorGradients)] = Placement.Epilogue,
+    };
+
+    /// <summary>Every rule, for the design document's table: mode, anchor (null = any), stage, placement.</summary>
+    public static IEnumerable<(Mode Mode, AnchorKind? Anchor, StageKind Stage, Placement Placement)> All()
+    {
+        foreach (KeyValuePair<(Mode, AnchorKind, StageKind), Placement> rule in s_rules)
+        {
+            yield return (rule.Key.Item1, rule.Key.Item2 == AnyAnchor ? null : rule.Key.Item2, rule.Key.Item3, rule.Value);
+        }
+    }
+
+    public static Placement Where(Mode mode, AnchorKind anchor, StageKind stage) =>
+        s_rules.TryGetValue((mode, anchor, stage), out Placement placement) ? placement
+        : s_rules.TryGetValue((mode, AnyAnchor, stage), out placement) ? placement
+        : throw new System.InvalidOperationException($"no fusion rule for {stage} after {anchor} in {mode}");
+
+    /// <summary>The stages a group runs in <paramref name="mode"/>, in order (backward: from the output down).</summary>
+    public static List<StageKind> Stages(Mode mode, bool op, bool bias, bool norm, bool add, bool activation)
+    {
+        var stages = new List<StageKind>();
+        if (mode == Mode.Backward)
+        {
+            Add(stages, activation, StageKind.ActivationGradient);
+            Add(stages, add, StageKind.AddGradient);
+            Add(stages, norm, StageKind.NormReductions);
+            Add(stages, norm, StageKind.NormInputGradient);
+            Add(stages, op, StageKind.AnchorGradients);
+            return stages;
+        }
+
+        Add(stages, bias, StageKind.Bias);
+        Add(stages, norm && mode == Mode.Inference, StageKind.ScaleShift);
+        Add(stages, norm && mode == Mode.TrainingForward, StageKind.BatchStatistics);
+        Add(stages, norm && mode == Mode.TrainingForward, StageKind.Normalize);
+        Add(stages, add, StageKind.Add);
+        Add(stages, activation, StageKind.Activation);
+        return stages;
+    }
+
+    /// <summary>Cuts a group's stages into passes: the anchor's (with its epilogue), elementwise passes and own passes.</summary>
+    public static EquatableArray<Pass> Passes(Mode mode, AnchorKind anchor, bool bias, bool norm, bool add, bool activation)
+    {
+        if (anchor is AnchorKind.Copy or AnchorKind.Concat)
+        {
+            return new[] { new Pass(anchor == AnchorKind.Copy ? PassKind.Copy : PassKind.Anchor, EquatableArray<StageKind>.Empty) }.ToEquatableArray();
+        }
+
+        bool hasOp = anchor is AnchorKind.Conv2d or AnchorKind.Linear;
+        var epilogue = new List<StageKind>();
+        var passes = new List<(PassKind Kind, List<StageKind> Stages)>();
+        List<StageKind>? elementwise = null;
+        foreach (StageKind stage in Stages(mode, hasOp, bias, norm, add, activation))
+        {
+            switch (Where(mode, anchor, stage))
+            {
+                case Placement.Epilogue when hasOp:
+                    epilogue.Add(stage);
+                    break;
+                case Placement.OwnPass:
+                    passes.Add((PassKind.Own, new List<StageKind> { stage }));
+                    elementwise = null;
+                    break;
+                default:
+                    if (elementwise is null)
+                    {
+                        elementwise = new List<StageKind>();
+                        passes.Add((PassKind.Elementwise, elementwise));
+                    }
+
+                    elementwise.Add(stage);
+                    break;
+            }
+        }
+
+        // A bias the GEMM would add moves into the shift of the elementwise scale/shift pass after it.
+        if (mode == Mode.Inference && anchor == AnchorKind.Linear && epilogue.Contains(StageKind.Bias) && passes.Count > 0)
+        {
+            epilogue.Remove(StageKind.Bias);
+            passes[0].Stages.Insert(0, StageKind.Bias);
+        }
+
+        // Forward modes start with the anchor; backward ends with it (the op's gradients come last).
+        var result = new List<Pass>();
+        if (hasOp && mode != Mode.Backward)
+        {
+            result.Add(new Pass(PassKind.Anchor, epilogue.ToEquatableArray()));
+        }
+        else if (hasOp)
+        {
+            passes.Add((PassKind.Anchor, epilogue));
+        }
+
+        foreach ((PassKind kind, List<StageKind> stages) in passes)
+        {
+            result.Add(new Pass(kind, stages.ToEquatableArray()));
+        }
+
+        return result.ToEquatableArray();
+    }
+
+    private static void Add(List<StageKind> stages, bool present, StageKind stage)
+    {
+        if (present)
+        {
+            stages.Add(stage);
+        }
+    }
+}
