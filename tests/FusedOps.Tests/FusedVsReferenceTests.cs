@@ -46,7 +46,10 @@ public sealed class FusedVsReferenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Pipeline_MatchesReference(string pipeline, int vectorBits, int batch)
+    public void Pipeline_MatchesReference(string pipeline, int vectorBits, int batch) => CompareAt(pipeline, vectorBits, batch);
+
+    /// <summary>Compares the pipeline class <paramref name="pipeline"/> (in FusedOps.Tests.Pipelines) with the reference at one kernel width.</summary>
+    internal static void CompareAt(string pipeline, int vectorBits, int batch)
     {
         int saved = KernelOptions.MaxVectorBits;
         try

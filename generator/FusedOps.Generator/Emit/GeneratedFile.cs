@@ -24,6 +24,7 @@ internal static class KernelFile
         "System.Runtime.InteropServices",
         "System.Runtime.Intrinsics",
         "FusedOps.Kernels",
+        "FusedOps.Kernels.Operators",
     };
 
     public static CodeWriter Open(PipelineModel model, string what)

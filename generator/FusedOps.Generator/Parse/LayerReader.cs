@@ -12,7 +12,7 @@ namespace FusedOps.Generator.Parse;
 /// Turns one layer attribute into its <see cref="Layer"/> record, reporting out-of-range arguments on the
 /// argument as written (<c>Padding = -1</c>, or the positional <c>0</c>), else on the whole attribute.
 /// </summary>
-internal static class LayerReader
+internal static partial class LayerReader
 {
     public static Layer Read(int index, AttributeData attribute, AttributeSyntax? syntax, List<DiagnosticInfo> diagnostics)
     {
@@ -66,7 +66,9 @@ internal static class LayerReader
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, where, index, name, "Min", Format(args[0]), $"it must be below Max ({Format(args[1])})"));
                     }
 
-                    return new ActivationLayer(index, name, new EquatableArray<float>(args), location);
+                    CheckActivation(reader, name, args);
+                    string form = name == "GELU" && reader.Bool("Approximate", false) ? ActivationTable.GeluTanh : name;
+                    return new ActivationLayer(index, form, new EquatableArray<float>(args), location);
                 }
 
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotYetSupported, location, index, name));
@@ -154,6 +156,10 @@ internal static class LayerReader
         public float FiniteFloat(string name, float value) => CheckF(name, value, !float.IsNaN(value) && !float.IsInfinity(value), "it must be a finite number");
 
         public float PositiveFloat(string name, float value) => CheckF(name, value, value > 0 && !float.IsInfinity(value), "it must be a finite number above 0");
+
+        public float NonZeroFloat(string name, float value) => CheckF(name, value, value != 0, "it must not be 0");
+
+        public float NonNegativeFloat(string name, float value) => CheckF(name, value, value >= 0 || float.IsNaN(value), "it must not be negative");
 
         public float UnitFloat(string name, float value) => CheckF(name, value, value >= 0 && value <= 1, "it must lie in [0, 1]");
 

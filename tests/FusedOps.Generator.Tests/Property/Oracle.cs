@@ -38,7 +38,12 @@ internal static class Oracle
     /// <summary>A tensor larger than an array can hold can never be allocated: such a pipeline is impossible.</summary>
     public const double Impossible = 0x7FFFFFC7; // Array.MaxLength
 
-    private static readonly HashSet<string> s_supported = ["Linear", "Conv2d", "BatchNorm", "Flatten", "Identity", "ReLU", "LeakyReLU", "HardTanh"];
+    private static readonly HashSet<string> s_supported =
+    [
+        "Linear", "Conv2d", "BatchNorm", "Flatten", "Identity", "ReLU", "LeakyReLU", "HardTanh",
+        "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "ArcTan", "Softsign", "SiLU", "Swish", "Mish", "Softplus",
+        "HardSigmoid", "HardSwish", "Isru", "Isrlu", "SquareNonlinearity", "BinaryStep",
+    ];
 
     public static Expectation Judge(Declaration d)
     {
@@ -182,6 +187,21 @@ internal static class Oracle
                 break;
             case "LeakyReLU":
                 Require(Finite(l.Float("NegativeSlope", 0.01f)), "NegativeSlope not finite");
+                break;
+            case "ELU":
+                Require(Finite(l.Float("Alpha", 1f)), "Alpha not finite");
+                break;
+            case "Swish":
+                Require(Finite(l.Float("Beta", 1f)), "Beta not finite");
+                break;
+            case "Softplus":
+                float beta = l.Float("Beta", 1f);
+                Require(Finite(beta) && beta != 0, "Beta not a finite number other than 0");
+                Require(Finite(l.Float("Threshold", 20f)), "Threshold not finite");
+                break;
+            case "Isru" or "Isrlu":
+                float alpha = l.Float("Alpha", 1f);
+                Require(Finite(alpha) && alpha >= 0, "Alpha not a finite number at least 0");
                 break;
             case "HardTanh":
                 float min = l.Float("Min", -1f), max = l.Float("Max", 1f);

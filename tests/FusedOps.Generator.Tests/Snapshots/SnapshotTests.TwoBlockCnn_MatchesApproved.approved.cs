@@ -13,6 +13,7 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
+    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Inference of Samples.TwoBlockCnn: immutable after construction, so any number of threads may call Infer at
@@ -159,6 +160,7 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
+    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Conv2d kernels of Samples.TwoBlockCnn, specialised on its constant shapes; shared by training and inference.
@@ -1561,6 +1563,7 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
+    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Training state of Samples.TwoBlockCnn: parameters, running statistics, and what Backward needs from the last
