@@ -140,13 +140,13 @@ public sealed class DiagnosticsTests
             """
             [FusedPipeline(8)]
             [Linear(4)]
-            [Dropout]
+            [LocalResponseNorm(3)]
             public partial class Net
             {
             }
             """,
             "FOPS0007",
-            "Dropout");
+            "LocalResponseNorm(3)");
 
     [Theory]
     [InlineData(

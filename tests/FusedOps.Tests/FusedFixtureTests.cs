@@ -40,10 +40,11 @@ public sealed class FusedFixtureTests
         }
     }
 
-    private static void Replay(string fixture, Type type)
+    /// <summary>Replays <paramref name="fixture"/> (of <paramref name="scope"/>) through the generated <paramref name="type"/>.</summary>
+    internal static void Replay(string fixture, Type type, string scope = "core")
     {
         SafeTensorsFile file = SafeTensorsFile.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture + ".safetensors"));
-        Assert.Equal("core", file.Metadata["issue_scope"]);
+        Assert.Equal(scope, file.Metadata["issue_scope"]);
         int batch = int.Parse(file.Metadata["batch"], CultureInfo.InvariantCulture);
 
         var model = (IFusedModel)Activator.CreateInstance(type)!;

@@ -67,6 +67,11 @@ internal static partial class TrainingEmitter
                     yield return (Field(l, "RunningMean"), $"{l.Index}.running_mean", $"{input.C}", false);
                     yield return (Field(l, "RunningVar"), $"{l.Index}.running_var", $"{input.C}", false);
                     break;
+                case SampleNormLayer { Affine: true } norm:
+                    string shape = norm.Kind == SampleNormKind.Layer ? input.ToArrayLiteral() : $"{input.C}";
+                    yield return (Field(l, "Weight"), $"{l.Index}.weight", shape, true);
+                    yield return (Field(l, "Bias"), $"{l.Index}.bias", shape, true);
+                    break;
             }
         }
     }
@@ -125,6 +130,7 @@ internal static partial class TrainingEmitter
             }
         }
 
+        StandaloneEmitter.TrainingFields(w, m);
         w.Line();
     }
 
@@ -134,6 +140,7 @@ internal static partial class TrainingEmitter
         w.Summary("PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.");
         w.Open($"internal {m.TrainingType}(int seed)");
         w.Line("var rng = new InitRandom(seed);");
+        StandaloneEmitter.TrainingConstructor(w, m);
         foreach (Layer l in m.Layers)
         {
             Shape input = l.Index == 0 ? m.Input : m.Shapes[l.Index - 1];
@@ -160,6 +167,7 @@ internal static partial class TrainingEmitter
         w.Line();
         w.Line("internal ParameterList Buffers { get; }");
         w.Line();
+        StandaloneEmitter.TrainingMembers(w, m);
     }
 
     private static void WriteEntryPoints(CodeWriter w, PipelineModel m)
@@ -174,6 +182,7 @@ internal static partial class TrainingEmitter
 
         w.Line("EnsureCapacity(batchSize);");
         w.Line("_batch = 0;");
+        StandaloneEmitter.ForwardStart(w, m);
         w.Line("input.CopyTo(_in);");
         foreach (GroupPlan g in m.Groups)
         {

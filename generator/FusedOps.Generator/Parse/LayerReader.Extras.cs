@@ -1,8 +1,47 @@
+using FusedOps.Generator.Model;
+
 namespace FusedOps.Generator.Parse;
 
-/// <summary>Range checks of the layers added after the second design (activations, norms, pooling, Dropout).</summary>
+/// <summary>Reading and range checks of the layers added after the second design (activations, pooling, norms, Dropout).</summary>
 internal static partial class LayerReader
 {
+    /// <summary>The standalone layer (pooling, Dropout, a per-sample norm) named <paramref name="name"/>, or null for any other layer.</summary>
+    private static Layer? ReadStandalone(int index, string name, object?[] ctor, Reader reader, LocationInfo? location)
+    {
+        switch (name)
+        {
+            case "Dropout":
+                return new DropoutLayer(index, reader.DropProbability("P", reader.Float("P", 0.5f)), location);
+            case "MaxPool2d":
+            case "AvgPool2d":
+                int k = reader.Positive("kernelSize", CtorInt(ctor, 0));
+                // Stride defaults to the kernel size (at least 1, so a bad kernel size is reported once).
+                int stride = reader.Positive("Stride", reader.Int("Stride", System.Math.Max(k, 1)));
+                int padding = reader.NonNegative("Padding", reader.Int("Padding", 0));
+                if (k >= 1 && padding > k / 2)
+                {
+                    // PyTorch: "pad should be at most half of effective kernel size".
+                    reader.Report("Padding", padding, $"it must be at most half the kernel size ({k / 2})");
+                }
+
+                return new PoolLayer(index, name, name == "MaxPool2d" ? PoolKind.Max : PoolKind.Average, k, stride, padding, location);
+            case "GlobalAvgPool2d":
+                return new PoolLayer(index, name, PoolKind.GlobalAverage, 0, 1, 0, location);
+            case "LayerNorm":
+            case "GroupNorm":
+            case "InstanceNorm":
+                SampleNormKind kind = name == "LayerNorm" ? SampleNormKind.Layer : name == "GroupNorm" ? SampleNormKind.Group : SampleNormKind.Instance;
+                int groups = kind == SampleNormKind.Group ? reader.Positive("groups", CtorInt(ctor, 0)) : 1;
+                float epsilon = reader.PositiveFloat("Epsilon", reader.Float("Epsilon", 1e-5f));
+
+                // PyTorch's defaults: LayerNorm and GroupNorm are affine, InstanceNorm2d is not.
+                bool affine = reader.Bool("Affine", kind != SampleNormKind.Instance);
+                return new SampleNormLayer(index, name, kind, groups, epsilon, affine, location) { GroupsLocation = reader.LocationOf("groups") };
+            default:
+                return null;
+        }
+    }
+
     /// <summary>Arguments that are finite yet make the activation undefined: Softplus divides by β, ISRU takes √(1 + αx²).</summary>
     private static void CheckActivation(Reader reader, string name, float[] args)
     {

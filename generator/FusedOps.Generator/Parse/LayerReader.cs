@@ -54,6 +54,11 @@ internal static partial class LayerReader
             case "Flatten":
                 return new FlattenLayer(index, location);
             default:
+                if (ReadStandalone(index, name, ctor, reader, location) is { } standalone)
+                {
+                    return standalone;
+                }
+
                 if (ActivationTable.TryGet(name, out ActivationEntry entry))
                 {
                     var args = entry.Arguments.Select(a => reader.FiniteFloat(a.Name, reader.Float(a.Name, a.Default))).ToArray();
@@ -76,7 +81,7 @@ internal static partial class LayerReader
         }
     }
 
-    private static int CtorInt(object?[] ctor, int position) => ctor.Length > position && ctor[position] is int value ? value : 0;
+    internal static int CtorInt(object?[] ctor, int position) => ctor.Length > position && ctor[position] is int value ? value : 0;
 
     internal static string Format(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -162,6 +167,12 @@ internal static partial class LayerReader
         public float NonNegativeFloat(string name, float value) => CheckF(name, value, value >= 0 || float.IsNaN(value), "it must not be negative");
 
         public float UnitFloat(string name, float value) => CheckF(name, value, value >= 0 && value <= 1, "it must lie in [0, 1]");
+
+        /// <summary>Dropout's p: 1 would scale the kept elements (none) by 1/0.</summary>
+        public float DropProbability(string name, float value) => CheckF(name, value, value >= 0 && value < 1, "it must lie in [0, 1)");
+
+        /// <summary>Reports <paramref name="name"/> = <paramref name="value"/> as out of range for <paramref name="rule"/>.</summary>
+        public void Report(string name, int value, string rule) => Check(name, value, false, rule);
 
         private int Check(string name, int value, bool ok, string rule)
         {

@@ -49,9 +49,10 @@ internal static class BufferPlanner
         {
             bool op = g.Op is not null;
             bool hasOutput = g.Norm is not null || g.Activation is not null;
-            string z = op ? $"_z{g.Index}" : previous;
+            // A standalone layer that takes an activation writes only its output (backward recomputes from its input).
+            string z = op && !(g.Anchor == AnchorKind.Standalone && hasOutput) ? $"_z{g.Index}" : previous;
             string y = hasOutput ? $"_y{g.Index}" : z;
-            if (op)
+            if (z != previous)
             {
                 training.Add(new TrainingBuffer(z, g.OutLength, $"group {g.Index}: {g.Op!.Name} output, before BatchNorm and activation (backward reads it)"));
             }

@@ -83,6 +83,13 @@ internal static class FusionRules
             return new[] { new Pass(PassKind.Copy, EquatableArray<StageKind>.Empty) }.ToEquatableArray();
         }
 
+        if (anchor == AnchorKind.Standalone)
+        {
+            // One pass of the layer's own kernel (with its activation, for a norm), forward and backward.
+            var own = activation ? new[] { mode == Mode.Backward ? StageKind.ActivationGradient : StageKind.Activation } : System.Array.Empty<StageKind>();
+            return new[] { new Pass(PassKind.Anchor, own.ToEquatableArray()) }.ToEquatableArray();
+        }
+
         bool hasOp = anchor is AnchorKind.Conv2d or AnchorKind.Linear;
         var epilogue = new List<StageKind>();
         var passes = new List<(PassKind Kind, List<StageKind> Stages)>();

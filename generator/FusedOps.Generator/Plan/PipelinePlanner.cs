@@ -10,7 +10,7 @@ namespace FusedOps.Generator.Plan;
 /// (<c>[Conv2d|Linear] [BatchNorm] [activation]</c>, each part optional, Flatten free), cuts each
 /// group into passes per mode (<see cref="FusionRules"/>) and plans the buffers (<see cref="BufferPlanner"/>).
 /// </summary>
-internal static class PipelinePlanner
+internal static partial class PipelinePlanner
 {
     private const long MaxElements = int.MaxValue / 64;
 
@@ -82,6 +82,10 @@ internal static class PipelinePlanner
                 return InferConv(conv, x, diagnostics);
             case FlattenLayer:
                 return Shape.Vector(x.Length);
+            case PoolLayer pool:
+                return InferPool(pool, x, diagnostics);
+            case SampleNormLayer norm:
+                return CheckSampleNorm(norm, x, diagnostics);
             default:
                 return x;
         }
@@ -137,6 +141,15 @@ internal static class PipelinePlanner
             if (layer is FlattenLayer)
             {
                 i++;
+                continue;
+            }
+
+            if (layer is StandaloneLayer standalone)
+            {
+                // Pooling, Dropout and the per-sample norms are groups of their own (a norm takes the activation after it).
+                ActivationLayer? taken = standalone.TakesActivation && i + 1 < layers.Count ? layers[i + 1] as ActivationLayer : null;
+                i += taken is null ? 1 : 2;
+                groups.Add(CreateStandalone(groups.Count, standalone, taken, groupInput, shapes[i - 1]));
                 continue;
             }
 

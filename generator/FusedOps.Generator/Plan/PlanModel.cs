@@ -24,6 +24,9 @@ internal enum AnchorKind
 
     /// <summary>Nothing to compute (a pipeline of only Flatten): a copy.</summary>
     Copy,
+
+    /// <summary>A layer that is its own group (pooling, Dropout, a per-sample norm); <c>Emit/StandaloneEmitter</c> writes its passes.</summary>
+    Standalone,
 }
 
 /// <summary>One step of a group's work after its anchor, per mode (see <see cref="FusionRules"/>).</summary>

@@ -43,6 +43,7 @@ internal static class Oracle
         "Linear", "Conv2d", "BatchNorm", "Flatten", "Identity", "ReLU", "LeakyReLU", "HardTanh",
         "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "ArcTan", "Softsign", "SiLU", "Swish", "Mish", "Softplus",
         "HardSigmoid", "HardSwish", "Isru", "Isrlu", "SquareNonlinearity", "BinaryStep",
+        "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Dropout", "LayerNorm", "GroupNorm", "InstanceNorm",
     ];
 
     public static Expectation Judge(Declaration d)
@@ -140,6 +141,37 @@ internal static class Oracle
                 case "Flatten":
                     (c, h, w, rank) = (c * h * w, 1, 1, 1);
                     break;
+                case "MaxPool2d" or "AvgPool2d":
+                {
+                    if (rank != 3)
+                    {
+                        return Reject($"layer {i} {l.Name} on rank-1 input (FOPS0004)");
+                    }
+
+                    long k = l.Positional(0), stride = l.Int("Stride", (int)k), pad = l.Int("Padding", 0);
+                    long oh = h + (2 * pad) >= k ? ((h + (2 * pad) - k) / stride) + 1 : 0;
+                    long ow = w + (2 * pad) >= k ? ((w + (2 * pad) - k) / stride) + 1 : 0;
+                    if (oh < 1 || ow < 1)
+                    {
+                        return Reject($"layer {i} {l.Name} output ({c}, {oh}, {ow}) is empty (FOPS0006)");
+                    }
+
+                    (h, w) = (oh, ow);
+                    break;
+                }
+
+                case "GroupNorm" when c % l.Positional(0) != 0:
+                    return Reject($"layer {i} GroupNorm groups = {l.Positional(0)} does not divide {c} channels (FOPS0005)");
+                case "InstanceNorm" when rank != 3 || h * w == 1:
+                    return Reject($"layer {i} InstanceNorm needs an image of more than one value per channel (FOPS0004)");
+                case "GlobalAvgPool2d":
+                    if (rank != 3)
+                    {
+                        return Reject($"layer {i} GlobalAvgPool2d on rank-1 input (FOPS0004)");
+                    }
+
+                    (h, w) = (1, 1);
+                    break;
             }
 
             maxElements = Math.Max(maxElements, (double)c * h * w);
@@ -187,6 +219,21 @@ internal static class Oracle
                 break;
             case "LeakyReLU":
                 Require(Finite(l.Float("NegativeSlope", 0.01f)), "NegativeSlope not finite");
+                break;
+            case "MaxPool2d" or "AvgPool2d":
+                int k = l.Positional(0), pad = l.Int("Padding", 0);
+                Require(k >= 1, "kernelSize < 1");
+                Require(l.Int("Stride", k) >= 1, "Stride < 1");
+                Require(pad >= 0, "Padding < 0");
+                Require(k < 1 || pad <= k / 2, "Padding above half the kernel");
+                break;
+            case "LayerNorm" or "GroupNorm" or "InstanceNorm":
+                float epsilon = l.Float("Epsilon", 1e-5f);
+                Require(Finite(epsilon) && epsilon > 0, "Epsilon not a finite number above 0");
+                Require(l.Name != "GroupNorm" || l.Positional(0) >= 1, "groups < 1");
+                break;
+            case "Dropout":
+                Require(l.Float("P", 0.5f) is >= 0f and < 1f, "P outside [0, 1)");
                 break;
             case "ELU":
                 Require(Finite(l.Float("Alpha", 1f)), "Alpha not finite");
