@@ -58,6 +58,27 @@ internal static class GeneratorHarness
             .ToArray();
 
     /// <summary>
+    /// Runs the generator on <paramref name="source"/> and checks it reports exactly one <paramref name="id"/>
+    /// error at <paramref name="locationText"/>, generates no source, does not crash (no CS8785 / AD0001),
+    /// and leaves the user's code compiling. Returns the diagnostic.
+    /// </summary>
+    public static Diagnostic AssertRejected(string source, string id, string locationText)
+    {
+        GeneratorRun run = Run(source);
+
+        Xunit.Assert.Null(run.Result.Exception);
+        Diagnostic d = Xunit.Assert.Single(run.GeneratorDiagnostics);
+        Xunit.Assert.Equal(id, d.Id);
+        Xunit.Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Xunit.Assert.Equal(locationText, run.LocationText(d));
+        AssertInSourceTree(run, d);
+        Xunit.Assert.Empty(run.Sources);
+        Xunit.Assert.DoesNotContain(run.GeneratorDiagnostics.Concat(run.CompilationDiagnostics), x => x.Id is "CS8785" or "AD0001");
+        Xunit.Assert.Empty(run.CompilationDiagnostics.Where(x => x.Severity == DiagnosticSeverity.Error));
+        return d;
+    }
+
+    /// <summary>
     /// Asserts <paramref name="diagnostic"/> points into one of the run's syntax trees, not at an external
     /// path-only location: only then do <c>#pragma warning disable</c> and <c>[SuppressMessage]</c> apply.
     /// </summary>

@@ -41,6 +41,12 @@ public sealed class FusedVsReferenceTests
             yield return new object[] { nameof(FlattenOnly), level, 2 };
             yield return new object[] { nameof(VeryWideConv), level, 2 };
             yield return new object[] { nameof(ActivationFirst), level, 4 };
+            yield return new object[] { nameof(ResIdentity), level, 3 };
+            yield return new object[] { nameof(ResProjection), level, 3 };
+            yield return new object[] { nameof(StrideBranch), level, 2 };
+            yield return new object[] { nameof(ConcatNet), level, 3 };
+            yield return new object[] { nameof(TwoSaves), level, 2 };
+            yield return new object[] { nameof(LinearResidual), level, 5 };
         }
     }
 

@@ -60,7 +60,7 @@ public sealed class LayerPipelineTests
         try
         {
             KernelOptions.MaxVectorBits = vectorBits;
-            FusedFixtureTests.Replay("linear_layernorm_gelu", typeof(LinearLayerNormGelu), "catalogue");
+            FusedFixtureTests.Replay("linear_layernorm_gelu", typeof(LinearLayerNormGelu));
         }
         finally
         {

@@ -89,6 +89,31 @@ internal static class DiagnosticDescriptors
         "Layer {0} (Conv2d) has {1} output channels per group: instead of unrolling {2} register-block calls per panel, the generated code loops over them",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0015");
 
+    public static readonly DiagnosticDescriptor UnknownBranchName = new(
+        "FOPS0016", "Unknown branch name",
+        "Layer {0} ({1}) uses the name \"{2}\", which no [Save] declares; {3}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0016");
+
+    public static readonly DiagnosticDescriptor NameSavedTwice = new(
+        "FOPS0017", "Branch name saved twice",
+        "Layer {0} saves \"{1}\", which layer {2} already saved; a name is saved once and may be used several times after it, so give this Save another name",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0017");
+
+    public static readonly DiagnosticDescriptor UseBeforeSave = new(
+        "FOPS0018", "Branch name used before it is saved",
+        "Layer {0} ({1}) uses \"{2}\" before layer {3} saves it; move [Save(\"{2}\")] before this layer",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0018");
+
+    public static readonly DiagnosticDescriptor BranchShapeMismatch = new(
+        "FOPS0019", "Branch shapes do not match",
+        "Layer {0} ({1}) joins the current tensor {2} with \"{3}\" {4}; {5}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0019");
+
+    public static readonly DiagnosticDescriptor ProjectionImpossible = new(
+        "FOPS0020", "Projection impossible",
+        "Layer {0} (Add with Projection) cannot map \"{1}\" {2} onto the current tensor {3}: {4}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "fops0020");
+
     public static readonly DiagnosticDescriptor InternalError = new(
         "FOPS0099", "Generator internal error",
         "FusedOps could not generate '{0}': {1}; please report this with the declaration",

@@ -24,7 +24,7 @@ internal static partial class ConvEmitter
         }
         else
         {
-            w.Line($"private static void {name}<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,");
+            w.Line($"private static void {name}<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, {(c.Residual ? "ref float rdst, " : string.Empty)}int ld,");
             w.Line("    ref float scale, ref float shift, int channel0, int start)");
             w.Line("    where TAct : struct, IActivationOperator");
             w.Open();
@@ -32,6 +32,11 @@ internal static partial class ConvEmitter
 
         w.Line($"ref float a = ref Unsafe.Add(ref w, start * {c.Kc});");
         w.Line("ref float y = ref Unsafe.Add(ref dst, start * ld);");
+        if (c.Residual && !train)
+        {
+            w.Line("ref float res = ref Unsafe.Add(ref rdst, start * ld);");
+        }
+
         w.Line("int channel = channel0 + start;");
         for (int r = 0; r < rows; r++)
         {
@@ -81,7 +86,16 @@ internal static partial class ConvEmitter
                 w.Line($"{vt} t{r} = {v}.Create(Unsafe.Add(ref shift, {row}));");
                 for (int j = 0; j < nv; j++)
                 {
-                    w.Line($"c{r}_{j} = act.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}));");
+                    if (c.Residual)
+                    {
+                        string rr = r == 0 ? "ref res" : $"ref Unsafe.Add(ref res, {r} * ld)";
+                        w.Line($"{vt} r{r}_{j} = {v}.LoadUnsafe({rr}, {j * lanes});");
+                        w.Line($"c{r}_{j} = act.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}) + r{r}_{j});");
+                    }
+                    else
+                    {
+                        w.Line($"c{r}_{j} = act.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}));");
+                    }
                 }
             }
 
@@ -99,7 +113,7 @@ internal static partial class ConvEmitter
     {
         int i = c.Layer;
         w.Line($"// Layer {i}: scalar fallback for machines without Vector256, all {c.OCg} channels of a panel.");
-        w.Line($"private static void L{i}_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,");
+        w.Line($"private static void L{i}_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, {(c.Residual ? "ref float res, " : string.Empty)}int valid,");
         w.Line("    ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)");
         w.Line("    where TAct : struct, IActivationOperator");
         w.Open();
@@ -118,7 +132,8 @@ internal static partial class ConvEmitter
         w.Line("dst = acc + Unsafe.Add(ref shift, channel);");
         w.Close();
         w.Open("else");
-        w.Line("dst = act.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)));");
+        string plus = c.Residual ? $" + Unsafe.Add(ref res, (r * {c.P}) + col)" : string.Empty;
+        w.Line($"dst = act.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)){plus});");
         w.Close();
         w.Close();
         w.Close();

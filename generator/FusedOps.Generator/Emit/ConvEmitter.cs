@@ -12,7 +12,7 @@ namespace FusedOps.Generator.Emit;
 /// </summary>
 internal static partial class ConvEmitter
 {
-    public static bool Any(PipelineModel m) => m.Groups.Any(g => g.Conv is not null);
+    public static bool Any(PipelineModel m) => m.AllGroups.Any(g => g.Conv is not null);
 
     public static string Write(PipelineModel m)
     {
@@ -20,7 +20,7 @@ internal static partial class ConvEmitter
         w.Summary($"Conv2d kernels of {m.FullName}, specialised on its constant shapes; shared by training and inference.");
         KernelFile.TypeAttributes(w);
         w.Open($"internal static class {m.KernelsType}");
-        foreach (GroupPlan g in m.Groups.Where(g => g.Conv is not null))
+        foreach (GroupPlan g in m.AllGroups.Where(g => g.Conv is not null))
         {
             WriteTables(w, g.Conv!);
             WriteForward(w, g.Conv!);
@@ -64,9 +64,10 @@ internal static partial class ConvEmitter
         int i = c.Layer;
         string groups = c.Groups > 1 ? $", {c.Groups} groups" : string.Empty;
         w.Line($"// Layer {i} Conv2d, one sample: {c.C}×{c.H}×{c.W} -> {c.OC}×{c.OH}×{c.OW}; {c.Panels} panels × {c.Kc} taps{groups}.");
-        w.Line("// train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift and act.");
+        string residual = c.Residual ? ", ref float res" : string.Empty;
+        w.Line("// train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift" + (c.Residual ? ", adds res" : string.Empty) + " and act.");
         w.Line("internal static void " + $"L{i}_Conv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y,");
-        w.Line("    ref float scratch, bool train, ref double sum, ref double sumSq)");
+        w.Line($"    ref float scratch, bool train, ref double sum, ref double sumSq{residual})");
         w.Line("    where TAct : struct, IActivationOperator");
         w.Open();
         if (c.Pad > 0)
@@ -104,6 +105,17 @@ internal static partial class ConvEmitter
         w.Line("bool full = valid == 32;");
         w.Line("ref float dst = ref full ? ref yb : ref tail;");
         w.Line($"int ld = full ? {c.P} : 32;");
+        if (c.Residual)
+        {
+            // The residual is read with the output's layout: in place for a whole panel, else gathered beside the tail.
+            w.Line($"ref float rb = ref Unsafe.Add(ref res, (c0 * {c.P}) + (pb * 32));");
+            w.Line($"ref float resTail = ref Unsafe.Add(ref tail, {c.OC * 32});");
+            w.Line("ref float rdst = ref full ? ref rb : ref resTail;");
+            w.Open("if (!full && !train)");
+            w.Line($"ConvHelpers.CopyColumns(ref rb, {c.OCg}, {c.P}, valid, ref resTail, 32);");
+            w.Close();
+        }
+
         foreach ((string cond, int bits, EquatableArray<RowBlock> blocks) in new[] { ("level == 2", 512, c.Blocks512), ("level == 1", 256, c.Blocks256) })
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
@@ -111,13 +123,14 @@ internal static partial class ConvEmitter
             WriteBlockCalls(w, c, blocks, (start, rows) => $"L{i}_Train{bits}x{rows}(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, {start});");
             w.Close();
             w.Open("else");
-            WriteBlockCalls(w, c, blocks, (start, rows) => $"L{i}_Infer{bits}x{rows}(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, {start});");
+            string rdst = c.Residual ? "ref rdst, " : string.Empty;
+            WriteBlockCalls(w, c, blocks, (start, rows) => $"L{i}_Infer{bits}x{rows}(act, ref wg, ref b, ref offsets, ref dst, {rdst}ld, ref scale, ref shift, c0, {start});");
             w.Close();
             w.Close();
         }
 
         w.Open("else");
-        w.Line($"L{i}_Scalar(act, ref wg, ref b, ref offsets, ref yb, valid, ref scale, ref shift, train, ref sum, ref sumSq, c0);");
+        w.Line($"L{i}_Scalar(act, ref wg, ref b, ref offsets, ref yb, {(c.Residual ? "ref rb, " : string.Empty)}valid, ref scale, ref shift, train, ref sum, ref sumSq, c0);");
         w.Line("continue;");
         w.Close();
         w.Open("if (!full)");

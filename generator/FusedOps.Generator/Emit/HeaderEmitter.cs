@@ -16,17 +16,24 @@ internal static class HeaderEmitter
         }
 
         w.Line("// Fusion groups and their passes (each pass is one sweep over memory; \"then\" separates passes):");
-        foreach (GroupPlan g in m.Groups)
+        foreach (SavePoint s in m.Saves)
         {
-            w.Line($"//   group {g.Index}: {g.Describe()}  {g.Input} -> {g.Output}");
+            w.Line($"//   Save \"{s.Name}\": {(s.AfterGroup < 0 ? "the input" : $"the output of group {s.AfterGroup}")}");
+        }
+
+        foreach (GroupPlan g in m.AllGroups)
+        {
+            string role = g.ProjectionOf >= 0 ? $"  (projection for group {g.ProjectionOf})" : string.Empty;
+            w.Line($"//   group {g.Index}: {g.Describe()}  {g.Input} -> {g.Output}{role}");
             w.Line($"//     inference: {Passes(g, g.Inference)}");
             w.Line($"//     training forward: {Passes(g, g.Forward)}");
             w.Line($"//     backward: {Passes(g, g.Backward)}");
         }
 
-        int computing = m.Layers.Count(l => l is not FlattenLayer);
+        int computing = m.Layers.Count(l => l is not (FlattenLayer or SaveLayer));
         int layerwise = computing + m.Layers.Count(l => l is BatchNormLayer);
-        int inference = m.Groups.Sum(g => g.Inference.Count), forward = m.Groups.Sum(g => g.Forward.Count), backward = m.Groups.Sum(g => g.Backward.Count);
+        int inference = m.AllGroups.Sum(g => g.Inference.Count), forward = m.AllGroups.Sum(g => g.Forward.Count);
+        int backward = m.AllGroups.Sum(g => g.Backward.Count);
         w.Line($"// Passes: inference {inference}, training forward {forward}, backward {backward}; layer by layer would take {computing} / {layerwise} / {layerwise}.");
         BufferPlan b = m.Buffers;
         w.Line("// Buffers, training (floats per sample, sized for the largest batch seen):");
@@ -35,7 +42,8 @@ internal static class HeaderEmitter
             w.Line($"//   {t.Name} {t.PerSample}: {t.Holds}");
         }
 
-        w.Line($"// Buffers, inference: chunks of {b.InferChunk} samples through two pooled buffers of {b.MaxInnerLength} floats per sample;");
+        string pooled = b.ChunkBuffers == 0 ? "no pooled buffers" : $"{b.ChunkBuffers} pooled buffer(s) of {b.ChunkBufferLength} floats per sample";
+        w.Line($"// Buffers, inference: chunks of {b.InferChunk} samples, {pooled}; group outputs: {string.Join(", ", b.InferenceOutputs)} (y: the caller's output);");
         w.Line($"//   scratch (floats): {b.ForwardScratch} forward, {b.BackwardScratch} backward.");
     }
 
@@ -48,6 +56,7 @@ internal static class HeaderEmitter
         string stages = string.Join(" + ", pass.Stages.Select(s => Stage(g, s)));
         return pass.Kind switch
         {
+            PassKind.Anchor when g.Anchor == AnchorKind.Concat => $"Concat with \"{g.Branch!.Name}\"",
             PassKind.Anchor when pass.Has(StageKind.AnchorGradients) => $"{g.Op!.Name} dW, dB, dX",
             PassKind.Anchor => pass.Stages.Count == 0 ? g.Op!.Name : $"{g.Op!.Name}, epilogue: {stages}",
             PassKind.Elementwise => $"elementwise: {stages}",
@@ -62,6 +71,8 @@ internal static class HeaderEmitter
         StageKind.ScaleShift => "BatchNorm scale/shift",
         StageKind.BatchStatistics => "channel sums",
         StageKind.Normalize => "normalise",
+        StageKind.Add => g.Branch!.ProjectionGroup >= 0 ? $"add group {g.Branch.ProjectionGroup}'s projection of \"{g.Branch.Name}\"" : $"add \"{g.Branch.Name}\"",
+        StageKind.AddGradient => $"gradient to \"{g.Branch!.Name}\"",
         StageKind.Activation => g.Activation!.Name,
         StageKind.ActivationGradient => g.Activation!.Name + "'",
         StageKind.NormReductions => "BatchNorm reductions",

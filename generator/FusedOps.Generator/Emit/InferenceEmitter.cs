@@ -19,14 +19,14 @@ internal static class InferenceEmitter
         w.Open($"internal sealed class {m.InferenceType}");
         BufferPlan b = m.Buffers;
         w.Line($"private const int InferChunk = {b.InferChunk};");
-        w.Line($"private const int MaxInnerLength = {b.MaxInnerLength};");
+        w.Line($"private const int BufferLength = {b.ChunkBufferLength};");
         w.Line($"private const int Scratch = {b.ForwardScratch};");
-        if (m.Groups.Any(g => g.Conv is not null))
+        if (m.AllGroups.Any(g => g.Conv is not null))
         {
             w.Line($"private static readonly double[] s_sink = new double[{b.MaxChannels}];");
         }
 
-        foreach (GroupPlan g in m.Groups.Where(g => (g.Op is not null || g.Norm is not null) && g.Anchor != AnchorKind.Standalone))
+        foreach (GroupPlan g in m.AllGroups.Where(g => (g.Op is not null || g.Norm is not null) && g.Anchor != AnchorKind.Standalone))
         {
             if (g.Op is not null)
             {
@@ -41,7 +41,7 @@ internal static class InferenceEmitter
         w.Line();
         WriteConstructor(w, m);
         WriteInfer(w, m);
-        foreach (GroupPlan g in m.Groups)
+        foreach (GroupPlan g in m.AllGroups)
         {
             WriteGroup(w, m, g);
         }
@@ -55,7 +55,7 @@ internal static class InferenceEmitter
         w.Summary("Reads the model's weights, bias and running statistics; with <paramref name=\"fold\"/>, folds the scale into a copy of the weights.");
         w.Open($"internal {m.InferenceType}({m.TrainingType} model, bool fold)");
         StandaloneEmitter.InferenceConstructor(w, m);
-        foreach (GroupPlan g in m.Groups.Where(g => (g.Op is not null || g.Norm is not null) && g.Anchor != AnchorKind.Standalone))
+        foreach (GroupPlan g in m.AllGroups.Where(g => (g.Op is not null || g.Norm is not null) && g.Anchor != AnchorKind.Standalone))
         {
             BatchNormLayer? bn = g.Norm;
             int i = g.Index;
@@ -86,41 +86,46 @@ internal static class InferenceEmitter
 
     private static void WriteInfer(CodeWriter w, PipelineModel m)
     {
-        int count = m.Groups.Count;
-        w.Summary("Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache; scratch "
-            + "comes from the shared pool, so concurrent calls do not interfere.");
+        BufferPlan plan = m.Buffers;
+        w.Summary("Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache; buffers "
+            + "and scratch come from the shared pool, so concurrent calls do not interfere.");
         w.Open("internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)");
         w.Line($"PipelineChecks.Batch(batchSize, input.Length, output.Length, {m.TrainingType}.InputLength, {m.TrainingType}.OutputLength);");
         w.Line("int chunk = Math.Min(batchSize, InferChunk);");
         w.Line("ArrayPool<float> pool = ArrayPool<float>.Shared;");
-        w.Line($"float[] a = {(count > 1 ? "pool.Rent(chunk * MaxInnerLength)" : "Array.Empty<float>()")};");
-        w.Line($"float[] b = {(count > 2 ? "pool.Rent(chunk * MaxInnerLength)" : "Array.Empty<float>()")};");
+        for (int k = 0; k < plan.ChunkBuffers; k++)
+        {
+            w.Line($"float[] buf{k} = pool.Rent(chunk * BufferLength);");
+        }
+
         w.Line("float[] scratch = pool.Rent(Scratch);");
         w.Open("try");
         w.Open("for (int s0 = 0; s0 < batchSize; s0 += chunk)");
         w.Line("int m = Math.Min(chunk, batchSize - s0);");
         w.Line($"ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * {m.Input.Length});");
         w.Line($"ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * {m.Output.Length});");
-        string previous = "x";
+        string Where(int group) => group < 0 ? "x" : plan.InferenceOutputs[group] == "y" ? "y" : plan.InferenceOutputs[group] + "[0]";
         foreach (GroupPlan g in m.Groups)
         {
-            string target = m.Buffers.InferenceOutputs[g.Index];
-            string y = target == "output" ? "y" : target + "[0]";
-            w.Line($"G{g.Index}_Infer(ref {previous}, ref {y}, m, scratch);");
-            previous = y;
+            string branch = string.Empty;
+            if (g.Branch is { } use)
+            {
+                branch = $"ref {Where(use.From)}, ";
+                if (use.ProjectionGroup >= 0)
+                {
+                    branch += $"ref {Where(use.ProjectionGroup)}, ";
+                }
+            }
+
+            w.Line($"G{g.Index}_Infer(ref {Where(g.Index - 1)}, {branch}ref {Where(g.Index)}, m, scratch);");
         }
 
         w.Close();
         w.Close();
         w.Open("finally");
-        if (count > 1)
+        for (int k = 0; k < plan.ChunkBuffers; k++)
         {
-            w.Line("pool.Return(a);");
-        }
-
-        if (count > 2)
-        {
-            w.Line("pool.Return(b);");
+            w.Line($"pool.Return(buf{k});");
         }
 
         w.Line("pool.Return(scratch);");
@@ -133,7 +138,21 @@ internal static class InferenceEmitter
     {
         int i = g.Index;
         w.Line($"// Group {i} inference: {g.Describe()}, {g.Input} -> {g.Output}.");
-        w.Open($"private void G{i}_Infer(ref float x, ref float y, int m, float[] scratch)");
+        BranchUse? use = g.Branch;
+        string branch = use is null ? string.Empty : use.ProjectionGroup >= 0 ? "ref float r, ref float p, " : "ref float r, ";
+        w.Open($"private void G{i}_Infer(ref float x, {branch}ref float y, int m, float[] scratch)");
+        if (use is not null && use.ProjectionGroup >= 0)
+        {
+            w.Line($"// The saved tensor \"{use.Name}\" through its projection (group {use.ProjectionGroup}) first.");
+            w.Line($"G{use.ProjectionGroup}_Infer(ref r, ref p, m, scratch);");
+            w.Line("ref float res = ref p;");
+            w.Line();
+        }
+        else if (use is not null)
+        {
+            w.Line("ref float res = ref r;");
+        }
+
         foreach (Pass pass in g.Inference)
         {
             w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");
@@ -148,12 +167,31 @@ internal static class InferenceEmitter
                     w.Open("for (int s = 0; s < m; s++)");
                     w.Line($"ref float xs = ref Unsafe.Add(ref x, s * {g.InLength});");
                     w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {g.OutLength});");
-                    w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(act, ref xs, ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0], ref ys, ref scratch[0], false, ref sink, ref sink);");
+                    string rs = string.Empty;
+                    if (g.Conv.Residual)
+                    {
+                        w.Line($"ref float rs = ref Unsafe.Add(ref res, s * {g.OutLength});");
+                        rs = ", ref rs";
+                    }
+
+                    w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(act, ref xs, ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0], ref ys, ref scratch[0], false, ref sink, ref sink{rs});");
                     w.Close();
+                    break;
+                case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
+                    w.Line($"Norm.ConcatSamples(ref x, {g.InLength}, ref res, {g.OutLength - g.InLength}, ref y, m);");
                     break;
                 case PassKind.Anchor:
                     string bias = pass.Has(StageKind.Bias) ? $", _shift{i}" : string.Empty;
                     w.Line($"LinearKernels.MatMulNT(ref x, m, ref _w{i}[0], {g.OpOut}, {g.InLength}, ref y{bias});");
+                    break;
+                case PassKind.Elementwise when pass.Has(StageKind.Add) && (pass.Has(StageKind.Bias) || pass.Has(StageKind.ScaleShift)):
+                    string affineSource = g.Op is not null ? "y" : "x";
+                    w.Line($"var act = {g.Operator.New()};");
+                    w.Line($"ActivationPass.AffineAddForward(act, ref {affineSource}, ref res, ref y, ref y, m, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
+                    break;
+                case PassKind.Elementwise when pass.Has(StageKind.Add):
+                    string addSource = g.Op is not null ? "y" : "x";
+                    w.Line($"ActivationPass.AddForward({g.Operator.New()}, ref {addSource}, ref res, ref y, ref y, m * {g.OutLength});");
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.Bias) || pass.Has(StageKind.ScaleShift):
                     string source = g.Op is not null ? "y" : "x";

@@ -32,8 +32,12 @@ internal static partial class TrainingEmitter
                     w.Open("for (int s = 0; s < n; s++)");
                     w.Line($"ref float xs = ref {x}[s * {g.InLength}];");
                     w.Line($"ref float zs = ref {z}[s * {g.OutLength}];");
-                    w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq);");
+                    string unused = g.Conv.Residual ? ", ref zs" : string.Empty;
+                    w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq{unused});");
                     w.Close();
+                    break;
+                case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
+                    w.Line($"Norm.ConcatSamples(ref {x}[0], {g.InLength}, ref {r.Residual}[0], {g.OutLength - g.InLength}, ref {y}[0], n);");
                     break;
                 case PassKind.Anchor:
                     string bias = pass.Has(StageKind.Bias) ? $", {Field(g.Op!, "Bias")}.Data" : string.Empty;
@@ -45,18 +49,11 @@ internal static partial class TrainingEmitter
                     w.Line($"Array.Clear(_sumSq{i});");
                     w.Line($"Norm.ChannelSums(ref {z}[0], n, {g.Channels}, {g.Spatial}, _sum{i}, _sumSq{i});");
                     break;
+                case PassKind.Elementwise when pass.Has(StageKind.Add):
+                    WriteAddForward(w, g, r, pass);
+                    break;
                 case PassKind.Elementwise when pass.Has(StageKind.Normalize):
-                    BatchNormLayer bn = g.Norm!;
-                    bool sumsBeforeBias = g.Forward[0].Has(StageKind.BatchStatistics) && g.HasBias;
-                    string offset = sumsBeforeBias ? Field(g.Op!, "Bias") + ".Data" : "default";
-                    string mean = Field(bn, "RunningMean"), variance = Field(bn, "RunningVar");
-                    string gamma = Data(null, bn, "Weight", bn.Affine), beta = Data(null, bn, "Bias", bn.Affine);
-                    w.Line($"// Batch statistics over n × {g.Spatial} values per channel; running_var takes the unbiased variance.");
-                    w.Line($"long count = (long)n * {g.Spatial};");
-                    w.Line($"float epsilon = {Literal.Float(bn.Epsilon)};");
-                    w.Line($"float momentum = {Literal.Float(bn.Momentum)};");
-                    w.Line($"Norm.FinishBatchStats(_sum{i}, _sumSq{i}, {offset}, count, epsilon, momentum, {mean}.Data, {variance}.Data, _mean{i}, _invStd{i});");
-                    w.Line($"Norm.TrainScaleShift({gamma}, {beta}, _mean{i}, _invStd{i}, _scale{i}, _shift{i});");
+                    WriteBatchStatistics(w, g);
                     w.Line($"var act = {g.Operator.New()};");
                     w.Line($"ActivationPass.AffineForward(act, ref {z}[0], ref {y}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
                     break;
@@ -89,25 +86,16 @@ internal static partial class TrainingEmitter
             w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");
             switch (pass.Kind)
             {
+                case PassKind.Elementwise when pass.Has(StageKind.AddGradient):
+                    WriteAddBackward(w, m, g, r, pass);
+                    break;
+                case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
+                    int savedLength = g.OutLength - g.InLength;
+                    w.Line($"Norm.SplitSamples(ref dy, {g.InLength}, {savedLength}, ref dx, wantInput, ref _gradSave{g.Branch!.Slot}[0], n);");
+                    break;
                 case PassKind.Elementwise when pass.Has(StageKind.NormReductions):
-                    BatchNormLayer bn = g.Norm!;
-                    w.Line($"Array.Clear(_sum{i});");
-                    w.Line($"Array.Clear(_sumSq{i});");
                     w.Line($"var act = {g.Operator.New()};");
-                    w.Line($"ref float scale = ref _scale{i}[0];");
-                    w.Line($"ref float shift = ref _shift{i}[0];");
-                    w.Line($"ref float mean = ref _mean{i}[0];");
-                    w.Line($"ref float invStd = ref _invStd{i}[0];");
-                    w.Line($"ref double sumDu = ref _sum{i}[0];");
-                    w.Line($"ref double sumDuXhat = ref _sumSq{i}[0];");
-                    w.Line($"ref float zs = ref {z}[0];");
-                    w.Line($"ActivationPass.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, {c}, {s}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
-                    if (bn.Affine)
-                    {
-                        w.Line($"Norm.AddTo(_sumSq{i}, {Field(bn, "Weight")}.Grad);");
-                        w.Line($"Norm.AddTo(_sum{i}, {Field(bn, "Bias")}.Grad);");
-                    }
-
+                    WriteNormReductions(w, g, r, "dy");
                     break;
                 case PassKind.Own:
                     BatchNormLayer norm = g.Norm!;
@@ -119,14 +107,14 @@ internal static partial class TrainingEmitter
                     }
 
                     string gamma = Data(null, norm, "Weight", norm.Affine);
-                    string target = op ? "ref _gradU[0]" : "ref dx";
+                    string target = op ? $"ref {r.GradU}[0]" : "ref dx";
                     w.Line($"long count = (long)n * {s};");
-                    w.Line($"Norm.BackwardApply(ref _gradU[0], ref {z}[0], n, {c}, {s}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count, {target});");
-                    w.Line(op ? "dz = ref _gradU[0];" : "return;");
+                    w.Line($"Norm.BackwardApply(ref {r.GradU}[0], ref {z}[0], n, {c}, {s}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count, {target});");
+                    w.Line(op ? $"dz = ref {r.GradU}[0];" : "return;");
                     break;
                 case PassKind.Elementwise when op:
-                    w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref _gradU[0], n * {g.OutLength});");
-                    w.Line("dz = ref _gradU[0];");
+                    w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref {r.GradU}[0], n * {g.OutLength});");
+                    w.Line($"dz = ref {r.GradU}[0];");
                     break;
                 case PassKind.Elementwise:
                     w.Open("if (wantInput)");

@@ -23,7 +23,7 @@ internal static partial class TrainingEmitter
         WriteConstructor(w, m);
         WriteEntryPoints(w, m);
         WriteEnsure(w, m);
-        foreach (GroupPlan g in m.Groups)
+        foreach (GroupPlan g in m.AllGroups)
         {
             WriteGroupForward(w, m, g);
             WriteGroupBackward(w, m, g);
@@ -33,8 +33,11 @@ internal static partial class TrainingEmitter
         return KernelFile.Close(w);
     }
 
-    /// <summary>The state-dict tensors of every layer, in order: field, key, shape, whether it is learnable.</summary>
-    internal static IEnumerable<(string Field, string Name, string Shape, bool Grad)> Tensors(PipelineModel m)
+    /// <summary>
+    /// The state-dict tensors of every layer, in order: field, key, shape, whether it is learnable, and its
+    /// initialisation (fan-in for U(±1/√fan_in), −1 for ones, 0 for zeros).
+    /// </summary>
+    internal static IEnumerable<(string Field, string Name, string Shape, bool Grad, int Init)> Tensors(PipelineModel m)
     {
         foreach (Layer l in m.Layers)
         {
@@ -42,42 +45,61 @@ internal static partial class TrainingEmitter
             switch (l)
             {
                 case Conv2dLayer conv:
-                    yield return (Field(l, "Weight"), $"{l.Index}.weight", $"{conv.OutChannels}, {input.C / conv.Groups}, {conv.KernelSize}, {conv.KernelSize}", true);
+                    int fanIn = input.C / conv.Groups * conv.KernelSize * conv.KernelSize;
+                    yield return (Field(l, "Weight"), $"{l.Index}.weight", $"{conv.OutChannels}, {input.C / conv.Groups}, {conv.KernelSize}, {conv.KernelSize}", true, fanIn);
                     if (conv.Bias)
                     {
-                        yield return (Field(l, "Bias"), $"{l.Index}.bias", $"{conv.OutChannels}", true);
+                        yield return (Field(l, "Bias"), $"{l.Index}.bias", $"{conv.OutChannels}", true, fanIn);
                     }
 
                     break;
                 case LinearLayer linear:
-                    yield return (Field(l, "Weight"), $"{l.Index}.weight", $"{linear.OutFeatures}, {input.Length}", true);
+                    yield return (Field(l, "Weight"), $"{l.Index}.weight", $"{linear.OutFeatures}, {input.Length}", true, input.Length);
                     if (linear.Bias)
                     {
-                        yield return (Field(l, "Bias"), $"{l.Index}.bias", $"{linear.OutFeatures}", true);
+                        yield return (Field(l, "Bias"), $"{l.Index}.bias", $"{linear.OutFeatures}", true, input.Length);
                     }
 
                     break;
                 case BatchNormLayer bn:
-                    if (bn.Affine)
+                    foreach (var t in NormTensors(bn, input.C))
                     {
-                        yield return (Field(l, "Weight"), $"{l.Index}.weight", $"{input.C}", true);
-                        yield return (Field(l, "Bias"), $"{l.Index}.bias", $"{input.C}", true);
+                        yield return t;
                     }
 
-                    yield return (Field(l, "RunningMean"), $"{l.Index}.running_mean", $"{input.C}", false);
-                    yield return (Field(l, "RunningVar"), $"{l.Index}.running_var", $"{input.C}", false);
+                    break;
+                case AddLayer { Projection: true }:
+                    GroupPlan p = m.Projections.First(g => g.Op!.Index == l.Index);
+                    yield return (Field(p.Op!, "Weight"), $"{p.Op!.StateKey}.weight", $"{p.Channels}, {p.Input.C}, 1, 1", true, p.Input.C);
+                    foreach (var t in NormTensors(p.Norm!, p.Channels))
+                    {
+                        yield return t;
+                    }
+
                     break;
                 case SampleNormLayer { Affine: true } norm:
                     string shape = norm.Kind == SampleNormKind.Layer ? input.ToArrayLiteral() : $"{input.C}";
-                    yield return (Field(l, "Weight"), $"{l.Index}.weight", shape, true);
-                    yield return (Field(l, "Bias"), $"{l.Index}.bias", shape, true);
+                    yield return (Field(l, "Weight"), $"{l.Index}.weight", shape, true, -1);
+                    yield return (Field(l, "Bias"), $"{l.Index}.bias", shape, true, 0);
                     break;
             }
         }
     }
 
-    /// <summary>The field holding a layer's tensor, e.g. <c>L0Weight</c>.</summary>
-    internal static string Field(Layer layer, string tensor) => $"L{layer.Index}{tensor}";
+    private static IEnumerable<(string Field, string Name, string Shape, bool Grad, int Init)> NormTensors(BatchNormLayer bn, int channels)
+    {
+        if (bn.Affine)
+        {
+            yield return (Field(bn, "Weight"), $"{bn.StateKey}.weight", $"{channels}", true, -1);
+            yield return (Field(bn, "Bias"), $"{bn.StateKey}.bias", $"{channels}", true, 0);
+        }
+
+        yield return (Field(bn, "RunningMean"), $"{bn.StateKey}.running_mean", $"{channels}", false, 0);
+        yield return (Field(bn, "RunningVar"), $"{bn.StateKey}.running_var", $"{channels}", false, -1);
+    }
+
+    /// <summary>The field holding a layer's tensor, e.g. <c>L0Weight</c>, or <c>L6_projWeight</c> for a projection.</summary>
+    internal static string Field(Layer layer, string tensor) => $"L{layer.StateKey.Replace('.', '_')}{tensor}";
 
     /// <summary>A layer tensor's data, or an empty span when the layer has none.</summary>
     internal static string Data(string? owner, Layer? layer, string tensor, bool present) =>
@@ -112,7 +134,7 @@ internal static partial class TrainingEmitter
             w.Line($"private float[] {t.Name} = Array.Empty<float>();");
         }
 
-        foreach (GroupPlan g in m.Groups)
+        foreach (GroupPlan g in m.AllGroups)
         {
             GroupBuffers r = m.Buffers.Groups[g.Index];
             if (r.ChannelSums)
@@ -141,21 +163,16 @@ internal static partial class TrainingEmitter
         w.Open($"internal {m.TrainingType}(int seed)");
         w.Line("var rng = new InitRandom(seed);");
         StandaloneEmitter.TrainingConstructor(w, m);
-        foreach (Layer l in m.Layers)
+        foreach (var t in tensors)
         {
-            Shape input = l.Index == 0 ? m.Input : m.Shapes[l.Index - 1];
-            int fanIn = l is Conv2dLayer conv ? input.C / conv.Groups * conv.KernelSize * conv.KernelSize : input.Length;
-            foreach (var t in tensors.Where(t => t.Name.StartsWith($"{l.Index}.", System.StringComparison.Ordinal)))
+            w.Line($"{t.Field} = new Parameter(\"{t.Name}\", new int[] {{ {t.Shape} }}, {(t.Grad ? "true" : "false")});");
+            if (t.Init > 0)
             {
-                w.Line($"{t.Field} = new Parameter(\"{t.Name}\", new int[] {{ {t.Shape} }}, {(t.Grad ? "true" : "false")});");
-                if (l is Conv2dLayer or LinearLayer)
-                {
-                    w.Line($"rng.FillFanIn({t.Field}.Data, {fanIn});");
-                }
-                else if (t.Name.EndsWith(".weight", System.StringComparison.Ordinal) || t.Name.EndsWith(".running_var", System.StringComparison.Ordinal))
-                {
-                    w.Line($"Array.Fill({t.Field}.Data, 1f);");
-                }
+                w.Line($"rng.FillFanIn({t.Field}.Data, {t.Init});");
+            }
+            else if (t.Init < 0)
+            {
+                w.Line($"Array.Fill({t.Field}.Data, 1f);");
             }
         }
 
@@ -175,7 +192,7 @@ internal static partial class TrainingEmitter
         w.Line("/// <summary>Training-mode forward pass; checks its arguments before anything is written.</summary>");
         w.Open("internal void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize)");
         w.Line("PipelineChecks.Batch(batchSize, input.Length, output.Length, InputLength, OutputLength);");
-        foreach (GroupPlan g in m.Groups.Where(g => g.Norm is not null))
+        foreach (GroupPlan g in m.AllGroups.Where(g => g.Norm is not null))
         {
             w.Line($"PipelineChecks.BatchNormValues({g.Norm!.Index}, batchSize, {g.Spatial});");
         }
@@ -201,10 +218,32 @@ internal static partial class TrainingEmitter
         w.Line("ref float dy = ref MemoryMarshal.GetReference(outputGradient);");
         w.Line("bool wantInput = !inputGradient.IsEmpty;");
         w.Line("ref float userDx = ref wantInput ? ref MemoryMarshal.GetReference(inputGradient) : ref s_sink[0];");
+        var used = m.Saves.Where(s => m.Groups.Any(g => g.Branch?.Slot == s.Slot)).ToList();
+        foreach (SavePoint s in used)
+        {
+            w.Line($"Array.Clear(_gradSave{s.Slot}, 0, n * {s.Length});");
+        }
+
         for (int gi = m.Groups.Count - 1; gi >= 0; gi--)
         {
             string? dx = m.Buffers.Groups[gi].InputGradient;
             w.Line($"G{gi}_Backward(n, ref dy, ref {(dx is null ? "userDx" : dx + "[0]")}, {(dx is null ? "wantInput" : "true")});");
+            foreach (SavePoint s in used.Where(s => s.AfterGroup == gi - 1))
+            {
+                // Where the paths meet: the saved tensor's gradient is the main path's plus what its users sent back.
+                string add = $"ConvHelpers.Add(ref _gradSave{s.Slot}[0], ref {(dx is null ? "userDx" : dx + "[0]")}, n * {s.Length});";
+                if (dx is null)
+                {
+                    w.Open("if (wantInput)");
+                    w.Line(add);
+                    w.Close();
+                }
+                else
+                {
+                    w.Line(add);
+                }
+            }
+
             if (dx is not null)
             {
                 w.Line($"dy = ref {dx}[0];");

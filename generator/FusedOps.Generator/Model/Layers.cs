@@ -9,6 +9,12 @@ namespace FusedOps.Generator.Model;
 /// </summary>
 internal abstract record Layer(int Index, string Name, LocationInfo? Location)
 {
+    /// <summary>
+    /// The state-dict prefix of the layer's tensors: its index, or <c>{i}.proj</c> / <c>{i}.bn</c> for the
+    /// projection of an <c>[Add(Projection = true)]</c>.
+    /// </summary>
+    public string StateKey { get; init; } = Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The layer as written in the <c>// Pipeline:</c> header.</summary>
     public virtual string Describe() => Name;
 
@@ -71,5 +77,29 @@ internal sealed record ActivationLayer(int Index, string Name, EquatableArray<fl
 /// <summary>A layer of the API that the generator does not emit yet (FOPS0007 has been reported).</summary>
 internal sealed record UnsupportedLayer(int Index, string Name, LocationInfo? Location) : Layer(Index, Name, Location)
 {
+    public override Layer WithoutLocations() => this with { Location = null };
+}
+
+/// <summary><c>[Save(name)]</c>: names the current tensor for a later Add or Concat; passes it on unchanged.</summary>
+internal sealed record SaveLayer(int Index, string SavedName, LocationInfo? Location) : Layer(Index, "Save", Location)
+{
+    public override string Describe() => $"Save(\"{SavedName}\")";
+
+    public override Layer WithoutLocations() => this with { Location = null };
+}
+
+/// <summary><c>[Add(name)]</c>: current + saved tensor; with <c>Projection</c>, the saved one through a 1×1 Conv2d and a BatchNorm first.</summary>
+internal sealed record AddLayer(int Index, string SavedName, bool Projection, LocationInfo? Location) : Layer(Index, "Add", Location)
+{
+    public override string Describe() => Projection ? $"Add(\"{SavedName}\", Projection = true)" : $"Add(\"{SavedName}\")";
+
+    public override Layer WithoutLocations() => this with { Location = null };
+}
+
+/// <summary><c>[Concat(name)]</c>: channels (features) <c>[current, saved]</c>.</summary>
+internal sealed record ConcatLayer(int Index, string SavedName, LocationInfo? Location) : Layer(Index, "Concat", Location)
+{
+    public override string Describe() => $"Concat(\"{SavedName}\")";
+
     public override Layer WithoutLocations() => this with { Location = null };
 }

@@ -53,6 +53,12 @@ internal static partial class LayerReader
                     location);
             case "Flatten":
                 return new FlattenLayer(index, location);
+            case "Save":
+                return new SaveLayer(index, CtorString(ctor), location);
+            case "Add":
+                return new AddLayer(index, CtorString(ctor), reader.Bool("Projection", false), location);
+            case "Concat":
+                return new ConcatLayer(index, CtorString(ctor), location);
             default:
                 if (ReadStandalone(index, name, ctor, reader, location) is { } standalone)
                 {
@@ -80,6 +86,9 @@ internal static partial class LayerReader
                 return new UnsupportedLayer(index, name, location);
         }
     }
+
+    /// <summary>A branch name as written; null becomes empty, which the planner reports as an unknown name.</summary>
+    private static string CtorString(object?[] ctor) => ctor.Length > 0 && ctor[0] is string name ? name : string.Empty;
 
     internal static int CtorInt(object?[] ctor, int position) => ctor.Length > position && ctor[position] is int value ? value : 0;
 

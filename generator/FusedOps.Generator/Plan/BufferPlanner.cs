@@ -8,14 +8,24 @@ namespace FusedOps.Generator.Plan;
 internal sealed record TrainingBuffer(string Name, int PerSample, string Holds);
 
 /// <summary>
-/// Where one group reads and writes in training: its input, the op's output z (pre-norm, saved),
-/// its output, and the buffer its backward writes the input gradient to (null: the caller's span).
+/// Where one group reads and writes in training: its input, the op's output z (pre-norm, saved), its
+/// output, the buffer its backward writes the input gradient to (null: the caller's span), its dU
+/// scratch, the saved tensor (or projection output) an Add or Concat reads, and the pre-activation u an
+/// Add keeps for backward.
 /// </summary>
-internal sealed record GroupBuffers(string Input, string Z, string Output, string? InputGradient, bool ChannelSums, bool NormState);
+internal sealed record GroupBuffers(string Input, string Z, string Output, string? InputGradient, bool ChannelSums, bool NormState)
+{
+    public string GradU { get; init; } = "_gradU";
+
+    public string? Residual { get; init; }
+
+    public string? U { get; init; }
+}
 
 /// <summary>
 /// The buffer plan: training buffers (what Backward needs saved, which gradient buffers are reused in
-/// turn), the inference chunk and its ping-pong buffers, and scratch sizes.
+/// turn, one gradient accumulator per saved name), the inference chunk with the buffers each group
+/// writes (reused once nothing later reads them), and scratch sizes.
 /// </summary>
 internal sealed record BufferPlan(
     int MaxChannels,
@@ -26,7 +36,14 @@ internal sealed record BufferPlan(
     int BackwardScratch,
     EquatableArray<TrainingBuffer> Training,
     EquatableArray<GroupBuffers> Groups,
-    EquatableArray<string> InferenceOutputs);
+    EquatableArray<string> InferenceOutputs)
+{
+    /// <summary>Floats per sample of each pooled inference buffer.</summary>
+    public int ChunkBufferLength { get; init; }
+
+    /// <summary>How many pooled inference buffers there are (<c>buf0</c>, <c>buf1</c>, …).</summary>
+    public int ChunkBuffers { get; init; }
+}
 
 /// <summary>Decides every buffer of a pipeline from its groups.</summary>
 internal static class BufferPlanner
@@ -35,37 +52,48 @@ internal static class BufferPlanner
     private const int MaxChunk = 64;
     private const int ChunkFloats = 65536;
 
-    public static BufferPlan Plan(Shape input, List<GroupPlan> groups)
+    public static BufferPlan Plan(Shape input, List<GroupPlan> groups, List<GroupPlan> projections, List<SavePoint> saves)
     {
-        int maxLength = System.Math.Max(input.Length, groups.Max(g => g.OutLength));
+        var all = groups.Concat(projections).ToList();
+        int maxLength = System.Math.Max(input.Length, all.Max(g => g.OutLength));
         int inner = groups.Count > 1 ? groups.Take(groups.Count - 1).Max(g => g.OutLength) : 1;
-        int forwardScratch = System.Math.Max(1, groups.Where(g => g.Conv is not null).Select(g => g.Conv!.ForwardScratch).DefaultIfEmpty(1).Max());
-        int backwardScratch = System.Math.Max(1, groups.Where(g => g.Conv is not null).Select(g => g.Conv!.Backward.Total).DefaultIfEmpty(1).Max());
+        int forwardScratch = System.Math.Max(1, all.Where(g => g.Conv is not null).Select(g => g.Conv!.ForwardScratch).DefaultIfEmpty(1).Max());
+        int backwardScratch = System.Math.Max(1, all.Where(g => g.Conv is not null).Select(g => g.Conv!.Backward.Total).DefaultIfEmpty(1).Max());
 
         var training = new List<TrainingBuffer> { new("_in", input.Length, "the input; group 0's weight gradient reads it") };
         var routes = new List<GroupBuffers>();
         string previous = "_in";
+        string Saved(int slot) => saves[slot].AfterGroup < 0 ? "_in" : routes[saves[slot].AfterGroup].Output;
         foreach (GroupPlan g in groups)
         {
-            bool op = g.Op is not null;
-            bool hasOutput = g.Norm is not null || g.Activation is not null;
-            // A standalone layer that takes an activation writes only its output (backward recomputes from its input).
-            string z = op && !(g.Anchor == AnchorKind.Standalone && hasOutput) ? $"_z{g.Index}" : previous;
-            string y = hasOutput ? $"_y{g.Index}" : z;
-            if (z != previous)
+            GroupBuffers r = Route(g, previous, training, g.Index == 0 ? null : g.Index % 2 == 1 ? "_gradA" : "_gradB");
+            if (g.Branch is { } use)
             {
-                training.Add(new TrainingBuffer(z, g.OutLength, $"group {g.Index}: {g.Op!.Name} output, before BatchNorm and activation (backward reads it)"));
+                r = r with { Residual = use.ProjectionGroup >= 0 ? $"_y{use.ProjectionGroup}" : Saved(use.Slot) };
+                if (g.Join is AddLayer && g.Activation is not null)
+                {
+                    training.Add(new TrainingBuffer($"_u{g.Index}", g.OutLength, $"group {g.Index}: the sum before the activation (backward reads it)"));
+                    r = r with { U = $"_u{g.Index}" };
+                }
             }
 
-            if (hasOutput)
-            {
-                training.Add(new TrainingBuffer(y, g.OutLength, $"group {g.Index}: output (the next group's input)"));
-            }
+            routes.Add(r);
+            previous = r.Output;
+        }
 
-            // Gradients between groups alternate between two buffers: group i writes what group i-1 reads.
-            string? dx = g.Index == 0 ? null : g.Index % 2 == 1 ? "_gradA" : "_gradB";
-            routes.Add(new GroupBuffers(previous, z, y, dx, g.Norm is not null || g.Conv is not null, g.Norm is not null));
-            previous = y;
+        foreach (GroupPlan p in projections)
+        {
+            // A projection reads the saved tensor; its input gradient is summed into that tensor's accumulator.
+            SavePoint saved = saves[groups[p.ProjectionOf].Branch!.Slot];
+            GroupBuffers r = Route(p, Saved(saved.Slot), training, $"_gradX{p.Index}") with { GradU = $"_gradU{p.Index}" };
+            training.Add(new TrainingBuffer($"_gradX{p.Index}", p.InLength, $"group {p.Index}: the projection's input gradient"));
+            training.Add(new TrainingBuffer($"_gradU{p.Index}", p.OutLength, $"group {p.Index}: the projection's gradient after its BatchNorm"));
+            routes.Add(r);
+        }
+
+        foreach (SavePoint s in saves.Where(s => groups.Any(g => g.Branch?.Slot == s.Slot)))
+        {
+            training.Add(new TrainingBuffer($"_gradSave{s.Slot}", s.Length, $"gradient sent back to \"{s.Name}\" by the layers that use it"));
         }
 
         if (groups.Count > 1)
@@ -78,21 +106,99 @@ internal static class BufferPlanner
             training.Add(new TrainingBuffer("_gradB", inner, "gradient between groups (even groups write it)"));
         }
 
-        if (groups.Any(g => g.Norm is not null || (g.Op is not null && g.Activation is not null)))
+        if (groups.Any(g => g.Norm is not null || g.Join is AddLayer || (g.Op is not null && g.Activation is not null)))
         {
             training.Add(new TrainingBuffer("_gradU", maxLength, "gradient inside a group, after the activation / BatchNorm"));
         }
 
-        var outputs = groups.Select(g => g.Index == groups.Count - 1 ? "output" : g.Index % 2 == 0 ? "a" : "b");
+        (List<string> outputs, int buffers) = InferenceBuffers(groups, projections);
+        int chunkLength = System.Math.Max(inner, projections.Select(p => p.OutLength).DefaultIfEmpty(1).Max());
         return new BufferPlan(
-            System.Math.Max(1, groups.Max(g => g.Channels)),
+            System.Math.Max(1, all.Max(g => g.Channels)),
             maxLength,
             inner,
-            System.Math.Max(1, System.Math.Min(MaxChunk, ChunkFloats / inner)),
+            System.Math.Max(1, System.Math.Min(MaxChunk, ChunkFloats / chunkLength)),
             forwardScratch,
             backwardScratch,
             training.ToEquatableArray(),
             routes.ToEquatableArray(),
-            outputs.ToEquatableArray());
+            outputs.ToEquatableArray())
+        {
+            ChunkBufferLength = chunkLength,
+            ChunkBuffers = buffers,
+        };
+    }
+
+    private static GroupBuffers Route(GroupPlan g, string input, List<TrainingBuffer> training, string? inputGradient)
+    {
+        bool op = g.Op is not null;
+        bool hasOutput = g.Norm is not null || g.Activation is not null || g.Join is not null;
+        // A standalone layer that takes an activation writes only its output (backward recomputes from its input).
+        string z = op && !(g.Anchor == AnchorKind.Standalone && hasOutput) ? $"_z{g.Index}" : input;
+        string y = hasOutput ? $"_y{g.Index}" : z;
+        if (z != input)
+        {
+            training.Add(new TrainingBuffer(z, g.OutLength, $"group {g.Index}: {g.Op!.Name} output, before BatchNorm and activation (backward reads it)"));
+        }
+
+        if (hasOutput)
+        {
+            training.Add(new TrainingBuffer(y, g.OutLength, $"group {g.Index}: output"));
+        }
+
+        return new GroupBuffers(input, z, y, inputGradient, g.Norm is not null || g.Conv is not null, g.Norm is not null);
+    }
+
+    /// <summary>
+    /// The pooled buffer each group writes in inference (the last writes the caller's output, <c>y</c>): the
+    /// lowest-numbered buffer that no later group still reads (as its input, or as a saved tensor), so two
+    /// buffers suffice for a plain chain and each Save in flight keeps one more. Projection outputs follow.
+    /// </summary>
+    private static (List<string> Outputs, int Count) InferenceBuffers(List<GroupPlan> groups, List<GroupPlan> projections)
+    {
+        // The last group that reads each group's output: the next group, or a later Add/Concat of a name saved there.
+        var lastUse = groups.Select(g => g.Index + 1).ToArray();
+        foreach (GroupPlan g in groups.Where(g => g.Branch is not null && g.Branch.From >= 0))
+        {
+            lastUse[g.Branch!.From] = System.Math.Max(lastUse[g.Branch.From], g.Index);
+        }
+
+        var outputs = new List<string>();
+        int count = 0;
+        for (int i = 0; i < groups.Count; i++)
+        {
+            if (i == groups.Count - 1)
+            {
+                outputs.Add("y");
+                break;
+            }
+
+            var busy = new HashSet<string>(Enumerable.Range(0, i).Where(h => lastUse[h] >= i).Select(h => outputs[h]));
+            int b = 0;
+            while (busy.Contains($"buf{b}"))
+            {
+                b++;
+            }
+
+            outputs.Add($"buf{b}");
+            count = System.Math.Max(count, b + 1);
+        }
+
+        foreach (GroupPlan p in projections)
+        {
+            // Written and read within its Add group: any buffer that group neither reads nor writes.
+            int owner = p.ProjectionOf;
+            var busy = new HashSet<string>(Enumerable.Range(0, owner + 1).Where(h => h == owner || lastUse[h] >= owner).Select(h => outputs[h]));
+            int b = 0;
+            while (busy.Contains($"buf{b}"))
+            {
+                b++;
+            }
+
+            outputs.Add($"buf{b}");
+            count = System.Math.Max(count, b + 1);
+        }
+
+        return (outputs, count);
     }
 }

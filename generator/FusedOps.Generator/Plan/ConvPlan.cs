@@ -14,6 +14,9 @@ internal sealed record ConvPlan(
     int Layer, int C, int H, int W, int OC, int OH, int OW, int K, int Stride, int Pad, int Dilation, int Groups,
     EquatableArray<RowBlock> Blocks512, EquatableArray<RowBlock> Blocks256, bool Unrolled, BackwardLayout Backward)
 {
+    /// <summary>Whether inference adds a residual (a saved tensor or its projection) in the register blocks' epilogue.</summary>
+    public bool Residual { get; init; }
+
     public int Cg => C / Groups;
 
     public int OCg => OC / Groups;
@@ -31,8 +34,8 @@ internal sealed record ConvPlan(
 
     public int PadLength => Pad > 0 ? C * Hp * Wp : 0;
 
-    /// <summary>Scratch floats for one sample's forward: padded input, one panel and a 32-wide tail block.</summary>
-    public int ForwardScratch => PadLength + (Kc * 32) + (OC * 32);
+    /// <summary>Scratch floats for one sample's forward: padded input, one panel, a 32-wide tail block (and its residual).</summary>
+    public int ForwardScratch => PadLength + (Kc * 32) + (OC * 32 * (Residual ? 2 : 1));
 
     public static ConvPlan Create(Conv2dLayer op, Shape input, Shape output)
     {

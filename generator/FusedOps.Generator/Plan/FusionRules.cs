@@ -22,6 +22,8 @@ internal static class FusionRules
         [(Mode.Inference, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Linear, StageKind.ScaleShift)] = Placement.Elementwise,
         [(Mode.Inference, AnchorKind.Linear, StageKind.Activation)] = Placement.Elementwise,
+        [(Mode.Inference, AnchorKind.Conv2d, StageKind.Add)] = Placement.Epilogue,
+        [(Mode.Inference, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
         [(Mode.Inference, AnyAnchor, StageKind.ScaleShift)] = Placement.Elementwise,
         [(Mode.Inference, AnyAnchor, StageKind.Activation)] = Placement.Elementwise,
 
@@ -31,10 +33,12 @@ internal static class FusionRules
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnyAnchor, StageKind.BatchStatistics)] = Placement.OwnPass,
         [(Mode.TrainingForward, AnyAnchor, StageKind.Normalize)] = Placement.Elementwise,
+        [(Mode.TrainingForward, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
         [(Mode.TrainingForward, AnyAnchor, StageKind.Activation)] = Placement.Elementwise,
 
         // Backward: the activation derivative rides BatchNorm's reduction pass; the input gradient needs the reductions.
         [(Mode.Backward, AnyAnchor, StageKind.ActivationGradient)] = Placement.Elementwise,
+        [(Mode.Backward, AnyAnchor, StageKind.AddGradient)] = Placement.Elementwise,
         [(Mode.Backward, AnyAnchor, StageKind.NormReductions)] = Placement.Elementwise,
         [(Mode.Backward, AnyAnchor, StageKind.NormInputGradient)] = Placement.OwnPass,
         [(Mode.Backward, AnyAnchor, StageKind.AnchorGradients)] = Placement.Epilogue,
@@ -55,12 +59,13 @@ internal static class FusionRules
         : throw new System.InvalidOperationException($"no fusion rule for {stage} after {anchor} in {mode}");
 
     /// <summary>The stages a group runs in <paramref name="mode"/>, in order (backward: from the output down).</summary>
-    public static List<StageKind> Stages(Mode mode, bool op, bool bias, bool norm, bool activation)
+    public static List<StageKind> Stages(Mode mode, bool op, bool bias, bool norm, bool add, bool activation)
     {
         var stages = new List<StageKind>();
         if (mode == Mode.Backward)
         {
             Add(stages, activation, StageKind.ActivationGradient);
+            Add(stages, add, StageKind.AddGradient);
             Add(stages, norm, StageKind.NormReductions);
             Add(stages, norm, StageKind.NormInputGradient);
             Add(stages, op, StageKind.AnchorGradients);
@@ -71,16 +76,17 @@ internal static class FusionRules
         Add(stages, norm && mode == Mode.Inference, StageKind.ScaleShift);
         Add(stages, norm && mode == Mode.TrainingForward, StageKind.BatchStatistics);
         Add(stages, norm && mode == Mode.TrainingForward, StageKind.Normalize);
+        Add(stages, add, StageKind.Add);
         Add(stages, activation, StageKind.Activation);
         return stages;
     }
 
     /// <summary>Cuts a group's stages into passes: the anchor's (with its epilogue), elementwise passes and own passes.</summary>
-    public static EquatableArray<Pass> Passes(Mode mode, AnchorKind anchor, bool bias, bool norm, bool activation)
+    public static EquatableArray<Pass> Passes(Mode mode, AnchorKind anchor, bool bias, bool norm, bool add, bool activation)
     {
-        if (anchor == AnchorKind.Copy)
+        if (anchor is AnchorKind.Copy or AnchorKind.Concat)
         {
-            return new[] { new Pass(PassKind.Copy, EquatableArray<StageKind>.Empty) }.ToEquatableArray();
+            return new[] { new Pass(anchor == AnchorKind.Copy ? PassKind.Copy : PassKind.Anchor, EquatableArray<StageKind>.Empty) }.ToEquatableArray();
         }
 
         if (anchor == AnchorKind.Standalone)
@@ -94,7 +100,7 @@ internal static class FusionRules
         var epilogue = new List<StageKind>();
         var passes = new List<(PassKind Kind, List<StageKind> Stages)>();
         List<StageKind>? elementwise = null;
-        foreach (StageKind stage in Stages(mode, hasOp, bias, norm, activation))
+        foreach (StageKind stage in Stages(mode, hasOp, bias, norm, add, activation))
         {
             switch (Where(mode, anchor, stage))
             {

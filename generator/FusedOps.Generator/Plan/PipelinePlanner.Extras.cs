@@ -62,8 +62,8 @@ internal static partial class PipelinePlanner
             input,
             output,
             null,
-            FusionRules.Passes(Mode.Inference, AnchorKind.Standalone, false, false, activation),
-            FusionRules.Passes(Mode.TrainingForward, AnchorKind.Standalone, false, false, activation),
-            FusionRules.Passes(Mode.Backward, AnchorKind.Standalone, false, false, activation));
+            FusionRules.Passes(Mode.Inference, AnchorKind.Standalone, false, false, false, activation),
+            FusionRules.Passes(Mode.TrainingForward, AnchorKind.Standalone, false, false, false, activation),
+            FusionRules.Passes(Mode.Backward, AnchorKind.Standalone, false, false, false, activation));
     }
 }

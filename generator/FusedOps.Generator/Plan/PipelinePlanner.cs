@@ -17,11 +17,12 @@ internal static partial class PipelinePlanner
     public static PipelineModel? Plan(string? ns, string typeName, EquatableArray<string> containing, string hintName, Shape input, List<Layer> layers, List<DiagnosticInfo> diagnostics)
     {
         var shapes = new List<Shape>();
+        var branches = new BranchShapes(layers);
         Shape current = input;
         bool ok = true;
         foreach (Layer layer in layers)
         {
-            Shape? next = Infer(layer, current, diagnostics);
+            Shape? next = layer is SaveLayer or AddLayer or ConcatLayer ? branches.Infer(layer, current, diagnostics) : Infer(layer, current, diagnostics);
             if (next is null)
             {
                 ok = false;
@@ -57,9 +58,19 @@ internal static partial class PipelinePlanner
 
         // The emit model carries no locations: moving the declaration in its file must not re-run the emitter.
         var layersWithoutLocations = layers.Select(l => l.WithoutLocations());
-        List<GroupPlan> groups = Group(input, layers, shapes);
+        (List<GroupPlan> groups, List<GroupPlan> projections, List<SavePoint> saves) = Group(input, layers, shapes);
         return new PipelineModel(
-            ns, typeName, containing, hintName, input, layersWithoutLocations.ToEquatableArray(), shapes.ToEquatableArray(), groups.ToEquatableArray(), BufferPlanner.Plan(input, groups));
+            ns,
+            typeName,
+            containing,
+            hintName,
+            input,
+            layersWithoutLocations.ToEquatableArray(),
+            shapes.ToEquatableArray(),
+            groups.ToEquatableArray(),
+            projections.ToEquatableArray(),
+            saves.ToEquatableArray(),
+            BufferPlanner.Plan(input, groups, projections, saves));
     }
 
     private static Shape? Infer(Layer layer, Shape x, List<DiagnosticInfo> diagnostics)
@@ -129,10 +140,16 @@ internal static partial class PipelinePlanner
         return null;
     }
 
-    /// <summary>Greedy grouping: an op takes a following BatchNorm and then an activation; a BatchNorm without an op takes an activation.</summary>
-    private static List<GroupPlan> Group(Shape input, List<Layer> layers, List<Shape> shapes)
+    /// <summary>
+    /// Greedy grouping: an op takes a following BatchNorm, then an Add, then an activation; a BatchNorm or an
+    /// Add without an op starts an elementwise group the same way. A Concat is a group of its own; a Save
+    /// names the output of the group before it (or the input) and Flatten is free.
+    /// </summary>
+    private static (List<GroupPlan> Groups, List<GroupPlan> Projections, List<SavePoint> Saves) Group(Shape input, List<Layer> layers, List<Shape> shapes)
     {
         var groups = new List<GroupPlan>();
+        var saves = new List<SavePoint>();
+        var projections = new List<(int Group, Conv2dLayer Conv, BatchNormLayer Norm, Shape Input, Shape Output)>();
         int i = 0;
         while (i < layers.Count)
         {
@@ -153,8 +170,27 @@ internal static partial class PipelinePlanner
                 continue;
             }
 
+            if (layer is SaveLayer save)
+            {
+                saves.Add(new SavePoint(save.SavedName, saves.Count, groups.Count - 1, groupInput.Length));
+                i++;
+                continue;
+            }
+
+            if (layer is ConcatLayer concat)
+            {
+                i++;
+                groups.Add(Create(groups.Count, concat, null, null, null, groupInput, shapes[i - 1]) with
+                {
+                    Join = concat.WithoutLocations(),
+                    Branch = Use(saves, concat.SavedName),
+                });
+                continue;
+            }
+
             Layer? op = null;
             BatchNormLayer? norm = null;
+            AddLayer? add = null;
             ActivationLayer? act = null;
             if (layer is Conv2dLayer or LinearLayer)
             {
@@ -167,46 +203,89 @@ internal static partial class PipelinePlanner
                 i++;
             }
 
-            if (i < layers.Count && layers[i] is ActivationLayer a)
+            if (i < layers.Count && layers[i] is AddLayer a)
             {
-                act = a;
+                add = a;
                 i++;
             }
 
-            groups.Add(Create(groups.Count, op, norm, act, groupInput, shapes[i - 1]));
+            if (i < layers.Count && layers[i] is ActivationLayer f)
+            {
+                act = f;
+                i++;
+            }
+
+            GroupPlan group = Create(groups.Count, op, norm, add, act, groupInput, shapes[i - 1]);
+            if (add is not null)
+            {
+                BranchUse use = Use(saves, add.SavedName);
+                group = group with { Join = add.WithoutLocations(), Branch = use };
+                if (add.Projection)
+                {
+                    SavePoint saved = saves[use.Slot];
+                    Shape from = saved.AfterGroup < 0 ? input : groups[saved.AfterGroup].Output;
+                    Shape to = group.Output;
+                    int stride = BranchShapes.ProjectionStride(from, to)!.Value;
+                    string key = add.Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    var conv = new Conv2dLayer(add.Index, to.C, 1, stride, 0, 1, 1, false, null) { StateKey = key + ".proj" };
+                    var pn = new BatchNormLayer(add.Index, 1e-5f, 0.1f, true, null) { StateKey = key + ".bn" };
+                    projections.Add((groups.Count, conv, pn, from, to));
+                }
+            }
+
+            groups.Add(group);
         }
 
         if (groups.Count == 0)
         {
             // Only Flatten: one identity group copies the input.
-            groups.Add(Create(0, null, null, null, input, shapes[shapes.Count - 1]));
+            groups.Add(Create(0, null, null, null, null, input, shapes[shapes.Count - 1]));
         }
 
-        return groups;
+        // Projection groups get the indices after the main groups, so every group has its own buffers and kernels.
+        var planned = new List<GroupPlan>();
+        foreach (var p in projections)
+        {
+            int index = groups.Count + planned.Count;
+            planned.Add(Create(index, p.Conv, p.Norm, null, null, p.Input, p.Output) with { ProjectionOf = p.Group });
+            GroupPlan owner = groups[p.Group];
+            groups[p.Group] = owner with { Branch = owner.Branch! with { ProjectionGroup = index } };
+        }
+
+        return (groups, planned, saves);
     }
 
-    private static GroupPlan Create(int index, Layer? op, BatchNormLayer? norm, ActivationLayer? act, Shape input, Shape output)
+    private static BranchUse Use(List<SavePoint> saves, string name)
+    {
+        SavePoint saved = saves.Last(s => s.Name == name);
+        return new BranchUse(name, saved.Slot, saved.AfterGroup, -1);
+    }
+
+    private static GroupPlan Create(int index, Layer? op, BatchNormLayer? norm, AddLayer? add, ActivationLayer? act, Shape input, Shape output)
     {
         AnchorKind anchor = op switch
         {
             Conv2dLayer => AnchorKind.Conv2d,
             LinearLayer => AnchorKind.Linear,
-            _ => norm is null && act is null ? AnchorKind.Copy : AnchorKind.Elementwise,
+            ConcatLayer => AnchorKind.Concat,
+            _ when add is null && norm is null && act is null => AnchorKind.Copy,
+            _ => AnchorKind.Elementwise,
         };
         bool bias = op is LinearLayer { Bias: true } or Conv2dLayer { Bias: true };
-        ActivationOp activation = ActivationTable.Operator(act);
+        bool hasNorm = norm is not null, hasAdd = add is not null, hasAct = act is not null;
+        ConvPlan? conv = op is Conv2dLayer c ? ConvPlan.Create(c, input, output) with { Residual = hasAdd } : null;
         return new GroupPlan(
             index,
             anchor,
-            op?.WithoutLocations(),
+            op is ConcatLayer ? null : op?.WithoutLocations(),
             (BatchNormLayer?)norm?.WithoutLocations(),
             (ActivationLayer?)act?.WithoutLocations(),
-            activation,
+            ActivationTable.Operator(act),
             input,
             output,
-            op is Conv2dLayer conv ? ConvPlan.Create(conv, input, output) : null,
-            FusionRules.Passes(Mode.Inference, anchor, bias, norm is not null, act is not null),
-            FusionRules.Passes(Mode.TrainingForward, anchor, bias, norm is not null, act is not null),
-            FusionRules.Passes(Mode.Backward, anchor, bias, norm is not null, act is not null));
+            conv,
+            FusionRules.Passes(Mode.Inference, anchor, bias, hasNorm, hasAdd, hasAct),
+            FusionRules.Passes(Mode.TrainingForward, anchor, bias, hasNorm, hasAdd, hasAct),
+            FusionRules.Passes(Mode.Backward, anchor, bias, hasNorm, hasAdd, hasAct));
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using FusedOps.Generator.Model;
 
 namespace FusedOps.Generator.Plan;
@@ -27,6 +28,9 @@ internal enum AnchorKind
 
     /// <summary>A layer that is its own group (pooling, Dropout, a per-sample norm); <c>Emit/StandaloneEmitter</c> writes its passes.</summary>
     Standalone,
+
+    /// <summary>Channels [current, saved]: a copy of both per sample.</summary>
+    Concat,
 }
 
 /// <summary>One step of a group's work after its anchor, per mode (see <see cref="FusionRules"/>).</summary>
@@ -44,11 +48,17 @@ internal enum StageKind
     /// <summary>Training BatchNorm: batch mean/variance into scale and shift, running-stat update, then y = z·scale + shift.</summary>
     Normalize,
 
+    /// <summary>The residual add of a saved tensor (or of its projection), before the activation.</summary>
+    Add,
+
     /// <summary>The activation (forward).</summary>
     Activation,
 
     /// <summary>Backward: dU = act′(dY) at the saved pre-activation.</summary>
     ActivationGradient,
+
+    /// <summary>Backward: the residual add's gradient, sent to the saved tensor (through the projection's backward).</summary>
+    AddGradient,
 
     /// <summary>Backward: BatchNorm's Σ dU and Σ dU·x̂ (and dγ, dβ).</summary>
     NormReductions,
@@ -106,8 +116,19 @@ internal sealed record ActivationOp(string Name, string OperatorType, EquatableA
 }
 
 /// <summary>
-/// A fusion group: an anchor (Conv2d, Linear, or none), an optional BatchNorm and an optional activation,
-/// with its passes per mode and, for a Conv2d, its register blocks and scratch layout.
+/// Where an Add or Concat finds its saved tensor: the name, its save slot (one gradient accumulator per
+/// slot), the group whose output was saved (−1: the pipeline's input), and the projection group (−1: none).
+/// </summary>
+internal sealed record BranchUse(string Name, int Slot, int From, int ProjectionGroup);
+
+/// <summary>A <c>[Save]</c>: its slot, the group whose output it names (−1: the input) and that tensor's length per sample.</summary>
+internal sealed record SavePoint(string Name, int Slot, int AfterGroup, int Length);
+
+/// <summary>
+/// A fusion group: an anchor (Conv2d, Linear, Concat, or none), an optional BatchNorm, an optional
+/// residual Add and an optional activation, with its passes per mode and, for a Conv2d, its register
+/// blocks and scratch layout. A projection group (the 1×1 Conv2d + BatchNorm of <c>Add(Projection = true)</c>)
+/// has <see cref="ProjectionOf"/> set to the group whose Add it feeds.
 /// </summary>
 internal sealed record GroupPlan(
     int Index,
@@ -123,6 +144,15 @@ internal sealed record GroupPlan(
     EquatableArray<Pass> Forward,
     EquatableArray<Pass> Backward)
 {
+    /// <summary>The Add or Concat layer of the group, if any.</summary>
+    public Layer? Join { get; init; }
+
+    /// <summary>Where the Add or Concat reads its saved tensor.</summary>
+    public BranchUse? Branch { get; init; }
+
+    /// <summary>For a projection group, the index of the group whose Add it feeds; else −1.</summary>
+    public int ProjectionOf { get; init; } = -1;
+
     public int Channels => Output.C;
 
     public int Spatial => Output.Spatial;
@@ -139,8 +169,8 @@ internal sealed record GroupPlan(
     public string Describe()
     {
         var parts = System.Linq.Enumerable.Select(
-            System.Linq.Enumerable.Where(new Layer?[] { Op, Norm, Activation }, l => l is not null),
-            l => $"{l!.Name}[{l.Index}]");
+            System.Linq.Enumerable.Where(new Layer?[] { Op, Norm, Join, Activation }, l => l is not null),
+            l => l!.StateKey == l.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) ? $"{l.Name}[{l.Index}]" : $"{l.Name}[{l.StateKey}]");
         string text = string.Join(" + ", parts);
         return text.Length == 0 ? "identity" : text;
     }
@@ -156,8 +186,13 @@ internal sealed record PipelineModel(
     EquatableArray<Layer> Layers,
     EquatableArray<Shape> Shapes,
     EquatableArray<GroupPlan> Groups,
+    EquatableArray<GroupPlan> Projections,
+    EquatableArray<SavePoint> Saves,
     BufferPlan Buffers)
 {
+    /// <summary>The main groups, then the projection groups (whose indices follow the main ones).</summary>
+    public IEnumerable<GroupPlan> AllGroups => System.Linq.Enumerable.Concat(Groups, Projections);
+
     public Shape Output => Shapes[Shapes.Count - 1];
 
     /// <summary>The class's full name as the hint name spells it: <c>Samples.Net</c>.</summary>

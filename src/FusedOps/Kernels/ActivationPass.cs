@@ -12,7 +12,7 @@ namespace FusedOps.Kernels;
 /// <see cref="KernelDispatch.Level"/> allows; scalar tails.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class ActivationPass
+public static partial class ActivationPass
 {
     /// <summary>y = act(z) over <paramref name="count"/> values; <paramref name="y"/> may alias <paramref name="z"/>.</summary>
     public static void Forward<TAct>(TAct act, ref float z, ref float y, int count)

@@ -165,6 +165,35 @@ public static class Norm
         }
     }
 
+    /// <summary>Concat of two batches along the channels: y[s] = [a[s], b[s]] for each of <paramref name="n"/> samples.</summary>
+    public static void ConcatSamples(ref float a, int aLength, ref float b, int bLength, ref float y, int n)
+    {
+        for (int s = 0; s < n; s++)
+        {
+            ref float ys = ref Unsafe.Add(ref y, s * (aLength + bLength));
+            Copy(ref Unsafe.Add(ref a, s * aLength), ref ys, aLength);
+            Copy(ref Unsafe.Add(ref b, s * bLength), ref Unsafe.Add(ref ys, aLength), bLength);
+        }
+    }
+
+    /// <summary>
+    /// Concat's backward: the first <paramref name="aLength"/> values of each sample's gradient go to
+    /// <paramref name="da"/> (when <paramref name="wantA"/>), the rest are added to <paramref name="db"/>.
+    /// </summary>
+    public static void SplitSamples(ref float dy, int aLength, int bLength, ref float da, bool wantA, ref float db, int n)
+    {
+        for (int s = 0; s < n; s++)
+        {
+            ref float dys = ref Unsafe.Add(ref dy, s * (aLength + bLength));
+            if (wantA)
+            {
+                Copy(ref dys, ref Unsafe.Add(ref da, s * aLength), aLength);
+            }
+
+            ConvHelpers.Add(ref Unsafe.Add(ref dys, aLength), ref Unsafe.Add(ref db, s * bLength), bLength);
+        }
+    }
+
     /// <summary>Copies <paramref name="count"/> floats.</summary>
     public static void Copy(ref float source, ref float destination, int count) =>
         MemoryMarshal.CreateReadOnlySpan(ref source, count).CopyTo(MemoryMarshal.CreateSpan(ref destination, count));

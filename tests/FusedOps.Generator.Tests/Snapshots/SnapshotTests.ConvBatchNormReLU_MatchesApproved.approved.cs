@@ -24,7 +24,7 @@ namespace FusedOps.Generated
     internal sealed class Samples_ConvBnRelu_Inference
     {
         private const int InferChunk = 64;
-        private const int MaxInnerLength = 1;
+        private const int BufferLength = 1;
         private const int Scratch = 24128;
         private static readonly double[] s_sink = new double[32];
         private readonly float[] _w0;
@@ -52,15 +52,13 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// scratch comes from the shared pool, so concurrent calls do not interfere.
+        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_ConvBnRelu_Training.InputLength, Samples_ConvBnRelu_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
             ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] a = Array.Empty<float>();
-            float[] b = Array.Empty<float>();
             float[] scratch = pool.Rent(Scratch);
             try
             {
@@ -1321,9 +1319,9 @@ namespace FusedOps.Generated
         {
             ref float dz = ref dy;
             // Pass: elementwise: ReLU' + BatchNorm reductions.
+            var act = new ReluOperator();
             Array.Clear(_sum0);
             Array.Clear(_sumSq0);
-            var act = new ReluOperator();
             ref float scale = ref _scale0[0];
             ref float shift = ref _shift0[0];
             ref float mean = ref _mean0[0];
@@ -1371,9 +1369,9 @@ namespace FusedOps.Generated
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 16384: the input; group 0's weight gradient reads it
 //   _z0 32768: group 0: Conv2d output, before BatchNorm and activation (backward reads it)
-//   _y0 32768: group 0: output (the next group's input)
+//   _y0 32768: group 0: output
 //   _gradU 32768: gradient inside a group, after the activation / BatchNorm
-// Buffers, inference: chunks of 64 samples through two pooled buffers of 1 floats per sample;
+// Buffers, inference: chunks of 64 samples, no pooled buffers; group outputs: y (y: the caller's output);
 //   scratch (floats): 24128 forward, 259200 backward.
 #nullable enable
 

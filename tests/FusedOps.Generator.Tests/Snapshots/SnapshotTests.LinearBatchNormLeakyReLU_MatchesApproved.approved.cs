@@ -24,7 +24,7 @@ namespace FusedOps.Generated
     internal sealed class Samples_LinearBnLeaky_Inference
     {
         private const int InferChunk = 64;
-        private const int MaxInnerLength = 1;
+        private const int BufferLength = 1;
         private const int Scratch = 1;
         private readonly float[] _w0;
         private readonly float[] _scale0 = new float[13];
@@ -51,7 +51,7 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// scratch comes from the shared pool, so concurrent calls do not interfere.
+        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
@@ -59,8 +59,6 @@ namespace FusedOps.Generated
                 Samples_LinearBnLeaky_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
             ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] a = Array.Empty<float>();
-            float[] b = Array.Empty<float>();
             float[] scratch = pool.Rent(Scratch);
             try
             {
@@ -244,9 +242,9 @@ namespace FusedOps.Generated
         {
             ref float dz = ref dy;
             // Pass: elementwise: LeakyReLU' + BatchNorm reductions.
+            var act = new LeakyReluOperator(0.2f);
             Array.Clear(_sum0);
             Array.Clear(_sumSq0);
-            var act = new LeakyReluOperator(0.2f);
             ref float scale = ref _scale0[0];
             ref float shift = ref _shift0[0];
             ref float mean = ref _mean0[0];
@@ -288,9 +286,9 @@ namespace FusedOps.Generated
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 20: the input; group 0's weight gradient reads it
 //   _z0 13: group 0: Linear output, before BatchNorm and activation (backward reads it)
-//   _y0 13: group 0: output (the next group's input)
+//   _y0 13: group 0: output
 //   _gradU 20: gradient inside a group, after the activation / BatchNorm
-// Buffers, inference: chunks of 64 samples through two pooled buffers of 1 floats per sample;
+// Buffers, inference: chunks of 64 samples, no pooled buffers; group outputs: y (y: the caller's output);
 //   scratch (floats): 1 forward, 1 backward.
 #nullable enable
 

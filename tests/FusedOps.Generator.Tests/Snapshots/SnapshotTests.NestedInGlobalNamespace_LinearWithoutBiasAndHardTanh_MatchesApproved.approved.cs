@@ -23,7 +23,7 @@ namespace FusedOps.Generated
     internal sealed class Models_Tiny_Inference
     {
         private const int InferChunk = 64;
-        private const int MaxInnerLength = 1;
+        private const int BufferLength = 1;
         private const int Scratch = 1;
         private readonly float[] _w0;
         private readonly float[] _scale0 = new float[3];
@@ -49,15 +49,13 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// scratch comes from the shared pool, so concurrent calls do not interfere.
+        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Models_Tiny_Training.InputLength, Models_Tiny_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
             ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] a = Array.Empty<float>();
-            float[] b = Array.Empty<float>();
             float[] scratch = pool.Rent(Scratch);
             try
             {
@@ -234,9 +232,9 @@ namespace FusedOps.Generated
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 6: the input; group 0's weight gradient reads it
 //   _z0 3: group 0: Linear output, before BatchNorm and activation (backward reads it)
-//   _y0 3: group 0: output (the next group's input)
+//   _y0 3: group 0: output
 //   _gradU 6: gradient inside a group, after the activation / BatchNorm
-// Buffers, inference: chunks of 64 samples through two pooled buffers of 1 floats per sample;
+// Buffers, inference: chunks of 64 samples, no pooled buffers; group outputs: y (y: the caller's output);
 //   scratch (floats): 1 forward, 1 backward.
 #nullable enable
 

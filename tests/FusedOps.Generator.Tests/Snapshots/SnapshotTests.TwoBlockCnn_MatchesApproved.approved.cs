@@ -24,7 +24,7 @@ namespace FusedOps.Generated
     internal sealed class Samples_TwoBlockCnn_Inference
     {
         private const int InferChunk = 32;
-        private const int MaxInnerLength = 2048;
+        private const int BufferLength = 2048;
         private const int Scratch = 5408;
         private static readonly double[] s_sink = new double[16];
         private readonly float[] _w0;
@@ -79,15 +79,15 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// scratch comes from the shared pool, so concurrent calls do not interfere.
+        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_TwoBlockCnn_Training.InputLength, Samples_TwoBlockCnn_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
             ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] a = pool.Rent(chunk * MaxInnerLength);
-            float[] b = pool.Rent(chunk * MaxInnerLength);
+            float[] buf0 = pool.Rent(chunk * BufferLength);
+            float[] buf1 = pool.Rent(chunk * BufferLength);
             float[] scratch = pool.Rent(Scratch);
             try
             {
@@ -96,15 +96,15 @@ namespace FusedOps.Generated
                     int m = Math.Min(chunk, batchSize - s0);
                     ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * 256);
                     ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * 4);
-                    G0_Infer(ref x, ref a[0], m, scratch);
-                    G1_Infer(ref a[0], ref b[0], m, scratch);
-                    G2_Infer(ref b[0], ref y, m, scratch);
+                    G0_Infer(ref x, ref buf0[0], m, scratch);
+                    G1_Infer(ref buf0[0], ref buf1[0], m, scratch);
+                    G2_Infer(ref buf1[0], ref y, m, scratch);
                 }
             }
             finally
             {
-                pool.Return(a);
-                pool.Return(b);
+                pool.Return(buf0);
+                pool.Return(buf1);
                 pool.Return(scratch);
             }
         }
@@ -1755,9 +1755,9 @@ namespace FusedOps.Generated
         {
             ref float dz = ref dy;
             // Pass: elementwise: ReLU' + BatchNorm reductions.
+            var act = new ReluOperator();
             Array.Clear(_sum0);
             Array.Clear(_sumSq0);
-            var act = new ReluOperator();
             ref float scale = ref _scale0[0];
             ref float shift = ref _shift0[0];
             ref float mean = ref _mean0[0];
@@ -1822,9 +1822,9 @@ namespace FusedOps.Generated
         {
             ref float dz = ref dy;
             // Pass: elementwise: ReLU' + BatchNorm reductions.
+            var act = new ReluOperator();
             Array.Clear(_sum1);
             Array.Clear(_sumSq1);
-            var act = new ReluOperator();
             ref float scale = ref _scale1[0];
             ref float shift = ref _shift1[0];
             ref float mean = ref _mean1[0];
@@ -1904,14 +1904,14 @@ namespace FusedOps.Generated
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 256: the input; group 0's weight gradient reads it
 //   _z0 2048: group 0: Conv2d output, before BatchNorm and activation (backward reads it)
-//   _y0 2048: group 0: output (the next group's input)
+//   _y0 2048: group 0: output
 //   _z1 1024: group 1: Conv2d output, before BatchNorm and activation (backward reads it)
-//   _y1 1024: group 1: output (the next group's input)
+//   _y1 1024: group 1: output
 //   _z2 4: group 2: Linear output, before BatchNorm and activation (backward reads it)
 //   _gradA 2048: gradient between groups (odd groups write it)
 //   _gradB 2048: gradient between groups (even groups write it)
 //   _gradU 2048: gradient inside a group, after the activation / BatchNorm
-// Buffers, inference: chunks of 32 samples through two pooled buffers of 2048 floats per sample;
+// Buffers, inference: chunks of 32 samples, 2 pooled buffer(s) of 2048 floats per sample; group outputs: buf0, buf1, y (y: the caller's output);
 //   scratch (floats): 5408 forward, 17472 backward.
 #nullable enable
 

@@ -63,6 +63,36 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void ResidualBlocks_MatchesApproved()
+    {
+        // API.md's branch example: an identity shortcut around two convolutions, then a stride-2 block with a projection.
+        string generated = GenerateClean(
+            """
+            using FusedOps;
+
+            namespace Samples;
+
+            /// <summary>Two residual blocks.</summary>
+            [FusedPipeline(16, 32, 32)]
+            [Save("a")]
+            [Conv2d(16, 3, Padding = 1)] [BatchNorm] [ReLU]
+            [Conv2d(16, 3, Padding = 1)] [BatchNorm]
+            [Add("a")]
+            [ReLU]
+            [Save("b")]
+            [Conv2d(32, 3, Stride = 2, Padding = 1)] [BatchNorm]
+            [Add("b", Projection = true)]
+            public partial class ResBlocks
+            {
+            }
+            """,
+            "Samples.ResBlocks",
+            conv: true);
+
+        Snapshot.Verify(generated, nameof(SnapshotTests));
+    }
+
+    [Fact]
     public void LinearBatchNormLeakyReLU_MatchesApproved()
     {
         // BatchNorm on rank-1 input is BatchNorm1d: the generator warns (FOPS0013) that training needs a batch of 2.

@@ -1,0 +1,118 @@
+using FusedOps.Generator.Model;
+using FusedOps.Generator.Plan;
+
+namespace FusedOps.Generator.Emit;
+
+/// <summary>Training passes shared by plain and branch groups: batch statistics, the residual add and its gradient.</summary>
+internal static partial class TrainingEmitter
+{
+    /// <summary>Batch mean and 1/σ per channel from the sums, the running-stat update, and the scale/shift they give.</summary>
+    private static void WriteBatchStatistics(CodeWriter w, GroupPlan g)
+    {
+        BatchNormLayer bn = g.Norm!;
+        int i = g.Index;
+        bool sumsBeforeBias = g.Forward[0].Has(StageKind.BatchStatistics) && g.HasBias;
+        string offset = sumsBeforeBias ? Field(g.Op!, "Bias") + ".Data" : "default";
+        string mean = Field(bn, "RunningMean"), variance = Field(bn, "RunningVar");
+        string gamma = Data(null, bn, "Weight", bn.Affine), beta = Data(null, bn, "Bias", bn.Affine);
+        w.Line($"// Batch statistics over n × {g.Spatial} values per channel; running_var takes the unbiased variance.");
+        w.Line($"long count = (long)n * {g.Spatial};");
+        w.Line($"float epsilon = {Literal.Float(bn.Epsilon)};");
+        w.Line($"float momentum = {Literal.Float(bn.Momentum)};");
+        w.Line($"Norm.FinishBatchStats(_sum{i}, _sumSq{i}, {offset}, count, epsilon, momentum, {mean}.Data, {variance}.Data, _mean{i}, _invStd{i});");
+        w.Line($"Norm.TrainScaleShift({gamma}, {beta}, _mean{i}, _invStd{i}, _scale{i}, _shift{i});");
+    }
+
+    /// <summary>u = (normalised) z + saved (or its projection), kept for backward when an activation follows; y = act(u).</summary>
+    private static void WriteAddForward(CodeWriter w, GroupPlan g, GroupBuffers r, Pass pass)
+    {
+        int i = g.Index;
+        if (g.Branch!.ProjectionGroup >= 0)
+        {
+            w.Line($"G{g.Branch.ProjectionGroup}_Forward(n);");
+        }
+
+        string u = r.U ?? r.Output;
+        w.Line($"var act = {g.Operator.New()};");
+        if (pass.Has(StageKind.Normalize))
+        {
+            WriteBatchStatistics(w, g);
+            w.Line($"ref float scale = ref _scale{i}[0];");
+            w.Line($"ref float shift = ref _shift{i}[0];");
+            w.Line($"ActivationPass.AffineAddForward(act, ref {r.Z}[0], ref {r.Residual}[0], ref {u}[0], ref {r.Output}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift);");
+        }
+        else
+        {
+            w.Line($"ActivationPass.AddForward(act, ref {r.Z}[0], ref {r.Residual}[0], ref {u}[0], ref {r.Output}[0], n * {g.OutLength});");
+        }
+    }
+
+    /// <summary>
+    /// BatchNorm backward's first pass: dU = act′(dY) at u = z·scale + shift (written to the group's dU
+    /// buffer), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ.
+    /// </summary>
+    private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy)
+    {
+        BatchNormLayer bn = g.Norm!;
+        int i = g.Index;
+        w.Line($"Array.Clear(_sum{i});");
+        w.Line($"Array.Clear(_sumSq{i});");
+        w.Line($"ref float scale = ref _scale{i}[0];");
+        w.Line($"ref float shift = ref _shift{i}[0];");
+        w.Line($"ref float mean = ref _mean{i}[0];");
+        w.Line($"ref float invStd = ref _invStd{i}[0];");
+        w.Line($"ref double sumDu = ref _sum{i}[0];");
+        w.Line($"ref double sumDuXhat = ref _sumSq{i}[0];");
+        w.Line($"ref float zs = ref {r.Z}[0];");
+        w.Line($"ActivationPass.BackwardReduce(act, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        if (bn.Affine)
+        {
+            w.Line($"Norm.AddTo(_sumSq{i}, {Field(bn, "Weight")}.Grad);");
+            w.Line($"Norm.AddTo(_sum{i}, {Field(bn, "Bias")}.Grad);");
+        }
+    }
+
+    /// <summary>
+    /// The add's gradient dU (after the activation's derivative) goes to the saved tensor's accumulator,
+    /// through the projection's backward when there is one; BatchNorm's reductions then run on dU.
+    /// </summary>
+    private static void WriteAddBackward(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, Pass pass)
+    {
+        int i = g.Index;
+        BranchUse use = g.Branch!;
+        SavePoint saved = m.Saves[use.Slot];
+        w.Line("ref float du = ref dy;");
+        if (pass.Has(StageKind.ActivationGradient))
+        {
+            w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {r.U}[0], ref {r.GradU}[0], n * {g.OutLength});");
+            w.Line($"du = ref {r.GradU}[0];");
+        }
+
+        if (use.ProjectionGroup >= 0)
+        {
+            string dx = m.Buffers.Groups[use.ProjectionGroup].InputGradient!;
+            w.Line($"G{use.ProjectionGroup}_Backward(n, ref du, ref {dx}[0], true);");
+            w.Line($"ConvHelpers.Add(ref {dx}[0], ref _gradSave{use.Slot}[0], n * {saved.Length});");
+        }
+        else
+        {
+            w.Line($"ConvHelpers.Add(ref du, ref _gradSave{use.Slot}[0], n * {saved.Length});");
+        }
+
+        if (pass.Has(StageKind.NormReductions))
+        {
+            w.Line("var act = default(IdentityOperator);");
+            WriteNormReductions(w, g, r, "du");
+        }
+        else if (g.Op is not null)
+        {
+            w.Line("dz = ref du;");
+        }
+        else
+        {
+            w.Open("if (wantInput)");
+            w.Line($"Norm.Copy(ref du, ref dx, n * {g.InLength});");
+            w.Close();
+        }
+    }
+}
