@@ -22,6 +22,7 @@ public sealed class LayerPipelineTests
             nameof(ConvSoftplusHard), nameof(ConvIsruSqnl), nameof(MlpBinaryStep),
             nameof(PoolingCnn), nameof(OverlappingPoolCnn), nameof(DropoutMlp), nameof(DropoutFirstCnn),
             nameof(LinearLayerNormGelu), nameof(GroupInstanceNormCnn), nameof(ImageNorms), nameof(VectorNorms),
+            nameof(ChannelActivationNet),
         ];
         foreach (int level in KernelLevels())
         {
@@ -32,7 +33,7 @@ public sealed class LayerPipelineTests
             }
 
             // One sample: the per-sample norms, pooling and Dropout do not need a batch.
-            foreach (string single in new[] { nameof(DropoutMlp), nameof(OverlappingPoolCnn), nameof(ImageNorms), nameof(VectorNorms) })
+            foreach (string single in new[] { nameof(DropoutMlp), nameof(OverlappingPoolCnn), nameof(ImageNorms), nameof(VectorNorms), nameof(ChannelActivationNet) })
             {
                 yield return new object[] { single, level, 1 };
             }

@@ -65,6 +65,7 @@ internal static partial class StandaloneEmitter
     /// <summary>Inference fields: γ and β (copied when frozen, so the frozen model never changes).</summary>
     public static void InferenceFields(CodeWriter w, PipelineModel m)
     {
+        ChannelInferenceFields(w, m);
         foreach (GroupPlan g in m.Groups.Where(g => g.Op is SampleNormLayer { Affine: true }))
         {
             w.Line($"private readonly float[] _gamma{g.Index};");
@@ -75,6 +76,7 @@ internal static partial class StandaloneEmitter
     /// <summary>Inference constructor lines for the norms' γ and β.</summary>
     public static void InferenceConstructor(CodeWriter w, PipelineModel m)
     {
+        ChannelInferenceConstructor(w, m);
         foreach (GroupPlan g in m.Groups.Where(g => g.Op is SampleNormLayer { Affine: true }))
         {
             w.Line($"// Group {g.Index}: {g.Describe()}.");

@@ -13,7 +13,7 @@ namespace FusedOps.Generator.Emit;
 internal static partial class StandaloneEmitter
 {
     /// <summary>Whether a training forward draws random numbers (Dropout), so the model has a settable <c>Seed</c>.</summary>
-    public static bool UsesRandomness(PipelineModel m) => m.Layers.Any(l => l is DropoutLayer);
+    public static bool UsesRandomness(PipelineModel m) => m.Layers.Any(l => l is DropoutLayer or ChannelActivationLayer { Kind: ChannelActivationKind.RReLU });
 
     /// <summary>Training fields: what each standalone group saves for Backward, and the random stream's seed and step.</summary>
     public static void TrainingFields(CodeWriter w, PipelineModel m)
@@ -30,6 +30,9 @@ internal static partial class StandaloneEmitter
                     break;
                 case SampleNormLayer norm:
                     NormTrainingFields(w, g, norm);
+                    break;
+                case ChannelActivationLayer { Kind: ChannelActivationKind.RReLU }:
+                    w.Line($"private float[] _slopes{g.Index} = Array.Empty<float>();");
                     break;
             }
         }
@@ -86,6 +89,12 @@ internal static partial class StandaloneEmitter
             return;
         }
 
+        if (g.Op is ChannelActivationLayer channel)
+        {
+            ChannelForward(w, g, channel, x, z);
+            return;
+        }
+
         int i = g.Index;
         string count = $"n * {g.OutLength}";
         switch (g.Op)
@@ -114,6 +123,12 @@ internal static partial class StandaloneEmitter
         {
             // γ and β take their gradients even when the input gradient is not wanted.
             NormBackward(w, g, norm, x);
+            return;
+        }
+
+        if (g.Op is ChannelActivationLayer channel)
+        {
+            ChannelBackward(w, g, channel, x);
             return;
         }
 
@@ -146,6 +161,9 @@ internal static partial class StandaloneEmitter
         {
             case SampleNormLayer norm:
                 NormInfer(w, g, norm);
+                break;
+            case ChannelActivationLayer channel:
+                ChannelInfer(w, g, channel);
                 break;
             case DropoutLayer:
                 w.Line("// Dropout is the identity in inference.");

@@ -77,6 +77,10 @@ internal static partial class TrainingEmitter
                     }
 
                     break;
+                case ChannelActivationLayer { Kind: ChannelActivationKind.PReLU } prelu:
+                    // Filled with Init by StandaloneEmitter.InitialValues.
+                    yield return (Field(l, "Weight"), $"{l.Index}.weight", $"{prelu.NumParameters}", true, 0);
+                    break;
                 case SampleNormLayer { Affine: true } norm:
                     string shape = norm.Kind == SampleNormKind.Layer ? input.ToArrayLiteral() : $"{input.C}";
                     yield return (Field(l, "Weight"), $"{l.Index}.weight", shape, true, -1);
@@ -176,6 +180,7 @@ internal static partial class TrainingEmitter
             }
         }
 
+        StandaloneEmitter.InitialValues(w, m);
         w.Line($"Parameters = new ParameterList({string.Join(", ", tensors.Where(t => t.Grad).Select(t => t.Field))});");
         w.Line($"Buffers = new ParameterList({string.Join(", ", tensors.Where(t => !t.Grad).Select(t => t.Field))});");
         w.Close();

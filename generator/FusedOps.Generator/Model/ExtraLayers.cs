@@ -67,3 +67,32 @@ internal sealed record SampleNormLayer(int Index, string Name, SampleNormKind Ki
 
     public override Layer WithoutLocations() => this with { Location = null, GroupsLocation = null };
 }
+
+/// <summary>Which channel- or element-dependent activation a <see cref="ChannelActivationLayer"/> is.</summary>
+internal enum ChannelActivationKind
+{
+    BipolarReLU,
+    PReLU,
+    RReLU,
+}
+
+/// <summary>
+/// <c>[BipolarReLU]</c>, <c>[PReLU(NumParameters, Init)]</c> (learnable, state <c>{i}.weight</c>) and
+/// <c>[RReLU(Lower, Upper)]</c> (a slope per element drawn in training): activations that depend on the
+/// channel, a parameter or a random draw, so they run as a pass of their own.
+/// </summary>
+internal sealed record ChannelActivationLayer(int Index, string Name, ChannelActivationKind Kind, int NumParameters, float Init, float Lower, float Upper, LocationInfo? Location)
+    : StandaloneLayer(Index, Name, Location)
+{
+    /// <summary>Where <c>NumParameters</c> is written, so the planner's channel check can point at it.</summary>
+    public LocationInfo? NumParametersLocation { get; init; }
+
+    public override string Describe() => Kind switch
+    {
+        ChannelActivationKind.PReLU => $"PReLU(NumParameters = {NumParameters}, Init = {F(Init)})",
+        ChannelActivationKind.RReLU => $"RReLU(Lower = {F(Lower)}, Upper = {F(Upper)})",
+        _ => Name,
+    };
+
+    public override Layer WithoutLocations() => this with { Location = null, NumParametersLocation = null };
+}

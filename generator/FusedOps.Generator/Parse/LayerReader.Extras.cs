@@ -37,6 +37,24 @@ internal static partial class LayerReader
                 // PyTorch's defaults: LayerNorm and GroupNorm are affine, InstanceNorm2d is not.
                 bool affine = reader.Bool("Affine", kind != SampleNormKind.Instance);
                 return new SampleNormLayer(index, name, kind, groups, epsilon, affine, location) { GroupsLocation = reader.LocationOf("groups") };
+            case "BipolarReLU":
+                return new ChannelActivationLayer(index, name, ChannelActivationKind.BipolarReLU, 0, 0, 0, 0, location);
+            case "PReLU":
+                int parameters = reader.Positive("NumParameters", reader.Int("NumParameters", 1));
+                float init = reader.FiniteFloat("Init", reader.Float("Init", 0.25f));
+                return new ChannelActivationLayer(index, name, ChannelActivationKind.PReLU, parameters, init, 0, 0, location)
+                {
+                    NumParametersLocation = reader.LocationOf("NumParameters"),
+                };
+            case "RReLU":
+                float lower = reader.FiniteFloat("Lower", reader.Float("Lower", 0.125f));
+                float upper = reader.FiniteFloat("Upper", reader.Float("Upper", 1f / 3));
+                if (lower > upper)
+                {
+                    reader.ReportFloat("Lower", lower, $"it must not exceed Upper ({Format(upper)})");
+                }
+
+                return new ChannelActivationLayer(index, name, ChannelActivationKind.RReLU, 0, 0, lower, upper, location);
             default:
                 return null;
         }

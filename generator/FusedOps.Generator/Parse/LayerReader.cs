@@ -180,6 +180,9 @@ internal static partial class LayerReader
         /// <summary>Dropout's p: 1 would scale the kept elements (none) by 1/0.</summary>
         public float DropProbability(string name, float value) => CheckF(name, value, value >= 0 && value < 1, "it must lie in [0, 1)");
 
+        /// <summary>Reports the float <paramref name="name"/> = <paramref name="value"/> as out of range for <paramref name="rule"/>.</summary>
+        public void ReportFloat(string name, float value, string rule) => CheckF(name, value, false, rule);
+
         /// <summary>Reports <paramref name="name"/> = <paramref name="value"/> as out of range for <paramref name="rule"/>.</summary>
         public void Report(string name, int value, string rule) => Check(name, value, false, rule);
 

@@ -61,8 +61,8 @@ internal static class DeclarationGen
         new("AvgPool2d", true, Ctor(Kind.Kernel), Named("Stride", Kind.Stride), Named("Padding", Kind.Padding)),
         new("GlobalAvgPool2d", true),
         new("Dropout", true, Named("P", Kind.Unit)),
-        new("PReLU", false, Named("NumParameters", Kind.Groups), Named("Init", Kind.Slope)),
-        new("RReLU", false, Named("Lower", Kind.Unit), Named("Upper", Kind.Unit)),
+        new("PReLU", true, Named("NumParameters", Kind.Groups), Named("Init", Kind.Slope)),
+        new("RReLU", true, Named("Lower", Kind.Unit), Named("Upper", Kind.Unit)),
         new("ELU", true, Named("Alpha", Kind.Positive)),
         new("SELU", true),
         new("GELU", true, Named("Approximate", Kind.Bool)),
@@ -80,6 +80,7 @@ internal static class DeclarationGen
         new("Isrlu", true, Named("Alpha", Kind.Positive)),
         new("SquareNonlinearity", true),
         new("BinaryStep", true),
+        new("BipolarReLU", true),
     ];
 
     /// <summary>

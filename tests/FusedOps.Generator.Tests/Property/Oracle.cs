@@ -44,6 +44,7 @@ internal static class Oracle
         "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "ArcTan", "Softsign", "SiLU", "Swish", "Mish", "Softplus",
         "HardSigmoid", "HardSwish", "Isru", "Isrlu", "SquareNonlinearity", "BinaryStep",
         "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Dropout", "LayerNorm", "GroupNorm", "InstanceNorm",
+        "BipolarReLU", "PReLU", "RReLU",
     ];
 
     public static Expectation Judge(Declaration d)
@@ -164,6 +165,8 @@ internal static class Oracle
                     return Reject($"layer {i} GroupNorm groups = {l.Positional(0)} does not divide {c} channels (FOPS0005)");
                 case "InstanceNorm" when rank != 3 || h * w == 1:
                     return Reject($"layer {i} InstanceNorm needs an image of more than one value per channel (FOPS0004)");
+                case "PReLU" when l.Int("NumParameters", 1) != 1 && l.Int("NumParameters", 1) != c:
+                    return Reject($"layer {i} PReLU NumParameters = {l.Int("NumParameters", 1)} is neither 1 nor the {c} channels (FOPS0005)");
                 case "GlobalAvgPool2d":
                     if (rank != 3)
                     {
@@ -231,6 +234,15 @@ internal static class Oracle
                 float epsilon = l.Float("Epsilon", 1e-5f);
                 Require(Finite(epsilon) && epsilon > 0, "Epsilon not a finite number above 0");
                 Require(l.Name != "GroupNorm" || l.Positional(0) >= 1, "groups < 1");
+                break;
+            case "PReLU":
+                Require(l.Int("NumParameters", 1) >= 1, "NumParameters < 1");
+                Require(Finite(l.Float("Init", 0.25f)), "Init not finite");
+                break;
+            case "RReLU":
+                float lower = l.Float("Lower", 0.125f), upper = l.Float("Upper", 1f / 3);
+                Require(Finite(lower) && Finite(upper), "Lower or Upper not finite");
+                Require(!(lower > upper), "Lower above Upper");
                 break;
             case "Dropout":
                 Require(l.Float("P", 0.5f) is >= 0f and < 1f, "P outside [0, 1)");

@@ -97,3 +97,18 @@ public partial class ImageNorms
 public partial class VectorNorms
 {
 }
+
+/// <summary>The seeds' channel activations: BipolarReLU on channels and features, PReLU per channel and shared, RReLU.</summary>
+[FusedPipeline(3, 6, 7)]
+[Conv2d(5, 3, Padding = 1)]
+[BipolarReLU]
+[PReLU(NumParameters = 5, Init = 0.1f)]
+[Flatten]
+[Linear(9)]
+[PReLU]
+[RReLU]
+[Linear(5)]
+[BipolarReLU]
+public partial class ChannelActivationNet
+{
+}
