@@ -84,4 +84,28 @@ public sealed class LayerDiagnosticsTests
 
         Assert.Contains("(channels, height, width)", DiagnosticsTests.Message(d));
     }
+
+    [Theory]
+    [InlineData("(8)", "Linear(4, WeightNorm = true)", "WeightNorm = true")]
+    [InlineData("(8)", "Linear(4, SpectralNorm = true)", "SpectralNorm = true")]
+    [InlineData("(8)", "Linear(4, CosineNorm = true)", "CosineNorm = true")]
+    [InlineData("(2, 5, 5)", "Conv2d(4, 3, WeightNorm = true)", "WeightNorm = true")]
+    [InlineData("(8)", "Maxout(2)", "Maxout(2)")]
+    [InlineData("(2, 5, 5)", "LocalResponseNorm(3)", "LocalResponseNorm(3)")]
+    [InlineData("(2, 5, 5)", "SwitchableNorm", "SwitchableNorm")]
+    public void NotGeneratedYet_FOPS0007_NeverAPlainLayer(string input, string layer, string where)
+    {
+        Diagnostic d = DiagnosticsTests.AssertRejected(
+            $$"""
+            [FusedPipeline{{input}}]
+            [{{layer}}]
+            public partial class Net
+            {
+            }
+            """,
+            "FOPS0007",
+            where);
+
+        Assert.Contains("not generated", DiagnosticsTests.Message(d));
+    }
 }

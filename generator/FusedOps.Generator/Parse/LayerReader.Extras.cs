@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using FusedOps.Generator.Diagnostics;
 using FusedOps.Generator.Model;
 
 namespace FusedOps.Generator.Parse;
@@ -58,6 +60,29 @@ internal static partial class LayerReader
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// A Linear or Conv2d with a weight option the generator does not emit yet (WeightNorm, SpectralNorm,
+    /// CosineNorm) is FOPS0007 on the option, never a plain layer with other state names.
+    /// </summary>
+    private static Layer? UnsupportedOption(int index, string name, Reader reader, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+    {
+        if (name is not ("Linear" or "Conv2d"))
+        {
+            return null;
+        }
+
+        foreach (string option in new[] { "WeightNorm", "SpectralNorm", "CosineNorm" })
+        {
+            if (reader.Bool(option, false))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotYetSupported, reader.LocationOf(option) ?? location, index, $"{name} with {option}"));
+                return new UnsupportedLayer(index, name, location);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Arguments that are finite yet make the activation undefined: Softplus divides by β, ISRU takes √(1 + αx²).</summary>

@@ -25,6 +25,11 @@ internal static partial class LayerReader
         var named = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value.Value);
         var reader = new Reader(index, name, location, syntax, attribute.AttributeConstructor, diagnostics, named);
 
+        if (UnsupportedOption(index, name, reader, location, diagnostics) is { } unsupported)
+        {
+            return unsupported;
+        }
+
         switch (name)
         {
             case "Linear":
