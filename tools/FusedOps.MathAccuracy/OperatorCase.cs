@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.Intrinsics;
 using FusedOps.Kernels;
-using FusedOps.Kernels.Operators;
 using FusedOps.Reference;
 
 namespace FusedOps.MathAccuracy;

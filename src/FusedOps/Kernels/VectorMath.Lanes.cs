@@ -29,7 +29,7 @@ internal interface ILanes<TVec>
     /// <summary>
     /// a·b + c, one rounding where the hardware has FMA. Every width fuses under the same condition
     /// (X86 FMA, or Arm AdvSimd for the widths Arm runs natively), so the widths agree bit for bit
-    /// even when FMA is switched off (<c>DOTNET_EnableFMA=0</c>).
+    /// even when FMA is switched off (<c>DOTNET_EnableAVX2=0</c> on .NET 10).
     /// </summary>
     static abstract TVec Fma(TVec a, TVec b, TVec c);
 

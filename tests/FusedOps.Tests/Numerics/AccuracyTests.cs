@@ -7,16 +7,18 @@ namespace FusedOps.Tests.Numerics;
 /// <summary>
 /// Maximum errors against double precision, on subsets of the sweeps docs/numerics.md reports
 /// (strides 29·141 and 2039·32 are subsets of strides 29 and 2039), with bounds a little above the
-/// measured maxima: a wrong coefficient or a lost reduction step costs far more than the margin.
+/// maxima measured there with FMA and, on these very subsets, without it (<c>DOTNET_EnableAVX2=0</c>):
+/// a wrong coefficient or a lost reduction step costs far more than the margin.
 /// </summary>
 public class AccuracyTests
 {
     // Function: max ulps, max relative error (references in the normal range), measured at stride 29:
-    // Exp 1.01, Expm1 1.43, Log1P 0.81, Tanh 1.30, Erf 1.00, Sigmoid 2.40, Atan 2.24 ulps.
+    // Exp 1.01, Expm1 1.43, Log1P 0.81, Tanh 1.30, Erf 1.00, Sigmoid 2.40, Atan 2.24 ulps; without FMA
+    // (stride 4089) Expm1 1.53 and Erf 1.04.
     public static TheoryData<string, double, double> FunctionBounds() => new()
     {
         { "Exp", 1.1, 9e-8 },
-        { "Expm1", 1.5, 1.3e-7 },
+        { "Expm1", 1.6, 1.3e-7 },
         { "Log1P", 0.9, 9e-8 },
         { "Tanh", 1.4, 1.5e-7 },
         { "Erf", 1.1, 1e-7 },
@@ -36,7 +38,7 @@ public class AccuracyTests
         { "GELU(Approximate = true)", 22, 2.2, 0, 1.55 },
         { "Sigmoid", 2.3, 0.85, 3.9, 0.4 },
         { "Tanh", 1.35, 0.7, 4.2, 1.4 },
-        { "ArcTan", 2.4, 0.95, 1.6, 0.85 },
+        { "ArcTan", 2.4, 0.95, 1.9, 0.85 },
         { "Softsign", 1.6, 0.85, 3.6, 1.8 },
         { "SiLU", 3.1, 1.95, 0, 1.5 },
         { "Swish(Beta = 2f)", 3.2, 1.95, 0, 1.5 },
@@ -48,7 +50,7 @@ public class AccuracyTests
         { "Isru", 2.05, 1.05, 3.4, 1.75 },
         { "Isru(Alpha = 0.5f)", 2.2, 1.45, 3.4, 1.75 },
         { "Isrlu", 2.05, 1.05, 3.4, 1.75 },
-        { "SquareNonlinearity", 0.5, 0.25, 0.5, 0.25 },
+        { "SquareNonlinearity", 0.8, 0.4, 0.5, 0.25 },   // 0.5, 0.25 with FMA (one rounding)
         { "BinaryStep", 0, 0, 0, 0 },
         { "PReLU(Init = 0.3f)", 0.5, 0.5, 0.5, 0.5 },
     };

@@ -1,7 +1,6 @@
 using System;
 using System.Linq;
 using FusedOps.Kernels;
-using FusedOps.Kernels.Operators;
 using Xunit;
 
 namespace FusedOps.Tests.Numerics;

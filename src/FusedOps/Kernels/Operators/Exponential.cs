@@ -1,7 +1,8 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace FusedOps.Kernels.Operators;
+namespace FusedOps.Kernels;
 
 /// <summary>
 /// PyTorch's <c>nn.ELU(alpha)</c>: x &gt; 0 ? x : α·(eˣ − 1), with eˣ − 1 from
@@ -9,6 +10,7 @@ namespace FusedOps.Kernels.Operators;
 /// Backward as <c>elu_backward</c> on the input: u ≤ 0 ? g·α·eᵘ : g, so the derivative at 0 is α
 /// and a NaN input passes g through, as in PyTorch.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct EluOperator : IActivationOperator
 {
     private readonly float _alpha;
@@ -88,6 +90,7 @@ public readonly struct EluOperator : IActivationOperator
 /// PyTorch's <c>nn.SELU</c>: λ·ELU(x, α) with α = 1.6732632423543772, λ = 1.0507009873554805;
 /// the negative side's coefficient is the float product λ·α, as PyTorch's kernel forms it.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct SeluOperator : IActivationOperator
 {
     private const float Alpha = 1.67326324f;
@@ -148,6 +151,7 @@ public readonly struct SeluOperator : IActivationOperator
 /// when the threshold is large. Backward: g above the threshold, else g·σ(βx), finite at every βx
 /// (PyTorch's e^{βx}/(e^{βx} + 1) is ∞/∞ once e^{βx} overflows).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct SoftplusOperator : IActivationOperator
 {
     private readonly float _beta;
@@ -219,6 +223,7 @@ public readonly struct SoftplusOperator : IActivationOperator
 /// float tanh(log1p(eˣ)) underflows. Backward t + x·σ(x)·(1 − t²) with 1 − t² = (4n + 4)/(n + 2)²,
 /// finite for every finite x.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct MishOperator : IActivationOperator
 {
     /// <inheritdoc/>

@@ -1,7 +1,8 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace FusedOps.Kernels.Operators;
+namespace FusedOps.Kernels;
 
 /// <summary>
 /// PyTorch's <c>nn.GELU()</c> (erf form): x·Φ(x), Φ(x) = (1 + erf(x/√2))/2. Φ's lower tail is taken
@@ -12,6 +13,7 @@ namespace FusedOps.Kernels.Operators;
 /// Backward g·(Φ(u) + u·φ(u)), φ(u) = e^{−u²/2}/√(2π), finite for every u (1 at +∞ and 0 at −∞,
 /// where PyTorch's ∞·0 gives NaN).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct GeluOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -74,6 +76,7 @@ public readonly struct GeluOperator : IActivationOperator
 /// computed as x·σ(2k) (the same function: 1 + tanh k = 2σ(2k)), which keeps the lower tail that
 /// 1 + tanh cancels. Backward g·(σ(2k) + 2u·σ(2k)(1 − σ(2k))·√(2/π)(1 + 3·0.044715u²)).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct GeluTanhOperator : IActivationOperator
 {
     /// <inheritdoc/>

@@ -1,12 +1,14 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace FusedOps.Kernels.Operators;
+namespace FusedOps.Kernels;
 
 /// <summary>
 /// Inverse square root unit x/√(1 + αx²) (Carlile et al.; no PyTorch module), finite up to ±1/√α for
 /// every finite x; backward g·(1 + αu²)^{−3/2}.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct IsruOperator : IActivationOperator
 {
     private readonly float _alpha;
@@ -96,6 +98,7 @@ public readonly struct IsruOperator : IActivationOperator
 /// Inverse square root linear unit: x for x ≥ 0, x/√(1 + αx²) below (ISRU's negative side); backward
 /// g for u ≥ 0, g·(1 + αu²)^{−3/2} below.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct IsrluOperator : IActivationOperator
 {
     private readonly float _alpha;

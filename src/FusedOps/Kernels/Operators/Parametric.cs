@@ -1,7 +1,8 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace FusedOps.Kernels.Operators;
+namespace FusedOps.Kernels;
 
 /// <summary>
 /// PyTorch's <c>nn.PReLU</c> for one slope: x &gt; 0 ? x : a·x; backward u &gt; 0 ? g : a·g (so the
@@ -16,6 +17,7 @@ namespace FusedOps.Kernels.Operators;
 /// "channels" are the features, as PyTorch's dimension 1, and each plane is one element.
 /// </para>
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct PReluOperator : IActivationOperator
 {
     private readonly float _slope;
@@ -120,8 +122,8 @@ public readonly struct PReluOperator : IActivationOperator
 
 /// <summary>
 /// BipolarReLU (Eidnes and Nøkland): ReLU(x) on even channels, −ReLU(−x) = min(x, 0) on odd ones;
-/// backward g where ReLU's argument (x or −x) is positive, else 0 (PyTorch's threshold_backward on
-/// each half). NaN stays NaN.
+/// backward 0 where ReLU's argument (x or −x) is ≤ 0, else g (PyTorch's threshold_backward on each
+/// half, so a NaN input passes g). NaN stays NaN.
 /// <para>
 /// Call pattern: for rank-3 input (NCHW), one operator per channel plane,
 /// <c>new BipolarReluOperator(negated: c % 2 == 1)</c>. For rank-1 input the channels are the
@@ -130,6 +132,7 @@ public readonly struct PReluOperator : IActivationOperator
 /// for a scalar at feature i; the scalar forms always use lane 0's (the even) sign.
 /// </para>
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct BipolarReluOperator : IActivationOperator
 {
     // Two lanes' sign masks (0 or the sign bit, i.e. +0f or −0f), lane 0 in the low half; every
@@ -190,5 +193,5 @@ public readonly struct BipolarReluOperator : IActivationOperator
     private static TVec Backward<TVec, L>(TVec g, TVec u, TVec sign)
         where TVec : struct
         where L : ILanes<TVec>
-        => L.And(L.GreaterThan(L.Xor(u, sign), L.Create(0f)), g);
+        => L.AndNot(g, L.LessThanOrEqual(L.Xor(u, sign), L.Create(0f)));
 }

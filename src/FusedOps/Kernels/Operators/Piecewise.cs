@@ -1,12 +1,14 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace FusedOps.Kernels.Operators;
+namespace FusedOps.Kernels;
 
 /// <summary>
 /// PyTorch's <c>nn.Hardsigmoid</c>: relu6(x + 3)/6. Backward as <c>hardsigmoid_backward</c>: g/6 on
 /// the open interval (−3, 3), 0 at the ends and outside (and for NaN).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct HardSigmoidOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -75,6 +77,7 @@ public readonly struct HardSigmoidOperator : IActivationOperator
 /// overflows to ∞ from 5.7·10³⁷). Backward as <c>hardswish_backward</c>: 0 below −3,
 /// g·(u/3 + ½) on [−3, 3] (so −g/2 at −3 and 3g/2 at 3), g above 3 and for NaN.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct HardSwishOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -134,6 +137,7 @@ public readonly struct HardSwishOperator : IActivationOperator
 /// SQNL: 1 above 2, x − x²/4 on [0, 2], x + x²/4 on [−2, 0), −1 below −2, i.e. x − x·|x|/4 with one
 /// rounding inside ±2. Backward g·(1 − |u|/2) inside ±2, 0 outside. NaN stays NaN (no PyTorch module).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct SquareNonlinearityOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -195,6 +199,7 @@ public readonly struct SquareNonlinearityOperator : IActivationOperator
 /// Binary step: x ≥ 0 ? 1 : 0 (1 at −0, 0 for NaN, as <c>torch.heaviside(x, 1)</c>); the derivative is 0
 /// everywhere, so Backward returns 0 whatever g is.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct BinaryStepOperator : IActivationOperator
 {
     /// <inheritdoc/>

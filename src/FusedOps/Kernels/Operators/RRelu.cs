@@ -1,8 +1,9 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace FusedOps.Kernels.Operators;
+namespace FusedOps.Kernels;
 
 /// <summary>
 /// PyTorch's <c>nn.RReLU(lower, upper)</c>, whose slope differs per element in training, so it reads
@@ -20,6 +21,7 @@ namespace FusedOps.Kernels.Operators;
 /// Training semantics are PyTorch's <c>rrelu_with_noise</c>: u ≤ 0 takes the slope, anything else
 /// (NaN included) passes through.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct RReluOperator
 {
     /// <summary>The inference slope (lower + upper)/2.</summary>

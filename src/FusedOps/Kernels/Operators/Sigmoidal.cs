@@ -1,13 +1,15 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace FusedOps.Kernels.Operators;
+namespace FusedOps.Kernels;
 
 /// <summary>
 /// PyTorch's <c>nn.Sigmoid</c>: σ(x) = 1/(1 + e⁻ˣ), by <see cref="VectorMath.Sigmoid(float)"/>
 /// (saturates to 0 and 1 without overflow). Backward g·σ(u)(1 − σ(u)) computed as g·e^{−|u|}/(1 + e^{−|u|})²,
 /// which keeps the tails' tiny gradients where PyTorch's (1 − y)·y from the float output rounds to 0.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct SigmoidOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -64,6 +66,7 @@ public readonly struct SigmoidOperator : IActivationOperator
 /// PyTorch's <c>nn.Tanh</c> by <see cref="VectorMath.Tanh(float)"/>. Backward g·(1 − tanh²u)
 /// computed as g·4z/(1 + z)² with z = e^{−2|u|}, accurate where 1 − tanh² cancels.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct TanhOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -122,6 +125,7 @@ public readonly struct TanhOperator : IActivationOperator
 /// atan(x) by <see cref="VectorMath.Atan(float)"/> (PyTorch's <c>torch.atan</c>); backward g/(1 + u²),
 /// which is 0 once u² overflows.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct ArcTanOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -176,6 +180,7 @@ public readonly struct ArcTanOperator : IActivationOperator
 /// <summary>
 /// PyTorch's <c>nn.Softsign</c>: x/(1 + |x|) (NaN at ±∞ as PyTorch's); backward g/(1 + |u|)².
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct SoftsignOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -232,6 +237,7 @@ public readonly struct SoftsignOperator : IActivationOperator
 /// PyTorch's <c>nn.SiLU</c>: x·σ(x) (<see cref="SwishOperator"/> with β = 1); −0 far below 0 and NaN at −∞
 /// as PyTorch's x/(1 + e⁻ˣ); backward finite for every finite input.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct SiluOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -287,6 +293,7 @@ public readonly struct SiluOperator : IActivationOperator
 /// Swish x·σ(βx) with a fixed β (the attribute's <c>Beta</c>); backward g·σ(βu)(1 + βu(1 − σ(βu))),
 /// as the reference table and PyTorch's <c>silu_backward</c> at β = 1.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct SwishOperator : IActivationOperator
 {
     private readonly float _beta;
