@@ -24,7 +24,6 @@ internal static class KernelFile
         "System.Runtime.InteropServices",
         "System.Runtime.Intrinsics",
         "FusedOps.Kernels",
-        "FusedOps.Kernels.Operators",
     };
 
     public static CodeWriter Open(PipelineModel model, string what)

@@ -2,7 +2,6 @@ using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using FusedOps.Kernels.Operators;
 
 namespace FusedOps.Kernels;
 

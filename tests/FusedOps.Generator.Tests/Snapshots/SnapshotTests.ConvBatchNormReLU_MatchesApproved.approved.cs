@@ -13,7 +13,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Inference of Samples.ConvBnRelu: immutable after construction, so any number of threads may call Infer at
@@ -106,7 +105,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Conv2d kernels of Samples.ConvBnRelu, specialised on its constant shapes; shared by training and inference.
@@ -1172,7 +1170,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Training state of Samples.ConvBnRelu: parameters, running statistics, and what Backward needs from the last

@@ -13,7 +13,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Inference of Samples.LinearBnLeaky: immutable after construction, so any number of threads may call Infer at
@@ -102,7 +101,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Training state of Samples.LinearBnLeaky: parameters, running statistics, and what Backward needs from the last

@@ -13,7 +13,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Inference of Models.Tiny: immutable after construction, so any number of threads may call Infer at once.
@@ -99,7 +98,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Training state of Models.Tiny: parameters, running statistics, and what Backward needs from the last Forward.

@@ -13,7 +13,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Inference of Samples.ResBlocks: immutable after construction, so any number of threads may call Infer at once.
@@ -204,7 +203,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Conv2d kernels of Samples.ResBlocks, specialised on its constant shapes; shared by training and inference.
@@ -3811,7 +3809,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Training state of Samples.ResBlocks: parameters, running statistics, and what Backward needs from the last

@@ -13,7 +13,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Inference of Samples.TwoBlockCnn: immutable after construction, so any number of threads may call Infer at
@@ -160,7 +159,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Conv2d kernels of Samples.TwoBlockCnn, specialised on its constant shapes; shared by training and inference.
@@ -1563,7 +1561,6 @@ namespace FusedOps.Generated
     using System.Runtime.InteropServices;
     using System.Runtime.Intrinsics;
     using FusedOps.Kernels;
-    using FusedOps.Kernels.Operators;
 
     /// <summary>
     /// Training state of Samples.TwoBlockCnn: parameters, running statistics, and what Backward needs from the last
