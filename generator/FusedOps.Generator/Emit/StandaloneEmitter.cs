@@ -34,6 +34,9 @@ internal static partial class StandaloneEmitter
                 case ChannelActivationLayer { Kind: ChannelActivationKind.RReLU }:
                     w.Line($"private float[] _slopes{g.Index} = Array.Empty<float>();");
                     break;
+                case MaxoutLayer:
+                    w.Line($"private int[] _piece{g.Index} = Array.Empty<int>();");
+                    break;
             }
         }
 
@@ -103,6 +106,10 @@ internal static partial class StandaloneEmitter
                 Grow(w, $"_factor{i}", "float", count);
                 w.Line($"Dropout.Forward(ref {x}[0], ref {z}[0], ref _factor{i}[0], {count}, {Literal.Float(dropout.P)}, _random!);");
                 break;
+            case MaxoutLayer maxout:
+                Grow(w, $"_piece{i}", "int", count);
+                w.Line($"ChannelActivations.MaxoutForward(ref {x}[0], ref {z}[0], ref _piece{i}[0], true, {Maxout(g, maxout, "n")});");
+                break;
             case PoolLayer { Kind: PoolKind.Max } pool:
                 Grow(w, $"_argMax{i}", "int", count);
                 w.Line($"Pooling.MaxForward(ref {x}[0], ref {z}[0], ref _argMax{i}[0], n * {g.Input.C}, {Window(g, pool)}, true);");
@@ -142,6 +149,9 @@ internal static partial class StandaloneEmitter
             case DropoutLayer:
                 w.Line($"Dropout.Backward(ref dy, ref _factor{i}[0], ref dx, n * {g.OutLength});");
                 break;
+            case MaxoutLayer maxout:
+                w.Line($"ChannelActivations.MaxoutBackward(ref dy, ref _piece{i}[0], ref dx, {Maxout(g, maxout, "n")});");
+                break;
             case PoolLayer { Kind: PoolKind.Max } pool:
                 w.Line($"Pooling.MaxBackward(ref dy, ref _argMax{i}[0], ref dx, n * {g.Input.C}, {Window(g, pool)});");
                 break;
@@ -169,6 +179,9 @@ internal static partial class StandaloneEmitter
                 w.Line("// Dropout is the identity in inference.");
                 w.Line($"Norm.Copy(ref x, ref y, m * {g.OutLength});");
                 break;
+            case MaxoutLayer maxout:
+                w.Line($"ChannelActivations.MaxoutForward(ref x, ref y, ref Unsafe.NullRef<int>(), false, {Maxout(g, maxout, "m")});");
+                break;
             case PoolLayer { Kind: PoolKind.Max } pool:
                 w.Line($"Pooling.MaxForward(ref x, ref y, ref Unsafe.NullRef<int>(), m * {g.Input.C}, {Window(g, pool)}, false);");
                 break;
@@ -180,6 +193,8 @@ internal static partial class StandaloneEmitter
                 break;
         }
     }
+
+    private static string Maxout(GroupPlan g, MaxoutLayer maxout, string n) => $"{n}, {g.Output.C}, {maxout.Pieces}, {g.Output.Spatial}";
 
     private static string Window(GroupPlan g, PoolLayer pool) =>
         $"new Pooling.Window({g.Input.H}, {g.Input.W}, {g.Output.H}, {g.Output.W}, {pool.KernelSize}, {pool.Stride}, {pool.Padding})";

@@ -96,3 +96,17 @@ internal sealed record ChannelActivationLayer(int Index, string Name, ChannelAct
 
     public override Layer WithoutLocations() => this with { Location = null, NumParametersLocation = null };
 }
+
+/// <summary>
+/// <c>[Maxout(pieces)]</c>: output channel (feature) j is the maximum of input channels j·pieces …
+/// j·pieces + pieces − 1, so the channel count shrinks by <see cref="Pieces"/>. A pass of its own.
+/// </summary>
+internal sealed record MaxoutLayer(int Index, int Pieces, LocationInfo? Location) : StandaloneLayer(Index, "Maxout", Location)
+{
+    /// <summary>Where <c>pieces</c> is written, so the planner's divisibility check can point at it.</summary>
+    public LocationInfo? PiecesLocation { get; init; }
+
+    public override string Describe() => $"Maxout({Pieces})";
+
+    public override Layer WithoutLocations() => this with { Location = null, PiecesLocation = null };
+}

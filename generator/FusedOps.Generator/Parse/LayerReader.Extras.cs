@@ -39,6 +39,8 @@ internal static partial class LayerReader
                 // PyTorch's defaults: LayerNorm and GroupNorm are affine, InstanceNorm2d is not.
                 bool affine = reader.Bool("Affine", kind != SampleNormKind.Instance);
                 return new SampleNormLayer(index, name, kind, groups, epsilon, affine, location) { GroupsLocation = reader.LocationOf("groups") };
+            case "Maxout":
+                return new MaxoutLayer(index, reader.Positive("pieces", CtorInt(ctor, 0)), location) { PiecesLocation = reader.LocationOf("pieces") };
             case "BipolarReLU":
                 return new ChannelActivationLayer(index, name, ChannelActivationKind.BipolarReLU, 0, 0, 0, 0, location);
             case "PReLU":

@@ -49,6 +49,17 @@ internal static partial class PipelinePlanner
         return x;
     }
 
+    private static Shape? InferMaxout(MaxoutLayer maxout, Shape x, List<DiagnosticInfo> diagnostics)
+    {
+        if (x.C % maxout.Pieces != 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, maxout.PiecesLocation ?? maxout.Location, maxout.Index, maxout.Name, "pieces", maxout.Pieces, $"it must divide the {x.C} channels (features)"));
+            return null;
+        }
+
+        return x with { C = x.C / maxout.Pieces };
+    }
+
     private static GroupPlan CreateStandalone(int index, StandaloneLayer layer, ActivationLayer? act, Shape input, Shape output)
     {
         bool activation = act is not null;

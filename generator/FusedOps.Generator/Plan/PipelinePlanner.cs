@@ -97,6 +97,8 @@ internal static partial class PipelinePlanner
                 return InferPool(pool, x, diagnostics);
             case SampleNormLayer norm:
                 return CheckSampleNorm(norm, x, diagnostics);
+            case MaxoutLayer maxout:
+                return InferMaxout(maxout, x, diagnostics);
             case ChannelActivationLayer { Kind: ChannelActivationKind.PReLU } prelu when prelu.NumParameters != 1 && prelu.NumParameters != x.C:
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, prelu.NumParametersLocation ?? prelu.Location, prelu.Index, prelu.Name, "NumParameters", prelu.NumParameters, $"it must be 1 or the {x.C} channels"));
                 return null;

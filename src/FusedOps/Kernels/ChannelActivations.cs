@@ -91,4 +91,50 @@ public static class ChannelActivations
             Unsafe.Add(ref dx, i) = op.Backward(Unsafe.Add(ref dy, i), Unsafe.Add(ref x, i), slopes[i]);
         }
     }
+
+    /// <summary>
+    /// Maxout: output channel j of each sample is the maximum of input channels j·pieces … j·pieces + pieces − 1
+    /// (first maximum wins; a NaN beats any number); with <paramref name="save"/>, the winning piece goes to
+    /// <paramref name="piece"/>, one per output element.
+    /// </summary>
+    public static void MaxoutForward(ref float x, ref float y, ref int piece, bool save, int n, int outChannels, int pieces, int spatial)
+    {
+        for (int plane = 0; plane < n * outChannels; plane++)
+        {
+            ref float xp = ref Unsafe.Add(ref x, plane * pieces * spatial);
+            for (int s = 0; s < spatial; s++)
+            {
+                float best = Unsafe.Add(ref xp, s);
+                int at = 0;
+                for (int p = 1; p < pieces; p++)
+                {
+                    float v = Unsafe.Add(ref xp, (p * spatial) + s);
+                    if (v > best || (float.IsNaN(v) && !float.IsNaN(best)))
+                    {
+                        (best, at) = (v, p);
+                    }
+                }
+
+                Unsafe.Add(ref y, (plane * spatial) + s) = best;
+                if (save)
+                {
+                    Unsafe.Add(ref piece, (plane * spatial) + s) = at;
+                }
+            }
+        }
+    }
+
+    /// <summary>Maxout's backward: each output's gradient to its saved piece, zero to the others.</summary>
+    public static void MaxoutBackward(ref float dy, ref int piece, ref float dx, int n, int outChannels, int pieces, int spatial)
+    {
+        MemoryMarshal.CreateSpan(ref dx, n * outChannels * pieces * spatial).Clear();
+        for (int plane = 0; plane < n * outChannels; plane++)
+        {
+            for (int s = 0; s < spatial; s++)
+            {
+                int o = (plane * spatial) + s;
+                Unsafe.Add(ref dx, (((plane * pieces) + Unsafe.Add(ref piece, o)) * spatial) + s) = Unsafe.Add(ref dy, o);
+            }
+        }
+    }
 }

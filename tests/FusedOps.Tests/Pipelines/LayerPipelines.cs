@@ -112,3 +112,15 @@ public partial class VectorNorms
 public partial class ChannelActivationNet
 {
 }
+
+/// <summary>Maxout over channels (then an activation of its own) and over features.</summary>
+[FusedPipeline(3, 5, 6)]
+[Conv2d(6, 3, Padding = 1)]
+[Maxout(3)]
+[ReLU]
+[Flatten]
+[Linear(12)]
+[Maxout(4)]
+public partial class MaxoutNet
+{
+}
