@@ -140,13 +140,13 @@ public sealed class DiagnosticsTests
             """
             [FusedPipeline(8)]
             [Linear(4)]
-            [LocalResponseNorm(3)]
+            [SwitchableNorm]
             public partial class Net
             {
             }
             """,
             "FOPS0007",
-            "LocalResponseNorm(3)");
+            "SwitchableNorm");
 
     [Theory]
     [InlineData(

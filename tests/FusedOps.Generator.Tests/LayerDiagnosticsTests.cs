@@ -25,6 +25,9 @@ public sealed class LayerDiagnosticsTests
     [InlineData("(6, 3, 3)", "GroupNorm(4)", "4", "must divide the 6 channels")]
     [InlineData("(6, 3, 3)", "Maxout(4)", "4", "must divide the 6 channels")]
     [InlineData("(10)", "Maxout(0)", "0", "pieces is 0")]
+    [InlineData("(2, 5, 5)", "LocalResponseNorm(0)", "0", "size is 0")]
+    [InlineData("(2, 5, 5)", "LocalResponseNorm(3, K = 0f)", "K = 0f", "above 0")]
+    [InlineData("(2, 5, 5)", "LocalResponseNorm(3, Alpha = -1f)", "Alpha = -1f", "must not be negative")]
     [InlineData("(6, 3, 3)", "PReLU(NumParameters = 4)", "NumParameters = 4", "must be 1 or the 6 channels")]
     [InlineData("(6)", "PReLU(NumParameters = 0)", "NumParameters = 0", "NumParameters is 0")]
     [InlineData("(6)", "PReLU(Init = float.NaN)", "Init = float.NaN", "finite")]
@@ -68,6 +71,7 @@ public sealed class LayerDiagnosticsTests
 
     [Theory]
     [InlineData("InstanceNorm")]
+    [InlineData("LocalResponseNorm(3)")]
     [InlineData("MaxPool2d(2)")]
     [InlineData("AvgPool2d(2)")]
     [InlineData("GlobalAvgPool2d")]
@@ -92,7 +96,6 @@ public sealed class LayerDiagnosticsTests
     [InlineData("(8)", "Linear(4, SpectralNorm = true)", "SpectralNorm = true")]
     [InlineData("(8)", "Linear(4, CosineNorm = true)", "CosineNorm = true")]
     [InlineData("(2, 5, 5)", "Conv2d(4, 3, WeightNorm = true)", "WeightNorm = true")]
-    [InlineData("(2, 5, 5)", "LocalResponseNorm(3)", "LocalResponseNorm(3)")]
     [InlineData("(2, 5, 5)", "SwitchableNorm", "SwitchableNorm")]
     public void NotGeneratedYet_FOPS0007_NeverAPlainLayer(string input, string layer, string where)
     {

@@ -22,7 +22,7 @@ public sealed class LayerPipelineTests
             nameof(ConvSoftplusHard), nameof(ConvIsruSqnl), nameof(MlpBinaryStep),
             nameof(PoolingCnn), nameof(OverlappingPoolCnn), nameof(DropoutMlp), nameof(DropoutFirstCnn),
             nameof(LinearLayerNormGelu), nameof(GroupInstanceNormCnn), nameof(ImageNorms), nameof(VectorNorms),
-            nameof(ChannelActivationNet), nameof(MaxoutNet),
+            nameof(ChannelActivationNet), nameof(MaxoutNet), nameof(LrnNet),
         ];
         foreach (int level in KernelLevels())
         {

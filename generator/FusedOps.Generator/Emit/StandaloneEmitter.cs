@@ -37,6 +37,10 @@ internal static partial class StandaloneEmitter
                 case MaxoutLayer:
                     w.Line($"private int[] _piece{g.Index} = Array.Empty<int>();");
                     break;
+                case LocalResponseNormLayer:
+                    w.Line($"private float[] _lrnD{g.Index} = Array.Empty<float>();");
+                    w.Line($"private readonly float[] _lrnT{g.Index} = new float[{g.InLength}];");
+                    break;
             }
         }
 
@@ -106,6 +110,10 @@ internal static partial class StandaloneEmitter
                 Grow(w, $"_factor{i}", "float", count);
                 w.Line($"Dropout.Forward(ref {x}[0], ref {z}[0], ref _factor{i}[0], {count}, {Literal.Float(dropout.P)}, _random!);");
                 break;
+            case LocalResponseNormLayer lrn:
+                Grow(w, $"_lrnD{i}", "float", count);
+                w.Line($"LocalResponse.Forward(ref {x}[0], ref {z}[0], ref _lrnD{i}[0], {Lrn(g, lrn, "n")});");
+                break;
             case MaxoutLayer maxout:
                 Grow(w, $"_piece{i}", "int", count);
                 w.Line($"ChannelActivations.MaxoutForward(ref {x}[0], ref {z}[0], ref _piece{i}[0], true, {Maxout(g, maxout, "n")});");
@@ -149,6 +157,9 @@ internal static partial class StandaloneEmitter
             case DropoutLayer:
                 w.Line($"Dropout.Backward(ref dy, ref _factor{i}[0], ref dx, n * {g.OutLength});");
                 break;
+            case LocalResponseNormLayer lrn:
+                w.Line($"LocalResponse.Backward(ref dy, ref {x}[0], ref _lrnD{i}[0], ref dx, _lrnT{i}, {Lrn(g, lrn, "n")});");
+                break;
             case MaxoutLayer maxout:
                 w.Line($"ChannelActivations.MaxoutBackward(ref dy, ref _piece{i}[0], ref dx, {Maxout(g, maxout, "n")});");
                 break;
@@ -179,6 +190,12 @@ internal static partial class StandaloneEmitter
                 w.Line("// Dropout is the identity in inference.");
                 w.Line($"Norm.Copy(ref x, ref y, m * {g.OutLength});");
                 break;
+            case LocalResponseNormLayer lrn:
+                w.Line("// D is scratch here: rented, so concurrent calls do not share it.");
+                w.Line($"float[] d = ArrayPool<float>.Shared.Rent(m * {g.InLength});");
+                w.Line($"LocalResponse.Forward(ref x, ref y, ref d[0], {Lrn(g, lrn, "m")});");
+                w.Line("ArrayPool<float>.Shared.Return(d);");
+                break;
             case MaxoutLayer maxout:
                 w.Line($"ChannelActivations.MaxoutForward(ref x, ref y, ref Unsafe.NullRef<int>(), false, {Maxout(g, maxout, "m")});");
                 break;
@@ -193,6 +210,9 @@ internal static partial class StandaloneEmitter
                 break;
         }
     }
+
+    private static string Lrn(GroupPlan g, LocalResponseNormLayer lrn, string n) =>
+        $"{n}, {g.Input.C}, {g.Input.Spatial}, new LocalResponse.Window({lrn.Size}, {Literal.Float(lrn.Alpha)}, {Literal.Float(lrn.Beta)}, {Literal.Float(lrn.K)})";
 
     private static string Maxout(GroupPlan g, MaxoutLayer maxout, string n) => $"{n}, {g.Output.C}, {maxout.Pieces}, {g.Output.Spatial}";
 

@@ -110,3 +110,12 @@ internal sealed record MaxoutLayer(int Index, int Pieces, LocationInfo? Location
 
     public override Layer WithoutLocations() => this with { Location = null, PiecesLocation = null };
 }
+
+/// <summary><c>[LocalResponseNorm(size, Alpha, Beta, K)]</c>: <c>nn.LocalResponseNorm</c> across channels, a pass of its own.</summary>
+internal sealed record LocalResponseNormLayer(int Index, int Size, float Alpha, float Beta, float K, LocationInfo? Location)
+    : StandaloneLayer(Index, "LocalResponseNorm", Location)
+{
+    public override string Describe() => $"LocalResponseNorm({Size}, Alpha = {F(Alpha)}, Beta = {F(Beta)}, K = {F(K)})";
+
+    public override Layer WithoutLocations() => this with { Location = null };
+}

@@ -41,6 +41,15 @@ internal static partial class LayerReader
                 return new SampleNormLayer(index, name, kind, groups, epsilon, affine, location) { GroupsLocation = reader.LocationOf("groups") };
             case "Maxout":
                 return new MaxoutLayer(index, reader.Positive("pieces", CtorInt(ctor, 0)), location) { PiecesLocation = reader.LocationOf("pieces") };
+            case "LocalResponseNorm":
+                return new LocalResponseNormLayer(
+                    index,
+                    reader.Positive("size", CtorInt(ctor, 0)),
+                    // α ≥ 0 and k > 0 keep D = k + α/size·Σx² positive, so D^(−β) is finite.
+                    reader.NonNegativeFloat("Alpha", reader.FiniteFloat("Alpha", reader.Float("Alpha", 1e-4f))),
+                    reader.FiniteFloat("Beta", reader.Float("Beta", 0.75f)),
+                    reader.PositiveFloat("K", reader.Float("K", 1f)),
+                    location);
             case "BipolarReLU":
                 return new ChannelActivationLayer(index, name, ChannelActivationKind.BipolarReLU, 0, 0, 0, 0, location);
             case "PReLU":

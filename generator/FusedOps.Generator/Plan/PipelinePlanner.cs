@@ -99,6 +99,8 @@ internal static partial class PipelinePlanner
                 return CheckSampleNorm(norm, x, diagnostics);
             case MaxoutLayer maxout:
                 return InferMaxout(maxout, x, diagnostics);
+            case LocalResponseNormLayer when x.Rank != 3:
+                return Reject(layer, x, "LocalResponseNorm needs (channels, height, width) input", diagnostics);
             case ChannelActivationLayer { Kind: ChannelActivationKind.PReLU } prelu when prelu.NumParameters != 1 && prelu.NumParameters != x.C:
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, prelu.NumParametersLocation ?? prelu.Location, prelu.Index, prelu.Name, "NumParameters", prelu.NumParameters, $"it must be 1 or the {x.C} channels"));
                 return null;

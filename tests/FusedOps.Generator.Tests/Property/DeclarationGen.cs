@@ -52,11 +52,11 @@ internal static class DeclarationGen
         new("LeakyReLU", true, Named("NegativeSlope", Kind.Slope)),
         new("HardTanh", true, Named("Min", Kind.Low), Named("Max", Kind.High)),
 
-        // In API.md, reported as FOPS0007 (not yet generated).
+        // Generated since issue 7 (norms, pooling, Dropout, every activation, the seeds' extras).
         new("LayerNorm", true, Named("Epsilon", Kind.Epsilon), Named("Affine", Kind.Bool)),
         new("GroupNorm", true, Ctor(Kind.Groups), Named("Epsilon", Kind.Epsilon), Named("Affine", Kind.Bool)),
         new("InstanceNorm", true, Named("Epsilon", Kind.Epsilon), Named("Affine", Kind.Bool)),
-        new("LocalResponseNorm", false, Ctor(Kind.Kernel), Named("Alpha", Kind.Positive), Named("Beta", Kind.Positive), Named("K", Kind.Positive)),
+        new("LocalResponseNorm", true, Ctor(Kind.Kernel), Named("Alpha", Kind.Positive), Named("Beta", Kind.Positive), Named("K", Kind.Positive)),
         new("MaxPool2d", true, Ctor(Kind.Kernel), Named("Stride", Kind.Stride), Named("Padding", Kind.Padding)),
         new("AvgPool2d", true, Ctor(Kind.Kernel), Named("Stride", Kind.Stride), Named("Padding", Kind.Padding)),
         new("GlobalAvgPool2d", true),
@@ -81,6 +81,10 @@ internal static class DeclarationGen
         new("SquareNonlinearity", true),
         new("BinaryStep", true),
         new("BipolarReLU", true),
+        new("Maxout", true, Ctor(Kind.Groups)),
+
+        // In API.md, reported as FOPS0007 (not yet generated).
+        new("SwitchableNorm", false, Named("Epsilon", Kind.Epsilon), Named("Momentum", Kind.Unit)),
     ];
 
     /// <summary>

@@ -44,7 +44,7 @@ internal static class Oracle
         "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "ArcTan", "Softsign", "SiLU", "Swish", "Mish", "Softplus",
         "HardSigmoid", "HardSwish", "Isru", "Isrlu", "SquareNonlinearity", "BinaryStep",
         "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Dropout", "LayerNorm", "GroupNorm", "InstanceNorm",
-        "BipolarReLU", "PReLU", "RReLU",
+        "BipolarReLU", "PReLU", "RReLU", "LocalResponseNorm", "Maxout",
     ];
 
     public static Expectation Judge(Declaration d)
@@ -167,6 +167,16 @@ internal static class Oracle
                     return Reject($"layer {i} InstanceNorm needs an image of more than one value per channel (FOPS0004)");
                 case "PReLU" when l.Int("NumParameters", 1) != 1 && l.Int("NumParameters", 1) != c:
                     return Reject($"layer {i} PReLU NumParameters = {l.Int("NumParameters", 1)} is neither 1 nor the {c} channels (FOPS0005)");
+                case "Maxout":
+                    if (c % l.Positional(0) != 0)
+                    {
+                        return Reject($"layer {i} Maxout pieces = {l.Positional(0)} does not divide {c} channels (FOPS0005)");
+                    }
+
+                    c /= l.Positional(0);
+                    break;
+                case "LocalResponseNorm" when rank != 3:
+                    return Reject($"layer {i} LocalResponseNorm on rank-1 input (FOPS0004)");
                 case "GlobalAvgPool2d":
                     if (rank != 3)
                     {
@@ -234,6 +244,16 @@ internal static class Oracle
                 float epsilon = l.Float("Epsilon", 1e-5f);
                 Require(Finite(epsilon) && epsilon > 0, "Epsilon not a finite number above 0");
                 Require(l.Name != "GroupNorm" || l.Positional(0) >= 1, "groups < 1");
+                break;
+            case "Maxout":
+                Require(l.Positional(0) >= 1, "pieces < 1");
+                break;
+            case "LocalResponseNorm":
+                float lrnAlpha = l.Float("Alpha", 1e-4f), lrnK = l.Float("K", 1f);
+                Require(l.Positional(0) >= 1, "size < 1");
+                Require(Finite(lrnAlpha) && lrnAlpha >= 0, "Alpha not a finite number at least 0");
+                Require(Finite(l.Float("Beta", 0.75f)), "Beta not finite");
+                Require(Finite(lrnK) && lrnK > 0, "K not a finite number above 0");
                 break;
             case "PReLU":
                 Require(l.Int("NumParameters", 1) >= 1, "NumParameters < 1");

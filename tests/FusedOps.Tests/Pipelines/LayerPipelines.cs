@@ -124,3 +124,12 @@ public partial class ChannelActivationNet
 public partial class MaxoutNet
 {
 }
+
+/// <summary>LocalResponseNorm with an even and an odd window, strong enough to matter (α = 0.5).</summary>
+[FusedPipeline(7, 4, 5)]
+[LocalResponseNorm(4, Alpha = 0.5f, Beta = 0.6f, K = 1.5f)]
+[Conv2d(6, 3, Padding = 1)]
+[LocalResponseNorm(3, Alpha = 0.3f)]
+public partial class LrnNet
+{
+}
