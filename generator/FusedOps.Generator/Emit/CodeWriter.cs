@@ -26,7 +26,7 @@ internal sealed class CodeWriter
         string continuation = comment ? line.Substring(0, line.StartsWith("///", StringComparison.Ordinal) ? 4 : 3) + "    " : "    ";
         while (line.Length > width)
         {
-            int cut = comment ? line.LastIndexOf(' ', width - 1) : line.LastIndexOf(", ", width - 2, StringComparison.Ordinal);
+            int cut = comment ? line.LastIndexOf(' ', width - 1) : ArgumentBreak(line, width);
             if (cut <= continuation.Length)
             {
                 break;
@@ -42,6 +42,24 @@ internal sealed class CodeWriter
     }
 
     /// <summary>Writes a multi-line block (e.g. a raw string literal), indenting each line.</summary>
+    /// <summary>The last ", " before <paramref name="width"/> between the arguments of the outermost call, else any.</summary>
+    private static int ArgumentBreak(string line, int width)
+    {
+        int depth = 0, outer = -1, any = -1;
+        for (int i = 0; i < line.Length - 1 && i < width - 1; i++)
+        {
+            char ch = line[i];
+            depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
+            if (ch == ',' && line[i + 1] == ' ')
+            {
+                any = i;
+                outer = depth == 1 ? i : outer;
+            }
+        }
+
+        return outer > 0 ? outer : any;
+    }
+
     public CodeWriter Lines(string block)
     {
         foreach (string line in block.Replace("\r\n", "\n").Split('\n'))

@@ -18,26 +18,18 @@ internal static partial class ConvEmitter
         w.Line($"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {c.Kc} taps; {what}.");
         if (train)
         {
-            w.Line($"private static void {name}(ref float w, ref float b, ref int offsets, ref float dst, int ld,");
-            w.Line("    ref float shift, ref double sum, ref double sumSq, int channel0, int start)");
+            w.Line($"private static void {name}(ref float a, ref float b, ref int offsets, ref float y, int ld,");
+            w.Line("    ref float shift, ref double sum, ref double sumSq)");
             w.Open();
         }
         else
         {
-            w.Line($"private static void {name}<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, {(c.Residual ? "ref float rdst, " : string.Empty)}int ld,");
-            w.Line("    ref float scale, ref float shift, int channel0, int start)");
+            w.Line($"private static void {name}<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,");
+            w.Line($"    {(c.Residual ? "ref float res, " : string.Empty)}ref float scale, ref float shift)");
             w.Line("    where TAct : struct, IActivationOperator");
             w.Open();
         }
 
-        w.Line($"ref float a = ref Unsafe.Add(ref w, start * {c.Kc});");
-        w.Line("ref float y = ref Unsafe.Add(ref dst, start * ld);");
-        if (c.Residual && !train)
-        {
-            w.Line("ref float res = ref Unsafe.Add(ref rdst, start * ld);");
-        }
-
-        w.Line("int channel = channel0 + start;");
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < nv; j++)
@@ -69,7 +61,7 @@ internal static partial class ConvEmitter
         for (int r = 0; r < rows; r++)
         {
             string yr = r == 0 ? "ref y" : $"ref Unsafe.Add(ref y, {r} * ld)";
-            string row = r == 0 ? "channel" : $"channel + {r}";
+            string row = CodeWriter.I(r);
             if (train)
             {
                 w.Line($"{vt} t{r} = {v}.Create(Unsafe.Add(ref shift, {row}));");

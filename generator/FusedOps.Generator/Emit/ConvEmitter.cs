@@ -120,11 +120,13 @@ internal static partial class ConvEmitter
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
             w.Open("if (train)");
-            WriteBlockCalls(w, c, blocks, (start, rows) => $"L{i}_Train{bits}x{rows}(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, {start});");
+            WriteBlockCalls(w, c, blocks, (start, weights, rows) =>
+                $"L{i}_Train{bits}x{rows}({Refs(start, weights)}, ref Unsafe.Add(ref shift, c0 + {start}), ref Unsafe.Add(ref sum, c0 + {start}), ref Unsafe.Add(ref sumSq, c0 + {start}));");
             w.Close();
             w.Open("else");
-            string rdst = c.Residual ? "ref rdst, " : string.Empty;
-            WriteBlockCalls(w, c, blocks, (start, rows) => $"L{i}_Infer{bits}x{rows}(act, ref wg, ref b, ref offsets, ref dst, {rdst}ld, ref scale, ref shift, c0, {start});");
+            WriteBlockCalls(w, c, blocks, (start, weights, rows) =>
+                $"L{i}_Infer{bits}x{rows}(act, {Refs(start, weights)}, {(c.Residual ? $"ref Unsafe.Add(ref rdst, {start} * ld), " : string.Empty)}"
+                + $"ref Unsafe.Add(ref scale, c0 + {start}), ref Unsafe.Add(ref shift, c0 + {start}));");
             w.Close();
             w.Close();
         }
@@ -142,14 +144,21 @@ internal static partial class ConvEmitter
         w.Line();
     }
 
+    /// <summary>
+    /// The weights, panel, offsets, output row and its stride of the block starting at output channel <paramref name="start"/>:
+    /// the caller passes each as a reference, so the block's epilogue reads scale and shift at constant offsets.
+    /// </summary>
+    private static string Refs(string start, string weights) =>
+        $"ref Unsafe.Add(ref wg, {weights}), ref b, ref offsets, ref Unsafe.Add(ref dst, {start} * ld), ld";
+
     /// <summary>Calls every register block of a panel: unrolled with constant offsets, or as two loops (FOPS0015) for very wide layers.</summary>
-    private static void WriteBlockCalls(CodeWriter w, ConvPlan c, EquatableArray<RowBlock> blocks, System.Func<string, int, string> call)
+    private static void WriteBlockCalls(CodeWriter w, ConvPlan c, EquatableArray<RowBlock> blocks, System.Func<string, string, int, string> call)
     {
         if (c.Unrolled)
         {
             foreach (RowBlock block in blocks)
             {
-                w.Line(call(CodeWriter.I(block.Start), block.Rows));
+                w.Line(call(CodeWriter.I(block.Start), CodeWriter.I(block.Start * c.Kc), block.Rows));
             }
 
             return;
@@ -157,13 +166,13 @@ internal static partial class ConvEmitter
 
         int large = blocks[0].Rows, largeCount = blocks.Count(b => b.Rows == large);
         w.Open($"for (int blk = 0; blk < {largeCount}; blk++)");
-        w.Line(call($"blk * {large}", large));
+        w.Line(call($"(blk * {large})", $"blk * {large * c.Kc}", large));
         w.Close();
         if (largeCount < blocks.Count)
         {
             int small = blocks[blocks.Count - 1].Rows;
             w.Open($"for (int blk = 0; blk < {blocks.Count - largeCount}; blk++)");
-            w.Line(call($"{largeCount * large} + (blk * {small})", small));
+            w.Line(call($"({largeCount * large} + (blk * {small}))", $"{largeCount * large * c.Kc} + (blk * {small * c.Kc})", small));
             w.Close();
         }
     }

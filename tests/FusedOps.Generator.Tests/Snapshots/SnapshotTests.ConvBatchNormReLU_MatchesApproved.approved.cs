@@ -160,46 +160,74 @@ namespace FusedOps.Generated
                     {
                         if (train)
                         {
-                            L0_Train512x11(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L0_Train512x11(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 11);
-                            L0_Train512x10(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 22);
+                            L0_Train512x11(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train512x11(ref Unsafe.Add(ref wg, 1584), ref b, ref offsets, ref Unsafe.Add(ref dst, 11 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 11), ref Unsafe.Add(ref sum, c0 + 11), ref Unsafe.Add(ref sumSq, c0 + 11));
+                            L0_Train512x10(ref Unsafe.Add(ref wg, 3168), ref b, ref offsets, ref Unsafe.Add(ref dst, 22 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 22), ref Unsafe.Add(ref sum, c0 + 22), ref Unsafe.Add(ref sumSq, c0 + 22));
                         }
                         else
                         {
-                            L0_Infer512x11(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 0);
-                            L0_Infer512x11(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 11);
-                            L0_Infer512x10(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 22);
+                            L0_Infer512x11(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer512x11(act, ref Unsafe.Add(ref wg, 1584), ref b, ref offsets, ref Unsafe.Add(ref dst, 11 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 11), ref Unsafe.Add(ref shift, c0 + 11));
+                            L0_Infer512x10(act, ref Unsafe.Add(ref wg, 3168), ref b, ref offsets, ref Unsafe.Add(ref dst, 22 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 22), ref Unsafe.Add(ref shift, c0 + 22));
                         }
                     }
                     else if (level == 1)
                     {
                         if (train)
                         {
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 3);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 6);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 9);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 12);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 15);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 18);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 21);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 24);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 27);
-                            L0_Train256x2(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 30);
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 2160), ref b, ref offsets, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 15), ref Unsafe.Add(ref sum, c0 + 15), ref Unsafe.Add(ref sumSq, c0 + 15));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 2592), ref b, ref offsets, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 18), ref Unsafe.Add(ref sum, c0 + 18), ref Unsafe.Add(ref sumSq, c0 + 18));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 3024), ref b, ref offsets, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 21), ref Unsafe.Add(ref sum, c0 + 21), ref Unsafe.Add(ref sumSq, c0 + 21));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 3456), ref b, ref offsets, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 24), ref Unsafe.Add(ref sum, c0 + 24), ref Unsafe.Add(ref sumSq, c0 + 24));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 27), ref Unsafe.Add(ref sum, c0 + 27), ref Unsafe.Add(ref sumSq, c0 + 27));
+                            L0_Train256x2(ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 30), ref Unsafe.Add(ref sum, c0 + 30), ref Unsafe.Add(ref sumSq, c0 + 30));
                         }
                         else
                         {
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 0);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 3);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 6);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 9);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 12);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 15);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 18);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 21);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 24);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 27);
-                            L0_Infer256x2(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 30);
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 2160), ref b, ref offsets, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 15), ref Unsafe.Add(ref shift, c0 + 15));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 2592), ref b, ref offsets, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 18), ref Unsafe.Add(ref shift, c0 + 18));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 3024), ref b, ref offsets, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 21), ref Unsafe.Add(ref shift, c0 + 21));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 3456), ref b, ref offsets, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 24), ref Unsafe.Add(ref shift, c0 + 24));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 27), ref Unsafe.Add(ref shift, c0 + 27));
+                            L0_Infer256x2(act, ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 30), ref Unsafe.Add(ref shift, c0 + 30));
                         }
                     }
                     else
@@ -216,13 +244,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L0_Infer512x10<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L0_Infer512x10<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -282,62 +307,62 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, channel));
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
+            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, 0));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, 1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, 2));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, channel + 3));
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
+            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, 3));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
             c3_0 = act.Invoke(Simd.Fma(c3_0, s3, t3));
             c3_1 = act.Invoke(Simd.Fma(c3_1, s3, t3));
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, channel + 4));
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
+            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, 4));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
             c4_0 = act.Invoke(Simd.Fma(c4_0, s4, t4));
             c4_1 = act.Invoke(Simd.Fma(c4_1, s4, t4));
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, channel + 5));
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
+            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, 5));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
             c5_0 = act.Invoke(Simd.Fma(c5_0, s5, t5));
             c5_1 = act.Invoke(Simd.Fma(c5_1, s5, t5));
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, channel + 6));
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
+            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, 6));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
             c6_0 = act.Invoke(Simd.Fma(c6_0, s6, t6));
             c6_1 = act.Invoke(Simd.Fma(c6_1, s6, t6));
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, channel + 7));
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
+            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, 7));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
             c7_0 = act.Invoke(Simd.Fma(c7_0, s7, t7));
             c7_1 = act.Invoke(Simd.Fma(c7_1, s7, t7));
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, channel + 8));
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
+            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, 8));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
             c8_0 = act.Invoke(Simd.Fma(c8_0, s8, t8));
             c8_1 = act.Invoke(Simd.Fma(c8_1, s8, t8));
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, channel + 9));
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
+            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, 9));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
             c9_0 = act.Invoke(Simd.Fma(c9_0, s9, t9));
             c9_1 = act.Invoke(Simd.Fma(c9_1, s9, t9));
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
@@ -345,12 +370,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L0_Train512x10(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L0_Train512x10(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -410,72 +432,72 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
-            Unsafe.Add(ref sum, channel + 3) += Simd.Sum(c3_0 + c3_1);
-            Unsafe.Add(ref sumSq, channel + 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
+            Unsafe.Add(ref sum, 3) += Simd.Sum(c3_0 + c3_1);
+            Unsafe.Add(ref sumSq, 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
-            Unsafe.Add(ref sum, channel + 4) += Simd.Sum(c4_0 + c4_1);
-            Unsafe.Add(ref sumSq, channel + 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
+            Unsafe.Add(ref sum, 4) += Simd.Sum(c4_0 + c4_1);
+            Unsafe.Add(ref sumSq, 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
-            Unsafe.Add(ref sum, channel + 5) += Simd.Sum(c5_0 + c5_1);
-            Unsafe.Add(ref sumSq, channel + 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
+            Unsafe.Add(ref sum, 5) += Simd.Sum(c5_0 + c5_1);
+            Unsafe.Add(ref sumSq, 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
-            Unsafe.Add(ref sum, channel + 6) += Simd.Sum(c6_0 + c6_1);
-            Unsafe.Add(ref sumSq, channel + 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
+            Unsafe.Add(ref sum, 6) += Simd.Sum(c6_0 + c6_1);
+            Unsafe.Add(ref sumSq, 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
-            Unsafe.Add(ref sum, channel + 7) += Simd.Sum(c7_0 + c7_1);
-            Unsafe.Add(ref sumSq, channel + 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
+            Unsafe.Add(ref sum, 7) += Simd.Sum(c7_0 + c7_1);
+            Unsafe.Add(ref sumSq, 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
-            Unsafe.Add(ref sum, channel + 8) += Simd.Sum(c8_0 + c8_1);
-            Unsafe.Add(ref sumSq, channel + 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
+            Unsafe.Add(ref sum, 8) += Simd.Sum(c8_0 + c8_1);
+            Unsafe.Add(ref sumSq, 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
             c8_0 += t8;
             c8_1 += t8;
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
-            Unsafe.Add(ref sum, channel + 9) += Simd.Sum(c9_0 + c9_1);
-            Unsafe.Add(ref sumSq, channel + 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
+            Unsafe.Add(ref sum, 9) += Simd.Sum(c9_0 + c9_1);
+            Unsafe.Add(ref sumSq, 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
             c9_0 += t9;
             c9_1 += t9;
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
@@ -483,13 +505,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L0_Infer512x11<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L0_Infer512x11<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -554,68 +573,68 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, channel));
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
+            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, 0));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, 1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, 2));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, channel + 3));
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
+            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, 3));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
             c3_0 = act.Invoke(Simd.Fma(c3_0, s3, t3));
             c3_1 = act.Invoke(Simd.Fma(c3_1, s3, t3));
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, channel + 4));
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
+            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, 4));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
             c4_0 = act.Invoke(Simd.Fma(c4_0, s4, t4));
             c4_1 = act.Invoke(Simd.Fma(c4_1, s4, t4));
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, channel + 5));
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
+            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, 5));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
             c5_0 = act.Invoke(Simd.Fma(c5_0, s5, t5));
             c5_1 = act.Invoke(Simd.Fma(c5_1, s5, t5));
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, channel + 6));
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
+            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, 6));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
             c6_0 = act.Invoke(Simd.Fma(c6_0, s6, t6));
             c6_1 = act.Invoke(Simd.Fma(c6_1, s6, t6));
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, channel + 7));
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
+            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, 7));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
             c7_0 = act.Invoke(Simd.Fma(c7_0, s7, t7));
             c7_1 = act.Invoke(Simd.Fma(c7_1, s7, t7));
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, channel + 8));
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
+            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, 8));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
             c8_0 = act.Invoke(Simd.Fma(c8_0, s8, t8));
             c8_1 = act.Invoke(Simd.Fma(c8_1, s8, t8));
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, channel + 9));
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
+            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, 9));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
             c9_0 = act.Invoke(Simd.Fma(c9_0, s9, t9));
             c9_1 = act.Invoke(Simd.Fma(c9_1, s9, t9));
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
             Vector512.StoreUnsafe(c9_1, ref Unsafe.Add(ref y, 9 * ld), 16);
-            Vector512<float> s10 = Vector512.Create(Unsafe.Add(ref scale, channel + 10));
-            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, channel + 10));
+            Vector512<float> s10 = Vector512.Create(Unsafe.Add(ref scale, 10));
+            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, 10));
             c10_0 = act.Invoke(Simd.Fma(c10_0, s10, t10));
             c10_1 = act.Invoke(Simd.Fma(c10_1, s10, t10));
             Vector512.StoreUnsafe(c10_0, ref Unsafe.Add(ref y, 10 * ld));
@@ -623,12 +642,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L0_Train512x11(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L0_Train512x11(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -693,79 +709,79 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
-            Unsafe.Add(ref sum, channel + 3) += Simd.Sum(c3_0 + c3_1);
-            Unsafe.Add(ref sumSq, channel + 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
+            Unsafe.Add(ref sum, 3) += Simd.Sum(c3_0 + c3_1);
+            Unsafe.Add(ref sumSq, 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
-            Unsafe.Add(ref sum, channel + 4) += Simd.Sum(c4_0 + c4_1);
-            Unsafe.Add(ref sumSq, channel + 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
+            Unsafe.Add(ref sum, 4) += Simd.Sum(c4_0 + c4_1);
+            Unsafe.Add(ref sumSq, 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
-            Unsafe.Add(ref sum, channel + 5) += Simd.Sum(c5_0 + c5_1);
-            Unsafe.Add(ref sumSq, channel + 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
+            Unsafe.Add(ref sum, 5) += Simd.Sum(c5_0 + c5_1);
+            Unsafe.Add(ref sumSq, 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
-            Unsafe.Add(ref sum, channel + 6) += Simd.Sum(c6_0 + c6_1);
-            Unsafe.Add(ref sumSq, channel + 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
+            Unsafe.Add(ref sum, 6) += Simd.Sum(c6_0 + c6_1);
+            Unsafe.Add(ref sumSq, 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
-            Unsafe.Add(ref sum, channel + 7) += Simd.Sum(c7_0 + c7_1);
-            Unsafe.Add(ref sumSq, channel + 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
+            Unsafe.Add(ref sum, 7) += Simd.Sum(c7_0 + c7_1);
+            Unsafe.Add(ref sumSq, 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
-            Unsafe.Add(ref sum, channel + 8) += Simd.Sum(c8_0 + c8_1);
-            Unsafe.Add(ref sumSq, channel + 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
+            Unsafe.Add(ref sum, 8) += Simd.Sum(c8_0 + c8_1);
+            Unsafe.Add(ref sumSq, 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
             c8_0 += t8;
             c8_1 += t8;
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
-            Unsafe.Add(ref sum, channel + 9) += Simd.Sum(c9_0 + c9_1);
-            Unsafe.Add(ref sumSq, channel + 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
+            Unsafe.Add(ref sum, 9) += Simd.Sum(c9_0 + c9_1);
+            Unsafe.Add(ref sumSq, 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
             c9_0 += t9;
             c9_1 += t9;
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
             Vector512.StoreUnsafe(c9_1, ref Unsafe.Add(ref y, 9 * ld), 16);
-            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, channel + 10));
-            Unsafe.Add(ref sum, channel + 10) += Simd.Sum(c10_0 + c10_1);
-            Unsafe.Add(ref sumSq, channel + 10) += Simd.Sum((c10_0 * c10_0) + (c10_1 * c10_1));
+            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, 10));
+            Unsafe.Add(ref sum, 10) += Simd.Sum(c10_0 + c10_1);
+            Unsafe.Add(ref sumSq, 10) += Simd.Sum((c10_0 * c10_0) + (c10_1 * c10_1));
             c10_0 += t10;
             c10_1 += t10;
             Vector512.StoreUnsafe(c10_0, ref Unsafe.Add(ref y, 10 * ld));
@@ -773,13 +789,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L0_Infer256x2<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L0_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -809,8 +822,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
@@ -819,8 +832,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
@@ -832,12 +845,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L0_Train256x2(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L0_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -867,9 +877,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -878,9 +888,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -892,13 +902,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L0_Infer256x3<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L0_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -937,8 +944,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
@@ -947,8 +954,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
@@ -957,8 +964,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, 2));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
@@ -970,12 +977,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L0_Train256x3(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L0_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -1014,9 +1018,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -1025,9 +1029,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -1036,9 +1040,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
             c2_0 += t2;
             c2_1 += t2;
             c2_2 += t2;

@@ -258,34 +258,50 @@ namespace FusedOps.Generated
                     {
                         if (train)
                         {
-                            L1_Train512x8(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L1_Train512x8(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 8);
+                            L1_Train512x8(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L1_Train512x8(ref Unsafe.Add(ref wg, 1152), ref b, ref offsets, ref Unsafe.Add(ref dst, 8 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 8), ref Unsafe.Add(ref sum, c0 + 8), ref Unsafe.Add(ref sumSq, c0 + 8));
                         }
                         else
                         {
-                            L1_Infer512x8(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 0);
-                            L1_Infer512x8(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 8);
+                            L1_Infer512x8(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L1_Infer512x8(act, ref Unsafe.Add(ref wg, 1152), ref b, ref offsets, ref Unsafe.Add(ref dst, 8 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 8), ref Unsafe.Add(ref shift, c0 + 8));
                         }
                     }
                     else if (level == 1)
                     {
                         if (train)
                         {
-                            L1_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L1_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 3);
-                            L1_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 6);
-                            L1_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 9);
-                            L1_Train256x2(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 12);
-                            L1_Train256x2(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 14);
+                            L1_Train256x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L1_Train256x3(ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L1_Train256x3(ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L1_Train256x3(ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L1_Train256x2(ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L1_Train256x2(ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 14), ref Unsafe.Add(ref sum, c0 + 14), ref Unsafe.Add(ref sumSq, c0 + 14));
                         }
                         else
                         {
-                            L1_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 0);
-                            L1_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 3);
-                            L1_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 6);
-                            L1_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 9);
-                            L1_Infer256x2(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 12);
-                            L1_Infer256x2(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 14);
+                            L1_Infer256x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L1_Infer256x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L1_Infer256x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L1_Infer256x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L1_Infer256x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L1_Infer256x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                         }
                     }
                     else
@@ -302,13 +318,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 8 output channels × 32 pixels in 16 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L1_Infer512x8<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L1_Infer512x8<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -358,50 +371,50 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, channel));
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
+            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, 0));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, 1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, 2));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, channel + 3));
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
+            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, 3));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
             c3_0 = act.Invoke(Simd.Fma(c3_0, s3, t3));
             c3_1 = act.Invoke(Simd.Fma(c3_1, s3, t3));
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, channel + 4));
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
+            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, 4));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
             c4_0 = act.Invoke(Simd.Fma(c4_0, s4, t4));
             c4_1 = act.Invoke(Simd.Fma(c4_1, s4, t4));
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, channel + 5));
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
+            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, 5));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
             c5_0 = act.Invoke(Simd.Fma(c5_0, s5, t5));
             c5_1 = act.Invoke(Simd.Fma(c5_1, s5, t5));
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, channel + 6));
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
+            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, 6));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
             c6_0 = act.Invoke(Simd.Fma(c6_0, s6, t6));
             c6_1 = act.Invoke(Simd.Fma(c6_1, s6, t6));
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, channel + 7));
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
+            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, 7));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
             c7_0 = act.Invoke(Simd.Fma(c7_0, s7, t7));
             c7_1 = act.Invoke(Simd.Fma(c7_1, s7, t7));
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
@@ -409,12 +422,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 8 output channels × 32 pixels in 16 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L1_Train512x8(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L1_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -464,58 +474,58 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
-            Unsafe.Add(ref sum, channel + 3) += Simd.Sum(c3_0 + c3_1);
-            Unsafe.Add(ref sumSq, channel + 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
+            Unsafe.Add(ref sum, 3) += Simd.Sum(c3_0 + c3_1);
+            Unsafe.Add(ref sumSq, 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
-            Unsafe.Add(ref sum, channel + 4) += Simd.Sum(c4_0 + c4_1);
-            Unsafe.Add(ref sumSq, channel + 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
+            Unsafe.Add(ref sum, 4) += Simd.Sum(c4_0 + c4_1);
+            Unsafe.Add(ref sumSq, 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
-            Unsafe.Add(ref sum, channel + 5) += Simd.Sum(c5_0 + c5_1);
-            Unsafe.Add(ref sumSq, channel + 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
+            Unsafe.Add(ref sum, 5) += Simd.Sum(c5_0 + c5_1);
+            Unsafe.Add(ref sumSq, 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
-            Unsafe.Add(ref sum, channel + 6) += Simd.Sum(c6_0 + c6_1);
-            Unsafe.Add(ref sumSq, channel + 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
+            Unsafe.Add(ref sum, 6) += Simd.Sum(c6_0 + c6_1);
+            Unsafe.Add(ref sumSq, 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
-            Unsafe.Add(ref sum, channel + 7) += Simd.Sum(c7_0 + c7_1);
-            Unsafe.Add(ref sumSq, channel + 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
+            Unsafe.Add(ref sum, 7) += Simd.Sum(c7_0 + c7_1);
+            Unsafe.Add(ref sumSq, 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
@@ -523,13 +533,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L1_Infer256x2<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L1_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -559,8 +566,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
@@ -569,8 +576,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
@@ -582,12 +589,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L1_Train256x2(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L1_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -617,9 +621,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -628,9 +632,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -642,13 +646,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L1_Infer256x3<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L1_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -687,8 +688,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
@@ -697,8 +698,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
@@ -707,8 +708,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, 2));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
@@ -720,12 +721,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L1_Train256x3(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L1_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -764,9 +762,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -775,9 +773,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -786,9 +784,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
             c2_0 += t2;
             c2_1 += t2;
             c2_2 += t2;
@@ -958,34 +956,50 @@ namespace FusedOps.Generated
                     {
                         if (train)
                         {
-                            L4_Train512x8(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L4_Train512x8(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 8);
+                            L4_Train512x8(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L4_Train512x8(ref Unsafe.Add(ref wg, 1152), ref b, ref offsets, ref Unsafe.Add(ref dst, 8 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 8), ref Unsafe.Add(ref sum, c0 + 8), ref Unsafe.Add(ref sumSq, c0 + 8));
                         }
                         else
                         {
-                            L4_Infer512x8(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 0);
-                            L4_Infer512x8(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 8);
+                            L4_Infer512x8(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 0 * ld), ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L4_Infer512x8(act, ref Unsafe.Add(ref wg, 1152), ref b, ref offsets, ref Unsafe.Add(ref dst, 8 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 8 * ld), ref Unsafe.Add(ref scale, c0 + 8), ref Unsafe.Add(ref shift, c0 + 8));
                         }
                     }
                     else if (level == 1)
                     {
                         if (train)
                         {
-                            L4_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L4_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 3);
-                            L4_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 6);
-                            L4_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 9);
-                            L4_Train256x2(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 12);
-                            L4_Train256x2(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 14);
+                            L4_Train256x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L4_Train256x3(ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L4_Train256x3(ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L4_Train256x3(ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L4_Train256x2(ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L4_Train256x2(ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 14), ref Unsafe.Add(ref sum, c0 + 14), ref Unsafe.Add(ref sumSq, c0 + 14));
                         }
                         else
                         {
-                            L4_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 0);
-                            L4_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 3);
-                            L4_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 6);
-                            L4_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 9);
-                            L4_Infer256x2(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 12);
-                            L4_Infer256x2(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 14);
+                            L4_Infer256x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 0 * ld), ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L4_Infer256x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 3 * ld), ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L4_Infer256x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 6 * ld), ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L4_Infer256x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 9 * ld), ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L4_Infer256x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 12 * ld), ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L4_Infer256x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 14 * ld), ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                         }
                     }
                     else
@@ -1002,14 +1016,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 8 output channels × 32 pixels in 16 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L4_Infer512x8<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, ref float rdst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L4_Infer512x8<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            ref float res = ref Unsafe.Add(ref rdst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -1059,64 +1069,64 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, channel));
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
+            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, 0));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
             Vector512<float> r0_0 = Vector512.LoadUnsafe(ref res, 0);
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + r0_0);
             Vector512<float> r0_1 = Vector512.LoadUnsafe(ref res, 16);
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0) + r0_1);
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, 1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
             Vector512<float> r1_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 0);
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + r1_0);
             Vector512<float> r1_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 16);
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1) + r1_1);
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, 2));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
             Vector512<float> r2_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 0);
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2) + r2_0);
             Vector512<float> r2_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 16);
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2) + r2_1);
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, channel + 3));
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
+            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, 3));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
             Vector512<float> r3_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 3 * ld), 0);
             c3_0 = act.Invoke(Simd.Fma(c3_0, s3, t3) + r3_0);
             Vector512<float> r3_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 3 * ld), 16);
             c3_1 = act.Invoke(Simd.Fma(c3_1, s3, t3) + r3_1);
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, channel + 4));
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
+            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, 4));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
             Vector512<float> r4_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 4 * ld), 0);
             c4_0 = act.Invoke(Simd.Fma(c4_0, s4, t4) + r4_0);
             Vector512<float> r4_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 4 * ld), 16);
             c4_1 = act.Invoke(Simd.Fma(c4_1, s4, t4) + r4_1);
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, channel + 5));
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
+            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, 5));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
             Vector512<float> r5_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 5 * ld), 0);
             c5_0 = act.Invoke(Simd.Fma(c5_0, s5, t5) + r5_0);
             Vector512<float> r5_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 5 * ld), 16);
             c5_1 = act.Invoke(Simd.Fma(c5_1, s5, t5) + r5_1);
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, channel + 6));
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
+            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, 6));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
             Vector512<float> r6_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 6 * ld), 0);
             c6_0 = act.Invoke(Simd.Fma(c6_0, s6, t6) + r6_0);
             Vector512<float> r6_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 6 * ld), 16);
             c6_1 = act.Invoke(Simd.Fma(c6_1, s6, t6) + r6_1);
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, channel + 7));
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
+            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, 7));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
             Vector512<float> r7_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 7 * ld), 0);
             c7_0 = act.Invoke(Simd.Fma(c7_0, s7, t7) + r7_0);
             Vector512<float> r7_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 7 * ld), 16);
@@ -1126,12 +1136,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 8 output channels × 32 pixels in 16 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L4_Train512x8(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L4_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -1181,58 +1188,58 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
-            Unsafe.Add(ref sum, channel + 3) += Simd.Sum(c3_0 + c3_1);
-            Unsafe.Add(ref sumSq, channel + 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
+            Unsafe.Add(ref sum, 3) += Simd.Sum(c3_0 + c3_1);
+            Unsafe.Add(ref sumSq, 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
-            Unsafe.Add(ref sum, channel + 4) += Simd.Sum(c4_0 + c4_1);
-            Unsafe.Add(ref sumSq, channel + 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
+            Unsafe.Add(ref sum, 4) += Simd.Sum(c4_0 + c4_1);
+            Unsafe.Add(ref sumSq, 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
-            Unsafe.Add(ref sum, channel + 5) += Simd.Sum(c5_0 + c5_1);
-            Unsafe.Add(ref sumSq, channel + 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
+            Unsafe.Add(ref sum, 5) += Simd.Sum(c5_0 + c5_1);
+            Unsafe.Add(ref sumSq, 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
-            Unsafe.Add(ref sum, channel + 6) += Simd.Sum(c6_0 + c6_1);
-            Unsafe.Add(ref sumSq, channel + 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
+            Unsafe.Add(ref sum, 6) += Simd.Sum(c6_0 + c6_1);
+            Unsafe.Add(ref sumSq, 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
-            Unsafe.Add(ref sum, channel + 7) += Simd.Sum(c7_0 + c7_1);
-            Unsafe.Add(ref sumSq, channel + 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
+            Unsafe.Add(ref sum, 7) += Simd.Sum(c7_0 + c7_1);
+            Unsafe.Add(ref sumSq, 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
@@ -1240,14 +1247,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L4_Infer256x2<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, ref float rdst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L4_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            ref float res = ref Unsafe.Add(ref rdst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -1277,8 +1280,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             Vector256<float> r0_0 = Vector256.LoadUnsafe(ref res, 0);
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + r0_0);
             Vector256<float> r0_1 = Vector256.LoadUnsafe(ref res, 8);
@@ -1291,8 +1294,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             Vector256<float> r1_0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 0);
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + r1_0);
             Vector256<float> r1_1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 8);
@@ -1308,12 +1311,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L4_Train256x2(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L4_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -1343,9 +1343,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -1354,9 +1354,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -1368,14 +1368,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L4_Infer256x3<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, ref float rdst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L4_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            ref float res = ref Unsafe.Add(ref rdst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -1414,8 +1410,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             Vector256<float> r0_0 = Vector256.LoadUnsafe(ref res, 0);
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + r0_0);
             Vector256<float> r0_1 = Vector256.LoadUnsafe(ref res, 8);
@@ -1428,8 +1424,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             Vector256<float> r1_0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 0);
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + r1_0);
             Vector256<float> r1_1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 8);
@@ -1442,8 +1438,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, 2));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
             Vector256<float> r2_0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 0);
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2) + r2_0);
             Vector256<float> r2_1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 8);
@@ -1459,12 +1455,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L4_Train256x3(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L4_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -1503,9 +1496,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -1514,9 +1507,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -1525,9 +1518,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
             c2_0 += t2;
             c2_1 += t2;
             c2_2 += t2;
@@ -1698,46 +1691,74 @@ namespace FusedOps.Generated
                     {
                         if (train)
                         {
-                            L9_Train512x11(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L9_Train512x11(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 11);
-                            L9_Train512x10(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 22);
+                            L9_Train512x11(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L9_Train512x11(ref Unsafe.Add(ref wg, 1584), ref b, ref offsets, ref Unsafe.Add(ref dst, 11 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 11), ref Unsafe.Add(ref sum, c0 + 11), ref Unsafe.Add(ref sumSq, c0 + 11));
+                            L9_Train512x10(ref Unsafe.Add(ref wg, 3168), ref b, ref offsets, ref Unsafe.Add(ref dst, 22 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 22), ref Unsafe.Add(ref sum, c0 + 22), ref Unsafe.Add(ref sumSq, c0 + 22));
                         }
                         else
                         {
-                            L9_Infer512x11(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 0);
-                            L9_Infer512x11(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 11);
-                            L9_Infer512x10(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 22);
+                            L9_Infer512x11(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 0 * ld), ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L9_Infer512x11(act, ref Unsafe.Add(ref wg, 1584), ref b, ref offsets, ref Unsafe.Add(ref dst, 11 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 11 * ld), ref Unsafe.Add(ref scale, c0 + 11), ref Unsafe.Add(ref shift, c0 + 11));
+                            L9_Infer512x10(act, ref Unsafe.Add(ref wg, 3168), ref b, ref offsets, ref Unsafe.Add(ref dst, 22 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 22 * ld), ref Unsafe.Add(ref scale, c0 + 22), ref Unsafe.Add(ref shift, c0 + 22));
                         }
                     }
                     else if (level == 1)
                     {
                         if (train)
                         {
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 3);
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 6);
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 9);
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 12);
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 15);
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 18);
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 21);
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 24);
-                            L9_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 27);
-                            L9_Train256x2(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 30);
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 2160), ref b, ref offsets, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 15), ref Unsafe.Add(ref sum, c0 + 15), ref Unsafe.Add(ref sumSq, c0 + 15));
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 2592), ref b, ref offsets, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 18), ref Unsafe.Add(ref sum, c0 + 18), ref Unsafe.Add(ref sumSq, c0 + 18));
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 3024), ref b, ref offsets, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 21), ref Unsafe.Add(ref sum, c0 + 21), ref Unsafe.Add(ref sumSq, c0 + 21));
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 3456), ref b, ref offsets, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 24), ref Unsafe.Add(ref sum, c0 + 24), ref Unsafe.Add(ref sumSq, c0 + 24));
+                            L9_Train256x3(ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 27), ref Unsafe.Add(ref sum, c0 + 27), ref Unsafe.Add(ref sumSq, c0 + 27));
+                            L9_Train256x2(ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 30), ref Unsafe.Add(ref sum, c0 + 30), ref Unsafe.Add(ref sumSq, c0 + 30));
                         }
                         else
                         {
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 0);
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 3);
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 6);
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 9);
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 12);
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 15);
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 18);
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 21);
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 24);
-                            L9_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 27);
-                            L9_Infer256x2(act, ref wg, ref b, ref offsets, ref dst, ref rdst, ld, ref scale, ref shift, c0, 30);
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 0 * ld), ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 3 * ld), ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 6 * ld), ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 9 * ld), ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 12 * ld), ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 2160), ref b, ref offsets, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 15 * ld), ref Unsafe.Add(ref scale, c0 + 15), ref Unsafe.Add(ref shift, c0 + 15));
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 2592), ref b, ref offsets, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 18 * ld), ref Unsafe.Add(ref scale, c0 + 18), ref Unsafe.Add(ref shift, c0 + 18));
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 3024), ref b, ref offsets, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 21 * ld), ref Unsafe.Add(ref scale, c0 + 21), ref Unsafe.Add(ref shift, c0 + 21));
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 3456), ref b, ref offsets, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 24 * ld), ref Unsafe.Add(ref scale, c0 + 24), ref Unsafe.Add(ref shift, c0 + 24));
+                            L9_Infer256x3(act, ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 27 * ld), ref Unsafe.Add(ref scale, c0 + 27), ref Unsafe.Add(ref shift, c0 + 27));
+                            L9_Infer256x2(act, ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 30 * ld), ref Unsafe.Add(ref scale, c0 + 30), ref Unsafe.Add(ref shift, c0 + 30));
                         }
                     }
                     else
@@ -1754,14 +1775,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L9_Infer512x10<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, ref float rdst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L9_Infer512x10<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            ref float res = ref Unsafe.Add(ref rdst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -1821,80 +1838,80 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, channel));
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
+            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, 0));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
             Vector512<float> r0_0 = Vector512.LoadUnsafe(ref res, 0);
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + r0_0);
             Vector512<float> r0_1 = Vector512.LoadUnsafe(ref res, 16);
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0) + r0_1);
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, 1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
             Vector512<float> r1_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 0);
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + r1_0);
             Vector512<float> r1_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 16);
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1) + r1_1);
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, 2));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
             Vector512<float> r2_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 0);
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2) + r2_0);
             Vector512<float> r2_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 16);
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2) + r2_1);
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, channel + 3));
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
+            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, 3));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
             Vector512<float> r3_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 3 * ld), 0);
             c3_0 = act.Invoke(Simd.Fma(c3_0, s3, t3) + r3_0);
             Vector512<float> r3_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 3 * ld), 16);
             c3_1 = act.Invoke(Simd.Fma(c3_1, s3, t3) + r3_1);
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, channel + 4));
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
+            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, 4));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
             Vector512<float> r4_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 4 * ld), 0);
             c4_0 = act.Invoke(Simd.Fma(c4_0, s4, t4) + r4_0);
             Vector512<float> r4_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 4 * ld), 16);
             c4_1 = act.Invoke(Simd.Fma(c4_1, s4, t4) + r4_1);
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, channel + 5));
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
+            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, 5));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
             Vector512<float> r5_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 5 * ld), 0);
             c5_0 = act.Invoke(Simd.Fma(c5_0, s5, t5) + r5_0);
             Vector512<float> r5_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 5 * ld), 16);
             c5_1 = act.Invoke(Simd.Fma(c5_1, s5, t5) + r5_1);
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, channel + 6));
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
+            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, 6));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
             Vector512<float> r6_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 6 * ld), 0);
             c6_0 = act.Invoke(Simd.Fma(c6_0, s6, t6) + r6_0);
             Vector512<float> r6_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 6 * ld), 16);
             c6_1 = act.Invoke(Simd.Fma(c6_1, s6, t6) + r6_1);
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, channel + 7));
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
+            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, 7));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
             Vector512<float> r7_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 7 * ld), 0);
             c7_0 = act.Invoke(Simd.Fma(c7_0, s7, t7) + r7_0);
             Vector512<float> r7_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 7 * ld), 16);
             c7_1 = act.Invoke(Simd.Fma(c7_1, s7, t7) + r7_1);
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, channel + 8));
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
+            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, 8));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
             Vector512<float> r8_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 8 * ld), 0);
             c8_0 = act.Invoke(Simd.Fma(c8_0, s8, t8) + r8_0);
             Vector512<float> r8_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 8 * ld), 16);
             c8_1 = act.Invoke(Simd.Fma(c8_1, s8, t8) + r8_1);
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, channel + 9));
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
+            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, 9));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
             Vector512<float> r9_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 9 * ld), 0);
             c9_0 = act.Invoke(Simd.Fma(c9_0, s9, t9) + r9_0);
             Vector512<float> r9_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 9 * ld), 16);
@@ -1904,12 +1921,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L9_Train512x10(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L9_Train512x10(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -1969,72 +1983,72 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
-            Unsafe.Add(ref sum, channel + 3) += Simd.Sum(c3_0 + c3_1);
-            Unsafe.Add(ref sumSq, channel + 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
+            Unsafe.Add(ref sum, 3) += Simd.Sum(c3_0 + c3_1);
+            Unsafe.Add(ref sumSq, 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
-            Unsafe.Add(ref sum, channel + 4) += Simd.Sum(c4_0 + c4_1);
-            Unsafe.Add(ref sumSq, channel + 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
+            Unsafe.Add(ref sum, 4) += Simd.Sum(c4_0 + c4_1);
+            Unsafe.Add(ref sumSq, 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
-            Unsafe.Add(ref sum, channel + 5) += Simd.Sum(c5_0 + c5_1);
-            Unsafe.Add(ref sumSq, channel + 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
+            Unsafe.Add(ref sum, 5) += Simd.Sum(c5_0 + c5_1);
+            Unsafe.Add(ref sumSq, 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
-            Unsafe.Add(ref sum, channel + 6) += Simd.Sum(c6_0 + c6_1);
-            Unsafe.Add(ref sumSq, channel + 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
+            Unsafe.Add(ref sum, 6) += Simd.Sum(c6_0 + c6_1);
+            Unsafe.Add(ref sumSq, 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
-            Unsafe.Add(ref sum, channel + 7) += Simd.Sum(c7_0 + c7_1);
-            Unsafe.Add(ref sumSq, channel + 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
+            Unsafe.Add(ref sum, 7) += Simd.Sum(c7_0 + c7_1);
+            Unsafe.Add(ref sumSq, 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
-            Unsafe.Add(ref sum, channel + 8) += Simd.Sum(c8_0 + c8_1);
-            Unsafe.Add(ref sumSq, channel + 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
+            Unsafe.Add(ref sum, 8) += Simd.Sum(c8_0 + c8_1);
+            Unsafe.Add(ref sumSq, 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
             c8_0 += t8;
             c8_1 += t8;
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
-            Unsafe.Add(ref sum, channel + 9) += Simd.Sum(c9_0 + c9_1);
-            Unsafe.Add(ref sumSq, channel + 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
+            Unsafe.Add(ref sum, 9) += Simd.Sum(c9_0 + c9_1);
+            Unsafe.Add(ref sumSq, 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
             c9_0 += t9;
             c9_1 += t9;
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
@@ -2042,14 +2056,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L9_Infer512x11<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, ref float rdst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L9_Infer512x11<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            ref float res = ref Unsafe.Add(ref rdst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -2114,88 +2124,88 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, channel));
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
+            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, 0));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
             Vector512<float> r0_0 = Vector512.LoadUnsafe(ref res, 0);
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + r0_0);
             Vector512<float> r0_1 = Vector512.LoadUnsafe(ref res, 16);
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0) + r0_1);
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, 1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
             Vector512<float> r1_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 0);
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + r1_0);
             Vector512<float> r1_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 16);
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1) + r1_1);
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, 2));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
             Vector512<float> r2_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 0);
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2) + r2_0);
             Vector512<float> r2_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 16);
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2) + r2_1);
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, channel + 3));
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
+            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, 3));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
             Vector512<float> r3_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 3 * ld), 0);
             c3_0 = act.Invoke(Simd.Fma(c3_0, s3, t3) + r3_0);
             Vector512<float> r3_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 3 * ld), 16);
             c3_1 = act.Invoke(Simd.Fma(c3_1, s3, t3) + r3_1);
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, channel + 4));
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
+            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, 4));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
             Vector512<float> r4_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 4 * ld), 0);
             c4_0 = act.Invoke(Simd.Fma(c4_0, s4, t4) + r4_0);
             Vector512<float> r4_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 4 * ld), 16);
             c4_1 = act.Invoke(Simd.Fma(c4_1, s4, t4) + r4_1);
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, channel + 5));
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
+            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, 5));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
             Vector512<float> r5_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 5 * ld), 0);
             c5_0 = act.Invoke(Simd.Fma(c5_0, s5, t5) + r5_0);
             Vector512<float> r5_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 5 * ld), 16);
             c5_1 = act.Invoke(Simd.Fma(c5_1, s5, t5) + r5_1);
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, channel + 6));
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
+            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, 6));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
             Vector512<float> r6_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 6 * ld), 0);
             c6_0 = act.Invoke(Simd.Fma(c6_0, s6, t6) + r6_0);
             Vector512<float> r6_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 6 * ld), 16);
             c6_1 = act.Invoke(Simd.Fma(c6_1, s6, t6) + r6_1);
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, channel + 7));
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
+            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, 7));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
             Vector512<float> r7_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 7 * ld), 0);
             c7_0 = act.Invoke(Simd.Fma(c7_0, s7, t7) + r7_0);
             Vector512<float> r7_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 7 * ld), 16);
             c7_1 = act.Invoke(Simd.Fma(c7_1, s7, t7) + r7_1);
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, channel + 8));
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
+            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, 8));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
             Vector512<float> r8_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 8 * ld), 0);
             c8_0 = act.Invoke(Simd.Fma(c8_0, s8, t8) + r8_0);
             Vector512<float> r8_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 8 * ld), 16);
             c8_1 = act.Invoke(Simd.Fma(c8_1, s8, t8) + r8_1);
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, channel + 9));
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
+            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, 9));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
             Vector512<float> r9_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 9 * ld), 0);
             c9_0 = act.Invoke(Simd.Fma(c9_0, s9, t9) + r9_0);
             Vector512<float> r9_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 9 * ld), 16);
             c9_1 = act.Invoke(Simd.Fma(c9_1, s9, t9) + r9_1);
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
             Vector512.StoreUnsafe(c9_1, ref Unsafe.Add(ref y, 9 * ld), 16);
-            Vector512<float> s10 = Vector512.Create(Unsafe.Add(ref scale, channel + 10));
-            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, channel + 10));
+            Vector512<float> s10 = Vector512.Create(Unsafe.Add(ref scale, 10));
+            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, 10));
             Vector512<float> r10_0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 10 * ld), 0);
             c10_0 = act.Invoke(Simd.Fma(c10_0, s10, t10) + r10_0);
             Vector512<float> r10_1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref res, 10 * ld), 16);
@@ -2205,12 +2215,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L9_Train512x11(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L9_Train512x11(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -2275,79 +2282,79 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
-            Unsafe.Add(ref sum, channel + 3) += Simd.Sum(c3_0 + c3_1);
-            Unsafe.Add(ref sumSq, channel + 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
+            Unsafe.Add(ref sum, 3) += Simd.Sum(c3_0 + c3_1);
+            Unsafe.Add(ref sumSq, 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
-            Unsafe.Add(ref sum, channel + 4) += Simd.Sum(c4_0 + c4_1);
-            Unsafe.Add(ref sumSq, channel + 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
+            Unsafe.Add(ref sum, 4) += Simd.Sum(c4_0 + c4_1);
+            Unsafe.Add(ref sumSq, 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
-            Unsafe.Add(ref sum, channel + 5) += Simd.Sum(c5_0 + c5_1);
-            Unsafe.Add(ref sumSq, channel + 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
+            Unsafe.Add(ref sum, 5) += Simd.Sum(c5_0 + c5_1);
+            Unsafe.Add(ref sumSq, 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
-            Unsafe.Add(ref sum, channel + 6) += Simd.Sum(c6_0 + c6_1);
-            Unsafe.Add(ref sumSq, channel + 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
+            Unsafe.Add(ref sum, 6) += Simd.Sum(c6_0 + c6_1);
+            Unsafe.Add(ref sumSq, 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
-            Unsafe.Add(ref sum, channel + 7) += Simd.Sum(c7_0 + c7_1);
-            Unsafe.Add(ref sumSq, channel + 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
+            Unsafe.Add(ref sum, 7) += Simd.Sum(c7_0 + c7_1);
+            Unsafe.Add(ref sumSq, 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
-            Unsafe.Add(ref sum, channel + 8) += Simd.Sum(c8_0 + c8_1);
-            Unsafe.Add(ref sumSq, channel + 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
+            Unsafe.Add(ref sum, 8) += Simd.Sum(c8_0 + c8_1);
+            Unsafe.Add(ref sumSq, 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
             c8_0 += t8;
             c8_1 += t8;
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
-            Unsafe.Add(ref sum, channel + 9) += Simd.Sum(c9_0 + c9_1);
-            Unsafe.Add(ref sumSq, channel + 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
+            Unsafe.Add(ref sum, 9) += Simd.Sum(c9_0 + c9_1);
+            Unsafe.Add(ref sumSq, 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
             c9_0 += t9;
             c9_1 += t9;
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
             Vector512.StoreUnsafe(c9_1, ref Unsafe.Add(ref y, 9 * ld), 16);
-            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, channel + 10));
-            Unsafe.Add(ref sum, channel + 10) += Simd.Sum(c10_0 + c10_1);
-            Unsafe.Add(ref sumSq, channel + 10) += Simd.Sum((c10_0 * c10_0) + (c10_1 * c10_1));
+            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, 10));
+            Unsafe.Add(ref sum, 10) += Simd.Sum(c10_0 + c10_1);
+            Unsafe.Add(ref sumSq, 10) += Simd.Sum((c10_0 * c10_0) + (c10_1 * c10_1));
             c10_0 += t10;
             c10_1 += t10;
             Vector512.StoreUnsafe(c10_0, ref Unsafe.Add(ref y, 10 * ld));
@@ -2355,14 +2362,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L9_Infer256x2<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, ref float rdst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L9_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            ref float res = ref Unsafe.Add(ref rdst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -2392,8 +2395,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             Vector256<float> r0_0 = Vector256.LoadUnsafe(ref res, 0);
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + r0_0);
             Vector256<float> r0_1 = Vector256.LoadUnsafe(ref res, 8);
@@ -2406,8 +2409,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             Vector256<float> r1_0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 0);
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + r1_0);
             Vector256<float> r1_1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 8);
@@ -2423,12 +2426,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L9_Train256x2(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L9_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -2458,9 +2458,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -2469,9 +2469,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -2483,14 +2483,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
-        private static void L9_Infer256x3<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, ref float rdst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L9_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            ref float res = ref Unsafe.Add(ref rdst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -2529,8 +2525,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             Vector256<float> r0_0 = Vector256.LoadUnsafe(ref res, 0);
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + r0_0);
             Vector256<float> r0_1 = Vector256.LoadUnsafe(ref res, 8);
@@ -2543,8 +2539,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             Vector256<float> r1_0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 0);
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + r1_0);
             Vector256<float> r1_1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), 8);
@@ -2557,8 +2553,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, 2));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
             Vector256<float> r2_0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 0);
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2) + r2_0);
             Vector256<float> r2_1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), 8);
@@ -2574,12 +2570,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
-        private static void L9_Train256x3(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L9_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 144);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -2618,9 +2611,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -2629,9 +2622,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -2640,9 +2633,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
             c2_0 += t2;
             c2_1 += t2;
             c2_2 += t2;
@@ -2805,46 +2798,74 @@ namespace FusedOps.Generated
                     {
                         if (train)
                         {
-                            L11_Train512x11(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L11_Train512x11(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 11);
-                            L11_Train512x10(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 22);
+                            L11_Train512x11(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L11_Train512x11(ref Unsafe.Add(ref wg, 176), ref b, ref offsets, ref Unsafe.Add(ref dst, 11 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 11), ref Unsafe.Add(ref sum, c0 + 11), ref Unsafe.Add(ref sumSq, c0 + 11));
+                            L11_Train512x10(ref Unsafe.Add(ref wg, 352), ref b, ref offsets, ref Unsafe.Add(ref dst, 22 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 22), ref Unsafe.Add(ref sum, c0 + 22), ref Unsafe.Add(ref sumSq, c0 + 22));
                         }
                         else
                         {
-                            L11_Infer512x11(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 0);
-                            L11_Infer512x11(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 11);
-                            L11_Infer512x10(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 22);
+                            L11_Infer512x11(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L11_Infer512x11(act, ref Unsafe.Add(ref wg, 176), ref b, ref offsets, ref Unsafe.Add(ref dst, 11 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 11), ref Unsafe.Add(ref shift, c0 + 11));
+                            L11_Infer512x10(act, ref Unsafe.Add(ref wg, 352), ref b, ref offsets, ref Unsafe.Add(ref dst, 22 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 22), ref Unsafe.Add(ref shift, c0 + 22));
                         }
                     }
                     else if (level == 1)
                     {
                         if (train)
                         {
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 3);
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 6);
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 9);
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 12);
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 15);
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 18);
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 21);
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 24);
-                            L11_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 27);
-                            L11_Train256x2(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 30);
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 48), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 96), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 144), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 192), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 240), ref b, ref offsets, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 15), ref Unsafe.Add(ref sum, c0 + 15), ref Unsafe.Add(ref sumSq, c0 + 15));
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 288), ref b, ref offsets, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 18), ref Unsafe.Add(ref sum, c0 + 18), ref Unsafe.Add(ref sumSq, c0 + 18));
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 336), ref b, ref offsets, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 21), ref Unsafe.Add(ref sum, c0 + 21), ref Unsafe.Add(ref sumSq, c0 + 21));
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 384), ref b, ref offsets, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 24), ref Unsafe.Add(ref sum, c0 + 24), ref Unsafe.Add(ref sumSq, c0 + 24));
+                            L11_Train256x3(ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 27), ref Unsafe.Add(ref sum, c0 + 27), ref Unsafe.Add(ref sumSq, c0 + 27));
+                            L11_Train256x2(ref Unsafe.Add(ref wg, 480), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 30), ref Unsafe.Add(ref sum, c0 + 30), ref Unsafe.Add(ref sumSq, c0 + 30));
                         }
                         else
                         {
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 0);
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 3);
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 6);
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 9);
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 12);
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 15);
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 18);
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 21);
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 24);
-                            L11_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 27);
-                            L11_Infer256x2(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 30);
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 48), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 96), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 144), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 192), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 240), ref b, ref offsets, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 15), ref Unsafe.Add(ref shift, c0 + 15));
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 288), ref b, ref offsets, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 18), ref Unsafe.Add(ref shift, c0 + 18));
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 336), ref b, ref offsets, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 21), ref Unsafe.Add(ref shift, c0 + 21));
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 384), ref b, ref offsets, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 24), ref Unsafe.Add(ref shift, c0 + 24));
+                            L11_Infer256x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 27), ref Unsafe.Add(ref shift, c0 + 27));
+                            L11_Infer256x2(act, ref Unsafe.Add(ref wg, 480), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 30), ref Unsafe.Add(ref shift, c0 + 30));
                         }
                     }
                     else
@@ -2861,13 +2882,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 10 output channels × 32 pixels in 20 Vector512 accumulators over 16 taps; applies scale, shift and the activation.
-        private static void L11_Infer512x10<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L11_Infer512x10<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 16);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -2927,62 +2945,62 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, channel));
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
+            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, 0));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, 1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, 2));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, channel + 3));
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
+            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, 3));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
             c3_0 = act.Invoke(Simd.Fma(c3_0, s3, t3));
             c3_1 = act.Invoke(Simd.Fma(c3_1, s3, t3));
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, channel + 4));
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
+            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, 4));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
             c4_0 = act.Invoke(Simd.Fma(c4_0, s4, t4));
             c4_1 = act.Invoke(Simd.Fma(c4_1, s4, t4));
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, channel + 5));
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
+            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, 5));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
             c5_0 = act.Invoke(Simd.Fma(c5_0, s5, t5));
             c5_1 = act.Invoke(Simd.Fma(c5_1, s5, t5));
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, channel + 6));
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
+            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, 6));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
             c6_0 = act.Invoke(Simd.Fma(c6_0, s6, t6));
             c6_1 = act.Invoke(Simd.Fma(c6_1, s6, t6));
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, channel + 7));
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
+            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, 7));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
             c7_0 = act.Invoke(Simd.Fma(c7_0, s7, t7));
             c7_1 = act.Invoke(Simd.Fma(c7_1, s7, t7));
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, channel + 8));
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
+            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, 8));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
             c8_0 = act.Invoke(Simd.Fma(c8_0, s8, t8));
             c8_1 = act.Invoke(Simd.Fma(c8_1, s8, t8));
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, channel + 9));
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
+            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, 9));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
             c9_0 = act.Invoke(Simd.Fma(c9_0, s9, t9));
             c9_1 = act.Invoke(Simd.Fma(c9_1, s9, t9));
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
@@ -2990,12 +3008,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 10 output channels × 32 pixels in 20 Vector512 accumulators over 16 taps; stores conv + bias and adds the channel sums.
-        private static void L11_Train512x10(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L11_Train512x10(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 16);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -3055,72 +3070,72 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
-            Unsafe.Add(ref sum, channel + 3) += Simd.Sum(c3_0 + c3_1);
-            Unsafe.Add(ref sumSq, channel + 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
+            Unsafe.Add(ref sum, 3) += Simd.Sum(c3_0 + c3_1);
+            Unsafe.Add(ref sumSq, 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
-            Unsafe.Add(ref sum, channel + 4) += Simd.Sum(c4_0 + c4_1);
-            Unsafe.Add(ref sumSq, channel + 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
+            Unsafe.Add(ref sum, 4) += Simd.Sum(c4_0 + c4_1);
+            Unsafe.Add(ref sumSq, 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
-            Unsafe.Add(ref sum, channel + 5) += Simd.Sum(c5_0 + c5_1);
-            Unsafe.Add(ref sumSq, channel + 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
+            Unsafe.Add(ref sum, 5) += Simd.Sum(c5_0 + c5_1);
+            Unsafe.Add(ref sumSq, 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
-            Unsafe.Add(ref sum, channel + 6) += Simd.Sum(c6_0 + c6_1);
-            Unsafe.Add(ref sumSq, channel + 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
+            Unsafe.Add(ref sum, 6) += Simd.Sum(c6_0 + c6_1);
+            Unsafe.Add(ref sumSq, 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
-            Unsafe.Add(ref sum, channel + 7) += Simd.Sum(c7_0 + c7_1);
-            Unsafe.Add(ref sumSq, channel + 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
+            Unsafe.Add(ref sum, 7) += Simd.Sum(c7_0 + c7_1);
+            Unsafe.Add(ref sumSq, 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
-            Unsafe.Add(ref sum, channel + 8) += Simd.Sum(c8_0 + c8_1);
-            Unsafe.Add(ref sumSq, channel + 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
+            Unsafe.Add(ref sum, 8) += Simd.Sum(c8_0 + c8_1);
+            Unsafe.Add(ref sumSq, 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
             c8_0 += t8;
             c8_1 += t8;
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
-            Unsafe.Add(ref sum, channel + 9) += Simd.Sum(c9_0 + c9_1);
-            Unsafe.Add(ref sumSq, channel + 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
+            Unsafe.Add(ref sum, 9) += Simd.Sum(c9_0 + c9_1);
+            Unsafe.Add(ref sumSq, 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
             c9_0 += t9;
             c9_1 += t9;
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
@@ -3128,13 +3143,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 11 output channels × 32 pixels in 22 Vector512 accumulators over 16 taps; applies scale, shift and the activation.
-        private static void L11_Infer512x11<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L11_Infer512x11<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 16);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -3199,68 +3211,68 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, channel));
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
+            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, 0));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, 1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, 2));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, channel + 3));
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
+            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, 3));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
             c3_0 = act.Invoke(Simd.Fma(c3_0, s3, t3));
             c3_1 = act.Invoke(Simd.Fma(c3_1, s3, t3));
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, channel + 4));
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
+            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, 4));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
             c4_0 = act.Invoke(Simd.Fma(c4_0, s4, t4));
             c4_1 = act.Invoke(Simd.Fma(c4_1, s4, t4));
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, channel + 5));
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
+            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, 5));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
             c5_0 = act.Invoke(Simd.Fma(c5_0, s5, t5));
             c5_1 = act.Invoke(Simd.Fma(c5_1, s5, t5));
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, channel + 6));
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
+            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, 6));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
             c6_0 = act.Invoke(Simd.Fma(c6_0, s6, t6));
             c6_1 = act.Invoke(Simd.Fma(c6_1, s6, t6));
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, channel + 7));
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
+            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, 7));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
             c7_0 = act.Invoke(Simd.Fma(c7_0, s7, t7));
             c7_1 = act.Invoke(Simd.Fma(c7_1, s7, t7));
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, channel + 8));
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
+            Vector512<float> s8 = Vector512.Create(Unsafe.Add(ref scale, 8));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
             c8_0 = act.Invoke(Simd.Fma(c8_0, s8, t8));
             c8_1 = act.Invoke(Simd.Fma(c8_1, s8, t8));
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, channel + 9));
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
+            Vector512<float> s9 = Vector512.Create(Unsafe.Add(ref scale, 9));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
             c9_0 = act.Invoke(Simd.Fma(c9_0, s9, t9));
             c9_1 = act.Invoke(Simd.Fma(c9_1, s9, t9));
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
             Vector512.StoreUnsafe(c9_1, ref Unsafe.Add(ref y, 9 * ld), 16);
-            Vector512<float> s10 = Vector512.Create(Unsafe.Add(ref scale, channel + 10));
-            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, channel + 10));
+            Vector512<float> s10 = Vector512.Create(Unsafe.Add(ref scale, 10));
+            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, 10));
             c10_0 = act.Invoke(Simd.Fma(c10_0, s10, t10));
             c10_1 = act.Invoke(Simd.Fma(c10_1, s10, t10));
             Vector512.StoreUnsafe(c10_0, ref Unsafe.Add(ref y, 10 * ld));
@@ -3268,12 +3280,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 11 output channels × 32 pixels in 22 Vector512 accumulators over 16 taps; stores conv + bias and adds the channel sums.
-        private static void L11_Train512x11(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L11_Train512x11(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 16);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -3338,79 +3347,79 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
-            Unsafe.Add(ref sum, channel + 3) += Simd.Sum(c3_0 + c3_1);
-            Unsafe.Add(ref sumSq, channel + 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
+            Unsafe.Add(ref sum, 3) += Simd.Sum(c3_0 + c3_1);
+            Unsafe.Add(ref sumSq, 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
-            Unsafe.Add(ref sum, channel + 4) += Simd.Sum(c4_0 + c4_1);
-            Unsafe.Add(ref sumSq, channel + 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
+            Unsafe.Add(ref sum, 4) += Simd.Sum(c4_0 + c4_1);
+            Unsafe.Add(ref sumSq, 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
-            Unsafe.Add(ref sum, channel + 5) += Simd.Sum(c5_0 + c5_1);
-            Unsafe.Add(ref sumSq, channel + 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
+            Unsafe.Add(ref sum, 5) += Simd.Sum(c5_0 + c5_1);
+            Unsafe.Add(ref sumSq, 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
-            Unsafe.Add(ref sum, channel + 6) += Simd.Sum(c6_0 + c6_1);
-            Unsafe.Add(ref sumSq, channel + 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
+            Unsafe.Add(ref sum, 6) += Simd.Sum(c6_0 + c6_1);
+            Unsafe.Add(ref sumSq, 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
-            Unsafe.Add(ref sum, channel + 7) += Simd.Sum(c7_0 + c7_1);
-            Unsafe.Add(ref sumSq, channel + 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
+            Unsafe.Add(ref sum, 7) += Simd.Sum(c7_0 + c7_1);
+            Unsafe.Add(ref sumSq, 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
             Vector512.StoreUnsafe(c7_1, ref Unsafe.Add(ref y, 7 * ld), 16);
-            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, channel + 8));
-            Unsafe.Add(ref sum, channel + 8) += Simd.Sum(c8_0 + c8_1);
-            Unsafe.Add(ref sumSq, channel + 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
+            Vector512<float> t8 = Vector512.Create(Unsafe.Add(ref shift, 8));
+            Unsafe.Add(ref sum, 8) += Simd.Sum(c8_0 + c8_1);
+            Unsafe.Add(ref sumSq, 8) += Simd.Sum((c8_0 * c8_0) + (c8_1 * c8_1));
             c8_0 += t8;
             c8_1 += t8;
             Vector512.StoreUnsafe(c8_0, ref Unsafe.Add(ref y, 8 * ld));
             Vector512.StoreUnsafe(c8_1, ref Unsafe.Add(ref y, 8 * ld), 16);
-            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, channel + 9));
-            Unsafe.Add(ref sum, channel + 9) += Simd.Sum(c9_0 + c9_1);
-            Unsafe.Add(ref sumSq, channel + 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
+            Vector512<float> t9 = Vector512.Create(Unsafe.Add(ref shift, 9));
+            Unsafe.Add(ref sum, 9) += Simd.Sum(c9_0 + c9_1);
+            Unsafe.Add(ref sumSq, 9) += Simd.Sum((c9_0 * c9_0) + (c9_1 * c9_1));
             c9_0 += t9;
             c9_1 += t9;
             Vector512.StoreUnsafe(c9_0, ref Unsafe.Add(ref y, 9 * ld));
             Vector512.StoreUnsafe(c9_1, ref Unsafe.Add(ref y, 9 * ld), 16);
-            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, channel + 10));
-            Unsafe.Add(ref sum, channel + 10) += Simd.Sum(c10_0 + c10_1);
-            Unsafe.Add(ref sumSq, channel + 10) += Simd.Sum((c10_0 * c10_0) + (c10_1 * c10_1));
+            Vector512<float> t10 = Vector512.Create(Unsafe.Add(ref shift, 10));
+            Unsafe.Add(ref sum, 10) += Simd.Sum(c10_0 + c10_1);
+            Unsafe.Add(ref sumSq, 10) += Simd.Sum((c10_0 * c10_0) + (c10_1 * c10_1));
             c10_0 += t10;
             c10_1 += t10;
             Vector512.StoreUnsafe(c10_0, ref Unsafe.Add(ref y, 10 * ld));
@@ -3418,13 +3427,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 2 output channels × 32 pixels in 8 Vector256 accumulators over 16 taps; applies scale, shift and the activation.
-        private static void L11_Infer256x2<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L11_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 16);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -3454,8 +3460,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
@@ -3464,8 +3470,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
@@ -3477,12 +3483,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 2 output channels × 32 pixels in 8 Vector256 accumulators over 16 taps; stores conv + bias and adds the channel sums.
-        private static void L11_Train256x2(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L11_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 16);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -3512,9 +3515,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -3523,9 +3526,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -3537,13 +3540,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 3 output channels × 32 pixels in 12 Vector256 accumulators over 16 taps; applies scale, shift and the activation.
-        private static void L11_Infer256x3<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L11_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 16);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -3582,8 +3582,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
@@ -3592,8 +3592,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
@@ -3602,8 +3602,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, 2));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
@@ -3615,12 +3615,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 3 output channels × 32 pixels in 12 Vector256 accumulators over 16 taps; stores conv + bias and adds the channel sums.
-        private static void L11_Train256x3(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L11_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 16);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -3659,9 +3656,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -3670,9 +3667,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -3681,9 +3678,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
             c2_0 += t2;
             c2_1 += t2;
             c2_2 += t2;
