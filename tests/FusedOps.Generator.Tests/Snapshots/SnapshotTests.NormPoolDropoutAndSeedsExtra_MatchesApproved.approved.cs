@@ -252,26 +252,34 @@ namespace FusedOps.Generated
                     {
                         if (train)
                         {
-                            L0_Train512x8(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
+                            L0_Train512x8(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
                         }
                         else
                         {
-                            L0_Infer512x8(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 0);
+                            L0_Infer512x8(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
                         }
                     }
                     else if (level == 1)
                     {
                         if (train)
                         {
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 0);
-                            L0_Train256x3(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 3);
-                            L0_Train256x2(ref wg, ref b, ref offsets, ref dst, ld, ref shift, ref sum, ref sumSq, c0, 6);
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train256x3(ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L0_Train256x2(ref Unsafe.Add(ref wg, 162), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
                         }
                         else
                         {
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 0);
-                            L0_Infer256x3(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 3);
-                            L0_Infer256x2(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0, 6);
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer256x3(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L0_Infer256x2(act, ref Unsafe.Add(ref wg, 162), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
                         }
                     }
                     else
@@ -288,13 +296,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 8 output channels × 32 pixels in 16 Vector512 accumulators over 27 taps; applies scale, shift and the activation.
-        private static void L0_Infer512x8<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L0_Infer512x8<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 27);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -344,50 +349,50 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, channel));
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
+            Vector512<float> s0 = Vector512.Create(Unsafe.Add(ref scale, 0));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector512<float> s1 = Vector512.Create(Unsafe.Add(ref scale, 1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector512<float> s2 = Vector512.Create(Unsafe.Add(ref scale, 2));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, channel + 3));
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
+            Vector512<float> s3 = Vector512.Create(Unsafe.Add(ref scale, 3));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
             c3_0 = act.Invoke(Simd.Fma(c3_0, s3, t3));
             c3_1 = act.Invoke(Simd.Fma(c3_1, s3, t3));
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, channel + 4));
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
+            Vector512<float> s4 = Vector512.Create(Unsafe.Add(ref scale, 4));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
             c4_0 = act.Invoke(Simd.Fma(c4_0, s4, t4));
             c4_1 = act.Invoke(Simd.Fma(c4_1, s4, t4));
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, channel + 5));
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
+            Vector512<float> s5 = Vector512.Create(Unsafe.Add(ref scale, 5));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
             c5_0 = act.Invoke(Simd.Fma(c5_0, s5, t5));
             c5_1 = act.Invoke(Simd.Fma(c5_1, s5, t5));
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, channel + 6));
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
+            Vector512<float> s6 = Vector512.Create(Unsafe.Add(ref scale, 6));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
             c6_0 = act.Invoke(Simd.Fma(c6_0, s6, t6));
             c6_1 = act.Invoke(Simd.Fma(c6_1, s6, t6));
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, channel + 7));
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
+            Vector512<float> s7 = Vector512.Create(Unsafe.Add(ref scale, 7));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
             c7_0 = act.Invoke(Simd.Fma(c7_0, s7, t7));
             c7_1 = act.Invoke(Simd.Fma(c7_1, s7, t7));
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
@@ -395,12 +400,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 8 output channels × 32 pixels in 16 Vector512 accumulators over 27 taps; stores conv + bias and adds the channel sums.
-        private static void L0_Train512x8(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L0_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 27);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector512<float> c0_0 = Vector512<float>.Zero;
             Vector512<float> c0_1 = Vector512<float>.Zero;
             Vector512<float> c1_0 = Vector512<float>.Zero;
@@ -450,58 +452,58 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
+            Vector512<float> t0 = Vector512.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1));
             c0_0 += t0;
             c0_1 += t0;
             Vector512.StoreUnsafe(c0_0, ref y);
             Vector512.StoreUnsafe(c0_1, ref y, 16);
-            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
+            Vector512<float> t1 = Vector512.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1));
             c1_0 += t1;
             c1_1 += t1;
             Vector512.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld));
             Vector512.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 16);
-            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
+            Vector512<float> t2 = Vector512.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1));
             c2_0 += t2;
             c2_1 += t2;
             Vector512.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector512.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 16);
-            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, channel + 3));
-            Unsafe.Add(ref sum, channel + 3) += Simd.Sum(c3_0 + c3_1);
-            Unsafe.Add(ref sumSq, channel + 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
+            Vector512<float> t3 = Vector512.Create(Unsafe.Add(ref shift, 3));
+            Unsafe.Add(ref sum, 3) += Simd.Sum(c3_0 + c3_1);
+            Unsafe.Add(ref sumSq, 3) += Simd.Sum((c3_0 * c3_0) + (c3_1 * c3_1));
             c3_0 += t3;
             c3_1 += t3;
             Vector512.StoreUnsafe(c3_0, ref Unsafe.Add(ref y, 3 * ld));
             Vector512.StoreUnsafe(c3_1, ref Unsafe.Add(ref y, 3 * ld), 16);
-            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, channel + 4));
-            Unsafe.Add(ref sum, channel + 4) += Simd.Sum(c4_0 + c4_1);
-            Unsafe.Add(ref sumSq, channel + 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
+            Vector512<float> t4 = Vector512.Create(Unsafe.Add(ref shift, 4));
+            Unsafe.Add(ref sum, 4) += Simd.Sum(c4_0 + c4_1);
+            Unsafe.Add(ref sumSq, 4) += Simd.Sum((c4_0 * c4_0) + (c4_1 * c4_1));
             c4_0 += t4;
             c4_1 += t4;
             Vector512.StoreUnsafe(c4_0, ref Unsafe.Add(ref y, 4 * ld));
             Vector512.StoreUnsafe(c4_1, ref Unsafe.Add(ref y, 4 * ld), 16);
-            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, channel + 5));
-            Unsafe.Add(ref sum, channel + 5) += Simd.Sum(c5_0 + c5_1);
-            Unsafe.Add(ref sumSq, channel + 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
+            Vector512<float> t5 = Vector512.Create(Unsafe.Add(ref shift, 5));
+            Unsafe.Add(ref sum, 5) += Simd.Sum(c5_0 + c5_1);
+            Unsafe.Add(ref sumSq, 5) += Simd.Sum((c5_0 * c5_0) + (c5_1 * c5_1));
             c5_0 += t5;
             c5_1 += t5;
             Vector512.StoreUnsafe(c5_0, ref Unsafe.Add(ref y, 5 * ld));
             Vector512.StoreUnsafe(c5_1, ref Unsafe.Add(ref y, 5 * ld), 16);
-            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, channel + 6));
-            Unsafe.Add(ref sum, channel + 6) += Simd.Sum(c6_0 + c6_1);
-            Unsafe.Add(ref sumSq, channel + 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
+            Vector512<float> t6 = Vector512.Create(Unsafe.Add(ref shift, 6));
+            Unsafe.Add(ref sum, 6) += Simd.Sum(c6_0 + c6_1);
+            Unsafe.Add(ref sumSq, 6) += Simd.Sum((c6_0 * c6_0) + (c6_1 * c6_1));
             c6_0 += t6;
             c6_1 += t6;
             Vector512.StoreUnsafe(c6_0, ref Unsafe.Add(ref y, 6 * ld));
             Vector512.StoreUnsafe(c6_1, ref Unsafe.Add(ref y, 6 * ld), 16);
-            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, channel + 7));
-            Unsafe.Add(ref sum, channel + 7) += Simd.Sum(c7_0 + c7_1);
-            Unsafe.Add(ref sumSq, channel + 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
+            Vector512<float> t7 = Vector512.Create(Unsafe.Add(ref shift, 7));
+            Unsafe.Add(ref sum, 7) += Simd.Sum(c7_0 + c7_1);
+            Unsafe.Add(ref sumSq, 7) += Simd.Sum((c7_0 * c7_0) + (c7_1 * c7_1));
             c7_0 += t7;
             c7_1 += t7;
             Vector512.StoreUnsafe(c7_0, ref Unsafe.Add(ref y, 7 * ld));
@@ -509,13 +511,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 27 taps; applies scale, shift and the activation.
-        private static void L0_Infer256x2<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L0_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 27);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -545,8 +544,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
@@ -555,8 +554,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
@@ -568,12 +567,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 27 taps; stores conv + bias and adds the channel sums.
-        private static void L0_Train256x2(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L0_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 27);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -603,9 +599,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -614,9 +610,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -628,13 +624,10 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 27 taps; applies scale, shift and the activation.
-        private static void L0_Infer256x3<TAct>(TAct act, ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float scale, ref float shift, int channel0, int start)
+        private static void L0_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
         {
-            ref float a = ref Unsafe.Add(ref w, start * 27);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -673,8 +666,8 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, channel));
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
+            Vector256<float> s0 = Vector256.Create(Unsafe.Add(ref scale, 0));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
             c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
             c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
             c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
@@ -683,8 +676,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, channel + 1));
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
+            Vector256<float> s1 = Vector256.Create(Unsafe.Add(ref scale, 1));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
             c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
             c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
             c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
@@ -693,8 +686,8 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, channel + 2));
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
+            Vector256<float> s2 = Vector256.Create(Unsafe.Add(ref scale, 2));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
             c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
             c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
             c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
@@ -706,12 +699,9 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 27 taps; stores conv + bias and adds the channel sums.
-        private static void L0_Train256x3(ref float w, ref float b, ref int offsets, ref float dst, int ld,
-            ref float shift, ref double sum, ref double sumSq, int channel0, int start)
+        private static void L0_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
         {
-            ref float a = ref Unsafe.Add(ref w, start * 27);
-            ref float y = ref Unsafe.Add(ref dst, start * ld);
-            int channel = channel0 + start;
             Vector256<float> c0_0 = Vector256<float>.Zero;
             Vector256<float> c0_1 = Vector256<float>.Zero;
             Vector256<float> c0_2 = Vector256<float>.Zero;
@@ -750,9 +740,9 @@ namespace FusedOps.Generated
             }
 
             // Epilogue: each output written once.
-            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, channel));
-            Unsafe.Add(ref sum, channel) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
-            Unsafe.Add(ref sumSq, channel) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+            Vector256<float> t0 = Vector256.Create(Unsafe.Add(ref shift, 0));
+            Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+            Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
             c0_0 += t0;
             c0_1 += t0;
             c0_2 += t0;
@@ -761,9 +751,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c0_1, ref y, 8);
             Vector256.StoreUnsafe(c0_2, ref y, 16);
             Vector256.StoreUnsafe(c0_3, ref y, 24);
-            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, channel + 1));
-            Unsafe.Add(ref sum, channel + 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
-            Unsafe.Add(ref sumSq, channel + 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+            Vector256<float> t1 = Vector256.Create(Unsafe.Add(ref shift, 1));
+            Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+            Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
             c1_0 += t1;
             c1_1 += t1;
             c1_2 += t1;
@@ -772,9 +762,9 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), 8);
             Vector256.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), 16);
             Vector256.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), 24);
-            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, channel + 2));
-            Unsafe.Add(ref sum, channel + 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
-            Unsafe.Add(ref sumSq, channel + 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+            Vector256<float> t2 = Vector256.Create(Unsafe.Add(ref shift, 2));
+            Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+            Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
             c2_0 += t2;
             c2_1 += t2;
             c2_2 += t2;
