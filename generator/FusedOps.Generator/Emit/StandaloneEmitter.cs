@@ -211,6 +211,20 @@ internal static partial class StandaloneEmitter
         }
     }
 
+    /// <summary>The group's pass in words for the header, with the passes over memory it makes inside.</summary>
+    public static string Describe(GroupPlan g, Pass pass)
+    {
+        bool backward = pass.Has(StageKind.AnchorGradients);
+        string act = g.Activation is null ? string.Empty : $" + {g.Activation.Name}";
+        return g.Op switch
+        {
+            SampleNormLayer norm when backward => $"{norm.Name} backward: {g.Activation?.Name ?? "identity"}' + reductions, then input gradient (2 passes)",
+            SampleNormLayer norm => $"{norm.Name}: statistics, then normalise + affine{act} (2 passes)",
+            LocalResponseNormLayer when backward => "LocalResponseNorm backward: cross terms, then input gradient (2 passes)",
+            _ => g.Op!.Name + (backward ? " backward (1 pass)" : " (1 pass)"),
+        };
+    }
+
     private static string Lrn(GroupPlan g, LocalResponseNormLayer lrn, string n) =>
         $"{n}, {g.Input.C}, {g.Input.Spatial}, new LocalResponse.Window({lrn.Size}, {Literal.Float(lrn.Alpha)}, {Literal.Float(lrn.Beta)}, {Literal.Float(lrn.K)})";
 

@@ -92,7 +92,9 @@ internal static class FusionRules
         if (anchor == AnchorKind.Standalone)
         {
             // One pass of the layer's own kernel (with its activation, for a norm), forward and backward.
-            var own = activation ? new[] { mode == Mode.Backward ? StageKind.ActivationGradient : StageKind.Activation } : System.Array.Empty<StageKind>();
+            var own = new List<StageKind>();
+            Add(own, activation, mode == Mode.Backward ? StageKind.ActivationGradient : StageKind.Activation);
+            Add(own, mode == Mode.Backward, StageKind.AnchorGradients);
             return new[] { new Pass(PassKind.Anchor, own.ToEquatableArray()) }.ToEquatableArray();
         }
 

@@ -129,7 +129,7 @@ namespace FusedOps.Generated
         // Group 1 inference: GroupNorm[1] + SiLU[2], (8, 12, 12) -> (8, 12, 12).
         private void G1_Infer(ref float x, ref float y, int m, float[] scratch)
         {
-            // Pass: GroupNorm, epilogue: SiLU.
+            // Pass: GroupNorm: statistics, then normalise + affine + SiLU (2 passes).
             // Statistics of each sample, as in training; the scratch is rented, so concurrent calls do not share it.
             ArrayPool<float> pool = ArrayPool<float>.Shared;
             float[] stats = pool.Rent(2 * m * 2);
@@ -148,14 +148,14 @@ namespace FusedOps.Generated
         // Group 2 inference: MaxPool2d[3], (8, 12, 12) -> (8, 6, 6).
         private void G2_Infer(ref float x, ref float y, int m, float[] scratch)
         {
-            // Pass: MaxPool2d.
+            // Pass: MaxPool2d (1 pass).
             Pooling.MaxForward(ref x, ref y, ref Unsafe.NullRef<int>(), m * 8, new Pooling.Window(12, 12, 6, 6, 2, 2, 0), false);
         }
 
         // Group 3 inference: Dropout[4], (8, 6, 6) -> (8, 6, 6).
         private void G3_Infer(ref float x, ref float y, int m, float[] scratch)
         {
-            // Pass: Dropout.
+            // Pass: Dropout (1 pass).
             // Dropout is the identity in inference.
             Norm.Copy(ref x, ref y, m * 288);
         }
@@ -163,7 +163,7 @@ namespace FusedOps.Generated
         // Group 4 inference: BipolarReLU[5], (8, 6, 6) -> (8, 6, 6).
         private void G4_Infer(ref float x, ref float y, int m, float[] scratch)
         {
-            // Pass: BipolarReLU.
+            // Pass: BipolarReLU (1 pass).
             ChannelActivations.BipolarForward(ref x, ref y, m, 8, 36);
         }
 
@@ -177,7 +177,7 @@ namespace FusedOps.Generated
         // Group 6 inference: PReLU[8], (10) -> (10).
         private void G6_Infer(ref float x, ref float y, int m, float[] scratch)
         {
-            // Pass: PReLU.
+            // Pass: PReLU (1 pass).
             ChannelActivations.PReluForward(ref x, ref y, m, 10, 1, _slopes6);
         }
     }
@@ -1101,7 +1101,7 @@ namespace FusedOps.Generated
         // Group 1 training forward: GroupNorm[1] + SiLU[2], (8, 12, 12) -> (8, 12, 12).
         private void G1_Forward(int n)
         {
-            // Pass: GroupNorm, epilogue: SiLU.
+            // Pass: GroupNorm: statistics, then normalise + affine + SiLU (2 passes).
             if (_normMean1.Length < n * 2)
             {
                 _normMean1 = new float[n * 2];
@@ -1121,7 +1121,7 @@ namespace FusedOps.Generated
         private void G1_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: GroupNorm, epilogue: SiLU'.
+            // Pass: GroupNorm backward: SiLU' + reductions, then input gradient (2 passes).
             var shape = new SampleNorm.Shape(2, 8, 144, 1e-05f);
             var act = new SiluOperator();
             ref float xs = ref _z0[0];
@@ -1132,7 +1132,7 @@ namespace FusedOps.Generated
         // Group 2 training forward: MaxPool2d[3], (8, 12, 12) -> (8, 6, 6).
         private void G2_Forward(int n)
         {
-            // Pass: MaxPool2d.
+            // Pass: MaxPool2d (1 pass).
             if (_argMax2.Length < n * 288)
             {
                 _argMax2 = new int[n * 288];
@@ -1145,7 +1145,7 @@ namespace FusedOps.Generated
         private void G2_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: MaxPool2d.
+            // Pass: MaxPool2d backward (1 pass).
             if (!wantInput)
             {
                 return;
@@ -1157,7 +1157,7 @@ namespace FusedOps.Generated
         // Group 3 training forward: Dropout[4], (8, 6, 6) -> (8, 6, 6).
         private void G3_Forward(int n)
         {
-            // Pass: Dropout.
+            // Pass: Dropout (1 pass).
             if (_factor3.Length < n * 288)
             {
                 _factor3 = new float[n * 288];
@@ -1170,7 +1170,7 @@ namespace FusedOps.Generated
         private void G3_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: Dropout.
+            // Pass: Dropout backward (1 pass).
             if (!wantInput)
             {
                 return;
@@ -1182,7 +1182,7 @@ namespace FusedOps.Generated
         // Group 4 training forward: BipolarReLU[5], (8, 6, 6) -> (8, 6, 6).
         private void G4_Forward(int n)
         {
-            // Pass: BipolarReLU.
+            // Pass: BipolarReLU (1 pass).
             ChannelActivations.BipolarForward(ref _z3[0], ref _z4[0], n, 8, 36);
         }
 
@@ -1190,7 +1190,7 @@ namespace FusedOps.Generated
         private void G4_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: BipolarReLU.
+            // Pass: BipolarReLU backward (1 pass).
             if (!wantInput)
             {
                 return;
@@ -1222,7 +1222,7 @@ namespace FusedOps.Generated
         // Group 6 training forward: PReLU[8], (10) -> (10).
         private void G6_Forward(int n)
         {
-            // Pass: PReLU.
+            // Pass: PReLU (1 pass).
             ChannelActivations.PReluForward(ref _z5[0], ref _z6[0], n, 10, 1, L8Weight.Data);
         }
 
@@ -1230,7 +1230,7 @@ namespace FusedOps.Generated
         private void G6_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: PReLU.
+            // Pass: PReLU backward (1 pass).
             ChannelActivations.PReluBackward(ref dy, ref _z5[0], ref dx, wantInput, n, 10, 1, L8Weight.Data, L8Weight.Grad);
         }
     }
@@ -1253,29 +1253,29 @@ namespace FusedOps.Generated
 //     training forward: Conv2d, epilogue: bias
 //     backward: Conv2d dW, dB, dX
 //   group 1: GroupNorm[1] + SiLU[2]  (8, 12, 12) -> (8, 12, 12)
-//     inference: GroupNorm, epilogue: SiLU
-//     training forward: GroupNorm, epilogue: SiLU
-//     backward: GroupNorm, epilogue: SiLU'
+//     inference: GroupNorm: statistics, then normalise + affine + SiLU (2 passes)
+//     training forward: GroupNorm: statistics, then normalise + affine + SiLU (2 passes)
+//     backward: GroupNorm backward: SiLU' + reductions, then input gradient (2 passes)
 //   group 2: MaxPool2d[3]  (8, 12, 12) -> (8, 6, 6)
-//     inference: MaxPool2d
-//     training forward: MaxPool2d
-//     backward: MaxPool2d
+//     inference: MaxPool2d (1 pass)
+//     training forward: MaxPool2d (1 pass)
+//     backward: MaxPool2d backward (1 pass)
 //   group 3: Dropout[4]  (8, 6, 6) -> (8, 6, 6)
-//     inference: Dropout
-//     training forward: Dropout
-//     backward: Dropout
+//     inference: Dropout (1 pass)
+//     training forward: Dropout (1 pass)
+//     backward: Dropout backward (1 pass)
 //   group 4: BipolarReLU[5]  (8, 6, 6) -> (8, 6, 6)
-//     inference: BipolarReLU
-//     training forward: BipolarReLU
-//     backward: BipolarReLU
+//     inference: BipolarReLU (1 pass)
+//     training forward: BipolarReLU (1 pass)
+//     backward: BipolarReLU backward (1 pass)
 //   group 5: Linear[7]  (288) -> (10)
 //     inference: Linear, epilogue: bias
 //     training forward: Linear, epilogue: bias
 //     backward: Linear dW, dB, dX
 //   group 6: PReLU[8]  (10) -> (10)
-//     inference: PReLU
-//     training forward: PReLU
-//     backward: PReLU
+//     inference: PReLU (1 pass)
+//     training forward: PReLU (1 pass)
+//     backward: PReLU backward (1 pass)
 // Passes: inference 7, training forward 7, backward 7; layer by layer would take 8 / 8 / 8.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 432: the input; group 0's weight gradient reads it
