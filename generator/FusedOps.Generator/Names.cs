@@ -23,13 +23,16 @@ internal static class Names
     public const string Freeze = nameof(Freeze);
     public const string Frozen = nameof(Frozen);
 
+    /// <summary>Settable seed of the training randomness; generated only for pipelines with Dropout, reserved for all.</summary>
+    public const string Seed = nameof(Seed);
+
     /// <summary>The one private field the generator adds to the user's class: the generated training model.</summary>
     public const string ModelField = "_fused";
 
     /// <summary>Every public member the generator adds, for the conflict check.</summary>
     public static readonly string[] PublicMembers =
     {
-        InputLength, OutputLength, InputShape, OutputShape, Parameters, Buffers, Forward, Backward, ZeroGrad, Infer, Freeze, Frozen,
+        InputLength, OutputLength, InputShape, OutputShape, Parameters, Buffers, Forward, Backward, ZeroGrad, Infer, Freeze, Frozen, Seed,
     };
 
     // Runtime types, as the user's file names them (user code could shadow a shorter name there).

@@ -140,13 +140,13 @@ public sealed class DiagnosticsTests
             """
             [FusedPipeline(8)]
             [Linear(4)]
-            [GELU]
+            [SwitchableNorm]
             public partial class Net
             {
             }
             """,
             "FOPS0007",
-            "GELU");
+            "SwitchableNorm");
 
     [Theory]
     [InlineData(
@@ -327,8 +327,8 @@ public sealed class DiagnosticsTests
     /// it reports exactly one <paramref name="id"/> error at <paramref name="locationText"/>, generates no
     /// source, does not crash (no CS8785 / AD0001), and leaves the user's code compiling.
     /// </summary>
-    private static Diagnostic AssertRejected(string source, string id, string locationText) =>
+    internal static Diagnostic AssertRejected(string source, string id, string locationText) =>
         GeneratorHarness.AssertRejected(Prelude + source, id, locationText);
 
-    private static string Message(Diagnostic d) => d.GetMessage(CultureInfo.InvariantCulture);
+    internal static string Message(Diagnostic d) => d.GetMessage(CultureInfo.InvariantCulture);
 }

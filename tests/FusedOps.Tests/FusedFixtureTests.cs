@@ -41,10 +41,11 @@ public sealed class FusedFixtureTests
         }
     }
 
-    private static void Replay(string fixture, Type type)
+    /// <summary>Replays <paramref name="fixture"/> through the generated <paramref name="type"/>.</summary>
+    internal static void Replay(string fixture, Type type)
     {
         SafeTensorsFile file = SafeTensorsFile.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture + ".safetensors"));
-        Assert.Contains(file.Metadata["issue_scope"], new[] { "core", "branches" });
+        Assert.Contains(file.Metadata["issue_scope"], new[] { "core", "branches", "catalogue" });
         int batch = int.Parse(file.Metadata["batch"], CultureInfo.InvariantCulture);
 
         var model = (IFusedModel)Activator.CreateInstance(type)!;

@@ -57,6 +57,7 @@ internal static class HeaderEmitter
         return pass.Kind switch
         {
             PassKind.Anchor when g.Anchor == AnchorKind.Concat => $"Concat with \"{g.Branch!.Name}\"",
+            PassKind.Anchor when g.Anchor == AnchorKind.Standalone => StandaloneEmitter.Describe(g, pass),
             PassKind.Anchor when pass.Has(StageKind.AnchorGradients) => $"{g.Op!.Name} dW, dB, dX",
             PassKind.Anchor => pass.Stages.Count == 0 ? g.Op!.Name : $"{g.Op!.Name}, epilogue: {stages}",
             PassKind.Elementwise => $"elementwise: {stages}",

@@ -26,7 +26,7 @@ internal static class InferenceEmitter
             w.Line($"private static readonly double[] s_sink = new double[{b.MaxChannels}];");
         }
 
-        foreach (GroupPlan g in m.AllGroups.Where(g => g.Op is not null || g.Norm is not null))
+        foreach (GroupPlan g in m.AllGroups.Where(g => (g.Op is not null || g.Norm is not null) && g.Anchor != AnchorKind.Standalone))
         {
             if (g.Op is not null)
             {
@@ -37,6 +37,7 @@ internal static class InferenceEmitter
             w.Line($"private readonly float[] _shift{g.Index} = new float[{g.Channels}];");
         }
 
+        StandaloneEmitter.InferenceFields(w, m);
         w.Line();
         WriteConstructor(w, m);
         WriteInfer(w, m);
@@ -53,7 +54,8 @@ internal static class InferenceEmitter
     {
         w.Summary("Reads the model's weights, bias and running statistics; with <paramref name=\"fold\"/>, folds the scale into a copy of the weights.");
         w.Open($"internal {m.InferenceType}({m.TrainingType} model, bool fold)");
-        foreach (GroupPlan g in m.AllGroups.Where(g => g.Op is not null || g.Norm is not null))
+        StandaloneEmitter.InferenceConstructor(w, m);
+        foreach (GroupPlan g in m.AllGroups.Where(g => (g.Op is not null || g.Norm is not null) && g.Anchor != AnchorKind.Standalone))
         {
             BatchNormLayer? bn = g.Norm;
             int i = g.Index;
@@ -156,6 +158,9 @@ internal static class InferenceEmitter
             w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");
             switch (pass.Kind)
             {
+                case PassKind.Anchor when g.Anchor == AnchorKind.Standalone:
+                    StandaloneEmitter.Infer(w, m, g);
+                    break;
                 case PassKind.Anchor when g.Conv is not null:
                     w.Line($"var act = {(pass.Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)")};");
                     w.Line($"ref double sink = ref s_sink[0];");

@@ -46,6 +46,19 @@ internal static class SurfaceEmitter
             "Creates the pipeline with PyTorch's default initialisation (weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, "
                 + "mean 0, var 1), deterministic for <paramref name=\"seed\"/>.",
             $"public {m.TypeName}(int seed) => {Field} = new(seed);");
+        if (StandaloneEmitter.UsesRandomness(m))
+        {
+            Member(
+                w,
+                "Seed of the training randomness (Dropout masks), initially the constructor's; setting it restarts the step count, so the next "
+                    + "<see cref=\"Forward\"/> draws the masks a new model with this seed would draw first.",
+                $"public int {Names.Seed}",
+                "{",
+                $"    get => {Field}.Seed;",
+                $"    set => {Field}.Seed = value;",
+                "}");
+        }
+
         Member(w, "Learnable tensors in state-dict order.", $"public {Names.ParameterList} {Names.Parameters} => {Field}.Parameters;");
         Member(w, "Running statistics (running_mean, running_var) in state-dict order.", $"public {Names.ParameterList} {Names.Buffers} => {Field}.Buffers;");
         Member(w, "Sets every parameter gradient to zero.", $"public void {Names.ZeroGrad}() => {Field}.Parameters.ZeroGrad();");

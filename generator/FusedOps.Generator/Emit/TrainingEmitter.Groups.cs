@@ -18,6 +18,9 @@ internal static partial class TrainingEmitter
             w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");
             switch (pass.Kind)
             {
+                case PassKind.Anchor when g.Anchor == AnchorKind.Standalone:
+                    StandaloneEmitter.Forward(w, m, g, x, y);
+                    break;
                 case PassKind.Anchor when g.Conv is not null:
                     w.Line($"ref float w = ref {Field(g.Op!, "Weight")}.Data[0];");
                     w.Line($"ref float b = ref {(g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "s_zeros")}[0];");
@@ -122,6 +125,9 @@ internal static partial class TrainingEmitter
                     w.Open("if (wantInput)");
                     w.Line($"Norm.Copy(ref dy, ref dx, n * {g.InLength});");
                     w.Close();
+                    break;
+                case PassKind.Anchor when g.Anchor == AnchorKind.Standalone:
+                    StandaloneEmitter.Backward(w, m, g, r.Input, z);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
                     WriteConvBackward(w, m, g, r.Input);

@@ -77,6 +77,15 @@ internal static partial class TrainingEmitter
                     }
 
                     break;
+                case ChannelActivationLayer { Kind: ChannelActivationKind.PReLU } prelu:
+                    // Filled with Init by StandaloneEmitter.InitialValues.
+                    yield return (Field(l, "Weight"), $"{l.Index}.weight", $"{prelu.NumParameters}", true, 0);
+                    break;
+                case SampleNormLayer { Affine: true } norm:
+                    string shape = norm.Kind == SampleNormKind.Layer ? input.ToArrayLiteral() : $"{input.C}";
+                    yield return (Field(l, "Weight"), $"{l.Index}.weight", shape, true, -1);
+                    yield return (Field(l, "Bias"), $"{l.Index}.bias", shape, true, 0);
+                    break;
             }
         }
     }
@@ -147,6 +156,7 @@ internal static partial class TrainingEmitter
             }
         }
 
+        StandaloneEmitter.TrainingFields(w, m);
         w.Line();
     }
 
@@ -156,6 +166,7 @@ internal static partial class TrainingEmitter
         w.Summary("PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.");
         w.Open($"internal {m.TrainingType}(int seed)");
         w.Line("var rng = new InitRandom(seed);");
+        StandaloneEmitter.TrainingConstructor(w, m);
         foreach (var t in tensors)
         {
             w.Line($"{t.Field} = new Parameter(\"{t.Name}\", new int[] {{ {t.Shape} }}, {(t.Grad ? "true" : "false")});");
@@ -169,6 +180,7 @@ internal static partial class TrainingEmitter
             }
         }
 
+        StandaloneEmitter.InitialValues(w, m);
         w.Line($"Parameters = new ParameterList({string.Join(", ", tensors.Where(t => t.Grad).Select(t => t.Field))});");
         w.Line($"Buffers = new ParameterList({string.Join(", ", tensors.Where(t => !t.Grad).Select(t => t.Field))});");
         w.Close();
@@ -177,6 +189,7 @@ internal static partial class TrainingEmitter
         w.Line();
         w.Line("internal ParameterList Buffers { get; }");
         w.Line();
+        StandaloneEmitter.TrainingMembers(w, m);
     }
 
     private static void WriteEntryPoints(CodeWriter w, PipelineModel m)
@@ -191,6 +204,7 @@ internal static partial class TrainingEmitter
 
         w.Line("EnsureCapacity(batchSize);");
         w.Line("_batch = 0;");
+        StandaloneEmitter.ForwardStart(w, m);
         w.Line("input.CopyTo(_in);");
         foreach (GroupPlan g in m.Groups)
         {

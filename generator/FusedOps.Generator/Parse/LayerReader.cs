@@ -12,7 +12,7 @@ namespace FusedOps.Generator.Parse;
 /// Turns one layer attribute into its <see cref="Layer"/> record, reporting out-of-range arguments on the
 /// argument as written (<c>Padding = -1</c>, or the positional <c>0</c>), else on the whole attribute.
 /// </summary>
-internal static class LayerReader
+internal static partial class LayerReader
 {
     public static Layer Read(int index, AttributeData attribute, AttributeSyntax? syntax, List<DiagnosticInfo> diagnostics)
     {
@@ -24,6 +24,11 @@ internal static class LayerReader
         var ctor = attribute.ConstructorArguments.Select(a => a.Value).ToArray();
         var named = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value.Value);
         var reader = new Reader(index, name, location, syntax, attribute.AttributeConstructor, diagnostics, named);
+
+        if (UnsupportedOption(index, name, reader, location, diagnostics) is { } unsupported)
+        {
+            return unsupported;
+        }
 
         switch (name)
         {
@@ -60,6 +65,11 @@ internal static class LayerReader
             case "Concat":
                 return new ConcatLayer(index, CtorString(ctor), location);
             default:
+                if (ReadStandalone(index, name, ctor, reader, location) is { } standalone)
+                {
+                    return standalone;
+                }
+
                 if (ActivationTable.TryGet(name, out ActivationEntry entry))
                 {
                     var args = entry.Arguments.Select(a => reader.FiniteFloat(a.Name, reader.Float(a.Name, a.Default))).ToArray();
@@ -72,7 +82,9 @@ internal static class LayerReader
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, where, index, name, "Min", Format(args[0]), $"it must be below Max ({Format(args[1])})"));
                     }
 
-                    return new ActivationLayer(index, name, new EquatableArray<float>(args), location);
+                    CheckActivation(reader, name, args);
+                    string form = name == "GELU" && reader.Bool("Approximate", false) ? ActivationTable.GeluTanh : name;
+                    return new ActivationLayer(index, form, new EquatableArray<float>(args), location);
                 }
 
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotYetSupported, location, index, name));
@@ -83,7 +95,7 @@ internal static class LayerReader
     /// <summary>A branch name as written; null becomes empty, which the planner reports as an unknown name.</summary>
     private static string CtorString(object?[] ctor) => ctor.Length > 0 && ctor[0] is string name ? name : string.Empty;
 
-    private static int CtorInt(object?[] ctor, int position) => ctor.Length > position && ctor[position] is int value ? value : 0;
+    internal static int CtorInt(object?[] ctor, int position) => ctor.Length > position && ctor[position] is int value ? value : 0;
 
     internal static string Format(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -164,7 +176,20 @@ internal static class LayerReader
 
         public float PositiveFloat(string name, float value) => CheckF(name, value, value > 0 && !float.IsInfinity(value), "it must be a finite number above 0");
 
+        public float NonZeroFloat(string name, float value) => CheckF(name, value, value != 0, "it must not be 0");
+
+        public float NonNegativeFloat(string name, float value) => CheckF(name, value, value >= 0 || float.IsNaN(value), "it must not be negative");
+
         public float UnitFloat(string name, float value) => CheckF(name, value, value >= 0 && value <= 1, "it must lie in [0, 1]");
+
+        /// <summary>Dropout's p: 1 would scale the kept elements (none) by 1/0.</summary>
+        public float DropProbability(string name, float value) => CheckF(name, value, value >= 0 && value < 1, "it must lie in [0, 1)");
+
+        /// <summary>Reports the float <paramref name="name"/> = <paramref name="value"/> as out of range for <paramref name="rule"/>.</summary>
+        public void ReportFloat(string name, float value, string rule) => CheckF(name, value, false, rule);
+
+        /// <summary>Reports <paramref name="name"/> = <paramref name="value"/> as out of range for <paramref name="rule"/>.</summary>
+        public void Report(string name, int value, string rule) => Check(name, value, false, rule);
 
         private int Check(string name, int value, bool ok, string rule)
         {

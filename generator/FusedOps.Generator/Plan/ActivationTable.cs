@@ -28,12 +28,36 @@ internal sealed class ActivationEntry
 /// <summary>The activations the generator emits. Others in API.md are parsed and reported as not yet generated.</summary>
 internal static class ActivationTable
 {
+    /// <summary>
+    /// <c>[GELU(Approximate = true)]</c>: the tanh form is another operator, so the reader names the
+    /// layer by its form (a bool argument cannot be passed on as a float).
+    /// </summary>
+    public const string GeluTanh = "GELU(Approximate)";
+
     private static readonly Dictionary<string, ActivationEntry> s_entries = new()
     {
         ["Identity"] = new("Identity", "IdentityOperator"),
         ["ReLU"] = new("ReLU", "ReluOperator"),
         ["LeakyReLU"] = new("LeakyReLU", "LeakyReluOperator", ("NegativeSlope", 0.01f)),
         ["HardTanh"] = new("HardTanh", "HardTanhOperator", ("Min", -1f), ("Max", 1f)),
+        ["ELU"] = new("ELU", "EluOperator", ("Alpha", 1f)),
+        ["SELU"] = new("SELU", "SeluOperator"),
+        ["GELU"] = new("GELU", "GeluOperator"),
+        [GeluTanh] = new(GeluTanh, "GeluTanhOperator"),
+        ["Sigmoid"] = new("Sigmoid", "SigmoidOperator"),
+        ["Tanh"] = new("Tanh", "TanhOperator"),
+        ["ArcTan"] = new("ArcTan", "ArcTanOperator"),
+        ["Softsign"] = new("Softsign", "SoftsignOperator"),
+        ["SiLU"] = new("SiLU", "SiluOperator"),
+        ["Swish"] = new("Swish", "SwishOperator", ("Beta", 1f)),
+        ["Mish"] = new("Mish", "MishOperator"),
+        ["Softplus"] = new("Softplus", "SoftplusOperator", ("Beta", 1f), ("Threshold", 20f)),
+        ["HardSigmoid"] = new("HardSigmoid", "HardSigmoidOperator"),
+        ["HardSwish"] = new("HardSwish", "HardSwishOperator"),
+        ["Isru"] = new("Isru", "IsruOperator", ("Alpha", 1f)),
+        ["Isrlu"] = new("Isrlu", "IsrluOperator", ("Alpha", 1f)),
+        ["SquareNonlinearity"] = new("SquareNonlinearity", "SquareNonlinearityOperator"),
+        ["BinaryStep"] = new("BinaryStep", "BinaryStepOperator"),
     };
 
     public static bool TryGet(string name, out ActivationEntry entry) => s_entries.TryGetValue(name, out entry!);

@@ -106,7 +106,8 @@ internal static class BufferPlanner
             training.Add(new TrainingBuffer("_gradB", inner, "gradient between groups (even groups write it)"));
         }
 
-        if (groups.Any(g => g.Norm is not null || g.Join is AddLayer || (g.Op is not null && g.Activation is not null)))
+        // A standalone group (a norm with its activation) keeps its own scratch, so it needs no _gradU.
+        if (groups.Any(g => g.Norm is not null || g.Join is AddLayer || (g.Op is not null && g.Activation is not null && g.Anchor != AnchorKind.Standalone)))
         {
             training.Add(new TrainingBuffer("_gradU", maxLength, "gradient inside a group, after the activation / BatchNorm"));
         }
@@ -133,9 +134,10 @@ internal static class BufferPlanner
     {
         bool op = g.Op is not null;
         bool hasOutput = g.Norm is not null || g.Activation is not null || g.Join is not null;
-        string z = op ? $"_z{g.Index}" : input;
+        // A standalone layer that takes an activation writes only its output (backward recomputes from its input).
+        string z = op && !(g.Anchor == AnchorKind.Standalone && hasOutput) ? $"_z{g.Index}" : input;
         string y = hasOutput ? $"_y{g.Index}" : z;
-        if (op)
+        if (z != input)
         {
             training.Add(new TrainingBuffer(z, g.OutLength, $"group {g.Index}: {g.Op!.Name} output, before BatchNorm and activation (backward reads it)"));
         }

@@ -89,6 +89,15 @@ internal static class FusionRules
             return new[] { new Pass(anchor == AnchorKind.Copy ? PassKind.Copy : PassKind.Anchor, EquatableArray<StageKind>.Empty) }.ToEquatableArray();
         }
 
+        if (anchor == AnchorKind.Standalone)
+        {
+            // One pass of the layer's own kernel (with its activation, for a norm), forward and backward.
+            var own = new List<StageKind>();
+            Add(own, activation, mode == Mode.Backward ? StageKind.ActivationGradient : StageKind.Activation);
+            Add(own, mode == Mode.Backward, StageKind.AnchorGradients);
+            return new[] { new Pass(PassKind.Anchor, own.ToEquatableArray()) }.ToEquatableArray();
+        }
+
         bool hasOp = anchor is AnchorKind.Conv2d or AnchorKind.Linear;
         var epilogue = new List<StageKind>();
         var passes = new List<(PassKind Kind, List<StageKind> Stages)>();

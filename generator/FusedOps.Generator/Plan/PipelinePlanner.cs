@@ -10,7 +10,7 @@ namespace FusedOps.Generator.Plan;
 /// (<c>[Conv2d|Linear] [BatchNorm] [activation]</c>, each part optional, Flatten free), cuts each
 /// group into passes per mode (<see cref="FusionRules"/>) and plans the buffers (<see cref="BufferPlanner"/>).
 /// </summary>
-internal static class PipelinePlanner
+internal static partial class PipelinePlanner
 {
     private const long MaxElements = int.MaxValue / 64;
 
@@ -93,6 +93,17 @@ internal static class PipelinePlanner
                 return InferConv(conv, x, diagnostics);
             case FlattenLayer:
                 return Shape.Vector(x.Length);
+            case PoolLayer pool:
+                return InferPool(pool, x, diagnostics);
+            case SampleNormLayer norm:
+                return CheckSampleNorm(norm, x, diagnostics);
+            case MaxoutLayer maxout:
+                return InferMaxout(maxout, x, diagnostics);
+            case LocalResponseNormLayer when x.Rank != 3:
+                return Reject(layer, x, "LocalResponseNorm needs (channels, height, width) input", diagnostics);
+            case ChannelActivationLayer { Kind: ChannelActivationKind.PReLU } prelu when prelu.NumParameters != 1 && prelu.NumParameters != x.C:
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, prelu.NumParametersLocation ?? prelu.Location, prelu.Index, prelu.Name, "NumParameters", prelu.NumParameters, $"it must be 1 or the {x.C} channels"));
+                return null;
             default:
                 return x;
         }
@@ -154,6 +165,15 @@ internal static class PipelinePlanner
             if (layer is FlattenLayer)
             {
                 i++;
+                continue;
+            }
+
+            if (layer is StandaloneLayer standalone)
+            {
+                // Pooling, Dropout and the per-sample norms are groups of their own (a norm takes the activation after it).
+                ActivationLayer? taken = standalone.TakesActivation && i + 1 < layers.Count ? layers[i + 1] as ActivationLayer : null;
+                i += taken is null ? 1 : 2;
+                groups.Add(CreateStandalone(groups.Count, standalone, taken, groupInput, shapes[i - 1]));
                 continue;
             }
 

@@ -26,6 +26,9 @@ internal enum AnchorKind
     /// <summary>Nothing to compute (a pipeline of only Flatten): a copy.</summary>
     Copy,
 
+    /// <summary>A layer that is its own group (pooling, Dropout, a per-sample norm); <c>Emit/StandaloneEmitter</c> writes its passes.</summary>
+    Standalone,
+
     /// <summary>Channels [current, saved]: a copy of both per sample.</summary>
     Concat,
 }

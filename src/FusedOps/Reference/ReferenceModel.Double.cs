@@ -118,12 +118,6 @@ public sealed partial class ReferenceModel
             ? (double[])values.Clone()
             : RefMath.ToDouble(t.Data)).ToArray();
 
-    /// <summary>The stream of training forward number <paramref name="step"/>: a SplitMix64 hash of (seed, step) seeds it.</summary>
-    private InitRandom TrainingRandom(int step)
-    {
-        ulong z = (((ulong)(uint)_seed << 32) | (uint)step) + 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return new InitRandom(unchecked((int)(z ^ (z >> 31))));
-    }
+    /// <summary>The stream of training forward number <paramref name="step"/>: the generated code's, <see cref="Kernels.Dropout.Stream"/>.</summary>
+    private InitRandom TrainingRandom(int step) => Kernels.Dropout.Stream(_seed, step);
 }

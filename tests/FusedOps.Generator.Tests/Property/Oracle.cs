@@ -38,7 +38,14 @@ internal static class Oracle
     /// <summary>A tensor larger than an array can hold can never be allocated: such a pipeline is impossible.</summary>
     public const double Impossible = 0x7FFFFFC7; // Array.MaxLength
 
-    private static readonly HashSet<string> s_supported = ["Linear", "Conv2d", "BatchNorm", "Flatten", "Identity", "ReLU", "LeakyReLU", "HardTanh"];
+    private static readonly HashSet<string> s_supported =
+    [
+        "Linear", "Conv2d", "BatchNorm", "Flatten", "Identity", "ReLU", "LeakyReLU", "HardTanh",
+        "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "ArcTan", "Softsign", "SiLU", "Swish", "Mish", "Softplus",
+        "HardSigmoid", "HardSwish", "Isru", "Isrlu", "SquareNonlinearity", "BinaryStep",
+        "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Dropout", "LayerNorm", "GroupNorm", "InstanceNorm",
+        "BipolarReLU", "PReLU", "RReLU", "LocalResponseNorm", "Maxout",
+    ];
 
     public static Expectation Judge(Declaration d)
     {
@@ -135,6 +142,49 @@ internal static class Oracle
                 case "Flatten":
                     (c, h, w, rank) = (c * h * w, 1, 1, 1);
                     break;
+                case "MaxPool2d" or "AvgPool2d":
+                {
+                    if (rank != 3)
+                    {
+                        return Reject($"layer {i} {l.Name} on rank-1 input (FOPS0004)");
+                    }
+
+                    long k = l.Positional(0), stride = l.Int("Stride", (int)k), pad = l.Int("Padding", 0);
+                    long oh = h + (2 * pad) >= k ? ((h + (2 * pad) - k) / stride) + 1 : 0;
+                    long ow = w + (2 * pad) >= k ? ((w + (2 * pad) - k) / stride) + 1 : 0;
+                    if (oh < 1 || ow < 1)
+                    {
+                        return Reject($"layer {i} {l.Name} output ({c}, {oh}, {ow}) is empty (FOPS0006)");
+                    }
+
+                    (h, w) = (oh, ow);
+                    break;
+                }
+
+                case "GroupNorm" when c % l.Positional(0) != 0:
+                    return Reject($"layer {i} GroupNorm groups = {l.Positional(0)} does not divide {c} channels (FOPS0005)");
+                case "InstanceNorm" when rank != 3 || h * w == 1:
+                    return Reject($"layer {i} InstanceNorm needs an image of more than one value per channel (FOPS0004)");
+                case "PReLU" when l.Int("NumParameters", 1) != 1 && l.Int("NumParameters", 1) != c:
+                    return Reject($"layer {i} PReLU NumParameters = {l.Int("NumParameters", 1)} is neither 1 nor the {c} channels (FOPS0005)");
+                case "Maxout":
+                    if (c % l.Positional(0) != 0)
+                    {
+                        return Reject($"layer {i} Maxout pieces = {l.Positional(0)} does not divide {c} channels (FOPS0005)");
+                    }
+
+                    c /= l.Positional(0);
+                    break;
+                case "LocalResponseNorm" when rank != 3:
+                    return Reject($"layer {i} LocalResponseNorm on rank-1 input (FOPS0004)");
+                case "GlobalAvgPool2d":
+                    if (rank != 3)
+                    {
+                        return Reject($"layer {i} GlobalAvgPool2d on rank-1 input (FOPS0004)");
+                    }
+
+                    (h, w) = (1, 1);
+                    break;
             }
 
             maxElements = Math.Max(maxElements, (double)c * h * w);
@@ -182,6 +232,55 @@ internal static class Oracle
                 break;
             case "LeakyReLU":
                 Require(Finite(l.Float("NegativeSlope", 0.01f)), "NegativeSlope not finite");
+                break;
+            case "MaxPool2d" or "AvgPool2d":
+                int k = l.Positional(0), pad = l.Int("Padding", 0);
+                Require(k >= 1, "kernelSize < 1");
+                Require(l.Int("Stride", k) >= 1, "Stride < 1");
+                Require(pad >= 0, "Padding < 0");
+                Require(k < 1 || pad <= k / 2, "Padding above half the kernel");
+                break;
+            case "LayerNorm" or "GroupNorm" or "InstanceNorm":
+                float epsilon = l.Float("Epsilon", 1e-5f);
+                Require(Finite(epsilon) && epsilon > 0, "Epsilon not a finite number above 0");
+                Require(l.Name != "GroupNorm" || l.Positional(0) >= 1, "groups < 1");
+                break;
+            case "Maxout":
+                Require(l.Positional(0) >= 1, "pieces < 1");
+                break;
+            case "LocalResponseNorm":
+                float lrnAlpha = l.Float("Alpha", 1e-4f), lrnK = l.Float("K", 1f);
+                Require(l.Positional(0) >= 1, "size < 1");
+                Require(Finite(lrnAlpha) && lrnAlpha >= 0, "Alpha not a finite number at least 0");
+                Require(Finite(l.Float("Beta", 0.75f)), "Beta not finite");
+                Require(Finite(lrnK) && lrnK > 0, "K not a finite number above 0");
+                break;
+            case "PReLU":
+                Require(l.Int("NumParameters", 1) >= 1, "NumParameters < 1");
+                Require(Finite(l.Float("Init", 0.25f)), "Init not finite");
+                break;
+            case "RReLU":
+                float lower = l.Float("Lower", 0.125f), upper = l.Float("Upper", 1f / 3);
+                Require(Finite(lower) && Finite(upper), "Lower or Upper not finite");
+                Require(!(lower > upper), "Lower above Upper");
+                break;
+            case "Dropout":
+                Require(l.Float("P", 0.5f) is >= 0f and < 1f, "P outside [0, 1)");
+                break;
+            case "ELU":
+                Require(Finite(l.Float("Alpha", 1f)), "Alpha not finite");
+                break;
+            case "Swish":
+                Require(Finite(l.Float("Beta", 1f)), "Beta not finite");
+                break;
+            case "Softplus":
+                float beta = l.Float("Beta", 1f);
+                Require(Finite(beta) && beta != 0, "Beta not a finite number other than 0");
+                Require(Finite(l.Float("Threshold", 20f)), "Threshold not finite");
+                break;
+            case "Isru" or "Isrlu":
+                float alpha = l.Float("Alpha", 1f);
+                Require(Finite(alpha) && alpha >= 0, "Alpha not a finite number at least 0");
                 break;
             case "HardTanh":
                 float min = l.Float("Min", -1f), max = l.Float("Max", 1f);

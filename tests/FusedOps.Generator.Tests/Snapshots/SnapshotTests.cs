@@ -149,6 +149,35 @@ public sealed class SnapshotTests
     /// (warnings only among those), and no other warning; runs it again from scratch and checks the output is byte-identical.
     /// Returns every file's text, each after a <c>// ===== hint name =====</c> line, in ordinal order.
     /// </summary>
+    [Fact]
+    public void NormPoolDropoutAndSeedsExtra_MatchesApproved()
+    {
+        string generated = GenerateClean(
+            """
+            using FusedOps;
+
+            namespace Samples;
+
+            /// <summary>A norm with its activation, a pool, Dropout and two of the seeds' extras.</summary>
+            [FusedPipeline(3, 12, 12)]
+            [Conv2d(8, 3, Padding = 1)]
+            [GroupNorm(2)]
+            [SiLU]
+            [MaxPool2d(2)]
+            [Dropout(P = 0.2f)]
+            [BipolarReLU]
+            [Flatten]
+            [Linear(10)]
+            [PReLU]
+            public partial class Catalogue
+            {
+            }
+            """,
+            "Samples.Catalogue", conv: true);
+
+        Snapshot.Verify(generated, nameof(SnapshotTests));
+    }
+
     private static string GenerateClean(string source, string stem, bool conv, params string[] expectedDiagnosticIds)
     {
         GeneratorRun run = GeneratorHarness.Run(source);

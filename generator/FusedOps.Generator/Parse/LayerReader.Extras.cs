@@ -1,0 +1,113 @@
+using System.Collections.Generic;
+using FusedOps.Generator.Diagnostics;
+using FusedOps.Generator.Model;
+
+namespace FusedOps.Generator.Parse;
+
+/// <summary>Reading and range checks of the layers added after the second design (activations, pooling, norms, Dropout).</summary>
+internal static partial class LayerReader
+{
+    /// <summary>The standalone layer (pooling, Dropout, a per-sample norm) named <paramref name="name"/>, or null for any other layer.</summary>
+    private static Layer? ReadStandalone(int index, string name, object?[] ctor, Reader reader, LocationInfo? location)
+    {
+        switch (name)
+        {
+            case "Dropout":
+                return new DropoutLayer(index, reader.DropProbability("P", reader.Float("P", 0.5f)), location);
+            case "MaxPool2d":
+            case "AvgPool2d":
+                int k = reader.Positive("kernelSize", CtorInt(ctor, 0));
+                // Stride defaults to the kernel size (at least 1, so a bad kernel size is reported once).
+                int stride = reader.Positive("Stride", reader.Int("Stride", System.Math.Max(k, 1)));
+                int padding = reader.NonNegative("Padding", reader.Int("Padding", 0));
+                if (k >= 1 && padding > k / 2)
+                {
+                    // PyTorch: "pad should be at most half of effective kernel size".
+                    reader.Report("Padding", padding, $"it must be at most half the kernel size ({k / 2})");
+                }
+
+                return new PoolLayer(index, name, name == "MaxPool2d" ? PoolKind.Max : PoolKind.Average, k, stride, padding, location);
+            case "GlobalAvgPool2d":
+                return new PoolLayer(index, name, PoolKind.GlobalAverage, 0, 1, 0, location);
+            case "LayerNorm":
+            case "GroupNorm":
+            case "InstanceNorm":
+                SampleNormKind kind = name == "LayerNorm" ? SampleNormKind.Layer : name == "GroupNorm" ? SampleNormKind.Group : SampleNormKind.Instance;
+                int groups = kind == SampleNormKind.Group ? reader.Positive("groups", CtorInt(ctor, 0)) : 1;
+                float epsilon = reader.PositiveFloat("Epsilon", reader.Float("Epsilon", 1e-5f));
+
+                // PyTorch's defaults: LayerNorm and GroupNorm are affine, InstanceNorm2d is not.
+                bool affine = reader.Bool("Affine", kind != SampleNormKind.Instance);
+                return new SampleNormLayer(index, name, kind, groups, epsilon, affine, location) { GroupsLocation = reader.LocationOf("groups") };
+            case "Maxout":
+                return new MaxoutLayer(index, reader.Positive("pieces", CtorInt(ctor, 0)), location) { PiecesLocation = reader.LocationOf("pieces") };
+            case "LocalResponseNorm":
+                return new LocalResponseNormLayer(
+                    index,
+                    reader.Positive("size", CtorInt(ctor, 0)),
+                    // α ≥ 0 and k > 0 keep D = k + α/size·Σx² positive, so D^(−β) is finite.
+                    reader.NonNegativeFloat("Alpha", reader.FiniteFloat("Alpha", reader.Float("Alpha", 1e-4f))),
+                    reader.FiniteFloat("Beta", reader.Float("Beta", 0.75f)),
+                    reader.PositiveFloat("K", reader.Float("K", 1f)),
+                    location);
+            case "BipolarReLU":
+                return new ChannelActivationLayer(index, name, ChannelActivationKind.BipolarReLU, 0, 0, 0, 0, location);
+            case "PReLU":
+                int parameters = reader.Positive("NumParameters", reader.Int("NumParameters", 1));
+                float init = reader.FiniteFloat("Init", reader.Float("Init", 0.25f));
+                return new ChannelActivationLayer(index, name, ChannelActivationKind.PReLU, parameters, init, 0, 0, location)
+                {
+                    NumParametersLocation = reader.LocationOf("NumParameters"),
+                };
+            case "RReLU":
+                float lower = reader.FiniteFloat("Lower", reader.Float("Lower", 0.125f));
+                float upper = reader.FiniteFloat("Upper", reader.Float("Upper", 1f / 3));
+                if (lower > upper)
+                {
+                    reader.ReportFloat("Lower", lower, $"it must not exceed Upper ({Format(upper)})");
+                }
+
+                return new ChannelActivationLayer(index, name, ChannelActivationKind.RReLU, 0, 0, lower, upper, location);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// A Linear or Conv2d with a weight option the generator does not emit yet (WeightNorm, SpectralNorm,
+    /// CosineNorm) is FOPS0007 on the option, never a plain layer with other state names.
+    /// </summary>
+    private static Layer? UnsupportedOption(int index, string name, Reader reader, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+    {
+        if (name is not ("Linear" or "Conv2d"))
+        {
+            return null;
+        }
+
+        foreach (string option in new[] { "WeightNorm", "SpectralNorm", "CosineNorm" })
+        {
+            if (reader.Bool(option, false))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotYetSupported, reader.LocationOf(option) ?? location, index, $"{name} with {option}"));
+                return new UnsupportedLayer(index, name, location);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Arguments that are finite yet make the activation undefined: Softplus divides by β, ISRU takes √(1 + αx²).</summary>
+    private static void CheckActivation(Reader reader, string name, float[] args)
+    {
+        switch (name)
+        {
+            case "Softplus":
+                reader.NonZeroFloat("Beta", args[0]);
+                break;
+            case "Isru":
+            case "Isrlu":
+                reader.NonNegativeFloat("Alpha", args[0]);
+                break;
+        }
+    }
+}

@@ -1,0 +1,232 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace FusedOps.Kernels;
+
+/// <summary>
+/// The per-sample norms as one kernel: each sample's <c>channels × spatial</c> values are cut into
+/// <c>groups</c> runs of consecutive channels, each normalised with its own mean and biased variance,
+/// then γ, β per channel and the activation. LayerNorm is 1 group over channels = the whole sample
+/// (spatial 1, so γ and β are per element), GroupNorm(g) is g groups, InstanceNorm is one group per
+/// channel. Forward: one pass for the statistics (Σ, Σ² in double), one for normalise + affine +
+/// activation. Backward: one pass for the activation derivative and the per-channel reductions, one
+/// for the input gradient.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class SampleNorm
+{
+    /// <summary>The geometry of one norm: groups, channels and spatial values per channel, and ε.</summary>
+    /// <param name="Groups">Groups per sample.</param>
+    /// <param name="Channels">Channels per sample (elements, for LayerNorm).</param>
+    /// <param name="Spatial">Values per channel.</param>
+    /// <param name="Epsilon">Added to the variance.</param>
+    public readonly record struct Shape(int Groups, int Channels, int Spatial, float Epsilon)
+    {
+        /// <summary>Values per sample.</summary>
+        public int Length => Channels * Spatial;
+
+        /// <summary>Channels per group.</summary>
+        public int PerGroup => Channels / Groups;
+
+        /// <summary>Values per group.</summary>
+        public int GroupLength => PerGroup * Spatial;
+    }
+
+    /// <summary>
+    /// y = act(γ·(x − μ)·invStd + β) for <paramref name="n"/> samples; each sample's μ and invStd go to
+    /// <paramref name="mean"/> and <paramref name="invStd"/> (<c>n × groups</c>). <paramref name="scale"/>
+    /// and <paramref name="shift"/> are scratch of one value per channel. Empty γ, β: 1 and 0.
+    /// </summary>
+    public static void Forward<TAct>(TAct act, ref float x, ref float y, int n, Shape shape, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        Span<float> mean, Span<float> invStd, Span<float> scale, Span<float> shift)
+        where TAct : struct, IActivationOperator
+    {
+        for (int s = 0; s < n; s++)
+        {
+            ref float xs = ref Unsafe.Add(ref x, s * shape.Length);
+            for (int g = 0; g < shape.Groups; g++)
+            {
+                (double m, double variance) = Moments(ref Unsafe.Add(ref xs, g * shape.GroupLength), shape.GroupLength);
+                mean[(s * shape.Groups) + g] = (float)m;
+                invStd[(s * shape.Groups) + g] = (float)(1.0 / Math.Sqrt(variance + shape.Epsilon));
+            }
+
+            ScaleShift(shape, gamma, beta, mean.Slice(s * shape.Groups, shape.Groups), invStd.Slice(s * shape.Groups, shape.Groups), scale, shift);
+            ActivationPass.AffineForward(act, ref xs, ref Unsafe.Add(ref y, s * shape.Length), 1, shape.Channels, shape.Spatial, ref scale[0], ref shift[0]);
+        }
+    }
+
+    /// <summary>
+    /// Backward of <see cref="Forward"/> from the saved statistics: du = act′(dy) at the recomputed
+    /// pre-activation, per channel Σ du (added to <paramref name="betaGrad"/>) and Σ du·x̂ (added to
+    /// <paramref name="gammaGrad"/>), and with <paramref name="wantInput"/> the input gradient
+    /// dx = invStd·(γ·du − mean_group(γ·du) − x̂·mean_group(γ·du·x̂)).
+    /// <paramref name="du"/> is scratch of one sample; the other spans are scratch of one value per channel.
+    /// </summary>
+    public static void Backward<TAct>(TAct act, ref float dy, ref float x, ref float dx, bool wantInput, int n, Shape shape,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> gammaGrad, Span<float> betaGrad,
+        Span<float> du, Scratch scratch)
+        where TAct : struct, IActivationOperator
+    {
+        int c = shape.Channels;
+        for (int s = 0; s < n; s++)
+        {
+            ReadOnlySpan<float> mu = mean.Slice(s * shape.Groups, shape.Groups), inv = invStd.Slice(s * shape.Groups, shape.Groups);
+            ScaleShift(shape, gamma, beta, mu, inv, scratch.Scale, scratch.Shift);
+            for (int ch = 0; ch < c; ch++)
+            {
+                scratch.ChannelMean[ch] = mu[ch / shape.PerGroup];
+                scratch.ChannelInvStd[ch] = inv[ch / shape.PerGroup];
+            }
+
+            scratch.SumDu.AsSpan(0, c).Clear();
+            scratch.SumDuXhat.AsSpan(0, c).Clear();
+            ref float xs = ref Unsafe.Add(ref x, s * shape.Length);
+            ActivationPass.BackwardReduce(act, ref Unsafe.Add(ref dy, s * shape.Length), ref xs, ref du[0], 1, c, shape.Spatial, ref scratch.Scale[0], ref scratch.Shift[0],
+                ref scratch.ChannelMean[0], ref scratch.ChannelInvStd[0], ref scratch.SumDu[0], ref scratch.SumDuXhat[0]);
+            if (!gammaGrad.IsEmpty)
+            {
+                Norm.AddTo(scratch.SumDuXhat.AsSpan(0, c), gammaGrad);
+                Norm.AddTo(scratch.SumDu.AsSpan(0, c), betaGrad);
+            }
+
+            if (wantInput)
+            {
+                InputGradient(ref du[0], ref xs, ref Unsafe.Add(ref dx, s * shape.Length), shape, gamma, mu, inv, scratch);
+            }
+        }
+    }
+
+    /// <summary>dx = du·p[c] + x·q[c] + r[c], the input gradient as one affine map per channel of du and x.</summary>
+    private static void InputGradient(ref float du, ref float x, ref float dx, Shape shape, ReadOnlySpan<float> gamma, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Scratch scratch)
+    {
+        Span<float> p = scratch.Scale, q = scratch.Shift, r = scratch.ChannelMean;
+        for (int g = 0; g < shape.Groups; g++)
+        {
+            double a = 0, b = 0;
+            for (int ch = g * shape.PerGroup; ch < (g + 1) * shape.PerGroup; ch++)
+            {
+                double gc = gamma.IsEmpty ? 1.0 : gamma[ch];
+                a += gc * scratch.SumDu[ch];
+                b += gc * scratch.SumDuXhat[ch];
+            }
+
+            // x̂ = (x − μ)·inv, so dx = inv·γ·du − inv·A/N − (x − μ)·inv²·B/N.
+            double inv = invStd[g], n = shape.GroupLength;
+            float qg = (float)(-inv * inv * b / n), rg = (float)((mean[g] * inv * inv * b / n) - (inv * a / n));
+            for (int ch = g * shape.PerGroup; ch < (g + 1) * shape.PerGroup; ch++)
+            {
+                p[ch] = (float)(inv * (gamma.IsEmpty ? 1.0 : gamma[ch]));
+                q[ch] = qg;
+                r[ch] = rg;
+            }
+        }
+
+        int spatial = shape.Spatial, channel = 0;
+        if (spatial == 1 && KernelDispatch.Level >= 1)
+        {
+            // LayerNorm: one value per "channel", so vectorise along the channels.
+            for (; channel <= shape.Channels - 8; channel += 8)
+            {
+                Vector256<float> v = (Vector256.LoadUnsafe(ref du, (nuint)channel) * Vector256.Create<float>(p.Slice(channel, 8)))
+                    + (Vector256.LoadUnsafe(ref x, (nuint)channel) * Vector256.Create<float>(q.Slice(channel, 8))) + Vector256.Create<float>(r.Slice(channel, 8));
+                v.StoreUnsafe(ref dx, (nuint)channel);
+            }
+        }
+
+        for (; channel < shape.Channels; channel++)
+        {
+            int o = channel * spatial, i = 0;
+            if (KernelDispatch.Level >= 1)
+            {
+                Vector256<float> vp = Vector256.Create(p[channel]), vq = Vector256.Create(q[channel]), vr = Vector256.Create(r[channel]);
+                for (; i <= spatial - 8; i += 8)
+                {
+                    ((Vector256.LoadUnsafe(ref du, (nuint)(o + i)) * vp) + (Vector256.LoadUnsafe(ref x, (nuint)(o + i)) * vq) + vr).StoreUnsafe(ref dx, (nuint)(o + i));
+                }
+            }
+
+            for (; i < spatial; i++)
+            {
+                Unsafe.Add(ref dx, o + i) = (Unsafe.Add(ref du, o + i) * p[channel]) + (Unsafe.Add(ref x, o + i) * q[channel]) + r[channel];
+            }
+        }
+    }
+
+    /// <summary>Per channel: scale = γ·invStd of its group, shift = β − μ·scale.</summary>
+    private static void ScaleShift(Shape shape, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> scale, Span<float> shift)
+    {
+        for (int ch = 0; ch < shape.Channels; ch++)
+        {
+            int g = ch / shape.PerGroup;
+            float sc = (gamma.IsEmpty ? 1f : gamma[ch]) * invStd[g];
+            scale[ch] = sc;
+            shift[ch] = (beta.IsEmpty ? 0f : beta[ch]) - (mean[g] * sc);
+        }
+    }
+
+    /// <summary>Mean and biased variance of <paramref name="count"/> consecutive values, summed in double.</summary>
+    private static (double Mean, double Variance) Moments(ref float x, int count)
+    {
+        double sum = 0, sumSq = 0;
+        int i = 0;
+        if (KernelDispatch.Level >= 1)
+        {
+            // Float lanes over at most 256 values at a time, then into double, so long groups keep their precision.
+            while (i <= count - 8)
+            {
+                Vector256<float> va = Vector256<float>.Zero, vb = Vector256<float>.Zero;
+                for (int end = Math.Min(count - 7, i + 256); i < end; i += 8)
+                {
+                    Vector256<float> v = Vector256.LoadUnsafe(ref x, (nuint)i);
+                    va += v;
+                    vb += v * v;
+                }
+
+                sum += Vector256.Sum(va);
+                sumSq += Vector256.Sum(vb);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            double v = Unsafe.Add(ref x, i);
+            sum += v;
+            sumSq += v * v;
+        }
+
+        double m = sum / count;
+        return (m, Math.Max(0.0, (sumSq / count) - (m * m)));
+    }
+
+    /// <summary>Per-channel scratch of the backward pass, allocated once per model.</summary>
+    public sealed class Scratch
+    {
+        /// <summary>Scratch for <paramref name="channels"/> channels.</summary>
+        /// <param name="channels">Channels per sample (elements, for LayerNorm).</param>
+        public Scratch(int channels)
+        {
+            Scale = new float[channels];
+            Shift = new float[channels];
+            ChannelMean = new float[channels];
+            ChannelInvStd = new float[channels];
+            SumDu = new double[channels];
+            SumDuXhat = new double[channels];
+        }
+
+        internal float[] Scale { get; }
+
+        internal float[] Shift { get; }
+
+        internal float[] ChannelMean { get; }
+
+        internal float[] ChannelInvStd { get; }
+
+        internal double[] SumDu { get; }
+
+        internal double[] SumDuXhat { get; }
+    }
+}
