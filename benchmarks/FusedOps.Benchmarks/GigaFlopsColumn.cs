@@ -52,9 +52,14 @@ public sealed class GigaFlopsColumn : IColumn
         ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(benchmarkCase);
         double? meanNanoseconds = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        long flops = Activator.CreateInstance(benchmarkCase.Descriptor.Type) is IFlopCount counter
-            ? counter.FlopsOf(benchmarkCase.Descriptor.WorkloadMethod.Name)
-            : 0;
+        object? instance = Activator.CreateInstance(benchmarkCase.Descriptor.Type);
+        foreach (var parameter in benchmarkCase.Parameters.Items)
+        {
+            // [Params] properties, so a parameterised class counts the FLOPs of this case's parameters.
+            benchmarkCase.Descriptor.Type.GetProperty(parameter.Name)?.SetValue(instance, parameter.Value);
+        }
+
+        long flops = instance is IFlopCount counter ? counter.FlopsOf(benchmarkCase.Descriptor.WorkloadMethod.Name) : 0;
         return meanNanoseconds is > 0 && flops > 0
             ? (flops / meanNanoseconds.Value).ToString("F2", CultureInfo.InvariantCulture) // FLOP per ns = GFLOP/s
             : "-";

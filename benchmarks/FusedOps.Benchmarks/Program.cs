@@ -2,21 +2,34 @@ using System;
 using BenchmarkDotNet.Running;
 using FusedOps.Benchmarks;
 
-// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick            (Stopwatch, about a minute: kernels, then the generator)
-// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels    (the kernel tables only)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick            (Stopwatch, a minute or two: the five cases, then the generator)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels    (the five cases only)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick linear     (the Linear kernels alone)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick generator  (the source generator only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --filter '*'       (BenchmarkDotNet)
+int firstCall = Array.IndexOf(args, "--first-call");
+if (firstCall >= 0 && firstCall + 1 < args.Length)
+{
+    return FirstCalls.Child(args[firstCall + 1]); // the fresh process QuickBenchmark starts to time first calls
+}
+
 int quick = Array.IndexOf(args, "--quick");
 if (quick >= 0)
 {
     string part = quick + 1 < args.Length && !args[quick + 1].StartsWith('-') ? args[quick + 1] : "all";
-    if (part is not ("all" or "kernels" or "generator"))
+    if (part is not ("all" or "kernels" or "linear" or "generator"))
     {
-        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels' or 'generator'");
+        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear' or 'generator'");
         return 2;
     }
 
-    // Exit code 1 if the kernels miss the floor or the generator's check fails.
+    if (part == "linear")
+    {
+        KernelTable.Run(FmaPeak.Vector512GigaFlops() is > 0 and var p512 && FusedOps.KernelOptions.MaxVectorBits >= 512 ? p512 : FmaPeak.Vector256GigaFlops());
+        return 0;
+    }
+
+    // Exit code 1 if an output disagrees with the reference or the generator's caching check fails.
     var total = System.Diagnostics.Stopwatch.StartNew();
     int exit = part is "all" or "kernels" ? QuickBenchmark.Run() : 0;
     if (part is "all" or "generator" && !QuickGenerator.Run())

@@ -13,7 +13,6 @@ namespace FusedOps.Benchmarks;
 /// </summary>
 public sealed class Workload
 {
-    private const int ConvBnReluBatch = 8;
     private const int TwoBlockCnnBatch = 64;
 
     private readonly float[] _output;
@@ -22,6 +21,7 @@ public sealed class Workload
     private Workload(string name, Type pipeline, IFusedModel model, Func<IInferenceModel> freeze, int batch, bool inputGradient)
     {
         Name = name;
+        Pipeline = pipeline;
         Batch = batch;
         Model = model;
         WantsInputGradient = inputGradient;
@@ -51,6 +51,12 @@ public sealed class Workload
 
     /// <summary>Short description for tables.</summary>
     public string Name { get; }
+
+    /// <summary>The generated pipeline class.</summary>
+    public Type Pipeline { get; }
+
+    /// <summary>The pipeline's layer attributes, in order.</summary>
+    public IReadOnlyList<LayerAttribute> Layers => LayersOf(Pipeline);
 
     /// <summary>Samples per call.</summary>
     public int Batch { get; }
@@ -82,15 +88,34 @@ public sealed class Workload
     /// <summary>Floating-point operations of one training step: the forward pass plus, per Conv2d and Linear, as many again for the weight gradient and for the input gradient (skipped for the first layer when <see cref="WantsInputGradient"/> is false).</summary>
     public long TrainingFlops { get; }
 
-    /// <summary>FLOPs of one inference call and one training step of <see cref="ConvBnRelu"/>.</summary>
-    public static (long Inference, long Training) ConvBnReluFlops => CountFlops(typeof(ConvBnReluBlock), ConvBnReluBatch, inputGradient: true);
+    /// <summary>The five cases of the performance goals, by their short names, in table order.</summary>
+    public static IReadOnlyList<string> CaseIds { get; } = ["B", "C", "S1", "S2", "M"];
 
-    /// <summary>The issue's case: Conv2d 16→32 3×3 padding 1 + BatchNorm + ReLU on batch 8 × 16×32×32; training computes the input gradient too (as for a block inside a network).</summary>
-    public static Workload ConvBnRelu()
+    /// <summary>Builds one of <see cref="CaseIds"/>; the training step never computes the input gradient.</summary>
+    public static Workload ForCase(string id)
     {
-        var model = new ConvBnReluBlock(seed: 1);
-        return new Workload("Conv2d 16→32 3×3 pad 1 + BatchNorm + ReLU, batch 8 × 16×32×32", typeof(ConvBnReluBlock), model, model.Freeze, ConvBnReluBatch, inputGradient: true);
+        CaseDefinition d = Definition(id);
+        IFusedModel model = d.Construct();
+        return new Workload(d.Name, d.Pipeline, model, () => d.Freeze(model), d.Batch, inputGradient: false);
     }
+
+    /// <summary>FLOPs of one inference call and one training step of <see cref="ForCase"/>'s case, without building the models.</summary>
+    public static (long Inference, long Training) CaseFlops(string id)
+    {
+        CaseDefinition d = Definition(id);
+        return CountFlops(d.Pipeline, d.Batch, inputGradient: false);
+    }
+
+    /// <summary>How one case is built: the model alone (no reference, no buffers), for timing a user's first call.</summary>
+    public static CaseDefinition Definition(string id) => id switch
+    {
+        "B" => new("B: Conv2d 16→32 3×3 p1 + BN + ReLU, 8×16×32×32", typeof(ConvBnReluBlock), 8, () => new ConvBnReluBlock(1), m => ((ConvBnReluBlock)m).Freeze()),
+        "C" => new("C: Conv2d 64→64 3×3 p1 + BN + ReLU, 1×64×56×56", typeof(WideConvBlock), 1, () => new WideConvBlock(1), m => ((WideConvBlock)m).Freeze()),
+        "S1" => new("S1: Linear 64→32 + BN + ReLU, 16×64", typeof(SmallLinearBlock), 16, () => new SmallLinearBlock(1), m => ((SmallLinearBlock)m).Freeze()),
+        "S2" => new("S2: Conv2d 8→8 3×3 p1 + BN + ReLU, 1×8×16×16", typeof(SmallConvBlock), 1, () => new SmallConvBlock(1), m => ((SmallConvBlock)m).Freeze()),
+        "M" => new("M: Linear 784→256 + BN + ReLU → Linear 10, 64×784", typeof(MnistMlp), 64, () => new MnistMlp(1), m => ((MnistMlp)m).Freeze()),
+        _ => throw new ArgumentOutOfRangeException(nameof(id), id, $"expected one of {string.Join(", ", CaseIds)}"),
+    };
 
     /// <summary>FLOPs of one inference call and one training step of <see cref="TwoBlockCnn"/>.</summary>
     public static (long Inference, long Training) TwoBlockCnnFlops => CountFlops(typeof(TwoBlockCnn), TwoBlockCnnBatch, inputGradient: false);
@@ -124,15 +149,15 @@ public sealed class Workload
         model.Backward(OutputGradient, _inputGradient);
     }
 
-    private static List<LayerAttribute> Layers(Type pipeline) => pipeline.GetCustomAttributes<LayerAttribute>(inherit: false).ToList();
+    private static List<LayerAttribute> LayersOf(Type pipeline) => pipeline.GetCustomAttributes<LayerAttribute>(inherit: false).ToList();
 
     // The reference interpreter built from the same attributes as the generated class (same state-dict names and shapes).
     private static ReferenceModel ReferenceFor(Type pipeline) =>
-        new(pipeline.GetCustomAttribute<FusedPipelineAttribute>()!.InputShape, Layers(pipeline), seed: 0);
+        new(pipeline.GetCustomAttribute<FusedPipelineAttribute>()!.InputShape, LayersOf(pipeline), seed: 0);
 
     private static (long Inference, long Training) CountFlops(Type pipeline, int batch, bool inputGradient)
     {
-        List<LayerAttribute> layers = Layers(pipeline);
+        List<LayerAttribute> layers = LayersOf(pipeline);
         ReferenceModel reference = ReferenceFor(pipeline);
         IReadOnlyList<int[]> shapes = reference.LayerOutputShapes;
         long forward = 0, training = 0;
@@ -160,3 +185,6 @@ public sealed class Workload
         return (forward, training);
     }
 }
+
+/// <summary>One benchmark case: its title, pipeline class, batch, and how to build and freeze the model.</summary>
+public sealed record CaseDefinition(string Name, Type Pipeline, int Batch, Func<IFusedModel> Construct, Func<IFusedModel, IInferenceModel> Freeze);

@@ -45,4 +45,11 @@ public interface IFusedModel : IInferenceModel
 
     /// <summary>Sets every parameter gradient to zero.</summary>
     void ZeroGrad();
+
+    /// <summary>
+    /// An immutable inference model of the current state (BatchNorm folded where the model can fold it);
+    /// training this model afterwards does not change it, and any number of threads may call it at once.
+    /// Generated classes return their <c>Frozen</c> type from their public <c>Freeze()</c>.
+    /// </summary>
+    IInferenceModel Freeze();
 }

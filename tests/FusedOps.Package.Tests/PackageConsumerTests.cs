@@ -33,7 +33,8 @@ public sealed class PackageConsumerTests
         string consumer = Path.Combine(_fixture.TempRoot, "consumer");
         string packages = Path.Combine(_fixture.TempRoot, "consumer-packages");
         Assert.False(TestPaths.IsUnder(consumer, TestPaths.RepoRoot), $"The consumer ({consumer}) must lie outside the repository ({TestPaths.RepoRoot}), or its Directory.*.props would leak in.");
-        WriteConsumerProject(consumer, package, packages);
+        string sample = Path.Combine(TestPaths.RepoRoot, "samples", "FusedOps.Samples.Aot");
+        ConsumerProject.Write(consumer, package, packages, Path.Combine(sample, "Program.cs"), Path.Combine(sample, "Workload.cs"));
 
         CommandResult build = await ProcessRunner.DotNetAsync(consumer, ProcessRunner.DefaultTimeout, "build", "-c", "Release", "-warnaserror");
         _output.WriteLine($"consumer build: {build.Elapsed.TotalSeconds:F1} s");
@@ -54,54 +55,5 @@ public sealed class PackageConsumerTests
         Assert.True(
             expected.SequenceEqual(actual),
             run.Describe($"The consumer printed other lines than the in-repo build of the same source.{Environment.NewLine}expected:{Environment.NewLine}{string.Join(Environment.NewLine, expected)}"));
-    }
-
-    /// <summary>
-    /// The sample's own Program.cs and Workload.cs (which declares the pipeline), in a project as
-    /// `dotnet new console` makes it, referencing the package. Stub Directory.*.props/targets stop
-    /// MSBuild and NuGet from looking further up.
-    /// </summary>
-    private static void WriteConsumerProject(string directory, PackedPackage package, string packagesDirectory)
-    {
-        Directory.CreateDirectory(directory);
-        string sample = Path.Combine(TestPaths.RepoRoot, "samples", "FusedOps.Samples.Aot");
-        File.Copy(Path.Combine(sample, "Program.cs"), Path.Combine(directory, "Program.cs"));
-        File.Copy(Path.Combine(sample, "Workload.cs"), Path.Combine(directory, "Workload.cs"));
-
-        foreach (string stub in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
-        {
-            File.WriteAllText(Path.Combine(directory, stub), "<Project />\n");
-        }
-
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{package.FeedDirectory}" />
-              </packageSources>
-              <fallbackPackageFolders>
-                <clear />
-              </fallbackPackageFolders>
-            </configuration>
-
-            """);
-
-        File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <RestorePackagesPath>{packagesDirectory}</RestorePackagesPath>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="FusedOps" Version="{package.Version}" />
-              </ItemGroup>
-            </Project>
-
-            """);
     }
 }

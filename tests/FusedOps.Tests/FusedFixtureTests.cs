@@ -16,7 +16,7 @@ public sealed class FusedFixtureTests
 {
     public static IEnumerable<object[]> Cases()
     {
-        foreach (int level in new[] { 512, 256, 0 })
+        foreach (int level in new[] { 512, 256, 128, 0 })
         {
             yield return new object[] { "conv_bn_relu", typeof(ConvBnRelu).Name, level };
             yield return new object[] { "linear_bn_relu", typeof(LinearBnRelu).Name, level };

@@ -16,8 +16,6 @@ namespace FusedOps.Tests;
 /// <list type="bullet">
 /// <item>PanelGemm, rows 144, depth 32, A taps-major (1, 144): 159 GFLOP/s on Vector512, 89 on Vector256;
 /// depth-major A 154; rows 576, depth 128: 163.</item>
-/// <item>PanelDotGemm, rows 32, cols 144, panels 32, packed panels: 91 on Vector512, 55 on Vector256;
-/// rows 64, cols 576: 68. B laid out row-major (bPanelStride 32) streams better: about 95.</item>
 /// <item>AxpyRows, 64 × 128 × 784: 140 on Vector512, 75 on Vector256; 256 × 256 × 256: 165.</item>
 /// <item>Scalar paths: 2–4 GFLOP/s.</item>
 /// </list>
@@ -77,36 +75,6 @@ public class GemmTests
             Gemm.PanelGemm(ref a.Start, rowStride, colStride, rows, depth, ref panel.Start, ref c.Start, ldc, accumulate);
             c.Check(Tolerance, $"{bits} bits, rows {rows}, depth {depth}, A strides ({rowStride}, {colStride}), accumulate {accumulate}");
         }
-    });
-
-    [Theory]
-    [InlineData(512)]
-    [InlineData(256)]
-    [InlineData(0)]
-    public void PanelDotGemm_OddSizesAndStrides_AddsNaiveProduct(int bits) => KernelLevelCollection.AtLevel(bits, () =>
-    {
-        var random = new Random(2);
-        var cases = from rows in RowCounts
-                    from cols in Depths
-                    from panels in Enumerable.Range(1, 5)
-                    from layout in PanelLayouts(rows, cols, panels)
-                    select (rows, cols, panels, layout);
-        foreach (var (rows, cols, panels, layout) in cases)
-        {
-            CheckPanelDotGemm(random, bits, rows, cols, panels, layout);
-        }
-    });
-
-    [Theory]
-    [InlineData(512)]
-    [InlineData(256)]
-    [InlineData(0)]
-    public void PanelDotGemm_ManyPanelsAndColumns_AddsNaiveProduct(int bits) => KernelLevelCollection.AtLevel(bits, () =>
-    {
-        // 70 panels are taken in three chunks; 300 columns of 32-panel chunks span three column blocks.
-        var random = new Random(10);
-        CheckPanelDotGemm(random, bits, 11, 5, 70, PanelLayouts(11, 5, 70)[1]);
-        CheckPanelDotGemm(random, bits, 9, 300, 64, PanelLayouts(9, 300, 64)[0]);
     });
 
     [Theory]
@@ -312,45 +280,6 @@ public class GemmTests
     /// <summary>A with taps-major strides (conv's transposed weights), row-major, and interleaved; none natural.</summary>
     private static (int RowStride, int ColStride)[] MatrixLayouts(int rows, int depth) =>
         [(1, rows + 3), (depth + 2, 1), (2, (2 * rows) + 1)];
-
-    /// <summary>Packed panels, padded panels, and rows × pixels (panels side by side in each row).</summary>
-    private static (int APanelStride, int ARowStride, int BPanelStride, int BRowStride)[] PanelLayouts(int rows, int cols, int panels) =>
-    [
-        (rows * PanelWidth, PanelWidth, cols * PanelWidth, PanelWidth),
-        ((rows * 35) + 7, 35, (cols * 33) + 2, 33),
-        (PanelWidth, (panels * PanelWidth) + 5, PanelWidth, (panels * PanelWidth) + 1),
-    ];
-
-    private static void CheckPanelDotGemm(Random random, int bits, int rows, int cols, int panels, (int APanelStride, int ARowStride, int BPanelStride, int BRowStride) layout)
-    {
-        var (aps, ars, bps, brs) = layout;
-        var a = StridedBuffer.Tensor(panels, rows, PanelWidth, aps, ars, 1).Randomize(random);
-        var b = StridedBuffer.Tensor(panels, cols, PanelWidth, bps, brs, 1).Randomize(random);
-        int ldc = cols + 3;
-        var c = StridedBuffer.OutputMatrix(rows, cols, ldc, 1).Randomize(random);
-        for (int r = 0; r < rows; r++)
-        {
-            for (int q = 0; q < cols; q++)
-            {
-                double sum = c[r, q];
-                double scale = Math.Abs(sum);
-                for (int pb = 0; pb < panels; pb++)
-                {
-                    for (int j = 0; j < PanelWidth; j++)
-                    {
-                        double term = (double)a[pb, r, j] * b[pb, q, j];
-                        sum += term;
-                        scale += Math.Abs(term);
-                    }
-                }
-
-                c.Expect(r, q, sum, scale);
-            }
-        }
-
-        Gemm.PanelDotGemm(ref a.Start, aps, ars, ref b.Start, bps, brs, panels, rows, cols, ref c.Start, ldc);
-        c.Check(Tolerance, $"{bits} bits, rows {rows}, cols {cols}, panels {panels}, strides A ({aps}, {ars}) B ({bps}, {brs})");
-    }
 
     private static void CheckAxpyRows(Random random, int bits, int rows, int depth, int length, int rowStride, int colStride, bool accumulate)
     {

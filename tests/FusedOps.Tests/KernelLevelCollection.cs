@@ -5,8 +5,8 @@ using Xunit;
 namespace FusedOps.Tests;
 
 /// <summary>
-/// Tests that lower <see cref="KernelOptions.MaxVectorBits"/> belong here: the dispatch level is
-/// process-wide, so they must not run alongside anything else.
+/// Tests that lower <see cref="KernelOptions.MaxVectorBits"/> or change <see cref="KernelOptions.MaxDegreeOfParallelism"/>
+/// belong here: both are process-wide, so they must not run alongside anything else.
 /// </summary>
 [CollectionDefinition("KernelLevel", DisableParallelization = true)]
 public sealed class KernelLevelCollection
@@ -18,13 +18,27 @@ public sealed class KernelLevelCollection
         try
         {
             KernelOptions.MaxVectorBits = bits;
-            int hardwareBits = KernelDispatch.HardwareLevel switch { 2 => 512, 1 => 256, _ => 0 };
-            Assert.Equal(Math.Min(bits, hardwareBits), KernelOptions.MaxVectorBits);
+            Assert.Equal(Math.Min(bits, KernelDispatch.HardwareBits), KernelOptions.MaxVectorBits);
             body();
         }
         finally
         {
             KernelOptions.MaxVectorBits = saved;
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> with <see cref="KernelOptions.MaxDegreeOfParallelism"/> set to <paramref name="threads"/>, then restores it.</summary>
+    public static void AtThreads(int threads, Action body)
+    {
+        int saved = KernelOptions.MaxDegreeOfParallelism;
+        try
+        {
+            KernelOptions.MaxDegreeOfParallelism = threads;
+            body();
+        }
+        finally
+        {
+            KernelOptions.MaxDegreeOfParallelism = saved;
         }
     }
 }

@@ -116,6 +116,20 @@ public class ReferenceBranchTests
     }
 
     [Fact]
+    public void Projection_TrainingWithOneValuePerChannel_ThrowsNamingTheAddLayer_InferRuns()
+    {
+        var model = ReferenceModel.FromDeclaration("""[FusedPipeline(2, 2, 2)] [Save("a")] [MaxPool2d(2)] [Add("a", Projection = true)]""");
+        var output = new float[2];
+
+        var e = Assert.Throws<InvalidOperationException>(() => model.Forward(new float[8], output, 1));
+
+        Assert.Contains("Layer 2 (Add(\"a\", Projection = true)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("batchSize 1", e.Message, StringComparison.Ordinal);
+        model.Infer(new float[8], output, 1);
+        model.Forward(new float[16], new float[4], 2);
+    }
+
+    [Fact]
     public void BackwardTwice_OnTheSamePass_GivesTheSameGradients()
     {
         var model = Model("""[FusedPipeline(4)] [Save("x")] [Linear(4)] [Add("x")] [Concat("x")]""");

@@ -86,6 +86,7 @@ internal static class SurfaceEmitter
         w.Line($"int {Names.IInferenceModel}.OutputLength => {Names.OutputLength};");
         w.Line($"int[] {Names.IFusedModel}.InputShapeArray => {Names.InputShape}.ToArray();");
         w.Line($"int[] {Names.IFusedModel}.OutputShapeArray => {Names.OutputShape}.ToArray();");
+        w.Line($"{Names.IInferenceModel} {Names.IFusedModel}.{Names.Freeze}() => {Names.Freeze}();");
         w.Line();
         WriteFrozen(w, m, inference);
         w.Close();

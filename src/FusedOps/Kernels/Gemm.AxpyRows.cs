@@ -23,6 +23,7 @@ public static partial class Gemm
     /// otherwise map the whole block onto a few L1 sets. Columns past the last whole tile width go
     /// through single vectors, then scalars.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AxpyRowsVector(ref float a, nint rs, nint cs, ref float b, nint ldb, int rows, int depth, int length, ref float c, nint ldc, bool accumulate, bool wide)
     {
         if (depth == 0)
@@ -97,6 +98,7 @@ public static partial class Gemm
     }
 
     /// <summary>Copies <paramref name="count"/> rows of <paramref name="width"/> floats (a multiple of 8) to a contiguous block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBlock(ref float source, nint stride, int count, int width, ref float packed)
     {
         for (int t = 0; t < count; t++)
@@ -115,6 +117,7 @@ public static partial class Gemm
     /// per step, 4 B loads are shared by the 6 rows and 6 broadcasts feed 24 FMAs. Rows at or past n
     /// re-read row 0 (in bounds) and are not stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AxpyRows512x6x64(ref float a, nint rs, nint cs, int n, int depth, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
     {
         Vector512<float> r0a = default, r0b = default, r0c = default, r0d = default;
@@ -195,6 +198,7 @@ public static partial class Gemm
     }
 
     /// <summary>Up to 6 rows × 16 columns: the single-vector tail of <see cref="AxpyRows512x6x64"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AxpyRows512x6x16(ref float a, nint rs, nint cs, int n, int depth, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
     {
         Vector512<float> r0a = default;
@@ -257,6 +261,7 @@ public static partial class Gemm
     /// Up to 3 rows × 32 columns in 12 ymm accumulators, which with the four B vectors fits the 16 ymm
     /// registers of AVX2.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AxpyRows256x3x32(ref float a, nint rs, nint cs, int n, int depth, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
     {
         Vector256<float> r0a = default, r0b = default, r0c = default, r0d = default;
@@ -304,6 +309,7 @@ public static partial class Gemm
     }
 
     /// <summary>Up to 3 rows × 8 columns: the single-vector tail of <see cref="AxpyRows256x3x32"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AxpyRows256x3x8(ref float a, nint rs, nint cs, int n, int depth, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
     {
         Vector256<float> r0a = default;

@@ -7,6 +7,7 @@ namespace FusedOps.Kernels;
 /// <content>Kernels of <see cref="PanelGemm"/>.</content>
 public static partial class Gemm
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelGemm512(ref float a, nint rs, nint cs, int rows, int depth, ref float panel, ref float c, nint ldc, bool accumulate)
     {
         int r = 0;
@@ -25,6 +26,7 @@ public static partial class Gemm
     /// 12 rows × 32 columns in 24 zmm accumulators. Per step of t: two panel loads shared by all 12
     /// rows, 12 broadcasts, 24 FMAs, so the FMA ports and not the loads set the pace.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelGemm512x12(ref float a, nint rs, nint cs, int depth, ref float panel, ref float c, nint ldc, bool accumulate)
     {
         Vector512<float> r0a = default, r0b = default, r1a = default, r1b = default, r2a = default, r2b = default, r3a = default, r3b = default;
@@ -99,6 +101,7 @@ public static partial class Gemm
     /// Up to 4 rows (<paramref name="n"/>) × 32 columns: the tail of <see cref="PanelGemm512x12"/>.
     /// Rows at or past n re-read row 0, which is in bounds, and are not stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelGemm512x4(ref float a, nint rs, nint cs, int n, int depth, ref float panel, ref float c, nint ldc, bool accumulate)
     {
         Vector512<float> r0a = default, r0b = default, r1a = default, r1b = default, r2a = default, r2b = default, r3a = default, r3b = default;
@@ -144,6 +147,7 @@ public static partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelGemm256(ref float a, nint rs, nint cs, int rows, int depth, ref float panel, ref float c, nint ldc, bool accumulate)
     {
         for (int r = 0; r < rows; r += 3)
@@ -156,6 +160,7 @@ public static partial class Gemm
     /// Up to 3 rows (<paramref name="n"/>) × 32 columns in 12 ymm accumulators, which with the four
     /// panel vectors fits the 16 ymm registers of AVX2. Rows at or past n re-read row 0 and are not stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelGemm256x3(ref float a, nint rs, nint cs, int n, int depth, ref float panel, ref float c, nint ldc, bool accumulate)
     {
         Vector256<float> r0a = default, r0b = default, r0c = default, r0d = default;

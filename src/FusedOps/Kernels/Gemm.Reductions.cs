@@ -7,6 +7,7 @@ namespace FusedOps.Kernels;
 /// <content>Kernels of <see cref="PackRows"/>, <see cref="RowSums"/> and <see cref="ColumnSums"/>.</content>
 public static partial class Gemm
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRowsCore(ref float source, int rows, int length, ref float panels, int level)
     {
         int fullPanels = length / PanelWidth;
@@ -55,6 +56,7 @@ public static partial class Gemm
     }
 
     /// <summary>Widens 32 floats per step into four double accumulators; the tail is scalar double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowSums512(ref float source, int rows, int length, ref float destination)
     {
         for (int r = 0; r < rows; r++)
@@ -92,6 +94,7 @@ public static partial class Gemm
     }
 
     /// <summary>Widens 16 floats per step into four double accumulators; the tail is scalar double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowSums256(ref float source, int rows, int length, ref float destination)
     {
         for (int r = 0; r < rows; r++)
@@ -128,6 +131,7 @@ public static partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowSumsScalar(ref float source, int rows, int length, ref float destination)
     {
         for (int r = 0; r < rows; r++)
@@ -148,6 +152,7 @@ public static partial class Gemm
     /// 16 columns at a time, walked down the rows two at a time into four double accumulators
     /// (even and odd rows) so consecutive adds do not wait on each other; the tail is scalar.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnSums512(ref float source, int rows, int cols, ref float destination)
     {
         int q = 0;
@@ -186,6 +191,7 @@ public static partial class Gemm
     /// 8 columns at a time, walked down the rows two at a time into four double accumulators
     /// (even and odd rows) so consecutive adds do not wait on each other; the tail is scalar.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnSums256(ref float source, int rows, int cols, ref float destination)
     {
         int q = 0;
@@ -221,6 +227,7 @@ public static partial class Gemm
     }
 
     /// <summary>Columns <paramref name="from"/>..cols in double: the scalar path and the vector paths' tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnSumsScalar(ref float source, int from, int rows, int cols, ref float destination)
     {
         for (int q = from; q < cols; q++)

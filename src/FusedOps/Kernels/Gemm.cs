@@ -16,7 +16,7 @@ namespace FusedOps.Kernels;
 /// Callers pass refs into arrays, so no kernel reads or writes outside the extents the arguments
 /// describe: tails are handled with narrower vectors or scalars, never by over-reading, and rows of
 /// a partial tile re-read an in-bounds row instead of the memory past it. Strides are in elements
-/// and must not be negative. <see cref="PanelDotGemm"/> and <see cref="AxpyRows"/> copy tiles into a
+/// and must not be negative. <see cref="AxpyRows"/> copies tiles into a
 /// per-thread scratch of 32 KB, so every method may run on several threads at once.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -52,41 +52,6 @@ public static partial class Gemm
                 break;
             default:
                 AxpyRowsScalar(ref a, aRowStride, aColStride, rows, depth, ref panel, PanelWidth, PanelWidth, ref c, ldc, accumulate);
-                break;
-        }
-    }
-
-    /// <summary>
-    /// <c>C[r, q] += Σ_{pb&lt;panels} Σ_{j&lt;32} A[pb·aPanelStride + r·aRowStride + j] · B[pb·bPanelStride + q·bRowStride + j]</c>
-    /// for r &lt; <paramref name="rows"/>, q &lt; <paramref name="cols"/>. Always accumulates.
-    /// Conv's weight gradient: A holds output-gradient panels, B im2col panels.
-    /// </summary>
-    /// <param name="a">First row of A's first panel.</param>
-    /// <param name="aPanelStride">Distance between A's panels.</param>
-    /// <param name="aRowStride">Distance between rows of an A panel; each row holds 32 floats.</param>
-    /// <param name="b">First row of B's first panel.</param>
-    /// <param name="bPanelStride">Distance between B's panels.</param>
-    /// <param name="bRowStride">Distance between rows of a B panel; each row holds 32 floats.</param>
-    /// <param name="panels">Panels to sum over.</param>
-    /// <param name="rows">Rows of A per panel, rows of C.</param>
-    /// <param name="cols">Rows of B per panel, columns of C.</param>
-    /// <param name="c">C[0, 0].</param>
-    /// <param name="ldc">Distance between rows of C.</param>
-    public static void PanelDotGemm(ref float a, int aPanelStride, int aRowStride, ref float b, int bPanelStride, int bRowStride, int panels, int rows, int cols, ref float c, int ldc)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(panels);
-        ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        ArgumentOutOfRangeException.ThrowIfNegative(cols);
-        switch (KernelDispatch.Level)
-        {
-            case 2:
-                PanelDotGemmVector(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc, wide: true);
-                break;
-            case 1:
-                PanelDotGemmVector(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc, wide: false);
-                break;
-            default:
-                PanelDotGemmScalar(ref a, aPanelStride, aRowStride, ref b, bPanelStride, bRowStride, panels, rows, cols, ref c, ldc);
                 break;
         }
     }
@@ -248,6 +213,7 @@ public static partial class Gemm
     /// The scalar form of <see cref="AxpyRows"/> (and of <see cref="PanelGemm"/> with ldb = length = 32);
     /// also the column tail of the vector paths.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AxpyRowsScalar(ref float a, nint aRowStride, nint aColStride, int rows, int depth, ref float b, nint ldb, int length, ref float c, nint ldc, bool accumulate)
     {
         for (int r = 0; r < rows; r++)

@@ -1,21 +1,49 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
 /// <summary>The Linear forward product y = x·Wᵀ (both row-major, rows contiguous), register-blocked.</summary>
+/// <remarks>
+/// With 8 rows or more, W is packed on each call into a per-thread scratch and the product runs on
+/// <see cref="PackedGemm"/> (split over threads when large); packing costs a fraction of the product at
+/// that size. Code that calls this repeatedly with the same W (a frozen model) should pack W once with
+/// <see cref="PackedGemm.PackTransposed"/> and call <see cref="PackedGemm.Multiply{TAct}"/> itself.
+/// Fewer rows use dot products on W as it is (no packing), at 512, 256 or 128 bits (<see cref="KernelDispatch.RuntimeBits"/>).
+/// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class LinearKernels
 {
+    // From this many rows, packing W per call pays for itself.
+    private const int PackFromRows = 8;
+
+    // Largest W (in floats) packed per call; the per-thread scratch never grows beyond it.
+    private const int MaxPackedFloats = 1 << 20;
+
+    [ThreadStatic]
+    private static float[]? t_packed;
+
     /// <summary>y[r·cols + o] = Σ_i x[r·length + i] · w[o·length + i].</summary>
     public static void MatMulNT(ref float x, int rows, ref float w, int cols, int length, ref float y) =>
         MatMulNT(ref x, rows, ref w, cols, length, ref y, ReadOnlySpan<float>.Empty);
 
     /// <summary>y[r·cols + o] = Σ_i x[r·length + i] · w[o·length + i] + bias[o] (no bias when empty), the bias added as each output is stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatMulNT(ref float x, int rows, ref float w, int cols, int length, ref float y, ReadOnlySpan<float> bias)
     {
+        int packedLength = rows >= PackFromRows && (long)cols * length <= MaxPackedFloats ? PackedGemm.PackedLength(length, cols) : 0;
+        if (packedLength > 0)
+        {
+            float[] packed = t_packed is { } p && p.Length >= packedLength ? p : (t_packed = new float[packedLength]);
+            PackedGemm.PackTransposed(MemoryMarshal.CreateReadOnlySpan(ref w, cols * length), cols, length, packed);
+            PackedGemm.Multiply(MemoryMarshal.CreateReadOnlySpan(ref x, rows * length), rows, length, length, 1, packed, cols,
+                MemoryMarshal.CreateSpan(ref y, rows * cols), cols, ReadOnlySpan<float>.Empty, bias, accumulate: false);
+            return;
+        }
+
         MatMulCore(ref x, rows, ref w, cols, length, ref y);
         if (bias.IsEmpty)
         {
@@ -32,6 +60,7 @@ public static class LinearKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MatMulCore(ref float x, int rows, ref float w, int cols, int length, ref float y)
     {
         int r = 0;
@@ -59,6 +88,7 @@ public static class LinearKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block2x4(ref float x, ref float w, int length, ref float y, int ldy)
     {
         int i = 0;
@@ -93,6 +123,21 @@ public static class LinearKernels
             s00 = Vector256.Sum(a00); s01 = Vector256.Sum(a01); s02 = Vector256.Sum(a02); s03 = Vector256.Sum(a03);
             s10 = Vector256.Sum(a10); s11 = Vector256.Sum(a11); s12 = Vector256.Sum(a12); s13 = Vector256.Sum(a13);
         }
+        else if (KernelDispatch.RuntimeBits == 128)
+        {
+            Vector128<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+            for (; i <= length - 4; i += 4)
+            {
+                Vector128<float> x0 = Vector128.LoadUnsafe(ref x, (nuint)i), x1 = Vector128.LoadUnsafe(ref x, (nuint)(length + i));
+                Vector128<float> w0 = Vector128.LoadUnsafe(ref w, (nuint)i), w1 = Vector128.LoadUnsafe(ref w, (nuint)(length + i));
+                Vector128<float> w2 = Vector128.LoadUnsafe(ref w, (nuint)((2 * length) + i)), w3 = Vector128.LoadUnsafe(ref w, (nuint)((3 * length) + i));
+                a00 = PackedGemm.Fma128(x0, w0, a00); a01 = PackedGemm.Fma128(x0, w1, a01); a02 = PackedGemm.Fma128(x0, w2, a02); a03 = PackedGemm.Fma128(x0, w3, a03);
+                a10 = PackedGemm.Fma128(x1, w0, a10); a11 = PackedGemm.Fma128(x1, w1, a11); a12 = PackedGemm.Fma128(x1, w2, a12); a13 = PackedGemm.Fma128(x1, w3, a13);
+            }
+
+            s00 = Vector128.Sum(a00); s01 = Vector128.Sum(a01); s02 = Vector128.Sum(a02); s03 = Vector128.Sum(a03);
+            s10 = Vector128.Sum(a10); s11 = Vector128.Sum(a11); s12 = Vector128.Sum(a12); s13 = Vector128.Sum(a13);
+        }
 
         for (; i < length; i++)
         {
@@ -107,6 +152,7 @@ public static class LinearKernels
     }
 
     /// <summary>Σ a[i]·b[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(ref float a, ref float b, int length)
     {
         int i = 0;
@@ -130,6 +176,16 @@ public static class LinearKernels
             }
 
             s = Vector256.Sum(acc);
+        }
+        else if (KernelDispatch.RuntimeBits == 128)
+        {
+            Vector128<float> acc = default;
+            for (; i <= length - 4; i += 4)
+            {
+                acc = PackedGemm.Fma128(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i), acc);
+            }
+
+            s = Vector128.Sum(acc);
         }
 
         for (; i < length; i++)

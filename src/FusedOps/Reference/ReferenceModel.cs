@@ -60,6 +60,7 @@ public sealed partial class ReferenceModel : IFusedModel
     private readonly bool _usesTrainingRandomness;
     private int _trainingForwards;
     private Pass? _last;
+    private readonly LayerAttribute[] _declaredLayers;
 
     /// <summary>Builds the pipeline, infers every shape and writes PyTorch's default initial state.</summary>
     /// <param name="inputShape">Per-sample input shape: <c>[features]</c> or <c>[channels, height, width]</c>.</param>
@@ -83,6 +84,7 @@ public sealed partial class ReferenceModel : IFusedModel
         }
 
         _inputShape = (int[])inputShape.Clone();
+        _declaredLayers = layers.ToArray();
         _inputLength = RefLayer.Product(_inputShape);
         _seed = seed;
         _layers = new RefLayer[layers.Count];
@@ -223,6 +225,27 @@ public sealed partial class ReferenceModel : IFusedModel
     /// <inheritdoc/>
     public void ZeroGrad() => Parameters.ZeroGrad();
 
+    /// <summary>
+    /// An inference-only copy of the current parameters and running statistics: later training of this
+    /// model does not change it. Its <c>Infer</c> is this model's <see cref="Infer"/> (nothing is folded:
+    /// the reference stays the plain layer-by-layer computation).
+    /// </summary>
+    public IInferenceModel Freeze()
+    {
+        var copy = new ReferenceModel(_inputShape, _declaredLayers, _seed);
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            Parameters[i].Data.CopyTo(copy.Parameters[i].Data, 0);
+        }
+
+        for (int i = 0; i < Buffers.Count; i++)
+        {
+            Buffers[i].Data.CopyTo(copy.Buffers[i].Data, 0);
+        }
+
+        return new FrozenReference(copy);
+    }
+
     /// <summary>The pipeline, one layer per line with its input and output shapes.</summary>
     public override string ToString()
     {
@@ -273,4 +296,18 @@ public sealed partial class ReferenceModel : IFusedModel
             destination[i] = (float)source[i];
         }
     }
+}
+
+/// <summary>What <see cref="ReferenceModel.Freeze"/> returns: inference only, over a private copy of the state.</summary>
+internal sealed class FrozenReference : IInferenceModel
+{
+    private readonly ReferenceModel _model;
+
+    public FrozenReference(ReferenceModel model) => _model = model;
+
+    public int InputLength => _model.InputLength;
+
+    public int OutputLength => _model.OutputLength;
+
+    public void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize) => _model.Infer(input, output, batchSize);
 }

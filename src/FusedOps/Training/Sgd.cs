@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Numerics;
 using static System.FormattableString;
 
 namespace FusedOps.Training;
@@ -13,28 +15,22 @@ namespace FusedOps.Training;
 /// g = nesterov ? g + momentum·buf : buf           (if momentum ≠ 0)
 /// p = p − learningRate·g
 /// </code>
-/// Gradients are read, not changed; clear them with <see cref="ZeroGrad"/>.
+/// Gradients are read, not changed; clear them with <see cref="Optimizer.ZeroGrad"/>. State:
+/// <c>momentum_buffer</c> (with momentum only; PyTorch keeps no <c>step</c> for SGD).
 /// </summary>
-public sealed class Sgd
+public sealed class Sgd : Optimizer
 {
-    private readonly Parameter[] _parameters;
-
-    // One momentum buffer per parameter, created on its first step (PyTorch's lazy state).
-    private readonly float[]?[] _momentumBuffers;
-    private float _learningRate;
-
     /// <summary>Creates an optimizer over <paramref name="parameters"/> (typically a model's <c>Parameters</c>).</summary>
     /// <param name="parameters">Learnable tensors; every one must have a gradient.</param>
     /// <param name="learningRate">Step size, finite and ≥ 0.</param>
     /// <param name="momentum">Momentum factor, finite and ≥ 0; 0 turns momentum off.</param>
-    /// <param name="weightDecay">L2 penalty added to the gradient, finite and ≥ 0.</param>
     /// <param name="dampening">Dampening for momentum, finite; not applied on the first step.</param>
+    /// <param name="weightDecay">L2 penalty added to the gradient, finite and ≥ 0.</param>
     /// <param name="nesterov">Nesterov momentum; needs <paramref name="momentum"/> &gt; 0 and <paramref name="dampening"/> = 0.</param>
     /// <exception cref="ArgumentException">An argument is out of range (the message names it, the allowed range and the value), or a tensor has no gradient.</exception>
-    public Sgd(ParameterList parameters, float learningRate, float momentum = 0f, float weightDecay = 0f, float dampening = 0f, bool nesterov = false)
+    public Sgd(ParameterList parameters, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
+        : base(parameters, learningRate, ["momentum_buffer"], countsSteps: false)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
-        CheckNonNegative(learningRate, nameof(learningRate));
         CheckNonNegative(momentum, nameof(momentum));
         CheckNonNegative(weightDecay, nameof(weightDecay));
         if (!float.IsFinite(dampening))
@@ -47,37 +43,10 @@ public sealed class Sgd
             throw new ArgumentException(Invariant($"Nesterov momentum needs momentum > 0 and dampening = 0, got momentum = {momentum} and dampening = {dampening}."), nameof(nesterov));
         }
 
-        foreach (Parameter p in parameters)
-        {
-            if (!p.HasGrad)
-            {
-                throw new ArgumentException($"Tensor '{p.Name}' {p.ShapeText} has no gradient (is it a buffer?); SGD needs learnable parameters only.", nameof(parameters));
-            }
-        }
-
-        Parameters = parameters;
-        _parameters = [.. parameters];
-        _momentumBuffers = new float[]?[_parameters.Length];
-        _learningRate = learningRate;
         Momentum = momentum;
         WeightDecay = weightDecay;
         Dampening = dampening;
         Nesterov = nesterov;
-    }
-
-    /// <summary>The tensors this optimizer updates.</summary>
-    public ParameterList Parameters { get; }
-
-    /// <summary>Step size, used from the next <see cref="Step"/> on; finite and ≥ 0 (for schedules).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative, infinite or NaN.</exception>
-    public float LearningRate
-    {
-        get => _learningRate;
-        set
-        {
-            CheckNonNegative(value, nameof(value));
-            _learningRate = value;
-        }
     }
 
     /// <summary>Momentum factor (0: none).</summary>
@@ -92,75 +61,35 @@ public sealed class Sgd
     /// <summary>Whether the step uses Nesterov momentum.</summary>
     public bool Nesterov { get; }
 
-    /// <summary>Updates every parameter from its current gradient, in PyTorch's order of operations.</summary>
-    public void Step()
+    private protected override void Update(int index, Span<float> parameter, ReadOnlySpan<float> gradient, long step)
     {
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            Span<float> p = _parameters[i].Data;
-            ReadOnlySpan<float> g = _parameters[i].Grad;
-            if (Momentum == 0f)
-            {
-                StepPlain(p, g);
-            }
-            else
-            {
-                float[]? buffer = _momentumBuffers[i];
-                bool first = buffer is null;
-                buffer ??= _momentumBuffers[i] = new float[p.Length];
-                StepMomentum(p, g, buffer, first);
-            }
-        }
+        bool first = Momentum != 0f && !HasState(index, 0);
+        Span<float> buffer = Momentum == 0f ? default : State(index, 0);
+        var kernel = new Kernel(LearningRate, Momentum, 1f - Dampening, WeightDecay, Nesterov, first);
+        UpdateLoop.Run(kernel, parameter, gradient, buffer, default, default);
     }
 
-    /// <summary>Sets every parameter's gradient to zero.</summary>
-    public void ZeroGrad()
-    {
-        foreach (Parameter p in _parameters)
-        {
-            Array.Clear(p.Grad);
-        }
-    }
+    private protected override IEnumerable<KeyValuePair<string, string>> Hyperparameters() =>
+    [
+        new("momentum", Format(Momentum)),
+        new("dampening", Format(Dampening)),
+        new("weight_decay", Format(WeightDecay)),
+        new("nesterov", Nesterov ? "true" : "false"),
+    ];
 
-    private void StepPlain(Span<float> p, ReadOnlySpan<float> g)
+    private readonly struct Kernel(float lr, float momentum, float keep, float weightDecay, bool nesterov, bool first) : IUpdateKernel
     {
-        float lr = _learningRate, wd = WeightDecay;
-
-        // The weight-decay term is skipped, not multiplied by 0, when it is off: 0·inf would be NaN.
-        if (wd == 0f)
+        public void Apply(ref Vector<float> p, Vector<float> g, ref Vector<float> buf, ref Vector<float> b, ref Vector<float> c)
         {
-            for (int j = 0; j < p.Length; j++)
+            // The weight-decay term is skipped, not multiplied by 0, when it is off: 0·inf would be NaN.
+            Vector<float> d = weightDecay != 0f ? g + (weightDecay * p) : g;
+            if (momentum != 0f)
             {
-                p[j] -= lr * g[j];
+                buf = first ? d : (momentum * buf) + (keep * d);
+                d = nesterov ? d + (momentum * buf) : buf;
             }
-        }
-        else
-        {
-            for (int j = 0; j < p.Length; j++)
-            {
-                p[j] -= lr * (g[j] + (wd * p[j]));
-            }
-        }
-    }
 
-    private void StepMomentum(Span<float> p, ReadOnlySpan<float> g, Span<float> buffer, bool first)
-    {
-        float lr = _learningRate, wd = WeightDecay, mu = Momentum, keep = 1f - Dampening;
-        bool decay = wd != 0f, nesterov = Nesterov;
-        for (int j = 0; j < p.Length; j++)
-        {
-            float d = decay ? g[j] + (wd * p[j]) : g[j];
-            float b = first ? d : (mu * buffer[j]) + (keep * d);
-            buffer[j] = b;
-            p[j] -= lr * (nesterov ? d + (mu * b) : b);
-        }
-    }
-
-    private static void CheckNonNegative(float value, string name)
-    {
-        if (!(value >= 0f) || !float.IsFinite(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, Invariant($"{name} must be finite and >= 0, got {value}."));
+            p -= lr * d;
         }
     }
 }

@@ -4,8 +4,8 @@ using static System.FormattableString;
 namespace FusedOps.Training;
 
 /// <summary>
-/// Softmax cross-entropy on class logits, as PyTorch's <c>nn.CrossEntropyLoss()</c> with its
-/// defaults (mean over the batch, no label smoothing, no class weights), plus argmax accuracy.
+/// Softmax cross-entropy on class logits, as PyTorch's <c>nn.CrossEntropyLoss</c> (mean reduction,
+/// optional class weights and label smoothing), plus argmax accuracy.
 /// Logits are row-major <c>[batchSize, classes]</c>; labels are class indices.
 /// </summary>
 /// <remarks>
@@ -28,20 +28,48 @@ public static class SoftmaxCrossEntropy
     /// A length, the batch size or a label is invalid; the message names the argument, the
     /// expected and the actual value. Nothing is written then.
     /// </exception>
-    public static float Compute(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batchSize, Span<float> logitsGradient)
+    public static float Compute(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batchSize, Span<float> logitsGradient) =>
+        Compute(logits, labels, batchSize, logitsGradient, ReadOnlySpan<float>.Empty, 0f);
+
+    /// <summary>
+    /// As <c>nn.CrossEntropyLoss(weight, label_smoothing)</c> with mean reduction: with class weights
+    /// w, smoothing ε, C classes and log-softmax ℓ, the loss is
+    /// <c>Σₙ [(1 − ε)·w[yₙ]·(−ℓ[n, yₙ]) + (ε/C)·Σ_c w[c]·(−ℓ[n, c])] / Σₙ w[yₙ]</c>
+    /// (PyTorch's weighted mean: both terms divided by the summed weights of the labels). Its gradient
+    /// is written into <paramref name="logitsGradient"/> unless that is empty.
+    /// </summary>
+    /// <param name="logits">Row-major <c>[batchSize, classes]</c>.</param>
+    /// <param name="labels">One class index in [0, classes) per sample.</param>
+    /// <param name="batchSize">Number of samples, at least 1.</param>
+    /// <param name="logitsGradient">Same length as <paramref name="logits"/> (overwritten), or empty.</param>
+    /// <param name="classWeights">Empty (all 1), or one finite weight ≥ 0 per class with Σ w[yₙ] &gt; 0.</param>
+    /// <param name="labelSmoothing">ε in [0, 1].</param>
+    /// <returns>The mean loss.</returns>
+    /// <exception cref="ArgumentException">An argument is invalid; the message names it, the expected and the actual value. Nothing is written then.</exception>
+    public static float Compute(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batchSize, Span<float> logitsGradient, ReadOnlySpan<float> classWeights, float labelSmoothing)
     {
         int classes = Validate(logits, labels, batchSize);
-        if (!logitsGradient.IsEmpty && logitsGradient.Length != logits.Length)
+        LossChecks.GradientLength(logitsGradient, logits.Length, nameof(logitsGradient), nameof(logits));
+        double totalWeight = LossChecks.ClassWeights(classWeights, labels, classes);
+        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
         {
-            throw new ArgumentException(Invariant($"logitsGradient must be empty or as long as logits ({logits.Length}), got {logitsGradient.Length}."), nameof(logitsGradient));
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, Invariant($"labelSmoothing must be in [0, 1], got {labelSmoothing}."));
         }
 
-        double invBatch = 1.0 / batchSize;
+        double keep = 1.0 - labelSmoothing, spread = (double)labelSmoothing / classes;
+        double weightSum = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            weightSum += Weight(classWeights, c);
+        }
+
+        double invTotal = 1.0 / totalWeight;
         double total = 0;
         for (int n = 0; n < batchSize; n++)
         {
             ReadOnlySpan<float> row = logits.Slice(n * classes, classes);
             int label = labels[n];
+            double labelWeight = Weight(classWeights, label);
 
             // Shift by the row maximum so no exp overflows; a NaN anywhere makes the sum NaN.
             double max = row[0];
@@ -59,22 +87,44 @@ public static class SoftmaxCrossEntropy
                 sum += Math.Exp(row[j] - max);
             }
 
-            total += Math.Log(sum) - (row[label] - max);
+            double logSum = Math.Log(sum);
+            double rowLoss = keep * labelWeight * (logSum - (row[label] - max));
+            if (spread != 0)
+            {
+                // −Σ_c w[c]·ℓ[n, c]; each −ℓ is finite (≤ the logit range), so ±1e4 logits stay finite.
+                double smooth = 0;
+                for (int c = 0; c < classes; c++)
+                {
+                    smooth += Weight(classWeights, c) * (logSum - (row[c] - max));
+                }
 
+                rowLoss += spread * smooth;
+            }
+
+            total += rowLoss;
             if (!logitsGradient.IsEmpty)
             {
+                // d/dz_j: (1 − ε)·w_y·(p_j − δ_yj) + (ε/C)·(Σ_c w_c · p_j − w_j), over Σ w[yₙ].
                 Span<float> gradient = logitsGradient.Slice(n * classes, classes);
                 double invSum = 1.0 / sum;
                 for (int j = 0; j < row.Length; j++)
                 {
                     double softmax = Math.Exp(row[j] - max) * invSum;
-                    gradient[j] = (float)((j == label ? softmax - 1.0 : softmax) * invBatch);
+                    double g = keep * labelWeight * (j == label ? softmax - 1.0 : softmax);
+                    if (spread != 0)
+                    {
+                        g += spread * ((weightSum * softmax) - Weight(classWeights, j));
+                    }
+
+                    gradient[j] = (float)(g * invTotal);
                 }
             }
         }
 
-        return (float)(total * invBatch);
+        return (float)(total * invTotal);
     }
+
+    private static double Weight(ReadOnlySpan<float> classWeights, int c) => classWeights.IsEmpty ? 1.0 : classWeights[c];
 
     /// <summary>
     /// Index of the largest value; the first one on ties, and the first NaN if there is one
@@ -117,7 +167,7 @@ public static class SoftmaxCrossEntropy
     /// <param name="logits">Row-major <c>[batchSize, classes]</c>.</param>
     /// <param name="labels">One class index in [0, classes) per sample.</param>
     /// <param name="batchSize">Number of samples, at least 1.</param>
-    /// <exception cref="ArgumentException">A length, the batch size or a label is invalid, as for <see cref="Compute"/>.</exception>
+    /// <exception cref="ArgumentException">A length, the batch size or a label is invalid, as for <see cref="Compute(ReadOnlySpan{float}, ReadOnlySpan{int}, int, Span{float})"/>.</exception>
     public static float Accuracy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batchSize)
     {
         int classes = Validate(logits, labels, batchSize);
@@ -134,7 +184,7 @@ public static class SoftmaxCrossEntropy
     }
 
     /// <summary>Checks every argument and returns the class count.</summary>
-    private static int Validate(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batchSize)
+    internal static int Validate(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batchSize)
     {
         if (batchSize < 1)
         {

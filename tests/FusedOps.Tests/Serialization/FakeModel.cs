@@ -83,6 +83,9 @@ internal sealed class FakeModel : IFusedModel
 
     public void ZeroGrad() => Parameters.ZeroGrad();
 
+    /// <summary>Not frozen: the tests that use this fake never freeze it.</summary>
+    public IInferenceModel Freeze() => throw new NotSupportedException("FakeModel is not freezable.");
+
     public void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
     {
         float[] w = Parameters[0].Data;

@@ -140,7 +140,7 @@ public sealed class SgdTests
     {
         var parameters = new ParameterList(Tensor("w", [1f], [1f]));
 
-        var ex = Assert.ThrowsAny<ArgumentException>(() => new Sgd(parameters, lr, momentum, weightDecay, dampening, nesterov));
+        var ex = Assert.ThrowsAny<ArgumentException>(() => new Sgd(parameters, lr, momentum, dampening, weightDecay, nesterov));
 
         Assert.Equal(parameter, ex.ParamName);
         Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);

@@ -1,0 +1,75 @@
+using System;
+using System.Globalization;
+using FashionData = FusedOps.Data.FashionMnist;
+
+namespace FusedOps.Samples.FashionMnist;
+
+/// <summary>Command-line options.</summary>
+internal sealed record Options(string DataDirectory, int Epochs, int Threads, string OutputDirectory, int Seed)
+{
+    public const int DefaultEpochs = 3;
+
+    private const string Usage = """
+        Usage: FusedOps.Samples.FashionMnist [--epochs N] [--data DIR] [--threads N] [--out DIR] [--seed N]
+          --epochs N    training epochs (default 3)
+          --data DIR    directory with the four Fashion-MNIST IDX files, raw or .gz (default /usr/share/datasets/fashion-mnist)
+          --threads N   threads for the frozen model's evaluation (default: all cores); training runs on one thread
+          --out DIR     where the model and the learning-curve PNG go (default ./fashion-mnist-out)
+          --seed N      initialisation and shuffling seed (default 1)
+        """;
+
+    /// <summary>Parses the arguments, or prints the usage and returns null.</summary>
+    public static Options? Parse(string[] args)
+    {
+        var options = new Options(FashionData.DebianDirectory, DefaultEpochs, Environment.ProcessorCount, "fashion-mnist-out", 1);
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            if (name is "-h" or "--help")
+            {
+                Console.WriteLine(Usage);
+                return null;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                return Fail($"{name} needs a value.");
+            }
+
+            string value = args[++i];
+            switch (name)
+            {
+                case "--data":
+                    options = options with { DataDirectory = value };
+                    break;
+                case "--out":
+                    options = options with { OutputDirectory = value };
+                    break;
+                case "--epochs" or "--threads" or "--seed":
+                    if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int number) || (name != "--seed" && number < 1))
+                    {
+                        return Fail($"{name} needs a whole number{(name == "--seed" ? "" : " >= 1")}, got '{value}'.");
+                    }
+
+                    options = name switch
+                    {
+                        "--epochs" => options with { Epochs = number },
+                        "--threads" => options with { Threads = number },
+                        _ => options with { Seed = number },
+                    };
+                    break;
+                default:
+                    return Fail($"Unknown option '{name}'.");
+            }
+        }
+
+        return options;
+    }
+
+    private static Options? Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        Console.Error.WriteLine(Usage);
+        return null;
+    }
+}

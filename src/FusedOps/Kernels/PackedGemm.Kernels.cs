@@ -1,0 +1,171 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace FusedOps.Kernels;
+
+/// <summary>The call's arguments as pinned pointers (so worker threads can share them), the split, and the scalar kernel.</summary>
+public static partial class PackedGemm
+{
+    // Below this many FLOPs per thread a call stays on one thread: waking a worker costs microseconds.
+    private const long MinFlopsPerThread = 1_000_000;
+
+    // Rows of the register tile at 512 and 256 bits; partitions over rows keep to multiples of it.
+    private const int TileRows = 6;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RunRange<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
+        where TAct : struct, IActivationOperator
+    {
+        switch (KernelDispatch.RuntimeBits)
+        {
+            case 512:
+                Range512(in g, act, p0, p1, r0, r1);
+                break;
+            case 256:
+                Range256(in g, act, p0, p1, r0, r1);
+                break;
+            case 128:
+                Range128(in g, act, p0, p1, r0, r1);
+                break;
+            default:
+                RangeScalar(in g, act, p0, p1, r0, r1);
+                break;
+        }
+    }
+
+    // One element at a time, summed over the depth in order (as every vector kernel does per lane).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RangeScalar<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
+        where TAct : struct, IActivationOperator
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            float* a = g.A + ((nint)r * g.ARowStride);
+            float* c = g.C + ((nint)r * g.Ldc);
+            for (int p = p0; p < p1; p++)
+            {
+                float* panel = g.B + ((nint)p * g.Depth * PanelWidth);
+                int width = Math.Min(PanelWidth, g.Cols - (p * PanelWidth));
+                for (int j = 0; j < width; j++)
+                {
+                    float s = 0;
+                    float* at = a;
+                    for (int t = 0; t < g.Depth; t++, at += g.AColStride)
+                    {
+                        s += *at * panel[(t * PanelWidth) + j];
+                    }
+
+                    int col = (p * PanelWidth) + j;
+                    c[col] = g.Finish(act, s, col, c[col]);
+                }
+            }
+        }
+    }
+
+    // The A rows of a 6-row tile from row r; rows at or past rEnd re-read row rEnd − 1 (in bounds) and are not stored.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void TileRows6(in GemmCall g, int r, int rEnd, out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5)
+    {
+        int last = rEnd - 1;
+        nint rs = g.ARowStride;
+        a0 = g.A + (r * rs);
+        a1 = g.A + (Math.Min(r + 1, last) * rs);
+        a2 = g.A + (Math.Min(r + 2, last) * rs);
+        a3 = g.A + (Math.Min(r + 3, last) * rs);
+        a4 = g.A + (Math.Min(r + 4, last) * rs);
+        a5 = g.A + (Math.Min(r + 5, last) * rs);
+    }
+
+    /// <summary>The arguments of one product; the pointers are pinned by <see cref="Multiply{TAct}"/> for the call's duration.</summary>
+    internal readonly unsafe struct GemmCall(float* a, int rows, int depth, int aRowStride, int aColStride, float* b, int cols, float* c, int ldc, float* scale, float* shift, bool accumulate)
+    {
+        public readonly float* A = a;
+        public readonly int Rows = rows;
+        public readonly int Depth = depth;
+        public readonly int ARowStride = aRowStride;
+        public readonly int AColStride = aColStride;
+        public readonly float* B = b;
+        public readonly int Cols = cols;
+        public readonly float* C = c;
+        public readonly int Ldc = ldc;
+        public readonly float* Scale = scale;
+        public readonly float* Shift = shift;
+        public readonly bool Accumulate = accumulate;
+
+        /// <summary>The epilogue on one scalar: act(scale·s + shift + old).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Finish<TAct>(TAct act, float s, int col, float old)
+            where TAct : struct, IActivationOperator
+        {
+            if (Scale != null)
+            {
+                s *= Scale[col];
+            }
+
+            if (Shift != null)
+            {
+                s += Shift[col];
+            }
+
+            return act.Invoke(Accumulate ? s + old : s);
+        }
+    }
+
+    /// <summary>One product split over threads: a fixed partition of panels (or of rows, when there are few panels).</summary>
+    private sealed class GemmJob<TAct> : ParallelJob
+        where TAct : struct, IActivationOperator
+    {
+        [ThreadStatic]
+        private static GemmJob<TAct>? t_job;
+
+        private GemmCall _call;
+        private TAct _act;
+        private int _parts;
+        private bool _byRows;
+
+        public static void Run(in GemmCall call, TAct act)
+        {
+            int panels = Panels(call.Cols);
+            long flops = 2L * call.Rows * call.Cols * call.Depth;
+            int threads = ParallelWork.ThreadsFor(flops, MinFlopsPerThread);
+            bool byRows = panels < 2 * threads;
+            int units = byRows ? (call.Rows + TileRows - 1) / TileRows : (panels + 1) / 2;
+            threads = Math.Min(threads, units);
+            if (threads <= 1)
+            {
+                RunRange(in call, act, 0, panels, 0, call.Rows);
+                return;
+            }
+
+            GemmJob<TAct> job = t_job ??= new GemmJob<TAct>();
+            job._call = call;
+            job._act = act;
+            job._parts = threads;
+            job._byRows = byRows;
+            try
+            {
+                ParallelWork.Run(job, threads);
+            }
+            finally
+            {
+                job._call = default; // drop the pinned pointers
+            }
+        }
+
+        public override void Execute(int part)
+        {
+            int panels = Panels(_call.Cols);
+            if (_byRows)
+            {
+                int tiles = (_call.Rows + TileRows - 1) / TileRows;
+                (int t0, int t1) = ParallelWork.Slice(tiles, _parts, part);
+                RunRange(in _call, _act, 0, panels, t0 * TileRows, Math.Min(_call.Rows, t1 * TileRows));
+            }
+            else
+            {
+                (int u0, int u1) = ParallelWork.Slice((panels + 1) / 2, _parts, part);
+                RunRange(in _call, _act, 2 * u0, Math.Min(panels, 2 * u1), 0, _call.Rows);
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace FusedOps.Kernels;
+
+/// <summary>The Vector256 kernel (tiles of 6 rows × 16 columns) and the Vector128 kernel (3 rows × 16 columns); 12 accumulators each.</summary>
+public static partial class PackedGemm
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Range256<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
+        where TAct : struct, IActivationOperator
+    {
+        for (int p = p0; p < p1; p++)
+        {
+            for (int r = r0; r < r1; r += TileRows)
+            {
+                TileRows6(in g, r, r1, out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5);
+                nint cs = g.AColStride;
+                float* b = g.B + ((nint)p * g.Depth * PanelWidth);
+                Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+                Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+                nint off = 0;
+                for (int t = 0; t < g.Depth; t++, off += cs, b += PanelWidth)
+                {
+                    Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+                    Vector256<float> x = Vector256.Create(a0[off]);
+                    c00 = Simd.Fma(x, b0, c00); c01 = Simd.Fma(x, b1, c01);
+                    x = Vector256.Create(a1[off]);
+                    c10 = Simd.Fma(x, b0, c10); c11 = Simd.Fma(x, b1, c11);
+                    x = Vector256.Create(a2[off]);
+                    c20 = Simd.Fma(x, b0, c20); c21 = Simd.Fma(x, b1, c21);
+                    x = Vector256.Create(a3[off]);
+                    c30 = Simd.Fma(x, b0, c30); c31 = Simd.Fma(x, b1, c31);
+                    x = Vector256.Create(a4[off]);
+                    c40 = Simd.Fma(x, b0, c40); c41 = Simd.Fma(x, b1, c41);
+                    x = Vector256.Create(a5[off]);
+                    c50 = Simd.Fma(x, b0, c50); c51 = Simd.Fma(x, b1, c51);
+                }
+
+                int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
+                Store256(in g, act, c00, c01, r, col, width);
+                if (r + 1 < r1) { Store256(in g, act, c10, c11, r + 1, col, width); }
+                if (r + 2 < r1) { Store256(in g, act, c20, c21, r + 2, col, width); }
+                if (r + 3 < r1) { Store256(in g, act, c30, c31, r + 3, col, width); }
+                if (r + 4 < r1) { Store256(in g, act, c40, c41, r + 4, col, width); }
+                if (r + 5 < r1) { Store256(in g, act, c50, c51, r + 5, col, width); }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Range128<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
+        where TAct : struct, IActivationOperator
+    {
+        for (int p = p0; p < p1; p++)
+        {
+            for (int r = r0; r < r1; r += 3)
+            {
+                int last = r1 - 1;
+                nint rs = g.ARowStride, cs = g.AColStride;
+                float* a0 = g.A + (r * rs), a1 = g.A + (Math.Min(r + 1, last) * rs), a2 = g.A + (Math.Min(r + 2, last) * rs);
+                float* b = g.B + ((nint)p * g.Depth * PanelWidth);
+                Vector128<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default;
+                Vector128<float> c12 = default, c13 = default, c20 = default, c21 = default, c22 = default, c23 = default;
+                nint off = 0;
+                for (int t = 0; t < g.Depth; t++, off += cs, b += PanelWidth)
+                {
+                    Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4), b2 = Vector128.Load(b + 8), b3 = Vector128.Load(b + 12);
+                    Vector128<float> x = Vector128.Create(a0[off]);
+                    c00 = Fma128(x, b0, c00); c01 = Fma128(x, b1, c01); c02 = Fma128(x, b2, c02); c03 = Fma128(x, b3, c03);
+                    x = Vector128.Create(a1[off]);
+                    c10 = Fma128(x, b0, c10); c11 = Fma128(x, b1, c11); c12 = Fma128(x, b2, c12); c13 = Fma128(x, b3, c13);
+                    x = Vector128.Create(a2[off]);
+                    c20 = Fma128(x, b0, c20); c21 = Fma128(x, b1, c21); c22 = Fma128(x, b2, c22); c23 = Fma128(x, b3, c23);
+                }
+
+                int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
+                Store256(in g, act, Vector256.Create(c00, c01), Vector256.Create(c02, c03), r, col, width);
+                if (r + 1 < r1) { Store256(in g, act, Vector256.Create(c10, c11), Vector256.Create(c12, c13), r + 1, col, width); }
+                if (r + 2 < r1) { Store256(in g, act, Vector256.Create(c20, c21), Vector256.Create(c22, c23), r + 2, col, width); }
+            }
+        }
+    }
+
+    /// <summary>a·b + c on four lanes, fused where the hardware has it (FMA on x64, AdvSimd on ARM64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Fma128(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c)
+        : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(c, a, b)
+        : (a * b) + c;
+
+    // The epilogue on one row's 16 columns held as two halves; only `count` columns exist in C.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store256<TAct>(in GemmCall g, TAct act, Vector256<float> lo, Vector256<float> hi, int row, int col, int count)
+        where TAct : struct, IActivationOperator
+    {
+        float* c = g.C + ((nint)row * g.Ldc) + col;
+        if (count < PanelWidth)
+        {
+            for (int j = 0; j < count; j++)
+            {
+                c[j] = g.Finish(act, j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8), col + j, c[j]);
+            }
+
+            return;
+        }
+
+        if (g.Scale != null)
+        {
+            lo *= Vector256.Load(g.Scale + col);
+            hi *= Vector256.Load(g.Scale + col + 8);
+        }
+
+        if (g.Shift != null)
+        {
+            lo += Vector256.Load(g.Shift + col);
+            hi += Vector256.Load(g.Shift + col + 8);
+        }
+
+        if (g.Accumulate)
+        {
+            lo += Vector256.Load(c);
+            hi += Vector256.Load(c + 8);
+        }
+
+        if (KernelDispatch.RuntimeBits >= 256)
+        {
+            Vector256.Store(act.Invoke(lo), c);
+            Vector256.Store(act.Invoke(hi), c + 8);
+            return;
+        }
+
+        // At 128 bits the activation runs on Vector128, as the caller asked.
+        Vector128.Store(act.Invoke(lo.GetLower()), c);
+        Vector128.Store(act.Invoke(lo.GetUpper()), c + 4);
+        Vector128.Store(act.Invoke(hi.GetLower()), c + 8);
+        Vector128.Store(act.Invoke(hi.GetUpper()), c + 12);
+    }
+}

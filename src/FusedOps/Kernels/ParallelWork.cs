@@ -1,0 +1,179 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+
+namespace FusedOps.Kernels;
+
+/// <summary>A piece of work split into parts numbered 0 … parts − 1; <see cref="Execute"/> may run on any thread.</summary>
+/// <remarks>
+/// Cache one instance per calling thread and refill its fields per call, so a parallel call allocates nothing.
+/// A part's result must depend only on its number (never on the thread that runs it or on how many
+/// threads there are): then a fixed partition gives bitwise identical results for any degree of parallelism.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public abstract class ParallelJob
+{
+    // Far above any part number: a worker that arrives after a run (or before the next) claims nothing.
+    private const int Closed = 1 << 30;
+
+    private readonly ManualResetEventSlim _done = new(false, spinCount: 100);
+    private int _parts;
+    private int _next = Closed;
+    private int _remaining;
+    private ExceptionDispatchInfo? _error;
+
+    /// <summary>Runs part <paramref name="part"/>.</summary>
+    public abstract void Execute(int part);
+
+    // Opens a run of `parts` parts; the derived class has filled its fields before.
+    internal void Open(int parts)
+    {
+        _parts = parts;
+        _remaining = parts;
+        _error = null;
+        _done.Reset();
+        Volatile.Write(ref _next, 0);
+    }
+
+    // Claims and runs parts until none is left; any thread may call it at any time.
+    internal void Help()
+    {
+        int part;
+        while ((part = Interlocked.Increment(ref _next) - 1) < _parts)
+        {
+            try
+            {
+                Execute(part);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+            }
+
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _done.Set();
+            }
+        }
+    }
+
+    // Waits until every part has run (not for workers that never arrived), closes the run, rethrows a part's exception.
+    internal void Close()
+    {
+        _done.Wait();
+        Volatile.Write(ref _next, Closed);
+        _error?.Throw();
+    }
+}
+
+/// <summary>
+/// Splits a call over the cores: the calling thread and up to <see cref="KernelOptions.MaxDegreeOfParallelism"/> − 1
+/// dedicated background workers (created on first use and reused; by default one fewer than the logical cores).
+/// Parts are claimed from a counter in the job, so a worker the scheduler wakes late finds them done and the
+/// caller never waits for it. One parallel call at a time uses the workers: a call made while they are busy
+/// (another thread's, or a nested one) runs all its parts on its own thread.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ParallelWork
+{
+    private static readonly object s_startGate = new();
+    private static Worker[] s_workers = [];
+    private static int s_busy;
+    private static ParallelJob? s_job;
+
+    /// <summary>How many threads a call with <paramref name="work"/> units should use: one per <paramref name="minWorkPerThread"/>, at most <see cref="KernelOptions.MaxDegreeOfParallelism"/>.</summary>
+    public static int ThreadsFor(long work, long minWorkPerThread)
+    {
+        long byWork = Math.Max(1, work / Math.Max(1, minWorkPerThread));
+        return (int)Math.Min(byWork, KernelOptions.MaxDegreeOfParallelism);
+    }
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> equal contiguous slices of 0 … <paramref name="count"/> − 1 (the first slices one longer when it does not divide).</summary>
+    public static (int Start, int End) Slice(int count, int parts, int part)
+    {
+        int size = count / parts, extra = count % parts;
+        int start = (part * size) + Math.Min(part, extra);
+        return (start, start + size + (part < extra ? 1 : 0));
+    }
+
+    /// <summary>Runs every part of <paramref name="job"/>, on up to <paramref name="parts"/> threads, and returns when all are done.</summary>
+    public static void Run(ParallelJob job, int parts)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        int helpers = Math.Min(parts, KernelOptions.MaxDegreeOfParallelism) - 1;
+        if (helpers <= 0 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            for (int i = 0; i < parts; i++)
+            {
+                job.Execute(i);
+            }
+
+            return;
+        }
+
+        try
+        {
+            Worker[] workers = Workers(helpers);
+            job.Open(parts);
+            Volatile.Write(ref s_job, job);
+            for (int w = 0; w < helpers; w++)
+            {
+                workers[w].Wake();
+            }
+
+            job.Help();
+            job.Close();
+        }
+        finally
+        {
+            Volatile.Write(ref s_job, null);
+            Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    private static Worker[] Workers(int count)
+    {
+        if (s_workers.Length >= count)
+        {
+            return s_workers;
+        }
+
+        lock (s_startGate)
+        {
+            var grown = new Worker[Math.Max(count, s_workers.Length)];
+            Array.Copy(s_workers, grown, s_workers.Length);
+            for (int i = s_workers.Length; i < grown.Length; i++)
+            {
+                grown[i] = new Worker(i);
+            }
+
+            s_workers = grown;
+            return grown;
+        }
+    }
+
+    // A background thread that sleeps on its event between jobs and helps whichever job is open when it wakes.
+    private sealed class Worker
+    {
+        private readonly ManualResetEventSlim _wake = new(false, spinCount: 100);
+
+        public Worker(int index)
+        {
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"FusedOps worker {index + 1}" };
+            thread.Start();
+        }
+
+        public void Wake() => _wake.Set();
+
+        private void Loop()
+        {
+            while (true)
+            {
+                _wake.Wait();
+                _wake.Reset();
+                Volatile.Read(ref s_job)?.Help();
+            }
+        }
+    }
+}
