@@ -1387,6 +1387,7 @@ namespace Samples
         int global::FusedOps.IInferenceModel.OutputLength => OutputLength;
         int[] global::FusedOps.IFusedModel.InputShapeArray => InputShape.ToArray();
         int[] global::FusedOps.IFusedModel.OutputShapeArray => OutputShape.ToArray();
+        global::FusedOps.IInferenceModel global::FusedOps.IFusedModel.Freeze() => Freeze();
 
         /// <summary>
         /// Immutable inference model of <see cref="Catalogue"/>: folded weights, one fused pass per group; any number of
