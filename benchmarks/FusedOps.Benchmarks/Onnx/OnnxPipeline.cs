@@ -47,6 +47,9 @@ public sealed class OnnxPipeline : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        // ONNX Runtime's pool threads spin after each run by default; on a 2-core machine a spinning 2-thread
+        // session would steal the core from whatever row is timed next. FusedOps' workers block instead.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         _session = new InferenceSession(ModelBytes, options);
         _inputs = [OrtValue.CreateTensorValueFromMemory(input, Shape(batch, model.InputShapeArray))];
         _outputs = [OrtValue.CreateTensorValueFromMemory(output, Shape(batch, model.OutputShapeArray))];
