@@ -30,6 +30,7 @@ internal static partial class ConvEmitter
         w.Close();
         w.Line();
         w.Line($"// Layer {i} Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ {c.OC}×{c.OH}×{c.OW} -> dX {c.C}×{c.H}×{c.W}.");
+        w.Line(FullyOptimised);
         w.Line($"internal static void L{i}_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,");
         w.Line("    ref float dx, bool inputGradient, ref float scratch)");
         w.Open();

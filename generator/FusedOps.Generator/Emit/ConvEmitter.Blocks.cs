@@ -18,12 +18,14 @@ internal static partial class ConvEmitter
         w.Line($"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {c.Kc} taps; {what}.");
         if (train)
         {
+            w.Line(ConvEmitter.FullyOptimised);
             w.Line($"private static void {name}(ref float a, ref float b, ref int offsets, ref float y, int ld,");
             w.Line("    ref float shift, ref double sum, ref double sumSq)");
             w.Open();
         }
         else
         {
+            w.Line(ConvEmitter.FullyOptimised);
             w.Line($"private static void {name}<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,");
             w.Line($"    {(c.Residual ? "ref float res, " : string.Empty)}ref float scale, ref float shift)");
             w.Line("    where TAct : struct, IActivationOperator");
@@ -105,6 +107,7 @@ internal static partial class ConvEmitter
     {
         int i = c.Layer;
         w.Line($"// Layer {i}: scalar fallback for machines without Vector256, all {c.OCg} channels of a panel.");
+        w.Line(ConvEmitter.FullyOptimised);
         w.Line($"private static void L{i}_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, {(c.Residual ? "ref float res, " : string.Empty)}int valid,");
         w.Line("    ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)");
         w.Line("    where TAct : struct, IActivationOperator");

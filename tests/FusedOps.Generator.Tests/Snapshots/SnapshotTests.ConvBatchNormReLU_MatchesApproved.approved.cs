@@ -121,6 +121,7 @@ namespace FusedOps.Generated
 
         // Layer 0 Conv2d, one sample: 16×32×32 -> 32×32×32; 32 panels × 144 taps.
         // train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift and act.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_Conv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y,
             ref float scratch, bool train, ref double sum, ref double sumSq)
             where TAct : struct, IActivationOperator
@@ -244,6 +245,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer512x10<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -370,6 +372,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train512x10(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -505,6 +508,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer512x11<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -642,6 +646,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train512x11(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -789,6 +794,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -845,6 +851,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -902,6 +909,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -977,6 +985,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -1054,6 +1063,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: scalar fallback for machines without Vector256, all 32 channels of a panel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
             ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)
             where TAct : struct, IActivationOperator
@@ -1101,6 +1111,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 32×32×32 -> dX 16×32×32.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
             ref float dx, bool inputGradient, ref float scratch)
         {

@@ -213,6 +213,7 @@ namespace FusedOps.Generated
 
         // Layer 0 Conv2d, one sample: 3×12×12 -> 8×12×12; 5 panels × 27 taps.
         // train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift and act.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_Conv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y,
             ref float scratch, bool train, ref double sum, ref double sumSq)
             where TAct : struct, IActivationOperator
@@ -296,6 +297,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 8 output channels × 32 pixels in 16 Vector512 accumulators over 27 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer512x8<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -400,6 +402,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 8 output channels × 32 pixels in 16 Vector512 accumulators over 27 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -511,6 +514,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 27 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -567,6 +571,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 27 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -624,6 +629,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 27 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -699,6 +705,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 27 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -776,6 +783,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: scalar fallback for machines without Vector256, all 8 channels of a panel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
             ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)
             where TAct : struct, IActivationOperator
@@ -823,6 +831,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 8×12×12 -> dX 3×12×12.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
             ref float dx, bool inputGradient, ref float scratch)
         {

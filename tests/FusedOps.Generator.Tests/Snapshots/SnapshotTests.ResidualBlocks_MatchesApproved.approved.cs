@@ -219,6 +219,7 @@ namespace FusedOps.Generated
 
         // Layer 1 Conv2d, one sample: 16×32×32 -> 16×32×32; 32 panels × 144 taps.
         // train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift and act.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L1_Conv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y,
             ref float scratch, bool train, ref double sum, ref double sumSq)
             where TAct : struct, IActivationOperator
@@ -318,6 +319,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 8 output channels × 32 pixels in 16 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L1_Infer512x8<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -422,6 +424,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 8 output channels × 32 pixels in 16 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L1_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -533,6 +536,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L1_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -589,6 +593,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L1_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -646,6 +651,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L1_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -721,6 +727,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L1_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -798,6 +805,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 1: scalar fallback for machines without Vector256, all 16 channels of a panel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L1_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
             ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)
             where TAct : struct, IActivationOperator
@@ -845,6 +853,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 1 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 16×32×32 -> dX 16×32×32.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L1_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
             ref float dx, bool inputGradient, ref float scratch)
         {
@@ -910,6 +919,7 @@ namespace FusedOps.Generated
 
         // Layer 4 Conv2d, one sample: 16×32×32 -> 16×32×32; 32 panels × 144 taps.
         // train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift, adds res and act.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L4_Conv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y,
             ref float scratch, bool train, ref double sum, ref double sumSq, ref float res)
             where TAct : struct, IActivationOperator
@@ -1016,6 +1026,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 8 output channels × 32 pixels in 16 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L4_Infer512x8<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -1136,6 +1147,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 8 output channels × 32 pixels in 16 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L4_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -1247,6 +1259,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L4_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -1311,6 +1324,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L4_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -1368,6 +1382,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L4_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -1455,6 +1470,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L4_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -1532,6 +1548,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 4: scalar fallback for machines without Vector256, all 16 channels of a panel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L4_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, ref float res, int valid,
             ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)
             where TAct : struct, IActivationOperator
@@ -1580,6 +1597,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 4 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 16×32×32 -> dX 16×32×32.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L4_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
             ref float dx, bool inputGradient, ref float scratch)
         {
@@ -1645,6 +1663,7 @@ namespace FusedOps.Generated
 
         // Layer 9 Conv2d, one sample: 16×32×32 -> 32×16×16; 8 panels × 144 taps.
         // train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift, adds res and act.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L9_Conv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y,
             ref float scratch, bool train, ref double sum, ref double sumSq, ref float res)
             where TAct : struct, IActivationOperator
@@ -1775,6 +1794,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L9_Infer512x10<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -1921,6 +1941,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 10 output channels × 32 pixels in 20 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L9_Train512x10(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -2056,6 +2077,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L9_Infer512x11<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -2215,6 +2237,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 11 output channels × 32 pixels in 22 Vector512 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L9_Train512x11(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -2362,6 +2385,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L9_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -2426,6 +2450,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 2 output channels × 32 pixels in 8 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L9_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -2483,6 +2508,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L9_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float res, ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -2570,6 +2596,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: 3 output channels × 32 pixels in 12 Vector256 accumulators over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L9_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -2647,6 +2674,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9: scalar fallback for machines without Vector256, all 32 channels of a panel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L9_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, ref float res, int valid,
             ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)
             where TAct : struct, IActivationOperator
@@ -2695,6 +2723,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 9 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 32×16×16 -> dX 16×32×32.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L9_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
             ref float dx, bool inputGradient, ref float scratch)
         {
@@ -2760,6 +2789,7 @@ namespace FusedOps.Generated
 
         // Layer 11 Conv2d, one sample: 16×32×32 -> 32×16×16; 8 panels × 16 taps.
         // train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift and act.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L11_Conv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y,
             ref float scratch, bool train, ref double sum, ref double sumSq)
             where TAct : struct, IActivationOperator
@@ -2882,6 +2912,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 10 output channels × 32 pixels in 20 Vector512 accumulators over 16 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L11_Infer512x10<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -3008,6 +3039,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 10 output channels × 32 pixels in 20 Vector512 accumulators over 16 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L11_Train512x10(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -3143,6 +3175,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 11 output channels × 32 pixels in 22 Vector512 accumulators over 16 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L11_Infer512x11<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -3280,6 +3313,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 11 output channels × 32 pixels in 22 Vector512 accumulators over 16 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L11_Train512x11(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -3427,6 +3461,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 2 output channels × 32 pixels in 8 Vector256 accumulators over 16 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L11_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -3483,6 +3518,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 2 output channels × 32 pixels in 8 Vector256 accumulators over 16 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L11_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -3540,6 +3576,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 3 output channels × 32 pixels in 12 Vector256 accumulators over 16 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L11_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -3615,6 +3652,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: 3 output channels × 32 pixels in 12 Vector256 accumulators over 16 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L11_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -3692,6 +3730,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11: scalar fallback for machines without Vector256, all 32 channels of a panel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L11_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
             ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)
             where TAct : struct, IActivationOperator
@@ -3739,6 +3778,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 11 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 32×16×16 -> dX 16×32×32.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L11_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
             ref float dx, bool inputGradient, ref float scratch)
         {

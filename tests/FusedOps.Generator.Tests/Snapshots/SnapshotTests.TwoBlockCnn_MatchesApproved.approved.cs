@@ -175,6 +175,7 @@ namespace FusedOps.Generated
 
         // Layer 0 Conv2d, one sample: 1×16×16 -> 8×16×16; 8 panels × 9 taps.
         // train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift and act.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_Conv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y,
             ref float scratch, bool train, ref double sum, ref double sumSq)
             where TAct : struct, IActivationOperator
@@ -258,6 +259,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 8 output channels × 32 pixels in 16 Vector512 accumulators over 9 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer512x8<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -362,6 +364,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 8 output channels × 32 pixels in 16 Vector512 accumulators over 9 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -473,6 +476,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 9 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -529,6 +533,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 2 output channels × 32 pixels in 8 Vector256 accumulators over 9 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -586,6 +591,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 9 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -661,6 +667,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: 3 output channels × 32 pixels in 12 Vector256 accumulators over 9 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -738,6 +745,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0: scalar fallback for machines without Vector256, all 8 channels of a panel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
             ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)
             where TAct : struct, IActivationOperator
@@ -785,6 +793,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 0 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 8×16×16 -> dX 1×16×16.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
             ref float dx, bool inputGradient, ref float scratch)
         {
@@ -850,6 +859,7 @@ namespace FusedOps.Generated
 
         // Layer 3 Conv2d, one sample: 8×16×16 -> 16×8×8; 2 panels × 72 taps.
         // train: stores conv + shift (the bias) and adds the channel sums; else applies scale, shift and act.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L3_Conv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y,
             ref float scratch, bool train, ref double sum, ref double sumSq)
             where TAct : struct, IActivationOperator
@@ -949,6 +959,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 3: 8 output channels × 32 pixels in 16 Vector512 accumulators over 72 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L3_Infer512x8<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -1053,6 +1064,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 3: 8 output channels × 32 pixels in 16 Vector512 accumulators over 72 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L3_Train512x8(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -1164,6 +1176,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 3: 2 output channels × 32 pixels in 8 Vector256 accumulators over 72 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L3_Infer256x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -1220,6 +1233,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 3: 2 output channels × 32 pixels in 8 Vector256 accumulators over 72 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L3_Train256x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -1277,6 +1291,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 3: 3 output channels × 32 pixels in 12 Vector256 accumulators over 72 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L3_Infer256x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float scale, ref float shift)
             where TAct : struct, IActivationOperator
@@ -1352,6 +1367,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 3: 3 output channels × 32 pixels in 12 Vector256 accumulators over 72 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L3_Train256x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
             ref float shift, ref double sum, ref double sumSq)
         {
@@ -1429,6 +1445,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 3: scalar fallback for machines without Vector256, all 16 channels of a panel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L3_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
             ref float scale, ref float shift, bool train, ref double sum, ref double sumSq, int channel0)
             where TAct : struct, IActivationOperator
@@ -1476,6 +1493,7 @@ namespace FusedOps.Generated
         }
 
         // Layer 3 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 16×8×8 -> dX 8×16×16.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L3_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
             ref float dx, bool inputGradient, ref float scratch)
         {
