@@ -100,6 +100,9 @@ public sealed class MlpWorkload : IDisposable
     /// <summary>ZeroGrad + Forward + Backward without the input gradient.</summary>
     public void TrainingStep() => Step(Model);
 
+    /// <summary>The training Forward alone.</summary>
+    public void TrainingForward() => Model.Forward(Input, _output, Batch);
+
     /// <summary>The same step on the reference interpreter.</summary>
     public void ReferenceTrainingStep() => Step(Reference);
 

@@ -24,7 +24,8 @@ internal static class QuickMlp
         var sampler = new Sampler();
         Sampler.Row frozen1 = sampler.Add(w.FrozenInfer, 1), frozen2 = sampler.Add(w.FrozenInfer, 2);
         Sampler.Row? onnx1 = w.Onnx1 is { } o1 ? sampler.Add(o1.Infer, 1) : null, onnx2 = w.Onnx2 is { } o2 ? sampler.Add(o2.Infer, 1) : null;
-        Sampler.Row reference = sampler.Add(w.ReferenceInfer, 1), train = sampler.Add(w.TrainingStep, 1), referenceTrain = sampler.Add(w.ReferenceTrainingStep, 1);
+        Sampler.Row reference = sampler.Add(w.ReferenceInfer, 1), train = sampler.Add(w.TrainingStep, 1), forward = sampler.Add(w.TrainingForward, 1);
+        Sampler.Row referenceTrain = sampler.Add(w.ReferenceTrainingStep, 1);
         sampler.Measure(Rounds);
 
         (long inferFlops, long trainFlops) = MlpWorkload.Flops;
@@ -42,6 +43,7 @@ internal static class QuickMlp
         Add("ORT 2 threads", onnx2, inferFlops, f);
         Add("reference Infer", reference, inferFlops, f);
         Add("training step 1 thread", train, trainFlops, double.NaN);
+        Add("of which Forward", forward, inferFlops, double.NaN);
         Add("reference training step", referenceTrain, trainFlops, train.Seconds);
         table.Print();
         Console.WriteLine($"  2 threads: FusedOps {f / frozen2.Seconds:F2}× its 1-thread speed, ORT 2T ÷ FusedOps 2T {(onnx2?.Seconds ?? double.NaN) / frozen2.Seconds:F2}; "
