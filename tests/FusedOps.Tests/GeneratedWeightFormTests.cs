@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using FusedOps.Tests.Pipelines;
@@ -61,5 +62,44 @@ public sealed class GeneratedWeightFormTests
         {
             KernelOptions.MaxVectorBits = saved;
         }
+    }
+
+    /// <summary>One value per channel and one sample: no batch statistics to take, rejected before anything is written.</summary>
+    [Fact]
+    public void SwitchableNormOneValuePerChannel_Throws_StateUnchanged()
+    {
+        var model = new SwitchableNormPerChannelValue(3);
+        float[] runningMean = (float[])model.Buffers["0.running_mean"].Data.Clone();
+        float[] output = Enumerable.Repeat(7f, SwitchableNormPerChannelValue.OutputLength).ToArray();
+        var ex = Assert.Throws<InvalidOperationException>(() => model.Forward(new float[SwitchableNormPerChannelValue.InputLength], output, 1));
+        Assert.Contains("batchSize 1", ex.Message, StringComparison.Ordinal);
+        Assert.All(output, v => Assert.Equal(7f, v));
+        Assert.Equal(runningMean, model.Buffers["0.running_mean"].Data);
+
+        // Two samples give two values per channel: it trains.
+        model.Forward(new float[] { 1, 2, 3, 4, 5, 6, 7, 9 }, new float[8], 2);
+    }
+
+    /// <summary>
+    /// A frozen model keeps the weight it was frozen with: later steps change the WeightNorm/SpectralNorm parameters
+    /// and u, v, not the frozen output.
+    /// </summary>
+    [Fact]
+    public void Frozen_IndependentOfLaterTraining()
+    {
+        var model = new SpectralNormNet(5);
+        var rng = new Random(3);
+        float[] x = Enumerable.Range(0, 2 * SpectralNormNet.InputLength).Select(_ => (float)rng.NextDouble()).ToArray();
+        float[] before = new float[2 * SpectralNormNet.OutputLength], after = new float[before.Length];
+        SpectralNormNet.Frozen frozen = model.Freeze();
+        frozen.Infer(x, before, 2);
+        model.Forward(x, after, 2);
+        foreach (Parameter p in model.Parameters)
+        {
+            Array.Fill(p.Data, 0.5f);
+        }
+
+        frozen.Infer(x, after, 2);
+        Assert.Equal(before, after);
     }
 }

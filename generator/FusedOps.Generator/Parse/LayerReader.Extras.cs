@@ -85,6 +85,13 @@ internal static partial class LayerReader
     /// </summary>
     private static WeightFormKind ReadWeightForm(int index, string name, Reader reader, LocationInfo? location, List<DiagnosticInfo> diagnostics)
     {
+        if (name == "Conv2d" && reader.LocationOf("CosineNorm") is { } cosine)
+        {
+            // Conv2dAttribute has no such property, so C# reports CS0246 too; this says what to write instead.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, cosine, index, name, "CosineNorm", "set",
+                "cosine normalisation exists on Linear only; use [Flatten] and Linear(out, CosineNorm = true), or WeightNorm = true on the Conv2d"));
+        }
+
         string? first = null;
         foreach (string option in new[] { "WeightNorm", "SpectralNorm", "CosineNorm" })
         {

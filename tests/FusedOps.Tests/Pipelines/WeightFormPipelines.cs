@@ -77,3 +77,10 @@ public partial class SwitchableNormCnn
 public partial class SwitchableNormFirst
 {
 }
+
+/// <summary>SwitchableNorm on one value per channel: its batch statistics need a batch of at least 2 in training.</summary>
+[FusedPipeline(4, 1, 1)]
+[SwitchableNorm]
+public partial class SwitchableNormPerChannelValue
+{
+}
