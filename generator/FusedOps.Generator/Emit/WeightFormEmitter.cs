@@ -101,6 +101,18 @@ internal static class WeightFormEmitter
         }
     }
 
+    /// <summary>The header's lines on the weight forms: the passes over each weight that they add, per mode.</summary>
+    public static void Header(CodeWriter w, PipelineModel m)
+    {
+        foreach (Layer l in m.Layers.Where(l => Form(l) != WeightFormKind.Plain))
+        {
+            string passes = Form(l) == WeightFormKind.WeightNorm
+                ? "training forward 1 pass over the weight (w = g·v/|v|), backward 1 (to g and v)"
+                : "training forward 3 passes over the weight (power iteration, sigma, w = W/sigma), backward 2 (<G, W>, then to weight_orig)";
+            w.Line($"//   layer {l.Index} {Form(l)}: the group runs on the effective weight; {passes}; inference computes it once, Freeze() folds it.");
+        }
+    }
+
     /// <summary>Training fields: what the backward maps need from the forward.</summary>
     public static void TrainingFields(CodeWriter w, PipelineModel m)
     {
