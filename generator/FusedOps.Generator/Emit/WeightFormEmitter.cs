@@ -141,13 +141,21 @@ internal static class WeightFormEmitter
         {
             Layer l = g.Op!;
             (int rows, int columns, _, _) = Geometry(l, g.Input);
-            w.Summary($"Layer {l.Index}'s weight in eval mode, in a new array: the current parameters{(Form(l) == WeightFormKind.SpectralNorm ? " and the stored u, v" : string.Empty)}.");
+            string cache = $"_evalWeight{l.Index}";
+            w.Line($"private readonly float[] {cache} = new float[{rows * columns}];");
+            if (Form(l) == WeightFormKind.WeightNorm)
+            {
+                w.Line($"private readonly double[] _evalNorms{l.Index} = new double[{rows}];");
+            }
+
+            w.Line();
+            w.Summary($"Layer {l.Index}'s weight in eval mode from the current parameters{(Form(l) == WeightFormKind.SpectralNorm ? " and the stored u, v" : string.Empty)}, "
+                + "into one reused array (a new large array per Infer would cost more than the product); Freeze copies it. Concurrent calls write the same values.");
             w.Open($"internal float[] {Field(l, "EvalWeight")}()");
-            w.Line($"var weight = new float[{rows * columns}];");
             w.Line(Form(l) == WeightFormKind.WeightNorm
-                ? $"WeightForms.WeightNormForward({Field(l, "WeightG")}.Data, {Field(l, "WeightV")}.Data, weight, new double[{rows}]);"
-                : $"WeightForms.SpectralNormForward({Field(l, "WeightOrig")}.Data, {Field(l, "WeightU")}.Data, {Field(l, "WeightV")}.Data, weight, false);");
-            w.Line("return weight;");
+                ? $"WeightForms.WeightNormForward({Field(l, "WeightG")}.Data, {Field(l, "WeightV")}.Data, {cache}, _evalNorms{l.Index});"
+                : $"WeightForms.SpectralNormForward({Field(l, "WeightOrig")}.Data, {Field(l, "WeightU")}.Data, {Field(l, "WeightV")}.Data, {cache}, false);");
+            w.Line($"return {cache};");
             w.Close();
             w.Line();
         }
