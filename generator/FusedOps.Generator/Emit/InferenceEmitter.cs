@@ -71,7 +71,7 @@ internal static class InferenceEmitter
             if (g.Op is not null)
             {
                 int rowLength = g.Conv is not null ? g.Conv.Kc : g.InLength;
-                w.Line($"_w{i} = model.{TrainingEmitter.Field(g.Op, "Weight")}.Data;");
+                w.Line($"_w{i} = {WeightFormEmitter.InferenceWeight(g)};");
                 w.Open("if (fold)");
                 w.Line($"_w{i} = (float[])_w{i}.Clone();");
                 w.Line($"Norm.ScaleRows(_w{i}, {rowLength}, _scale{i});");

@@ -34,6 +34,8 @@ internal sealed record LayerDecl(string Name, IReadOnlyList<Arg> Args)
 
     public int Positional(int index) => Args.Where(a => a.Name is null).ElementAtOrDefault(index)?.Value is int i ? i : 0;
 
+    public bool Bool(string name) => Args.FirstOrDefault(a => a.Name == name)?.Value is true;
+
     public float Float(string name, float fallback) => Args.FirstOrDefault(a => a.Name == name)?.Value is float f ? f : fallback;
 
     public override string ToString() => Args.Count == 0 ? $"[{Name}]" : $"[{Name}({string.Join(", ", Args)})]";
