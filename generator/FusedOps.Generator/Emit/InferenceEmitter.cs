@@ -41,7 +41,7 @@ internal static class InferenceEmitter
         w.Line();
         WriteConstructor(w, m);
         WriteInfer(w, m);
-        foreach (GroupPlan g in m.AllGroups)
+        foreach (GroupPlan g in m.AllGroups.Where(g => g.Inference.Count > 0))
         {
             WriteGroup(w, m, g);
         }
@@ -105,8 +105,10 @@ internal static class InferenceEmitter
         w.Line($"ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * {m.Input.Length});");
         w.Line($"ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * {m.Output.Length});");
         string Where(int group) => group < 0 ? "x" : plan.InferenceOutputs[group] == "y" ? "y" : plan.InferenceOutputs[group] + "[0]";
-        foreach (GroupPlan g in m.Groups)
+        foreach (GroupPlan g in m.Groups.Where(g => g.Inference.Count > 0))
         {
+            // A conv group that runs the next group's pool in its epilogue writes that group's output.
+            int writes = g.Conv is { PoolKernel: > 0 } ? g.Index + 1 : g.Index;
             string branch = string.Empty;
             if (g.Branch is { } use)
             {
@@ -117,7 +119,7 @@ internal static class InferenceEmitter
                 }
             }
 
-            w.Line($"G{g.Index}_Infer(ref {Where(g.Index - 1)}, {branch}ref {Where(g.Index)}, m, scratch);");
+            w.Line($"G{g.Index}_Infer(ref {Where(g.Index - 1)}, {branch}ref {Where(writes)}, m, scratch);");
         }
 
         w.Close();
@@ -166,7 +168,8 @@ internal static class InferenceEmitter
                     w.Line($"ref double sink = ref s_sink[0];");
                     w.Open("for (int s = 0; s < m; s++)");
                     w.Line($"ref float xs = ref Unsafe.Add(ref x, s * {g.InLength});");
-                    w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {g.OutLength});");
+                    bool pooled = pass.Has(StageKind.Pool);
+                    w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {(pooled ? g.Conv.OC * g.Conv.PP : g.OutLength)});");
                     string rs = string.Empty;
                     if (g.Conv.Residual)
                     {
@@ -174,7 +177,10 @@ internal static class InferenceEmitter
                         rs = ", ref rs";
                     }
 
-                    w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(act, ref xs, ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0], ref ys, ref scratch[0], false, ref sink, ref sink{rs});");
+                    string weights = $"ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0]";
+                    w.Line(pooled
+                        ? $"{m.KernelsType}.L{g.Op!.Index}_ConvPool(act, ref xs, {weights}, ref ys, ref scratch[0]{rs});"
+                        : $"{m.KernelsType}.L{g.Op!.Index}_Conv(act, ref xs, {weights}, ref ys, ref scratch[0], false, ref sink, ref sink{rs});");
                     w.Close();
                     break;
                 case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
