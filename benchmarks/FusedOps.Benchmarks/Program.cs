@@ -5,6 +5,7 @@ using FusedOps.Benchmarks;
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick            (Stopwatch, a minute or two: the five cases, then the generator)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels    (the five cases only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick linear     (the Linear kernels alone)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick cnn        (case P, a CNN with MaxPool, and the Fashion convolutions)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick generator  (the source generator only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --filter '*'       (BenchmarkDotNet)
 int firstCall = Array.IndexOf(args, "--first-call");
@@ -17,7 +18,7 @@ int quick = Array.IndexOf(args, "--quick");
 if (quick >= 0)
 {
     string part = quick + 1 < args.Length && !args[quick + 1].StartsWith('-') ? args[quick + 1] : "all";
-    if (part is not ("all" or "kernels" or "linear" or "generator"))
+    if (part is not ("all" or "kernels" or "linear" or "generator" or "cnn"))
     {
         Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear' or 'generator'");
         return 2;
@@ -32,6 +33,7 @@ if (quick >= 0)
     // Exit code 1 if an output disagrees with the reference or the generator's caching check fails.
     var total = System.Diagnostics.Stopwatch.StartNew();
     int exit = part is "all" or "kernels" ? QuickBenchmark.Run() : 0;
+    exit = part is "all" or "kernels" or "cnn" ? Math.Max(exit, CnnPoolBenchmark.Run()) : exit;
     if (part is "all" or "generator" && !QuickGenerator.Run())
     {
         exit = 1;
