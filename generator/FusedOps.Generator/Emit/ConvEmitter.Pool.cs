@@ -29,16 +29,28 @@ internal static partial class ConvEmitter
             + (c.Residual ? ", ref float res)" : ")"));
         w.Line("    where TAct : struct, IActivationOperator");
         w.Open();
-        w.Line(c.Pad > 0 ? $"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch);" : "// No padding: the input is read in place.");
-        w.Line(c.Pad > 0 ? "ref float xp = ref scratch;" : "ref float xp = ref x;");
-        w.Line($"ref float panel = ref Unsafe.Add(ref scratch, {c.PadLength});");
+        if (c.Pad > 0)
+        {
+            w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch);");
+        }
+
+        w.Line($"L{i}_PoolPanels(act, {(c.Pad > 0 ? "ref scratch" : "ref x")}, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, {c.PadLength}), 0, {c.PoolPanels}"
+            + (c.Residual ? ", ref res);" : ");"));
+        w.Close();
+        w.Line();
+        w.Line($"// Layer {i}: pool panels [pb0, pb1) of one sample whose input is already padded; `panel` is this caller's panel and tail scratch.");
+        w.Line(FullyOptimised);
+        w.Line($"internal static void L{i}_PoolPanels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y, ref float panel,");
+        w.Line($"    int pb0, int pb1{(c.Residual ? ", ref float res" : string.Empty)})");
+        w.Line("    where TAct : struct, IActivationOperator");
+        w.Open();
         w.Line($"ref float tail = ref Unsafe.Add(ref panel, {c.Kc * 32});");
         w.Line("int level = KernelDispatch.Level;");
         w.Open($"for (int g = 0; g < {c.Groups}; g++)");
         w.Line($"ref float xg = ref Unsafe.Add(ref xp, g * {c.Cg * c.Hp * c.Wp});");
         w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {c.OCg * c.Kc});");
         w.Line($"int c0 = g * {c.OCg};");
-        w.Open($"for (int pb = 0; pb < {c.PoolPanels}; pb++)");
+        w.Open("for (int pb = pb0; pb < pb1; pb++)");
         w.Line("// Two whole rows of 16 consecutive input positions are read in place (the second `step` floats after the first); else gathered.");
         w.Line($"int step = s_l{i}PoolSteps[pb];");
         w.Line("ref float b = ref panel;");

@@ -9,7 +9,7 @@ namespace FusedOps.Generator.Emit;
 /// the training model (BatchNorm's running statistics and the op's bias, folded into the weights when
 /// frozen), and Infer, which runs each group's one planned pass on chunks of samples.
 /// </summary>
-internal static class InferenceEmitter
+internal static partial class InferenceEmitter
 {
     public static string Write(PipelineModel m)
     {
@@ -44,6 +44,10 @@ internal static class InferenceEmitter
         foreach (GroupPlan g in m.AllGroups.Where(g => g.Inference.Count > 0))
         {
             WriteGroup(w, m, g);
+            if (g.Conv is not null)
+            {
+                WriteConvParts(w, m, g);
+            }
         }
 
         w.Close();
@@ -98,7 +102,8 @@ internal static class InferenceEmitter
             w.Line($"float[] buf{k} = pool.Rent(chunk * BufferLength);");
         }
 
-        w.Line("float[] scratch = pool.Rent(Scratch);");
+        // A generated convolution split over threads gives each part its own scratch region.
+        w.Line(m.AllGroups.Any(g => g.Conv is not null) ? "float[] scratch = pool.Rent(Scratch * global::FusedOps.KernelOptions.MaxDegreeOfParallelism);" : "float[] scratch = pool.Rent(Scratch);");
         w.Open("try");
         w.Open("for (int s0 = 0; s0 < batchSize; s0 += chunk)");
         w.Line("int m = Math.Min(chunk, batchSize - s0);");
@@ -164,24 +169,7 @@ internal static class InferenceEmitter
                     StandaloneEmitter.Infer(w, m, g);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
-                    w.Line($"var act = {(pass.Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)")};");
-                    w.Line($"ref double sink = ref s_sink[0];");
-                    w.Open("for (int s = 0; s < m; s++)");
-                    w.Line($"ref float xs = ref Unsafe.Add(ref x, s * {g.InLength});");
-                    bool pooled = pass.Has(StageKind.Pool);
-                    w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {(pooled ? g.Conv.OC * g.Conv.PP : g.OutLength)});");
-                    string rs = string.Empty;
-                    if (g.Conv.Residual)
-                    {
-                        w.Line($"ref float rs = ref Unsafe.Add(ref res, s * {g.OutLength});");
-                        rs = ", ref rs";
-                    }
-
-                    string weights = $"ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0]";
-                    w.Line(pooled
-                        ? $"{m.KernelsType}.L{g.Op!.Index}_ConvPool(act, ref xs, {weights}, ref ys, ref scratch[0]{rs});"
-                        : $"{m.KernelsType}.L{g.Op!.Index}_Conv(act, ref xs, {weights}, ref ys, ref scratch[0], false, ref sink, ref sink{rs});");
-                    w.Close();
+                    WriteConvCall(w, g);
                     break;
                 case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
                     w.Line($"Norm.ConcatSamples(ref x, {g.InLength}, ref res, {g.OutLength - g.InLength}, ref y, m);");

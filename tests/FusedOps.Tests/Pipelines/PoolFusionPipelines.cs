@@ -59,3 +59,32 @@ public partial class ResidualMaxPool
 public partial class StridedGroupedPool
 {
 }
+
+/// <summary>Large enough (2.4 MFLOP per sample) for two threads even at batch 1: Conv→BN→ReLU→MaxPool2d(2) at 25×41.</summary>
+[FusedPipeline(8, 25, 41)]
+[Conv2d(16, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[MaxPool2d(2)]
+public partial class ParallelConvPool
+{
+}
+
+/// <summary>
+/// A residual pair big enough for two threads at batch 1 (4.1 MFLOP per conv), without a pool, then a strided conv. No bias
+/// before the BatchNorms: its gradient is zero up to rounding, which a relative check at batch 8 cannot judge.
+/// </summary>
+[FusedPipeline(16, 30, 29)]
+[Save("a")]
+[Conv2d(16, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[ReLU]
+[Conv2d(16, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[Add("a")]
+[ReLU]
+[Conv2d(24, 3, Stride = 2)]
+[HardTanh]
+public partial class ParallelResidual
+{
+}
