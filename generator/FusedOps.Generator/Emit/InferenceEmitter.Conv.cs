@@ -5,18 +5,20 @@ namespace FusedOps.Generator.Emit;
 
 /// <summary>
 /// The inference pass of a Conv2d group, split over threads: several samples are split by sample, one sample by
-/// panels (its padded input shared); a layer under 1 MFLOP per thread stays on the calling thread. Parts write
-/// disjoint outputs and never reduce across each other, so every thread count gives the same bits.
+/// panels (its padded input, in the call's scratch, shared); a layer under 1 MFLOP per thread stays on the calling
+/// thread. Each part works in its thread's own scratch, writes disjoint outputs and never reduces across parts, so
+/// every thread count gives the same bits.
 /// </summary>
 internal static partial class InferenceEmitter
 {
-    private static void WriteConvCall(CodeWriter w, GroupPlan g)
+    private static void WriteConvCall(CodeWriter w, GroupPlan g, Pass pass)
     {
         ConvPlan c = g.Conv!;
         int i = g.Index;
         long flops = 2L * c.OC * c.Kc * c.P;
-        w.Line($"int parts = Math.Min(ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000), scratch.Length / Scratch);");
-        w.Line("parts = m > 1 ? Math.Min(parts, m) : parts;");
+        // One part per sample, or per four panels' worth of threads for one sample: a thread the OS delays leaves its parts to the others.
+        w.Line($"int threads = ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000);");
+        w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({(pass.Has(StageKind.Pool) ? c.PoolPanels : c.Panels)}, 4 * threads) : 1;");
         if (c.Pad > 0)
         {
             w.Open("if (m == 1 && parts > 1)");
@@ -25,7 +27,7 @@ internal static partial class InferenceEmitter
         }
 
         string res = c.Residual ? "ref res" : "ref x";
-        w.Line($"ConvParallel.Run(new G{i}Parts(this, m), ref x, ref y, {res}, ref scratch[0], parts);");
+        w.Line($"ConvParallel.Run(new G{i}Parts(this, m), ref x, ref y, {res}, ref scratch[0], parts, threads);");
     }
 
     private static void WriteConvParts(CodeWriter w, PipelineModel m, GroupPlan g)
@@ -41,7 +43,7 @@ internal static partial class InferenceEmitter
         string weights = $"ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0]";
         w.Open("if (m == 1 && parts > 1)");
         w.Line($"(int pb0, int pb1) = ParallelWork.Slice({(pooled ? c.PoolPanels : c.Panels)}, parts, part);");
-        w.Line($"ref float panel = ref Unsafe.Add(ref scratch, (part * Scratch) + {c.PadLength});");
+        w.Line($"ref float panel = ref ConvParallel.ThreadScratch(Scratch);");
         string xp = c.Pad > 0 ? "ref scratch" : "ref x";
         w.Line(pooled
             ? $"{m.KernelsType}.L{layer}_PoolPanels(act, {xp}, {weights}, ref y, ref panel, pb0, pb1{res});"
@@ -50,7 +52,7 @@ internal static partial class InferenceEmitter
         w.Close();
         w.Line();
         w.Line("(int s0, int s1) = ParallelWork.Slice(m, parts, part);");
-        w.Line("ref float sc = ref Unsafe.Add(ref scratch, part * Scratch);");
+        w.Line("ref float sc = ref ConvParallel.ThreadScratch(Scratch);");
         w.Open("for (int s = s0; s < s1; s++)");
         w.Line($"ref float xs = ref Unsafe.Add(ref x, s * {g.InLength});");
         w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {(pooled ? c.OC * c.PP : g.OutLength)});");

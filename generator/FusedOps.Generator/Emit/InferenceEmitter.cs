@@ -102,8 +102,7 @@ internal static partial class InferenceEmitter
             w.Line($"float[] buf{k} = pool.Rent(chunk * BufferLength);");
         }
 
-        // A generated convolution split over threads gives each part its own scratch region.
-        w.Line(m.AllGroups.Any(g => g.Conv is not null) ? "float[] scratch = pool.Rent(Scratch * global::FusedOps.KernelOptions.MaxDegreeOfParallelism);" : "float[] scratch = pool.Rent(Scratch);");
+        w.Line("float[] scratch = pool.Rent(Scratch);");
         w.Open("try");
         w.Open("for (int s0 = 0; s0 < batchSize; s0 += chunk)");
         w.Line("int m = Math.Min(chunk, batchSize - s0);");
@@ -169,7 +168,7 @@ internal static partial class InferenceEmitter
                     StandaloneEmitter.Infer(w, m, g);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
-                    WriteConvCall(w, g);
+                    WriteConvCall(w, g, pass);
                     break;
                 case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
                     w.Line($"Norm.ConcatSamples(ref x, {g.InLength}, ref res, {g.OutLength - g.InLength}, ref y, m);");

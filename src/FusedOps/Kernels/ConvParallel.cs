@@ -25,13 +25,38 @@ public interface IConvParts
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe class ConvParallel
 {
-    /// <summary>Runs every part of <paramref name="body"/>; one part runs inline on the calling thread.</summary>
-    public static void Run<TBody>(TBody body, ref float x, ref float y, ref float res, ref float scratch, int parts)
+    [ThreadStatic]
+    private static float[]? t_scratch;
+
+    /// <summary>
+    /// This thread's scratch of at least <paramref name="length"/> floats (kept for the thread's life): a part's panel and
+    /// padding space, so parts can outnumber threads and be claimed as threads come free.
+    /// </summary>
+    public static ref float ThreadScratch(int length)
+    {
+        float[]? scratch = t_scratch;
+        if (scratch is null || scratch.Length < length)
+        {
+            t_scratch = scratch = new float[length];
+        }
+
+        return ref scratch[0];
+    }
+
+    /// <summary>
+    /// Runs every part of <paramref name="body"/>: inline on the calling thread when <paramref name="threads"/> is 1,
+    /// else claimed part by part by the calling thread and the workers.
+    /// </summary>
+    public static void Run<TBody>(TBody body, ref float x, ref float y, ref float res, ref float scratch, int parts, int threads)
         where TBody : struct, IConvParts
     {
-        if (parts <= 1)
+        if (parts <= 1 || threads <= 1)
         {
-            body.Run(ref x, ref y, ref res, ref scratch, 0, 1);
+            for (int part = 0; part < parts; part++)
+            {
+                body.Run(ref x, ref y, ref res, ref scratch, part, parts);
+            }
+
             return;
         }
 
