@@ -24,6 +24,7 @@ internal static partial class InferenceEmitter
             w.Open("if (m == 1 && parts > 1)");
             w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch[0]);");
             w.Close();
+            w.Line();
         }
 
         string res = c.Residual ? "ref res" : "ref x";
