@@ -122,8 +122,9 @@ public partial class FashionNetCopyNoAdd
 }
 
 /// <summary>One CNN model ready to time: the generated model frozen, the reference with the same state, input and output.</summary>
-internal sealed class CnnCase
+public sealed class CnnCase
 {
+    /// <summary>Gives <paramref name="model"/> non-trivial per-channel state, freezes it and draws an input batch.</summary>
     public CnnCase(IFusedModel model, Func<IInferenceModel> freeze, int batch)
     {
         Model = model;
@@ -144,21 +145,28 @@ internal sealed class CnnCase
         Flops = CountFlops();
     }
 
+    /// <summary>The generated model.</summary>
     public IFusedModel Model { get; }
 
+    /// <summary>Its <c>Freeze()</c>.</summary>
     public IInferenceModel Frozen { get; }
 
+    /// <summary>Samples per call.</summary>
     public int Batch { get; }
 
+    /// <summary>Input batch, uniform in [−1, 1].</summary>
     public float[] Input { get; }
 
+    /// <summary>Output of the last call.</summary>
     public float[] Output { get; }
 
+    /// <summary>The pipeline's layer attributes, in order.</summary>
     public List<LayerAttribute> Layers { get; }
 
     /// <summary>2 per multiply-add of every Conv2d.</summary>
     public long Flops { get; }
 
+    /// <summary><c>Frozen.Infer</c> on the batch.</summary>
     public void FrozenInfer() => Frozen.Infer(Input, Output, Batch);
 
     /// <summary>The reference interpreter's output on the same state and input.</summary>
