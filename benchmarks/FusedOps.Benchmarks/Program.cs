@@ -6,6 +6,7 @@ using FusedOps.Benchmarks;
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels    (the five cases only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick linear     (the Linear kernels alone)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick mlp        (the LayerNorm + GELU MLP only)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick cnn        (case P, a CNN with MaxPool, and the Fashion convolutions)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick generator  (the source generator only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --filter '*'       (BenchmarkDotNet)
 int firstCall = Array.IndexOf(args, "--first-call");
@@ -18,9 +19,9 @@ int quick = Array.IndexOf(args, "--quick");
 if (quick >= 0)
 {
     string part = quick + 1 < args.Length && !args[quick + 1].StartsWith('-') ? args[quick + 1] : "all";
-    if (part is not ("all" or "kernels" or "linear" or "mlp" or "generator"))
+    if (part is not ("all" or "kernels" or "linear" or "mlp" or "cnn" or "generator"))
     {
-        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear', 'mlp' or 'generator'");
+        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear', 'mlp', 'cnn' or 'generator'");
         return 2;
     }
 
@@ -34,6 +35,7 @@ if (quick >= 0)
     var total = System.Diagnostics.Stopwatch.StartNew();
     int exit = part is "all" or "kernels" ? QuickBenchmark.Run() : 0;
     exit = part is "all" or "kernels" or "mlp" && !QuickMlp.Run() ? 1 : exit;
+    exit = part is "all" or "kernels" or "cnn" ? Math.Max(exit, CnnPoolBenchmark.Run()) : exit;
     if (part is "all" or "generator" && !QuickGenerator.Run())
     {
         exit = 1;

@@ -134,6 +134,13 @@ public sealed class OnnxPipeline : IDisposable
                         case FlattenAttribute:
                             opType = "Flatten";
                             break;
+                        case MaxPool2dAttribute pool:
+                            opType = "MaxPool";
+                            attributes = node => node
+                                .Message(5, a => a.String(1, "kernel_shape").PackedInts(8, [pool.KernelSize, pool.KernelSize]).Int(20, AttributeInts))
+                                .Message(5, a => a.String(1, "pads").PackedInts(8, [pool.Padding, pool.Padding, pool.Padding, pool.Padding]).Int(20, AttributeInts))
+                                .Message(5, a => a.String(1, "strides").PackedInts(8, [pool.Stride, pool.Stride]).Int(20, AttributeInts));
+                            break;
                         default:
                             throw new NotSupportedException($"layer {i}: {layers[i].GetType().Name} has no ONNX mapping here");
                     }

@@ -43,6 +43,7 @@ internal static partial class ConvEmitter
             }
 
             WriteScalar(w, g.Conv!);
+            WritePoolKernels(w, g.Conv!, Distinct(g.Conv!.Blocks512), Distinct(g.Conv!.Blocks256));
             WriteBackward(w, g.Conv!);
         }
 
@@ -80,21 +81,26 @@ internal static partial class ConvEmitter
         if (c.Pad > 0)
         {
             w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch);");
-            w.Line("ref float xp = ref scratch;");
-        }
-        else
-        {
-            w.Line("ref float xp = ref x;");
         }
 
-        w.Line($"ref float panel = ref Unsafe.Add(ref scratch, {c.PadLength});");
+        string xp = c.Pad > 0 ? "ref scratch" : "ref x";
+        w.Line($"L{i}_Panels(act, {xp}, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, {c.PadLength}), train, ref sum, ref sumSq, 0, {c.Panels}"
+            + (c.Residual ? ", ref res);" : ");"));
+        w.Close();
+        w.Line();
+        w.Line($"// Layer {i}: panels [pb0, pb1) of one sample whose input is already padded; `panel` is this caller's panel and tail scratch.");
+        w.Line(FullyOptimised);
+        w.Line("internal static void " + $"L{i}_Panels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,");
+        w.Line($"    ref float panel, bool train, ref double sum, ref double sumSq, int pb0, int pb1{residual})");
+        w.Line("    where TAct : struct, IActivationOperator");
+        w.Open();
         w.Line($"ref float tail = ref Unsafe.Add(ref panel, {c.Kc * 32});");
         w.Line("int level = KernelDispatch.Level;");
         w.Open($"for (int g = 0; g < {c.Groups}; g++)");
         w.Line($"ref float xg = ref Unsafe.Add(ref xp, g * {c.Cg * c.Hp * c.Wp});");
         w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {c.OCg * c.Kc});");
         w.Line($"int c0 = g * {c.OCg};");
-        w.Open($"for (int pb = 0; pb < {c.Panels}; pb++)");
+        w.Open("for (int pb = pb0; pb < pb1; pb++)");
         w.Line("// A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets;");
         w.Line("// any other is gathered into the packed panel first.");
         w.Line("ref float b = ref panel;");

@@ -49,7 +49,7 @@ internal static class HeaderEmitter
     }
 
     private static string Passes(GroupPlan g, EquatableArray<Pass> passes) =>
-        string.Join(", then ", passes.Select(p => Describe(g, p)));
+        passes.Count == 0 ? $"in group {g.Index - 1}'s epilogue" : string.Join(", then ", passes.Select(p => Describe(g, p)));
 
     /// <summary>One pass in words, for the header and the comment above the pass's code.</summary>
     internal static string Describe(GroupPlan g, Pass pass)
@@ -79,6 +79,7 @@ internal static class HeaderEmitter
         StageKind.ActivationGradient => g.Activation!.Name + "'",
         StageKind.NormReductions => "BatchNorm reductions",
         StageKind.NormInputGradient => "BatchNorm input gradient",
+        StageKind.Pool => g.Conv!.PoolName,
         _ => "dW, dB, dX",
     };
 }

@@ -9,7 +9,7 @@ namespace FusedOps.Generator.Emit;
 /// the training model (BatchNorm's running statistics and the op's bias, folded into the weights when
 /// frozen), and Infer, which runs each group's one planned pass on chunks of samples.
 /// </summary>
-internal static class InferenceEmitter
+internal static partial class InferenceEmitter
 {
     public static string Write(PipelineModel m)
     {
@@ -42,9 +42,13 @@ internal static class InferenceEmitter
         w.Line();
         WriteConstructor(w, m);
         WriteInfer(w, m);
-        foreach (GroupPlan g in m.AllGroups)
+        foreach (GroupPlan g in m.AllGroups.Where(g => g.Inference.Count > 0))
         {
             WriteGroup(w, m, g);
+            if (g.Conv is not null)
+            {
+                WriteConvParts(w, m, g);
+            }
         }
 
         w.Close();
@@ -107,8 +111,10 @@ internal static class InferenceEmitter
         w.Line($"ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * {m.Input.Length});");
         w.Line($"ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * {m.Output.Length});");
         string Where(int group) => group < 0 ? "x" : plan.InferenceOutputs[group] == "y" ? "y" : plan.InferenceOutputs[group] + "[0]";
-        foreach (GroupPlan g in m.Groups)
+        foreach (GroupPlan g in m.Groups.Where(g => g.Inference.Count > 0))
         {
+            // A conv group that runs the next group's pool in its epilogue writes that group's output.
+            int writes = g.Conv is { PoolKernel: > 0 } ? g.Index + 1 : g.Index;
             string branch = string.Empty;
             if (g.Branch is { } use)
             {
@@ -119,7 +125,7 @@ internal static class InferenceEmitter
                 }
             }
 
-            w.Line($"G{g.Index}_Infer(ref {Where(g.Index - 1)}, {branch}ref {Where(g.Index)}, m, scratch);");
+            w.Line($"G{g.Index}_Infer(ref {Where(g.Index - 1)}, {branch}ref {Where(writes)}, m, scratch);");
         }
 
         w.Close();
@@ -164,20 +170,7 @@ internal static class InferenceEmitter
                     StandaloneEmitter.Infer(w, m, g);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
-                    w.Line($"var act = {(pass.Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)")};");
-                    w.Line($"ref double sink = ref s_sink[0];");
-                    w.Open("for (int s = 0; s < m; s++)");
-                    w.Line($"ref float xs = ref Unsafe.Add(ref x, s * {g.InLength});");
-                    w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {g.OutLength});");
-                    string rs = string.Empty;
-                    if (g.Conv.Residual)
-                    {
-                        w.Line($"ref float rs = ref Unsafe.Add(ref res, s * {g.OutLength});");
-                        rs = ", ref rs";
-                    }
-
-                    w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(act, ref xs, ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0], ref ys, ref scratch[0], false, ref sink, ref sink{rs});");
-                    w.Close();
+                    WriteConvCall(w, g, pass);
                     break;
                 case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
                     w.Line($"Norm.ConcatSamples(ref x, {g.InLength}, ref res, {g.OutLength - g.InLength}, ref y, m);");

@@ -164,6 +164,16 @@ internal static class BufferPlanner
             lastUse[g.Branch!.From] = System.Math.Max(lastUse[g.Branch.From], g.Index);
         }
 
+        // A conv group that runs the next group's pool writes that group's output: what it reads (its input, a saved
+        // tensor) stays busy until then.
+        foreach (GroupPlan g in groups.Where(g => g.Conv is { PoolKernel: > 0 }))
+        {
+            for (int h = 0; h < g.Index; h++)
+            {
+                lastUse[h] = lastUse[h] == g.Index ? g.Index + 1 : lastUse[h];
+            }
+        }
+
         var outputs = new List<string>();
         int count = 0;
         for (int i = 0; i < groups.Count; i++)

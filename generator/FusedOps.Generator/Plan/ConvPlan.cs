@@ -17,6 +17,32 @@ internal sealed record ConvPlan(
     /// <summary>Whether inference adds a residual (a saved tensor or its projection) in the register blocks' epilogue.</summary>
     public bool Residual { get; init; }
 
+    /// <summary>
+    /// Inference only: the non-overlapping 2×2 pool (stride 2, no padding) of the group after this one, run in the
+    /// register blocks' epilogue (0: none). Panels then hold two output rows of 16 pixels each, and only the pooled
+    /// outputs are written.
+    /// </summary>
+    public int PoolKernel { get; init; }
+
+    /// <summary>Whether the fused pool is a MaxPool2d (else an AvgPool2d).</summary>
+    public bool PoolMax { get; init; }
+
+    /// <summary>The fused pool as the header names it.</summary>
+    public string PoolName => $"{(PoolMax ? "MaxPool2d" : "AvgPool2d")}({PoolKernel})";
+
+    /// <summary>Pooled output height and width (PyTorch's floor: an odd last row or column is never computed).</summary>
+    public int POH => OH / 2;
+
+    public int POW => OW / 2;
+
+    /// <summary>Pooled outputs per channel.</summary>
+    public int PP => POH * POW;
+
+    /// <summary>Pool panels per pooled row: 8 pooled outputs (two rows of 16 output pixels) each.</summary>
+    public int PoolSegments => (POW + 7) / 8;
+
+    public int PoolPanels => POH * PoolSegments;
+
     public int Cg => C / Groups;
 
     public int OCg => OC / Groups;

@@ -54,6 +54,9 @@ internal enum StageKind
     /// <summary>The activation (forward).</summary>
     Activation,
 
+    /// <summary>Inference: the non-overlapping pool of the next group, reduced from the register block before it is stored.</summary>
+    Pool,
+
     /// <summary>Backward: dU = act′(dY) at the saved pre-activation.</summary>
     ActivationGradient,
 

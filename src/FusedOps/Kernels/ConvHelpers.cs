@@ -12,7 +12,7 @@ namespace FusedOps.Kernels;
 /// A panel holds 32 consecutive output pixels for every kernel tap: <c>panel[k·32 + c]</c>.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class ConvHelpers
+public static partial class ConvHelpers
 {
     /// <summary>Columns in a panel; generated kernels are blocked for it.</summary>
     public const int PanelWidth = 32;

@@ -126,14 +126,50 @@ namespace FusedOps.Generated
         private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU.
+            int threads = ParallelWork.ThreadsFor((long)m * 4718592, 1_000_000);
+            int parts = m > 1 ? m : threads > 1 ? Math.Min(32, 4 * threads) : 1;
+            if (m == 1 && parts > 1)
+            {
+                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch[0]);
+            }
+
+            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+        }
+
+        // Group 0: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G0_Part(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)
+        {
             var act = new ReluOperator();
-            ref double sink = ref s_sink[0];
-            for (int s = 0; s < m; s++)
+            if (m == 1 && parts > 1)
+            {
+                (int pb0, int pb1) = ParallelWork.Slice(32, parts, part);
+                ref float panel = ref ConvParallel.ThreadScratch(Scratch);
+                Samples_ResBlocks_Kernels.L1_Panels(act, ref scratch, ref _w0[0], ref _scale0[0], ref _shift0[0], ref y, ref panel, false, ref s_sink[0],
+                    ref s_sink[0], pb0, pb1);
+                return;
+            }
+
+            (int s0, int s1) = ParallelWork.Slice(m, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch);
+            for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref Unsafe.Add(ref x, s * 16384);
                 ref float ys = ref Unsafe.Add(ref y, s * 16384);
-                Samples_ResBlocks_Kernels.L1_Conv(act, ref xs, ref _w0[0], ref _scale0[0], ref _shift0[0], ref ys, ref scratch[0], false, ref sink, ref sink);
+                Samples_ResBlocks_Kernels.L1_Conv(act, ref xs, ref _w0[0], ref _scale0[0], ref _shift0[0], ref ys, ref sc, false, ref s_sink[0], ref s_sink[0]);
             }
+        }
+
+        /// <summary>Group 0's convolution as parts for ConvParallel.</summary>
+        private readonly struct G0Parts : IConvParts
+        {
+            private readonly Samples_ResBlocks_Inference _model;
+            private readonly int _m;
+
+            public G0Parts(Samples_ResBlocks_Inference model, int m) => (_model, _m) = (model, m);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>
+                _model.G0_Part(ref x, ref y, ref res, ref scratch, _m, part, parts);
         }
 
         // Group 1 inference: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7], (16, 32, 32) -> (16, 32, 32).
@@ -141,16 +177,52 @@ namespace FusedOps.Generated
         {
             ref float res = ref r;
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + add "a" + ReLU.
+            int threads = ParallelWork.ThreadsFor((long)m * 4718592, 1_000_000);
+            int parts = m > 1 ? m : threads > 1 ? Math.Min(32, 4 * threads) : 1;
+            if (m == 1 && parts > 1)
+            {
+                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch[0]);
+            }
+
+            ConvParallel.Run(new G1Parts(this, m), ref x, ref y, ref res, ref scratch[0], parts, threads);
+        }
+
+        // Group 1: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G1_Part(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)
+        {
             var act = new ReluOperator();
-            ref double sink = ref s_sink[0];
-            for (int s = 0; s < m; s++)
+            if (m == 1 && parts > 1)
+            {
+                (int pb0, int pb1) = ParallelWork.Slice(32, parts, part);
+                ref float panel = ref ConvParallel.ThreadScratch(Scratch);
+                Samples_ResBlocks_Kernels.L4_Panels(act, ref scratch, ref _w1[0], ref _scale1[0], ref _shift1[0], ref y, ref panel, false, ref s_sink[0],
+                    ref s_sink[0], pb0, pb1, ref res);
+                return;
+            }
+
+            (int s0, int s1) = ParallelWork.Slice(m, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch);
+            for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref Unsafe.Add(ref x, s * 16384);
                 ref float ys = ref Unsafe.Add(ref y, s * 16384);
                 ref float rs = ref Unsafe.Add(ref res, s * 16384);
-                Samples_ResBlocks_Kernels.L4_Conv(act, ref xs, ref _w1[0], ref _scale1[0], ref _shift1[0], ref ys, ref scratch[0], false, ref sink, ref sink,
+                Samples_ResBlocks_Kernels.L4_Conv(act, ref xs, ref _w1[0], ref _scale1[0], ref _shift1[0], ref ys, ref sc, false, ref s_sink[0], ref s_sink[0],
                     ref rs);
             }
+        }
+
+        /// <summary>Group 1's convolution as parts for ConvParallel.</summary>
+        private readonly struct G1Parts : IConvParts
+        {
+            private readonly Samples_ResBlocks_Inference _model;
+            private readonly int _m;
+
+            public G1Parts(Samples_ResBlocks_Inference model, int m) => (_model, _m) = (model, m);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>
+                _model.G1_Part(ref x, ref y, ref res, ref scratch, _m, part, parts);
         }
 
         // Group 2 inference: Conv2d[9] + BatchNorm[10] + Add[11], (16, 32, 32) -> (32, 16, 16).
@@ -161,30 +233,98 @@ namespace FusedOps.Generated
             ref float res = ref p;
 
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + add group 3's projection of "b".
+            int threads = ParallelWork.ThreadsFor((long)m * 2359296, 1_000_000);
+            int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
+            if (m == 1 && parts > 1)
+            {
+                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch[0]);
+            }
+
+            ConvParallel.Run(new G2Parts(this, m), ref x, ref y, ref res, ref scratch[0], parts, threads);
+        }
+
+        // Group 2: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G2_Part(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)
+        {
             var act = default(IdentityOperator);
-            ref double sink = ref s_sink[0];
-            for (int s = 0; s < m; s++)
+            if (m == 1 && parts > 1)
+            {
+                (int pb0, int pb1) = ParallelWork.Slice(8, parts, part);
+                ref float panel = ref ConvParallel.ThreadScratch(Scratch);
+                Samples_ResBlocks_Kernels.L9_Panels(act, ref scratch, ref _w2[0], ref _scale2[0], ref _shift2[0], ref y, ref panel, false, ref s_sink[0],
+                    ref s_sink[0], pb0, pb1, ref res);
+                return;
+            }
+
+            (int s0, int s1) = ParallelWork.Slice(m, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch);
+            for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref Unsafe.Add(ref x, s * 16384);
                 ref float ys = ref Unsafe.Add(ref y, s * 8192);
                 ref float rs = ref Unsafe.Add(ref res, s * 8192);
-                Samples_ResBlocks_Kernels.L9_Conv(act, ref xs, ref _w2[0], ref _scale2[0], ref _shift2[0], ref ys, ref scratch[0], false, ref sink, ref sink,
+                Samples_ResBlocks_Kernels.L9_Conv(act, ref xs, ref _w2[0], ref _scale2[0], ref _shift2[0], ref ys, ref sc, false, ref s_sink[0], ref s_sink[0],
                     ref rs);
             }
+        }
+
+        /// <summary>Group 2's convolution as parts for ConvParallel.</summary>
+        private readonly struct G2Parts : IConvParts
+        {
+            private readonly Samples_ResBlocks_Inference _model;
+            private readonly int _m;
+
+            public G2Parts(Samples_ResBlocks_Inference model, int m) => (_model, _m) = (model, m);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>
+                _model.G2_Part(ref x, ref y, ref res, ref scratch, _m, part, parts);
         }
 
         // Group 3 inference: Conv2d[11.proj] + BatchNorm[11.bn], (16, 32, 32) -> (32, 16, 16).
         private void G3_Infer(ref float x, ref float y, int m, float[] scratch)
         {
             // Pass: Conv2d, epilogue: BatchNorm scale/shift.
+            int threads = ParallelWork.ThreadsFor((long)m * 262144, 1_000_000);
+            int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
+            ConvParallel.Run(new G3Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+        }
+
+        // Group 3: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G3_Part(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)
+        {
             var act = default(IdentityOperator);
-            ref double sink = ref s_sink[0];
-            for (int s = 0; s < m; s++)
+            if (m == 1 && parts > 1)
+            {
+                (int pb0, int pb1) = ParallelWork.Slice(8, parts, part);
+                ref float panel = ref ConvParallel.ThreadScratch(Scratch);
+                Samples_ResBlocks_Kernels.L11_Panels(act, ref x, ref _w3[0], ref _scale3[0], ref _shift3[0], ref y, ref panel, false, ref s_sink[0],
+                    ref s_sink[0], pb0, pb1);
+                return;
+            }
+
+            (int s0, int s1) = ParallelWork.Slice(m, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch);
+            for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref Unsafe.Add(ref x, s * 16384);
                 ref float ys = ref Unsafe.Add(ref y, s * 8192);
-                Samples_ResBlocks_Kernels.L11_Conv(act, ref xs, ref _w3[0], ref _scale3[0], ref _shift3[0], ref ys, ref scratch[0], false, ref sink, ref sink);
+                Samples_ResBlocks_Kernels.L11_Conv(act, ref xs, ref _w3[0], ref _scale3[0], ref _shift3[0], ref ys, ref sc, false, ref s_sink[0],
+                    ref s_sink[0]);
             }
+        }
+
+        /// <summary>Group 3's convolution as parts for ConvParallel.</summary>
+        private readonly struct G3Parts : IConvParts
+        {
+            private readonly Samples_ResBlocks_Inference _model;
+            private readonly int _m;
+
+            public G3Parts(Samples_ResBlocks_Inference model, int m) => (_model, _m) = (model, m);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>
+                _model.G3_Part(ref x, ref y, ref res, ref scratch, _m, part, parts);
         }
     }
 }
@@ -225,8 +365,15 @@ namespace FusedOps.Generated
             where TAct : struct, IActivationOperator
         {
             ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch);
-            ref float xp = ref scratch;
-            ref float panel = ref Unsafe.Add(ref scratch, 18496);
+            L1_Panels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 18496), train, ref sum, ref sumSq, 0, 32);
+        }
+
+        // Layer 1: panels [pb0, pb1) of one sample whose input is already padded; `panel` is this caller's panel and tail scratch.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void L1_Panels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,
+            ref float panel, bool train, ref double sum, ref double sumSq, int pb0, int pb1)
+            where TAct : struct, IActivationOperator
+        {
             ref float tail = ref Unsafe.Add(ref panel, 4608);
             int level = KernelDispatch.Level;
             for (int g = 0; g < 1; g++)
@@ -234,7 +381,7 @@ namespace FusedOps.Generated
                 ref float xg = ref Unsafe.Add(ref xp, g * 18496);
                 ref float wg = ref Unsafe.Add(ref w, g * 2304);
                 int c0 = g * 16;
-                for (int pb = 0; pb < 32; pb++)
+                for (int pb = pb0; pb < pb1; pb++)
                 {
                     // A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets;
                     // any other is gathered into the packed panel first.
@@ -925,8 +1072,15 @@ namespace FusedOps.Generated
             where TAct : struct, IActivationOperator
         {
             ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch);
-            ref float xp = ref scratch;
-            ref float panel = ref Unsafe.Add(ref scratch, 18496);
+            L4_Panels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 18496), train, ref sum, ref sumSq, 0, 32, ref res);
+        }
+
+        // Layer 4: panels [pb0, pb1) of one sample whose input is already padded; `panel` is this caller's panel and tail scratch.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void L4_Panels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,
+            ref float panel, bool train, ref double sum, ref double sumSq, int pb0, int pb1, ref float res)
+            where TAct : struct, IActivationOperator
+        {
             ref float tail = ref Unsafe.Add(ref panel, 4608);
             int level = KernelDispatch.Level;
             for (int g = 0; g < 1; g++)
@@ -934,7 +1088,7 @@ namespace FusedOps.Generated
                 ref float xg = ref Unsafe.Add(ref xp, g * 18496);
                 ref float wg = ref Unsafe.Add(ref w, g * 2304);
                 int c0 = g * 16;
-                for (int pb = 0; pb < 32; pb++)
+                for (int pb = pb0; pb < pb1; pb++)
                 {
                     // A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets;
                     // any other is gathered into the packed panel first.
@@ -1669,8 +1823,15 @@ namespace FusedOps.Generated
             where TAct : struct, IActivationOperator
         {
             ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch);
-            ref float xp = ref scratch;
-            ref float panel = ref Unsafe.Add(ref scratch, 18496);
+            L9_Panels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 18496), train, ref sum, ref sumSq, 0, 8, ref res);
+        }
+
+        // Layer 9: panels [pb0, pb1) of one sample whose input is already padded; `panel` is this caller's panel and tail scratch.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void L9_Panels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,
+            ref float panel, bool train, ref double sum, ref double sumSq, int pb0, int pb1, ref float res)
+            where TAct : struct, IActivationOperator
+        {
             ref float tail = ref Unsafe.Add(ref panel, 4608);
             int level = KernelDispatch.Level;
             for (int g = 0; g < 1; g++)
@@ -1678,7 +1839,7 @@ namespace FusedOps.Generated
                 ref float xg = ref Unsafe.Add(ref xp, g * 18496);
                 ref float wg = ref Unsafe.Add(ref w, g * 4608);
                 int c0 = g * 32;
-                for (int pb = 0; pb < 8; pb++)
+                for (int pb = pb0; pb < pb1; pb++)
                 {
                     // A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets;
                     // any other is gathered into the packed panel first.
@@ -2794,8 +2955,15 @@ namespace FusedOps.Generated
             ref float scratch, bool train, ref double sum, ref double sumSq)
             where TAct : struct, IActivationOperator
         {
-            ref float xp = ref x;
-            ref float panel = ref Unsafe.Add(ref scratch, 0);
+            L11_Panels(act, ref x, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 0), train, ref sum, ref sumSq, 0, 8);
+        }
+
+        // Layer 11: panels [pb0, pb1) of one sample whose input is already padded; `panel` is this caller's panel and tail scratch.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void L11_Panels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,
+            ref float panel, bool train, ref double sum, ref double sumSq, int pb0, int pb1)
+            where TAct : struct, IActivationOperator
+        {
             ref float tail = ref Unsafe.Add(ref panel, 512);
             int level = KernelDispatch.Level;
             for (int g = 0; g < 1; g++)
@@ -2803,7 +2971,7 @@ namespace FusedOps.Generated
                 ref float xg = ref Unsafe.Add(ref xp, g * 16384);
                 ref float wg = ref Unsafe.Add(ref w, g * 512);
                 int c0 = g * 32;
-                for (int pb = 0; pb < 8; pb++)
+                for (int pb = pb0; pb < pb1; pb++)
                 {
                     // A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets;
                     // any other is gathered into the packed panel first.

@@ -114,28 +114,102 @@ namespace FusedOps.Generated
         private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU.
+            int threads = ParallelWork.ThreadsFor((long)m * 36864, 1_000_000);
+            int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
+            if (m == 1 && parts > 1)
+            {
+                ConvHelpers.Pad(ref x, 1, 16, 16, 1, ref scratch[0]);
+            }
+
+            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+        }
+
+        // Group 0: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G0_Part(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)
+        {
             var act = new ReluOperator();
-            ref double sink = ref s_sink[0];
-            for (int s = 0; s < m; s++)
+            if (m == 1 && parts > 1)
+            {
+                (int pb0, int pb1) = ParallelWork.Slice(8, parts, part);
+                ref float panel = ref ConvParallel.ThreadScratch(Scratch);
+                Samples_TwoBlockCnn_Kernels.L0_Panels(act, ref scratch, ref _w0[0], ref _scale0[0], ref _shift0[0], ref y, ref panel, false, ref s_sink[0],
+                    ref s_sink[0], pb0, pb1);
+                return;
+            }
+
+            (int s0, int s1) = ParallelWork.Slice(m, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch);
+            for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref Unsafe.Add(ref x, s * 256);
                 ref float ys = ref Unsafe.Add(ref y, s * 2048);
-                Samples_TwoBlockCnn_Kernels.L0_Conv(act, ref xs, ref _w0[0], ref _scale0[0], ref _shift0[0], ref ys, ref scratch[0], false, ref sink, ref sink);
+                Samples_TwoBlockCnn_Kernels.L0_Conv(act, ref xs, ref _w0[0], ref _scale0[0], ref _shift0[0], ref ys, ref sc, false, ref s_sink[0],
+                    ref s_sink[0]);
             }
+        }
+
+        /// <summary>Group 0's convolution as parts for ConvParallel.</summary>
+        private readonly struct G0Parts : IConvParts
+        {
+            private readonly Samples_TwoBlockCnn_Inference _model;
+            private readonly int _m;
+
+            public G0Parts(Samples_TwoBlockCnn_Inference model, int m) => (_model, _m) = (model, m);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>
+                _model.G0_Part(ref x, ref y, ref res, ref scratch, _m, part, parts);
         }
 
         // Group 1 inference: Conv2d[3] + BatchNorm[4] + ReLU[5], (8, 16, 16) -> (16, 8, 8).
         private void G1_Infer(ref float x, ref float y, int m, float[] scratch)
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU.
+            int threads = ParallelWork.ThreadsFor((long)m * 147456, 1_000_000);
+            int parts = m > 1 ? m : threads > 1 ? Math.Min(2, 4 * threads) : 1;
+            if (m == 1 && parts > 1)
+            {
+                ConvHelpers.Pad(ref x, 8, 16, 16, 1, ref scratch[0]);
+            }
+
+            ConvParallel.Run(new G1Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+        }
+
+        // Group 1: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G1_Part(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)
+        {
             var act = new ReluOperator();
-            ref double sink = ref s_sink[0];
-            for (int s = 0; s < m; s++)
+            if (m == 1 && parts > 1)
+            {
+                (int pb0, int pb1) = ParallelWork.Slice(2, parts, part);
+                ref float panel = ref ConvParallel.ThreadScratch(Scratch);
+                Samples_TwoBlockCnn_Kernels.L3_Panels(act, ref scratch, ref _w1[0], ref _scale1[0], ref _shift1[0], ref y, ref panel, false, ref s_sink[0],
+                    ref s_sink[0], pb0, pb1);
+                return;
+            }
+
+            (int s0, int s1) = ParallelWork.Slice(m, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch);
+            for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref Unsafe.Add(ref x, s * 2048);
                 ref float ys = ref Unsafe.Add(ref y, s * 1024);
-                Samples_TwoBlockCnn_Kernels.L3_Conv(act, ref xs, ref _w1[0], ref _scale1[0], ref _shift1[0], ref ys, ref scratch[0], false, ref sink, ref sink);
+                Samples_TwoBlockCnn_Kernels.L3_Conv(act, ref xs, ref _w1[0], ref _scale1[0], ref _shift1[0], ref ys, ref sc, false, ref s_sink[0],
+                    ref s_sink[0]);
             }
+        }
+
+        /// <summary>Group 1's convolution as parts for ConvParallel.</summary>
+        private readonly struct G1Parts : IConvParts
+        {
+            private readonly Samples_TwoBlockCnn_Inference _model;
+            private readonly int _m;
+
+            public G1Parts(Samples_TwoBlockCnn_Inference model, int m) => (_model, _m) = (model, m);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>
+                _model.G1_Part(ref x, ref y, ref res, ref scratch, _m, part, parts);
         }
 
         // Group 2 inference: Linear[7], (1024) -> (4).
@@ -183,8 +257,15 @@ namespace FusedOps.Generated
             where TAct : struct, IActivationOperator
         {
             ConvHelpers.Pad(ref x, 1, 16, 16, 1, ref scratch);
-            ref float xp = ref scratch;
-            ref float panel = ref Unsafe.Add(ref scratch, 324);
+            L0_Panels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 324), train, ref sum, ref sumSq, 0, 8);
+        }
+
+        // Layer 0: panels [pb0, pb1) of one sample whose input is already padded; `panel` is this caller's panel and tail scratch.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void L0_Panels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,
+            ref float panel, bool train, ref double sum, ref double sumSq, int pb0, int pb1)
+            where TAct : struct, IActivationOperator
+        {
             ref float tail = ref Unsafe.Add(ref panel, 288);
             int level = KernelDispatch.Level;
             for (int g = 0; g < 1; g++)
@@ -192,7 +273,7 @@ namespace FusedOps.Generated
                 ref float xg = ref Unsafe.Add(ref xp, g * 324);
                 ref float wg = ref Unsafe.Add(ref w, g * 72);
                 int c0 = g * 8;
-                for (int pb = 0; pb < 8; pb++)
+                for (int pb = pb0; pb < pb1; pb++)
                 {
                     // A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets;
                     // any other is gathered into the packed panel first.
@@ -867,8 +948,15 @@ namespace FusedOps.Generated
             where TAct : struct, IActivationOperator
         {
             ConvHelpers.Pad(ref x, 8, 16, 16, 1, ref scratch);
-            ref float xp = ref scratch;
-            ref float panel = ref Unsafe.Add(ref scratch, 2592);
+            L3_Panels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 2592), train, ref sum, ref sumSq, 0, 2);
+        }
+
+        // Layer 3: panels [pb0, pb1) of one sample whose input is already padded; `panel` is this caller's panel and tail scratch.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void L3_Panels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,
+            ref float panel, bool train, ref double sum, ref double sumSq, int pb0, int pb1)
+            where TAct : struct, IActivationOperator
+        {
             ref float tail = ref Unsafe.Add(ref panel, 2304);
             int level = KernelDispatch.Level;
             for (int g = 0; g < 1; g++)
@@ -876,7 +964,7 @@ namespace FusedOps.Generated
                 ref float xg = ref Unsafe.Add(ref xp, g * 2592);
                 ref float wg = ref Unsafe.Add(ref w, g * 1152);
                 int c0 = g * 16;
-                for (int pb = 0; pb < 2; pb++)
+                for (int pb = pb0; pb < pb1; pb++)
                 {
                     // A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets;
                     // any other is gathered into the packed panel first.

@@ -1,0 +1,85 @@
+using FusedOps.Generator.Model;
+using FusedOps.Generator.Plan;
+
+namespace FusedOps.Generator.Emit;
+
+/// <summary>
+/// The inference pass of a Conv2d group, split over threads: several samples are split by sample, one sample by
+/// panels (its padded input, in the call's scratch, shared); a layer under 1 MFLOP per thread stays on the calling
+/// thread. Each part works in its thread's own scratch, writes disjoint outputs and never reduces across parts, so
+/// every thread count gives the same bits.
+/// </summary>
+internal static partial class InferenceEmitter
+{
+    private static void WriteConvCall(CodeWriter w, GroupPlan g, Pass pass)
+    {
+        ConvPlan c = g.Conv!;
+        int i = g.Index;
+        long flops = 2L * c.OC * c.Kc * c.P;
+        // One part per sample, or per four panels' worth of threads for one sample: a thread the OS delays leaves its parts to the others.
+        w.Line($"int threads = ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000);");
+        w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({(pass.Has(StageKind.Pool) ? c.PoolPanels : c.Panels)}, 4 * threads) : 1;");
+        if (c.Pad > 0)
+        {
+            w.Open("if (m == 1 && parts > 1)");
+            w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch[0]);");
+            w.Close();
+            w.Line();
+        }
+
+        string res = c.Residual ? "ref res" : "ref x";
+        w.Line($"ConvParallel.Run(new G{i}Parts(this, m), ref x, ref y, {res}, ref scratch[0], parts, threads);");
+    }
+
+    private static void WriteConvParts(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        ConvPlan c = g.Conv!;
+        int i = g.Index, layer = g.Op!.Index;
+        bool pooled = g.Inference[0].Has(StageKind.Pool);
+        string res = c.Residual ? ", ref res" : string.Empty;
+        w.Line($"// Group {i}: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.");
+        w.Line(ConvEmitter.FullyOptimised);
+        w.Open($"private void G{i}_Part(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)");
+        w.Line($"var act = {(g.Inference[0].Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)")};");
+        string weights = $"ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0]";
+        w.Open("if (m == 1 && parts > 1)");
+        w.Line($"(int pb0, int pb1) = ParallelWork.Slice({(pooled ? c.PoolPanels : c.Panels)}, parts, part);");
+        w.Line($"ref float panel = ref ConvParallel.ThreadScratch(Scratch);");
+        string xp = c.Pad > 0 ? "ref scratch" : "ref x";
+        w.Line(pooled
+            ? $"{m.KernelsType}.L{layer}_PoolPanels(act, {xp}, {weights}, ref y, ref panel, pb0, pb1{res});"
+            : $"{m.KernelsType}.L{layer}_Panels(act, {xp}, {weights}, ref y, ref panel, false, ref s_sink[0], ref s_sink[0], pb0, pb1{res});");
+        w.Line("return;");
+        w.Close();
+        w.Line();
+        w.Line("(int s0, int s1) = ParallelWork.Slice(m, parts, part);");
+        w.Line("ref float sc = ref ConvParallel.ThreadScratch(Scratch);");
+        w.Open("for (int s = s0; s < s1; s++)");
+        w.Line($"ref float xs = ref Unsafe.Add(ref x, s * {g.InLength});");
+        w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {(pooled ? c.OC * c.PP : g.OutLength)});");
+        string rs = string.Empty;
+        if (c.Residual)
+        {
+            w.Line($"ref float rs = ref Unsafe.Add(ref res, s * {g.OutLength});");
+            rs = ", ref rs";
+        }
+
+        w.Line(pooled
+            ? $"{m.KernelsType}.L{layer}_ConvPool(act, ref xs, {weights}, ref ys, ref sc{rs});"
+            : $"{m.KernelsType}.L{layer}_Conv(act, ref xs, {weights}, ref ys, ref sc, false, ref s_sink[0], ref s_sink[0]{rs});");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Summary($"Group {i}'s convolution as parts for ConvParallel.");
+        w.Open($"private readonly struct G{i}Parts : IConvParts");
+        w.Line($"private readonly {m.InferenceType} _model;");
+        w.Line("private readonly int _m;");
+        w.Line();
+        w.Line($"public G{i}Parts({m.InferenceType} model, int m) => (_model, _m) = (model, m);");
+        w.Line();
+        w.Line("public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>");
+        w.Line($"    _model.G{i}_Part(ref x, ref y, ref res, ref scratch, _m, part, parts);");
+        w.Close();
+        w.Line();
+    }
+}

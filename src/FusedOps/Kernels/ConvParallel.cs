@@ -1,0 +1,106 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+
+namespace FusedOps.Kernels;
+
+/// <summary>One generated convolution's inference work, split into parts that each write their own outputs.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IConvParts
+{
+    /// <summary>
+    /// Runs part <paramref name="part"/> of <paramref name="parts"/>: its samples, or its panels of one sample. What a part
+    /// computes depends only on the problem and the part (no reductions across parts), so the outputs are the same
+    /// bits for any number of parts.
+    /// </summary>
+    void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts);
+}
+
+/// <summary>
+/// Runs a generated convolution's <see cref="IConvParts"/> on up to <see cref="KernelOptions.MaxDegreeOfParallelism"/>
+/// threads through <see cref="ParallelWork"/>. The generated code lives in the user's assembly and holds its buffers by
+/// reference; this pins them for the call and hands the parts pointers, through a job cached per calling thread and
+/// body type, so a call allocates nothing.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static unsafe class ConvParallel
+{
+    [ThreadStatic]
+    private static float[]? t_scratch;
+
+    /// <summary>
+    /// This thread's scratch of at least <paramref name="length"/> floats (kept for the thread's life): a part's panel and
+    /// padding space, so parts can outnumber threads and be claimed as threads come free.
+    /// </summary>
+    public static ref float ThreadScratch(int length)
+    {
+        float[]? scratch = t_scratch;
+        if (scratch is null || scratch.Length < length)
+        {
+            t_scratch = scratch = new float[length];
+        }
+
+        return ref scratch[0];
+    }
+
+    /// <summary>
+    /// Runs every part of <paramref name="body"/>: inline on the calling thread when <paramref name="threads"/> is 1,
+    /// else claimed part by part by the calling thread and the workers.
+    /// </summary>
+    public static void Run<TBody>(TBody body, ref float x, ref float y, ref float res, ref float scratch, int parts, int threads)
+        where TBody : struct, IConvParts
+    {
+        if (parts <= 1 || threads <= 1)
+        {
+            for (int part = 0; part < parts; part++)
+            {
+                body.Run(ref x, ref y, ref res, ref scratch, part, parts);
+            }
+
+            return;
+        }
+
+        fixed (float* px = &x, py = &y, pr = &res, ps = &scratch)
+        {
+            Job<TBody> job = Job<TBody>.ForThisThread();
+            job.Set(body, px, py, pr, ps, parts);
+            try
+            {
+                ParallelWork.Run(job, parts);
+            }
+            finally
+            {
+                job.Set(default, null, null, null, null, 0);
+            }
+        }
+    }
+
+    private sealed class Job<TBody> : ParallelJob
+        where TBody : struct, IConvParts
+    {
+        [ThreadStatic]
+        private static Job<TBody>? t_job;
+
+        private TBody _body;
+        private float* _x;
+        private float* _y;
+        private float* _res;
+        private float* _scratch;
+        private int _parts;
+
+        public static Job<TBody> ForThisThread() => t_job ??= new Job<TBody>();
+
+        public void Set(TBody body, float* x, float* y, float* res, float* scratch, int parts)
+        {
+            _body = body;
+            _x = x;
+            _y = y;
+            _res = res;
+            _scratch = scratch;
+            _parts = parts;
+        }
+
+        public override void Execute(int part) =>
+            _body.Run(ref Unsafe.AsRef<float>(_x), ref Unsafe.AsRef<float>(_y), ref Unsafe.AsRef<float>(_res), ref Unsafe.AsRef<float>(_scratch), part, _parts);
+    }
+}
