@@ -156,6 +156,7 @@ internal static partial class TrainingEmitter
             }
         }
 
+        WriteConvTrainerFields(w, m);
         StandaloneEmitter.TrainingFields(w, m);
         w.Line();
     }
