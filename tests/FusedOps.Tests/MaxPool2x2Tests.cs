@@ -15,6 +15,7 @@ public sealed class MaxPool2x2Tests
     [InlineData(28, 28)]
     [InlineData(7, 35)]
     [InlineData(14, 17)]
+    [InlineData(14, 14)]
     public void VectorPath_MatchesScalarPath(int h, int w)
     {
         const int planes = 3;

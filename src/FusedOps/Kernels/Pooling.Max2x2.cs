@@ -41,6 +41,23 @@ public static partial class Pooling
                     }
                 }
 
+                // Planes 14 wide (7 outputs): 4 more at a time.
+                for (; ow <= g.OutW - 4; ow += 4, o += 4)
+                {
+                    (Vector128<float> a, Vector128<float> b) = Split128(ref Unsafe.Add(ref r0, 2 * ow));
+                    (Vector128<float> c, Vector128<float> d) = Split128(ref Unsafe.Add(ref r1, 2 * ow));
+                    Vector128<int> first = Vector128.Create(top + (2 * ow)) + lanes.GetLower(), at = first;
+                    Vector128<float> max = a;
+                    Take(ref max, ref at, b, first + Vector128.Create(1));
+                    Take(ref max, ref at, c, first + Vector128.Create(g.W));
+                    Take(ref max, ref at, d, first + Vector128.Create(g.W + 1));
+                    max.StoreUnsafe(ref Unsafe.Add(ref y, o));
+                    if (save)
+                    {
+                        at.StoreUnsafe(ref Unsafe.Add(ref argMax, o));
+                    }
+                }
+
                 for (; ow < g.OutW; ow++, o++)
                 {
                     int first = top + (2 * ow), at = first;
@@ -66,6 +83,22 @@ public static partial class Pooling
         Vector256<float> lo = Vector256.LoadUnsafe(ref source), hi = Vector256.LoadUnsafe(ref source, 8);
         Vector256<float> even = Avx.Shuffle(lo, hi, 0b10_00_10_00), odd = Avx.Shuffle(lo, hi, 0b11_01_11_01);
         return (Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd.AsDouble(), 0b11_01_10_00).AsSingle());
+    }
+
+    // 8 consecutive floats as their 4 even and 4 odd elements.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) Split128(ref float source)
+    {
+        Vector128<float> lo = Vector128.LoadUnsafe(ref source), hi = Vector128.LoadUnsafe(ref source, 4);
+        return (Sse.Shuffle(lo, hi, 0b10_00_10_00), Sse.Shuffle(lo, hi, 0b11_01_11_01));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector128<float> max, ref Vector128<int> at, Vector128<float> v, Vector128<int> index)
+    {
+        Vector128<float> wins = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
+        max = Vector128.ConditionalSelect(wins, v, max);
+        at = Vector128.ConditionalSelect(wins.AsInt32(), index, at);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
