@@ -17,6 +17,21 @@ public static partial class ShiftedConv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WeightGradient(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float dw, int lddw)
     {
+        // Long rows are cut into chunks of at most MaxChunk positions, so that a block's 8 rows of D and 3 rows of X
+        // stay in L1 while every tap block reads them (case C's 56×58 grid streamed them from L2 at the port limit).
+        int chunks = (length + MaxChunk - 1) / MaxChunk;
+        int chunk = (((length + chunks - 1) / chunks) + Positions - 1) / Positions * Positions;
+        for (int q = 0; q < length; q += chunk)
+        {
+            WeightGradientChunk(ref Unsafe.Add(ref d, q), ldd, rows, ref Unsafe.Add(ref x, q), ref offsets, taps, Math.Min(chunk, length - q), ref dw, lddw);
+        }
+    }
+
+    private const int MaxChunk = 768;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientChunk(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float dw, int lddw)
+    {
         int level = KernelDispatch.Level;
         int rowBlock = level == 2 ? 8 : 3;
         for (int r = 0; r < rows; r += rowBlock)
