@@ -13,7 +13,7 @@ internal sealed record Options(string DataDirectory, int Epochs, int Threads, st
         Usage: FusedOps.Samples.FashionMnist [--epochs N] [--data DIR] [--threads N] [--out DIR] [--seed N]
           --epochs N    training epochs (default 3)
           --data DIR    directory with the four Fashion-MNIST IDX files, raw or .gz (default /usr/share/datasets/fashion-mnist)
-          --threads N   threads for the frozen model's evaluation (default: all cores); training runs on one thread
+          --threads N   threads for training (KernelOptions.MaxDegreeOfParallelism) and evaluation (default: all cores)
           --out DIR     where the model and the learning-curve PNG go (default ./fashion-mnist-out)
           --seed N      initialisation and shuffling seed (default 1)
         """;
@@ -49,6 +49,11 @@ internal sealed record Options(string DataDirectory, int Epochs, int Threads, st
                     if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int number) || (name != "--seed" && number < 1))
                     {
                         return Fail($"{name} needs a whole number{(name == "--seed" ? "" : " >= 1")}, got '{value}'.");
+                    }
+
+                    if (name == "--threads" && number > 64)
+                    {
+                        return Fail($"--threads takes 1 to 64 (KernelOptions.MaxDegreeOfParallelism), got {number}.");
                     }
 
                     options = name switch

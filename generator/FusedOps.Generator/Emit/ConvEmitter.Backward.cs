@@ -13,6 +13,12 @@ internal static partial class ConvEmitter
 {
     private static void WriteBackward(CodeWriter w, ConvPlan c)
     {
+        if (TrainingConv.OnGrid(c))
+        {
+            // Conv2dTrainer runs this layer's training passes.
+            return;
+        }
+
         int i = c.Layer;
         BackwardLayout s = c.Backward;
         int dwtLength = c.Groups * s.Blocks * c.Kc * 32;

@@ -21,6 +21,9 @@ internal static partial class TrainingEmitter
                 case PassKind.Anchor when g.Anchor == AnchorKind.Standalone:
                     StandaloneEmitter.Forward(w, m, g, x, y);
                     break;
+                case PassKind.Anchor when g.Conv is not null && TrainingConv.OnGrid(g.Conv):
+                    WriteGridForward(w, g, r);
+                    break;
                 case PassKind.Anchor when g.Conv is not null:
                     w.Line($"ref float w = ref {Field(g.Op!, "Weight")}.Data[0];");
                     w.Line($"ref float b = ref {(g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "s_zeros")}[0];");
@@ -127,6 +130,9 @@ internal static partial class TrainingEmitter
                     break;
                 case PassKind.Anchor when g.Anchor == AnchorKind.Standalone:
                     StandaloneEmitter.Backward(w, m, g, r.Input, z);
+                    break;
+                case PassKind.Anchor when g.Conv is not null && TrainingConv.OnGrid(g.Conv):
+                    WriteGridBackward(w, g, r.Input);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
                     WriteConvBackward(w, m, g, r.Input);

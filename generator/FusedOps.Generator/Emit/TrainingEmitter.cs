@@ -166,6 +166,7 @@ internal static partial class TrainingEmitter
             }
         }
 
+        WriteConvTrainerFields(w, m);
         StandaloneEmitter.TrainingFields(w, m);
         WeightFormEmitter.TrainingFields(w, m);
         w.Line();

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace FusedOps.Kernels;
 
@@ -11,7 +12,7 @@ namespace FusedOps.Kernels;
 /// k², PyTorch's <c>count_include_pad</c>) and the global average (<c>AdaptiveAvgPool2d(1)</c>).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class Pooling
+public static partial class Pooling
 {
     /// <summary>One pooling geometry: input and output plane sides, window, stride and padding.</summary>
     /// <param name="H">Input height.</param>
@@ -36,6 +37,12 @@ public static class Pooling
     /// </summary>
     public static void MaxForward(ref float x, ref float y, ref int argMax, int planes, Window g, bool save)
     {
+        if (g is { Kernel: 2, Stride: 2, Padding: 0 } && Avx2.IsSupported && KernelDispatch.Level >= 1)
+        {
+            MaxForward2x2(ref x, ref y, ref argMax, planes, g, save);
+            return;
+        }
+
         for (int plane = 0; plane < planes; plane++)
         {
             ref float xp = ref Unsafe.Add(ref x, plane * g.InPlane);

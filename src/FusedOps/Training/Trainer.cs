@@ -82,7 +82,8 @@ public sealed class Trainer(IFusedModel model, Optimizer optimizer)
             float learningRate = Optimizer.LearningRate;
             (double loss, double accuracy, int images) = TrainEpoch(train, epoch, cancellationToken);
             double imagesPerSecond = images / clock.Elapsed.TotalSeconds;
-            double? validationAccuracy = validation is null ? null : Evaluate(validation);
+            // Validation through the frozen model (BatchNorm folded once per epoch) rather than Infer's per-call unfolded model.
+            double? validationAccuracy = validation is null ? null : Evaluate(Model.Freeze(), validation);
             Schedule?.Step();
 
             double score = validationAccuracy ?? epoch;

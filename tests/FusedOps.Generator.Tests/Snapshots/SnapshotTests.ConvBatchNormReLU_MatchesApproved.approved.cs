@@ -1137,81 +1137,6 @@ namespace FusedOps.Generated
                 }
             }
         }
-
-        // Layer 0: clears the batch's transposed weight-gradient accumulators (4608 floats).
-        internal static void L0_WeightGradStart(ref float scratch)
-        {
-            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref scratch, 254592), 4608).Clear();
-        }
-
-        // Layer 0: adds the batch's transposed weight gradient into dW [32, 144].
-        internal static void L0_WeightGradFinish(ref float scratch, ref float dw)
-        {
-            for (int g = 0; g < 1; g++)
-            {
-                ref float dwt = ref Unsafe.Add(ref scratch, 254592 + (g * 4608));
-                ConvHelpers.AddTransposed(ref dwt, 144, 32, ref Unsafe.Add(ref dw, g * 4608));
-            }
-        }
-
-        // Layer 0 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 32×32×32 -> dX 16×32×32.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
-            ref float dx, bool inputGradient, ref float scratch)
-        {
-            ref float cols = ref Unsafe.Add(ref scratch, 36992);
-            ref float dzPanels = ref Unsafe.Add(ref scratch, 184448);
-            ref float dcol = ref Unsafe.Add(ref scratch, 217216);
-            ref float dzT = ref Unsafe.Add(ref scratch, 221824);
-            ref float dwT = ref Unsafe.Add(ref scratch, 254592);
-            if (bias)
-            {
-                Gemm.RowSums(ref dz, 32, 1024, ref db);
-            }
-            if (inputGradient)
-            {
-                Gemm.PackRows(ref dz, 32, 1024, ref dzPanels);
-            }
-            ref float xp = ref Unsafe.Add(ref scratch, 0);
-            ref float dxp = ref Unsafe.Add(ref scratch, 18496);
-            ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref xp);
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dxp, 18496).Clear();
-            }
-            for (int g = 0; g < 1; g++)
-            {
-                ref float xg = ref Unsafe.Add(ref xp, g * 18496);
-                // im2col, tap-major: cols[tap · 1024 + p].
-                for (int pb = 0; pb < 32; pb++)
-                {
-                    ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref Unsafe.Add(ref cols, pb * 32), 1024);
-                }
-                ConvHelpers.PackTransposed(ref Unsafe.Add(ref dz, g * 32768), 32, 1024, 1024, ref dzT);
-                for (int ob = 0; ob < 1; ob++)
-                {
-                    ref float dzBlock = ref Unsafe.Add(ref dzT, ob * 32768);
-                    ref float dwBlock = ref Unsafe.Add(ref dwT, ((g * 1) + ob) * 4608);
-                    Gemm.PanelGemm(ref cols, 1024, 1, 144, 1024, ref dzBlock, ref dwBlock, 32, true);
-                }
-                if (inputGradient)
-                {
-                    ref float dxg = ref Unsafe.Add(ref dxp, g * 18496);
-                    ref float wg = ref Unsafe.Add(ref w, g * 4608);
-                    for (int pb = 0; pb < 32; pb++)
-                    {
-                        ref float dzPanel = ref Unsafe.Add(ref dzPanels, (pb * 1024) + (g * 1024));
-                        Gemm.PanelGemm(ref wg, 1, 144, 144, 32, ref dzPanel, ref dcol, 32, false);
-                        ConvHelpers.ScatterPanel(ref dcol, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref dxg);
-                    }
-                }
-            }
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dx, 16384).Clear();
-                ConvHelpers.CropAdd(ref dxp, 16, 32, 32, 1, ref dx);
-            }
-        }
     }
 }
 // ===== Samples.ConvBnRelu.Training.g.cs =====
@@ -1266,6 +1191,7 @@ namespace FusedOps.Generated
         private readonly float[] _invStd0 = new float[32];
         private readonly float[] _scale0 = new float[32];
         private readonly float[] _shift0 = new float[32];
+        private readonly Conv2dTrainer _conv0 = new(16, 32, 32, 32, 3, 1, 1);
 
         /// <summary>
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
@@ -1345,19 +1271,7 @@ namespace FusedOps.Generated
         private void G0_Forward(int n)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            ref float w = ref L0Weight.Data[0];
-            ref float b = ref L0Bias.Data[0];
-            Array.Clear(_sum0);
-            Array.Clear(_sumSq0);
-            ref double sum = ref _sum0[0];
-            ref double sumSq = ref _sumSq0[0];
-            var identity = default(IdentityOperator);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _in[s * 16384];
-                ref float zs = ref _z0[s * 32768];
-                Samples_ConvBnRelu_Kernels.L0_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq);
-            }
+            _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
 
             // Pass: elementwise: normalise + ReLU.
             // Batch statistics over n × 1024 values per channel; running_var takes the unbiased variance.
@@ -1396,17 +1310,7 @@ namespace FusedOps.Generated
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            float[] w = L0Weight.Data;
-            ref float db = ref L0Bias.Grad[0];
-            Samples_ConvBnRelu_Kernels.L0_WeightGradStart(ref _scratch[0]);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _in[s * 16384];
-                ref float dzs = ref Unsafe.Add(ref dz, s * 32768);
-                ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 16384) : ref s_sink[0];
-                Samples_ConvBnRelu_Kernels.L0_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[0]);
-            }
-            Samples_ConvBnRelu_Kernels.L0_WeightGradFinish(ref _scratch[0], ref L0Weight.Grad[0]);
+            _conv0.Backward(_in, ref dz, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
         }
     }
 }

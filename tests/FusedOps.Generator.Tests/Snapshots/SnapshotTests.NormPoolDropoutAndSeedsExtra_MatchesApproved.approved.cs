@@ -858,81 +858,6 @@ namespace FusedOps.Generated
                 }
             }
         }
-
-        // Layer 0: clears the batch's transposed weight-gradient accumulators (864 floats).
-        internal static void L0_WeightGradStart(ref float scratch)
-        {
-            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref scratch, 12760), 864).Clear();
-        }
-
-        // Layer 0: adds the batch's transposed weight gradient into dW [8, 27].
-        internal static void L0_WeightGradFinish(ref float scratch, ref float dw)
-        {
-            for (int g = 0; g < 1; g++)
-            {
-                ref float dwt = ref Unsafe.Add(ref scratch, 12760 + (g * 864));
-                ConvHelpers.AddTransposed(ref dwt, 27, 8, ref Unsafe.Add(ref dw, g * 216));
-            }
-        }
-
-        // Layer 0 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 8×12×12 -> dX 3×12×12.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
-            ref float dx, bool inputGradient, ref float scratch)
-        {
-            ref float cols = ref Unsafe.Add(ref scratch, 1176);
-            ref float dzPanels = ref Unsafe.Add(ref scratch, 5496);
-            ref float dcol = ref Unsafe.Add(ref scratch, 6776);
-            ref float dzT = ref Unsafe.Add(ref scratch, 7640);
-            ref float dwT = ref Unsafe.Add(ref scratch, 12760);
-            if (bias)
-            {
-                Gemm.RowSums(ref dz, 8, 144, ref db);
-            }
-            if (inputGradient)
-            {
-                Gemm.PackRows(ref dz, 8, 144, ref dzPanels);
-            }
-            ref float xp = ref Unsafe.Add(ref scratch, 0);
-            ref float dxp = ref Unsafe.Add(ref scratch, 588);
-            ConvHelpers.Pad(ref x, 3, 12, 12, 1, ref xp);
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dxp, 588).Clear();
-            }
-            for (int g = 0; g < 1; g++)
-            {
-                ref float xg = ref Unsafe.Add(ref xp, g * 588);
-                // im2col, tap-major: cols[tap · 160 + p].
-                for (int pb = 0; pb < 5; pb++)
-                {
-                    ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref Unsafe.Add(ref cols, pb * 32), 160);
-                }
-                ConvHelpers.PackTransposed(ref Unsafe.Add(ref dz, g * 1152), 8, 144, 160, ref dzT);
-                for (int ob = 0; ob < 1; ob++)
-                {
-                    ref float dzBlock = ref Unsafe.Add(ref dzT, ob * 5120);
-                    ref float dwBlock = ref Unsafe.Add(ref dwT, ((g * 1) + ob) * 864);
-                    Gemm.PanelGemm(ref cols, 160, 1, 27, 160, ref dzBlock, ref dwBlock, 32, true);
-                }
-                if (inputGradient)
-                {
-                    ref float dxg = ref Unsafe.Add(ref dxp, g * 588);
-                    ref float wg = ref Unsafe.Add(ref w, g * 216);
-                    for (int pb = 0; pb < 5; pb++)
-                    {
-                        ref float dzPanel = ref Unsafe.Add(ref dzPanels, (pb * 256) + (g * 256));
-                        Gemm.PanelGemm(ref wg, 1, 27, 27, 8, ref dzPanel, ref dcol, 32, false);
-                        ConvHelpers.ScatterPanel(ref dcol, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref dxg);
-                    }
-                }
-            }
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dx, 432).Clear();
-                ConvHelpers.CropAdd(ref dxp, 3, 12, 12, 1, ref dx);
-            }
-        }
     }
 }
 // ===== Samples.Catalogue.Training.g.cs =====
@@ -990,6 +915,7 @@ namespace FusedOps.Generated
         private float[] _gradB = Array.Empty<float>();
         private readonly double[] _sum0 = new double[8];
         private readonly double[] _sumSq0 = new double[8];
+        private readonly Conv2dTrainer _conv0 = new(3, 12, 12, 8, 3, 1, 1);
         private float[] _normMean1 = Array.Empty<float>();
         private float[] _normInvStd1 = Array.Empty<float>();
         private readonly float[] _normScale1 = new float[8];
@@ -1119,19 +1045,7 @@ namespace FusedOps.Generated
         private void G0_Forward(int n)
         {
             // Pass: Conv2d, epilogue: bias.
-            ref float w = ref L0Weight.Data[0];
-            ref float b = ref L0Bias.Data[0];
-            Array.Clear(_sum0);
-            Array.Clear(_sumSq0);
-            ref double sum = ref _sum0[0];
-            ref double sumSq = ref _sumSq0[0];
-            var identity = default(IdentityOperator);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _in[s * 432];
-                ref float zs = ref _z0[s * 1152];
-                Samples_Catalogue_Kernels.L0_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq);
-            }
+            _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
         }
 
         // Group 0 backward: Conv2d[0], gradient (8, 12, 12) -> (3, 12, 12).
@@ -1139,17 +1053,7 @@ namespace FusedOps.Generated
         {
             ref float dz = ref dy;
             // Pass: Conv2d dW, dB, dX.
-            float[] w = L0Weight.Data;
-            ref float db = ref L0Bias.Grad[0];
-            Samples_Catalogue_Kernels.L0_WeightGradStart(ref _scratch[0]);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _in[s * 432];
-                ref float dzs = ref Unsafe.Add(ref dz, s * 1152);
-                ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 432) : ref s_sink[0];
-                Samples_Catalogue_Kernels.L0_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[0]);
-            }
-            Samples_Catalogue_Kernels.L0_WeightGradFinish(ref _scratch[0], ref L0Weight.Grad[0]);
+            _conv0.Backward(_in, ref dz, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
         }
 
         // Group 1 training forward: GroupNorm[1] + SiLU[2], (8, 12, 12) -> (8, 12, 12).

@@ -983,81 +983,6 @@ namespace FusedOps.Generated
             }
         }
 
-        // Layer 1: clears the batch's transposed weight-gradient accumulators (4608 floats).
-        internal static void L1_WeightGradStart(ref float scratch)
-        {
-            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref scratch, 238208), 4608).Clear();
-        }
-
-        // Layer 1: adds the batch's transposed weight gradient into dW [16, 144].
-        internal static void L1_WeightGradFinish(ref float scratch, ref float dw)
-        {
-            for (int g = 0; g < 1; g++)
-            {
-                ref float dwt = ref Unsafe.Add(ref scratch, 238208 + (g * 4608));
-                ConvHelpers.AddTransposed(ref dwt, 144, 16, ref Unsafe.Add(ref dw, g * 2304));
-            }
-        }
-
-        // Layer 1 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 16×32×32 -> dX 16×32×32.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static void L1_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
-            ref float dx, bool inputGradient, ref float scratch)
-        {
-            ref float cols = ref Unsafe.Add(ref scratch, 36992);
-            ref float dzPanels = ref Unsafe.Add(ref scratch, 184448);
-            ref float dcol = ref Unsafe.Add(ref scratch, 200832);
-            ref float dzT = ref Unsafe.Add(ref scratch, 205440);
-            ref float dwT = ref Unsafe.Add(ref scratch, 238208);
-            if (bias)
-            {
-                Gemm.RowSums(ref dz, 16, 1024, ref db);
-            }
-            if (inputGradient)
-            {
-                Gemm.PackRows(ref dz, 16, 1024, ref dzPanels);
-            }
-            ref float xp = ref Unsafe.Add(ref scratch, 0);
-            ref float dxp = ref Unsafe.Add(ref scratch, 18496);
-            ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref xp);
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dxp, 18496).Clear();
-            }
-            for (int g = 0; g < 1; g++)
-            {
-                ref float xg = ref Unsafe.Add(ref xp, g * 18496);
-                // im2col, tap-major: cols[tap · 1024 + p].
-                for (int pb = 0; pb < 32; pb++)
-                {
-                    ConvHelpers.PackPanel(ref xg, s_l1Taps, s_l1Pixels, s_l1Contiguous[pb], pb, ref Unsafe.Add(ref cols, pb * 32), 1024);
-                }
-                ConvHelpers.PackTransposed(ref Unsafe.Add(ref dz, g * 16384), 16, 1024, 1024, ref dzT);
-                for (int ob = 0; ob < 1; ob++)
-                {
-                    ref float dzBlock = ref Unsafe.Add(ref dzT, ob * 32768);
-                    ref float dwBlock = ref Unsafe.Add(ref dwT, ((g * 1) + ob) * 4608);
-                    Gemm.PanelGemm(ref cols, 1024, 1, 144, 1024, ref dzBlock, ref dwBlock, 32, true);
-                }
-                if (inputGradient)
-                {
-                    ref float dxg = ref Unsafe.Add(ref dxp, g * 18496);
-                    ref float wg = ref Unsafe.Add(ref w, g * 2304);
-                    for (int pb = 0; pb < 32; pb++)
-                    {
-                        ref float dzPanel = ref Unsafe.Add(ref dzPanels, (pb * 512) + (g * 512));
-                        Gemm.PanelGemm(ref wg, 1, 144, 144, 16, ref dzPanel, ref dcol, 32, false);
-                        ConvHelpers.ScatterPanel(ref dcol, s_l1Taps, s_l1Pixels, s_l1Contiguous[pb], pb, ref dxg);
-                    }
-                }
-            }
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dx, 16384).Clear();
-                ConvHelpers.CropAdd(ref dxp, 16, 32, 32, 1, ref dx);
-            }
-        }
-
         // Layer 4 index tables: receptive-field origin per output pixel, offset per tap (padded 16×34×34 planes).
         private static readonly int[] s_l4Pixels = ConvHelpers.PixelOffsets(32, 32, 1, 34);
         private static readonly int[] s_l4Taps = ConvHelpers.TapOffsets(16, 3, 1, 34, 34);
@@ -1731,81 +1656,6 @@ namespace FusedOps.Generated
                             (r * 1024) + col));
                     }
                 }
-            }
-        }
-
-        // Layer 4: clears the batch's transposed weight-gradient accumulators (4608 floats).
-        internal static void L4_WeightGradStart(ref float scratch)
-        {
-            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref scratch, 238208), 4608).Clear();
-        }
-
-        // Layer 4: adds the batch's transposed weight gradient into dW [16, 144].
-        internal static void L4_WeightGradFinish(ref float scratch, ref float dw)
-        {
-            for (int g = 0; g < 1; g++)
-            {
-                ref float dwt = ref Unsafe.Add(ref scratch, 238208 + (g * 4608));
-                ConvHelpers.AddTransposed(ref dwt, 144, 16, ref Unsafe.Add(ref dw, g * 2304));
-            }
-        }
-
-        // Layer 4 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 16×32×32 -> dX 16×32×32.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static void L4_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
-            ref float dx, bool inputGradient, ref float scratch)
-        {
-            ref float cols = ref Unsafe.Add(ref scratch, 36992);
-            ref float dzPanels = ref Unsafe.Add(ref scratch, 184448);
-            ref float dcol = ref Unsafe.Add(ref scratch, 200832);
-            ref float dzT = ref Unsafe.Add(ref scratch, 205440);
-            ref float dwT = ref Unsafe.Add(ref scratch, 238208);
-            if (bias)
-            {
-                Gemm.RowSums(ref dz, 16, 1024, ref db);
-            }
-            if (inputGradient)
-            {
-                Gemm.PackRows(ref dz, 16, 1024, ref dzPanels);
-            }
-            ref float xp = ref Unsafe.Add(ref scratch, 0);
-            ref float dxp = ref Unsafe.Add(ref scratch, 18496);
-            ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref xp);
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dxp, 18496).Clear();
-            }
-            for (int g = 0; g < 1; g++)
-            {
-                ref float xg = ref Unsafe.Add(ref xp, g * 18496);
-                // im2col, tap-major: cols[tap · 1024 + p].
-                for (int pb = 0; pb < 32; pb++)
-                {
-                    ConvHelpers.PackPanel(ref xg, s_l4Taps, s_l4Pixels, s_l4Contiguous[pb], pb, ref Unsafe.Add(ref cols, pb * 32), 1024);
-                }
-                ConvHelpers.PackTransposed(ref Unsafe.Add(ref dz, g * 16384), 16, 1024, 1024, ref dzT);
-                for (int ob = 0; ob < 1; ob++)
-                {
-                    ref float dzBlock = ref Unsafe.Add(ref dzT, ob * 32768);
-                    ref float dwBlock = ref Unsafe.Add(ref dwT, ((g * 1) + ob) * 4608);
-                    Gemm.PanelGemm(ref cols, 1024, 1, 144, 1024, ref dzBlock, ref dwBlock, 32, true);
-                }
-                if (inputGradient)
-                {
-                    ref float dxg = ref Unsafe.Add(ref dxp, g * 18496);
-                    ref float wg = ref Unsafe.Add(ref w, g * 2304);
-                    for (int pb = 0; pb < 32; pb++)
-                    {
-                        ref float dzPanel = ref Unsafe.Add(ref dzPanels, (pb * 512) + (g * 512));
-                        Gemm.PanelGemm(ref wg, 1, 144, 144, 16, ref dzPanel, ref dcol, 32, false);
-                        ConvHelpers.ScatterPanel(ref dcol, s_l4Taps, s_l4Pixels, s_l4Contiguous[pb], pb, ref dxg);
-                    }
-                }
-            }
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dx, 16384).Clear();
-                ConvHelpers.CropAdd(ref dxp, 16, 32, 32, 1, ref dx);
             }
         }
 
@@ -4099,6 +3949,8 @@ namespace FusedOps.Generated
         private readonly float[] _invStd3 = new float[32];
         private readonly float[] _scale3 = new float[32];
         private readonly float[] _shift3 = new float[32];
+        private readonly Conv2dTrainer _conv0 = new(16, 32, 32, 16, 3, 1, 1);
+        private readonly Conv2dTrainer _conv1 = new(16, 32, 32, 16, 3, 1, 1);
 
         /// <summary>
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
@@ -4237,19 +4089,7 @@ namespace FusedOps.Generated
         private void G0_Forward(int n)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            ref float w = ref L1Weight.Data[0];
-            ref float b = ref L1Bias.Data[0];
-            Array.Clear(_sum0);
-            Array.Clear(_sumSq0);
-            ref double sum = ref _sum0[0];
-            ref double sumSq = ref _sumSq0[0];
-            var identity = default(IdentityOperator);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _in[s * 16384];
-                ref float zs = ref _z0[s * 16384];
-                Samples_ResBlocks_Kernels.L1_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq);
-            }
+            _conv0.Forward(_in, L1Weight.Data, L1Bias.Data, _z0, n, _sum0, _sumSq0);
 
             // Pass: elementwise: normalise + ReLU.
             // Batch statistics over n × 1024 values per channel; running_var takes the unbiased variance.
@@ -4288,36 +4128,14 @@ namespace FusedOps.Generated
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            float[] w = L1Weight.Data;
-            ref float db = ref L1Bias.Grad[0];
-            Samples_ResBlocks_Kernels.L1_WeightGradStart(ref _scratch[0]);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _in[s * 16384];
-                ref float dzs = ref Unsafe.Add(ref dz, s * 16384);
-                ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 16384) : ref s_sink[0];
-                Samples_ResBlocks_Kernels.L1_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[0]);
-            }
-            Samples_ResBlocks_Kernels.L1_WeightGradFinish(ref _scratch[0], ref L1Weight.Grad[0]);
+            _conv0.Backward(_in, ref dz, L1Weight.Data, L1Weight.Grad, L1Bias.Grad, ref dx, wantInput, n);
         }
 
         // Group 1 training forward: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7], (16, 32, 32) -> (16, 32, 32).
         private void G1_Forward(int n)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            ref float w = ref L4Weight.Data[0];
-            ref float b = ref L4Bias.Data[0];
-            Array.Clear(_sum1);
-            Array.Clear(_sumSq1);
-            ref double sum = ref _sum1[0];
-            ref double sumSq = ref _sumSq1[0];
-            var identity = default(IdentityOperator);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _y0[s * 16384];
-                ref float zs = ref _z1[s * 16384];
-                Samples_ResBlocks_Kernels.L4_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq, ref zs);
-            }
+            _conv1.Forward(_y0, L4Weight.Data, L4Bias.Data, _z1, n, _sum1, _sumSq1);
 
             // Pass: elementwise: normalise + add "a" + ReLU.
             var act = new ReluOperator();
@@ -4362,17 +4180,7 @@ namespace FusedOps.Generated
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            float[] w = L4Weight.Data;
-            ref float db = ref L4Bias.Grad[0];
-            Samples_ResBlocks_Kernels.L4_WeightGradStart(ref _scratch[0]);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _y0[s * 16384];
-                ref float dzs = ref Unsafe.Add(ref dz, s * 16384);
-                ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 16384) : ref s_sink[0];
-                Samples_ResBlocks_Kernels.L4_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[0]);
-            }
-            Samples_ResBlocks_Kernels.L4_WeightGradFinish(ref _scratch[0], ref L4Weight.Grad[0]);
+            _conv1.Backward(_y0, ref dz, L4Weight.Data, L4Weight.Grad, L4Bias.Grad, ref dx, wantInput, n);
         }
 
         // Group 2 training forward: Conv2d[9] + BatchNorm[10] + Add[11], (16, 32, 32) -> (32, 16, 16).

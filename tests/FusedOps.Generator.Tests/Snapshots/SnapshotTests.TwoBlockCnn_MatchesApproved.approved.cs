@@ -859,81 +859,6 @@ namespace FusedOps.Generated
             }
         }
 
-        // Layer 0: clears the batch's transposed weight-gradient accumulators (288 floats).
-        internal static void L0_WeightGradStart(ref float scratch)
-        {
-            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref scratch, 13480), 288).Clear();
-        }
-
-        // Layer 0: adds the batch's transposed weight gradient into dW [8, 9].
-        internal static void L0_WeightGradFinish(ref float scratch, ref float dw)
-        {
-            for (int g = 0; g < 1; g++)
-            {
-                ref float dwt = ref Unsafe.Add(ref scratch, 13480 + (g * 288));
-                ConvHelpers.AddTransposed(ref dwt, 9, 8, ref Unsafe.Add(ref dw, g * 72));
-            }
-        }
-
-        // Layer 0 Conv2d backward, one sample: dWᵀ += col·dZᵀ, dB += Σ dZ, dX = col2im(Wᵀ·dZ); dZ 8×16×16 -> dX 1×16×16.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static void L0_ConvBackward(ref float x, ref float dz, ref float w, ref float db, bool bias,
-            ref float dx, bool inputGradient, ref float scratch)
-        {
-            ref float cols = ref Unsafe.Add(ref scratch, 648);
-            ref float dzPanels = ref Unsafe.Add(ref scratch, 2952);
-            ref float dcol = ref Unsafe.Add(ref scratch, 5000);
-            ref float dzT = ref Unsafe.Add(ref scratch, 5288);
-            ref float dwT = ref Unsafe.Add(ref scratch, 13480);
-            if (bias)
-            {
-                Gemm.RowSums(ref dz, 8, 256, ref db);
-            }
-            if (inputGradient)
-            {
-                Gemm.PackRows(ref dz, 8, 256, ref dzPanels);
-            }
-            ref float xp = ref Unsafe.Add(ref scratch, 0);
-            ref float dxp = ref Unsafe.Add(ref scratch, 324);
-            ConvHelpers.Pad(ref x, 1, 16, 16, 1, ref xp);
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dxp, 324).Clear();
-            }
-            for (int g = 0; g < 1; g++)
-            {
-                ref float xg = ref Unsafe.Add(ref xp, g * 324);
-                // im2col, tap-major: cols[tap · 256 + p].
-                for (int pb = 0; pb < 8; pb++)
-                {
-                    ConvHelpers.PackPanel(ref xg, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref Unsafe.Add(ref cols, pb * 32), 256);
-                }
-                ConvHelpers.PackTransposed(ref Unsafe.Add(ref dz, g * 2048), 8, 256, 256, ref dzT);
-                for (int ob = 0; ob < 1; ob++)
-                {
-                    ref float dzBlock = ref Unsafe.Add(ref dzT, ob * 8192);
-                    ref float dwBlock = ref Unsafe.Add(ref dwT, ((g * 1) + ob) * 288);
-                    Gemm.PanelGemm(ref cols, 256, 1, 9, 256, ref dzBlock, ref dwBlock, 32, true);
-                }
-                if (inputGradient)
-                {
-                    ref float dxg = ref Unsafe.Add(ref dxp, g * 324);
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    for (int pb = 0; pb < 8; pb++)
-                    {
-                        ref float dzPanel = ref Unsafe.Add(ref dzPanels, (pb * 256) + (g * 256));
-                        Gemm.PanelGemm(ref wg, 1, 9, 9, 8, ref dzPanel, ref dcol, 32, false);
-                        ConvHelpers.ScatterPanel(ref dcol, s_l0Taps, s_l0Pixels, s_l0Contiguous[pb], pb, ref dxg);
-                    }
-                }
-            }
-            if (inputGradient)
-            {
-                MemoryMarshal.CreateSpan(ref dx, 256).Clear();
-                ConvHelpers.CropAdd(ref dxp, 1, 16, 16, 1, ref dx);
-            }
-        }
-
         // Layer 3 index tables: receptive-field origin per output pixel, offset per tap (padded 8×18×18 planes).
         private static readonly int[] s_l3Pixels = ConvHelpers.PixelOffsets(8, 8, 2, 18);
         private static readonly int[] s_l3Taps = ConvHelpers.TapOffsets(8, 3, 1, 18, 18);
@@ -1713,6 +1638,7 @@ namespace FusedOps.Generated
         private readonly float[] _invStd1 = new float[16];
         private readonly float[] _scale1 = new float[16];
         private readonly float[] _shift1 = new float[16];
+        private readonly Conv2dTrainer _conv0 = new(1, 16, 16, 8, 3, 1, 1);
 
         /// <summary>
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
@@ -1818,19 +1744,7 @@ namespace FusedOps.Generated
         private void G0_Forward(int n)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            ref float w = ref L0Weight.Data[0];
-            ref float b = ref L0Bias.Data[0];
-            Array.Clear(_sum0);
-            Array.Clear(_sumSq0);
-            ref double sum = ref _sum0[0];
-            ref double sumSq = ref _sumSq0[0];
-            var identity = default(IdentityOperator);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _in[s * 256];
-                ref float zs = ref _z0[s * 2048];
-                Samples_TwoBlockCnn_Kernels.L0_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq);
-            }
+            _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
 
             // Pass: elementwise: normalise + ReLU.
             // Batch statistics over n × 256 values per channel; running_var takes the unbiased variance.
@@ -1868,17 +1782,7 @@ namespace FusedOps.Generated
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            float[] w = L0Weight.Data;
-            ref float db = ref L0Bias.Grad[0];
-            Samples_TwoBlockCnn_Kernels.L0_WeightGradStart(ref _scratch[0]);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _in[s * 256];
-                ref float dzs = ref Unsafe.Add(ref dz, s * 2048);
-                ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 256) : ref s_sink[0];
-                Samples_TwoBlockCnn_Kernels.L0_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[0]);
-            }
-            Samples_TwoBlockCnn_Kernels.L0_WeightGradFinish(ref _scratch[0], ref L0Weight.Grad[0]);
+            _conv0.Backward(_in, ref dz, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
         }
 
         // Group 1 training forward: Conv2d[3] + BatchNorm[4] + ReLU[5], (8, 16, 16) -> (16, 8, 8).

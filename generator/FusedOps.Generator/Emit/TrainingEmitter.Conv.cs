@@ -1,0 +1,35 @@
+using FusedOps.Generator.Plan;
+
+namespace FusedOps.Generator.Emit;
+
+/// <summary>Conv2d training passes that run on the runtime's <c>Conv2dTrainer</c> (see <see cref="TrainingConv.OnGrid"/>).</summary>
+internal static partial class TrainingEmitter
+{
+    private static void WriteConvTrainerFields(CodeWriter w, PipelineModel m)
+    {
+        foreach (GroupPlan g in m.AllGroups)
+        {
+            if (g.Conv is { } c && TrainingConv.OnGrid(c))
+            {
+                w.Line($"private readonly Conv2dTrainer _conv{g.Index} = new({c.C}, {c.H}, {c.W}, {c.OC}, {c.K}, {c.Pad}, {c.Dilation});");
+            }
+        }
+    }
+
+    /// <summary>z = conv(x) + bias for the batch, split over samples; the channel sums of the conv output when BatchNorm follows.</summary>
+    private static void WriteGridForward(CodeWriter w, GroupPlan g, GroupBuffers r)
+    {
+        int i = g.Index;
+        string bias = g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "null";
+        string sums = r.ChannelSums ? $"_sum{i}, _sumSq{i}" : "null, null";
+        w.Line($"_conv{i}.Forward({r.Input}, {Field(g.Op!, "Weight")}.Data, {bias}, {r.Z}, n, {sums});");
+    }
+
+    /// <summary>dW, dB (accumulated) and dX for the batch, split over samples.</summary>
+    private static void WriteGridBackward(CodeWriter w, GroupPlan g, string x)
+    {
+        string weight = Field(g.Op!, "Weight");
+        string bias = g.HasBias ? Field(g.Op!, "Bias") + ".Grad" : "null";
+        w.Line($"_conv{g.Index}.Backward({x}, ref dz, {weight}.Data, {weight}.Grad, {bias}, ref dx, wantInput, n);");
+    }
+}

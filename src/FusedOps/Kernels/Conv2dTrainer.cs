@@ -1,0 +1,246 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+
+namespace FusedOps.Kernels;
+
+/// <summary>
+/// The training passes of one stride-1, ungrouped Conv2d layer (NCHW, float32), split over samples:
+/// forward (conv + bias, with the per-channel Σ and Σ² of the conv output for BatchNorm), and backward
+/// (dW, dB, dX). Each sample is computed on the padded-width grid, where every tap is a constant shift
+/// (see <see cref="ShiftedConv"/>), so no im2col is built.
+/// </summary>
+/// <remarks>
+/// The batch is cut into at most <see cref="MaxParts"/> parts by <see cref="ParallelWork.Slice"/>, a function of the
+/// batch size only; each part sums its samples in order into its own partial buffers, and the partial sums
+/// are added in part order. So weight and bias gradients and the channel sums are bitwise identical for
+/// any <see cref="KernelOptions.MaxDegreeOfParallelism"/>. Not thread-safe (one per layer of a training model);
+/// nothing is allocated per call after the first at a given batch size.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed unsafe partial class Conv2dTrainer : ParallelJob
+{
+    /// <summary>Most parts a batch is cut into.</summary>
+    public const int MaxParts = 8;
+
+    private const long MinFlopsPerThread = 1_000_000;
+
+    private readonly int _c, _h, _w, _oc, _pad, _wp, _oh, _ow, _kk, _kc;
+    private readonly int _q, _qp, _m, _qxp, _lz, _xpLength, _gridOffset;
+    private readonly int[] _tapOffsets;
+    private readonly int[] _inputOffsets;
+    private readonly float[] _transposed;
+    private readonly float[]?[] _scratch = new float[MaxParts][];
+    private readonly float[] _partialWeights;
+    private readonly double[] _partialSums;
+
+    // The call in progress (Execute runs its parts on any thread).
+    private bool _backward;
+    private int _n, _parts;
+    private float[] _input = [], _weight = [], _output = [];
+    private float[]? _bias;
+    private float* _dz, _dx;
+    private bool _wantInput;
+
+    /// <summary>A layer's geometry: input channels and plane, output channels, kernel side, padding and dilation (stride 1, one group).</summary>
+    public Conv2dTrainer(int channels, int height, int width, int outChannels, int kernel, int padding, int dilation)
+    {
+        (_c, _h, _w, _oc, _pad) = (channels, height, width, outChannels, padding);
+        int hp = height + (2 * padding), span = dilation * (kernel - 1), plane = hp * (width + (2 * padding));
+        _wp = width + (2 * padding);
+        (_oh, _ow) = (hp - span, _wp - span);
+        _kk = kernel * kernel;
+        _kc = channels * _kk;
+        _q = _oh * _wp;
+        _qp = RoundUp(_q, ShiftedConv.Columns);
+        _m = span * (_wp + 1);
+        _qxp = RoundUp(height * _wp, ShiftedConv.Columns);
+        _lz = RoundUp(_m + Math.Max(_q, (padding + height) * _wp) + ShiftedConv.Columns, ShiftedConv.Positions);
+        _xpLength = (channels * plane) + (_qp - _q) + span + ShiftedConv.Columns;
+        _gridOffset = _xpLength + (outChannels * _lz);
+        _tapOffsets = new int[_kc];
+        _inputOffsets = new int[outChannels * _kk];
+        for (int kh = 0; kh < kernel; kh++)
+        {
+            for (int kw = 0; kw < kernel; kw++)
+            {
+                int t = (kh * kernel) + kw, shift = dilation * ((kh * _wp) + kw);
+                for (int ci = 0; ci < channels; ci++)
+                {
+                    _tapOffsets[(ci * _kk) + t] = (ci * plane) + shift;
+                }
+
+                for (int o = 0; o < outChannels; o++)
+                {
+                    _inputOffsets[(o * _kk) + t] = (o * _lz) + _m - shift;
+                }
+            }
+        }
+
+        _transposed = new float[_kc * outChannels];
+        _partialWeights = new float[MaxParts * outChannels * _kc];
+        _partialSums = new double[MaxParts * 3 * outChannels];
+    }
+
+    private int InLength => _c * _h * _w;
+
+    private int OutLength => _oc * _oh * _ow;
+
+    /// <summary>
+    /// <c>output = conv(input) + bias</c> for <paramref name="n"/> samples; when <paramref name="sum"/> is given,
+    /// it and <paramref name="sumSq"/> are set to Σ and Σ² per channel of the conv output before the bias.
+    /// </summary>
+    public void Forward(float[] input, float[] weight, float[]? bias, float[] output, int n, double[]? sum, double[]? sumSq)
+    {
+        (_backward, _input, _weight, _bias, _output, _n) = (false, input, weight, bias, output, n);
+        Run(2L * n * _oc * _kc * _oh * _ow);
+        if (sum is not null && sumSq is not null)
+        {
+            for (int o = 0; o < _oc; o++)
+            {
+                double a = 0, b = 0;
+                for (int p = 0; p < _parts; p++)
+                {
+                    a += _partialSums[(((p * 3) + 0) * _oc) + o];
+                    b += _partialSums[(((p * 3) + 1) * _oc) + o];
+                }
+
+                sum[o] = a;
+                sumSq[o] = b;
+            }
+        }
+
+        (_input, _weight, _output, _bias) = ([], [], [], null);
+    }
+
+    /// <summary>
+    /// Adds dW (and dB when <paramref name="biasGrad"/> is given) for the output gradient <paramref name="dz"/> of
+    /// the last Forward's <paramref name="input"/>; writes dX to <paramref name="dx"/> when <paramref name="wantInput"/>.
+    /// </summary>
+    public void Backward(float[] input, ref float dz, float[] weight, float[] weightGrad, float[]? biasGrad, ref float dx, bool wantInput, int n)
+    {
+        if (wantInput)
+        {
+            // dX is the forward product on the output gradient with the weights transposed: [ci][o·k² + tap].
+            for (int o = 0; o < _oc; o++)
+            {
+                for (int ci = 0; ci < _c; ci++)
+                {
+                    for (int t = 0; t < _kk; t++)
+                    {
+                        _transposed[(ci * _oc * _kk) + (o * _kk) + t] = weight[(o * _kc) + (ci * _kk) + t];
+                    }
+                }
+            }
+        }
+
+        fixed (float* pdz = &dz, pdx = &dx)
+        {
+            (_backward, _input, _wantInput, _n) = (true, input, wantInput, n);
+            _dz = pdz;
+            _dx = pdx;
+            try
+            {
+                Run(4L * n * _oc * _kc * _oh * _ow);
+            }
+            finally
+            {
+                _dz = null;
+                _dx = null;
+                _input = [];
+            }
+        }
+
+        int length = _oc * _kc;
+        for (int i = 0; i < length; i++)
+        {
+            float a = _partialWeights[i];
+            for (int p = 1; p < _parts; p++)
+            {
+                a += _partialWeights[(p * length) + i];
+            }
+
+            weightGrad[i] += a;
+        }
+
+        if (biasGrad is not null)
+        {
+            for (int o = 0; o < _oc; o++)
+            {
+                double a = 0;
+                for (int p = 0; p < _parts; p++)
+                {
+                    a += _partialSums[(((p * 3) + 2) * _oc) + o];
+                }
+
+                biasGrad[o] += (float)a;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Execute(int part)
+    {
+        float[] scratch = _scratch[part] ??= new float[_gridOffset + Math.Max(_oc * _qp, _c * _qxp)];
+        (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
+        Span<double> sums = _partialSums.AsSpan(part * 3 * _oc, 3 * _oc);
+        sums.Clear();
+        if (_backward)
+        {
+            Span<float> dw = _partialWeights.AsSpan(part * _oc * _kc, _oc * _kc);
+            dw.Clear();
+            for (int s = s0; s < s1; s++)
+            {
+                BackwardSample(s, scratch, ref dw[0], sums.Slice(2 * _oc));
+            }
+        }
+        else
+        {
+            for (int s = s0; s < s1; s++)
+            {
+                ForwardSample(s, scratch, sums);
+            }
+        }
+    }
+
+    private void Run(long flops)
+    {
+        _parts = Math.Min(_n, MaxParts);
+        if (_parts > 1 && ParallelWork.ThreadsFor(flops, MinFlopsPerThread) > 1)
+        {
+            ParallelWork.Run(this, _parts);
+            return;
+        }
+
+        for (int p = 0; p < _parts; p++)
+        {
+            Execute(p);
+        }
+    }
+
+    private void ForwardSample(int s, float[] scratch, Span<double> sums)
+    {
+        ref float xp = ref scratch[0];
+        ref float grid = ref scratch[_gridOffset];
+        ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
+        ShiftedConv.Product(ref _weight[0], _kc, _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
+        CropForward(ref grid, ref _output[s * OutLength], sums);
+    }
+
+    private void BackwardSample(int s, float[] scratch, ref float dw, Span<double> biasSums)
+    {
+        ref float xp = ref scratch[0];
+        ref float dzGrid = ref scratch[_xpLength];
+        ref float grid = ref scratch[_gridOffset];
+        FillGradientGrid(ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength)), ref dzGrid, biasSums);
+        ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
+        ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, RoundUp(_q, ShiftedConv.Positions), ref dw, _kc);
+        if (_wantInput)
+        {
+            ShiftedConv.Product(ref _transposed[0], _oc * _kk, _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);
+            CropInput(ref grid, ref Unsafe.AsRef<float>(_dx + ((long)s * InLength)));
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}

@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FusedOps.Kernels;
+
+/// <content>MaxPool2d(2) forward, 8 outputs at a time: the scalar loop's data-dependent branches cost more than the rest of a training step's pooling.</content>
+public static partial class Pooling
+{
+    /// <summary>
+    /// <see cref="MaxForward"/> for a 2×2 window, stride 2, no padding (AVX2): the same comparisons in the same order
+    /// (top-left, top-right, bottom-left, bottom-right; a later element wins when greater or NaN), as vector selects.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxForward2x2(ref float x, ref float y, ref int argMax, int planes, Window g, bool save)
+    {
+        Vector256<int> lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        for (int plane = 0; plane < planes; plane++)
+        {
+            ref float xp = ref Unsafe.Add(ref x, plane * g.InPlane);
+            int o = plane * g.OutPlane;
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                int top = 2 * oh * g.W;
+                ref float r0 = ref Unsafe.Add(ref xp, top);
+                ref float r1 = ref Unsafe.Add(ref r0, g.W);
+                int ow = 0;
+                for (; ow <= g.OutW - 8; ow += 8, o += 8)
+                {
+                    (Vector256<float> a, Vector256<float> b) = Split(ref Unsafe.Add(ref r0, 2 * ow));
+                    (Vector256<float> c, Vector256<float> d) = Split(ref Unsafe.Add(ref r1, 2 * ow));
+                    Vector256<int> first = Vector256.Create(top + (2 * ow)) + lanes, at = first;
+                    Vector256<float> max = a;
+                    Take(ref max, ref at, b, first + Vector256.Create(1));
+                    Take(ref max, ref at, c, first + Vector256.Create(g.W));
+                    Take(ref max, ref at, d, first + Vector256.Create(g.W + 1));
+                    max.StoreUnsafe(ref Unsafe.Add(ref y, o));
+                    if (save)
+                    {
+                        at.StoreUnsafe(ref Unsafe.Add(ref argMax, o));
+                    }
+                }
+
+                // Planes 14 wide (7 outputs): 4 more at a time.
+                for (; ow <= g.OutW - 4; ow += 4, o += 4)
+                {
+                    (Vector128<float> a, Vector128<float> b) = Split128(ref Unsafe.Add(ref r0, 2 * ow));
+                    (Vector128<float> c, Vector128<float> d) = Split128(ref Unsafe.Add(ref r1, 2 * ow));
+                    Vector128<int> first = Vector128.Create(top + (2 * ow)) + lanes.GetLower(), at = first;
+                    Vector128<float> max = a;
+                    Take(ref max, ref at, b, first + Vector128.Create(1));
+                    Take(ref max, ref at, c, first + Vector128.Create(g.W));
+                    Take(ref max, ref at, d, first + Vector128.Create(g.W + 1));
+                    max.StoreUnsafe(ref Unsafe.Add(ref y, o));
+                    if (save)
+                    {
+                        at.StoreUnsafe(ref Unsafe.Add(ref argMax, o));
+                    }
+                }
+
+                for (; ow < g.OutW; ow++, o++)
+                {
+                    int first = top + (2 * ow), at = first;
+                    float max = Unsafe.Add(ref xp, first);
+                    TakeScalar(ref xp, ref max, ref at, first + 1);
+                    TakeScalar(ref xp, ref max, ref at, first + g.W);
+                    TakeScalar(ref xp, ref max, ref at, first + g.W + 1);
+
+                    Unsafe.Add(ref y, o) = max;
+                    if (save)
+                    {
+                        Unsafe.Add(ref argMax, o) = at;
+                    }
+                }
+            }
+        }
+    }
+
+    // 16 consecutive floats as their 8 even and 8 odd elements, in order.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Even, Vector256<float> Odd) Split(ref float source)
+    {
+        Vector256<float> lo = Vector256.LoadUnsafe(ref source), hi = Vector256.LoadUnsafe(ref source, 8);
+        Vector256<float> even = Avx.Shuffle(lo, hi, 0b10_00_10_00), odd = Avx.Shuffle(lo, hi, 0b11_01_11_01);
+        return (Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd.AsDouble(), 0b11_01_10_00).AsSingle());
+    }
+
+    // 8 consecutive floats as their 4 even and 4 odd elements.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) Split128(ref float source)
+    {
+        Vector128<float> lo = Vector128.LoadUnsafe(ref source), hi = Vector128.LoadUnsafe(ref source, 4);
+        return (Sse.Shuffle(lo, hi, 0b10_00_10_00), Sse.Shuffle(lo, hi, 0b11_01_11_01));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector128<float> max, ref Vector128<int> at, Vector128<float> v, Vector128<int> index)
+    {
+        Vector128<float> wins = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
+        max = Vector128.ConditionalSelect(wins, v, max);
+        at = Vector128.ConditionalSelect(wins.AsInt32(), index, at);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector256<float> max, ref Vector256<int> at, Vector256<float> v, Vector256<int> index)
+    {
+        Vector256<float> wins = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+        max = Vector256.ConditionalSelect(wins, v, max);
+        at = Vector256.ConditionalSelect(wins.AsInt32(), index, at);
+    }
+
+    private static void TakeScalar(ref float plane, ref float max, ref int at, int index)
+    {
+        float v = Unsafe.Add(ref plane, index);
+        if (v > max || float.IsNaN(v))
+        {
+            (max, at) = (v, index);
+        }
+    }
+}

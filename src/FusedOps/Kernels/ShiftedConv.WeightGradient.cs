@@ -1,0 +1,213 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FusedOps.Kernels;
+
+/// <content>The weight gradient: dot products along the grid, 8 output channels × 3 taps per register block.</content>
+public static partial class ShiftedConv
+{
+    /// <summary>Grid positions per step of <see cref="WeightGradient"/>: <c>length</c> must be a multiple of it.</summary>
+    public const int Positions = 16;
+
+    /// <summary>
+    /// <c>dw[r·lddw + t] += Σ_q D[r·ldd + q]·X[offsets[t] + q]</c> for r &lt; <paramref name="rows"/>, t &lt; <paramref name="taps"/>,
+    /// q &lt; <paramref name="length"/> (a multiple of <see cref="Positions"/>). Each sum runs along q in lanes, then across them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WeightGradient(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float dw, int lddw)
+    {
+        // Long rows are cut into chunks of at most MaxChunk positions, so that a block's 8 rows of D and 3 rows of X
+        // stay in L1 while every tap block reads them (case C's 56×58 grid streamed them from L2 at the port limit).
+        int chunks = (length + MaxChunk - 1) / MaxChunk;
+        int chunk = (((length + chunks - 1) / chunks) + Positions - 1) / Positions * Positions;
+        for (int q = 0; q < length; q += chunk)
+        {
+            WeightGradientChunk(ref Unsafe.Add(ref d, q), ldd, rows, ref Unsafe.Add(ref x, q), ref offsets, taps, Math.Min(chunk, length - q), ref dw, lddw);
+        }
+    }
+
+    private const int MaxChunk = 768;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientChunk(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float dw, int lddw)
+    {
+        int level = KernelDispatch.Level;
+        int rowBlock = level == 2 ? 8 : 3;
+        for (int r = 0; r < rows; r += rowBlock)
+        {
+            int n = Math.Min(rowBlock, rows - r);
+            ref float dr = ref Unsafe.Add(ref d, r * ldd);
+            ref float dwr = ref Unsafe.Add(ref dw, r * lddw);
+            for (int t = 0; t < taps; t += 3)
+            {
+                int m = Math.Min(3, taps - t);
+                nint x0 = Unsafe.Add(ref offsets, t);
+                nint x1 = Unsafe.Add(ref offsets, m > 1 ? t + 1 : t);
+                nint x2 = Unsafe.Add(ref offsets, m > 2 ? t + 2 : t);
+                if (level == 2)
+                {
+                    Block512(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t), lddw);
+                }
+                else if (level == 1)
+                {
+                    Block256(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t), lddw);
+                }
+                else
+                {
+                    BlockScalar(ref dr, ldd, n, ref x, ref Unsafe.Add(ref offsets, t), m, length, ref Unsafe.Add(ref dwr, t), lddw);
+                }
+            }
+        }
+    }
+
+    /// <summary>Up to 8 rows × 3 taps in 24 zmm accumulators; rows past <paramref name="n"/> and taps past <paramref name="m"/> are computed on copies and not stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block512(ref float d, nint ldd, int n, ref float x, nint x0, nint x1, nint x2, int m, int length, ref float dw, nint lddw)
+    {
+        nint o1 = n > 1 ? ldd : 0, o2 = n > 2 ? 2 * ldd : 0, o3 = n > 3 ? 3 * ldd : 0;
+        nint o4 = n > 4 ? 4 * ldd : 0, o5 = n > 5 ? 5 * ldd : 0, o6 = n > 6 ? 6 * ldd : 0, o7 = n > 7 ? 7 * ldd : 0;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        Vector512<float> a40 = default, a41 = default, a42 = default, a50 = default, a51 = default, a52 = default;
+        Vector512<float> a60 = default, a61 = default, a62 = default, a70 = default, a71 = default, a72 = default;
+        for (nint q = 0; q < length; q += 16)
+        {
+            ref float xq = ref Unsafe.Add(ref x, q);
+            Vector512<float> v0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref xq, x0));
+            Vector512<float> v1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref xq, x1));
+            Vector512<float> v2 = Vector512.LoadUnsafe(ref Unsafe.Add(ref xq, x2));
+            ref float dq = ref Unsafe.Add(ref d, q);
+            Vector512<float> g = Vector512.LoadUnsafe(ref dq);
+            a00 = Simd.Fma(g, v0, a00);
+            a01 = Simd.Fma(g, v1, a01);
+            a02 = Simd.Fma(g, v2, a02);
+            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o1));
+            a10 = Simd.Fma(g, v0, a10);
+            a11 = Simd.Fma(g, v1, a11);
+            a12 = Simd.Fma(g, v2, a12);
+            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o2));
+            a20 = Simd.Fma(g, v0, a20);
+            a21 = Simd.Fma(g, v1, a21);
+            a22 = Simd.Fma(g, v2, a22);
+            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o3));
+            a30 = Simd.Fma(g, v0, a30);
+            a31 = Simd.Fma(g, v1, a31);
+            a32 = Simd.Fma(g, v2, a32);
+            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o4));
+            a40 = Simd.Fma(g, v0, a40);
+            a41 = Simd.Fma(g, v1, a41);
+            a42 = Simd.Fma(g, v2, a42);
+            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o5));
+            a50 = Simd.Fma(g, v0, a50);
+            a51 = Simd.Fma(g, v1, a51);
+            a52 = Simd.Fma(g, v2, a52);
+            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o6));
+            a60 = Simd.Fma(g, v0, a60);
+            a61 = Simd.Fma(g, v1, a61);
+            a62 = Simd.Fma(g, v2, a62);
+            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o7));
+            a70 = Simd.Fma(g, v0, a70);
+            a71 = Simd.Fma(g, v1, a71);
+            a72 = Simd.Fma(g, v2, a72);
+        }
+
+        AddRow(ref dw, m, a00, a01, a02);
+        AddRow(ref Unsafe.Add(ref dw, n > 1 ? lddw : 0), n > 1 ? m : 0, a10, a11, a12);
+        AddRow(ref Unsafe.Add(ref dw, n > 2 ? 2 * lddw : 0), n > 2 ? m : 0, a20, a21, a22);
+        AddRow(ref Unsafe.Add(ref dw, n > 3 ? 3 * lddw : 0), n > 3 ? m : 0, a30, a31, a32);
+        AddRow(ref Unsafe.Add(ref dw, n > 4 ? 4 * lddw : 0), n > 4 ? m : 0, a40, a41, a42);
+        AddRow(ref Unsafe.Add(ref dw, n > 5 ? 5 * lddw : 0), n > 5 ? m : 0, a50, a51, a52);
+        AddRow(ref Unsafe.Add(ref dw, n > 6 ? 6 * lddw : 0), n > 6 ? m : 0, a60, a61, a62);
+        AddRow(ref Unsafe.Add(ref dw, n > 7 ? 7 * lddw : 0), n > 7 ? m : 0, a70, a71, a72);
+
+        static void AddRow(ref float dw, int m, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2)
+        {
+            if (m > 0)
+            {
+                dw += Vector512.Sum(t0);
+            }
+
+            if (m > 1)
+            {
+                Unsafe.Add(ref dw, 1) += Vector512.Sum(t1);
+            }
+
+            if (m > 2)
+            {
+                Unsafe.Add(ref dw, 2) += Vector512.Sum(t2);
+            }
+        }
+    }
+
+    /// <summary>Up to 3 rows × 3 taps in 9 ymm accumulators (AVX2 has 16 registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block256(ref float d, nint ldd, int n, ref float x, nint x0, nint x1, nint x2, int m, int length, ref float dw, nint lddw)
+    {
+        nint o1 = n > 1 ? ldd : 0, o2 = n > 2 ? 2 * ldd : 0;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default;
+        for (nint q = 0; q < length; q += 8)
+        {
+            ref float xq = ref Unsafe.Add(ref x, q);
+            Vector256<float> v0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref xq, x0));
+            Vector256<float> v1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref xq, x1));
+            Vector256<float> v2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref xq, x2));
+            ref float dq = ref Unsafe.Add(ref d, q);
+            Vector256<float> g = Vector256.LoadUnsafe(ref dq);
+            a00 = Simd.Fma(g, v0, a00);
+            a01 = Simd.Fma(g, v1, a01);
+            a02 = Simd.Fma(g, v2, a02);
+            g = Vector256.LoadUnsafe(ref Unsafe.Add(ref dq, o1));
+            a10 = Simd.Fma(g, v0, a10);
+            a11 = Simd.Fma(g, v1, a11);
+            a12 = Simd.Fma(g, v2, a12);
+            g = Vector256.LoadUnsafe(ref Unsafe.Add(ref dq, o2));
+            a20 = Simd.Fma(g, v0, a20);
+            a21 = Simd.Fma(g, v1, a21);
+            a22 = Simd.Fma(g, v2, a22);
+        }
+
+        AddRow(ref dw, m, a00, a01, a02);
+        AddRow(ref Unsafe.Add(ref dw, n > 1 ? lddw : 0), n > 1 ? m : 0, a10, a11, a12);
+        AddRow(ref Unsafe.Add(ref dw, n > 2 ? 2 * lddw : 0), n > 2 ? m : 0, a20, a21, a22);
+
+        static void AddRow(ref float dw, int m, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2)
+        {
+            if (m > 0)
+            {
+                dw += Vector256.Sum(t0);
+            }
+
+            if (m > 1)
+            {
+                Unsafe.Add(ref dw, 1) += Vector256.Sum(t1);
+            }
+
+            if (m > 2)
+            {
+                Unsafe.Add(ref dw, 2) += Vector256.Sum(t2);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BlockScalar(ref float d, int ldd, int n, ref float x, ref int offsets, int m, int length, ref float dw, int lddw)
+    {
+        for (int r = 0; r < n; r++)
+        {
+            ref float dr = ref Unsafe.Add(ref d, r * ldd);
+            for (int t = 0; t < m; t++)
+            {
+                ref float xt = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, t));
+                float acc = 0f;
+                for (int q = 0; q < length; q++)
+                {
+                    acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref dr, q), Unsafe.Add(ref xt, q), acc);
+                }
+
+                Unsafe.Add(ref dw, (r * lddw) + t) += acc;
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System;
+using System.Linq;
+using FusedOps.Kernels;
+using Xunit;
+
+namespace FusedOps.Tests;
+
+/// <summary>
+/// The register blocks of <see cref="ShiftedConv"/> against double-precision loops, at every width, with row and
+/// tap counts that leave partial blocks and (for the weight gradient) rows long enough to be cut into chunks.
+/// </summary>
+[Collection("KernelLevel")]
+public sealed class ShiftedConvTests
+{
+    public static TheoryData<int> Widths() => new() { 512, 256, 0 };
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void WeightGradient_MatchesDoubleLoops(int bits)
+    {
+        const int rows = 11, taps = 7, length = 2400, ldd = length + 5, lddw = taps + 2;
+        var random = new Random(bits + 1);
+        float[] d = Enumerable.Range(0, rows * ldd).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] x = Enumerable.Range(0, length + 300).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        int[] offsets = Enumerable.Range(0, taps).Select(_ => random.Next(300)).ToArray();
+        float[] dw = Enumerable.Range(0, rows * lddw).Select(_ => random.NextSingle()).ToArray();
+        float[] before = (float[])dw.Clone();
+        KernelLevelCollection.AtLevel(bits, () => ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref dw[0], lddw));
+        for (int r = 0; r < rows; r++)
+        {
+            for (int t = 0; t < lddw; t++)
+            {
+                double expected = before[(r * lddw) + t];
+                if (t < taps)
+                {
+                    for (int q = 0; q < length; q++)
+                    {
+                        expected += (double)d[(r * ldd) + q] * x[offsets[t] + q];
+                    }
+                }
+
+                Assert.True(Math.Abs(expected - dw[(r * lddw) + t]) <= 1e-4 * (1 + Math.Abs(expected)), $"dw[{r}, {t}] = {dw[(r * lddw) + t]}, expected {expected}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Product_MatchesDoubleLoops(int bits)
+    {
+        const int rows = 13, depth = 29, cols = 64, lda = depth + 3, ldc = cols + 7;
+        var random = new Random(bits + 2);
+        float[] a = Enumerable.Range(0, rows * lda).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, 500 + cols).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        int[] offsets = Enumerable.Range(0, depth).Select(_ => random.Next(500)).ToArray();
+        float[] c = new float[rows * ldc];
+        KernelLevelCollection.AtLevel(bits, () => ShiftedConv.Product(ref a[0], lda, rows, depth, ref b[0], ref offsets[0], cols, ref c[0], ldc));
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < ldc; j++)
+            {
+                double expected = 0;
+                for (int k = 0; k < depth && j < cols; k++)
+                {
+                    expected += (double)a[(r * lda) + k] * b[offsets[k] + j];
+                }
+
+                Assert.True(Math.Abs(expected - c[(r * ldc) + j]) <= 1e-5, $"c[{r}, {j}] = {c[(r * ldc) + j]}, expected {expected}");
+            }
+        }
+    }
+}
