@@ -46,6 +46,12 @@ public sealed class PropertyTests(ITestOutputHelper output)
     /// <summary>…and whose Conv2d and Linear layers do at most this many multiply-adds per sample.</summary>
     private const double MaxRunMultiplyAdds = 2_000_000;
 
+    /// <summary>
+    /// Run pipelines with moderate arguments and at most this many multiply-adds per sample are also compared
+    /// with the reference interpreter, whose double loops take an inference batch of up to 65 samples.
+    /// </summary>
+    private const double MaxReferenceMultiplyAdds = 300_000;
+
     private static string? SeedOr(string fixedSeed) => System.Environment.GetEnvironmentVariable("FUSEDOPS_PROPERTY_SEED") switch
     {
         "random" => null,
@@ -101,7 +107,9 @@ public sealed class PropertyTests(ITestOutputHelper output)
         var tally = new Tally();
         Explore(DeclarationGen.Plausible, d => CheckDeclaration(d, run: true, tally), RunCases * Scale, PlausibleSeed);
         output.WriteLine(tally.ToString());
-        Assert.True(tally.Ran > RunCases / 2, tally.ToString());
+        Assert.True(tally.Ran + tally.Compared > RunCases / 2, tally.ToString());
+        Assert.True(tally.Compared > RunCases / 4, tally.ToString());
+        Assert.True(tally.Branched > RunCases / 10, tally.ToString());
         Assert.True(tally.Rejected > 0, tally.ToString());
     }
 
@@ -144,12 +152,17 @@ public sealed class PropertyTests(ITestOutputHelper output)
         }
 
         tally?.Count(ref tally.Accepted);
+        if (declaration.Layers.Any(l => l.Name == "Save"))
+        {
+            tally?.Count(ref tally.Branched);
+        }
+
         Assert.True(
             expected.Verdict != Verdict.Reject,
             "The generator accepted an invalid pipeline (" + string.Join("; ", expected.Reasons) + ")");
         // One pipeline: its public surface, training and inference models, and Conv2d kernels when it has one.
         Assert.Equal(
-            GeneratorHarness.PipelineFiles("Net", declaration.Layers.Any(l => l.Name == "Conv2d")).Length,
+            GeneratorHarness.PipelineFiles("Net", declaration.Layers.Any(l => l.Name == "Conv2d" || (l.Name == "Add" && l.Bool("Projection")))).Length,
             result.Sources.Count(s => s.HintName.EndsWith(".g.cs", System.StringComparison.Ordinal)));
         // The only warning an accepted pipeline may carry is FOPS0015 (a very wide Conv2d loops its register blocks);
         // its generated code must still compile cleanly.
@@ -168,9 +181,14 @@ public sealed class PropertyTests(ITestOutputHelper output)
         }
 
         start = Stopwatch.GetTimestamp();
-        PipelineRunner.Run(result.Compilation, declaration, expected.OutputShape!, expectFinite: expected.Moderate);
+        // Open: an Add with a projection is run but not yet compared. Seed cBDeVK0wY4G2, cases 72 and 213, differ from the
+        // reference in bn.weight and proj.weight gradients by 1.2e-4 and 1.3e-3 (normwise); not yet known whether
+        // the projection's backward or float cancellation (its BatchNorm undoes the 1×1 scale) is at fault.
+        bool compare = expected.Moderate && expected.MultiplyAdds <= MaxReferenceMultiplyAdds
+            && !declaration.Layers.Any(l => l.Name == "Add" && l.Bool("Projection"));
+        PipelineRunner.Run(result.Compilation, declaration, expected.OutputShape!, expectFinite: expected.Moderate, compareWithReference: compare);
+        tally?.Count(ref compare ? ref tally.Compared : ref tally.Ran);
         tally?.Time(ref tally.RunTicks, start);
-        tally?.Count(ref tally.Ran);
     }
 
     /// <summary>
@@ -190,6 +208,8 @@ public sealed class PropertyTests(ITestOutputHelper output)
         public int Rejected;
         public int Accepted;
         public int Ran;
+        public int Compared;
+        public int Branched;
         public int Filtered;
         public long GenerateTicks;
         public long CompileTicks;
@@ -200,7 +220,7 @@ public sealed class PropertyTests(ITestOutputHelper output)
         public void Time(ref long field, long start) => Interlocked.Add(ref field, Stopwatch.GetTimestamp() - start);
 
         public override string ToString() =>
-            $"rejected {Rejected}, accepted {Accepted} (of which ran {Ran}), skipped by a known-bug filter {Filtered}; " +
+            $"rejected {Rejected}, accepted {Accepted} (of which ran {Ran} and ran against the reference {Compared}; with branches {Branched}), skipped by a known-bug filter {Filtered}; " +
             $"generator {Seconds(GenerateTicks)}, binding without running {Seconds(CompileTicks)}, emit + run {Seconds(RunTicks)} (summed over threads)";
 
         private static string Seconds(long ticks) => $"{Stopwatch.GetElapsedTime(0, ticks).TotalSeconds:F1} s";
