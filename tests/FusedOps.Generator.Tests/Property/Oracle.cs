@@ -24,7 +24,11 @@ internal enum Verdict
 /// <param name="MaxElements">The largest tensor per sample: input, layer output, padded conv input, or weight.</param>
 /// <param name="MultiplyAdds">Multiply-adds per sample in Conv2d and Linear layers.</param>
 /// <param name="Moderate">Every float argument is moderate, so finite inputs must give finite results.</param>
-internal sealed record Expectation(Verdict Verdict, IReadOnlyList<string> Reasons, int[]? OutputShape, double MaxElements, double MultiplyAdds, bool Moderate);
+/// <param name="SingleChannelProjection">
+/// An Add projects a one-channel tensor: its training-mode BatchNorm undoes the 1×1 scale up to ε, so the
+/// projection's gradients are small differences of large sums that float32 cannot match to double's digits.
+/// </param>
+internal sealed record Expectation(Verdict Verdict, IReadOnlyList<string> Reasons, int[]? OutputShape, double MaxElements, double MultiplyAdds, bool Moderate, bool SingleChannelProjection = false);
 
 /// <summary>
 /// API.md's rules, written again from the contract rather than from the generator, so the property
@@ -81,6 +85,7 @@ internal static class Oracle
         int rank = d.InputShape.Count;
         long c = d.InputShape[0], h = rank == 3 ? d.InputShape[1] : 1, w = rank == 3 ? d.InputShape[2] : 1;
         double maxElements = (double)c * h * w, macs = 0;
+        bool singleChannelProjection = false;
         var saved = new Dictionary<string, (long C, long H, long W, int Rank)>(StringComparer.Ordinal);
         for (int i = 0; i < d.Layers.Count; i++)
         {
@@ -119,6 +124,7 @@ internal static class Oracle
                     }
 
                     macs += (double)sc * c * h * w;
+                    singleChannelProjection |= sc == 1;
                     maxElements = Math.Max(maxElements, (double)sc * c);
                     break;
                 }
@@ -244,7 +250,7 @@ internal static class Oracle
         }
 
         int[] output = rank == 1 ? [(int)c] : [(int)c, (int)h, (int)w];
-        return new Expectation(maxElements <= SurelySmall ? Verdict.Accept : Verdict.Either, [], output, maxElements, macs, moderate);
+        return new Expectation(maxElements <= SurelySmall ? Verdict.Accept : Verdict.Either, [], output, maxElements, macs, moderate, singleChannelProjection);
 
         Expectation Reject(string why) => new(Verdict.Reject, [why], null, 0, 0, moderate);
     }
