@@ -69,6 +69,30 @@ public sealed class LayerFactsTests
         }
     }
 
+    /// <summary>Declarations whose layers together own every kind of state (weight options, norms, a projection).</summary>
+    public static TheoryData<string> StatefulDeclarations =>
+    [
+        "[FusedPipeline(4)] [Linear(3)] [Linear(3, WeightNorm = true)] [Linear(3, SpectralNorm = true)] [Linear(2, CosineNorm = true)] [BatchNorm] [PReLU] [LayerNorm] [GroupNorm(1)]",
+        "[FusedPipeline(2, 6, 6)] [Save(\"a\")] [Conv2d(4, 3, Padding = 1, WeightNorm = true)] [Conv2d(4, 1, SpectralNorm = true)] [InstanceNorm(Affine = true)] [SwitchableNorm] [Add(\"a\", Projection = true)] [LocalResponseNorm(2)] [BatchNorm]",
+    ];
+
+    [Theory]
+    [MemberData(nameof(StatefulDeclarations))]
+    public void ReferenceState_UsesOnlyTheCataloguedKeys(string declaration)
+    {
+        var model = Reference.ReferenceModel.FromDeclaration(declaration);
+        string[] layers = [.. declaration.Split('[', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => new string(l.TakeWhile(char.IsLetterOrDigit).ToArray()))];
+        string[] names = [.. model.Parameters.Names.Concat(model.Buffers.Names)];
+
+        Assert.NotEmpty(names);
+        foreach (string name in names)
+        {
+            int dot = name.IndexOf('.', StringComparison.Ordinal);
+            object fact = Facts(s_runtime).Single(f => Name(f) == layers[int.Parse(name[..dot], System.Globalization.CultureInfo.InvariantCulture)]);
+            Assert.Contains(name[(dot + 1)..], ((IEnumerable)Get(fact, "StateKeys")).Cast<string>());
+        }
+    }
+
     private static object[] Facts(Assembly assembly) =>
         [.. (IEnumerable)assembly.GetType("FusedOps.Catalog.LayerFacts", throwOnError: true)!.GetField("All")!.GetValue(null)!];
 
