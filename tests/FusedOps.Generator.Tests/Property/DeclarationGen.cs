@@ -116,14 +116,15 @@ internal static class DeclarationGen
             (98, layer.Array[1, 6]));
         // Up to two branches, each a Save and a later Add (identity or projection) or Concat: mostly valid
         // places (the oracle judges the shapes); the chaotic declarations sometimes use a name before its Save.
+        // Chaotic cases are many and only bound, so one in ten has a branch (bound branch code is what costs); plausible ones two in five.
         Gen<BranchPlan?> branch = Gen.Frequency(
-            (3, Gen.Const(default(BranchPlan))),
-            (2, Gen.Select(Gen.Int[0, 2], Gen.Double[0, 1], Gen.Double[0, 1], (kind, at, length) => (BranchPlan?)new BranchPlan(kind, at, length))));
+            (repair ? 3 : 9, Gen.Const(default(BranchPlan))),
+            (repair ? 2 : 1, Gen.Select(Gen.Int[0, 2], Gen.Double[0, 1], Gen.Double[0, 1], (kind, at, length) => (BranchPlan?)new BranchPlan(kind, at, length))));
         return Gen.Select(InputShape(hostilePercent), layers, HostGen(), Gen.Select(branch, branch), (shape, ls, host, branches) =>
         {
             LayerDecl[] result = repair ? Repair(shape, ls) : ls;
             result = Branch(result, branches.Item1, "a", swapped: !repair && branches.Item2 is { Kind: 0 });
-            result = Branch(result, branches.Item2, "b", swapped: false);
+            result = repair ? Branch(result, branches.Item2, "b", swapped: false) : result;
             return new Declaration(shape, result, host);
         });
     }
