@@ -6,7 +6,8 @@ namespace FusedOps.Benchmarks;
 /// <summary>
 /// The Linear kernels alone, on case M's first layer (64 × 784 → 256) and case S1's (16 × 64 → 32):
 /// <c>LinearKernels.MatMulNT</c> (what generated code calls: W unpacked, bias added) against
-/// <c>PackedGemm.Multiply</c> on W packed once (what a Freeze-time packing gives), and the packing itself.
+/// <c>PackedGemm.Multiply</c> on W packed once (what a Freeze-time packing gives), the packing itself, and the
+/// backward products: the weight gradient and the input gradient, each as generated code runs it and the alternative.
 /// </summary>
 internal static class KernelTable
 {
@@ -32,7 +33,8 @@ internal static class KernelTable
 
             rows.Add((shape, "PackedGemm.PackTransposed", sampler.Add(() => PackedGemm.PackTransposed(w, n, k, packed), 1), 0));
 
-            // The weight gradient dW += dYᵀ·X: what generated code calls (Gemm.AxpyRows) and PackedGemm on X packed per call.
+            // The weight gradient dW += dYᵀ·X: Gemm.AxpyRows, PackedGemm on X packed per call, and what generated code calls
+            // (LinearKernels.WeightGradient: AxpyRows with its rows split over threads).
             float[] dy = Fill(random, m * n), dw = new float[n * k], packedX = new float[PackedGemm.PackedLength(m, k)];
             string gradient = $"dW: {n} × {m} → {k}";
             rows.Add((gradient, "Gemm.AxpyRows", sampler.Add(() => Gemm.AxpyRows(ref dy[0], 1, n, ref x[0], k, n, m, k, ref dw[0], k, true), 1), flops));
@@ -41,6 +43,26 @@ internal static class KernelTable
                 PackedGemm.Pack(x, m, k, k, packedX);
                 PackedGemm.Multiply(dy, n, m, 1, n, packedX, k, dw, k, [], [], true);
             }, 1), flops));
+            foreach (int threads in new[] { 1, 2 })
+            {
+                rows.Add((gradient, "LinearKernels.WeightGradient", sampler.Add(() => LinearKernels.WeightGradient(ref dy[0], m, ref x[0], n, k, ref dw[0]), threads), flops));
+            }
+
+            // The input gradient dX = dY·W: Gemm.AxpyRows on W as it is, PackedGemm on W packed per call, and what generated code calls
+            // (LinearKernels.InputGradient: AxpyRows with its rows split over threads).
+            float[] dx = new float[m * k];
+            string input = $"dX: {m} × {n} → {k}";
+            rows.Add((input, "Gemm.AxpyRows", sampler.Add(() => Gemm.AxpyRows(ref dy[0], n, 1, ref w[0], k, m, n, k, ref dx[0], k, false), 1), flops));
+            float[] packedW = new float[PackedGemm.PackedLength(n, k)];
+            rows.Add((input, "PackedGemm.Pack + Multiply", sampler.Add(() =>
+            {
+                PackedGemm.Pack(w, n, k, k, packedW);
+                PackedGemm.Multiply(dy, m, n, n, 1, packedW, k, dx, k, [], [], false);
+            }, 1), flops));
+            foreach (int threads in new[] { 1, 2 })
+            {
+                rows.Add((input, "LinearKernels.InputGradient", sampler.Add(() => LinearKernels.InputGradient(ref dy[0], m, ref w[0], n, k, ref dx[0]), threads), flops));
+            }
         }
 
         sampler.Measure(5);

@@ -5,6 +5,7 @@ using FusedOps.Benchmarks;
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick            (Stopwatch, a minute or two: the five cases, then the generator)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels    (the five cases only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick linear     (the Linear kernels alone)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick mlp        (the LayerNorm + GELU MLP only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick generator  (the source generator only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --filter '*'       (BenchmarkDotNet)
 int firstCall = Array.IndexOf(args, "--first-call");
@@ -17,9 +18,9 @@ int quick = Array.IndexOf(args, "--quick");
 if (quick >= 0)
 {
     string part = quick + 1 < args.Length && !args[quick + 1].StartsWith('-') ? args[quick + 1] : "all";
-    if (part is not ("all" or "kernels" or "linear" or "generator"))
+    if (part is not ("all" or "kernels" or "linear" or "mlp" or "generator"))
     {
-        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear' or 'generator'");
+        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear', 'mlp' or 'generator'");
         return 2;
     }
 
@@ -32,6 +33,7 @@ if (quick >= 0)
     // Exit code 1 if an output disagrees with the reference or the generator's caching check fails.
     var total = System.Diagnostics.Stopwatch.StartNew();
     int exit = part is "all" or "kernels" ? QuickBenchmark.Run() : 0;
+    exit = part is "all" or "kernels" or "mlp" && !QuickMlp.Run() ? 1 : exit;
     if (part is "all" or "generator" && !QuickGenerator.Run())
     {
         exit = 1;

@@ -135,18 +135,23 @@ public sealed class DiagnosticsTests
     }
 
     [Fact]
-    public void ActivationNotYetGenerated_FOPS0007_OnLayerAttribute() =>
+    public void LayerOutsideTheApi_FOPS0007_OnLayerAttribute() =>
         AssertRejected(
             """
             [FusedPipeline(8)]
             [Linear(4)]
-            [SwitchableNorm]
+            [Custom]
             public partial class Net
+            {
+            }
+
+            /// <summary>A layer attribute of the user's own, which no generator version knows.</summary>
+            public sealed class CustomAttribute : FusedOps.LayerAttribute
             {
             }
             """,
             "FOPS0007",
-            "SwitchableNorm");
+            "Custom");
 
     [Theory]
     [InlineData(

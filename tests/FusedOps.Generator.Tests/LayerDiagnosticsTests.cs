@@ -92,12 +92,13 @@ public sealed class LayerDiagnosticsTests
     }
 
     [Theory]
-    [InlineData("(8)", "Linear(4, WeightNorm = true)", "WeightNorm = true")]
-    [InlineData("(8)", "Linear(4, SpectralNorm = true)", "SpectralNorm = true")]
-    [InlineData("(8)", "Linear(4, CosineNorm = true)", "CosineNorm = true")]
-    [InlineData("(2, 5, 5)", "Conv2d(4, 3, WeightNorm = true)", "WeightNorm = true")]
-    [InlineData("(2, 5, 5)", "SwitchableNorm", "SwitchableNorm")]
-    public void NotGeneratedYet_FOPS0007_NeverAPlainLayer(string input, string layer, string where)
+    [InlineData("(8)", "Linear(4, WeightNorm = true, SpectralNorm = true)", "SpectralNorm = true", "cannot be combined with WeightNorm")]
+    [InlineData("(8)", "Linear(4, SpectralNorm = true, CosineNorm = true)", "CosineNorm = true", "cannot be combined with SpectralNorm")]
+    [InlineData("(8)", "Linear(4, CosineNorm = true, WeightNorm = true)", "CosineNorm = true", "cannot be combined with WeightNorm")]
+    [InlineData("(2, 5, 5)", "Conv2d(4, 3, SpectralNorm = true, WeightNorm = true)", "SpectralNorm = true", "at most one of WeightNorm, SpectralNorm and CosineNorm")]
+    [InlineData("(2, 5, 5)", "SwitchableNorm(Momentum = 2f)", "Momentum = 2f", "[0, 1]")]
+    [InlineData("(2, 5, 5)", "SwitchableNorm(Epsilon = 0f)", "Epsilon = 0f", "above 0")]
+    public void WeightOptionsAndSwitchableNorm_FOPS0005_OnArgument(string input, string layer, string argument, string what)
     {
         Diagnostic d = DiagnosticsTests.AssertRejected(
             $$"""
@@ -107,9 +108,79 @@ public sealed class LayerDiagnosticsTests
             {
             }
             """,
-            "FOPS0007",
-            where);
+            "FOPS0005",
+            argument);
 
-        Assert.Contains("not generated", DiagnosticsTests.Message(d));
+        Assert.Contains(what, DiagnosticsTests.Message(d));
+    }
+
+    [Theory]
+    [InlineData("(8)", "SwitchableNorm", "(channels, height, width)")]
+    [InlineData("(2, 5, 5)", "Linear(4, CosineNorm = true)", "rank-1 input")]
+    public void SwitchableNormOnVector_CosineLinearOnImage_FOPS0004(string input, string layer, string what)
+    {
+        Diagnostic d = DiagnosticsTests.AssertRejected(
+            $$"""
+            [FusedPipeline{{input}}]
+            [{{layer}}]
+            public partial class Net
+            {
+            }
+            """,
+            "FOPS0004",
+            layer);
+
+        Assert.Contains(what, DiagnosticsTests.Message(d));
+    }
+
+    /// <summary>The weight options and SwitchableNorm are generated (no FOPS0007) and the generated code compiles cleanly.</summary>
+    [Theory]
+    [InlineData("(8)", "Linear(4, WeightNorm = true)", "WeightForms.WeightNormForward")]
+    [InlineData("(8)", "Linear(4, SpectralNorm = true)", "WeightForms.SpectralNormForward")]
+    [InlineData("(8)", "Linear(4, CosineNorm = true)", "CosineLinear.Forward")]
+    [InlineData("(2, 5, 5)", "Conv2d(4, 3, WeightNorm = true)", "WeightForms.WeightNormBackward")]
+    [InlineData("(2, 5, 5)", "Conv2d(4, 3, SpectralNorm = true, Bias = false)", "WeightForms.SpectralNormBackward")]
+    [InlineData("(2, 5, 5)", "SwitchableNorm", "SwitchableNormKernel")]
+    public void WeightOptionsAndSwitchableNorm_Generated(string input, string layer, string kernel)
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+            $$"""
+            using FusedOps;
+
+            /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+            [FusedPipeline{{input}}]
+            [{{layer}}]
+            public partial class Net
+            {
+            }
+            """);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.WarningsAndErrors);
+        Assert.Contains(run.Sources, s => s.SourceText.ToString().Contains(kernel, System.StringComparison.Ordinal));
+    }
+
+    /// <summary>CosineNorm exists on Linear only: on Conv2d the C# compiler rejects the property, and FOPS0005 says what to write instead.</summary>
+    [Fact]
+    public void CosineNormOnConv2d_FOPS0005_WithTheCompilerError()
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+            """
+            using FusedOps;
+
+            [FusedPipeline(2, 5, 5)]
+            [Conv2d(4, 3, CosineNorm = true)]
+            public partial class Net
+            {
+            }
+            """);
+
+        Assert.Null(run.Result.Exception);
+        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("FOPS0005", d.Id);
+        Assert.Equal("CosineNorm = true", run.LocationText(d));
+        Assert.Contains("exists on Linear only", DiagnosticsTests.Message(d));
+        Assert.Empty(run.Sources);
+        Assert.Contains(run.CompilationDiagnostics, c => c.Id == "CS0246" && c.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("CosineNorm", System.StringComparison.Ordinal));
     }
 }

@@ -45,7 +45,7 @@ public sealed class FusedFixtureTests
     internal static void Replay(string fixture, Type type)
     {
         SafeTensorsFile file = SafeTensorsFile.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture + ".safetensors"));
-        Assert.Contains(file.Metadata["issue_scope"], new[] { "core", "branches", "catalogue" });
+        Assert.Contains(file.Metadata["issue_scope"], new[] { "core", "branches", "catalogue", "extras" });
         int batch = int.Parse(file.Metadata["batch"], CultureInfo.InvariantCulture);
 
         var model = (IFusedModel)Activator.CreateInstance(type)!;

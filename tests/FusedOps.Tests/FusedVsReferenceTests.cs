@@ -128,6 +128,7 @@ public sealed class FusedVsReferenceTests
             return;
         }
 
+        float[][] buffersBefore = fused.Buffers.Select(p => (float[])p.Data.Clone()).ToArray();
         reference.Forward(x, expected, batch);
         fused.Forward(x, actual, batch);
         AssertClose(expected, actual, 1e-5, "Forward");
@@ -152,6 +153,12 @@ public sealed class FusedVsReferenceTests
         // Gradients accumulate, and an empty input gradient skips it (each Backward needs its own Forward).
         // A pipeline with Dropout restarts its training randomness so that this step draws the first step's masks.
         type.GetProperty("Seed")?.SetValue(fused, 7);
+        // The same step again from the same buffers: SpectralNorm's power iteration starts from the stored u and v.
+        for (int k = 0; k < buffersBefore.Length; k++)
+        {
+            buffersBefore[k].CopyTo(fused.Buffers[k].Data, 0);
+        }
+
         fused.Forward(x, actual, batch);
         fused.Backward(g, Span<float>.Empty);
         foreach (Parameter p in reference.Parameters)

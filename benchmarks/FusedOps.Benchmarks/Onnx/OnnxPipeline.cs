@@ -7,9 +7,9 @@ using Microsoft.ML.OnnxRuntime;
 namespace FusedOps.Benchmarks.Onnx;
 
 /// <summary>
-/// ONNX Runtime as a peer for <c>Frozen.Infer</c>: the pipeline's layers as an opset-13 graph
+/// ONNX Runtime as a peer for <c>Frozen.Infer</c>: the pipeline's layers as an opset-20 graph
 /// (Conv2d → Conv, Linear → Gemm with transB, BatchNorm → BatchNormalization, ReLU → Relu,
-/// Flatten → Flatten) with the model's state as initializers, built in code, run with full graph
+/// Flatten → Flatten, LayerNorm → LayerNormalization, GELU → Gelu) with the model's state as initializers, built in code, run with full graph
 /// optimisation (ONNX Runtime folds BatchNorm into Conv and fuses the ReLU itself) on a chosen
 /// number of intra-op threads. Input and output are bound to the caller's arrays, so a run
 /// allocates nothing.
@@ -19,6 +19,7 @@ public sealed class OnnxPipeline : IDisposable
     private const int FloatType = 1;        // TensorProto.DataType.FLOAT
     private const int AttributeFloat = 1;   // AttributeProto.AttributeType
     private const int AttributeInt = 2;
+    private const int AttributeString = 3;
     private const int AttributeInts = 7;
 
     private readonly InferenceSession _session;
@@ -29,7 +30,7 @@ public sealed class OnnxPipeline : IDisposable
     private readonly string[] _outputNames = ["y"];
 
     /// <summary>Builds the ONNX model from <paramref name="model"/>'s layers, parameters and buffers.</summary>
-    /// <param name="model">A generated pipeline with Conv2d, Linear, BatchNorm, ReLU and Flatten layers only.</param>
+    /// <param name="model">A generated pipeline with Conv2d, Linear, BatchNorm, ReLU, Flatten, LayerNorm and GELU layers only.</param>
     /// <param name="layers">The pipeline's layer attributes.</param>
     /// <param name="input">Input batch; bound, not copied.</param>
     /// <param name="output">Output batch; bound, not copied.</param>
@@ -80,9 +81,9 @@ public sealed class OnnxPipeline : IDisposable
         long[] inputShape = Shape(batch, model.InputShapeArray);
         long[] outputShape = Shape(batch, model.OutputShapeArray);
         return new ProtoWriter()
-            .Int(1, 7)                                       // ir_version 7 (opset 13 era)
+            .Int(1, 9)                                       // ir_version 9 (opset 20 era)
             .String(2, "FusedOps.Benchmarks")                // producer_name
-            .Message(8, op => op.String(1, "").Int(2, 13))   // opset_import: default domain, version 13
+            .Message(8, op => op.String(1, "").Int(2, 20))   // opset_import: default domain, version 20 (Gelu)
             .Message(7, graph =>                             // graph
             {
                 var initializers = new List<Parameter>();
@@ -115,6 +116,17 @@ public sealed class OnnxPipeline : IDisposable
                             opType = "BatchNormalization";
                             AddParameters(model, p, inputs, initializers, "weight", "bias", "running_mean", "running_var");
                             attributes = node => node.Message(5, a => a.String(1, "epsilon").Float(2, bn.Epsilon).Int(20, AttributeFloat));
+                            break;
+                        case LayerNormAttribute ln:
+                            opType = "LayerNormalization";   // over every axis after the batch's, as FusedOps' LayerNorm
+                            AddParameters(model, p, inputs, initializers, "weight", "bias");
+                            attributes = node => node
+                                .Message(5, a => a.String(1, "axis").Int(3, 1).Int(20, AttributeInt))
+                                .Message(5, a => a.String(1, "epsilon").Float(2, ln.Epsilon).Int(20, AttributeFloat));
+                            break;
+                        case GELUAttribute gelu:
+                            opType = "Gelu";                 // opset 20
+                            attributes = node => node.Message(5, a => a.String(1, "approximate").String(4, gelu.Approximate ? "tanh" : "none").Int(20, AttributeString));
                             break;
                         case ReLUAttribute:
                             opType = "Relu";

@@ -30,6 +30,7 @@ internal static class HeaderEmitter
             w.Line($"//     backward: {Passes(g, g.Backward)}");
         }
 
+        WeightFormEmitter.Header(w, m);
         int computing = m.Layers.Count(l => l is not (FlattenLayer or SaveLayer));
         int layerwise = computing + m.Layers.Count(l => l is BatchNormLayer);
         int inference = m.AllGroups.Sum(g => g.Inference.Count), forward = m.AllGroups.Sum(g => g.Forward.Count);

@@ -31,6 +31,7 @@ internal static class InferenceEmitter
             if (g.Op is not null)
             {
                 w.Line($"private readonly float[] _w{g.Index};");
+                LinearEmitter.InferenceFields(w, g);
             }
 
             w.Line($"private readonly float[] _scale{g.Index} = new float[{g.Channels}];");
@@ -70,12 +71,13 @@ internal static class InferenceEmitter
             if (g.Op is not null)
             {
                 int rowLength = g.Conv is not null ? g.Conv.Kc : g.InLength;
-                w.Line($"_w{i} = model.{TrainingEmitter.Field(g.Op, "Weight")}.Data;");
+                w.Line($"_w{i} = {WeightFormEmitter.InferenceWeight(g)};");
                 w.Open("if (fold)");
                 w.Line($"_w{i} = (float[])_w{i}.Clone();");
                 w.Line($"Norm.ScaleRows(_w{i}, {rowLength}, _scale{i});");
                 w.Line($"Array.Fill(_scale{i}, 1f);");
                 w.Close();
+                LinearEmitter.InferenceConstructor(w, g);
             }
 
         }
@@ -181,8 +183,7 @@ internal static class InferenceEmitter
                     w.Line($"Norm.ConcatSamples(ref x, {g.InLength}, ref res, {g.OutLength - g.InLength}, ref y, m);");
                     break;
                 case PassKind.Anchor:
-                    string bias = pass.Has(StageKind.Bias) ? $", _shift{i}" : string.Empty;
-                    w.Line($"LinearKernels.MatMulNT(ref x, m, ref _w{i}[0], {g.OpOut}, {g.InLength}, ref y{bias});");
+                    LinearEmitter.Infer(w, g, pass);
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.Add) && (pass.Has(StageKind.Bias) || pass.Has(StageKind.ScaleShift)):
                     string affineSource = g.Op is not null ? "y" : "x";

@@ -66,6 +66,7 @@ internal static partial class StandaloneEmitter
     public static void InferenceFields(CodeWriter w, PipelineModel m)
     {
         ChannelInferenceFields(w, m);
+        ExtraInferenceFields(w, m);
         foreach (GroupPlan g in m.Groups.Where(g => g.Op is SampleNormLayer { Affine: true }))
         {
             w.Line($"private readonly float[] _gamma{g.Index};");
@@ -77,6 +78,7 @@ internal static partial class StandaloneEmitter
     public static void InferenceConstructor(CodeWriter w, PipelineModel m)
     {
         ChannelInferenceConstructor(w, m);
+        ExtraInferenceConstructor(w, m);
         foreach (GroupPlan g in m.Groups.Where(g => g.Op is SampleNormLayer { Affine: true }))
         {
             w.Line($"// Group {g.Index}: {g.Describe()}.");

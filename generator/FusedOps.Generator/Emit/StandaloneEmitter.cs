@@ -20,6 +20,11 @@ internal static partial class StandaloneEmitter
     {
         foreach (GroupPlan g in m.Groups.Where(g => g.Anchor == AnchorKind.Standalone))
         {
+            if (ExtraTrainingFields(w, g))
+            {
+                continue;
+            }
+
             switch (g.Op)
             {
                 case DropoutLayer:
@@ -90,6 +95,11 @@ internal static partial class StandaloneEmitter
     /// <summary>The group's training forward from <paramref name="x"/> (the group's input buffer) into <paramref name="z"/> (its output buffer).</summary>
     public static void Forward(CodeWriter w, PipelineModel m, GroupPlan g, string x, string z)
     {
+        if (ExtraForward(w, g, x, z))
+        {
+            return;
+        }
+
         if (g.Op is SampleNormLayer norm)
         {
             NormForward(w, g, norm, x, z);
@@ -134,6 +144,11 @@ internal static partial class StandaloneEmitter
     /// <summary>The group's backward: the input gradient from <c>dy</c> into <c>dx</c> when <c>wantInput</c>.</summary>
     public static void Backward(CodeWriter w, PipelineModel m, GroupPlan g, string x, string z)
     {
+        if (ExtraBackward(w, g, x, z))
+        {
+            return;
+        }
+
         if (g.Op is SampleNormLayer norm)
         {
             // γ and β take their gradients even when the input gradient is not wanted.
@@ -178,6 +193,11 @@ internal static partial class StandaloneEmitter
     /// <summary>The group's inference pass on <c>m</c> samples from <c>x</c> into <c>y</c>.</summary>
     public static void Infer(CodeWriter w, PipelineModel m, GroupPlan g)
     {
+        if (ExtraInfer(w, g))
+        {
+            return;
+        }
+
         switch (g.Op)
         {
             case SampleNormLayer norm:
@@ -216,6 +236,11 @@ internal static partial class StandaloneEmitter
     {
         bool backward = pass.Has(StageKind.AnchorGradients);
         string act = g.Activation is null ? string.Empty : $" + {g.Activation.Name}";
+        if (ExtraDescribe(g, backward) is { } extra)
+        {
+            return extra;
+        }
+
         return g.Op switch
         {
             SampleNormLayer norm when backward => $"{norm.Name} backward: {g.Activation?.Name ?? "identity"}' + reductions, then input gradient (2 passes)",

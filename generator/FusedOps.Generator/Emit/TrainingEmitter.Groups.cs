@@ -40,8 +40,7 @@ internal static partial class TrainingEmitter
                     w.Line($"Norm.ConcatSamples(ref {x}[0], {g.InLength}, ref {r.Residual}[0], {g.OutLength - g.InLength}, ref {y}[0], n);");
                     break;
                 case PassKind.Anchor:
-                    string bias = pass.Has(StageKind.Bias) ? $", {Field(g.Op!, "Bias")}.Data" : string.Empty;
-                    w.Line($"LinearKernels.MatMulNT(ref {x}[0], n, ref {Field(g.Op!, "Weight")}.Data[0], {g.OpOut}, {g.InLength}, ref {z}[0]{bias});");
+                    LinearEmitter.Forward(w, g, pass, x, Field(g.Op!, "Weight") + ".Data", z);
                     break;
                 case PassKind.Own:
                     // Batch statistics of a group whose anchor cannot accumulate them in its epilogue.
@@ -133,7 +132,7 @@ internal static partial class TrainingEmitter
                     WriteConvBackward(w, m, g, r.Input);
                     break;
                 case PassKind.Anchor:
-                    WriteLinearBackward(w, g, r.Input);
+                    LinearEmitter.Backward(w, g, r.Input, Field(g.Op!, "Weight") + ".Data");
                     break;
             }
 
@@ -158,20 +157,5 @@ internal static partial class TrainingEmitter
         w.Line($"{k}.L{op.Index}_ConvBackward(ref xs, ref dzs, ref w[0], ref db, {(g.HasBias ? "true" : "false")}, ref dxs, wantInput, ref _scratch[0]);");
         w.Close();
         w.Line($"{k}.L{op.Index}_WeightGradFinish(ref _scratch[0], ref {Field(op, "Weight")}.Grad[0]);");
-    }
-
-    private static void WriteLinearBackward(CodeWriter w, GroupPlan g, string x)
-    {
-        Layer op = g.Op!;
-        int outF = g.OpOut, inF = g.InLength;
-        if (g.HasBias)
-        {
-            w.Line($"Gemm.ColumnSums(ref dz, n, {outF}, ref {Field(op, "Bias")}.Grad[0]);");
-        }
-
-        w.Line($"Gemm.AxpyRows(ref dz, 1, {outF}, ref {x}[0], {inF}, {outF}, n, {inF}, ref {Field(op, "Weight")}.Grad[0], {inF}, true);");
-        w.Open("if (wantInput)");
-        w.Line($"Gemm.AxpyRows(ref dz, {outF}, 1, ref {Field(op, "Weight")}.Data[0], {inF}, n, {outF}, {inF}, ref dx, {inF}, false);");
-        w.Close();
     }
 }

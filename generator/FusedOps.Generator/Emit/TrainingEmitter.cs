@@ -42,6 +42,16 @@ internal static partial class TrainingEmitter
         foreach (Layer l in m.Layers)
         {
             Shape input = l.Index == 0 ? m.Input : m.Shapes[l.Index - 1];
+            if (WeightFormEmitter.Tensors(l, input) is { } owned)
+            {
+                foreach (var t in owned)
+                {
+                    yield return t;
+                }
+
+                continue;
+            }
+
             switch (l)
             {
                 case Conv2dLayer conv:
@@ -157,6 +167,7 @@ internal static partial class TrainingEmitter
         }
 
         StandaloneEmitter.TrainingFields(w, m);
+        WeightFormEmitter.TrainingFields(w, m);
         w.Line();
     }
 
@@ -178,10 +189,12 @@ internal static partial class TrainingEmitter
             {
                 w.Line($"Array.Fill({t.Field}.Data, 1f);");
             }
+
+            WeightFormEmitter.Initialize(w, m, t.Field);
         }
 
         StandaloneEmitter.InitialValues(w, m);
-        w.Line($"Parameters = new ParameterList({string.Join(", ", tensors.Where(t => t.Grad).Select(t => t.Field))});");
+        w.Line($"Parameters = new ParameterList({string.Join(", ", tensors.Where(t => t.Grad && !WeightFormEmitter.Hidden(m, t.Field)).Select(t => t.Field))});");
         w.Line($"Buffers = new ParameterList({string.Join(", ", tensors.Where(t => !t.Grad).Select(t => t.Field))});");
         w.Close();
         w.Line();
@@ -190,6 +203,7 @@ internal static partial class TrainingEmitter
         w.Line("internal ParameterList Buffers { get; }");
         w.Line();
         StandaloneEmitter.TrainingMembers(w, m);
+        WeightFormEmitter.TrainingMembers(w, m);
     }
 
     private static void WriteEntryPoints(CodeWriter w, PipelineModel m)
@@ -202,12 +216,14 @@ internal static partial class TrainingEmitter
             w.Line($"PipelineChecks.BatchNormValues({g.Norm!.Index}, batchSize, {g.Spatial});");
         }
 
+        WeightFormEmitter.Checks(w, m);
         w.Line("EnsureCapacity(batchSize);");
         w.Line("_batch = 0;");
         StandaloneEmitter.ForwardStart(w, m);
         w.Line("input.CopyTo(_in);");
         foreach (GroupPlan g in m.Groups)
         {
+            WeightFormEmitter.BeforeForward(w, g);
             w.Line($"G{g.Index}_Forward(batchSize);");
         }
 
@@ -232,7 +248,9 @@ internal static partial class TrainingEmitter
         for (int gi = m.Groups.Count - 1; gi >= 0; gi--)
         {
             string? dx = m.Buffers.Groups[gi].InputGradient;
+            WeightFormEmitter.BeforeBackward(w, m.Groups[gi]);
             w.Line($"G{gi}_Backward(n, ref dy, ref {(dx is null ? "userDx" : dx + "[0]")}, {(dx is null ? "wantInput" : "true")});");
+            WeightFormEmitter.AfterBackward(w, m.Groups[gi]);
             foreach (SavePoint s in used.Where(s => s.AfterGroup == gi - 1))
             {
                 // Where the paths meet: the saved tensor's gradient is the main path's plus what its users sent back.

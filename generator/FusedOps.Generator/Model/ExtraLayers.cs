@@ -119,3 +119,43 @@ internal sealed record LocalResponseNormLayer(int Index, int Size, float Alpha, 
 
     public override Layer WithoutLocations() => this with { Location = null };
 }
+
+/// <summary>How a Linear or Conv2d weight is parametrised (the options of <c>torch.nn.utils</c>).</summary>
+internal enum WeightFormKind
+{
+    /// <summary>The plain <c>{i}.weight</c>.</summary>
+    Plain,
+
+    /// <summary><c>weight_norm(dim=0)</c>: w = g·v/‖v‖ per output row; state <c>weight_g</c>, <c>weight_v</c> after the bias.</summary>
+    WeightNorm,
+
+    /// <summary><c>spectral_norm</c>: w = w_orig/σ, one power iteration per training forward; state <c>weight_orig</c>, buffers <c>weight_u</c>, <c>weight_v</c>.</summary>
+    SpectralNorm,
+}
+
+/// <summary>
+/// <c>[Linear(out, CosineNorm = true)]</c>: y_j = w_j·x/(‖w_j‖·‖x‖) per sample (Luo et al. 2017), no bias,
+/// state <c>{i}.weight</c>. The division by the input's norm makes it a group of its own: one GEMM and a
+/// per-row scale in its forward pass.
+/// </summary>
+internal sealed record CosineLinearLayer(int Index, int OutFeatures, LocationInfo? Location) : StandaloneLayer(Index, "Linear", Location)
+{
+    public override string Describe() => $"Linear({OutFeatures}, CosineNorm = true)";
+
+    public override Layer WithoutLocations() => this with { Location = null };
+}
+
+/// <summary>
+/// <c>[SwitchableNorm]</c> (Luo et al. 2018) on (channels, height, width): mean and variance mixed by
+/// softmax weights from instance, layer and batch statistics (running statistics in inference). It takes
+/// the activation after it into its normalise pass.
+/// </summary>
+internal sealed record SwitchableNormLayer(int Index, float Epsilon, float Momentum, LocationInfo? Location)
+    : StandaloneLayer(Index, "SwitchableNorm", Location)
+{
+    public override bool TakesActivation => true;
+
+    public override string Describe() => $"SwitchableNorm(Epsilon = {F(Epsilon)}, Momentum = {F(Momentum)})";
+
+    public override Layer WithoutLocations() => this with { Location = null };
+}

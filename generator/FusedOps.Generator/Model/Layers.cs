@@ -24,13 +24,19 @@ internal abstract record Layer(int Index, string Name, LocationInfo? Location)
     internal static string B(bool value) => value ? "true" : "false";
 
     internal static string F(float value) => Literal.Float(value);
+
+    /// <summary>The weight option as written, or nothing for a plain weight.</summary>
+    internal static string FormText(WeightFormKind form) => form == WeightFormKind.Plain ? string.Empty : $", {form} = true";
 }
 
 /// <summary><c>[Linear(outFeatures)]</c>: <c>nn.Linear</c>.</summary>
 internal sealed record LinearLayer(int Index, int OutFeatures, bool Bias, LocationInfo? Location)
     : Layer(Index, "Linear", Location)
 {
-    public override string Describe() => $"Linear({OutFeatures}, Bias = {B(Bias)})";
+    /// <summary>How the weight is parametrised (WeightNorm, SpectralNorm or plain).</summary>
+    public WeightFormKind Form { get; init; }
+
+    public override string Describe() => $"Linear({OutFeatures}, Bias = {B(Bias)}{FormText(Form)})";
 
     public override Layer WithoutLocations() => this with { Location = null };
 }
@@ -43,8 +49,11 @@ internal sealed record Conv2dLayer(
     /// <summary>Where <c>Groups</c> is written (null when left at 1), so the planner's divisibility check can point at it.</summary>
     public LocationInfo? GroupsLocation { get; init; }
 
+    /// <summary>How the weight is parametrised (WeightNorm, SpectralNorm or plain).</summary>
+    public WeightFormKind Form { get; init; }
+
     public override string Describe() =>
-        $"Conv2d({OutChannels}, {KernelSize}, Stride = {Stride}, Padding = {Padding}, Dilation = {Dilation}, Groups = {Groups}, Bias = {B(Bias)})";
+        $"Conv2d({OutChannels}, {KernelSize}, Stride = {Stride}, Padding = {Padding}, Dilation = {Dilation}, Groups = {Groups}, Bias = {B(Bias)}{FormText(Form)})";
 
     public override Layer WithoutLocations() => this with { Location = null, GroupsLocation = null };
 }

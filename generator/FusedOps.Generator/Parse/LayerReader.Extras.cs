@@ -46,6 +46,12 @@ internal static partial class LayerReader
                     reader.Float("Beta"),
                     reader.Float("K"),
                     location);
+            case "SwitchableNorm":
+                return new SwitchableNormLayer(
+                    index,
+                    reader.Float("Epsilon"),
+                    reader.Float("Momentum"),
+                    location);
             case "BipolarReLU":
                 return new ChannelActivationLayer(index, name, ChannelActivationKind.BipolarReLU, 0, 0, 0, 0, location);
             case "PReLU":
@@ -70,25 +76,55 @@ internal static partial class LayerReader
     }
 
     /// <summary>
-    /// A Linear or Conv2d with a weight option the generator does not emit yet (WeightNorm, SpectralNorm,
-    /// CosineNorm) is FOPS0007 on the option, never a plain layer with other state names.
+    /// The weight option of a Linear or Conv2d (WeightNorm, SpectralNorm; CosineNorm exists on Linear only).
+    /// More than one set is FOPS0005 on the second, as the reference and PyTorch allow one at a time.
     /// </summary>
-    private static Layer? UnsupportedOption(int index, string name, Reader reader, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+    private static WeightFormKind ReadWeightForm(int index, string name, Reader reader, LocationInfo? location, List<DiagnosticInfo> diagnostics)
     {
-        if (name is not ("Linear" or "Conv2d"))
+        if (name == "Conv2d" && reader.LocationOf("CosineNorm") is { } cosine)
+        {
+            // Conv2dAttribute has no such property, so C# reports CS0246 too; this says what to write instead.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, cosine, index, name, "CosineNorm", "set",
+                "cosine normalisation exists on Linear only; use [Flatten] and Linear(out, CosineNorm = true), or WeightNorm = true on the Conv2d"));
+        }
+
+        string? first = null;
+        foreach (string option in new[] { "WeightNorm", "SpectralNorm", "CosineNorm" })
+        {
+            if (!reader.Bool(option))
+            {
+                continue;
+            }
+
+            if (first is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, reader.LocationOf(option) ?? location, index, name, option, "true",
+                    $"it cannot be combined with {first}; set at most one of WeightNorm, SpectralNorm and CosineNorm"));
+                break;
+            }
+
+            first = option;
+        }
+
+        return first switch
+        {
+            "WeightNorm" => WeightFormKind.WeightNorm,
+            "SpectralNorm" => WeightFormKind.SpectralNorm,
+            _ => WeightFormKind.Plain,
+        };
+    }
+
+    /// <summary>
+    /// <c>Linear(out, CosineNorm = true)</c> as its own layer kind (no bias, whatever <c>Bias</c> says, as the
+    /// attribute documents), or null for any other layer.
+    /// </summary>
+    private static Layer? ReadCosineLinear(int index, string name, Reader reader, LocationInfo? location)
+    {
+        if (name != "Linear" || !reader.Bool("CosineNorm") || reader.Bool("WeightNorm") || reader.Bool("SpectralNorm"))
         {
             return null;
         }
 
-        foreach (string option in new[] { "WeightNorm", "SpectralNorm", "CosineNorm" })
-        {
-            if (reader.Bool(option))
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotYetSupported, reader.LocationOf(option) ?? location, index, $"{name} with {option}"));
-                return new UnsupportedLayer(index, name, location);
-            }
-        }
-
-        return null;
+        return new CosineLinearLayer(index, reader.Int("outFeatures"), location);
     }
 }

@@ -34,15 +34,16 @@ internal static partial class LayerReader
         var named = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value.Value);
         var reader = new Reader(index, fact, ctor, location, syntax, attribute.AttributeConstructor, diagnostics, named);
 
-        if (UnsupportedOption(index, name, reader, location, diagnostics) is { } unsupported)
+        WeightFormKind weightForm = name is "Linear" or "Conv2d" ? ReadWeightForm(index, name, reader, location, diagnostics) : WeightFormKind.Plain;
+        if (ReadCosineLinear(index, name, reader, location) is { } cosine)
         {
-            return unsupported;
+            return cosine;
         }
 
         switch (name)
         {
             case "Linear":
-                return new LinearLayer(index, reader.Int("outFeatures"), reader.Bool("Bias"), location);
+                return new LinearLayer(index, reader.Int("outFeatures"), reader.Bool("Bias"), location) { Form = weightForm };
             case "Conv2d":
                 return new Conv2dLayer(
                     index,
@@ -57,6 +58,7 @@ internal static partial class LayerReader
                 {
                     // The planner checks that Groups divides the input channels, which only it knows.
                     GroupsLocation = reader.LocationOf("Groups"),
+                    Form = weightForm,
                 };
             case "BatchNorm":
                 return new BatchNormLayer(index, reader.Float("Epsilon"), reader.Float("Momentum"), reader.Bool("Affine"), location);

@@ -18,10 +18,10 @@ internal static class FusionRules
         [(Mode.Inference, AnchorKind.Conv2d, StageKind.ScaleShift)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Conv2d, StageKind.Activation)] = Placement.Epilogue,
 
-        // The GEMM's store adds a bias only; a scale/shift or activation is one elementwise pass (the bias joins its shift).
+        // A Linear is PackedGemm: bias, BatchNorm (scale/shift) and activation on the tile of y while it is in registers.
         [(Mode.Inference, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
-        [(Mode.Inference, AnchorKind.Linear, StageKind.ScaleShift)] = Placement.Elementwise,
-        [(Mode.Inference, AnchorKind.Linear, StageKind.Activation)] = Placement.Elementwise,
+        [(Mode.Inference, AnchorKind.Linear, StageKind.ScaleShift)] = Placement.Epilogue,
+        [(Mode.Inference, AnchorKind.Linear, StageKind.Activation)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Conv2d, StageKind.Add)] = Placement.Epilogue,
         [(Mode.Inference, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
         [(Mode.Inference, AnyAnchor, StageKind.ScaleShift)] = Placement.Elementwise,
@@ -106,7 +106,8 @@ internal static class FusionRules
         {
             switch (Where(mode, anchor, stage))
             {
-                case Placement.Epilogue when hasOp:
+                // Forward, a stage after an elementwise or own pass stays after it (e.g. a Linear's activation after its residual Add).
+                case Placement.Epilogue when hasOp && (mode == Mode.Backward || passes.Count == 0):
                     epilogue.Add(stage);
                     break;
                 case Placement.OwnPass:
@@ -123,13 +124,6 @@ internal static class FusionRules
                     elementwise.Add(stage);
                     break;
             }
-        }
-
-        // A bias the GEMM would add moves into the shift of the elementwise scale/shift pass after it.
-        if (mode == Mode.Inference && anchor == AnchorKind.Linear && epilogue.Contains(StageKind.Bias) && passes.Count > 0)
-        {
-            epilogue.Remove(StageKind.Bias);
-            passes[0].Stages.Insert(0, StageKind.Bias);
         }
 
         // Forward modes start with the anchor; backward ends with it (the op's gradients come last).

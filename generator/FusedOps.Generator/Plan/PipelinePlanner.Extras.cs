@@ -60,6 +60,22 @@ internal static partial class PipelinePlanner
         return x with { C = x.C / maxout.Pieces };
     }
 
+    /// <summary>A cosine-normalised Linear takes rank-1 input, as Linear does.</summary>
+    private static Shape? InferCosineLinear(CosineLinearLayer cosine, Shape x, List<DiagnosticInfo> diagnostics)
+    {
+        if (x.Rank != 1)
+        {
+            return Reject(cosine, x, "Linear needs rank-1 input; add [Flatten] before it", diagnostics);
+        }
+
+        if ((long)cosine.OutFeatures * x.Length > MaxElements)
+        {
+            return Reject(cosine, x, $"its weight [{cosine.OutFeatures}, {x.Length}] has more than {MaxElements} elements", diagnostics);
+        }
+
+        return Shape.Vector(cosine.OutFeatures);
+    }
+
     private static GroupPlan CreateStandalone(int index, StandaloneLayer layer, ActivationLayer? act, Shape input, Shape output)
     {
         bool activation = act is not null;

@@ -99,6 +99,10 @@ internal static partial class PipelinePlanner
                 return CheckSampleNorm(norm, x, diagnostics);
             case MaxoutLayer maxout:
                 return InferMaxout(maxout, x, diagnostics);
+            case CosineLinearLayer cosine:
+                return InferCosineLinear(cosine, x, diagnostics);
+            case SwitchableNormLayer when x.Rank != 3:
+                return Reject(layer, x, "SwitchableNorm needs (channels, height, width) input", diagnostics);
             case LocalResponseNormLayer when x.Rank != 3:
                 return Reject(layer, x, "LocalResponseNorm needs (channels, height, width) input", diagnostics);
             case ChannelActivationLayer { Kind: ChannelActivationKind.PReLU } prelu when prelu.NumParameters != 1 && prelu.NumParameters != x.C:

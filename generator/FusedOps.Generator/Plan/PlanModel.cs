@@ -17,7 +17,7 @@ internal enum AnchorKind
     /// <summary>Im2col panels × register blocks, epilogue on the accumulators.</summary>
     Conv2d,
 
-    /// <summary>x·Wᵀ through <c>LinearKernels.MatMulNT</c>, which can add a bias.</summary>
+    /// <summary>x·Wᵀ on the packed GEMM (<c>Emit/LinearEmitter</c>): bias, BatchNorm and activation in its epilogue at inference.</summary>
     Linear,
 
     /// <summary>No op: a BatchNorm or an activation on its own, one elementwise pass.</summary>

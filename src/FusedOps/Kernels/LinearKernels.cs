@@ -15,7 +15,7 @@ namespace FusedOps.Kernels;
 /// Fewer rows use dot products on W as it is (no packing), at 512, 256 or 128 bits (<see cref="KernelDispatch.RuntimeBits"/>).
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class LinearKernels
+public static partial class LinearKernels
 {
     // From this many rows, packing W per call pays for itself.
     private const int PackFromRows = 8;
@@ -34,10 +34,8 @@ public static class LinearKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatMulNT(ref float x, int rows, ref float w, int cols, int length, ref float y, ReadOnlySpan<float> bias)
     {
-        int packedLength = rows >= PackFromRows && (long)cols * length <= MaxPackedFloats ? PackedGemm.PackedLength(length, cols) : 0;
-        if (packedLength > 0)
+        if (PackScratch(rows, cols, length) is { } packed)
         {
-            float[] packed = t_packed is { } p && p.Length >= packedLength ? p : (t_packed = new float[packedLength]);
             PackedGemm.PackTransposed(MemoryMarshal.CreateReadOnlySpan(ref w, cols * length), cols, length, packed);
             PackedGemm.Multiply(MemoryMarshal.CreateReadOnlySpan(ref x, rows * length), rows, length, length, 1, packed, cols,
                 MemoryMarshal.CreateSpan(ref y, rows * cols), cols, ReadOnlySpan<float>.Empty, bias, accumulate: false);

@@ -48,7 +48,7 @@ internal static class Oracle
         "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "ArcTan", "Softsign", "SiLU", "Swish", "Mish", "Softplus",
         "HardSigmoid", "HardSwish", "Isru", "Isrlu", "SquareNonlinearity", "BinaryStep",
         "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Dropout", "LayerNorm", "GroupNorm", "InstanceNorm",
-        "BipolarReLU", "PReLU", "RReLU", "LocalResponseNorm", "Maxout", "Save", "Add", "Concat",
+        "BipolarReLU", "PReLU", "RReLU", "LocalResponseNorm", "Maxout", "SwitchableNorm", "Save", "Add", "Concat",
     ];
 
     public static Expectation Judge(Declaration d)
@@ -230,6 +230,8 @@ internal static class Oracle
 
                     c /= l.Positional(0);
                     break;
+                case "SwitchableNorm" when rank != 3:
+                    return Reject($"layer {i} SwitchableNorm on rank-1 input (FOPS0004)");
                 case "LocalResponseNorm" when rank != 3:
                     return Reject($"layer {i} LocalResponseNorm on rank-1 input (FOPS0004)");
                 case "GlobalAvgPool2d":
@@ -271,6 +273,7 @@ internal static class Oracle
         {
             case "Linear":
                 Require(l.Positional(0) >= 1, "outFeatures < 1");
+                Require(!(l.Bool("WeightNorm") && l.Bool("SpectralNorm")), "WeightNorm and SpectralNorm both set");
                 break;
             case "Conv2d":
                 Require(l.Positional(0) >= 1, "outChannels < 1");
@@ -279,8 +282,9 @@ internal static class Oracle
                 Require(l.Int("Padding", 0) >= 0, "Padding < 0");
                 Require(l.Int("Dilation", 1) >= 1, "Dilation < 1");
                 Require(l.Int("Groups", 1) >= 1, "Groups < 1");
+                Require(!(l.Bool("WeightNorm") && l.Bool("SpectralNorm")), "WeightNorm and SpectralNorm both set");
                 break;
-            case "BatchNorm":
+            case "BatchNorm" or "SwitchableNorm":
                 float eps = l.Float("Epsilon", 1e-5f), momentum = l.Float("Momentum", 0.1f);
                 Require(Finite(eps) && eps > 0, "Epsilon not a finite number above 0");
                 Require(momentum is >= 0f and <= 1f, "Momentum outside [0, 1]");

@@ -26,6 +26,7 @@ namespace FusedOps.Generated
         private const int BufferLength = 1;
         private const int Scratch = 1;
         private readonly float[] _w0;
+        private readonly float[] _packed0;
         private readonly float[] _scale0 = new float[13];
         private readonly float[] _shift0 = new float[13];
 
@@ -46,6 +47,7 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w0, 20, _scale0);
                 Array.Fill(_scale0, 1f);
             }
+            _packed0 = fold ? LinearKernels.PackWeights(_w0, 13, 20) : Array.Empty<float>();
         }
 
         /// <summary>
@@ -78,11 +80,8 @@ namespace FusedOps.Generated
         // Group 0 inference: Linear[0] + BatchNorm[1] + LeakyReLU[2], (20) -> (13).
         private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
         {
-            // Pass: Linear.
-            LinearKernels.MatMulNT(ref x, m, ref _w0[0], 13, 20, ref y);
-
-            // Pass: elementwise: bias + BatchNorm scale/shift + LeakyReLU.
-            ActivationPass.AffineForward(new LeakyReluOperator(0.2f), ref y, ref y, m, 13, 1, ref _scale0[0], ref _shift0[0]);
+            // Pass: Linear, epilogue: bias + BatchNorm scale/shift + LeakyReLU.
+            LinearKernels.Infer(new LeakyReluOperator(0.2f), ref x, m, _w0, _packed0, 13, 20, ref y, _scale0, _shift0);
         }
     }
 }
@@ -261,10 +260,10 @@ namespace FusedOps.Generated
 
             // Pass: Linear dW, dB, dX.
             Gemm.ColumnSums(ref dz, n, 13, ref L0Bias.Grad[0]);
-            Gemm.AxpyRows(ref dz, 1, 13, ref _in[0], 20, 13, n, 20, ref L0Weight.Grad[0], 20, true);
+            LinearKernels.WeightGradient(ref dz, n, ref _in[0], 13, 20, ref L0Weight.Grad[0]);
             if (wantInput)
             {
-                Gemm.AxpyRows(ref dz, 13, 1, ref L0Weight.Data[0], 20, n, 13, 20, ref dx, 20, false);
+                LinearKernels.InputGradient(ref dz, n, ref L0Weight.Data[0], 13, 20, ref dx);
             }
         }
     }
@@ -277,10 +276,10 @@ namespace FusedOps.Generated
 //   [2] LeakyReLU(0.2f) -> (13)
 // Fusion groups and their passes (each pass is one sweep over memory; "then" separates passes):
 //   group 0: Linear[0] + BatchNorm[1] + LeakyReLU[2]  (20) -> (13)
-//     inference: Linear, then elementwise: bias + BatchNorm scale/shift + LeakyReLU
+//     inference: Linear, epilogue: bias + BatchNorm scale/shift + LeakyReLU
 //     training forward: Linear, epilogue: bias, then channel sums, then elementwise: normalise + LeakyReLU
 //     backward: elementwise: LeakyReLU' + BatchNorm reductions, then BatchNorm input gradient, then Linear dW, dB, dX
-// Passes: inference 2, training forward 3, backward 3; layer by layer would take 3 / 4 / 4.
+// Passes: inference 1, training forward 3, backward 3; layer by layer would take 3 / 4 / 4.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 20: the input; group 0's weight gradient reads it
 //   _z0 13: group 0: Linear output, before BatchNorm and activation (backward reads it)

@@ -25,6 +25,7 @@ namespace FusedOps.Generated
         private const int BufferLength = 1;
         private const int Scratch = 1;
         private readonly float[] _w0;
+        private readonly float[] _packed0;
         private readonly float[] _scale0 = new float[3];
         private readonly float[] _shift0 = new float[3];
 
@@ -44,6 +45,7 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w0, 6, _scale0);
                 Array.Fill(_scale0, 1f);
             }
+            _packed0 = fold ? LinearKernels.PackWeights(_w0, 3, 6) : Array.Empty<float>();
         }
 
         /// <summary>
@@ -75,11 +77,8 @@ namespace FusedOps.Generated
         // Group 0 inference: Linear[0] + HardTanh[1], (6) -> (3).
         private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
         {
-            // Pass: Linear.
-            LinearKernels.MatMulNT(ref x, m, ref _w0[0], 3, 6, ref y);
-
-            // Pass: elementwise: HardTanh.
-            ActivationPass.Forward(new HardTanhOperator(-0.5f, 2.0f), ref y, ref y, m * 3);
+            // Pass: Linear, epilogue: HardTanh.
+            LinearKernels.Infer(new HardTanhOperator(-0.5f, 2.0f), ref x, m, _w0, _packed0, 3, 6, ref y, _scale0, _shift0);
         }
     }
 }
@@ -208,10 +207,10 @@ namespace FusedOps.Generated
             dz = ref _gradU[0];
 
             // Pass: Linear dW, dB, dX.
-            Gemm.AxpyRows(ref dz, 1, 3, ref _in[0], 6, 3, n, 6, ref L0Weight.Grad[0], 6, true);
+            LinearKernels.WeightGradient(ref dz, n, ref _in[0], 3, 6, ref L0Weight.Grad[0]);
             if (wantInput)
             {
-                Gemm.AxpyRows(ref dz, 3, 1, ref L0Weight.Data[0], 6, n, 3, 6, ref dx, 6, false);
+                LinearKernels.InputGradient(ref dz, n, ref L0Weight.Data[0], 3, 6, ref dx);
             }
         }
     }
@@ -223,10 +222,10 @@ namespace FusedOps.Generated
 //   [1] HardTanh(-0.5f, 2.0f) -> (3)
 // Fusion groups and their passes (each pass is one sweep over memory; "then" separates passes):
 //   group 0: Linear[0] + HardTanh[1]  (6) -> (3)
-//     inference: Linear, then elementwise: HardTanh
+//     inference: Linear, epilogue: HardTanh
 //     training forward: Linear, then elementwise: HardTanh
 //     backward: elementwise: HardTanh', then Linear dW, dB, dX
-// Passes: inference 2, training forward 2, backward 2; layer by layer would take 2 / 2 / 2.
+// Passes: inference 1, training forward 2, backward 2; layer by layer would take 2 / 2 / 2.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 6: the input; group 0's weight gradient reads it
 //   _z0 3: group 0: Linear output, before BatchNorm and activation (backward reads it)

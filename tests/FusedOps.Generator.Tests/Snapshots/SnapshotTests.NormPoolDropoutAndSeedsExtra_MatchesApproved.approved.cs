@@ -29,6 +29,7 @@ namespace FusedOps.Generated
         private readonly float[] _scale0 = new float[8];
         private readonly float[] _shift0 = new float[8];
         private readonly float[] _w5;
+        private readonly float[] _packed5;
         private readonly float[] _scale5 = new float[10];
         private readonly float[] _shift5 = new float[10];
         private readonly float[] _slopes6;
@@ -74,6 +75,7 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w5, 288, _scale5);
                 Array.Fill(_scale5, 1f);
             }
+            _packed5 = fold ? LinearKernels.PackWeights(_w5, 10, 288) : Array.Empty<float>();
         }
 
         /// <summary>
@@ -171,7 +173,7 @@ namespace FusedOps.Generated
         private void G5_Infer(ref float x, ref float y, int m, float[] scratch)
         {
             // Pass: Linear, epilogue: bias.
-            LinearKernels.MatMulNT(ref x, m, ref _w5[0], 10, 288, ref y, _shift5);
+            LinearKernels.Infer(default(IdentityOperator), ref x, m, _w5, _packed5, 10, 288, ref y, _scale5, _shift5);
         }
 
         // Group 6 inference: PReLU[8], (10) -> (10).
@@ -1221,10 +1223,10 @@ namespace FusedOps.Generated
             ref float dz = ref dy;
             // Pass: Linear dW, dB, dX.
             Gemm.ColumnSums(ref dz, n, 10, ref L7Bias.Grad[0]);
-            Gemm.AxpyRows(ref dz, 1, 10, ref _z4[0], 288, 10, n, 288, ref L7Weight.Grad[0], 288, true);
+            LinearKernels.WeightGradient(ref dz, n, ref _z4[0], 10, 288, ref L7Weight.Grad[0]);
             if (wantInput)
             {
-                Gemm.AxpyRows(ref dz, 10, 1, ref L7Weight.Data[0], 288, n, 10, 288, ref dx, 288, false);
+                LinearKernels.InputGradient(ref dz, n, ref L7Weight.Data[0], 10, 288, ref dx);
             }
         }
 

@@ -33,6 +33,7 @@ namespace FusedOps.Generated
         private readonly float[] _scale1 = new float[16];
         private readonly float[] _shift1 = new float[16];
         private readonly float[] _w2;
+        private readonly float[] _packed2;
         private readonly float[] _scale2 = new float[4];
         private readonly float[] _shift2 = new float[4];
 
@@ -74,6 +75,7 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w2, 1024, _scale2);
                 Array.Fill(_scale2, 1f);
             }
+            _packed2 = fold ? LinearKernels.PackWeights(_w2, 4, 1024) : Array.Empty<float>();
         }
 
         /// <summary>
@@ -140,7 +142,7 @@ namespace FusedOps.Generated
         private void G2_Infer(ref float x, ref float y, int m, float[] scratch)
         {
             // Pass: Linear, epilogue: bias.
-            LinearKernels.MatMulNT(ref x, m, ref _w2[0], 4, 1024, ref y, _shift2);
+            LinearKernels.Infer(default(IdentityOperator), ref x, m, _w2, _packed2, 4, 1024, ref y, _scale2, _shift2);
         }
     }
 }
@@ -1871,10 +1873,10 @@ namespace FusedOps.Generated
             ref float dz = ref dy;
             // Pass: Linear dW, dB, dX.
             Gemm.ColumnSums(ref dz, n, 4, ref L7Bias.Grad[0]);
-            Gemm.AxpyRows(ref dz, 1, 4, ref _y1[0], 1024, 4, n, 1024, ref L7Weight.Grad[0], 1024, true);
+            LinearKernels.WeightGradient(ref dz, n, ref _y1[0], 4, 1024, ref L7Weight.Grad[0]);
             if (wantInput)
             {
-                Gemm.AxpyRows(ref dz, 4, 1, ref L7Weight.Data[0], 1024, n, 4, 1024, ref dx, 1024, false);
+                LinearKernels.InputGradient(ref dz, n, ref L7Weight.Data[0], 4, 1024, ref dx);
             }
         }
     }

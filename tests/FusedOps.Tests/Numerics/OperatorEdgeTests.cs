@@ -83,6 +83,16 @@ public class OperatorEdgeTests
         { "BinaryStep", -Inf, 0f, 0f },
         { "PReLU", NaN, NaN, 0.25f },
         { "PReLU", 0f, 0f, 0.25f },
+        { "ReLU", NaN, NaN, 1f },                // threshold_backward: NaN fails x ≤ 0, so g passes
+        { "ReLU", 0f, 0f, 0f },
+        { "ReLU", -Inf, 0f, 0f },
+        { "ReLU", Inf, Inf, 1f },
+        { "HardTanh", NaN, NaN, 1f },            // hardtanh_backward: NaN fails both x ≤ min and x ≥ max
+        { "HardTanh", -1f, -1f, 0f },
+        { "HardTanh", 1f, 1f, 0f },
+        { "HardTanh", 0.5f, 0.5f, 1f },
+        { "HardTanh", -Inf, -1f, 0f },
+        { "LeakyReLU", NaN, NaN, 0.01f },        // leaky_relu_backward: NaN fails x > 0, so g·slope
     };
 
     public static TheoryData<string> Names() => new(Cases().Select(c => (string)c[0]).Distinct());
@@ -157,6 +167,9 @@ public class OperatorEdgeTests
         "SquareNonlinearity" => OperatorProbe.EveryWidth(new SquareNonlinearityOperator(), x, g),
         "BinaryStep" => OperatorProbe.EveryWidth(new BinaryStepOperator(), x, g),
         "PReLU" => OperatorProbe.EveryWidth(new PReluOperator(0.25f), x, g),
+        "ReLU" => OperatorProbe.EveryWidth(new ReluOperator(), x, g),
+        "HardTanh" => OperatorProbe.EveryWidth(new HardTanhOperator(-1f, 1f), x, g),
+        "LeakyReLU" => OperatorProbe.EveryWidth(new LeakyReluOperator(0.01f), x, g),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown operator"),
     };
 

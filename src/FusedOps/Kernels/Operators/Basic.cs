@@ -42,7 +42,7 @@ public readonly struct IdentityOperator : IActivationOperator
     public Vector512<float> Backward(Vector512<float> g, Vector512<float> u) => g;
 }
 
-/// <summary>ReLU: max(0, x), NaN stays NaN; derivative 0 at u ≤ 0 (PyTorch's threshold_backward).</summary>
+/// <summary>ReLU: max(0, x), NaN stays NaN; derivative 0 at u ≤ 0 and g elsewhere, NaN included (PyTorch's threshold_backward).</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct ReluOperator : IActivationOperator
 {
@@ -68,19 +68,19 @@ public readonly struct ReluOperator : IActivationOperator
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Backward(float g, float u) => u > 0f ? g : 0f;
+    public float Backward(float g, float u) => u <= 0f ? 0f : g;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Backward(Vector128<float> g, Vector128<float> u) => Vector128.GreaterThan(u, Vector128<float>.Zero) & g;
+    public Vector128<float> Backward(Vector128<float> g, Vector128<float> u) => Vector128.AndNot(g, Vector128.LessThanOrEqual(u, Vector128<float>.Zero));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Backward(Vector256<float> g, Vector256<float> u) => Vector256.GreaterThan(u, Vector256<float>.Zero) & g;
+    public Vector256<float> Backward(Vector256<float> g, Vector256<float> u) => Vector256.AndNot(g, Vector256.LessThanOrEqual(u, Vector256<float>.Zero));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Backward(Vector512<float> g, Vector512<float> u) => Vector512.GreaterThan(u, Vector512<float>.Zero) & g;
+    public Vector512<float> Backward(Vector512<float> g, Vector512<float> u) => Vector512.AndNot(g, Vector512.LessThanOrEqual(u, Vector512<float>.Zero));
 }
 
 /// <summary>LeakyReLU: x &gt; 0 ? x : slope·x; derivative slope at u ≤ 0.</summary>
@@ -125,7 +125,7 @@ public readonly struct LeakyReluOperator : IActivationOperator
     public Vector512<float> Backward(Vector512<float> g, Vector512<float> u) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), g, g * _slope);
 }
 
-/// <summary>HardTanh: clamp(x, min, max), NaN stays NaN; derivative 1 strictly inside (min, max) (PyTorch's hardtanh_backward).</summary>
+/// <summary>HardTanh: clamp(x, min, max), NaN stays NaN; derivative 0 at u ≤ min or u ≥ max and 1 elsewhere, NaN included (PyTorch's hardtanh_backward).</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct HardTanhOperator : IActivationOperator
 {
@@ -169,20 +169,20 @@ public readonly struct HardTanhOperator : IActivationOperator
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Backward(float g, float u) => u > _min && u < _max ? g : 0f;
+    public float Backward(float g, float u) => u <= _min || u >= _max ? 0f : g;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Backward(Vector128<float> g, Vector128<float> u) =>
-        Vector128.GreaterThan(u, Vector128.Create(_min)) & Vector128.LessThan(u, Vector128.Create(_max)) & g;
+        Vector128.AndNot(g, Vector128.LessThanOrEqual(u, Vector128.Create(_min)) | Vector128.GreaterThanOrEqual(u, Vector128.Create(_max)));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Backward(Vector256<float> g, Vector256<float> u) =>
-        Vector256.GreaterThan(u, Vector256.Create(_min)) & Vector256.LessThan(u, Vector256.Create(_max)) & g;
+        Vector256.AndNot(g, Vector256.LessThanOrEqual(u, Vector256.Create(_min)) | Vector256.GreaterThanOrEqual(u, Vector256.Create(_max)));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Backward(Vector512<float> g, Vector512<float> u) =>
-        Vector512.GreaterThan(u, Vector512.Create(_min)) & Vector512.LessThan(u, Vector512.Create(_max)) & g;
+        Vector512.AndNot(g, Vector512.LessThanOrEqual(u, Vector512.Create(_min)) | Vector512.GreaterThanOrEqual(u, Vector512.Create(_max)));
 }
