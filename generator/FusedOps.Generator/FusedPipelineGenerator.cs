@@ -17,9 +17,6 @@ public sealed class FusedPipelineGenerator : IIncrementalGenerator
     /// <summary>Tracking name of the step that keeps only models to emit.</summary>
     public const string ModelStep = "FusedOps.Model";
 
-    /// <summary>Tracking name of the step that finds layer attributes without <c>[FusedPipeline]</c>.</summary>
-    public const string OrphanStep = "FusedOps.OrphanLayers";
-
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
@@ -30,22 +27,11 @@ public sealed class FusedPipelineGenerator : IIncrementalGenerator
                 static (ctx, ct) => PipelineParser.Parse(ctx, ct))
             .WithTrackingName(ParseStep);
 
-        // Layer attributes on a class without [FusedPipeline]: nothing to generate, but say why.
-        IncrementalValuesProvider<DiagnosticInfo> orphans = context.SyntaxProvider
-            .CreateSyntaxProvider(
-                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax { AttributeLists.Count: > 0 } or Microsoft.CodeAnalysis.CSharp.Syntax.RecordDeclarationSyntax { AttributeLists.Count: > 0 },
-                static (ctx, ct) => OrphanLayers.Find(ctx, ct))
-            .Where(static d => d is not null)
-            .Select(static (d, _) => d!)
-            .WithTrackingName(OrphanStep);
-
         // Diagnostics are mapped back onto the compilation's syntax trees when reported, so that
         // #pragma warning disable and [SuppressMessage] apply to them; the cached steps hold none.
         IncrementalValueProvider<(System.Collections.Immutable.ImmutableArray<DiagnosticInfo> Left, Compilation Right)> diagnostics = results
             .SelectMany(static (r, _) => r.Diagnostics)
             .Collect()
-            .Combine(orphans.Collect())
-            .Select(static (pair, _) => pair.Left.AddRange(pair.Right))
             .Combine(context.CompilationProvider);
         context.RegisterSourceOutput(diagnostics, static (spc, pair) =>
         {

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace FusedOps.Generator.Tests;
 
@@ -87,6 +88,17 @@ internal static class GeneratorHarness
         Xunit.Assert.Equal(LocationKind.SourceFile, diagnostic.Location.Kind);
         Xunit.Assert.Contains(diagnostic.Location.SourceTree, run.Compilation.SyntaxTrees);
     }
+
+    /// <summary>
+    /// The diagnostics of the generator assembly's analyzers (<see cref="Analyzers.OrphanLayersAnalyzer"/>) on
+    /// <paramref name="sources"/>, as a build reports them; no generator runs.
+    /// </summary>
+    public static ImmutableArray<Diagnostic> Analyze(params string[] sources) =>
+        CreateCompilation(sources)
+            .WithAnalyzers([new Analyzers.OrphanLayersAnalyzer()])
+            .GetAnalyzerDiagnosticsAsync()
+            .GetAwaiter()
+            .GetResult();
 
     /// <summary>Runs <paramref name="driver"/> (which may hold state from earlier runs) on <paramref name="compilation"/>.</summary>
     public static GeneratorRun Run(Compilation compilation, GeneratorDriver driver)

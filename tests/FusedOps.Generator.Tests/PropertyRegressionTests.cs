@@ -50,5 +50,17 @@ public sealed class PropertyRegressionTests
     public void HugeInputShape_Rejected(int c, int h, int w) =>
         PropertyTests.CheckDeclaration(new Declaration([c, h, w], [new LayerDecl("ReLU", [])]), run: false, filterKnownBugs: false);
 
+    // Found by PlausibleDeclarations against the reference (seed cBDeVK0wY4G2, FUSEDOPS_PROPERTY_SCALE=3, case 426): Infer
+    // differs from the reference by up to 2.7e-4 (normwise 1.8e-4) on many samples, alone or in a batch, at every kernel
+    // width, ten times what the pipeline's conditioning explains. Suspect: an activation's float approximation
+    // (Softplus, HardSigmoid) amplified by the LayerNorm over 12 values. Not filtered: outside the CI seed's 250 cases.
+    [Fact(Skip = "BUG-4: open, Infer 1.8e-4 from the reference; see the comment")]
+    public void SoftplusToLayerNormWithBranches_MatchesReference() =>
+        Check(new Declaration([2], [
+            new LayerDecl("Save", [new Arg(null, "a")]), new LayerDecl("Add", [new Arg(null, "a")]), new LayerDecl("Softplus", []),
+            new LayerDecl("LeakyReLU", []), new LayerDecl("Linear", [new Arg(null, 6)]), new LayerDecl("Save", [new Arg(null, "b")]),
+            new LayerDecl("Concat", [new Arg(null, "b")]), new LayerDecl("BipolarReLU", []), new LayerDecl("HardSigmoid", []),
+            new LayerDecl("LayerNorm", [])]));
+
     private static void Check(Declaration declaration) => PropertyTests.CheckDeclaration(declaration, run: true, filterKnownBugs: false);
 }

@@ -8,18 +8,17 @@ namespace FusedOps.Generator.Parse;
 internal static partial class LayerReader
 {
     /// <summary>The standalone layer (pooling, Dropout, a per-sample norm) named <paramref name="name"/>, or null for any other layer.</summary>
-    private static Layer? ReadStandalone(int index, string name, object?[] ctor, Reader reader, LocationInfo? location)
+    private static Layer? ReadStandalone(int index, string name, Reader reader, LocationInfo? location)
     {
         switch (name)
         {
             case "Dropout":
-                return new DropoutLayer(index, reader.DropProbability("P", reader.Float("P", 0.5f)), location);
+                return new DropoutLayer(index, reader.Float("P"), location);
             case "MaxPool2d":
             case "AvgPool2d":
-                int k = reader.Positive("kernelSize", CtorInt(ctor, 0));
-                // Stride defaults to the kernel size (at least 1, so a bad kernel size is reported once).
-                int stride = reader.Positive("Stride", reader.Int("Stride", System.Math.Max(k, 1)));
-                int padding = reader.NonNegative("Padding", reader.Int("Padding", 0));
+                int k = reader.Int("kernelSize");
+                int stride = reader.Int("Stride");
+                int padding = reader.Int("Padding");
                 if (k >= 1 && padding > k / 2)
                 {
                     // PyTorch: "pad should be at most half of effective kernel size".
@@ -33,41 +32,38 @@ internal static partial class LayerReader
             case "GroupNorm":
             case "InstanceNorm":
                 SampleNormKind kind = name == "LayerNorm" ? SampleNormKind.Layer : name == "GroupNorm" ? SampleNormKind.Group : SampleNormKind.Instance;
-                int groups = kind == SampleNormKind.Group ? reader.Positive("groups", CtorInt(ctor, 0)) : 1;
-                float epsilon = reader.PositiveFloat("Epsilon", reader.Float("Epsilon", 1e-5f));
-
-                // PyTorch's defaults: LayerNorm and GroupNorm are affine, InstanceNorm2d is not.
-                bool affine = reader.Bool("Affine", kind != SampleNormKind.Instance);
+                int groups = kind == SampleNormKind.Group ? reader.Int("groups") : 1;
+                float epsilon = reader.Float("Epsilon");
+                bool affine = reader.Bool("Affine");
                 return new SampleNormLayer(index, name, kind, groups, epsilon, affine, location) { GroupsLocation = reader.LocationOf("groups") };
             case "Maxout":
-                return new MaxoutLayer(index, reader.Positive("pieces", CtorInt(ctor, 0)), location) { PiecesLocation = reader.LocationOf("pieces") };
+                return new MaxoutLayer(index, reader.Int("pieces"), location) { PiecesLocation = reader.LocationOf("pieces") };
             case "LocalResponseNorm":
                 return new LocalResponseNormLayer(
                     index,
-                    reader.Positive("size", CtorInt(ctor, 0)),
-                    // α ≥ 0 and k > 0 keep D = k + α/size·Σx² positive, so D^(−β) is finite.
-                    reader.NonNegativeFloat("Alpha", reader.FiniteFloat("Alpha", reader.Float("Alpha", 1e-4f))),
-                    reader.FiniteFloat("Beta", reader.Float("Beta", 0.75f)),
-                    reader.PositiveFloat("K", reader.Float("K", 1f)),
+                    reader.Int("size"),
+                    reader.Float("Alpha"),
+                    reader.Float("Beta"),
+                    reader.Float("K"),
                     location);
             case "SwitchableNorm":
                 return new SwitchableNormLayer(
                     index,
-                    reader.PositiveFloat("Epsilon", reader.Float("Epsilon", 1e-5f)),
-                    reader.UnitFloat("Momentum", reader.Float("Momentum", 0.1f)),
+                    reader.Float("Epsilon"),
+                    reader.Float("Momentum"),
                     location);
             case "BipolarReLU":
                 return new ChannelActivationLayer(index, name, ChannelActivationKind.BipolarReLU, 0, 0, 0, 0, location);
             case "PReLU":
-                int parameters = reader.Positive("NumParameters", reader.Int("NumParameters", 1));
-                float init = reader.FiniteFloat("Init", reader.Float("Init", 0.25f));
+                int parameters = reader.Int("NumParameters");
+                float init = reader.Float("Init");
                 return new ChannelActivationLayer(index, name, ChannelActivationKind.PReLU, parameters, init, 0, 0, location)
                 {
                     NumParametersLocation = reader.LocationOf("NumParameters"),
                 };
             case "RReLU":
-                float lower = reader.FiniteFloat("Lower", reader.Float("Lower", 0.125f));
-                float upper = reader.FiniteFloat("Upper", reader.Float("Upper", 1f / 3));
+                float lower = reader.Float("Lower");
+                float upper = reader.Float("Upper");
                 if (lower > upper)
                 {
                     reader.ReportFloat("Lower", lower, $"it must not exceed Upper ({Format(upper)})");
@@ -95,7 +91,7 @@ internal static partial class LayerReader
         string? first = null;
         foreach (string option in new[] { "WeightNorm", "SpectralNorm", "CosineNorm" })
         {
-            if (!reader.Bool(option, false))
+            if (!reader.Bool(option))
             {
                 continue;
             }
@@ -122,28 +118,13 @@ internal static partial class LayerReader
     /// <c>Linear(out, CosineNorm = true)</c> as its own layer kind (no bias, whatever <c>Bias</c> says, as the
     /// attribute documents), or null for any other layer.
     /// </summary>
-    private static Layer? ReadCosineLinear(int index, string name, object?[] ctor, Reader reader, LocationInfo? location)
+    private static Layer? ReadCosineLinear(int index, string name, Reader reader, LocationInfo? location)
     {
-        if (name != "Linear" || !reader.Bool("CosineNorm", false) || reader.Bool("WeightNorm", false) || reader.Bool("SpectralNorm", false))
+        if (name != "Linear" || !reader.Bool("CosineNorm") || reader.Bool("WeightNorm") || reader.Bool("SpectralNorm"))
         {
             return null;
         }
 
-        return new CosineLinearLayer(index, reader.Positive("outFeatures", CtorInt(ctor, 0)), location);
-    }
-
-    /// <summary>Arguments that are finite yet make the activation undefined: Softplus divides by β, ISRU takes √(1 + αx²).</summary>
-    private static void CheckActivation(Reader reader, string name, float[] args)
-    {
-        switch (name)
-        {
-            case "Softplus":
-                reader.NonZeroFloat("Beta", args[0]);
-                break;
-            case "Isru":
-            case "Isrlu":
-                reader.NonNegativeFloat("Alpha", args[0]);
-                break;
-        }
+        return new CosineLinearLayer(index, reader.Int("outFeatures"), location);
     }
 }

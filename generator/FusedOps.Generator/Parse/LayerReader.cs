@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using FusedOps.Catalog;
 using FusedOps.Generator.Diagnostics;
 using FusedOps.Generator.Model;
 using FusedOps.Generator.Plan;
@@ -21,12 +22,20 @@ internal static partial class LayerReader
         string name = className.EndsWith(WellKnownNames.AttributeSuffix, System.StringComparison.Ordinal)
             ? className.Substring(0, className.Length - WellKnownNames.AttributeSuffix.Length)
             : className;
+        LayerFact? fact = LayerFacts.Find(name);
+        if (fact is null)
+        {
+            // A LayerAttribute the catalogue does not know (a newer runtime than this generator).
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotYetSupported, location, index, name));
+            return new UnsupportedLayer(index, name, location);
+        }
+
         var ctor = attribute.ConstructorArguments.Select(a => a.Value).ToArray();
         var named = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value.Value);
-        var reader = new Reader(index, name, location, syntax, attribute.AttributeConstructor, diagnostics, named);
+        var reader = new Reader(index, fact, ctor, location, syntax, attribute.AttributeConstructor, diagnostics, named);
 
         WeightFormKind weightForm = name is "Linear" or "Conv2d" ? ReadWeightForm(index, name, reader, location, diagnostics) : WeightFormKind.Plain;
-        if (ReadCosineLinear(index, name, ctor, reader, location) is { } cosine)
+        if (ReadCosineLinear(index, name, reader, location) is { } cosine)
         {
             return cosine;
         }
@@ -34,17 +43,17 @@ internal static partial class LayerReader
         switch (name)
         {
             case "Linear":
-                return new LinearLayer(index, reader.Positive("outFeatures", CtorInt(ctor, 0)), reader.Bool("Bias", true), location) { Form = weightForm };
+                return new LinearLayer(index, reader.Int("outFeatures"), reader.Bool("Bias"), location) { Form = weightForm };
             case "Conv2d":
                 return new Conv2dLayer(
                     index,
-                    reader.Positive("outChannels", CtorInt(ctor, 0)),
-                    reader.Positive("kernelSize", CtorInt(ctor, 1)),
-                    reader.Positive("Stride", reader.Int("Stride", 1)),
-                    reader.NonNegative("Padding", reader.Int("Padding", 0)),
-                    reader.Positive("Dilation", reader.Int("Dilation", 1)),
-                    reader.Positive("Groups", reader.Int("Groups", 1)),
-                    reader.Bool("Bias", true),
+                    reader.Int("outChannels"),
+                    reader.Int("kernelSize"),
+                    reader.Int("Stride"),
+                    reader.Int("Padding"),
+                    reader.Int("Dilation"),
+                    reader.Int("Groups"),
+                    reader.Bool("Bias"),
                     location)
                 {
                     // The planner checks that Groups divides the input channels, which only it knows.
@@ -52,29 +61,25 @@ internal static partial class LayerReader
                     Form = weightForm,
                 };
             case "BatchNorm":
-                return new BatchNormLayer(
-                    index,
-                    reader.PositiveFloat("Epsilon", reader.Float("Epsilon", 1e-5f)),
-                    reader.UnitFloat("Momentum", reader.Float("Momentum", 0.1f)),
-                    reader.Bool("Affine", true),
-                    location);
+                return new BatchNormLayer(index, reader.Float("Epsilon"), reader.Float("Momentum"), reader.Bool("Affine"), location);
             case "Flatten":
                 return new FlattenLayer(index, location);
             case "Save":
-                return new SaveLayer(index, CtorString(ctor), location);
+                return new SaveLayer(index, reader.String("name"), location);
             case "Add":
-                return new AddLayer(index, CtorString(ctor), reader.Bool("Projection", false), location);
+                return new AddLayer(index, reader.String("name"), reader.Bool("Projection"), location);
             case "Concat":
-                return new ConcatLayer(index, CtorString(ctor), location);
+                return new ConcatLayer(index, reader.String("name"), location);
             default:
-                if (ReadStandalone(index, name, ctor, reader, location) is { } standalone)
+                if (ReadStandalone(index, name, reader, location) is { } standalone)
                 {
                     return standalone;
                 }
 
-                if (ActivationTable.TryGet(name, out ActivationEntry entry))
+                if (ActivationTable.TryGet(name, out _))
                 {
-                    var args = entry.Arguments.Select(a => reader.FiniteFloat(a.Name, reader.Float(a.Name, a.Default))).ToArray();
+                    // The operator struct takes the float arguments in the catalogue's order.
+                    var args = fact.Arguments.Where(a => a.Type == ArgumentType.Float).Select(a => reader.Float(a.Name)).ToArray();
                     if (name == "HardTanh" && args[0] >= args[1])
                     {
                         // Min is blamed when written; HardTanh(Max = -2f) is wrong because of its Max.
@@ -84,8 +89,7 @@ internal static partial class LayerReader
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, where, index, name, "Min", Format(args[0]), $"it must be below Max ({Format(args[1])})"));
                     }
 
-                    CheckActivation(reader, name, args);
-                    string form = name == "GELU" && reader.Bool("Approximate", false) ? ActivationTable.GeluTanh : name;
+                    string form = name == "GELU" && reader.Bool("Approximate") ? ActivationTable.GeluTanh : name;
                     return new ActivationLayer(index, form, new EquatableArray<float>(args), location);
                 }
 
@@ -93,11 +97,6 @@ internal static partial class LayerReader
                 return new UnsupportedLayer(index, name, location);
         }
     }
-
-    /// <summary>A branch name as written; null becomes empty, which the planner reports as an unknown name.</summary>
-    private static string CtorString(object?[] ctor) => ctor.Length > 0 && ctor[0] is string name ? name : string.Empty;
-
-    internal static int CtorInt(object?[] ctor, int position) => ctor.Length > position && ctor[position] is int value ? value : 0;
 
     internal static string Format(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -140,20 +139,27 @@ internal static partial class LayerReader
         return null;
     }
 
+    /// <summary>
+    /// Reads one attribute's arguments by their catalogue names: a constructor argument by its position
+    /// among the positional ones, a property as written or else its default; every number read is checked
+    /// against its range (FOPS0005 on the argument as written, else on the attribute). Read each argument once.
+    /// </summary>
     private sealed class Reader
     {
         private readonly int _index;
-        private readonly string _layer;
+        private readonly LayerFact _fact;
+        private readonly object?[] _ctor;
         private readonly LocationInfo? _location;
         private readonly AttributeSyntax? _syntax;
         private readonly IMethodSymbol? _constructor;
         private readonly List<DiagnosticInfo> _diagnostics;
         private readonly Dictionary<string, object?> _named;
 
-        public Reader(int index, string layer, LocationInfo? location, AttributeSyntax? syntax, IMethodSymbol? constructor, List<DiagnosticInfo> diagnostics, Dictionary<string, object?> named)
+        public Reader(int index, LayerFact fact, object?[] ctor, LocationInfo? location, AttributeSyntax? syntax, IMethodSymbol? constructor, List<DiagnosticInfo> diagnostics, Dictionary<string, object?> named)
         {
             _index = index;
-            _layer = layer;
+            _fact = fact;
+            _ctor = ctor;
             _location = location;
             _syntax = syntax;
             _constructor = constructor;
@@ -164,53 +170,68 @@ internal static partial class LayerReader
         /// <summary>Where <paramref name="name"/> is written, or null when it is left at its default.</summary>
         public LocationInfo? LocationOf(string name) => LocationInfo.From(Argument(_syntax, _constructor, name));
 
-        public int Int(string name, int fallback) => _named.TryGetValue(name, out object? v) && v is int i ? i : fallback;
+        public int Int(string name)
+        {
+            ArgumentFact argument = _fact[name];
+            int value = Raw(argument) is int i ? i : DefaultInt(argument);
+            Check(argument, value, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return value;
+        }
 
-        public float Float(string name, float fallback) => _named.TryGetValue(name, out object? v) && v is float f ? f : fallback;
+        public float Float(string name)
+        {
+            ArgumentFact argument = _fact[name];
+            float value = Raw(argument) is float f ? f : argument.FloatDefault;
+            Check(argument, value, Format(value));
+            return value;
+        }
 
-        public bool Bool(string name, bool fallback) => _named.TryGetValue(name, out object? v) && v is bool b ? b : fallback;
+        /// <summary>A flag; one the layer does not have (Conv2d's CosineNorm) reads as false.</summary>
+        public bool Bool(string name) => _fact.Find(name) is { } argument && (Raw(argument) is bool b ? b : argument.BoolDefault);
 
-        public int Positive(string name, int value) => Check(name, value, value >= 1, "it must be at least 1");
-
-        public int NonNegative(string name, int value) => Check(name, value, value >= 0, "it must not be negative");
-
-        public float FiniteFloat(string name, float value) => CheckF(name, value, !float.IsNaN(value) && !float.IsInfinity(value), "it must be a finite number");
-
-        public float PositiveFloat(string name, float value) => CheckF(name, value, value > 0 && !float.IsInfinity(value), "it must be a finite number above 0");
-
-        public float NonZeroFloat(string name, float value) => CheckF(name, value, value != 0, "it must not be 0");
-
-        public float NonNegativeFloat(string name, float value) => CheckF(name, value, value >= 0 || float.IsNaN(value), "it must not be negative");
-
-        public float UnitFloat(string name, float value) => CheckF(name, value, value >= 0 && value <= 1, "it must lie in [0, 1]");
-
-        /// <summary>Dropout's p: 1 would scale the kept elements (none) by 1/0.</summary>
-        public float DropProbability(string name, float value) => CheckF(name, value, value >= 0 && value < 1, "it must lie in [0, 1)");
+        /// <summary>A branch name as written; null becomes empty, which the planner reports as an unknown name.</summary>
+        public string String(string name) => Raw(_fact[name]) as string ?? string.Empty;
 
         /// <summary>Reports the float <paramref name="name"/> = <paramref name="value"/> as out of range for <paramref name="rule"/>.</summary>
-        public void ReportFloat(string name, float value, string rule) => CheckF(name, value, false, rule);
+        public void ReportFloat(string name, float value, string rule) => Report(name, Format(value), rule);
 
         /// <summary>Reports <paramref name="name"/> = <paramref name="value"/> as out of range for <paramref name="rule"/>.</summary>
-        public void Report(string name, int value, string rule) => Check(name, value, false, rule);
+        public void Report(string name, int value, string rule) => Report(name, value.ToString(System.Globalization.CultureInfo.InvariantCulture), rule);
 
-        private int Check(string name, int value, bool ok, string rule)
+        private object? Raw(ArgumentFact argument)
         {
-            if (!ok)
+            if (!argument.Positional)
             {
-                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, LocationOf(name) ?? _location, _index, _layer, name, value, rule));
+                return _named.TryGetValue(argument.Name, out object? v) ? v : null;
             }
 
-            return value;
-        }
-
-        private float CheckF(string name, float value, bool ok, string rule)
-        {
-            if (!ok)
+            int position = 0;
+            foreach (ArgumentFact other in _fact.Arguments)
             {
-                _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, LocationOf(name) ?? _location, _index, _layer, name, Format(value), rule));
+                if (other == argument)
+                {
+                    break;
+                }
+
+                position += other.Positional ? 1 : 0;
             }
 
-            return value;
+            return position < _ctor.Length ? _ctor[position] : null;
         }
+
+        /// <summary>The default; one taken from another argument (pooling's Stride) falls back to the plain default when that one is out of range, so it is reported once.</summary>
+        private int DefaultInt(ArgumentFact argument) =>
+            argument.DefaultFrom is { } from && Raw(_fact[from]) is int other && LayerFacts.Violation(argument.Range, other) is null ? other : argument.IntDefault;
+
+        private void Check(ArgumentFact argument, double value, string text)
+        {
+            if (LayerFacts.Violation(argument.Range, value) is { } rule)
+            {
+                Report(argument.Name, text, "it " + rule);
+            }
+        }
+
+        private void Report(string name, string value, string rule) =>
+            _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, LocationOf(name) ?? _location, _index, _fact.Name, name, value, rule));
     }
 }

@@ -5,24 +5,22 @@ namespace FusedOps.Generator.Plan;
 
 /// <summary>
 /// One activation: its runtime operator struct (<c>FusedOps.Kernels.{Operator}</c>, an
-/// <c>IActivationOperator</c> with scalar and vector <c>Invoke</c>/<c>Backward</c>), and its named
-/// arguments with PyTorch's defaults, passed to the struct's constructor in this order.
-/// Adding an activation is: the attribute, the operator struct, one entry here, the reference, tests.
+/// <c>IActivationOperator</c> with scalar and vector <c>Invoke</c>/<c>Backward</c>). Its arguments, their
+/// defaults and ranges are its entry in <c>LayerFacts</c>; the struct's constructor takes the float ones
+/// in that order. Adding an activation is: the attribute, its LayerFacts entry, the operator struct, one
+/// entry here, the reference, tests.
 /// </summary>
 internal sealed class ActivationEntry
 {
-    public ActivationEntry(string name, string @operator, params (string Name, float Default)[] arguments)
+    public ActivationEntry(string name, string @operator)
     {
         Name = name;
         Operator = @operator;
-        Arguments = arguments;
     }
 
     public string Name { get; }
 
     public string Operator { get; }
-
-    public IReadOnlyList<(string Name, float Default)> Arguments { get; }
 }
 
 /// <summary>The activations the generator emits. Others in API.md are parsed and reported as not yet generated.</summary>
@@ -38,9 +36,9 @@ internal static class ActivationTable
     {
         ["Identity"] = new("Identity", "IdentityOperator"),
         ["ReLU"] = new("ReLU", "ReluOperator"),
-        ["LeakyReLU"] = new("LeakyReLU", "LeakyReluOperator", ("NegativeSlope", 0.01f)),
-        ["HardTanh"] = new("HardTanh", "HardTanhOperator", ("Min", -1f), ("Max", 1f)),
-        ["ELU"] = new("ELU", "EluOperator", ("Alpha", 1f)),
+        ["LeakyReLU"] = new("LeakyReLU", "LeakyReluOperator"),
+        ["HardTanh"] = new("HardTanh", "HardTanhOperator"),
+        ["ELU"] = new("ELU", "EluOperator"),
         ["SELU"] = new("SELU", "SeluOperator"),
         ["GELU"] = new("GELU", "GeluOperator"),
         [GeluTanh] = new(GeluTanh, "GeluTanhOperator"),
@@ -49,13 +47,13 @@ internal static class ActivationTable
         ["ArcTan"] = new("ArcTan", "ArcTanOperator"),
         ["Softsign"] = new("Softsign", "SoftsignOperator"),
         ["SiLU"] = new("SiLU", "SiluOperator"),
-        ["Swish"] = new("Swish", "SwishOperator", ("Beta", 1f)),
+        ["Swish"] = new("Swish", "SwishOperator"),
         ["Mish"] = new("Mish", "MishOperator"),
-        ["Softplus"] = new("Softplus", "SoftplusOperator", ("Beta", 1f), ("Threshold", 20f)),
+        ["Softplus"] = new("Softplus", "SoftplusOperator"),
         ["HardSigmoid"] = new("HardSigmoid", "HardSigmoidOperator"),
         ["HardSwish"] = new("HardSwish", "HardSwishOperator"),
-        ["Isru"] = new("Isru", "IsruOperator", ("Alpha", 1f)),
-        ["Isrlu"] = new("Isrlu", "IsrluOperator", ("Alpha", 1f)),
+        ["Isru"] = new("Isru", "IsruOperator"),
+        ["Isrlu"] = new("Isrlu", "IsrluOperator"),
         ["SquareNonlinearity"] = new("SquareNonlinearity", "SquareNonlinearityOperator"),
         ["BinaryStep"] = new("BinaryStep", "BinaryStepOperator"),
     };

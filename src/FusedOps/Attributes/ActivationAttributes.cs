@@ -1,4 +1,5 @@
 using System;
+using FusedOps.Catalog;
 
 namespace FusedOps;
 
@@ -19,7 +20,7 @@ public sealed class ReLUAttribute : LayerAttribute
 public sealed class LeakyReLUAttribute : LayerAttribute
 {
     /// <summary>Slope for negative inputs. Default 0.01.</summary>
-    public float NegativeSlope { get; set; } = 0.01f;
+    public float NegativeSlope { get; set; } = LayerFacts.LeakyReluSlope;
 }
 
 /// <summary>Activation: LeakyReLU with a learnable slope, state <c>{i}.weight</c> <c>[NumParameters]</c>.</summary>
@@ -30,7 +31,7 @@ public sealed class PReLUAttribute : LayerAttribute
     public int NumParameters { get; set; } = 1;
 
     /// <summary>Initial slope. Default 0.25.</summary>
-    public float Init { get; set; } = 0.25f;
+    public float Init { get; set; } = LayerFacts.PReluInit;
 }
 
 /// <summary>Activation: randomised leaky ReLU: slope from U(Lower, Upper) in training, (Lower+Upper)/2 in inference.</summary>
@@ -38,10 +39,10 @@ public sealed class PReLUAttribute : LayerAttribute
 public sealed class RReLUAttribute : LayerAttribute
 {
     /// <summary>Default 1/8.</summary>
-    public float Lower { get; set; } = 0.125f;
+    public float Lower { get; set; } = LayerFacts.RReluLower;
 
     /// <summary>Default 1/3.</summary>
-    public float Upper { get; set; } = 0.33333334f;
+    public float Upper { get; set; } = LayerFacts.RReluUpper;
 }
 
 /// <summary>Activation: x > 0 ? x : α(eˣ−1).</summary>
@@ -49,7 +50,7 @@ public sealed class RReLUAttribute : LayerAttribute
 public sealed class ELUAttribute : LayerAttribute
 {
     /// <summary>Default 1.</summary>
-    public float Alpha { get; set; } = 1f;
+    public float Alpha { get; set; } = LayerFacts.One;
 }
 
 /// <summary>Activation: λ·ELU(x, α) with PyTorch's constants.</summary>
@@ -101,7 +102,7 @@ public sealed class SiLUAttribute : LayerAttribute
 public sealed class SwishAttribute : LayerAttribute
 {
     /// <summary>Default 1.</summary>
-    public float Beta { get; set; } = 1f;
+    public float Beta { get; set; } = LayerFacts.One;
 }
 
 /// <summary>Activation: x·tanh(softplus(x)).</summary>
@@ -115,10 +116,10 @@ public sealed class MishAttribute : LayerAttribute
 public sealed class SoftplusAttribute : LayerAttribute
 {
     /// <summary>Default 1.</summary>
-    public float Beta { get; set; } = 1f;
+    public float Beta { get; set; } = LayerFacts.One;
 
     /// <summary>Default 20.</summary>
-    public float Threshold { get; set; } = 20f;
+    public float Threshold { get; set; } = LayerFacts.SoftplusThreshold;
 }
 
 /// <summary>Activation: relu6(x+3)/6.</summary>
@@ -138,10 +139,10 @@ public sealed class HardSwishAttribute : LayerAttribute
 public sealed class HardTanhAttribute : LayerAttribute
 {
     /// <summary>Default −1.</summary>
-    public float Min { get; set; } = -1f;
+    public float Min { get; set; } = LayerFacts.HardTanhMin;
 
     /// <summary>Default 1.</summary>
-    public float Max { get; set; } = 1f;
+    public float Max { get; set; } = LayerFacts.HardTanhMax;
 }
 
 /// <summary>Activation: x/√(1+αx²).</summary>
@@ -149,7 +150,7 @@ public sealed class HardTanhAttribute : LayerAttribute
 public sealed class IsruAttribute : LayerAttribute
 {
     /// <summary>Default 1.</summary>
-    public float Alpha { get; set; } = 1f;
+    public float Alpha { get; set; } = LayerFacts.One;
 }
 
 /// <summary>Activation: x for x ≥ 0, else x/√(1+αx²).</summary>
@@ -157,7 +158,7 @@ public sealed class IsruAttribute : LayerAttribute
 public sealed class IsrluAttribute : LayerAttribute
 {
     /// <summary>Default 1.</summary>
-    public float Alpha { get; set; } = 1f;
+    public float Alpha { get; set; } = LayerFacts.One;
 }
 
 /// <summary>Activation: SQNL.</summary>

@@ -1,4 +1,5 @@
 using System;
+using FusedOps.Catalog;
 
 namespace FusedOps;
 
@@ -90,10 +91,10 @@ public sealed class Conv2dAttribute : LayerAttribute
 public sealed class BatchNormAttribute : LayerAttribute
 {
     /// <summary>Added to the variance. Default 1e-5.</summary>
-    public float Epsilon { get; set; } = 1e-5f;
+    public float Epsilon { get; set; } = LayerFacts.Epsilon;
 
     /// <summary>Weight of the new batch statistic in the running update. Default 0.1.</summary>
-    public float Momentum { get; set; } = 0.1f;
+    public float Momentum { get; set; } = LayerFacts.Momentum;
 
     /// <summary>Whether γ and β are learned. Default true.</summary>
     public bool Affine { get; set; } = true;
@@ -104,7 +105,7 @@ public sealed class BatchNormAttribute : LayerAttribute
 public sealed class LayerNormAttribute : LayerAttribute
 {
     /// <summary>Added to the variance. Default 1e-5.</summary>
-    public float Epsilon { get; set; } = 1e-5f;
+    public float Epsilon { get; set; } = LayerFacts.Epsilon;
 
     /// <summary>Whether the elementwise weight and bias are learned. Default true.</summary>
     public bool Affine { get; set; } = true;
@@ -121,7 +122,7 @@ public sealed class GroupNormAttribute : LayerAttribute
     public int Groups { get; }
 
     /// <summary>Added to the variance. Default 1e-5.</summary>
-    public float Epsilon { get; set; } = 1e-5f;
+    public float Epsilon { get; set; } = LayerFacts.Epsilon;
 
     /// <summary>Whether γ and β are learned. Default true.</summary>
     public bool Affine { get; set; } = true;
@@ -132,7 +133,7 @@ public sealed class GroupNormAttribute : LayerAttribute
 public sealed class InstanceNormAttribute : LayerAttribute
 {
     /// <summary>Added to the variance. Default 1e-5.</summary>
-    public float Epsilon { get; set; } = 1e-5f;
+    public float Epsilon { get; set; } = LayerFacts.Epsilon;
 
     /// <summary>Whether γ and β are learned. Default false.</summary>
     public bool Affine { get; set; }
@@ -149,13 +150,13 @@ public sealed class LocalResponseNormAttribute : LayerAttribute
     public int Size { get; }
 
     /// <summary>Default 1e-4.</summary>
-    public float Alpha { get; set; } = 1e-4f;
+    public float Alpha { get; set; } = LayerFacts.LrnAlpha;
 
     /// <summary>Default 0.75.</summary>
-    public float Beta { get; set; } = 0.75f;
+    public float Beta { get; set; } = LayerFacts.LrnBeta;
 
     /// <summary>Default 1.</summary>
-    public float K { get; set; } = 1f;
+    public float K { get; set; } = LayerFacts.LrnK;
 }
 
 /// <summary><c>nn.Flatten</c>: reshapes <c>[C,H,W]</c> to <c>[C·H·W]</c>.</summary>
@@ -217,7 +218,7 @@ public sealed class GlobalAvgPool2dAttribute : LayerAttribute
 public sealed class DropoutAttribute : LayerAttribute
 {
     /// <summary>Probability of zeroing an element. Default 0.5.</summary>
-    public float P { get; set; } = 0.5f;
+    public float P { get; set; } = LayerFacts.DropoutP;
 }
 
 /// <summary>
@@ -246,8 +247,8 @@ public sealed class MaxoutAttribute : LayerAttribute
 public sealed class SwitchableNormAttribute : LayerAttribute
 {
     /// <summary>Added to the variance. Default 1e-5.</summary>
-    public float Epsilon { get; set; } = 1e-5f;
+    public float Epsilon { get; set; } = LayerFacts.Epsilon;
 
     /// <summary>Weight of the new batch statistic in the running update. Default 0.1.</summary>
-    public float Momentum { get; set; } = 0.1f;
+    public float Momentum { get; set; } = LayerFacts.Momentum;
 }

@@ -22,8 +22,7 @@ internal sealed class MaxoutLayer : RefLayer
     public static MaxoutLayer Create(int index, string description, MaxoutAttribute a, int[] inputShape)
     {
         string? problem =
-            a.Pieces < 1 ? $"pieces must be at least 1, got {a.Pieces}"
-            : inputShape[0] % a.Pieces != 0 ? $"pieces = {a.Pieces} must divide the {inputShape[0]} channels (features)"
+            inputShape[0] % a.Pieces != 0 ? $"pieces = {a.Pieces} must divide the {inputShape[0]} channels (features)"
             : null;
         return problem is null
             ? new MaxoutLayer(index, description, inputShape, a.Pieces)

@@ -35,12 +35,6 @@ internal sealed class Conv2dLayer : RefLayer
     {
         string? problem =
             inputShape.Length != 3 ? "Conv2d needs a rank-3 input [C, H, W]"
-            : a.OutChannels < 1 ? $"outChannels must be at least 1, got {a.OutChannels}"
-            : a.KernelSize < 1 ? $"kernelSize must be at least 1, got {a.KernelSize}"
-            : a.Stride < 1 ? $"Stride must be at least 1, got {a.Stride}"
-            : a.Padding < 0 ? $"Padding must not be negative, got {a.Padding}"
-            : a.Dilation < 1 ? $"Dilation must be at least 1, got {a.Dilation}"
-            : a.Groups < 1 ? $"Groups must be at least 1, got {a.Groups}"
             : inputShape[0] % a.Groups != 0 ? $"Groups = {a.Groups} must divide the {inputShape[0]} input channels"
             : a.OutChannels % a.Groups != 0 ? $"Groups = {a.Groups} must divide the {a.OutChannels} output channels"
             : null;

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
+using FusedOps.Catalog;
 
 namespace FusedOps.Reference;
 
@@ -72,7 +73,7 @@ internal sealed class DeclarationParser
             throw Error("FusedPipeline needs the per-sample input shape, e.g. [FusedPipeline(3, 32, 32)]", at);
         }
 
-        return positional.ConvertAll(p => p.Kind == LiteralKind.Int
+        return positional.ConvertAll(p => p.Kind == ArgumentType.Int
             ? p.IntValue
             : throw Error($"Argument 'inputShape' of 'FusedPipeline' is an int, got '{p.Text}'", at)).ToArray();
     }
@@ -92,37 +93,37 @@ internal sealed class DeclarationParser
         var values = new Literal[positional.Count];
         for (int i = 0; i < values.Length; i++)
         {
-            PositionalSpec parameter = spec.Positional[i];
-            values[i] = positional[i].Kind == parameter.Kind
+            ArgumentFact parameter = spec.Positional[i];
+            values[i] = positional[i].Kind == parameter.Type
                 ? positional[i]
-                : throw Error($"Argument '{parameter.Name}' of '{name}' is {KindName(parameter.Kind)}, got '{positional[i].Text}'", at);
+                : throw Error($"Argument '{parameter.Name}' of '{name}' is {KindName(parameter.Type)}, got '{positional[i].Text}'", at);
         }
 
         LayerAttribute attribute = spec.Create(values);
         foreach ((string argName, Literal value) in named)
         {
-            NamedArgumentSpec argument = spec.FindNamed(argName) ?? throw Error(
+            ArgumentFact argument = Array.Find(spec.Named, n => n.Name == argName) ?? throw Error(
                 $"Attribute '{name}' has no argument '{argName}'" + (spec.Named.Length == 0
                     ? string.Empty
                     : $"; it takes {string.Join(", ", Array.ConvertAll(spec.Named, n => n.Name))}"),
                 at);
-            bool fits = argument.Kind == value.Kind || (argument.Kind == LiteralKind.Float && value.Kind == LiteralKind.Int);
+            bool fits = argument.Type == value.Kind || (argument.Type == ArgumentType.Float && value.Kind == ArgumentType.Int);
             if (!fits)
             {
-                throw Error($"Argument '{argName}' of '{name}' is {KindName(argument.Kind)}, got '{value.Text}'", at);
+                throw Error($"Argument '{argName}' of '{name}' is {KindName(argument.Type)}, got '{value.Text}'", at);
             }
 
-            argument.Set(attribute, value);
+            spec.Set(attribute, argument, value);
         }
 
         return attribute;
     }
 
-    private static string KindName(LiteralKind kind) => kind switch
+    private static string KindName(ArgumentType kind) => kind switch
     {
-        LiteralKind.Int => "an int",
-        LiteralKind.Float => "a float",
-        LiteralKind.String => "a string",
+        ArgumentType.Int => "an int",
+        ArgumentType.Float => "a float",
+        ArgumentType.String => "a string",
         _ => "a bool",
     };
 
@@ -210,8 +211,8 @@ internal sealed class DeclarationParser
             string word = ReadIdentifier();
             return word switch
             {
-                "true" => new Literal(LiteralKind.Bool, word, 0, 0, true, string.Empty),
-                "false" => new Literal(LiteralKind.Bool, word, 0, 0, false, string.Empty),
+                "true" => new Literal(ArgumentType.Bool, word, 0, 0, true, string.Empty),
+                "false" => new Literal(ArgumentType.Bool, word, 0, 0, false, string.Empty),
                 _ => throw Error($"Expected a number, a string, true or false, got '{word}'", start),
             };
         }
@@ -239,12 +240,12 @@ internal sealed class DeclarationParser
         bool isFloat = floatSuffix || number.AsSpan().IndexOfAny(".eE") >= 0;
         if (!isFloat && int.TryParse(number, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i))
         {
-            return new Literal(LiteralKind.Int, text, i, i, false, string.Empty);
+            return new Literal(ArgumentType.Int, text, i, i, false, string.Empty);
         }
 
         if (number.Length > 0 && float.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out float f))
         {
-            return new Literal(LiteralKind.Float, text, 0, f, false, string.Empty);
+            return new Literal(ArgumentType.Float, text, 0, f, false, string.Empty);
         }
 
         throw Error($"Expected a number, a string, true or false, got {(text.Length > 0 ? $"'{text}'" : Describe(Current))}", start);
@@ -294,7 +295,7 @@ internal sealed class DeclarationParser
         }
 
         _pos++;
-        return new Literal(LiteralKind.String, _text[start.._pos], 0, 0, false, value.ToString());
+        return new Literal(ArgumentType.String, _text[start.._pos], 0, 0, false, value.ToString());
     }
 
     private string ReadIdentifier()

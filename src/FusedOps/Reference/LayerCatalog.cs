@@ -1,28 +1,22 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Reflection;
+using FusedOps.Catalog;
 using System.Linq;
 using System.Text;
 
 namespace FusedOps.Reference;
 
-/// <summary>The type of a literal in a declaration.</summary>
-internal enum LiteralKind
-{
-    Int,
-    Float,
-    Bool,
-    String,
-}
-
 /// <summary>A literal argument as written in an attribute, e.g. <c>-3</c>, <c>1e-5f</c>, <c>false</c>, <c>"a"</c>.</summary>
-internal readonly record struct Literal(LiteralKind Kind, string Text, int IntValue, float FloatValue, bool BoolValue, string StringValue)
+internal readonly record struct Literal(ArgumentType Kind, string Text, int IntValue, float FloatValue, bool BoolValue, string StringValue)
 {
     /// <summary>An int literal, printed as C# would.</summary>
-    public static Literal Of(int value) => new(LiteralKind.Int, value.ToString(CultureInfo.InvariantCulture), value, value, false, string.Empty);
+    public static Literal Of(int value) => new(ArgumentType.Int, value.ToString(CultureInfo.InvariantCulture), value, value, false, string.Empty);
 
     /// <summary>A string literal, printed quoted and escaped as C# would.</summary>
-    public static Literal Of(string value) => new(LiteralKind.String, Quote(value), 0, 0, false, value);
+    public static Literal Of(string value) => new(ArgumentType.String, Quote(value), 0, 0, false, value);
 
     /// <summary>The C# regular string literal of <paramref name="value"/>.</summary>
     public static string Quote(string value)
@@ -46,129 +40,138 @@ internal readonly record struct Literal(LiteralKind Kind, string Text, int IntVa
     }
 }
 
-/// <summary>A positional (constructor) argument: its parameter name and type.</summary>
-internal sealed record PositionalSpec(string Name, LiteralKind Kind);
-
-/// <summary>A named argument (attribute property): how to set it from a literal and how to print it.</summary>
-internal sealed record NamedArgumentSpec(string Name, LiteralKind Kind, Func<LayerAttribute, string> Format, Action<LayerAttribute, Literal> Set);
-
-/// <summary>One layer attribute: its name, positional arguments and named arguments.</summary>
-internal sealed record AttributeSpec(
-    string Name,
-    Type Type,
-    PositionalSpec[] Positional,
-    Func<Literal[], LayerAttribute> Create,
-    Func<LayerAttribute, Literal[]> Values,
-    NamedArgumentSpec[] Named)
+/// <summary>
+/// One layer attribute type bound to its catalogue entry (<see cref="LayerFact"/>): its arguments are read
+/// and written through the constructor parameter or property of the same name, so the names, types and
+/// defaults are written only in <see cref="LayerFacts"/> and in the attribute class itself.
+/// </summary>
+internal sealed class AttributeSpec
 {
-    public NamedArgumentSpec? FindNamed(string name) => Array.Find(Named, n => n.Name == name);
+    private const DynamicallyAccessedMemberTypes Members = DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.PublicProperties;
+
+    [DynamicallyAccessedMembers(Members)]
+    private readonly Type _type;
+
+    public AttributeSpec([DynamicallyAccessedMembers(Members)] Type type)
+    {
+        _type = type;
+        string name = type.Name[..^"Attribute".Length];
+        Fact = LayerFacts.Find(name) ?? throw new InvalidOperationException($"{type.Name} has no entry in LayerFacts.");
+        Positional = Fact.Arguments.Where(a => a.Positional).ToArray();
+        Named = Fact.Arguments.Where(a => !a.Positional).ToArray();
+    }
+
+    public LayerFact Fact { get; }
+
+    public string Name => Fact.Name;
+
+    public Type Type => _type;
+
+    /// <summary>The constructor arguments, in parameter order.</summary>
+    public ArgumentFact[] Positional { get; }
+
+    /// <summary>The settable properties.</summary>
+    public ArgumentFact[] Named { get; }
+
+    /// <summary>A new attribute from its constructor arguments, each of its argument's type.</summary>
+    public LayerAttribute Create(Literal[] positional)
+    {
+        object?[] values = Array.ConvertAll(positional, p => p.Kind == ArgumentType.String ? p.StringValue : (object)p.IntValue);
+        return (LayerAttribute)_type.GetConstructors()[0].Invoke(values);
+    }
+
+    /// <summary>The value of <paramref name="argument"/> in <paramref name="attribute"/>: an int, a float, a bool or a string.</summary>
+    public object? Get(LayerAttribute attribute, ArgumentFact argument) => Property(argument).GetValue(attribute);
+
+    /// <summary>Sets the named argument <paramref name="argument"/> from <paramref name="value"/> (an int widens to a float).</summary>
+    public void Set(LayerAttribute attribute, ArgumentFact argument, Literal value) =>
+        Property(argument).SetValue(attribute, argument.Type switch
+        {
+            ArgumentType.Int => value.IntValue,
+            ArgumentType.Float => value.FloatValue,
+            ArgumentType.Bool => value.BoolValue,
+            _ => (object)value.StringValue,
+        });
+
+    /// <summary>The value as a C# literal: <c>3</c>, <c>0.5f</c>, <c>true</c>, <c>"a"</c>.</summary>
+    public string Format(LayerAttribute attribute, ArgumentFact argument) => Get(attribute, argument) switch
+    {
+        int i => i.ToString(CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture) + "f",
+        bool b => b ? "true" : "false",
+        object o => Literal.Quote(o.ToString() ?? string.Empty),
+        null => Literal.Quote(string.Empty),
+    };
+
+    /// <summary>The property of an argument: <c>kernelSize</c> is <c>KernelSize</c>.</summary>
+    private PropertyInfo Property(ArgumentFact argument) =>
+        _type.GetProperty(char.ToUpperInvariant(argument.Name[0]) + argument.Name[1..])
+        ?? throw new InvalidOperationException($"{_type.Name} has no property for the argument '{argument.Name}'.");
 }
 
 /// <summary>
-/// Every layer attribute by name, written out as a table rather than discovered by reflection so
-/// that the runtime stays trimming and AOT compatible. Used to parse declarations and to print
-/// a layer the way it was declared.
+/// Every layer attribute type, bound to its entry in <see cref="LayerFacts"/>. Used to parse declarations,
+/// to check arguments against their ranges, and to print a layer the way it was declared.
 /// </summary>
 internal static class LayerCatalog
 {
     private static readonly AttributeSpec[] s_specs =
     [
-        Spec("Linear", "outFeatures", o => new LinearAttribute(o), a => a.OutFeatures,
-            Bool<LinearAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v),
-            Bool<LinearAttribute>("WeightNorm", a => a.WeightNorm, (a, v) => a.WeightNorm = v),
-            Bool<LinearAttribute>("SpectralNorm", a => a.SpectralNorm, (a, v) => a.SpectralNorm = v),
-            Bool<LinearAttribute>("CosineNorm", a => a.CosineNorm, (a, v) => a.CosineNorm = v)),
-        Spec("Conv2d", "outChannels", "kernelSize", (o, k) => new Conv2dAttribute(o, k), a => a.OutChannels, a => a.KernelSize,
-            Int<Conv2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
-            Int<Conv2dAttribute>("Padding", a => a.Padding, (a, v) => a.Padding = v),
-            Int<Conv2dAttribute>("Dilation", a => a.Dilation, (a, v) => a.Dilation = v),
-            Int<Conv2dAttribute>("Groups", a => a.Groups, (a, v) => a.Groups = v),
-            Bool<Conv2dAttribute>("Bias", a => a.Bias, (a, v) => a.Bias = v),
-            Bool<Conv2dAttribute>("WeightNorm", a => a.WeightNorm, (a, v) => a.WeightNorm = v),
-            Bool<Conv2dAttribute>("SpectralNorm", a => a.SpectralNorm, (a, v) => a.SpectralNorm = v)),
-        Spec("BatchNorm", () => new BatchNormAttribute(),
-            Float<BatchNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
-            Float<BatchNormAttribute>("Momentum", a => a.Momentum, (a, v) => a.Momentum = v),
-            Bool<BatchNormAttribute>("Affine", a => a.Affine, (a, v) => a.Affine = v)),
-        Spec("LayerNorm", () => new LayerNormAttribute(),
-            Float<LayerNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
-            Bool<LayerNormAttribute>("Affine", a => a.Affine, (a, v) => a.Affine = v)),
-        Spec("GroupNorm", "groups", g => new GroupNormAttribute(g), a => a.Groups,
-            Float<GroupNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
-            Bool<GroupNormAttribute>("Affine", a => a.Affine, (a, v) => a.Affine = v)),
-        Spec("InstanceNorm", () => new InstanceNormAttribute(),
-            Float<InstanceNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
-            Bool<InstanceNormAttribute>("Affine", a => a.Affine, (a, v) => a.Affine = v)),
-        Spec("LocalResponseNorm", "size", s => new LocalResponseNormAttribute(s), a => a.Size,
-            Float<LocalResponseNormAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v),
-            Float<LocalResponseNormAttribute>("Beta", a => a.Beta, (a, v) => a.Beta = v),
-            Float<LocalResponseNormAttribute>("K", a => a.K, (a, v) => a.K = v)),
-        Spec("SwitchableNorm", () => new SwitchableNormAttribute(),
-            Float<SwitchableNormAttribute>("Epsilon", a => a.Epsilon, (a, v) => a.Epsilon = v),
-            Float<SwitchableNormAttribute>("Momentum", a => a.Momentum, (a, v) => a.Momentum = v)),
-        Spec("Flatten", () => new FlattenAttribute()),
-        Spec("MaxPool2d", "kernelSize", k => new MaxPool2dAttribute(k), a => a.KernelSize,
-            Int<MaxPool2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
-            Int<MaxPool2dAttribute>("Padding", a => a.Padding, (a, v) => a.Padding = v)),
-        Spec("AvgPool2d", "kernelSize", k => new AvgPool2dAttribute(k), a => a.KernelSize,
-            Int<AvgPool2dAttribute>("Stride", a => a.Stride, (a, v) => a.Stride = v),
-            Int<AvgPool2dAttribute>("Padding", a => a.Padding, (a, v) => a.Padding = v)),
-        Spec("GlobalAvgPool2d", () => new GlobalAvgPool2dAttribute()),
-        Spec("Dropout", () => new DropoutAttribute(),
-            Float<DropoutAttribute>("P", a => a.P, (a, v) => a.P = v)),
-        Spec("Maxout", "pieces", p => new MaxoutAttribute(p), a => a.Pieces),
-        Spec("Save", "name", n => new SaveAttribute(n), a => a.Name),
-        Spec("Add", "name", n => new AddAttribute(n), a => a.Name,
-            Bool<AddAttribute>("Projection", a => a.Projection, (a, v) => a.Projection = v)),
-        Spec("Concat", "name", n => new ConcatAttribute(n), a => a.Name),
-        Spec("Identity", () => new IdentityAttribute()),
-        Spec("ReLU", () => new ReLUAttribute()),
-        Spec("LeakyReLU", () => new LeakyReLUAttribute(),
-            Float<LeakyReLUAttribute>("NegativeSlope", a => a.NegativeSlope, (a, v) => a.NegativeSlope = v)),
-        Spec("PReLU", () => new PReLUAttribute(),
-            Int<PReLUAttribute>("NumParameters", a => a.NumParameters, (a, v) => a.NumParameters = v),
-            Float<PReLUAttribute>("Init", a => a.Init, (a, v) => a.Init = v)),
-        Spec("RReLU", () => new RReLUAttribute(),
-            Float<RReLUAttribute>("Lower", a => a.Lower, (a, v) => a.Lower = v),
-            Float<RReLUAttribute>("Upper", a => a.Upper, (a, v) => a.Upper = v)),
-        Spec("ELU", () => new ELUAttribute(),
-            Float<ELUAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v)),
-        Spec("SELU", () => new SELUAttribute()),
-        Spec("GELU", () => new GELUAttribute(),
-            Bool<GELUAttribute>("Approximate", a => a.Approximate, (a, v) => a.Approximate = v)),
-        Spec("Sigmoid", () => new SigmoidAttribute()),
-        Spec("Tanh", () => new TanhAttribute()),
-        Spec("ArcTan", () => new ArcTanAttribute()),
-        Spec("Softsign", () => new SoftsignAttribute()),
-        Spec("SiLU", () => new SiLUAttribute()),
-        Spec("Swish", () => new SwishAttribute(),
-            Float<SwishAttribute>("Beta", a => a.Beta, (a, v) => a.Beta = v)),
-        Spec("Mish", () => new MishAttribute()),
-        Spec("Softplus", () => new SoftplusAttribute(),
-            Float<SoftplusAttribute>("Beta", a => a.Beta, (a, v) => a.Beta = v),
-            Float<SoftplusAttribute>("Threshold", a => a.Threshold, (a, v) => a.Threshold = v)),
-        Spec("HardSigmoid", () => new HardSigmoidAttribute()),
-        Spec("HardSwish", () => new HardSwishAttribute()),
-        Spec("HardTanh", () => new HardTanhAttribute(),
-            Float<HardTanhAttribute>("Min", a => a.Min, (a, v) => a.Min = v),
-            Float<HardTanhAttribute>("Max", a => a.Max, (a, v) => a.Max = v)),
-        Spec("Isru", () => new IsruAttribute(),
-            Float<IsruAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v)),
-        Spec("Isrlu", () => new IsrluAttribute(),
-            Float<IsrluAttribute>("Alpha", a => a.Alpha, (a, v) => a.Alpha = v)),
-        Spec("SquareNonlinearity", () => new SquareNonlinearityAttribute()),
-        Spec("BinaryStep", () => new BinaryStepAttribute()),
-        Spec("BipolarReLU", () => new BipolarReLUAttribute()),
+        new(typeof(LinearAttribute)), new(typeof(Conv2dAttribute)), new(typeof(BatchNormAttribute)), new(typeof(LayerNormAttribute)),
+        new(typeof(GroupNormAttribute)), new(typeof(InstanceNormAttribute)), new(typeof(LocalResponseNormAttribute)),
+        new(typeof(SwitchableNormAttribute)), new(typeof(FlattenAttribute)), new(typeof(MaxPool2dAttribute)), new(typeof(AvgPool2dAttribute)),
+        new(typeof(GlobalAvgPool2dAttribute)), new(typeof(DropoutAttribute)), new(typeof(MaxoutAttribute)), new(typeof(SaveAttribute)),
+        new(typeof(AddAttribute)), new(typeof(ConcatAttribute)), new(typeof(IdentityAttribute)), new(typeof(ReLUAttribute)),
+        new(typeof(LeakyReLUAttribute)), new(typeof(PReLUAttribute)), new(typeof(RReLUAttribute)), new(typeof(ELUAttribute)),
+        new(typeof(SELUAttribute)), new(typeof(GELUAttribute)), new(typeof(SigmoidAttribute)), new(typeof(TanhAttribute)),
+        new(typeof(ArcTanAttribute)), new(typeof(SoftsignAttribute)), new(typeof(SiLUAttribute)), new(typeof(SwishAttribute)),
+        new(typeof(MishAttribute)), new(typeof(SoftplusAttribute)), new(typeof(HardSigmoidAttribute)), new(typeof(HardSwishAttribute)),
+        new(typeof(HardTanhAttribute)), new(typeof(IsruAttribute)), new(typeof(IsrluAttribute)), new(typeof(SquareNonlinearityAttribute)),
+        new(typeof(BinaryStepAttribute)), new(typeof(BipolarReLUAttribute)),
     ];
 
     private static readonly Dictionary<string, AttributeSpec> s_byName = s_specs.ToDictionary(s => s.Name, StringComparer.Ordinal);
     private static readonly Dictionary<Type, AttributeSpec> s_byType = s_specs.ToDictionary(s => s.Type);
 
-    /// <summary>Every attribute name, in table order.</summary>
-    public static IEnumerable<string> Names => s_specs.Select(s => s.Name);
+    /// <summary>Every attribute name, in the catalogue's order.</summary>
+    public static IEnumerable<string> Names => LayerFacts.All.Select(f => f.Name).Where(s_byName.ContainsKey);
+
+    /// <summary>Every bound attribute type (tests check the binding covers the catalogue).</summary>
+    public static IReadOnlyList<AttributeSpec> Specs => s_specs;
 
     /// <summary>The attribute called <paramref name="name"/> (without the <c>Attribute</c> suffix), or null.</summary>
     public static AttributeSpec? Find(string name) => s_byName.GetValueOrDefault(name);
+
+    /// <summary>The spec of <paramref name="attribute"/>'s type, or null for a type the catalogue does not know.</summary>
+    public static AttributeSpec? Find(LayerAttribute attribute) => s_byType.GetValueOrDefault(attribute.GetType());
+
+    /// <summary>
+    /// The first argument of <paramref name="attribute"/> outside its catalogued range, as
+    /// <c>Stride must be at least 1, got 0</c>, or null when every argument is in range.
+    /// </summary>
+    public static string? RangeProblem(LayerAttribute attribute)
+    {
+        if (Find(attribute) is not { } spec)
+        {
+            return null;
+        }
+
+        foreach (ArgumentFact argument in spec.Fact.Arguments)
+        {
+            double? value = spec.Get(attribute, argument) switch
+            {
+                int i => i,
+                float f => f,
+                _ => null,
+            };
+            if (value is { } v && LayerFacts.Violation(argument.Range, v) is { } rule)
+            {
+                return $"{argument.Name} {rule}, got {spec.Format(attribute, argument)}";
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// The attribute as it would be declared, with only its non-default named arguments, e.g.
@@ -176,18 +179,22 @@ internal static class LayerCatalog
     /// </summary>
     public static string Describe(LayerAttribute attribute)
     {
-        if (!s_byType.TryGetValue(attribute.GetType(), out AttributeSpec? spec))
+        if (Find(attribute) is not { } spec)
         {
             return attribute.GetType().Name;
         }
 
-        Literal[] positional = spec.Values(attribute);
-        LayerAttribute defaults = spec.Create(positional);
-        var parts = positional.Select(p => p.Text).ToList();
-        foreach (NamedArgumentSpec named in spec.Named)
+        var parts = spec.Positional.Select(p => spec.Format(attribute, p)).ToList();
+        LayerAttribute defaults = spec.Create(spec.Positional.Select(p => spec.Get(attribute, p) switch
         {
-            string value = named.Format(attribute);
-            if (value != named.Format(defaults))
+            int i => Literal.Of(i),
+            string text => Literal.Of(text),
+            _ => Literal.Of(string.Empty),
+        }).ToArray());
+        foreach (ArgumentFact named in spec.Named)
+        {
+            string value = spec.Format(attribute, named);
+            if (value != spec.Format(defaults, named))
             {
                 parts.Add($"{named.Name} = {value}");
             }
@@ -195,32 +202,4 @@ internal static class LayerCatalog
 
         return parts.Count == 0 ? spec.Name : $"{spec.Name}({string.Join(", ", parts)})";
     }
-
-    private static AttributeSpec Spec<T>(string name, Func<T> create, params NamedArgumentSpec[] named)
-        where T : LayerAttribute =>
-        new(name, typeof(T), [], _ => create(), _ => [], named);
-
-    private static AttributeSpec Spec<T>(string name, string p0, Func<int, T> create, Func<T, int> get0, params NamedArgumentSpec[] named)
-        where T : LayerAttribute =>
-        new(name, typeof(T), [new(p0, LiteralKind.Int)], p => create(p[0].IntValue), a => [Literal.Of(get0((T)a))], named);
-
-    private static AttributeSpec Spec<T>(string name, string p0, Func<string, T> create, Func<T, string> get0, params NamedArgumentSpec[] named)
-        where T : LayerAttribute =>
-        new(name, typeof(T), [new(p0, LiteralKind.String)], p => create(p[0].StringValue), a => [Literal.Of(get0((T)a) ?? string.Empty)], named);
-
-    private static AttributeSpec Spec<T>(string name, string p0, string p1, Func<int, int, T> create, Func<T, int> get0, Func<T, int> get1, params NamedArgumentSpec[] named)
-        where T : LayerAttribute =>
-        new(name, typeof(T), [new(p0, LiteralKind.Int), new(p1, LiteralKind.Int)], p => create(p[0].IntValue, p[1].IntValue), a => [Literal.Of(get0((T)a)), Literal.Of(get1((T)a))], named);
-
-    private static NamedArgumentSpec Int<T>(string name, Func<T, int> get, Action<T, int> set)
-        where T : LayerAttribute =>
-        new(name, LiteralKind.Int, a => get((T)a).ToString(CultureInfo.InvariantCulture), (a, v) => set((T)a, v.IntValue));
-
-    private static NamedArgumentSpec Float<T>(string name, Func<T, float> get, Action<T, float> set)
-        where T : LayerAttribute =>
-        new(name, LiteralKind.Float, a => get((T)a).ToString("R", CultureInfo.InvariantCulture) + "f", (a, v) => set((T)a, v.FloatValue));
-
-    private static NamedArgumentSpec Bool<T>(string name, Func<T, bool> get, Action<T, bool> set)
-        where T : LayerAttribute =>
-        new(name, LiteralKind.Bool, a => get((T)a) ? "true" : "false", (a, v) => set((T)a, v.BoolValue));
 }

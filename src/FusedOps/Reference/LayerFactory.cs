@@ -15,6 +15,14 @@ internal static class LayerFactory
     public static RefLayer Create(int index, LayerAttribute attribute, int[] inputShape, BranchTable branches)
     {
         string d = LayerCatalog.Describe(attribute);
+
+        // Every argument against its range in the catalogue (the generator's FOPS0005 reads the same table);
+        // the layers check only what depends on the input shape.
+        if (LayerCatalog.RangeProblem(attribute) is { } problem)
+        {
+            throw ShapeError(index, d, inputShape, problem);
+        }
+
         return attribute switch
         {
             LinearAttribute a => LinearLayer.Create(index, d, a, inputShape),
@@ -54,14 +62,12 @@ internal static class LayerFactory
         return span < 0 ? 0 : (int)((span / stride) + 1);
     }
 
-    /// <summary>Validates a pooling window over a <c>[C, H, W]</c> input and returns the output shape.</summary>
+    /// <summary>Validates a pooling window (its arguments already in range) over a <c>[C, H, W]</c> input and returns the output shape.</summary>
     public static int[] PoolShape(int index, string description, int[] inputShape, int kernel, int stride, int padding)
     {
         string? problem =
             inputShape.Length != 3 ? "pooling needs a rank-3 [C, H, W] input"
-            : kernel < 1 ? $"kernelSize must be at least 1, got {kernel}"
-            : stride < 1 ? $"Stride must be at least 1, got {stride}"
-            : padding < 0 || padding > kernel / 2 ? $"Padding must be between 0 and half the kernel size ({kernel / 2}), got {padding}"
+            : padding > kernel / 2 ? $"Padding must be at most half the kernel size ({kernel / 2}), got {padding}"
             : null;
         if (problem is not null)
         {

@@ -27,11 +27,6 @@ internal sealed class LinearLayer : RefLayer
             throw LayerFactory.ShapeError(index, description, inputShape, "Linear needs a rank-1 input; put [Flatten] before it");
         }
 
-        if (attribute.OutFeatures < 1)
-        {
-            throw LayerFactory.ShapeError(index, description, inputShape, $"outFeatures must be at least 1, got {attribute.OutFeatures}");
-        }
-
         LayerWeights.CheckOptions(index, description, inputShape,
             ("WeightNorm", attribute.WeightNorm), ("SpectralNorm", attribute.SpectralNorm), ("CosineNorm", attribute.CosineNorm));
         return attribute.CosineNorm

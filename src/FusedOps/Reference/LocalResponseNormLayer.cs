@@ -25,7 +25,6 @@ internal sealed class LocalResponseNormLayer : RefLayer
     {
         string? problem =
             inputShape.Length != 3 ? "LocalResponseNorm needs a rank-3 [C, H, W] input"
-            : a.Size < 1 ? $"size must be at least 1, got {a.Size}"
             : null;
         return problem is null
             ? new LocalResponseNormLayer(index, description, inputShape, a)

@@ -103,7 +103,6 @@ internal sealed class GroupNormLayer : NormalizationLayer
     {
         string? problem =
             inputShape.Length is not (1 or 3) ? "GroupNorm needs a rank-1 [C] or rank-3 [C, H, W] input"
-            : a.Groups < 1 ? $"groups must be at least 1, got {a.Groups}"
             : inputShape[0] % a.Groups != 0 ? $"groups = {a.Groups} must divide the {inputShape[0]} channels"
             : null;
         return problem is null

@@ -13,9 +13,7 @@ internal sealed class DropoutLayer : RefLayer
         : base(index, description, inputShape, inputShape) => _p = RefMath.Hyper(p);
 
     public static DropoutLayer Create(int index, string description, DropoutAttribute a, int[] inputShape) =>
-        a.P is >= 0 and <= 1
-            ? new DropoutLayer(index, description, inputShape, a.P)
-            : throw LayerFactory.ShapeError(index, description, inputShape, $"P must be in [0, 1], got {a.P}");
+        new(index, description, inputShape, a.P);
 
     public override bool UsesTrainingRandomness => true;
 

@@ -6,7 +6,7 @@ using System.Text;
 
 namespace FusedOps.Generator.Tests.Property;
 
-/// <summary>One attribute argument: positional when <see cref="Name"/> is null. <see cref="Value"/> is an int, a float or a bool.</summary>
+/// <summary>One attribute argument: positional when <see cref="Name"/> is null. <see cref="Value"/> is an int, a float, a bool or a branch name.</summary>
 internal sealed record Arg(string? Name, object Value)
 {
     /// <summary>The value as a C# literal: <c>int.MaxValue</c>, <c>-3</c>, <c>float.NaN</c>, <c>1E-30f</c>, <c>-0f</c>, <c>true</c>.</summary>
@@ -21,6 +21,7 @@ internal sealed record Arg(string? Name, object Value)
         float f when f == 0f && float.IsNegative(f) => "-0f",
         float f => f.ToString("R", CultureInfo.InvariantCulture) + "f",
         bool b => b ? "true" : "false",
+        string name => "\"" + name + "\"",
         _ => throw new InvalidOperationException($"Unexpected argument value {Value}."),
     };
 
@@ -33,6 +34,9 @@ internal sealed record LayerDecl(string Name, IReadOnlyList<Arg> Args)
     public int Int(string name, int fallback) => Args.FirstOrDefault(a => a.Name == name)?.Value is int i ? i : fallback;
 
     public int Positional(int index) => Args.Where(a => a.Name is null).ElementAtOrDefault(index)?.Value is int i ? i : 0;
+
+    /// <summary>The branch name of a Save, Add or Concat.</summary>
+    public string BranchName => Args.FirstOrDefault(a => a.Name is null)?.Value as string ?? string.Empty;
 
     public bool Bool(string name) => Args.FirstOrDefault(a => a.Name == name)?.Value is true;
 

@@ -6,7 +6,8 @@ using CsCheck;
 namespace FusedOps.Generator.Tests.Property;
 
 /// <summary>
-/// CsCheck generators of pipeline declarations. Every layer attribute of API.md can appear, with
+/// CsCheck generators of pipeline declarations. Every layer attribute of API.md can appear (branches:
+/// a Save with a later Add or Concat, up to two in flight), with
 /// arguments that are mostly small and valid and sometimes hostile: 0, negatives, <c>int.MinValue</c>,
 /// <c>int.MaxValue</c>, large sizes, NaN, ±∞, −0, 1e-30, float.Epsilon, ±3e38.
 /// </summary>
@@ -113,8 +114,45 @@ internal static class DeclarationGen
         Gen<LayerDecl[]> layers = Gen.Frequency(
             (2, Gen.Const(System.Array.Empty<LayerDecl>())),
             (98, layer.Array[1, 6]));
-        return Gen.Select(InputShape(hostilePercent), layers, HostGen(), (shape, ls, host) =>
-            new Declaration(shape, repair ? Repair(shape, ls) : ls, host));
+        // Up to two branches, each a Save and a later Add (identity or projection) or Concat: mostly valid
+        // places (the oracle judges the shapes); the chaotic declarations sometimes use a name before its Save.
+        // Chaotic cases are many and only bound, so one in ten has a branch (bound branch code is what costs); plausible ones two in five.
+        Gen<BranchPlan?> branch = Gen.Frequency(
+            (repair ? 3 : 9, Gen.Const(default(BranchPlan))),
+            (repair ? 2 : 1, Gen.Select(Gen.Int[0, 2], Gen.Double[0, 1], Gen.Double[0, 1], (kind, at, length) => (BranchPlan?)new BranchPlan(kind, at, length))));
+        return Gen.Select(InputShape(hostilePercent), layers, HostGen(), Gen.Select(branch, branch), (shape, ls, host, branches) =>
+        {
+            LayerDecl[] result = repair ? Repair(shape, ls) : ls;
+            result = Branch(result, branches.Item1, "a", swapped: !repair && branches.Item2 is { Kind: 0 });
+            result = repair ? Branch(result, branches.Item2, "b", swapped: false) : result;
+            return new Declaration(shape, result, host);
+        });
+    }
+
+    /// <summary>Where a branch goes: <see cref="Kind"/> 0 an identity Add, 1 an Add with projection, 2 a Concat; the Save at <see cref="At"/> (a fraction of the layers), the use <see cref="Length"/> of the rest later.</summary>
+    private sealed record BranchPlan(int Kind, double At, double Length);
+
+    /// <summary>Inserts <c>[Save(name)]</c> and, after it, its use; <paramref name="swapped"/> puts the use first (rejected).</summary>
+    private static LayerDecl[] Branch(LayerDecl[] layers, BranchPlan? plan, string name, bool swapped)
+    {
+        if (plan is null)
+        {
+            return layers;
+        }
+
+        var result = layers.ToList();
+        int save = (int)(plan.At * result.Count);
+        int use = save + (int)(plan.Length * (result.Count - save));
+        LayerDecl saveLayer = new("Save", [new Arg(null, name)]);
+        LayerDecl useLayer = plan.Kind switch
+        {
+            0 => new("Add", [new Arg(null, name)]),
+            1 => new("Add", [new Arg(null, name), new Arg("Projection", true)]),
+            _ => new("Concat", [new Arg(null, name)]),
+        };
+        result.Insert(use, swapped ? saveLayer : useLayer);
+        result.Insert(save, swapped ? useLayer : saveLayer);
+        return [.. result];
     }
 
     /// <summary>Where the class sits (a method: the static generators above are built from it). Mostly the default place; sometimes the global namespace, a block namespace, or nested in a partial type.</summary>

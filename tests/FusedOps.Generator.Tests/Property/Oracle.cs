@@ -24,7 +24,11 @@ internal enum Verdict
 /// <param name="MaxElements">The largest tensor per sample: input, layer output, padded conv input, or weight.</param>
 /// <param name="MultiplyAdds">Multiply-adds per sample in Conv2d and Linear layers.</param>
 /// <param name="Moderate">Every float argument is moderate, so finite inputs must give finite results.</param>
-internal sealed record Expectation(Verdict Verdict, IReadOnlyList<string> Reasons, int[]? OutputShape, double MaxElements, double MultiplyAdds, bool Moderate);
+/// <param name="SingleChannelProjection">
+/// An Add projects a one-channel tensor: its training-mode BatchNorm undoes the 1×1 scale up to ε, so the
+/// projection's gradients are small differences of large sums that float32 cannot match to double's digits.
+/// </param>
+internal sealed record Expectation(Verdict Verdict, IReadOnlyList<string> Reasons, int[]? OutputShape, double MaxElements, double MultiplyAdds, bool Moderate, bool SingleChannelProjection = false);
 
 /// <summary>
 /// API.md's rules, written again from the contract rather than from the generator, so the property
@@ -44,7 +48,7 @@ internal static class Oracle
         "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "ArcTan", "Softsign", "SiLU", "Swish", "Mish", "Softplus",
         "HardSigmoid", "HardSwish", "Isru", "Isrlu", "SquareNonlinearity", "BinaryStep",
         "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Dropout", "LayerNorm", "GroupNorm", "InstanceNorm",
-        "BipolarReLU", "PReLU", "RReLU", "LocalResponseNorm", "Maxout", "SwitchableNorm",
+        "BipolarReLU", "PReLU", "RReLU", "LocalResponseNorm", "Maxout", "SwitchableNorm", "Save", "Add", "Concat",
     ];
 
     public static Expectation Judge(Declaration d)
@@ -81,11 +85,62 @@ internal static class Oracle
         int rank = d.InputShape.Count;
         long c = d.InputShape[0], h = rank == 3 ? d.InputShape[1] : 1, w = rank == 3 ? d.InputShape[2] : 1;
         double maxElements = (double)c * h * w, macs = 0;
+        bool singleChannelProjection = false;
+        var saved = new Dictionary<string, (long C, long H, long W, int Rank)>(StringComparer.Ordinal);
         for (int i = 0; i < d.Layers.Count; i++)
         {
             LayerDecl l = d.Layers[i];
+            if (l.Name is "Add" or "Concat" && !saved.ContainsKey(l.BranchName))
+            {
+                return Reject($"layer {i} {l.Name} uses '{l.BranchName}' before it is saved (FOPS0016 or FOPS0018)");
+            }
+
             switch (l.Name)
             {
+                case "Save":
+                    if (!saved.TryAdd(l.BranchName, (c, h, w, rank)))
+                    {
+                        return Reject($"layer {i} saves '{l.BranchName}' a second time (FOPS0017)");
+                    }
+
+                    break;
+                case "Add":
+                {
+                    (long sc, long sh, long sw, int sr) = saved[l.BranchName];
+                    if (!l.Bool("Projection"))
+                    {
+                        if ((sc, sh, sw, sr) != (c, h, w, rank))
+                        {
+                            return Reject($"layer {i} Add '{l.BranchName}' of another shape (FOPS0019)");
+                        }
+
+                        break;
+                    }
+
+                    bool strideExists = Enumerable.Range(1, (int)Math.Max(sh, sw)).Any(s => ((sh - 1) / s) + 1 == h && ((sw - 1) / s) + 1 == w);
+                    if (rank != 3 || sr != 3 || !strideExists)
+                    {
+                        return Reject($"layer {i} Add '{l.BranchName}' with a projection no 1×1 Conv2d can make (FOPS0020)");
+                    }
+
+                    macs += (double)sc * c * h * w;
+                    singleChannelProjection |= sc == 1;
+                    maxElements = Math.Max(maxElements, (double)sc * c);
+                    break;
+                }
+
+                case "Concat":
+                {
+                    (long sc, long sh, long sw, int sr) = saved[l.BranchName];
+                    if (sr != rank || (rank == 3 && (sh, sw) != (h, w)))
+                    {
+                        return Reject($"layer {i} Concat '{l.BranchName}' of another rank, height or width (FOPS0019)");
+                    }
+
+                    c += sc;
+                    break;
+                }
+
                 case "Linear":
                 {
                     if (rank != 1)
@@ -197,7 +252,7 @@ internal static class Oracle
         }
 
         int[] output = rank == 1 ? [(int)c] : [(int)c, (int)h, (int)w];
-        return new Expectation(maxElements <= SurelySmall ? Verdict.Accept : Verdict.Either, [], output, maxElements, macs, moderate);
+        return new Expectation(maxElements <= SurelySmall ? Verdict.Accept : Verdict.Either, [], output, maxElements, macs, moderate, singleChannelProjection);
 
         Expectation Reject(string why) => new(Verdict.Reject, [why], null, 0, 0, moderate);
     }

@@ -17,7 +17,8 @@ namespace FusedOps.Generator.Tests.Property;
 internal static class PipelineRunner
 {
     /// <summary>Runs every entry point once; asserts no exception and, when <paramref name="expectFinite"/>, finite results.</summary>
-    public static void Run(Compilation compilation, Declaration declaration, int[] expectedOutputShape, bool expectFinite)
+    /// <param name="compareWithReference">Also compare every entry point with the reference interpreter (<see cref="ReferenceComparison"/>).</param>
+    public static void Run(Compilation compilation, Declaration declaration, int[] expectedOutputShape, bool expectFinite, bool compareWithReference)
     {
         using var image = new MemoryStream();
         EmitResult emitted = compilation.Emit(image);
@@ -32,6 +33,10 @@ internal static class PipelineRunner
             Assembly assembly = context.LoadFromStream(image);
             Type type = assembly.GetType(declaration.Host.MetadataName, throwOnError: true)!;
             RunModel(type, declaration, expectedOutputShape, expectFinite);
+            if (compareWithReference)
+            {
+                ReferenceComparison.Compare(type, new Random(StableHash(declaration.Attributes)));
+            }
         }
         finally
         {
