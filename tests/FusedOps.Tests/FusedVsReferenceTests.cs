@@ -54,6 +54,22 @@ public sealed class FusedVsReferenceTests
     [MemberData(nameof(Cases))]
     public void Pipeline_MatchesReference(string pipeline, int vectorBits, int batch) => CompareAt(pipeline, vectorBits, batch);
 
+    /// <summary>Every pipeline in <paramref name="pipelines"/> at every kernel width this machine has, at batches 1, 3 and 8.</summary>
+    internal static IEnumerable<object[]> CasesFor(params string[] pipelines)
+    {
+        int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= FusedOps.Kernels.KernelDispatch.HardwareBits).ToArray();
+        foreach (int level in levels)
+        {
+            foreach (string pipeline in pipelines)
+            {
+                foreach (int batch in new[] { 1, 3, 8 })
+                {
+                    yield return new object[] { pipeline, level, batch };
+                }
+            }
+        }
+    }
+
     /// <summary>Compares the pipeline class <paramref name="pipeline"/> (in FusedOps.Tests.Pipelines) with the reference at one kernel width.</summary>
     internal static void CompareAt(string pipeline, int vectorBits, int batch)
     {

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Linq;
 using Xunit;
 
 namespace FusedOps.Tests;
@@ -11,21 +10,8 @@ namespace FusedOps.Tests;
 [Collection("KernelLevel")]
 public sealed class PoolFusionTests
 {
-    public static IEnumerable<object[]> Cases()
-    {
-        int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= FusedOps.Kernels.KernelDispatch.HardwareBits).ToArray();
-        string[] pipelines = ["ConvMaxPoolOdd", "WideConvAvgPool", "ResidualMaxPool", "StridedGroupedPool"];
-        foreach (int level in levels)
-        {
-            foreach (string pipeline in pipelines)
-            {
-                foreach (int batch in new[] { 1, 3, 8 })
-                {
-                    yield return new object[] { pipeline, level, batch };
-                }
-            }
-        }
-    }
+    public static IEnumerable<object[]> Cases() =>
+        FusedVsReferenceTests.CasesFor("ConvMaxPoolOdd", "WideConvAvgPool", "ResidualMaxPool", "StridedGroupedPool");
 
     [Theory]
     [MemberData(nameof(Cases))]

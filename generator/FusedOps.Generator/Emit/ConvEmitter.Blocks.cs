@@ -78,17 +78,18 @@ internal static partial class ConvEmitter
             {
                 w.Line($"{vt} s{r} = {v}.Create(Unsafe.Add(ref scale, {row}));");
                 w.Line($"{vt} t{r} = {v}.Create(Unsafe.Add(ref shift, {row}));");
+                string op = RowOperator(w, c, r, CodeWriter.I(c.OC + r));
                 for (int j = 0; j < nv; j++)
                 {
                     if (c.Residual)
                     {
                         string rr = r == 0 ? "ref res" : $"ref Unsafe.Add(ref res, {r} * ld)";
                         w.Line($"{vt} r{r}_{j} = {v}.LoadUnsafe({rr}, {j * lanes});");
-                        w.Line($"c{r}_{j} = act.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}) + r{r}_{j});");
+                        w.Line($"c{r}_{j} = {op}.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}) + r{r}_{j});");
                     }
                     else
                     {
-                        w.Line($"c{r}_{j} = act.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}));");
+                        w.Line($"c{r}_{j} = {op}.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}));");
                     }
                 }
             }
@@ -128,11 +129,31 @@ internal static partial class ConvEmitter
         w.Close();
         w.Open("else");
         string plus = c.Residual ? $" + Unsafe.Add(ref res, (r * {c.P}) + col)" : string.Empty;
-        w.Line($"dst = act.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)){plus});");
+        string op = RowOperator(w, c, 0, $"{c.OC} + channel");
+        w.Line($"dst = {op}.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)){plus});");
         w.Close();
         w.Close();
         w.Close();
         w.Close();
         w.Line();
+    }
+
+    /// <summary>
+    /// The operator of one output channel row in an inference epilogue: the group's own <c>act</c>, or the fused
+    /// channel activation built from its parameter at <c>shift[<paramref name="parameter"/>]</c> (ConvPlan.Channel).
+    /// </summary>
+    private static string RowOperator(CodeWriter w, ConvPlan c, int r, string parameter)
+    {
+        switch (c.Channel)
+        {
+            case ChannelEpilogue.Slope:
+                w.Line($"var op{r} = new PReluOperator(Unsafe.Add(ref shift, {parameter}));");
+                return $"op{r}";
+            case ChannelEpilogue.Bipolar:
+                w.Line($"var op{r} = new BipolarReluOperator(Unsafe.Add(ref shift, {parameter}) != 0f);");
+                return $"op{r}";
+            default:
+                return "act";
+        }
     }
 }

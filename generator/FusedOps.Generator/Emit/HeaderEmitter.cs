@@ -49,7 +49,8 @@ internal static class HeaderEmitter
     }
 
     private static string Passes(GroupPlan g, EquatableArray<Pass> passes) =>
-        passes.Count == 0 ? $"in group {g.Index - 1}'s epilogue" : string.Join(", then ", passes.Select(p => Describe(g, p)));
+        passes.Count == 0 && g.InferenceAlias ? "identity, no pass (its output is its input's buffer)"
+        : passes.Count == 0 ? $"in group {g.Index - 1}'s epilogue" : string.Join(", then ", passes.Select(p => Describe(g, p)));
 
     /// <summary>One pass in words, for the header and the comment above the pass's code.</summary>
     internal static string Describe(GroupPlan g, Pass pass)
@@ -80,6 +81,7 @@ internal static class HeaderEmitter
         StageKind.NormReductions => "BatchNorm reductions",
         StageKind.NormInputGradient => "BatchNorm input gradient",
         StageKind.Pool => g.Conv!.PoolName,
+        StageKind.ChannelActivation => g.Conv!.ChannelName,
         _ => "dW, dB, dX",
     };
 }

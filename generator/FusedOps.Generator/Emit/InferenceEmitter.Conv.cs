@@ -31,6 +31,36 @@ internal static partial class InferenceEmitter
         w.Line($"ConvParallel.Run(new G{i}Parts(this, m), ref x, ref y, {res}, ref scratch[0], parts, threads);");
     }
 
+    /// <summary>
+    /// The parameter of the channel activation fused into conv group <paramref name="g"/>, per output channel, after
+    /// its shifts: PReLU's slope (one broadcast, or one per channel; copied, so a later step does not change an
+    /// inference model already made), RReLU's mean slope, or BipolarReLU's 1 on the odd (negated) channels.
+    /// </summary>
+    private static void ChannelParameters(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        var layer = (ChannelActivationLayer)m.Groups[g.Index + 1].Op!;
+        int oc = g.Channels, i = g.Index;
+        string weight = $"model.{TrainingEmitter.Field(layer, "Weight")}.Data";
+        w.Line($"// Group {i + 1}'s {layer.Name} runs in group {i}'s epilogue: its parameter per channel follows the shifts.");
+        switch (layer.Kind)
+        {
+            case ChannelActivationKind.PReLU when layer.NumParameters == 1:
+                w.Line($"Array.Fill(_shift{i}, {weight}[0], {oc}, {oc});");
+                break;
+            case ChannelActivationKind.PReLU:
+                w.Line($"Array.Copy({weight}, 0, _shift{i}, {oc}, {oc});");
+                break;
+            case ChannelActivationKind.RReLU:
+                w.Line($"Array.Fill(_shift{i}, RReluOperator.InferenceSlope({Literal.Float(layer.Lower)}, {Literal.Float(layer.Upper)}), {oc}, {oc});");
+                break;
+            default:
+                w.Open($"for (int c = 1; c < {oc}; c += 2)");
+                w.Line($"_shift{i}[{oc} + c] = 1f;");
+                w.Close();
+                break;
+        }
+    }
+
     private static void WriteConvParts(CodeWriter w, PipelineModel m, GroupPlan g)
     {
         ConvPlan c = g.Conv!;

@@ -35,7 +35,9 @@ internal static partial class InferenceEmitter
             }
 
             w.Line($"private readonly float[] _scale{g.Index} = new float[{g.Channels}];");
-            w.Line($"private readonly float[] _shift{g.Index} = new float[{g.Channels}];");
+            // A fused channel activation keeps its per-channel parameter after the shifts (ConvPlan.Channel).
+            int shifts = g.Conv is { Channel: not ChannelEpilogue.None } ? 2 * g.Channels : g.Channels;
+            w.Line($"private readonly float[] _shift{g.Index} = new float[{shifts}];");
         }
 
         StandaloneEmitter.InferenceFields(w, m);
@@ -84,6 +86,11 @@ internal static partial class InferenceEmitter
                 LinearEmitter.InferenceConstructor(w, g);
             }
 
+            if (g.Conv is { Channel: not ChannelEpilogue.None })
+            {
+                ChannelParameters(w, m, g);
+            }
+
         }
 
         w.Close();
@@ -113,8 +120,8 @@ internal static partial class InferenceEmitter
         string Where(int group) => group < 0 ? "x" : plan.InferenceOutputs[group] == "y" ? "y" : plan.InferenceOutputs[group] + "[0]";
         foreach (GroupPlan g in m.Groups.Where(g => g.Inference.Count > 0))
         {
-            // A conv group that runs the next group's pool in its epilogue writes that group's output.
-            int writes = g.Conv is { PoolKernel: > 0 } ? g.Index + 1 : g.Index;
+            // A conv group that runs the next group's pool or channel activation in its epilogue writes that group's output.
+            int writes = g.Conv is { TakesNext: true } ? g.Index + 1 : g.Index;
             string branch = string.Empty;
             if (g.Branch is { } use)
             {

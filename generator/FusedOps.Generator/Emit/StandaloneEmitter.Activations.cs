@@ -16,10 +16,10 @@ internal static partial class StandaloneEmitter
         }
     }
 
-    /// <summary>Inference fields: PReLU's slopes (copied when frozen).</summary>
+    /// <summary>Inference fields: PReLU's slopes (copied when frozen), unless a convolution's epilogue runs the PReLU.</summary>
     private static void ChannelInferenceFields(CodeWriter w, PipelineModel m)
     {
-        foreach (GroupPlan g in m.Groups.Where(g => g.Op is ChannelActivationLayer { Kind: ChannelActivationKind.PReLU }))
+        foreach (GroupPlan g in m.Groups.Where(g => g.Op is ChannelActivationLayer { Kind: ChannelActivationKind.PReLU } && g.Inference.Count > 0))
         {
             w.Line($"private readonly float[] _slopes{g.Index};");
         }
@@ -27,7 +27,7 @@ internal static partial class StandaloneEmitter
 
     private static void ChannelInferenceConstructor(CodeWriter w, PipelineModel m)
     {
-        foreach (GroupPlan g in m.Groups.Where(g => g.Op is ChannelActivationLayer { Kind: ChannelActivationKind.PReLU }))
+        foreach (GroupPlan g in m.Groups.Where(g => g.Op is ChannelActivationLayer { Kind: ChannelActivationKind.PReLU } && g.Inference.Count > 0))
         {
             w.Line($"_slopes{g.Index} = model.{TrainingEmitter.Field(g.Op!, "Weight")}.Data;");
             w.Open("if (fold)");

@@ -153,7 +153,8 @@ internal static class BufferPlanner
     /// <summary>
     /// The pooled buffer each group writes in inference (the last writes the caller's output, <c>y</c>): the
     /// lowest-numbered buffer that no later group still reads (as its input, or as a saved tensor), so two
-    /// buffers suffice for a plain chain and each Save in flight keeps one more. Projection outputs follow.
+    /// buffers suffice for a plain chain and each Save in flight keeps one more; an aliased Dropout names its
+    /// input's buffer. Projection outputs follow.
     /// </summary>
     private static (List<string> Outputs, int Count) InferenceBuffers(List<GroupPlan> groups, List<GroupPlan> projections)
     {
@@ -166,11 +167,20 @@ internal static class BufferPlanner
 
         // A conv group that runs the next group's pool writes that group's output: what it reads (its input, a saved
         // tensor) stays busy until then.
-        foreach (GroupPlan g in groups.Where(g => g.Conv is { PoolKernel: > 0 }))
+        foreach (GroupPlan g in groups.Where(g => g.Conv is { TakesNext: true }))
         {
             for (int h = 0; h < g.Index; h++)
             {
                 lastUse[h] = lastUse[h] == g.Index ? g.Index + 1 : lastUse[h];
+            }
+        }
+
+        // An aliased Dropout's output is its input's buffer: that buffer stays busy while the Dropout's output is read.
+        for (int i = groups.Count - 1; i > 0; i--)
+        {
+            if (groups[i].InferenceAlias)
+            {
+                lastUse[i - 1] = System.Math.Max(lastUse[i - 1], lastUse[i]);
             }
         }
 
@@ -182,6 +192,12 @@ internal static class BufferPlanner
             {
                 outputs.Add("y");
                 break;
+            }
+
+            if (groups[i].InferenceAlias)
+            {
+                outputs.Add(outputs[i - 1]);
+                continue;
             }
 
             var busy = new HashSet<string>(Enumerable.Range(0, i).Where(h => lastUse[h] >= i).Select(h => outputs[h]));

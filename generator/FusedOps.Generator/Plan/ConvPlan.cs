@@ -27,6 +27,19 @@ internal sealed record ConvPlan(
     /// <summary>Whether the fused pool is a MaxPool2d (else an AvgPool2d).</summary>
     public bool PoolMax { get; init; }
 
+    /// <summary>
+    /// Inference only: the per-channel activation of the group after this one, run in the register blocks' epilogue.
+    /// Its parameter per output channel (the slope, or 1 for a negated BipolarReLU channel) follows the shifts:
+    /// <c>shift[OC + c]</c>.
+    /// </summary>
+    public ChannelEpilogue Channel { get; init; }
+
+    /// <summary>The fused channel activation as the header names it.</summary>
+    public string ChannelName { get; init; } = string.Empty;
+
+    /// <summary>Whether inference writes the next group's output (its pool or channel activation runs in the epilogue).</summary>
+    public bool TakesNext => PoolKernel > 0 || Channel != ChannelEpilogue.None;
+
     /// <summary>The fused pool as the header names it.</summary>
     public string PoolName => $"{(PoolMax ? "MaxPool2d" : "AvgPool2d")}({PoolKernel})";
 
@@ -92,6 +105,19 @@ internal sealed record ConvPlan(
 
         return blocks.ToEquatableArray();
     }
+}
+
+/// <summary>The per-channel operator a Conv2d's inference epilogue builds for each output channel row.</summary>
+internal enum ChannelEpilogue
+{
+    /// <summary>None: the group's own (uniform) operator only.</summary>
+    None,
+
+    /// <summary><c>new PReluOperator(shift[OC + c])</c>: PReLU (one or per-channel slopes) and RReLU's mean slope.</summary>
+    Slope,
+
+    /// <summary><c>new BipolarReluOperator(shift[OC + c] != 0)</c>: ReLU on even channels, min(x, 0) on odd ones.</summary>
+    Bipolar,
 }
 
 /// <summary>

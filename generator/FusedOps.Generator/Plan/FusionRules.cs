@@ -21,6 +21,9 @@ internal static class FusionRules
         // A non-overlapping 2×2 pool of the next group (PoolFusion decides when): reduced from the register block, only the pooled output stored.
         [(Mode.Inference, AnchorKind.Conv2d, StageKind.Pool)] = Placement.Epilogue,
 
+        // PReLU, RReLU (mean slope) or BipolarReLU of the next group (ChannelFusion decides when): one operator per output channel row.
+        [(Mode.Inference, AnchorKind.Conv2d, StageKind.ChannelActivation)] = Placement.Epilogue,
+
         // A Linear is PackedGemm: bias, BatchNorm (scale/shift) and activation on the tile of y while it is in registers.
         [(Mode.Inference, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Linear, StageKind.ScaleShift)] = Placement.Epilogue,

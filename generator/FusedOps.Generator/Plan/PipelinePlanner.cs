@@ -59,6 +59,7 @@ internal static partial class PipelinePlanner
         // The emit model carries no locations: moving the declaration in its file must not re-run the emitter.
         var layersWithoutLocations = layers.Select(l => l.WithoutLocations());
         (List<GroupPlan> groups, List<GroupPlan> projections, List<SavePoint> saves) = Group(input, layers, shapes);
+        ChannelFusion.Apply(groups, saves);
         PoolFusion.Apply(groups, saves);
         return new PipelineModel(
             ns,

@@ -57,6 +57,9 @@ internal enum StageKind
     /// <summary>Inference: the non-overlapping pool of the next group, reduced from the register block before it is stored.</summary>
     Pool,
 
+    /// <summary>Inference: the next group's PReLU, RReLU (mean slope) or BipolarReLU, one operator per output channel row.</summary>
+    ChannelActivation,
+
     /// <summary>Backward: dU = act′(dY) at the saved pre-activation.</summary>
     ActivationGradient,
 
@@ -155,6 +158,9 @@ internal sealed record GroupPlan(
 
     /// <summary>For a projection group, the index of the group whose Add it feeds; else −1.</summary>
     public int ProjectionOf { get; init; } = -1;
+
+    /// <summary>Inference: a Dropout whose output is its input's buffer (no pass; <see cref="ChannelFusion"/> decides).</summary>
+    public bool InferenceAlias => Op is DropoutLayer && Inference.Count == 0;
 
     public int Channels => Output.C;
 

@@ -31,12 +31,9 @@ internal static class PoolFusion
             }
 
             var pool = (PoolLayer)next.Op!;
-            Pass anchor = conv.Inference[0];
-            var stages = anchor.Stages.Concat(new[] { StageKind.Pool }).ToEquatableArray();
-            var inference = new[] { anchor with { Stages = stages } }.Concat(conv.Inference.Skip(1)).ToEquatableArray();
             groups[i] = conv with
             {
-                Inference = inference,
+                Inference = ChannelFusion.WithEpilogueStage(conv, StageKind.Pool),
                 Conv = conv.Conv! with { PoolKernel = pool.KernelSize, PoolMax = pool.Kind == PoolKind.Max },
             };
             groups[i + 1] = next with { Inference = EquatableArray<Pass>.Empty };

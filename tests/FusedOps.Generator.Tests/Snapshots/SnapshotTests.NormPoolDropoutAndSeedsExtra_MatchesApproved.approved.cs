@@ -100,10 +100,9 @@ namespace FusedOps.Generated
                     G0_Infer(ref x, ref buf0[0], m, scratch);
                     G1_Infer(ref buf0[0], ref buf1[0], m, scratch);
                     G2_Infer(ref buf1[0], ref buf0[0], m, scratch);
-                    G3_Infer(ref buf0[0], ref buf1[0], m, scratch);
-                    G4_Infer(ref buf1[0], ref buf0[0], m, scratch);
-                    G5_Infer(ref buf0[0], ref buf1[0], m, scratch);
-                    G6_Infer(ref buf1[0], ref y, m, scratch);
+                    G4_Infer(ref buf0[0], ref buf1[0], m, scratch);
+                    G5_Infer(ref buf1[0], ref buf0[0], m, scratch);
+                    G6_Infer(ref buf0[0], ref y, m, scratch);
                 }
             }
             finally
@@ -188,14 +187,6 @@ namespace FusedOps.Generated
         {
             // Pass: MaxPool2d (1 pass).
             Pooling.MaxForward(ref x, ref y, ref Unsafe.NullRef<int>(), m * 8, new Pooling.Window(12, 12, 6, 6, 2, 2, 0), false);
-        }
-
-        // Group 3 inference: Dropout[4], (8, 6, 6) -> (8, 6, 6).
-        private void G3_Infer(ref float x, ref float y, int m, float[] scratch)
-        {
-            // Pass: Dropout (1 pass).
-            // Dropout is the identity in inference.
-            Norm.Copy(ref x, ref y, m * 288);
         }
 
         // Group 4 inference: BipolarReLU[5], (8, 6, 6) -> (8, 6, 6).
@@ -1219,7 +1210,7 @@ namespace FusedOps.Generated
 //     training forward: MaxPool2d (1 pass)
 //     backward: MaxPool2d backward (1 pass)
 //   group 3: Dropout[4]  (8, 6, 6) -> (8, 6, 6)
-//     inference: Dropout (1 pass)
+//     inference: identity, no pass (its output is its input's buffer)
 //     training forward: Dropout (1 pass)
 //     backward: Dropout backward (1 pass)
 //   group 4: BipolarReLU[5]  (8, 6, 6) -> (8, 6, 6)
@@ -1234,7 +1225,7 @@ namespace FusedOps.Generated
 //     inference: PReLU (1 pass)
 //     training forward: PReLU (1 pass)
 //     backward: PReLU backward (1 pass)
-// Passes: inference 7, training forward 7, backward 7; layer by layer would take 8 / 8 / 8.
+// Passes: inference 6, training forward 7, backward 7; layer by layer would take 8 / 8 / 8.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 432: the input; group 0's weight gradient reads it
 //   _z0 1152: group 0: Conv2d output, before BatchNorm and activation (backward reads it)
@@ -1246,7 +1237,7 @@ namespace FusedOps.Generated
 //   _z6 10: group 6: PReLU output, before BatchNorm and activation (backward reads it)
 //   _gradA 1152: gradient between groups (odd groups write it)
 //   _gradB 1152: gradient between groups (even groups write it)
-// Buffers, inference: chunks of 56 samples, 2 pooled buffer(s) of 1152 floats per sample; group outputs: buf0, buf1, buf0, buf1, buf0, buf1, y (y: the
+// Buffers, inference: chunks of 56 samples, 2 pooled buffer(s) of 1152 floats per sample; group outputs: buf0, buf1, buf0, buf0, buf1, buf0, y (y: the
 //     caller's output);
 //   scratch (floats): 1708 forward, 13624 backward.
 #nullable enable

@@ -1,0 +1,63 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedOps.Generator.Model;
+
+namespace FusedOps.Generator.Plan;
+
+/// <summary>
+/// Inference fusion of the channel activations and Dropout. A PReLU, RReLU or BipolarReLU right after a Conv2d
+/// group without an activation of its own, whose output nothing else reads (no Save of it), runs in the
+/// convolution's epilogue with one operator per output channel row; the activation's group then has no inference
+/// pass. A Dropout (the identity in inference) between two groups has no pass either: its output is its input's
+/// buffer. Training and Backward keep their own passes (PReLU's slope gradient, RReLU's drawn slopes, the mask).
+/// </summary>
+internal static class ChannelFusion
+{
+    /// <summary>Whether <paramref name="conv"/>'s inference epilogue takes the channel activation group after it.</summary>
+    public static bool Fuses(GroupPlan conv, GroupPlan next, IEnumerable<SavePoint> saves) =>
+        conv.Conv is not null && conv.ProjectionOf < 0 && conv.Activation is null
+        && next.Op is ChannelActivationLayer && next.Index == conv.Index + 1
+        && !saves.Any(s => s.AfterGroup == conv.Index);
+
+    /// <summary>Marks every fusable conv + channel activation pair, and every Dropout with a group on each side.</summary>
+    public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
+    {
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            GroupPlan conv = groups[i], next = groups[i + 1];
+            if (!Fuses(conv, next, saves) || FusionRules.Where(Mode.Inference, AnchorKind.Conv2d, StageKind.ChannelActivation) != Placement.Epilogue)
+            {
+                continue;
+            }
+
+            var layer = (ChannelActivationLayer)next.Op!;
+            groups[i] = conv with
+            {
+                Inference = WithEpilogueStage(conv, StageKind.ChannelActivation),
+                Conv = conv.Conv! with
+                {
+                    Channel = layer.Kind == ChannelActivationKind.BipolarReLU ? ChannelEpilogue.Bipolar : ChannelEpilogue.Slope,
+                    ChannelName = layer.Name,
+                },
+            };
+            groups[i + 1] = next with { Inference = EquatableArray<Pass>.Empty };
+        }
+
+        // The first group reads the caller's input and the last writes the caller's output: a Dropout there keeps its copy.
+        for (int i = 1; i + 1 < groups.Count; i++)
+        {
+            if (groups[i].Op is DropoutLayer)
+            {
+                groups[i] = groups[i] with { Inference = EquatableArray<Pass>.Empty };
+            }
+        }
+    }
+
+    /// <summary>The conv group's inference passes with <paramref name="stage"/> (the next group's work) appended to its anchor's epilogue.</summary>
+    internal static EquatableArray<Pass> WithEpilogueStage(GroupPlan conv, StageKind stage)
+    {
+        Pass anchor = conv.Inference[0];
+        var stages = anchor.Stages.Concat(new[] { stage }).ToEquatableArray();
+        return new[] { anchor with { Stages = stages } }.Concat(conv.Inference.Skip(1)).ToEquatableArray();
+    }
+}
