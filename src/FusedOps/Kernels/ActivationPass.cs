@@ -81,6 +81,15 @@ public static partial class ActivationPass
             {
                 int o = row * channels;
                 int c = 0;
+                if (KernelDispatch.Level == 2)
+                {
+                    for (; c <= channels - 16; c += 16)
+                    {
+                        Vector512<float> v = (Vector512.LoadUnsafe(ref z, (nuint)(o + c)) * Vector512.LoadUnsafe(ref scale, (nuint)c)) + Vector512.LoadUnsafe(ref shift, (nuint)c);
+                        act.Invoke(v).StoreUnsafe(ref y, (nuint)(o + c));
+                    }
+                }
+
                 if (KernelDispatch.Level >= 1)
                 {
                     for (; c <= channels - 8; c += 8)

@@ -44,6 +44,30 @@ public static class SampleNorm
         Span<float> mean, Span<float> invStd, Span<float> scale, Span<float> shift)
         where TAct : struct, IActivationOperator
     {
+        if (shape.Spatial == 1)
+        {
+            // LayerNorm (and GroupNorm over vectors): γ and β per element, so the scale and shift of each value are
+            // formed in the vector loop; empty γ, β become 1 and 0 in the scratch once per call.
+            ReadOnlySpan<float> g = gamma.IsEmpty ? Fill(scale, 1f) : gamma, b = beta.IsEmpty ? Fill(shift, 0f) : beta;
+            for (int s = 0; s < n; s++)
+            {
+                ref float xs = ref Unsafe.Add(ref x, s * shape.Length);
+                ref float ys = ref Unsafe.Add(ref y, s * shape.Length);
+                for (int grp = 0; grp < shape.Groups; grp++)
+                {
+                    int o = grp * shape.GroupLength;
+                    (double m, double variance) = Moments(ref Unsafe.Add(ref xs, o), shape.GroupLength);
+                    float mu = (float)m, inv = (float)(1.0 / Math.Sqrt(variance + shape.Epsilon));
+                    mean[(s * shape.Groups) + grp] = mu;
+                    invStd[(s * shape.Groups) + grp] = inv;
+                    NormaliseRun(act, ref Unsafe.Add(ref xs, o), ref Unsafe.Add(ref ys, o), shape.GroupLength, mu, inv,
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(g), o), ref Unsafe.Add(ref MemoryMarshal.GetReference(b), o));
+                }
+            }
+
+            return;
+        }
+
         for (int s = 0; s < n; s++)
         {
             ref float xs = ref Unsafe.Add(ref x, s * shape.Length);
@@ -57,6 +81,51 @@ public static class SampleNorm
             ScaleShift(shape, gamma, beta, mean.Slice(s * shape.Groups, shape.Groups), invStd.Slice(s * shape.Groups, shape.Groups), scale, shift);
             ActivationPass.AffineForward(act, ref xs, ref Unsafe.Add(ref y, s * shape.Length), 1, shape.Channels, shape.Spatial, ref scale[0], ref shift[0]);
         }
+    }
+
+    /// <summary>
+    /// y = act(x·sc + (β − μ·sc)) with sc = γ·inv per value: the same float operations, in the same order, as
+    /// <see cref="ScaleShift"/> followed by <see cref="ActivationPass.AffineForward"/>, so every width gives the same bits.
+    /// </summary>
+    private static void NormaliseRun<TAct>(TAct act, ref float x, ref float y, int count, float mu, float inv, ref float gamma, ref float beta)
+        where TAct : struct, IActivationOperator
+    {
+        int i = 0;
+        int level = KernelDispatch.Level;
+        if (level == 2)
+        {
+            Vector512<float> vmu = Vector512.Create(mu), vinv = Vector512.Create(inv);
+            for (; i <= count - 16; i += 16)
+            {
+                Vector512<float> sc = Vector512.LoadUnsafe(ref gamma, (nuint)i) * vinv;
+                Vector512<float> sh = Vector512.LoadUnsafe(ref beta, (nuint)i) - (vmu * sc);
+                act.Invoke((Vector512.LoadUnsafe(ref x, (nuint)i) * sc) + sh).StoreUnsafe(ref y, (nuint)i);
+            }
+        }
+
+        if (level >= 1)
+        {
+            Vector256<float> vmu = Vector256.Create(mu), vinv = Vector256.Create(inv);
+            for (; i <= count - 8; i += 8)
+            {
+                Vector256<float> sc = Vector256.LoadUnsafe(ref gamma, (nuint)i) * vinv;
+                Vector256<float> sh = Vector256.LoadUnsafe(ref beta, (nuint)i) - (vmu * sc);
+                act.Invoke((Vector256.LoadUnsafe(ref x, (nuint)i) * sc) + sh).StoreUnsafe(ref y, (nuint)i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            float sc = Unsafe.Add(ref gamma, i) * inv;
+            float sh = Unsafe.Add(ref beta, i) - (mu * sc);
+            Unsafe.Add(ref y, i) = act.Invoke((Unsafe.Add(ref x, i) * sc) + sh);
+        }
+    }
+
+    private static ReadOnlySpan<float> Fill(Span<float> scratch, float value)
+    {
+        scratch.Fill(value);
+        return scratch;
     }
 
     /// <summary>
@@ -76,10 +145,10 @@ public static class SampleNorm
         {
             ReadOnlySpan<float> mu = mean.Slice(s * shape.Groups, shape.Groups), inv = invStd.Slice(s * shape.Groups, shape.Groups);
             ScaleShift(shape, gamma, beta, mu, inv, scratch.Scale, scratch.Shift);
-            for (int ch = 0; ch < c; ch++)
+            for (int g = 0; g < shape.Groups; g++)
             {
-                scratch.ChannelMean[ch] = mu[ch / shape.PerGroup];
-                scratch.ChannelInvStd[ch] = inv[ch / shape.PerGroup];
+                scratch.ChannelMean.AsSpan(g * shape.PerGroup, shape.PerGroup).Fill(mu[g]);
+                scratch.ChannelInvStd.AsSpan(g * shape.PerGroup, shape.PerGroup).Fill(inv[g]);
             }
 
             scratch.SumDu.AsSpan(0, c).Clear();
@@ -159,12 +228,17 @@ public static class SampleNorm
     /// <summary>Per channel: scale = γ·invStd of its group, shift = β − μ·scale.</summary>
     private static void ScaleShift(Shape shape, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> scale, Span<float> shift)
     {
-        for (int ch = 0; ch < shape.Channels; ch++)
+        // Group by group, so no channel needs a division to find its group.
+        int perGroup = shape.PerGroup;
+        for (int g = 0; g < shape.Groups; g++)
         {
-            int g = ch / shape.PerGroup;
-            float sc = (gamma.IsEmpty ? 1f : gamma[ch]) * invStd[g];
-            scale[ch] = sc;
-            shift[ch] = (beta.IsEmpty ? 0f : beta[ch]) - (mean[g] * sc);
+            float inv = invStd[g], mu = mean[g];
+            for (int ch = g * perGroup; ch < (g + 1) * perGroup; ch++)
+            {
+                float sc = (gamma.IsEmpty ? 1f : gamma[ch]) * inv;
+                scale[ch] = sc;
+                shift[ch] = (beta.IsEmpty ? 0f : beta[ch]) - (mu * sc);
+            }
         }
     }
 
@@ -173,6 +247,24 @@ public static class SampleNorm
     {
         double sum = 0, sumSq = 0;
         int i = 0;
+        if (KernelDispatch.Level == 2)
+        {
+            // Float lanes over at most 256 values at a time, then into double, so long groups keep their precision.
+            while (i <= count - 16)
+            {
+                Vector512<float> va = Vector512<float>.Zero, vb = Vector512<float>.Zero;
+                for (int end = Math.Min(count - 15, i + 256); i < end; i += 16)
+                {
+                    Vector512<float> v = Vector512.LoadUnsafe(ref x, (nuint)i);
+                    va += v;
+                    vb += v * v;
+                }
+
+                sum += Vector512.Sum(va);
+                sumSq += Vector512.Sum(vb);
+            }
+        }
+
         if (KernelDispatch.Level >= 1)
         {
             // Float lanes over at most 256 values at a time, then into double, so long groups keep their precision.
