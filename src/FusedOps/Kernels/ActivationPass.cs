@@ -212,6 +212,15 @@ public static partial class ActivationPass
         for (int row = 0; row < n; row++)
         {
             int o = row * channels, c = 0;
+            if (KernelDispatch.Level == 2)
+            {
+                for (; c <= channels - 16; c += 16)
+                {
+                    Vector512<float> u = (Vector512.LoadUnsafe(ref z, (nuint)(o + c)) * Vector512.LoadUnsafe(ref scale, (nuint)c)) + Vector512.LoadUnsafe(ref shift, (nuint)c);
+                    act.Backward(Vector512.LoadUnsafe(ref dy, (nuint)(o + c)), u).StoreUnsafe(ref du, (nuint)(o + c));
+                }
+            }
+
             for (; c <= channels - 8; c += 8)
             {
                 Vector256<float> u = (Vector256.LoadUnsafe(ref z, (nuint)(o + c)) * Vector256.LoadUnsafe(ref scale, (nuint)c)) + Vector256.LoadUnsafe(ref shift, (nuint)c);
