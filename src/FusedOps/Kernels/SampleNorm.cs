@@ -251,29 +251,25 @@ public static class SampleNorm
     /// </summary>
     private static (double Mean, double Variance) Moments(ref float x, int count)
     {
+        // Float lanes over at most 256 values at a time, then into double: the deviation pass measures what this loses.
         double sum = 0;
         int i = 0;
         if (KernelDispatch.Level == 2)
         {
-            // Float lanes over at most 256 values at a time, then into double, so long groups keep their precision.
             while (i <= count - 16)
             {
-                Vector512<float> va = Vector512<float>.Zero, vb = Vector512<float>.Zero;
+                Vector512<float> va = Vector512<float>.Zero;
                 for (int end = Math.Min(count - 15, i + 256); i < end; i += 16)
                 {
-                    Vector512<float> v = Vector512.LoadUnsafe(ref x, (nuint)i);
-                    va += v;
-                    vb += v * v;
+                    va += Vector512.LoadUnsafe(ref x, (nuint)i);
                 }
 
                 sum += Vector512.Sum(va);
-                sumSq += Vector512.Sum(vb);
             }
         }
 
         if (KernelDispatch.Level >= 1)
         {
-            // Float lanes over at most 256 values at a time: the deviation pass measures what this loses.
             while (i <= count - 8)
             {
                 Vector256<float> va = Vector256<float>.Zero;
@@ -292,11 +288,39 @@ public static class SampleNorm
         }
 
         float center = (float)(sum / count);
+        (double deviation, double deviationSq) = Deviations(ref x, count, center);
+        double offset = deviation / count;
+        return (center + offset, Math.Max(0.0, (deviationSq / count) - (offset * offset)));
+    }
+
+    /// <summary>
+    /// Σ(x − c) and Σ(x − c)² about <paramref name="center"/>. The squares are all positive, so float lanes over
+    /// at most 256 values lose only relative digits.
+    /// </summary>
+    private static (double Deviation, double DeviationSq) Deviations(ref float x, int count, float center)
+    {
         double deviation = 0, deviationSq = 0;
-        i = 0;
+        int i = 0;
+        if (KernelDispatch.Level == 2)
+        {
+            Vector512<float> c = Vector512.Create(center);
+            while (i <= count - 16)
+            {
+                Vector512<float> va = Vector512<float>.Zero, vb = Vector512<float>.Zero;
+                for (int end = Math.Min(count - 15, i + 256); i < end; i += 16)
+                {
+                    Vector512<float> d = Vector512.LoadUnsafe(ref x, (nuint)i) - c;
+                    va += d;
+                    vb += d * d;
+                }
+
+                deviation += Vector512.Sum(va);
+                deviationSq += Vector512.Sum(vb);
+            }
+        }
+
         if (KernelDispatch.Level >= 1)
         {
-            // Squares of deviations are all positive, so float lanes over at most 256 values lose only relative digits.
             Vector256<float> c = Vector256.Create(center);
             while (i <= count - 8)
             {
@@ -320,8 +344,7 @@ public static class SampleNorm
             deviationSq += d * d;
         }
 
-        double offset = deviation / count;
-        return (center + offset, Math.Max(0.0, (deviationSq / count) - (offset * offset)));
+        return (deviation, deviationSq);
     }
 
     /// <summary>Per-channel scratch of the backward pass, allocated once per model.</summary>
