@@ -17,7 +17,6 @@ public abstract class ParallelJob
     // Far above any part number: a worker that arrives after a run (or before the next) claims nothing.
     private const int Closed = 1 << 30;
 
-    private readonly ManualResetEventSlim _done = new(false, spinCount: 100);
     private int _parts;
     private int _next = Closed;
     private int _remaining;
@@ -32,7 +31,6 @@ public abstract class ParallelJob
         _parts = parts;
         _remaining = parts;
         _error = null;
-        _done.Reset();
         Volatile.Write(ref _next, 0);
     }
 
@@ -51,17 +49,22 @@ public abstract class ParallelJob
                 Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
             }
 
-            if (Interlocked.Decrement(ref _remaining) == 0)
-            {
-                _done.Set();
-            }
+            Interlocked.Decrement(ref _remaining);
         }
     }
 
     // Waits until every part has run (not for workers that never arrived), closes the run, rethrows a part's exception.
+    // The caller only waits for parts a worker has already claimed and is running, so it spins and yields rather than
+    // blocking: a blocking wait allocated on a thread's first wait (the event's lock and the thread's wait state), which
+    // made "no allocation in steady state" depend on timing.
     internal void Close()
     {
-        _done.Wait();
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _remaining) != 0)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
         Volatile.Write(ref _next, Closed);
         _error?.Throw();
     }
