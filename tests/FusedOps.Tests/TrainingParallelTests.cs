@@ -50,13 +50,26 @@ public sealed class TrainingParallelTests
             TrainStep(net, x, g, y);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        // Steady state: some window of 5 steps allocates nothing. A step that allocates every time fails every window;
+        // a one-time lazy allocation that other tests running at the same time can delay past the warm-up (seen in
+        // CI under the whole suite: 4,880 bytes once) falls in one window only.
+        long allocated = 0;
+        for (int window = 0; window < 4; window++)
         {
-            TrainStep(net, x, g, y);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+            {
+                TrainStep(net, x, g, y);
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated == 0)
+            {
+                break;
+            }
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
     });
 
     private static Step Run(string pipeline, int batch, int steps)
