@@ -95,10 +95,28 @@ internal sealed class Reporter<T>(Action<T> report) : IProgress<T>
     public void Report(T value) => report(value);
 }
 
-/// <summary>Frozen.Infer timed on the whole test set, split over threads (it is thread-safe).</summary>
+/// <summary>
+/// Frozen.Infer timed on the whole test set, split over <c>threads</c> callers (it is thread-safe), each call
+/// on one thread: throughput as a server sees it. The kernels' own threads are off while measuring, so
+/// "1 thread" means one core and the callers do not compete for the kernels' worker threads.
+/// </summary>
 internal static class Inference
 {
     public static double Measure(FashionNet.Frozen frozen, float[] inputs, float[] logits, int count, int threads)
+    {
+        int kernelThreads = KernelOptions.MaxDegreeOfParallelism;
+        KernelOptions.MaxDegreeOfParallelism = 1;
+        try
+        {
+            return MeasureSplit(frozen, inputs, logits, count, threads);
+        }
+        finally
+        {
+            KernelOptions.MaxDegreeOfParallelism = kernelThreads;
+        }
+    }
+
+    private static double MeasureSplit(FashionNet.Frozen frozen, float[] inputs, float[] logits, int count, int threads)
     {
         int chunk = (count + threads - 1) / threads;
         frozen.Infer(inputs.AsSpan(0, 100 * FashionNet.InputLength), logits.AsSpan(0, 100 * FashionNet.OutputLength), 100); // warm-up
