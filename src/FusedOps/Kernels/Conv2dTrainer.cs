@@ -31,6 +31,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private readonly int[] _inputOffsets;
     private readonly float[] _transposed;
     private readonly float[]?[] _scratch = new float[MaxParts][];
+    private readonly float[]?[] _lanes = new float[MaxParts][];
     private readonly float[] _partialWeights;
     private readonly double[] _partialSums;
 
@@ -187,12 +188,18 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         sums.Clear();
         if (_backward)
         {
-            Span<float> dw = _partialWeights.AsSpan(part * _oc * _kc, _oc * _kc);
-            dw.Clear();
+            // The part's samples add into its lanes of partial sums (ShiftedConv.Lanes per weight), closed once per part.
+            int length = _oc * _kc;
+            float[] lanes = _lanes[part] ??= new float[length * ShiftedConv.Lanes];
+            Array.Clear(lanes);
             for (int s = s0; s < s1; s++)
             {
-                BackwardSample(s, scratch, ref dw[0], sums.Slice(2 * _oc));
+                BackwardSample(s, scratch, ref lanes[0], sums.Slice(2 * _oc));
             }
+
+            Span<float> dw = _partialWeights.AsSpan(part * length, length);
+            dw.Clear();
+            ShiftedConv.AddLanes(ref lanes[0], length, ref dw[0]);
         }
         else
         {
@@ -227,14 +234,14 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         CropForward(ref grid, ref _output[s * OutLength], sums);
     }
 
-    private void BackwardSample(int s, float[] scratch, ref float dw, Span<double> biasSums)
+    private void BackwardSample(int s, float[] scratch, ref float lanes, Span<double> biasSums)
     {
         ref float xp = ref scratch[0];
         ref float dzGrid = ref scratch[_xpLength];
         ref float grid = ref scratch[_gridOffset];
         FillGradientGrid(ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength)), ref dzGrid, biasSums);
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
-        ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, RoundUp(_q, ShiftedConv.Positions), ref dw, _kc);
+        ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, RoundUp(_q, ShiftedConv.Positions), ref lanes, _kc);
         if (_wantInput)
         {
             ShiftedConv.Product(ref _transposed[0], _oc * _kk, _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);
