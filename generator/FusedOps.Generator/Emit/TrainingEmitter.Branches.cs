@@ -39,7 +39,7 @@ internal static partial class TrainingEmitter
             WriteBatchStatistics(w, g);
             w.Line($"ref float scale = ref _scale{i}[0];");
             w.Line($"ref float shift = ref _shift{i}[0];");
-            w.Line($"ActivationPass.AffineAddForward(act, ref {r.Z}[0], ref {r.Residual}[0], ref {u}[0], ref {r.Output}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift);");
+            w.Line($"TrainingPasses.AffineAddForward(act, ref {r.Z}[0], ref {r.Residual}[0], ref {u}[0], ref {r.Output}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift);");
         }
         else
         {
@@ -64,7 +64,7 @@ internal static partial class TrainingEmitter
         w.Line($"ref double sumDu = ref _sum{i}[0];");
         w.Line($"ref double sumDuXhat = ref _sumSq{i}[0];");
         w.Line($"ref float zs = ref {r.Z}[0];");
-        w.Line($"ActivationPass.BackwardReduce(act, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        w.Line($"TrainingPasses.BackwardReduce(act, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         if (bn.Affine)
         {
             w.Line($"Norm.AddTo(_sumSq{i}, {Field(bn, "Weight")}.Grad);");
@@ -84,7 +84,7 @@ internal static partial class TrainingEmitter
         w.Line("ref float du = ref dy;");
         if (pass.Has(StageKind.ActivationGradient))
         {
-            w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {r.U}[0], ref {r.GradU}[0], n * {g.OutLength});");
+            w.Line($"TrainingPasses.Backward({g.Operator.New()}, ref dy, ref {r.U}[0], ref {r.GradU}[0], n, {g.OutLength});");
             w.Line($"du = ref {r.GradU}[0];");
         }
 
@@ -92,11 +92,11 @@ internal static partial class TrainingEmitter
         {
             string dx = m.Buffers.Groups[use.ProjectionGroup].InputGradient!;
             w.Line($"G{use.ProjectionGroup}_Backward(n, ref du, ref {dx}[0], true);");
-            w.Line($"ConvHelpers.Add(ref {dx}[0], ref _gradSave{use.Slot}[0], n * {saved.Length});");
+            w.Line($"TrainingPasses.Add(ref {dx}[0], ref _gradSave{use.Slot}[0], n, {saved.Length});");
         }
         else
         {
-            w.Line($"ConvHelpers.Add(ref du, ref _gradSave{use.Slot}[0], n * {saved.Length});");
+            w.Line($"TrainingPasses.Add(ref du, ref _gradSave{use.Slot}[0], n, {saved.Length});");
         }
 
         if (pass.Has(StageKind.NormReductions))

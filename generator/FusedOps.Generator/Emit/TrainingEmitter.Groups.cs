@@ -57,7 +57,7 @@ internal static partial class TrainingEmitter
                 case PassKind.Elementwise when pass.Has(StageKind.Normalize):
                     WriteBatchStatistics(w, g);
                     w.Line($"var act = {g.Operator.New()};");
-                    w.Line($"ActivationPass.AffineForward(act, ref {z}[0], ref {y}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
+                    w.Line($"TrainingPasses.AffineForward(act, ref {z}[0], ref {y}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
                     break;
                 case PassKind.Elementwise:
                     w.Line($"ActivationPass.Forward({g.Operator.New()}, ref {z}[0], ref {y}[0], n * {g.OutLength});");
@@ -111,16 +111,16 @@ internal static partial class TrainingEmitter
                     string gamma = Data(null, norm, "Weight", norm.Affine);
                     string target = op ? $"ref {r.GradU}[0]" : "ref dx";
                     w.Line($"long count = (long)n * {s};");
-                    w.Line($"Norm.BackwardApply(ref {r.GradU}[0], ref {z}[0], n, {c}, {s}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count, {target});");
+                    w.Line($"TrainingPasses.BackwardApply(ref {r.GradU}[0], ref {z}[0], n, {c}, {s}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count, {target});");
                     w.Line(op ? $"dz = ref {r.GradU}[0];" : "return;");
                     break;
                 case PassKind.Elementwise when op:
-                    w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref {r.GradU}[0], n * {g.OutLength});");
+                    w.Line($"TrainingPasses.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref {r.GradU}[0], n, {g.OutLength});");
                     w.Line($"dz = ref {r.GradU}[0];");
                     break;
                 case PassKind.Elementwise:
                     w.Open("if (wantInput)");
-                    w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref dx, n * {g.OutLength});");
+                    w.Line($"TrainingPasses.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref dx, n, {g.OutLength});");
                     w.Close();
                     break;
                 case PassKind.Copy:
