@@ -25,11 +25,15 @@ internal static partial class TrainingEmitter
         w.Line($"_conv{i}.Forward({r.Input}, {Field(g.Op!, "Weight")}.Data, {bias}, {r.Z}, n, {sums});");
     }
 
-    /// <summary>dW, dB (accumulated) and dX for the batch, split over samples.</summary>
-    private static void WriteGridBackward(CodeWriter w, GroupPlan g, string x)
+    /// <summary>
+    /// dW, dB (accumulated) and dX for the batch, split over samples; with <paramref name="normArgs"/> (z, γ, μ, invStd and the
+    /// sums of a BatchNorm's backward), dz is formed from the BatchNorm's dU per sample on the way.
+    /// </summary>
+    private static void WriteGridBackward(CodeWriter w, GroupPlan g, string x, string? normArgs)
     {
         string weight = Field(g.Op!, "Weight");
         string bias = g.HasBias ? Field(g.Op!, "Bias") + ".Grad" : "null";
-        w.Line($"_conv{g.Index}.Backward({x}, ref dz, {weight}.Data, {weight}.Grad, {bias}, ref dx, wantInput, n);");
+        string norm = normArgs is null ? string.Empty : normArgs + ", ";
+        w.Line($"_conv{g.Index}.Backward({x}, ref dz, {norm}{weight}.Data, {weight}.Grad, {bias}, ref dx, wantInput, n);");
     }
 }

@@ -83,6 +83,7 @@ internal static partial class TrainingEmitter
         w.Line($"// Group {i} backward: {g.Describe()}, gradient {g.Output} -> {g.Input}.");
         w.Open($"private void G{i}_Backward(int n, ref float dy, ref float dx, bool wantInput)");
         w.Line("ref float dz = ref dy;");
+        string? normArgs = null;
         foreach (Pass pass in g.Backward)
         {
             w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");
@@ -111,6 +112,15 @@ internal static partial class TrainingEmitter
                     string gamma = Data(null, norm, "Weight", norm.Affine);
                     string target = op ? $"ref {r.GradU}[0]" : "ref dx";
                     w.Line($"long count = (long)n * {s};");
+                    if (op && g.Conv is { } grid && TrainingConv.OnGrid(grid))
+                    {
+                        // The conv's Backward forms dZ from dU as it puts it on its grid: no pass over dZ here.
+                        w.Line("// Formed by the Conv2d's Backward as dZ goes onto its grid.");
+                        w.Line($"dz = ref {r.GradU}[0];");
+                        normArgs = $"{z}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count";
+                        break;
+                    }
+
                     w.Line($"TrainingPasses.BackwardApply(ref {r.GradU}[0], ref {z}[0], n, {c}, {s}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count, {target});");
                     w.Line(op ? $"dz = ref {r.GradU}[0];" : "return;");
                     break;
@@ -132,7 +142,7 @@ internal static partial class TrainingEmitter
                     StandaloneEmitter.Backward(w, m, g, r.Input, z);
                     break;
                 case PassKind.Anchor when g.Conv is not null && TrainingConv.OnGrid(g.Conv):
-                    WriteGridBackward(w, g, r.Input);
+                    WriteGridBackward(w, g, r.Input, normArgs);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
                     WriteConvBackward(w, m, g, r.Input);

@@ -43,6 +43,10 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private float* _dz, _dx;
     private bool _wantInput;
 
+    // BatchNorm's input gradient formed on the way onto the grid (see the Backward overload that takes it).
+    private readonly float[] _normK, _normA, _normB, _normMean, _normInvStd;
+    private float[]? _normZ;
+
     /// <summary>A layer's geometry: input channels and plane, output channels, kernel side, padding and dilation (stride 1, one group).</summary>
     public Conv2dTrainer(int channels, int height, int width, int outChannels, int kernel, int padding, int dilation)
     {
@@ -81,6 +85,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _transposed = new float[_kc * outChannels];
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];
+        (_normK, _normA, _normB, _normMean, _normInvStd) = (new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels]);
     }
 
     private int InLength => _c * _h * _w;
@@ -179,6 +184,35 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
     }
 
+    /// <summary>
+    /// <see cref="Backward(float[], ref float, float[], float[], float[], ref float, bool, int)"/> with a training-mode BatchNorm between
+    /// this conv's output <paramref name="z"/> and the gradient <paramref name="du"/> at the BatchNorm's output: the conv's output
+    /// gradient dz = γ·invStd·(dU − Σ dU/m − x̂·Σ dU·x̂/m), x̂ = (z − μ)·invStd, is formed per sample as it goes onto the grid, in
+    /// <see cref="Norm.BackwardApply"/>'s arithmetic (the same bits), so it is never stored and read back.
+    /// </summary>
+    public void Backward(float[] input, ref float du, float[] z, ReadOnlySpan<float> gamma, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd,
+        ReadOnlySpan<double> sumDu, ReadOnlySpan<double> sumDuXhat, long count, float[] weight, float[] weightGrad, float[]? biasGrad, ref float dx, bool wantInput, int n)
+    {
+        for (int o = 0; o < _oc; o++)
+        {
+            _normK[o] = (gamma.IsEmpty ? 1f : gamma[o]) * invStd[o];
+            _normA[o] = (float)(sumDu[o] / count);
+            _normB[o] = (float)(sumDuXhat[o] / count);
+            _normMean[o] = mean[o];
+            _normInvStd[o] = invStd[o];
+        }
+
+        _normZ = z;
+        try
+        {
+            Backward(input, ref du, weight, weightGrad, biasGrad, ref dx, wantInput, n);
+        }
+        finally
+        {
+            _normZ = null;
+        }
+    }
+
     /// <inheritdoc/>
     public override void Execute(int part)
     {
@@ -239,7 +273,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ref float xp = ref scratch[0];
         ref float dzGrid = ref scratch[_xpLength];
         ref float grid = ref scratch[_gridOffset];
-        FillGradientGrid(ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength)), ref dzGrid, biasSums);
+        FillGradientGrid(ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength)), ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
         ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, RoundUp(_q, ShiftedConv.Positions), ref lanes, _kc);
         if (_wantInput)

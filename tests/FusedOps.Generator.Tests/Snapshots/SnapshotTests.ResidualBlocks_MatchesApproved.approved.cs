@@ -4124,11 +4124,12 @@ namespace FusedOps.Generated
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 1024;
-            TrainingPasses.BackwardApply(ref _gradU[0], ref _z0[0], n, 16, 1024, L2Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, ref _gradU[0]);
+            // Formed by the Conv2d's Backward as dZ goes onto its grid.
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            _conv0.Backward(_in, ref dz, L1Weight.Data, L1Weight.Grad, L1Bias.Grad, ref dx, wantInput, n);
+            _conv0.Backward(_in, ref dz, _z0, L2Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, L1Weight.Data, L1Weight.Grad, L1Bias.Grad, ref dx,
+                wantInput, n);
         }
 
         // Group 1 training forward: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7], (16, 32, 32) -> (16, 32, 32).
@@ -4176,11 +4177,12 @@ namespace FusedOps.Generated
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 1024;
-            TrainingPasses.BackwardApply(ref _gradU[0], ref _z1[0], n, 16, 1024, L5Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, ref _gradU[0]);
+            // Formed by the Conv2d's Backward as dZ goes onto its grid.
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            _conv1.Backward(_y0, ref dz, L4Weight.Data, L4Weight.Grad, L4Bias.Grad, ref dx, wantInput, n);
+            _conv1.Backward(_y0, ref dz, _z1, L5Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, L4Weight.Data, L4Weight.Grad, L4Bias.Grad, ref dx,
+                wantInput, n);
         }
 
         // Group 2 training forward: Conv2d[9] + BatchNorm[10] + Add[11], (16, 32, 32) -> (32, 16, 16).

@@ -1778,11 +1778,12 @@ namespace FusedOps.Generated
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 256;
-            TrainingPasses.BackwardApply(ref _gradU[0], ref _z0[0], n, 8, 256, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, ref _gradU[0]);
+            // Formed by the Conv2d's Backward as dZ goes onto its grid.
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            _conv0.Backward(_in, ref dz, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
+            _conv0.Backward(_in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx,
+                wantInput, n);
         }
 
         // Group 1 training forward: Conv2d[3] + BatchNorm[4] + ReLU[5], (8, 16, 16) -> (16, 8, 8).
