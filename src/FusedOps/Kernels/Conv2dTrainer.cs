@@ -92,6 +92,9 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
     private int OutLength => _oc * _oh * _ow;
 
+    // Where a part's scratch holds one sample's dz after the activation's derivative (past the grids).
+    private int ActivationOffset => _gridOffset + Math.Max(_oc * _qp, _c * _qxp);
+
     /// <summary>
     /// <c>output = conv(input) + bias</c> for <paramref name="n"/> samples; when <paramref name="sum"/> is given,
     /// it and <paramref name="sumSq"/> are set to Σ and Σ² per channel of the conv output before the bias.
@@ -216,7 +219,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     /// <inheritdoc/>
     public override void Execute(int part)
     {
-        float[] scratch = _scratch[part] ??= new float[_gridOffset + Math.Max(_oc * _qp, _c * _qxp)];
+        float[] scratch = _scratch[part] ??= new float[ActivationOffset + OutLength];
         (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
         Span<double> sums = _partialSums.AsSpan(part * 3 * _oc, 3 * _oc);
         sums.Clear();
@@ -266,6 +269,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
         ShiftedConv.Product(ref _weight[0], _kc, _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
         CropForward(ref grid, ref _output[s * OutLength], sums);
+        _epilogue?.Forward(ref _output[s * OutLength], ref _activated[s * OutLength], OutLength);
     }
 
     private void BackwardSample(int s, float[] scratch, ref float lanes, Span<double> biasSums)
@@ -273,7 +277,14 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ref float xp = ref scratch[0];
         ref float dzGrid = ref scratch[_xpLength];
         ref float grid = ref scratch[_gridOffset];
-        FillGradientGrid(ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength)), ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
+        ref float dz = ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength));
+        if (_epilogue is { } epilogue)
+        {
+            epilogue.Backward(ref dz, ref _preActivation[s * OutLength], ref scratch[ActivationOffset], OutLength);
+            dz = ref scratch[ActivationOffset];
+        }
+
+        FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
         ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, RoundUp(_q, ShiftedConv.Positions), ref lanes, _kc);
         if (_wantInput)
