@@ -49,9 +49,10 @@ internal static partial class TrainingEmitter
 
     /// <summary>
     /// BatchNorm backward's first pass: dU = act′(dY) at u = z·scale + shift (written to the group's dU
-    /// buffer), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ.
+    /// buffer), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ. With <paramref name="save"/> (a residual
+    /// group's end), dU = act′(dY) at the saved sum u, also added to that gradient accumulator, then the reductions.
     /// </summary>
-    private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy)
+    private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy, string? save = null)
     {
         BatchNormLayer bn = g.Norm!;
         int i = g.Index;
@@ -64,7 +65,15 @@ internal static partial class TrainingEmitter
         w.Line($"ref double sumDu = ref _sum{i}[0];");
         w.Line($"ref double sumDuXhat = ref _sumSq{i}[0];");
         w.Line($"ref float zs = ref {r.Z}[0];");
-        w.Line($"TrainingPasses.BackwardReduce(act, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        if (save is null)
+        {
+            w.Line($"TrainingPasses.BackwardReduce(act, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        }
+        else
+        {
+            w.Line($"TrainingPasses.AddBackwardReduce(act, ref {dy}, ref {r.U}[0], ref {save}[0], ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        }
+
         if (bn.Affine)
         {
             w.Line($"Norm.AddTo(_sumSq{i}, {Field(bn, "Weight")}.Grad);");
@@ -81,7 +90,16 @@ internal static partial class TrainingEmitter
         int i = g.Index;
         BranchUse use = g.Branch!;
         SavePoint saved = m.Saves[use.Slot];
+        if (pass.Has(StageKind.ActivationGradient) && use.ProjectionGroup < 0 && pass.Has(StageKind.NormReductions))
+        {
+            // One sweep, sample by sample: the derivative, the add to the saved tensor's gradient, the reductions.
+            w.Line($"var act = {g.Operator.New()};");
+            WriteNormReductions(w, g, r, "dy", $"_gradSave{use.Slot}");
+            return;
+        }
+
         w.Line("ref float du = ref dy;");
+
         if (pass.Has(StageKind.ActivationGradient))
         {
             w.Line($"TrainingPasses.Backward({g.Operator.New()}, ref dy, ref {r.U}[0], ref {r.GradU}[0], n, {g.OutLength});");

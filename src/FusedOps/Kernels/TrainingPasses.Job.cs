@@ -11,6 +11,7 @@ public static unsafe partial class TrainingPasses
         AffineForward,
         AffineAddForward,
         BackwardReduce,
+        AddBackwardReduce,
         BackwardApply,
         Backward,
         Add,
@@ -42,7 +43,7 @@ public static unsafe partial class TrainingPasses
         {
             Job<TAct> job = t_job ??= new Job<TAct>();
             (job._kind, job._act, job._n, job._channels, job._spatial) = (kind, act, n, channels, spatial);
-            if (kind == Kind.BackwardReduce && job.Partials.Length < 2 * MaxParts * channels)
+            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce && job.Partials.Length < 2 * MaxParts * channels)
             {
                 job.Partials = new double[2 * MaxParts * channels];
             }
@@ -50,18 +51,36 @@ public static unsafe partial class TrainingPasses
             return job;
         }
 
+        // Runs the parts (none: only drops the pointers).
         public void Run(int parts)
         {
             _parts = parts;
             try
             {
-                ParallelWork.Run(this, parts);
+                if (parts > 0)
+                {
+                    ParallelWork.Run(this, parts);
+                }
             }
             finally
             {
                 Z = Y = R = U = Dy = Scale = Shift = Mean = InvStd = null;
                 SumDu = SumDuXhat = null;
                 ArgMax = null;
+            }
+        }
+
+        // Samples s0 … s1 − 1 of AddBackwardReduce, one at a time; the sums are added to in sample order.
+        public void AddBackwardReduce(int s0, int s1, ref double sumDu, ref double sumDuXhat)
+        {
+            int length = _channels * _spatial;
+            for (int s = s0; s < s1; s++)
+            {
+                long o = (long)s * length;
+                ActivationPass.Backward(_act, ref Dy[o], ref R[o], ref U[o], length);
+                ConvHelpers.Add(ref U[o], ref Y[o], length);
+                ActivationPass.BackwardReduce(default(IdentityOperator), ref U[o], ref Z[o], ref U[o], 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
+                    ref *InvStd, ref sumDu, ref sumDuXhat);
             }
         }
 
@@ -83,6 +102,11 @@ public static unsafe partial class TrainingPasses
                     sums.Clear();
                     ActivationPass.BackwardReduce(_act, ref Dy[o], ref Z[o], ref U[o], count, c, _spatial, ref *Scale, ref *Shift, ref *Mean, ref *InvStd,
                         ref sums[0], ref sums[c]);
+                    break;
+                case Kind.AddBackwardReduce:
+                    Span<double> partial = Partials.AsSpan(2 * part * c, 2 * c);
+                    partial.Clear();
+                    AddBackwardReduce(s0, s1, ref partial[0], ref partial[c]);
                     break;
                 case Kind.BackwardApply:
                     Norm.BackwardApply(ref U[o], ref Z[o], count, c, _spatial, new ReadOnlySpan<float>(Scale, GammaLength), new ReadOnlySpan<float>(Mean, c),

@@ -106,6 +106,42 @@ public static unsafe partial class TrainingPasses
         AddPartials(job.Partials, parts, channels, ref sumDu, ref sumDuXhat);
     }
 
+    /// <summary>
+    /// The backward of a residual group's end, sample by sample while each is in cache: du = act′(dy) at the pre-activation
+    /// <paramref name="u"/>, added to the saved tensor's gradient <paramref name="save"/>, then BatchNorm's reductions on du
+    /// (<see cref="ActivationPass.BackwardReduce"/> with the identity, du in place) — the three passes' arithmetic and
+    /// summation order, in one sweep; split over samples as <see cref="BackwardReduce"/>.
+    /// </summary>
+    public static void AddBackwardReduce<TAct>(TAct act, ref float dy, ref float u, ref float save, ref float z, ref float du, int n, int channels, int spatial,
+        ref float scale, ref float shift, ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
+        where TAct : struct, IActivationOperator
+    {
+        int parts = Parts(n, (long)channels * spatial);
+        Job<TAct> job = Job<TAct>.Get(Kind.AddBackwardReduce, act, n, channels, spatial);
+        fixed (float* pdy = &dy, pu = &u, psave = &save, pz = &z, pdu = &du, ps = &scale, pt = &shift, pm = &mean, pi = &invStd)
+        {
+            job.Dy = pdy;
+            job.R = pu;
+            job.Y = psave;
+            job.Z = pz;
+            job.U = pdu;
+            job.Scale = ps;
+            job.Shift = pt;
+            job.Mean = pm;
+            job.InvStd = pi;
+            if (parts == 1)
+            {
+                job.AddBackwardReduce(0, n, ref sumDu, ref sumDuXhat);
+                job.Run(0);
+                return;
+            }
+
+            job.Run(parts);
+        }
+
+        AddPartials(job.Partials, parts, channels, ref sumDu, ref sumDuXhat);
+    }
+
     /// <summary><see cref="Norm.BackwardApply"/> split over samples.</summary>
     public static void BackwardApply(ref float du, ref float z, int n, int channels, int spatial, ReadOnlySpan<float> gamma, ReadOnlySpan<float> mean,
         ReadOnlySpan<float> invStd, ReadOnlySpan<double> sumDu, ReadOnlySpan<double> sumDuXhat, long count, ref float dz)

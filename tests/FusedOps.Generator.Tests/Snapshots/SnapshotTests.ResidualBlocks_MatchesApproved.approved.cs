@@ -4156,11 +4156,7 @@ namespace FusedOps.Generated
         {
             ref float dz = ref dy;
             // Pass: elementwise: ReLU' + gradient to "a" + BatchNorm reductions.
-            ref float du = ref dy;
-            TrainingPasses.Backward(new ReluOperator(), ref dy, ref _u1[0], ref _gradU[0], n, 16384);
-            du = ref _gradU[0];
-            TrainingPasses.Add(ref du, ref _gradSave0[0], n, 16384);
-            var act = default(IdentityOperator);
+            var act = new ReluOperator();
             Array.Clear(_sum1);
             Array.Clear(_sumSq1);
             ref float scale = ref _scale1[0];
@@ -4170,8 +4166,8 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum1[0];
             ref double sumDuXhat = ref _sumSq1[0];
             ref float zs = ref _z1[0];
-            TrainingPasses.BackwardReduce(act, ref du, ref zs, ref _gradU[0], n, 16, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
-                ref sumDuXhat);
+            TrainingPasses.AddBackwardReduce(act, ref dy, ref _u1[0], ref _gradSave0[0], ref zs, ref _gradU[0], n, 16, 1024, ref scale, ref shift, ref mean,
+                ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq1, L5Weight.Grad);
             Norm.AddTo(_sum1, L5Bias.Grad);
 
