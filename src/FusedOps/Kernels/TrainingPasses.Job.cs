@@ -51,6 +51,15 @@ public static unsafe partial class TrainingPasses
             return job;
         }
 
+        // The BatchNorm's per-channel scale, shift, mean and 1/σ of a backward reduction.
+        public void SetNorm(float* scale, float* shift, float* mean, float* invStd)
+        {
+            Scale = scale;
+            Shift = shift;
+            Mean = mean;
+            InvStd = invStd;
+        }
+
         // Runs the parts (none: only drops the pointers).
         public void Run(int parts)
         {

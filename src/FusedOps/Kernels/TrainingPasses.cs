@@ -96,10 +96,7 @@ public static unsafe partial class TrainingPasses
             job.Dy = pdy;
             job.Z = pz;
             job.U = pdu;
-            job.Scale = ps;
-            job.Shift = pt;
-            job.Mean = pm;
-            job.InvStd = pi;
+            job.SetNorm(ps, pt, pm, pi);
             job.Run(parts);
         }
 
@@ -125,10 +122,7 @@ public static unsafe partial class TrainingPasses
             job.Y = psave;
             job.Z = pz;
             job.U = pdu;
-            job.Scale = ps;
-            job.Shift = pt;
-            job.Mean = pm;
-            job.InvStd = pi;
+            job.SetNorm(ps, pt, pm, pi);
             if (parts == 1)
             {
                 job.AddBackwardReduce(0, n, ref sumDu, ref sumDuXhat);
