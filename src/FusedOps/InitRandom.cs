@@ -15,6 +15,9 @@ public sealed class InitRandom
     /// <summary>A stream for <paramref name="seed"/>.</summary>
     public InitRandom(int seed) => _state = 0x9E3779B97F4A7C15UL * (ulong)(uint)seed + 0xD1B54A32D192ED03UL;
 
+    // Restarts the stream as a new InitRandom(seed) would start: a training step reseeds its stream without allocating.
+    internal void Reset(int seed) => _state = 0x9E3779B97F4A7C15UL * (ulong)(uint)seed + 0xD1B54A32D192ED03UL;
+
     /// <summary>Next 64 random bits.</summary>
     public ulong NextUInt64()
     {

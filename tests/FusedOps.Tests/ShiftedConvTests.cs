@@ -25,7 +25,14 @@ public sealed class ShiftedConvTests
         int[] offsets = Enumerable.Range(0, taps).Select(_ => random.Next(300)).ToArray();
         float[] dw = Enumerable.Range(0, rows * lddw).Select(_ => random.NextSingle()).ToArray();
         float[] before = (float[])dw.Clone();
-        KernelLevelCollection.AtLevel(bits, () => ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref dw[0], lddw));
+        // Twice into the same lanes (two samples), then closed into dw.
+        float[] lanes = new float[rows * lddw * ShiftedConv.Lanes];
+        KernelLevelCollection.AtLevel(bits, () =>
+        {
+            ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref lanes[0], lddw);
+            ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref lanes[0], lddw);
+        });
+        ShiftedConv.AddLanes(ref lanes[0], rows * lddw, ref dw[0]);
         for (int r = 0; r < rows; r++)
         {
             for (int t = 0; t < lddw; t++)
@@ -35,7 +42,7 @@ public sealed class ShiftedConvTests
                 {
                     for (int q = 0; q < length; q++)
                     {
-                        expected += (double)d[(r * ldd) + q] * x[offsets[t] + q];
+                        expected += 2.0 * d[(r * ldd) + q] * x[offsets[t] + q];
                     }
                 }
 

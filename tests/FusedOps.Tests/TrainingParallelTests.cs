@@ -8,9 +8,10 @@ using Xunit;
 namespace FusedOps.Tests;
 
 /// <summary>
-/// The training step split over threads (Conv2d passes over a fixed partition of samples): outputs, every
-/// gradient, the input gradient and the running statistics are bitwise identical at 1, 2 and 3 threads,
-/// at every kernel width; and a steady-state step allocates nothing on the calling thread.
+/// The training step split over threads (Conv2d passes and the elementwise passes over a fixed partition of
+/// samples, BatchNorm reductions summed per part in part order): outputs, every gradient, the input gradient and
+/// the running statistics are bitwise identical at 1, 2 and 3 threads, at every kernel width; and a steady-state
+/// step allocates nothing on the calling thread.
 /// </summary>
 [Collection("KernelLevel")]
 public sealed class TrainingParallelTests
@@ -23,6 +24,10 @@ public sealed class TrainingParallelTests
             yield return new object[] { nameof(WideConv), bits, 13 };
             yield return new object[] { nameof(ResIdentity), bits, 83 };
             yield return new object[] { nameof(DilatedConv), bits, 61 };
+
+            // Every pass of the sample's network split: BatchNorm statistics, normalise, the residual add, max-pooling,
+            // the backward reductions and Dropout.
+            yield return new object[] { typeof(FusedOps.Samples.FashionMnist.FashionNet).FullName!, bits, 13 };
         }
     }
 
@@ -43,8 +48,13 @@ public sealed class TrainingParallelTests
     [Fact]
     public void TrainingStep_SteadyState_AllocatesNothing() => KernelLevelCollection.AtThreads(2, () =>
     {
-        var net = new ResIdentity(3);
-        (float[] x, float[] g, float[] y) = Inputs(net, 83);
+        AssertSteadyStateAllocatesNothing(new ResIdentity(3), 83);
+        AssertSteadyStateAllocatesNothing(new FusedOps.Samples.FashionMnist.FashionNet(3), 13);
+    });
+
+    private static void AssertSteadyStateAllocatesNothing(IFusedModel net, int batch)
+    {
+        (float[] x, float[] g, float[] y) = Inputs(net, batch);
         for (int i = 0; i < 3; i++)
         {
             TrainStep(net, x, g, y);
@@ -70,11 +80,12 @@ public sealed class TrainingParallelTests
         }
 
         Assert.Equal(0, allocated);
-    });
+    }
 
     private static Step Run(string pipeline, int batch, int steps)
     {
-        Type type = typeof(ConvBnRelu).Assembly.GetType("FusedOps.Tests.Pipelines." + pipeline, throwOnError: true)!;
+        string name = pipeline.Contains('.', StringComparison.Ordinal) ? pipeline : "FusedOps.Tests.Pipelines." + pipeline;
+        Type type = typeof(ConvBnRelu).Assembly.GetType(name, throwOnError: true)!;
         var net = (IFusedModel)Activator.CreateInstance(type, 5)!;
         (float[] x, float[] g, float[] y) = Inputs(net, batch);
         float[] dx = new float[x.Length];

@@ -51,7 +51,7 @@ internal static partial class StandaloneEmitter
 
         if (UsesRandomness(m))
         {
-            w.Line("// Training randomness: forward number _step draws from Dropout.Stream(_seed, _step).");
+            w.Line("// Training randomness: forward number _step draws from Dropout.Stream(_seed, _step) (restarted in place).");
             w.Line("private int _seed;");
             w.Line("private int _step;");
             w.Line("private InitRandom? _random;");
@@ -88,7 +88,7 @@ internal static partial class StandaloneEmitter
     {
         if (UsesRandomness(m))
         {
-            w.Line("_random = Dropout.Stream(_seed, _step++);");
+            w.Line("_random = Dropout.Restart(_random, _seed, _step++);");
         }
     }
 
@@ -130,7 +130,7 @@ internal static partial class StandaloneEmitter
                 break;
             case PoolLayer { Kind: PoolKind.Max } pool:
                 Grow(w, $"_argMax{i}", "int", count);
-                w.Line($"Pooling.MaxForward(ref {x}[0], ref {z}[0], ref _argMax{i}[0], n * {g.Input.C}, {Window(g, pool)}, true);");
+                w.Line($"TrainingPasses.MaxForward(ref {x}[0], ref {z}[0], ref _argMax{i}[0], n, {g.Input.C}, {Window(g, pool)}, true);");
                 break;
             case PoolLayer { Kind: PoolKind.Average } pool:
                 w.Line($"Pooling.AvgForward(ref {x}[0], ref {z}[0], n * {g.Input.C}, {Window(g, pool)});");
@@ -179,7 +179,7 @@ internal static partial class StandaloneEmitter
                 w.Line($"ChannelActivations.MaxoutBackward(ref dy, ref _piece{i}[0], ref dx, {Maxout(g, maxout, "n")});");
                 break;
             case PoolLayer { Kind: PoolKind.Max } pool:
-                w.Line($"Pooling.MaxBackward(ref dy, ref _argMax{i}[0], ref dx, n * {g.Input.C}, {Window(g, pool)});");
+                w.Line($"TrainingPasses.MaxBackward(ref dy, ref _argMax{i}[0], ref dx, n, {g.Input.C}, {Window(g, pool)});");
                 break;
             case PoolLayer { Kind: PoolKind.Average } pool:
                 w.Line($"Pooling.AvgBackward(ref dy, ref dx, n * {g.Input.C}, {Window(g, pool)});");

@@ -39,7 +39,7 @@ internal static partial class TrainingEmitter
             WriteBatchStatistics(w, g);
             w.Line($"ref float scale = ref _scale{i}[0];");
             w.Line($"ref float shift = ref _shift{i}[0];");
-            w.Line($"ActivationPass.AffineAddForward(act, ref {r.Z}[0], ref {r.Residual}[0], ref {u}[0], ref {r.Output}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift);");
+            w.Line($"TrainingPasses.AffineAddForward(act, ref {r.Z}[0], ref {r.Residual}[0], ref {u}[0], ref {r.Output}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift);");
         }
         else
         {
@@ -49,9 +49,10 @@ internal static partial class TrainingEmitter
 
     /// <summary>
     /// BatchNorm backward's first pass: dU = act′(dY) at u = z·scale + shift (written to the group's dU
-    /// buffer), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ.
+    /// buffer), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ. With <paramref name="save"/> (a residual
+    /// group's end), dU = act′(dY) at the saved sum u, also added to that gradient accumulator, then the reductions.
     /// </summary>
-    private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy)
+    private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy, string? save = null)
     {
         BatchNormLayer bn = g.Norm!;
         int i = g.Index;
@@ -64,7 +65,15 @@ internal static partial class TrainingEmitter
         w.Line($"ref double sumDu = ref _sum{i}[0];");
         w.Line($"ref double sumDuXhat = ref _sumSq{i}[0];");
         w.Line($"ref float zs = ref {r.Z}[0];");
-        w.Line($"ActivationPass.BackwardReduce(act, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        if (save is null)
+        {
+            w.Line($"TrainingPasses.BackwardReduce(act, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        }
+        else
+        {
+            w.Line($"TrainingPasses.AddBackwardReduce(act, ref {dy}, ref {r.U}[0], ref {save}[0], ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        }
+
         if (bn.Affine)
         {
             w.Line($"Norm.AddTo(_sumSq{i}, {Field(bn, "Weight")}.Grad);");
@@ -81,10 +90,19 @@ internal static partial class TrainingEmitter
         int i = g.Index;
         BranchUse use = g.Branch!;
         SavePoint saved = m.Saves[use.Slot];
+        if (pass.Has(StageKind.ActivationGradient) && use.ProjectionGroup < 0 && pass.Has(StageKind.NormReductions))
+        {
+            // One sweep, sample by sample: the derivative, the add to the saved tensor's gradient, the reductions.
+            w.Line($"var act = {g.Operator.New()};");
+            WriteNormReductions(w, g, r, "dy", $"_gradSave{use.Slot}");
+            return;
+        }
+
         w.Line("ref float du = ref dy;");
+
         if (pass.Has(StageKind.ActivationGradient))
         {
-            w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {r.U}[0], ref {r.GradU}[0], n * {g.OutLength});");
+            w.Line($"TrainingPasses.Backward({g.Operator.New()}, ref dy, ref {r.U}[0], ref {r.GradU}[0], n, {g.OutLength});");
             w.Line($"du = ref {r.GradU}[0];");
         }
 
@@ -92,11 +110,11 @@ internal static partial class TrainingEmitter
         {
             string dx = m.Buffers.Groups[use.ProjectionGroup].InputGradient!;
             w.Line($"G{use.ProjectionGroup}_Backward(n, ref du, ref {dx}[0], true);");
-            w.Line($"ConvHelpers.Add(ref {dx}[0], ref _gradSave{use.Slot}[0], n * {saved.Length});");
+            w.Line($"TrainingPasses.Add(ref {dx}[0], ref _gradSave{use.Slot}[0], n, {saved.Length});");
         }
         else
         {
-            w.Line($"ConvHelpers.Add(ref du, ref _gradSave{use.Slot}[0], n * {saved.Length});");
+            w.Line($"TrainingPasses.Add(ref du, ref _gradSave{use.Slot}[0], n, {saved.Length});");
         }
 
         if (pass.Has(StageKind.NormReductions))

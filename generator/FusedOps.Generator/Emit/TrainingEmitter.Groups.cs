@@ -57,7 +57,10 @@ internal static partial class TrainingEmitter
                 case PassKind.Elementwise when pass.Has(StageKind.Normalize):
                     WriteBatchStatistics(w, g);
                     w.Line($"var act = {g.Operator.New()};");
-                    w.Line($"ActivationPass.AffineForward(act, ref {z}[0], ref {y}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
+                    w.Line($"TrainingPasses.AffineForward(act, ref {z}[0], ref {y}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
+                    break;
+                case PassKind.Elementwise when TrainingConv.ActivationOnGrid(g):
+                    w.Line("// Applied in the Conv2d's epilogue.");
                     break;
                 case PassKind.Elementwise:
                     w.Line($"ActivationPass.Forward({g.Operator.New()}, ref {z}[0], ref {y}[0], n * {g.OutLength});");
@@ -83,6 +86,7 @@ internal static partial class TrainingEmitter
         w.Line($"// Group {i} backward: {g.Describe()}, gradient {g.Output} -> {g.Input}.");
         w.Open($"private void G{i}_Backward(int n, ref float dy, ref float dx, bool wantInput)");
         w.Line("ref float dz = ref dy;");
+        string? normArgs = null;
         foreach (Pass pass in g.Backward)
         {
             w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");
@@ -111,16 +115,28 @@ internal static partial class TrainingEmitter
                     string gamma = Data(null, norm, "Weight", norm.Affine);
                     string target = op ? $"ref {r.GradU}[0]" : "ref dx";
                     w.Line($"long count = (long)n * {s};");
-                    w.Line($"Norm.BackwardApply(ref {r.GradU}[0], ref {z}[0], n, {c}, {s}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count, {target});");
+                    if (op && g.Conv is { } grid && TrainingConv.OnGrid(grid))
+                    {
+                        // The conv's Backward forms dZ from dU as it puts it on its grid: no pass over dZ here.
+                        w.Line("// Formed by the Conv2d's Backward as dZ goes onto its grid.");
+                        w.Line($"dz = ref {r.GradU}[0];");
+                        normArgs = $"{z}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count";
+                        break;
+                    }
+
+                    w.Line($"TrainingPasses.BackwardApply(ref {r.GradU}[0], ref {z}[0], n, {c}, {s}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count, {target});");
                     w.Line(op ? $"dz = ref {r.GradU}[0];" : "return;");
                     break;
+                case PassKind.Elementwise when op && TrainingConv.ActivationOnGrid(g):
+                    w.Line("// Applied by the Conv2d's Backward as dZ goes onto its grid.");
+                    break;
                 case PassKind.Elementwise when op:
-                    w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref {r.GradU}[0], n * {g.OutLength});");
+                    w.Line($"TrainingPasses.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref {r.GradU}[0], n, {g.OutLength});");
                     w.Line($"dz = ref {r.GradU}[0];");
                     break;
                 case PassKind.Elementwise:
                     w.Open("if (wantInput)");
-                    w.Line($"ActivationPass.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref dx, n * {g.OutLength});");
+                    w.Line($"TrainingPasses.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref dx, n, {g.OutLength});");
                     w.Close();
                     break;
                 case PassKind.Copy:
@@ -132,7 +148,7 @@ internal static partial class TrainingEmitter
                     StandaloneEmitter.Backward(w, m, g, r.Input, z);
                     break;
                 case PassKind.Anchor when g.Conv is not null && TrainingConv.OnGrid(g.Conv):
-                    WriteGridBackward(w, g, r.Input);
+                    WriteGridBackward(w, g, r.Input, normArgs, z);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
                     WriteConvBackward(w, m, g, r.Input);

@@ -255,7 +255,7 @@ internal static partial class TrainingEmitter
             foreach (SavePoint s in used.Where(s => s.AfterGroup == gi - 1))
             {
                 // Where the paths meet: the saved tensor's gradient is the main path's plus what its users sent back.
-                string add = $"ConvHelpers.Add(ref _gradSave{s.Slot}[0], ref {(dx is null ? "userDx" : dx + "[0]")}, n * {s.Length});";
+                string add = $"TrainingPasses.Add(ref _gradSave{s.Slot}[0], ref {(dx is null ? "userDx" : dx + "[0]")}, n, {s.Length});";
                 if (dx is null)
                 {
                     w.Open("if (wantInput)");

@@ -53,23 +53,38 @@ public sealed unsafe partial class Conv2dTrainer
     /// <summary>
     /// Writes one sample's output gradient onto the grid: plane o at o·Lz, row oy at M + oy·Wp, zeros in the margin,
     /// the columns past OW and after the last row; adds Σ per channel (the bias gradient) to <paramref name="biasSums"/>.
+    /// With a BatchNorm after the conv (<paramref name="z"/> not null), <paramref name="dz"/> is the gradient at its output
+    /// and each value goes through <see cref="Norm.BackwardApply"/>'s arithmetic first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void FillGradientGrid(ref float dz, ref float dzGrid, Span<double> biasSums)
+    private void FillGradientGrid(ref float dz, ref float z, ref float dzGrid, Span<double> biasSums)
     {
-        bool vector = KernelDispatch.Level >= 1;
+        bool vector = KernelDispatch.Level >= 1, norm = !Unsafe.IsNullRef(ref z);
         for (int o = 0; o < _oc; o++)
         {
             ref float plane = ref Unsafe.Add(ref dzGrid, o * _lz);
             new Span<float>(Unsafe.AsPointer(ref plane), _m).Clear();
             Vector256<float> va = Vector256<float>.Zero;
             float a = 0f;
+            (float k, float na, float nb, float mu, float inv) = norm ? (_normK[o], _normA[o], _normB[o], _normMean[o], _normInvStd[o]) : (1f, 0f, 0f, 0f, 0f);
             for (int oy = 0; oy < _oh; oy++)
             {
-                ref float src = ref Unsafe.Add(ref dz, ((o * _oh) + oy) * _ow);
+                int row = ((o * _oh) + oy) * _ow;
+                ref float src = ref Unsafe.Add(ref dz, row);
                 ref float dst = ref Unsafe.Add(ref plane, _m + (oy * _wp));
                 int i = 0;
-                if (vector)
+                if (vector && norm)
+                {
+                    ref float zr = ref Unsafe.Add(ref z, row);
+                    for (; i <= _ow - 8; i += 8)
+                    {
+                        Vector256<float> xh = (Vector256.LoadUnsafe(ref zr, (nuint)i) - Vector256.Create(mu)) * inv;
+                        Vector256<float> v = (Vector256.LoadUnsafe(ref src, (nuint)i) - Vector256.Create(na) - (xh * nb)) * k;
+                        va += v;
+                        v.StoreUnsafe(ref dst, (nuint)i);
+                    }
+                }
+                else if (vector)
                 {
                     for (; i <= _ow - 8; i += 8)
                     {
@@ -82,6 +97,11 @@ public sealed unsafe partial class Conv2dTrainer
                 for (; i < _ow; i++)
                 {
                     float v = Unsafe.Add(ref src, i);
+                    if (norm)
+                    {
+                        v = (v - na - (((Unsafe.Add(ref z, row + i) - mu) * inv) * nb)) * k;
+                    }
+
                     a += v;
                     Unsafe.Add(ref dst, i) = v;
                 }

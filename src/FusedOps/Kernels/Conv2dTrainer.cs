@@ -31,6 +31,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private readonly int[] _inputOffsets;
     private readonly float[] _transposed;
     private readonly float[]?[] _scratch = new float[MaxParts][];
+    private readonly float[]?[] _lanes = new float[MaxParts][];
     private readonly float[] _partialWeights;
     private readonly double[] _partialSums;
 
@@ -41,6 +42,10 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private float[]? _bias;
     private float* _dz, _dx;
     private bool _wantInput;
+
+    // BatchNorm's input gradient formed on the way onto the grid (see the Backward overload that takes it).
+    private readonly float[] _normK, _normA, _normB, _normMean, _normInvStd;
+    private float[]? _normZ;
 
     /// <summary>A layer's geometry: input channels and plane, output channels, kernel side, padding and dilation (stride 1, one group).</summary>
     public Conv2dTrainer(int channels, int height, int width, int outChannels, int kernel, int padding, int dilation)
@@ -80,11 +85,15 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _transposed = new float[_kc * outChannels];
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];
+        (_normK, _normA, _normB, _normMean, _normInvStd) = (new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels]);
     }
 
     private int InLength => _c * _h * _w;
 
     private int OutLength => _oc * _oh * _ow;
+
+    // Where a part's scratch holds one sample's dz after the activation's derivative (past the grids).
+    private int ActivationOffset => _gridOffset + Math.Max(_oc * _qp, _c * _qxp);
 
     /// <summary>
     /// <c>output = conv(input) + bias</c> for <paramref name="n"/> samples; when <paramref name="sum"/> is given,
@@ -178,21 +187,56 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
     }
 
+    /// <summary>
+    /// <see cref="Backward(float[], ref float, float[], float[], float[], ref float, bool, int)"/> with a training-mode BatchNorm between
+    /// this conv's output <paramref name="z"/> and the gradient <paramref name="du"/> at the BatchNorm's output: the conv's output
+    /// gradient dz = γ·invStd·(dU − Σ dU/m − x̂·Σ dU·x̂/m), x̂ = (z − μ)·invStd, is formed per sample as it goes onto the grid, in
+    /// <see cref="Norm.BackwardApply"/>'s arithmetic (the same bits), so it is never stored and read back.
+    /// </summary>
+    public void Backward(float[] input, ref float du, float[] z, ReadOnlySpan<float> gamma, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd,
+        ReadOnlySpan<double> sumDu, ReadOnlySpan<double> sumDuXhat, long count, float[] weight, float[] weightGrad, float[]? biasGrad, ref float dx, bool wantInput, int n)
+    {
+        for (int o = 0; o < _oc; o++)
+        {
+            _normK[o] = (gamma.IsEmpty ? 1f : gamma[o]) * invStd[o];
+            _normA[o] = (float)(sumDu[o] / count);
+            _normB[o] = (float)(sumDuXhat[o] / count);
+            _normMean[o] = mean[o];
+            _normInvStd[o] = invStd[o];
+        }
+
+        _normZ = z;
+        try
+        {
+            Backward(input, ref du, weight, weightGrad, biasGrad, ref dx, wantInput, n);
+        }
+        finally
+        {
+            _normZ = null;
+        }
+    }
+
     /// <inheritdoc/>
     public override void Execute(int part)
     {
-        float[] scratch = _scratch[part] ??= new float[_gridOffset + Math.Max(_oc * _qp, _c * _qxp)];
+        float[] scratch = _scratch[part] ??= new float[ActivationOffset + OutLength];
         (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
         Span<double> sums = _partialSums.AsSpan(part * 3 * _oc, 3 * _oc);
         sums.Clear();
         if (_backward)
         {
-            Span<float> dw = _partialWeights.AsSpan(part * _oc * _kc, _oc * _kc);
-            dw.Clear();
+            // The part's samples add into its lanes of partial sums (ShiftedConv.Lanes per weight), closed once per part.
+            int length = _oc * _kc;
+            float[] lanes = _lanes[part] ??= new float[length * ShiftedConv.Lanes];
+            Array.Clear(lanes);
             for (int s = s0; s < s1; s++)
             {
-                BackwardSample(s, scratch, ref dw[0], sums.Slice(2 * _oc));
+                BackwardSample(s, scratch, ref lanes[0], sums.Slice(2 * _oc));
             }
+
+            Span<float> dw = _partialWeights.AsSpan(part * length, length);
+            dw.Clear();
+            ShiftedConv.AddLanes(ref lanes[0], length, ref dw[0]);
         }
         else
         {
@@ -225,16 +269,24 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
         ShiftedConv.Product(ref _weight[0], _kc, _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
         CropForward(ref grid, ref _output[s * OutLength], sums);
+        _epilogue?.Forward(ref _output[s * OutLength], ref _activated[s * OutLength], OutLength);
     }
 
-    private void BackwardSample(int s, float[] scratch, ref float dw, Span<double> biasSums)
+    private void BackwardSample(int s, float[] scratch, ref float lanes, Span<double> biasSums)
     {
         ref float xp = ref scratch[0];
         ref float dzGrid = ref scratch[_xpLength];
         ref float grid = ref scratch[_gridOffset];
-        FillGradientGrid(ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength)), ref dzGrid, biasSums);
+        ref float dz = ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength));
+        if (_epilogue is { } epilogue)
+        {
+            epilogue.Backward(ref dz, ref _preActivation[s * OutLength], ref scratch[ActivationOffset], OutLength);
+            dz = ref scratch[ActivationOffset];
+        }
+
+        FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
-        ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, RoundUp(_q, ShiftedConv.Positions), ref dw, _kc);
+        ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, RoundUp(_q, ShiftedConv.Positions), ref lanes, _kc);
         if (_wantInput)
         {
             ShiftedConv.Product(ref _transposed[0], _oc * _kk, _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);

@@ -21,12 +21,33 @@ public static class Dropout
     /// <param name="seed">The model's seed.</param>
     /// <param name="step">How many training forwards ran before this one.</param>
     /// <returns>The stream the step's layers draw from, in pipeline order.</returns>
-    public static InitRandom Stream(int seed, int step)
+    public static InitRandom Stream(int seed, int step) => new(StreamSeed(seed, step));
+
+    /// <summary>
+    /// <see cref="Stream"/> without allocating: <paramref name="random"/>, restarted as the stream of forward number
+    /// <paramref name="step"/>, or a new stream when it is null (a model's first training forward).
+    /// </summary>
+    /// <param name="random">The stream of the previous step, or null.</param>
+    /// <param name="seed">The model's seed.</param>
+    /// <param name="step">How many training forwards ran before this one.</param>
+    /// <returns>The stream the step's layers draw from, the same draws as <see cref="Stream"/>'s.</returns>
+    public static InitRandom Restart(InitRandom? random, int seed, int step)
+    {
+        if (random is null)
+        {
+            return Stream(seed, step);
+        }
+
+        random.Reset(StreamSeed(seed, step));
+        return random;
+    }
+
+    private static int StreamSeed(int seed, int step)
     {
         ulong z = (((ulong)(uint)seed << 32) | (uint)step) + 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return new InitRandom(unchecked((int)(z ^ (z >> 31))));
+        return unchecked((int)(z ^ (z >> 31)));
     }
 
     /// <summary>y = x·factor with factor = (draw ≥ p ? 1/(1 − p) : 0), saved in <paramref name="factor"/>; y may alias x.</summary>

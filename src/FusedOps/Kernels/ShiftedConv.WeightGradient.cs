@@ -10,12 +10,18 @@ public static partial class ShiftedConv
     /// <summary>Grid positions per step of <see cref="WeightGradient"/>: <c>length</c> must be a multiple of it.</summary>
     public const int Positions = 16;
 
+    /// <summary>Partial sums kept per weight by <see cref="WeightGradient"/>: the lanes of one Vector256.</summary>
+    public const int Lanes = 8;
+
     /// <summary>
-    /// <c>dw[r·lddw + t] += Σ_q D[r·ldd + q]·X[offsets[t] + q]</c> for r &lt; <paramref name="rows"/>, t &lt; <paramref name="taps"/>,
-    /// q &lt; <paramref name="length"/> (a multiple of <see cref="Positions"/>). Each sum runs along q in lanes, then across them.
+    /// <c>lanes[(r·lddw + t)·Lanes + l] += lane l of Σ_q D[r·ldd + q]·X[offsets[t] + q]</c> for r &lt; <paramref name="rows"/>,
+    /// t &lt; <paramref name="taps"/>, q &lt; <paramref name="length"/> (a multiple of <see cref="Positions"/>). The sums stay in
+    /// <see cref="Lanes"/> partial lanes, so a caller that accumulates many samples adds a vector per block instead of
+    /// reducing every register across its lanes per sample (that reduction cost as much as the products on a 14×14 plane);
+    /// <see cref="AddLanes"/> closes them, in a fixed order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGradient(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float dw, int lddw)
+    public static void WeightGradient(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw)
     {
         // Long rows are cut into chunks of at most MaxChunk positions, so that a block's 8 rows of D and 3 rows of X
         // stay in L1 while every tap block reads them (case C's 56×58 grid streamed them from L2 at the port limit).
@@ -23,14 +29,26 @@ public static partial class ShiftedConv
         int chunk = (((length + chunks - 1) / chunks) + Positions - 1) / Positions * Positions;
         for (int q = 0; q < length; q += chunk)
         {
-            WeightGradientChunk(ref Unsafe.Add(ref d, q), ldd, rows, ref Unsafe.Add(ref x, q), ref offsets, taps, Math.Min(chunk, length - q), ref dw, lddw);
+            WeightGradientChunk(ref Unsafe.Add(ref d, q), ldd, rows, ref Unsafe.Add(ref x, q), ref offsets, taps, Math.Min(chunk, length - q), ref lanes, lddw);
+        }
+    }
+
+    /// <summary><c>dw[i] += Σ_l lanes[i·Lanes + l]</c> for i &lt; <paramref name="count"/>, lanes added pairwise in a fixed order.</summary>
+    public static void AddLanes(ref float lanes, int count, ref float dw)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            ref float l = ref Unsafe.Add(ref lanes, i * Lanes);
+            float a = (l + Unsafe.Add(ref l, 4)) + (Unsafe.Add(ref l, 2) + Unsafe.Add(ref l, 6));
+            float b = (Unsafe.Add(ref l, 1) + Unsafe.Add(ref l, 5)) + (Unsafe.Add(ref l, 3) + Unsafe.Add(ref l, 7));
+            Unsafe.Add(ref dw, i) += a + b;
         }
     }
 
     private const int MaxChunk = 768;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightGradientChunk(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float dw, int lddw)
+    private static void WeightGradientChunk(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw)
     {
         int level = KernelDispatch.Level;
         int rowBlock = level == 2 ? 8 : 3;
@@ -38,7 +56,7 @@ public static partial class ShiftedConv
         {
             int n = Math.Min(rowBlock, rows - r);
             ref float dr = ref Unsafe.Add(ref d, r * ldd);
-            ref float dwr = ref Unsafe.Add(ref dw, r * lddw);
+            ref float dwr = ref Unsafe.Add(ref lanes, r * lddw * Lanes);
             for (int t = 0; t < taps; t += 3)
             {
                 int m = Math.Min(3, taps - t);
@@ -47,15 +65,15 @@ public static partial class ShiftedConv
                 nint x2 = Unsafe.Add(ref offsets, m > 2 ? t + 2 : t);
                 if (level == 2)
                 {
-                    Block512(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t), lddw);
+                    Block512(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t * Lanes), lddw * Lanes);
                 }
                 else if (level == 1)
                 {
-                    Block256(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t), lddw);
+                    Block256(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t * Lanes), lddw * Lanes);
                 }
                 else
                 {
-                    BlockScalar(ref dr, ldd, n, ref x, ref Unsafe.Add(ref offsets, t), m, length, ref Unsafe.Add(ref dwr, t), lddw);
+                    BlockScalar(ref dr, ldd, n, ref x, ref Unsafe.Add(ref offsets, t), m, length, ref Unsafe.Add(ref dwr, t * Lanes), lddw * Lanes);
                 }
             }
         }
@@ -125,17 +143,17 @@ public static partial class ShiftedConv
         {
             if (m > 0)
             {
-                dw += Vector512.Sum(t0);
+                Add(ref dw, t0.GetLower() + t0.GetUpper());
             }
 
             if (m > 1)
             {
-                Unsafe.Add(ref dw, 1) += Vector512.Sum(t1);
+                Add(ref Unsafe.Add(ref dw, Lanes), t1.GetLower() + t1.GetUpper());
             }
 
             if (m > 2)
             {
-                Unsafe.Add(ref dw, 2) += Vector512.Sum(t2);
+                Add(ref Unsafe.Add(ref dw, 2 * Lanes), t2.GetLower() + t2.GetUpper());
             }
         }
     }
@@ -176,17 +194,17 @@ public static partial class ShiftedConv
         {
             if (m > 0)
             {
-                dw += Vector256.Sum(t0);
+                Add(ref dw, t0);
             }
 
             if (m > 1)
             {
-                Unsafe.Add(ref dw, 1) += Vector256.Sum(t1);
+                Add(ref Unsafe.Add(ref dw, Lanes), t1);
             }
 
             if (m > 2)
             {
-                Unsafe.Add(ref dw, 2) += Vector256.Sum(t2);
+                Add(ref Unsafe.Add(ref dw, 2 * Lanes), t2);
             }
         }
     }
@@ -206,8 +224,11 @@ public static partial class ShiftedConv
                     acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref dr, q), Unsafe.Add(ref xt, q), acc);
                 }
 
-                Unsafe.Add(ref dw, (r * lddw) + t) += acc;
+                Unsafe.Add(ref dw, (r * lddw) + (t * Lanes)) += acc;
             }
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(ref float lanes, Vector256<float> v) => (Vector256.LoadUnsafe(ref lanes) + v).StoreUnsafe(ref lanes);
 }

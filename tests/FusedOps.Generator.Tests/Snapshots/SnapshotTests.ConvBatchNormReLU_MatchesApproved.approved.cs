@@ -1281,7 +1281,7 @@ namespace FusedOps.Generated
             Norm.FinishBatchStats(_sum0, _sumSq0, L0Bias.Data, count, epsilon, momentum, L1RunningMean.Data, L1RunningVar.Data, _mean0, _invStd0);
             Norm.TrainScaleShift(L1Weight.Data, L1Bias.Data, _mean0, _invStd0, _scale0, _shift0);
             var act = new ReluOperator();
-            ActivationPass.AffineForward(act, ref _z0[0], ref _y0[0], n, 32, 1024, ref _scale0[0], ref _shift0[0]);
+            TrainingPasses.AffineForward(act, ref _z0[0], ref _y0[0], n, 32, 1024, ref _scale0[0], ref _shift0[0]);
         }
 
         // Group 0 backward: Conv2d[0] + BatchNorm[1] + ReLU[2], gradient (32, 32, 32) -> (16, 32, 32).
@@ -1299,18 +1299,19 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            ActivationPass.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 32, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
+            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 32, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
                 ref sumDuXhat);
             Norm.AddTo(_sumSq0, L1Weight.Grad);
             Norm.AddTo(_sum0, L1Bias.Grad);
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 1024;
-            Norm.BackwardApply(ref _gradU[0], ref _z0[0], n, 32, 1024, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, ref _gradU[0]);
+            // Formed by the Conv2d's Backward as dZ goes onto its grid.
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            _conv0.Backward(_in, ref dz, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
+            _conv0.Backward(_in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx,
+                wantInput, n);
         }
     }
 }

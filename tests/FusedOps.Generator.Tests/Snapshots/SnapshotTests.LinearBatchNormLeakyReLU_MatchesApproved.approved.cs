@@ -231,7 +231,7 @@ namespace FusedOps.Generated
             Norm.FinishBatchStats(_sum0, _sumSq0, default, count, epsilon, momentum, L1RunningMean.Data, L1RunningVar.Data, _mean0, _invStd0);
             Norm.TrainScaleShift(L1Weight.Data, L1Bias.Data, _mean0, _invStd0, _scale0, _shift0);
             var act = new LeakyReluOperator(0.2f);
-            ActivationPass.AffineForward(act, ref _z0[0], ref _y0[0], n, 13, 1, ref _scale0[0], ref _shift0[0]);
+            TrainingPasses.AffineForward(act, ref _z0[0], ref _y0[0], n, 13, 1, ref _scale0[0], ref _shift0[0]);
         }
 
         // Group 0 backward: Linear[0] + BatchNorm[1] + LeakyReLU[2], gradient (13) -> (20).
@@ -249,13 +249,13 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            ActivationPass.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 13, 1, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 13, 1, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq0, L1Weight.Grad);
             Norm.AddTo(_sum0, L1Bias.Grad);
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 1;
-            Norm.BackwardApply(ref _gradU[0], ref _z0[0], n, 13, 1, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, ref _gradU[0]);
+            TrainingPasses.BackwardApply(ref _gradU[0], ref _z0[0], n, 13, 1, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, ref _gradU[0]);
             dz = ref _gradU[0];
 
             // Pass: Linear dW, dB, dX.

@@ -203,7 +203,7 @@ namespace FusedOps.Generated
         {
             ref float dz = ref dy;
             // Pass: elementwise: HardTanh'.
-            ActivationPass.Backward(new HardTanhOperator(-0.5f, 2.0f), ref dy, ref _z0[0], ref _gradU[0], n * 3);
+            TrainingPasses.Backward(new HardTanhOperator(-0.5f, 2.0f), ref dy, ref _z0[0], ref _gradU[0], n, 3);
             dz = ref _gradU[0];
 
             // Pass: Linear dW, dB, dX.

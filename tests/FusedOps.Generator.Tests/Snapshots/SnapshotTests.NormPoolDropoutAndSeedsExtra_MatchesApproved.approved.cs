@@ -915,7 +915,7 @@ namespace FusedOps.Generated
         private readonly SampleNorm.Scratch _normScratch1 = new(8);
         private int[] _argMax2 = Array.Empty<int>();
         private float[] _factor3 = Array.Empty<float>();
-        // Training randomness: forward number _step draws from Dropout.Stream(_seed, _step).
+        // Training randomness: forward number _step draws from Dropout.Stream(_seed, _step) (restarted in place).
         private int _seed;
         private int _step;
         private InitRandom? _random;
@@ -964,7 +964,7 @@ namespace FusedOps.Generated
             PipelineChecks.Batch(batchSize, input.Length, output.Length, InputLength, OutputLength);
             EnsureCapacity(batchSize);
             _batch = 0;
-            _random = Dropout.Stream(_seed, _step++);
+            _random = Dropout.Restart(_random, _seed, _step++);
             input.CopyTo(_in);
             G0_Forward(batchSize);
             G1_Forward(batchSize);
@@ -1087,7 +1087,7 @@ namespace FusedOps.Generated
                 _argMax2 = new int[n * 288];
             }
 
-            Pooling.MaxForward(ref _y1[0], ref _z2[0], ref _argMax2[0], n * 8, new Pooling.Window(12, 12, 6, 6, 2, 2, 0), true);
+            TrainingPasses.MaxForward(ref _y1[0], ref _z2[0], ref _argMax2[0], n, 8, new Pooling.Window(12, 12, 6, 6, 2, 2, 0), true);
         }
 
         // Group 2 backward: MaxPool2d[3], gradient (8, 6, 6) -> (8, 12, 12).
@@ -1100,7 +1100,7 @@ namespace FusedOps.Generated
                 return;
             }
 
-            Pooling.MaxBackward(ref dy, ref _argMax2[0], ref dx, n * 8, new Pooling.Window(12, 12, 6, 6, 2, 2, 0));
+            TrainingPasses.MaxBackward(ref dy, ref _argMax2[0], ref dx, n, 8, new Pooling.Window(12, 12, 6, 6, 2, 2, 0));
         }
 
         // Group 3 training forward: Dropout[4], (8, 6, 6) -> (8, 6, 6).

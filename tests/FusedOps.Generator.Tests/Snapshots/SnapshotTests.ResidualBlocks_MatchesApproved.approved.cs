@@ -4035,14 +4035,14 @@ namespace FusedOps.Generated
             Array.Clear(_gradSave0, 0, n * 16384);
             Array.Clear(_gradSave1, 0, n * 16384);
             G2_Backward(n, ref dy, ref _gradB[0], true);
-            ConvHelpers.Add(ref _gradSave1[0], ref _gradB[0], n * 16384);
+            TrainingPasses.Add(ref _gradSave1[0], ref _gradB[0], n, 16384);
             dy = ref _gradB[0];
             G1_Backward(n, ref dy, ref _gradA[0], true);
             dy = ref _gradA[0];
             G0_Backward(n, ref dy, ref userDx, wantInput);
             if (wantInput)
             {
-                ConvHelpers.Add(ref _gradSave0[0], ref userDx, n * 16384);
+                TrainingPasses.Add(ref _gradSave0[0], ref userDx, n, 16384);
             }
             // The saved activations serve one Backward, as PyTorch frees its graph after backward.
             _batch = -1;
@@ -4099,7 +4099,7 @@ namespace FusedOps.Generated
             Norm.FinishBatchStats(_sum0, _sumSq0, L1Bias.Data, count, epsilon, momentum, L2RunningMean.Data, L2RunningVar.Data, _mean0, _invStd0);
             Norm.TrainScaleShift(L2Weight.Data, L2Bias.Data, _mean0, _invStd0, _scale0, _shift0);
             var act = new ReluOperator();
-            ActivationPass.AffineForward(act, ref _z0[0], ref _y0[0], n, 16, 1024, ref _scale0[0], ref _shift0[0]);
+            TrainingPasses.AffineForward(act, ref _z0[0], ref _y0[0], n, 16, 1024, ref _scale0[0], ref _shift0[0]);
         }
 
         // Group 0 backward: Conv2d[1] + BatchNorm[2] + ReLU[3], gradient (16, 32, 32) -> (16, 32, 32).
@@ -4117,18 +4117,19 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            ActivationPass.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 16, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
+            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 16, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
                 ref sumDuXhat);
             Norm.AddTo(_sumSq0, L2Weight.Grad);
             Norm.AddTo(_sum0, L2Bias.Grad);
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 1024;
-            Norm.BackwardApply(ref _gradU[0], ref _z0[0], n, 16, 1024, L2Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, ref _gradU[0]);
+            // Formed by the Conv2d's Backward as dZ goes onto its grid.
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            _conv0.Backward(_in, ref dz, L1Weight.Data, L1Weight.Grad, L1Bias.Grad, ref dx, wantInput, n);
+            _conv0.Backward(_in, ref dz, _z0, L2Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, L1Weight.Data, L1Weight.Grad, L1Bias.Grad, ref dx,
+                wantInput, n);
         }
 
         // Group 1 training forward: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7], (16, 32, 32) -> (16, 32, 32).
@@ -4147,7 +4148,7 @@ namespace FusedOps.Generated
             Norm.TrainScaleShift(L5Weight.Data, L5Bias.Data, _mean1, _invStd1, _scale1, _shift1);
             ref float scale = ref _scale1[0];
             ref float shift = ref _shift1[0];
-            ActivationPass.AffineAddForward(act, ref _z1[0], ref _in[0], ref _u1[0], ref _y1[0], n, 16, 1024, ref scale, ref shift);
+            TrainingPasses.AffineAddForward(act, ref _z1[0], ref _in[0], ref _u1[0], ref _y1[0], n, 16, 1024, ref scale, ref shift);
         }
 
         // Group 1 backward: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7], gradient (16, 32, 32) -> (16, 32, 32).
@@ -4155,11 +4156,7 @@ namespace FusedOps.Generated
         {
             ref float dz = ref dy;
             // Pass: elementwise: ReLU' + gradient to "a" + BatchNorm reductions.
-            ref float du = ref dy;
-            ActivationPass.Backward(new ReluOperator(), ref dy, ref _u1[0], ref _gradU[0], n * 16384);
-            du = ref _gradU[0];
-            ConvHelpers.Add(ref du, ref _gradSave0[0], n * 16384);
-            var act = default(IdentityOperator);
+            var act = new ReluOperator();
             Array.Clear(_sum1);
             Array.Clear(_sumSq1);
             ref float scale = ref _scale1[0];
@@ -4169,18 +4166,19 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum1[0];
             ref double sumDuXhat = ref _sumSq1[0];
             ref float zs = ref _z1[0];
-            ActivationPass.BackwardReduce(act, ref du, ref zs, ref _gradU[0], n, 16, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
-                ref sumDuXhat);
+            TrainingPasses.AddBackwardReduce(act, ref dy, ref _u1[0], ref _gradSave0[0], ref zs, ref _gradU[0], n, 16, 1024, ref scale, ref shift, ref mean,
+                ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq1, L5Weight.Grad);
             Norm.AddTo(_sum1, L5Bias.Grad);
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 1024;
-            Norm.BackwardApply(ref _gradU[0], ref _z1[0], n, 16, 1024, L5Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, ref _gradU[0]);
+            // Formed by the Conv2d's Backward as dZ goes onto its grid.
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            _conv1.Backward(_y0, ref dz, L4Weight.Data, L4Weight.Grad, L4Bias.Grad, ref dx, wantInput, n);
+            _conv1.Backward(_y0, ref dz, _z1, L5Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, L4Weight.Data, L4Weight.Grad, L4Bias.Grad, ref dx,
+                wantInput, n);
         }
 
         // Group 2 training forward: Conv2d[9] + BatchNorm[10] + Add[11], (16, 32, 32) -> (32, 16, 16).
@@ -4212,7 +4210,7 @@ namespace FusedOps.Generated
             Norm.TrainScaleShift(L10Weight.Data, L10Bias.Data, _mean2, _invStd2, _scale2, _shift2);
             ref float scale = ref _scale2[0];
             ref float shift = ref _shift2[0];
-            ActivationPass.AffineAddForward(act, ref _z2[0], ref _y3[0], ref _y2[0], ref _y2[0], n, 32, 256, ref scale, ref shift);
+            TrainingPasses.AffineAddForward(act, ref _z2[0], ref _y3[0], ref _y2[0], ref _y2[0], n, 32, 256, ref scale, ref shift);
         }
 
         // Group 2 backward: Conv2d[9] + BatchNorm[10] + Add[11], gradient (32, 16, 16) -> (16, 32, 32).
@@ -4222,7 +4220,7 @@ namespace FusedOps.Generated
             // Pass: elementwise: gradient to "b" + BatchNorm reductions.
             ref float du = ref dy;
             G3_Backward(n, ref du, ref _gradX3[0], true);
-            ConvHelpers.Add(ref _gradX3[0], ref _gradSave1[0], n * 16384);
+            TrainingPasses.Add(ref _gradX3[0], ref _gradSave1[0], n, 16384);
             var act = default(IdentityOperator);
             Array.Clear(_sum2);
             Array.Clear(_sumSq2);
@@ -4233,13 +4231,13 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum2[0];
             ref double sumDuXhat = ref _sumSq2[0];
             ref float zs = ref _z2[0];
-            ActivationPass.BackwardReduce(act, ref du, ref zs, ref _gradU[0], n, 32, 256, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+            TrainingPasses.BackwardReduce(act, ref du, ref zs, ref _gradU[0], n, 32, 256, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq2, L10Weight.Grad);
             Norm.AddTo(_sum2, L10Bias.Grad);
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 256;
-            Norm.BackwardApply(ref _gradU[0], ref _z2[0], n, 32, 256, L10Weight.Data, _mean2, _invStd2, _sum2, _sumSq2, count, ref _gradU[0]);
+            TrainingPasses.BackwardApply(ref _gradU[0], ref _z2[0], n, 32, 256, L10Weight.Data, _mean2, _invStd2, _sum2, _sumSq2, count, ref _gradU[0]);
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
@@ -4282,7 +4280,7 @@ namespace FusedOps.Generated
             Norm.FinishBatchStats(_sum3, _sumSq3, default, count, epsilon, momentum, L11_bnRunningMean.Data, L11_bnRunningVar.Data, _mean3, _invStd3);
             Norm.TrainScaleShift(L11_bnWeight.Data, L11_bnBias.Data, _mean3, _invStd3, _scale3, _shift3);
             var act = new IdentityOperator();
-            ActivationPass.AffineForward(act, ref _z3[0], ref _y3[0], n, 32, 256, ref _scale3[0], ref _shift3[0]);
+            TrainingPasses.AffineForward(act, ref _z3[0], ref _y3[0], n, 32, 256, ref _scale3[0], ref _shift3[0]);
         }
 
         // Group 3 backward: Conv2d[11.proj] + BatchNorm[11.bn], gradient (32, 16, 16) -> (16, 32, 32).
@@ -4300,14 +4298,14 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum3[0];
             ref double sumDuXhat = ref _sumSq3[0];
             ref float zs = ref _z3[0];
-            ActivationPass.BackwardReduce(act, ref dy, ref zs, ref _gradU3[0], n, 32, 256, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
+            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU3[0], n, 32, 256, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
                 ref sumDuXhat);
             Norm.AddTo(_sumSq3, L11_bnWeight.Grad);
             Norm.AddTo(_sum3, L11_bnBias.Grad);
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 256;
-            Norm.BackwardApply(ref _gradU3[0], ref _z3[0], n, 32, 256, L11_bnWeight.Data, _mean3, _invStd3, _sum3, _sumSq3, count, ref _gradU3[0]);
+            TrainingPasses.BackwardApply(ref _gradU3[0], ref _z3[0], n, 32, 256, L11_bnWeight.Data, _mean3, _invStd3, _sum3, _sumSq3, count, ref _gradU3[0]);
             dz = ref _gradU3[0];
 
             // Pass: Conv2d dW, dB, dX.

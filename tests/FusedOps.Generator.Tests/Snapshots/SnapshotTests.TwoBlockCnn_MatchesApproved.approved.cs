@@ -1754,7 +1754,7 @@ namespace FusedOps.Generated
             Norm.FinishBatchStats(_sum0, _sumSq0, L0Bias.Data, count, epsilon, momentum, L1RunningMean.Data, L1RunningVar.Data, _mean0, _invStd0);
             Norm.TrainScaleShift(L1Weight.Data, L1Bias.Data, _mean0, _invStd0, _scale0, _shift0);
             var act = new ReluOperator();
-            ActivationPass.AffineForward(act, ref _z0[0], ref _y0[0], n, 8, 256, ref _scale0[0], ref _shift0[0]);
+            TrainingPasses.AffineForward(act, ref _z0[0], ref _y0[0], n, 8, 256, ref _scale0[0], ref _shift0[0]);
         }
 
         // Group 0 backward: Conv2d[0] + BatchNorm[1] + ReLU[2], gradient (8, 16, 16) -> (1, 16, 16).
@@ -1772,17 +1772,18 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            ActivationPass.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 8, 256, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 8, 256, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq0, L1Weight.Grad);
             Norm.AddTo(_sum0, L1Bias.Grad);
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 256;
-            Norm.BackwardApply(ref _gradU[0], ref _z0[0], n, 8, 256, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, ref _gradU[0]);
+            // Formed by the Conv2d's Backward as dZ goes onto its grid.
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            _conv0.Backward(_in, ref dz, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
+            _conv0.Backward(_in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx,
+                wantInput, n);
         }
 
         // Group 1 training forward: Conv2d[3] + BatchNorm[4] + ReLU[5], (8, 16, 16) -> (16, 8, 8).
@@ -1811,7 +1812,7 @@ namespace FusedOps.Generated
             Norm.FinishBatchStats(_sum1, _sumSq1, L3Bias.Data, count, epsilon, momentum, L4RunningMean.Data, L4RunningVar.Data, _mean1, _invStd1);
             Norm.TrainScaleShift(L4Weight.Data, L4Bias.Data, _mean1, _invStd1, _scale1, _shift1);
             var act = new ReluOperator();
-            ActivationPass.AffineForward(act, ref _z1[0], ref _y1[0], n, 16, 64, ref _scale1[0], ref _shift1[0]);
+            TrainingPasses.AffineForward(act, ref _z1[0], ref _y1[0], n, 16, 64, ref _scale1[0], ref _shift1[0]);
         }
 
         // Group 1 backward: Conv2d[3] + BatchNorm[4] + ReLU[5], gradient (16, 8, 8) -> (8, 16, 16).
@@ -1829,13 +1830,13 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum1[0];
             ref double sumDuXhat = ref _sumSq1[0];
             ref float zs = ref _z1[0];
-            ActivationPass.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 16, 64, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 16, 64, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq1, L4Weight.Grad);
             Norm.AddTo(_sum1, L4Bias.Grad);
 
             // Pass: BatchNorm input gradient.
             long count = (long)n * 64;
-            Norm.BackwardApply(ref _gradU[0], ref _z1[0], n, 16, 64, L4Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, ref _gradU[0]);
+            TrainingPasses.BackwardApply(ref _gradU[0], ref _z1[0], n, 16, 64, L4Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, ref _gradU[0]);
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.

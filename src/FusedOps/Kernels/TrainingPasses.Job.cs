@@ -1,0 +1,141 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace FusedOps.Kernels;
+
+/// <content>The job that runs one slice of samples of a pass.</content>
+public static unsafe partial class TrainingPasses
+{
+    private enum Kind
+    {
+        AffineForward,
+        AffineAddForward,
+        BackwardReduce,
+        AddBackwardReduce,
+        BackwardApply,
+        Backward,
+        Add,
+        MaxForward,
+        MaxForwardSave,
+        MaxBackward,
+    }
+
+    // The call in progress: pointers into the caller's pinned arrays, valid only during Run.
+    private sealed class Job<TAct> : ParallelJob
+        where TAct : struct, IActivationOperator
+    {
+        [ThreadStatic]
+        private static Job<TAct>? t_job;
+
+        private Kind _kind;
+        private TAct _act;
+        private int _n, _channels, _spatial, _parts;
+
+        public float* Z, Y, R, U, Dy, Scale, Shift, Mean, InvStd;
+        public double* SumDu, SumDuXhat;
+        public int* ArgMax;
+        public int GammaLength;
+        public long Count;
+        public Pooling.Window Window;
+        public double[] Partials = [];
+
+        public static Job<TAct> Get(Kind kind, TAct act, int n, int channels, int spatial)
+        {
+            Job<TAct> job = t_job ??= new Job<TAct>();
+            (job._kind, job._act, job._n, job._channels, job._spatial) = (kind, act, n, channels, spatial);
+            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce && job.Partials.Length < 2 * MaxParts * channels)
+            {
+                job.Partials = new double[2 * MaxParts * channels];
+            }
+
+            return job;
+        }
+
+        // The BatchNorm's per-channel scale, shift, mean and 1/σ of a backward reduction.
+        public void SetNorm(float* scale, float* shift, float* mean, float* invStd)
+        {
+            Scale = scale;
+            Shift = shift;
+            Mean = mean;
+            InvStd = invStd;
+        }
+
+        // Runs the parts (none: only drops the pointers).
+        public void Run(int parts)
+        {
+            _parts = parts;
+            try
+            {
+                if (parts > 0)
+                {
+                    ParallelWork.Run(this, parts);
+                }
+            }
+            finally
+            {
+                Z = Y = R = U = Dy = Scale = Shift = Mean = InvStd = null;
+                SumDu = SumDuXhat = null;
+                ArgMax = null;
+            }
+        }
+
+        // Samples s0 … s1 − 1 of AddBackwardReduce, one at a time; the sums are added to in sample order.
+        public void AddBackwardReduce(int s0, int s1, ref double sumDu, ref double sumDuXhat)
+        {
+            int length = _channels * _spatial;
+            for (int s = s0; s < s1; s++)
+            {
+                long o = (long)s * length;
+                ActivationPass.Backward(_act, ref Dy[o], ref R[o], ref U[o], length);
+                ConvHelpers.Add(ref U[o], ref Y[o], length);
+                ActivationPass.BackwardReduce(default(IdentityOperator), ref U[o], ref Z[o], ref U[o], 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
+                    ref *InvStd, ref sumDu, ref sumDuXhat);
+            }
+        }
+
+        public override void Execute(int part)
+        {
+            (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
+            int count = s1 - s0, c = _channels;
+            long o = (long)s0 * c * _spatial;
+            switch (_kind)
+            {
+                case Kind.AffineForward:
+                    ActivationPass.AffineForward(_act, ref Z[o], ref Y[o], count, c, _spatial, ref *Scale, ref *Shift);
+                    break;
+                case Kind.AffineAddForward:
+                    ActivationPass.AffineAddForward(_act, ref Z[o], ref R[o], ref U[o], ref Y[o], count, c, _spatial, ref *Scale, ref *Shift);
+                    break;
+                case Kind.BackwardReduce:
+                    Span<double> sums = Partials.AsSpan(2 * part * c, 2 * c);
+                    sums.Clear();
+                    ActivationPass.BackwardReduce(_act, ref Dy[o], ref Z[o], ref U[o], count, c, _spatial, ref *Scale, ref *Shift, ref *Mean, ref *InvStd,
+                        ref sums[0], ref sums[c]);
+                    break;
+                case Kind.AddBackwardReduce:
+                    Span<double> partial = Partials.AsSpan(2 * part * c, 2 * c);
+                    partial.Clear();
+                    AddBackwardReduce(s0, s1, ref partial[0], ref partial[c]);
+                    break;
+                case Kind.BackwardApply:
+                    Norm.BackwardApply(ref U[o], ref Z[o], count, c, _spatial, new ReadOnlySpan<float>(Scale, GammaLength), new ReadOnlySpan<float>(Mean, c),
+                        new ReadOnlySpan<float>(InvStd, c), new ReadOnlySpan<double>(SumDu, c), new ReadOnlySpan<double>(SumDuXhat, c), Count, ref Y[o]);
+                    break;
+                case Kind.Backward:
+                    ActivationPass.Backward(_act, ref Dy[o], ref U[o], ref Y[o], count * _spatial);
+                    break;
+                case Kind.Add:
+                    ConvHelpers.Add(ref Z[o], ref Y[o], count * _spatial);
+                    break;
+                case Kind.MaxForward or Kind.MaxForwardSave:
+                    long po = (long)s0 * c * Window.OutPlane;
+                    Pooling.MaxForward(ref Z[(long)s0 * c * Window.InPlane], ref Y[po], ref ArgMax[po], count * c, Window, _kind == Kind.MaxForwardSave);
+                    break;
+                default:
+                    long bo = (long)s0 * c * Window.OutPlane;
+                    Pooling.MaxBackward(ref Dy[bo], ref ArgMax[bo], ref Y[(long)s0 * c * Window.InPlane], count * c, Window);
+                    break;
+            }
+        }
+    }
+}
