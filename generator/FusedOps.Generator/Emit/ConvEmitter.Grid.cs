@@ -19,11 +19,36 @@ internal static partial class ConvEmitter
     /// <summary>Grid panels of one sample (the im2col path's panel count otherwise).</summary>
     public static int InferencePanels(ConvPlan c) => UsesGrid(c) ? (((c.OH - 1) * c.Wp) + c.OW + 31) / 32 : c.Panels;
 
+    /// <summary>
+    /// Taps per cache block of the grid path: whole input channels whose weights for all output channels fit in 16 KB, so
+    /// a panel's tap block (weights, its input rows and the partial sums) stays in L1 while every register block runs over
+    /// it; all taps at once when the whole weight is that small.
+    /// </summary>
+    public static int GridChunkTaps(ConvPlan c)
+    {
+        int perChannel = c.OCg * c.K * c.K;
+        return perChannel * c.Cg <= 4096 ? c.Kc : System.Math.Max(1, 4096 / perChannel) * c.K * c.K;
+    }
+
     private static void WriteGridKernels(CodeWriter w, ConvPlan c)
     {
         if (!UsesGrid(c))
         {
             return;
+        }
+
+        int chunk = GridChunkTaps(c);
+        if (chunk < c.Kc)
+        {
+            foreach (RowBlock size in Distinct(c.Blocks512))
+            {
+                WriteBlock(w, c, 512, size.Rows, train: false, chunked: true);
+            }
+
+            foreach (RowBlock size in Distinct(c.Blocks256))
+            {
+                WriteBlock(w, c, 256, size.Rows, train: false, chunked: true);
+            }
         }
 
         int i = c.Layer;
@@ -83,9 +108,24 @@ internal static partial class ConvEmitter
         foreach ((string cond, int bits, Model.EquatableArray<RowBlock> blocks) in new[] { ("level == 2", 512, c.Blocks512), ("level == 1", 256, c.Blocks256) })
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
+            if (chunk < c.Kc)
+            {
+                // Tap blocks outermost: every register block runs over one block of input channels before the next.
+                w.Open($"for (int k0 = 0; k0 < {c.Kc}; k0 += {chunk})");
+                w.Line($"int k1 = Math.Min(k0 + {chunk}, {c.Kc});");
+                w.Line($"bool kFirst = k0 == 0, kLast = k1 == {c.Kc};");
+            }
+
+            string kernel = chunk < c.Kc ? "InferK" : "Infer";
+            string range = chunk < c.Kc ? ", k0, k1, kFirst, kLast" : string.Empty;
             WriteBlockCalls(w, c, blocks, (start, weights, rows) =>
-                $"L{i}_Infer{bits}x{rows}(act, {Refs(start, weights)}, {(c.Residual ? $"ref Unsafe.Add(ref rdst, {start} * ld), " : string.Empty)}"
-                + $"ref Unsafe.Add(ref scale, c0 + {start}), ref Unsafe.Add(ref shift, c0 + {start}));");
+                $"L{i}_{kernel}{bits}x{rows}(act, {Refs(start, weights)}, {(c.Residual ? $"ref Unsafe.Add(ref rdst, {start} * ld), " : string.Empty)}"
+                + $"ref Unsafe.Add(ref scale, c0 + {start}), ref Unsafe.Add(ref shift, c0 + {start}){range});");
+            if (chunk < c.Kc)
+            {
+                w.Close();
+            }
+
             w.Close();
         }
 
