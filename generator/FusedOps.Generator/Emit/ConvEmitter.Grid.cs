@@ -103,6 +103,7 @@ internal static partial class ConvEmitter
             w.Open("if (!full)");
             w.Line($"ConvHelpers.ExpandColumns(ref rb, {c.OCg}, {c.P}, s_l{i}GridLanes, pb, valid, ref resTail);");
             w.Close();
+            w.Line();
         }
 
         foreach ((string cond, int bits, Model.EquatableArray<RowBlock> blocks) in new[] { ("level == 2", 512, c.Blocks512), ("level == 1", 256, c.Blocks256) })
@@ -132,6 +133,7 @@ internal static partial class ConvEmitter
         w.Open("else");
         w.Line($"L{i}_GridScalar(act, ref wg, ref b, ref offsets, ref dst, ld, {(c.Residual ? "ref rdst, " : string.Empty)}ref scale, ref shift, c0);");
         w.Close();
+        w.Line();
         w.Open("if (!full)");
         w.Line($"ConvHelpers.CompressColumns(ref tail, {c.OCg}, ref yb, {c.P}, s_l{i}GridLanes, pb, valid);");
         w.Close();
@@ -147,7 +149,7 @@ internal static partial class ConvEmitter
         int i = c.Layer;
         w.Line($"// Layer {i}: scalar fallback for machines without Vector256, all {c.OCg} channels × 32 lanes of a grid panel (rows `ld` apart).");
         w.Line(FullyOptimised);
-        w.Line($"private static void L{i}_GridScalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld, {(c.Residual ? "ref float res, " : string.Empty)}");
+        w.Line($"private static void L{i}_GridScalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,{(c.Residual ? " ref float res," : string.Empty)}");
         w.Line("    ref float scale, ref float shift, int channel0)");
         w.Line("    where TAct : struct, IActivationOperator");
         w.Open();
