@@ -73,6 +73,7 @@ internal static class CnnPoolBenchmark
         rows.Add(("Fashion convs without Add, batch 64, 1 thread", sampler.Add(fashionNoAdd.FrozenInfer, 1), fashionNoAdd.Flops));
         rows.Add(("Fashion convs (with Add), batch 64, 2 threads", sampler.Add(fashion.FrozenInfer, 2), fashion.Flops));
         rows.Add(("Fashion net (with Add), batch 64, 1 thread", sampler.Add(net.FrozenInfer, 1), net.Flops));
+        rows.Add(("Fashion net (with Add), batch 64, 2 threads", sampler.Add(net.FrozenInfer, 2), net.Flops));
         rows.Add(("Fashion net without Add, batch 64, 1 thread", sampler.Add(netNoAdd.FrozenInfer, 1), netNoAdd.Flops));
         sampler.Measure(Rounds);
         foreach (IDisposable d in disposables)

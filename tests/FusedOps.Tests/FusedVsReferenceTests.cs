@@ -47,6 +47,7 @@ public sealed class FusedVsReferenceTests
             yield return new object[] { nameof(ConcatNet), level, 3 };
             yield return new object[] { nameof(TwoSaves), level, 2 };
             yield return new object[] { nameof(LinearResidual), level, 5 };
+            yield return new object[] { nameof(GridConvs), level, 2 };
         }
     }
 

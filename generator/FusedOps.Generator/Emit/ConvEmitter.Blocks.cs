@@ -6,16 +6,21 @@ namespace FusedOps.Generator.Emit;
 /// <summary>The register blocks and the scalar fallback of a Conv2d layer's forward pass.</summary>
 internal static partial class ConvEmitter
 {
-    private static void WriteBlock(CodeWriter w, ConvPlan c, int bits, int rows, bool train)
+    /// <summary>
+    /// One register block. <paramref name="chunked"/> (inference): taps [k0, k1) only, starting from the partial sums in
+    /// <c>y</c> unless <c>first</c>, and storing them raw unless <c>last</c>; the sums run in the same order, so the same bits.
+    /// </summary>
+    private static void WriteBlock(CodeWriter w, ConvPlan c, int bits, int rows, bool train, bool chunked = false)
     {
         int i = c.Layer;
         int lanes = bits / 32;
         int nv = 32 / lanes;
         string v = $"Vector{bits}";
         string vt = $"{v}<float>";
-        string name = $"L{i}_{(train ? "Train" : "Infer")}{bits}x{rows}";
+        string name = $"L{i}_{(train ? "Train" : chunked ? "InferK" : "Infer")}{bits}x{rows}";
         string what = train ? "stores conv + bias and adds the channel sums" : "applies scale, shift and the activation";
-        w.Line($"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {c.Kc} taps; {what}.");
+        string taps = chunked ? "taps [k0, k1)" : $"{c.Kc} taps";
+        w.Line($"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {taps}; {what}.");
         if (train)
         {
             w.Line(ConvEmitter.FullyOptimised);
@@ -27,20 +32,23 @@ internal static partial class ConvEmitter
         {
             w.Line(ConvEmitter.FullyOptimised);
             w.Line($"private static void {name}<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,");
-            w.Line($"    {(c.Residual ? "ref float res, " : string.Empty)}ref float scale, ref float shift)");
+            w.Line($"    {(c.Residual ? "ref float res, " : string.Empty)}ref float scale, ref float shift{(chunked ? ", nint k0, nint k1, bool first, bool last" : string.Empty)})");
             w.Line("    where TAct : struct, IActivationOperator");
             w.Open();
         }
 
         for (int r = 0; r < rows; r++)
         {
+            string yr = r == 0 ? "ref y" : $"ref Unsafe.Add(ref y, {r} * ld)";
             for (int j = 0; j < nv; j++)
             {
-                w.Line($"{vt} c{r}_{j} = {vt}.Zero;");
+                w.Line(chunked
+                    ? $"{vt} c{r}_{j} = first ? {vt}.Zero : {v}.LoadUnsafe({yr}{(j == 0 ? string.Empty : $", {j * lanes}")});"
+                    : $"{vt} c{r}_{j} = {vt}.Zero;");
             }
         }
 
-        w.Open($"for (nint k = 0; k < {c.Kc}; k++)");
+        w.Open(chunked ? "for (nint k = k0; k < k1; k++)" : $"for (nint k = 0; k < {c.Kc}; k++)");
         w.Line("int offset = Unsafe.Add(ref offsets, k);");
         w.Line("ref float bk = ref Unsafe.Add(ref b, offset);");
         for (int j = 0; j < nv; j++)
@@ -59,6 +67,23 @@ internal static partial class ConvEmitter
 
         w.Close();
         w.Line();
+        if (chunked)
+        {
+            w.Open("if (!last)");
+            for (int r = 0; r < rows; r++)
+            {
+                string yr = r == 0 ? "ref y" : $"ref Unsafe.Add(ref y, {r} * ld)";
+                for (int j = 0; j < nv; j++)
+                {
+                    w.Line($"{v}.StoreUnsafe(c{r}_{j}, {yr}{(j == 0 ? string.Empty : $", {j * lanes}")});");
+                }
+            }
+
+            w.Line("return;");
+            w.Close();
+            w.Line();
+        }
+
         w.Line("// Epilogue: each output written once.");
         for (int r = 0; r < rows; r++)
         {

@@ -14,7 +14,10 @@ internal static partial class ConvEmitter
     {
         int i = c.Layer;
         w.Line($"// Layer {i} pool panels ({c.PoolName} in the epilogue): receptive-field origin per lane, in-place row step per panel.");
-        w.Line($"private static readonly int[] s_l{i}PoolPixels = ConvHelpers.PoolPixelOffsets({c.OH}, {c.OW}, {c.Stride}, {c.Wp});");
+        // Stride 1 and padded: lanes past the pooled columns read the grid in place too (their outputs are dropped), so no panel is gathered.
+        w.Line(c.Stride == 1 && c.Pad > 0
+            ? $"private static readonly int[] s_l{i}PoolPixels = ConvHelpers.PoolGridOffsets({c.OH}, {c.OW}, {c.Wp});"
+            : $"private static readonly int[] s_l{i}PoolPixels = ConvHelpers.PoolPixelOffsets({c.OH}, {c.OW}, {c.Stride}, {c.Wp});");
         w.Line($"private static readonly int[] s_l{i}PoolSteps = ConvHelpers.PoolPanelSteps(s_l{i}PoolPixels);");
         w.Line();
     }

@@ -43,6 +43,7 @@ internal static partial class ConvEmitter
             }
 
             WriteScalar(w, g.Conv!);
+            WriteGridKernels(w, g.Conv!);
             WritePoolKernels(w, g.Conv!, Distinct(g.Conv!.Blocks512), Distinct(g.Conv!.Blocks256));
             WriteBackward(w, g.Conv!);
         }

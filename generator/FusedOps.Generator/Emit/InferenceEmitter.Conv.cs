@@ -18,7 +18,7 @@ internal static partial class InferenceEmitter
         long flops = 2L * c.OC * c.Kc * c.P;
         // One part per sample, or per four panels' worth of threads for one sample: a thread the OS delays leaves its parts to the others.
         w.Line($"int threads = ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000);");
-        w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({(pass.Has(StageKind.Pool) ? c.PoolPanels : c.Panels)}, 4 * threads) : 1;");
+        w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({(pass.Has(StageKind.Pool) ? c.PoolPanels : ConvEmitter.InferencePanels(c))}, 4 * threads) : 1;");
         if (c.Pad > 0)
         {
             w.Open("if (m == 1 && parts > 1)");
@@ -73,11 +73,13 @@ internal static partial class InferenceEmitter
         w.Line($"var act = {(g.Inference[0].Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)")};");
         string weights = $"ref _w{i}[0], ref _scale{i}[0], ref _shift{i}[0]";
         w.Open("if (m == 1 && parts > 1)");
-        w.Line($"(int pb0, int pb1) = ParallelWork.Slice({(pooled ? c.PoolPanels : c.Panels)}, parts, part);");
+        bool grid = !pooled && ConvEmitter.UsesGrid(c);
+        w.Line($"(int pb0, int pb1) = ParallelWork.Slice({(pooled ? c.PoolPanels : ConvEmitter.InferencePanels(c))}, parts, part);");
         w.Line($"ref float panel = ref ConvParallel.ThreadScratch(Scratch);");
         string xp = c.Pad > 0 ? "ref scratch" : "ref x";
         w.Line(pooled
             ? $"{m.KernelsType}.L{layer}_PoolPanels(act, {xp}, {weights}, ref y, ref panel, pb0, pb1{res});"
+            : grid ? $"{m.KernelsType}.L{layer}_GridPanels(act, {xp}, {weights}, ref y, ref panel, pb0, pb1{res});"
             : $"{m.KernelsType}.L{layer}_Panels(act, {xp}, {weights}, ref y, ref panel, false, ref s_sink[0], ref s_sink[0], pb0, pb1{res});");
         w.Line("return;");
         w.Close();
@@ -96,6 +98,7 @@ internal static partial class InferenceEmitter
 
         w.Line(pooled
             ? $"{m.KernelsType}.L{layer}_ConvPool(act, ref xs, {weights}, ref ys, ref sc{rs});"
+            : grid ? $"{m.KernelsType}.L{layer}_GridConv(act, ref xs, {weights}, ref ys, ref sc{rs});"
             : $"{m.KernelsType}.L{layer}_Conv(act, ref xs, {weights}, ref ys, ref sc, false, ref s_sink[0], ref s_sink[0]{rs});");
         w.Close();
         w.Close();

@@ -118,7 +118,7 @@ namespace FusedOps.Generated
         {
             // Pass: Conv2d, epilogue: bias.
             int threads = ParallelWork.ThreadsFor((long)m * 62208, 1_000_000);
-            int parts = m > 1 ? m : threads > 1 ? Math.Min(5, 4 * threads) : 1;
+            int parts = m > 1 ? m : threads > 1 ? Math.Min(6, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
                 ConvHelpers.Pad(ref x, 3, 12, 12, 1, ref scratch[0]);
@@ -134,10 +134,9 @@ namespace FusedOps.Generated
             var act = default(IdentityOperator);
             if (m == 1 && parts > 1)
             {
-                (int pb0, int pb1) = ParallelWork.Slice(5, parts, part);
+                (int pb0, int pb1) = ParallelWork.Slice(6, parts, part);
                 ref float panel = ref ConvParallel.ThreadScratch(Scratch);
-                Samples_Catalogue_Kernels.L0_Panels(act, ref scratch, ref _w0[0], ref _scale0[0], ref _shift0[0], ref y, ref panel, false, ref s_sink[0],
-                    ref s_sink[0], pb0, pb1);
+                Samples_Catalogue_Kernels.L0_GridPanels(act, ref scratch, ref _w0[0], ref _scale0[0], ref _shift0[0], ref y, ref panel, pb0, pb1);
                 return;
             }
 
@@ -147,7 +146,7 @@ namespace FusedOps.Generated
             {
                 ref float xs = ref Unsafe.Add(ref x, s * 432);
                 ref float ys = ref Unsafe.Add(ref y, s * 1152);
-                Samples_Catalogue_Kernels.L0_Conv(act, ref xs, ref _w0[0], ref _scale0[0], ref _shift0[0], ref ys, ref sc, false, ref s_sink[0], ref s_sink[0]);
+                Samples_Catalogue_Kernels.L0_GridConv(act, ref xs, ref _w0[0], ref _scale0[0], ref _shift0[0], ref ys, ref sc);
             }
         }
 
@@ -846,6 +845,94 @@ namespace FusedOps.Generated
                     {
                         dst = act.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)));
                     }
+                }
+            }
+        }
+
+        // Layer 0 grid panels: first output pixel and valid lanes per panel, then the valid lanes in order.
+        private static readonly int[] s_l0GridOutputs = ConvHelpers.GridPanelOutputs(12, 12, 14);
+        private static readonly int[] s_l0GridLanes = ConvHelpers.GridPanelLanes(12, 12, 14);
+
+        // Layer 0 Conv2d, one sample, inference on the padded-width grid: 3×12×12 -> 8×12×12; 6 grid panels × 27 taps.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void L0_GridConv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch)
+            where TAct : struct, IActivationOperator
+        {
+            ConvHelpers.Pad(ref x, 3, 12, 12, 1, ref scratch);
+            L0_GridPanels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 588), 0, 6);
+        }
+
+        // Layer 0: grid panels [pb0, pb1) of one padded sample (at least 32 readable floats after it); `tail` is this caller's scratch.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void L0_GridPanels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,
+            ref float tail, int pb0, int pb1)
+            where TAct : struct, IActivationOperator
+        {
+            int level = KernelDispatch.Level;
+            ref int offsets = ref s_l0Taps[0];
+            for (int g = 0; g < 1; g++)
+            {
+                ref float xg = ref Unsafe.Add(ref xp, g * 588);
+                ref float wg = ref Unsafe.Add(ref w, g * 216);
+                int c0 = g * 8;
+                for (int pb = pb0; pb < pb1; pb++)
+                {
+                    int first = s_l0GridOutputs[2 * pb], valid = s_l0GridOutputs[(2 * pb) + 1];
+                    if (valid == 0)
+                    {
+                        continue;
+                    }
+
+                    ref float b = ref Unsafe.Add(ref xg, pb * 32);
+                    ref float yb = ref Unsafe.Add(ref y, (c0 * 144) + first);
+                    // 32 valid lanes are one row's consecutive pixels: stored in place; else computed into the tail and compressed.
+                    bool full = valid == 32;
+                    ref float dst = ref full ? ref yb : ref tail;
+                    int ld = full ? 144 : 32;
+                    if (level == 2)
+                    {
+                        L0_Infer512x8(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                    }
+                    else if (level == 1)
+                    {
+                        L0_Infer256x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                        L0_Infer256x3(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                        L0_Infer256x2(act, ref Unsafe.Add(ref wg, 162), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                    }
+                    else
+                    {
+                        L0_GridScalar(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0);
+                    }
+
+                    if (!full)
+                    {
+                        ConvHelpers.CompressColumns(ref tail, 8, ref yb, 144, s_l0GridLanes, pb, valid);
+                    }
+                }
+            }
+        }
+
+        // Layer 0: scalar fallback for machines without Vector256, all 8 channels × 32 lanes of a grid panel (rows `ld` apart).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_GridScalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift, int channel0)
+            where TAct : struct, IActivationOperator
+        {
+            for (int r = 0; r < 8; r++)
+            {
+                int channel = channel0 + r;
+                for (int col = 0; col < 32; col++)
+                {
+                    float acc = 0f;
+                    for (int k = 0; k < 27; k++)
+                    {
+                        acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref a, (r * 27) + k), Unsafe.Add(ref b, Unsafe.Add(ref offsets, k) + col), acc);
+                    }
+                    Unsafe.Add(ref y, (r * ld) + col) = act.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)));
                 }
             }
         }

@@ -1,0 +1,80 @@
+using System.Linq;
+using FusedOps.Kernels;
+using Xunit;
+
+namespace FusedOps.Tests;
+
+/// <summary>
+/// The grid panels of the generated stride-1 inference convolutions: the tables cover every output pixel once, in order,
+/// and compressing a panel writes exactly its valid pixels (neighbouring panels, which another thread may be writing,
+/// are left alone).
+/// </summary>
+public sealed class GridPanelTests
+{
+    [Theory]
+    [InlineData(56, 56, 58)]
+    [InlineData(28, 28, 30)]
+    [InlineData(14, 14, 16)]
+    [InlineData(13, 19, 21)]
+    [InlineData(5, 3, 7)]
+    [InlineData(3, 40, 44)]
+    public void Tables_CoverEveryPixelOnce_InOrder(int outHeight, int outWidth, int paddedWidth)
+    {
+        int panels = ConvHelpers.GridPanelCount(outHeight, outWidth, paddedWidth);
+        int[] outputs = ConvHelpers.GridPanelOutputs(outHeight, outWidth, paddedWidth);
+        int[] lanes = ConvHelpers.GridPanelLanes(outHeight, outWidth, paddedWidth);
+        int next = 0;
+        for (int pb = 0; pb < panels; pb++)
+        {
+            int first = outputs[2 * pb], count = outputs[(2 * pb) + 1];
+            for (int j = 0; j < count; j++)
+            {
+                int q = (pb * 32) + lanes[(pb * 32) + j];
+                Assert.Equal(next, first + j);
+                Assert.Equal(((q / paddedWidth) * outWidth) + (q % paddedWidth), first + j);
+                next++;
+            }
+        }
+
+        Assert.Equal(outHeight * outWidth, next);
+    }
+
+    [Theory]
+    [InlineData(56, 56, 58, 3)]
+    [InlineData(14, 14, 16, 5)]
+    [InlineData(6, 5, 7, 2)]
+    public void CompressColumns_WritesOnlyTheValidPixels_AndExpandInvertsIt(int outHeight, int outWidth, int paddedWidth, int rows)
+    {
+        int panels = ConvHelpers.GridPanelCount(outHeight, outWidth, paddedWidth);
+        int[] outputs = ConvHelpers.GridPanelOutputs(outHeight, outWidth, paddedWidth);
+        int[] lanes = ConvHelpers.GridPanelLanes(outHeight, outWidth, paddedWidth);
+        int stride = outHeight * outWidth;
+        for (int pb = 0; pb < panels; pb++)
+        {
+            int first = outputs[2 * pb], count = outputs[(2 * pb) + 1];
+            float[] tail = Enumerable.Range(0, rows * 32).Select(i => (float)(i + 1)).ToArray();
+            float[] y = Enumerable.Repeat(-1f, rows * stride).ToArray();
+            ConvHelpers.CompressColumns(ref tail[0], rows, ref y[first], stride, lanes, pb, count);
+            for (int r = 0; r < rows; r++)
+            {
+                for (int p = 0; p < stride; p++)
+                {
+                    int j = p - first;
+                    float expected = j >= 0 && j < count ? tail[(r * 32) + lanes[(pb * 32) + j]] : -1f;
+                    Assert.Equal(expected, y[(r * stride) + p]);
+                }
+            }
+
+            float[] back = new float[rows * 32];
+            ConvHelpers.ExpandColumns(ref y[first], rows, stride, lanes, pb, count, ref back[0]);
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < count; j++)
+                {
+                    int lane = lanes[(pb * 32) + j];
+                    Assert.Equal(tail[(r * 32) + lane], back[(r * 32) + lane]);
+                }
+            }
+        }
+    }
+}
