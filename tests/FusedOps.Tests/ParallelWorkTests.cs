@@ -31,6 +31,27 @@ public class ParallelWorkTests
         }
     });
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Run_MorePartsThanThreads_EveryPartOnceAndOneThreadStaysOnCaller(int threads) => KernelLevelCollection.AtThreads(2, () =>
+    {
+        for (int parts = 1; parts <= 9; parts++)
+        {
+            var job = new ThreadRecordingJob(parts);
+            for (int repeat = 0; repeat < 20; repeat++)
+            {
+                ParallelWork.Run(job, parts, threads);
+            }
+
+            Assert.All(job.Counts, c => Assert.Equal(20, c));
+            if (threads == 1)
+            {
+                Assert.All(job.Threads, id => Assert.Equal(Environment.CurrentManagedThreadId, id));
+            }
+        }
+    });
+
     [Fact]
     public void Run_PartThrows_CallerGetsItAndWorkersStillServe() => KernelLevelCollection.AtThreads(2, () =>
     {
@@ -105,6 +126,19 @@ public class ParallelWorkTests
         public int[] Counts { get; } = new int[parts];
 
         public override void Execute(int part) => Interlocked.Increment(ref Counts[part]);
+    }
+
+    private sealed class ThreadRecordingJob(int parts) : ParallelJob
+    {
+        public int[] Counts { get; } = new int[parts];
+
+        public int[] Threads { get; } = new int[parts];
+
+        public override void Execute(int part)
+        {
+            Threads[part] = Environment.CurrentManagedThreadId;
+            Interlocked.Increment(ref Counts[part]);
+        }
     }
 
     private sealed class ThrowingJob : ParallelJob

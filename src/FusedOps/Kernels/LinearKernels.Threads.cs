@@ -9,6 +9,9 @@ public static partial class LinearKernels
     // Below this many FLOPs per thread a call stays on one thread (as PackedGemm): waking a worker costs microseconds.
     private const long MinFlopsPerThread = 1_000_000;
 
+    // Parts per thread of a split product, claimed as threads come free.
+    private const int PartsPerThread = 4;
+
     // Rows of AxpyRows' widest tile; parts keep to multiples of it so no tile is cut in two.
     private const int AxpyTileRows = 6;
 
@@ -54,10 +57,10 @@ public static partial class LinearKernels
                 job._c = pc;
                 (job._rs, job._cs, job._ldb, job._rows, job._depth, job._length, job._ldc) = (rs, cs, ldb, rows, depth, length, ldc);
                 job._accumulate = accumulate;
-                job._parts = threads;
+                job._parts = Math.Min(tiles, PartsPerThread * threads); // as PackedGemm: a late worker delays the call by one part
                 try
                 {
-                    ParallelWork.Run(job, threads);
+                    ParallelWork.Run(job, job._parts, threads);
                 }
                 finally
                 {

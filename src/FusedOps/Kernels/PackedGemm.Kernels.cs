@@ -9,6 +9,9 @@ public static partial class PackedGemm
     // Below this many FLOPs per thread a call stays on one thread: waking a worker costs microseconds.
     private const long MinFlopsPerThread = 1_000_000;
 
+    // Parts per thread of a split product (see GemmJob.Run).
+    private const int PartsPerThread = 4;
+
     // Rows of the register tile at 512 and 256 bits; partitions over rows keep to multiples of it.
     private const int TileRows = 6;
 
@@ -137,14 +140,16 @@ public static partial class PackedGemm
                 return;
             }
 
+            // Up to PartsPerThread parts a thread, claimed as threads come free: a worker that wakes late or shares its
+            // core with another process then delays the call by one part, not by half of it.
             GemmJob<TAct> job = t_job ??= new GemmJob<TAct>();
             job._call = call;
             job._act = act;
-            job._parts = threads;
+            job._parts = Math.Min(units, PartsPerThread * threads);
             job._byRows = byRows;
             try
             {
-                ParallelWork.Run(job, threads);
+                ParallelWork.Run(job, job._parts, threads);
             }
             finally
             {
