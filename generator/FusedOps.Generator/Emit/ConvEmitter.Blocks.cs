@@ -6,14 +6,14 @@ namespace FusedOps.Generator.Emit;
 /// <summary>The register blocks and the scalar fallback of a Conv2d layer's forward pass.</summary>
 internal static partial class ConvEmitter
 {
-    private static void WriteBlock(CodeWriter w, ConvPlan c, int bits, int rows, bool train)
+    private static void WriteBlock(CodeWriter w, ConvPlan c, int bits, int rows, bool train, int phase = 0)
     {
         int i = c.Layer;
         int lanes = bits / 32;
         int nv = 32 / lanes;
         string v = $"Vector{bits}";
         string vt = $"{v}<float>";
-        string name = $"L{i}_{(train ? "Train" : "Infer")}{bits}x{rows}";
+        string name = train ? $"L{i}_Train{bits}x{rows}" : InferName(c, bits, rows, phase);
         string what = train ? "stores conv + bias and adds the channel sums" : "applies scale, shift and the activation";
         w.Line($"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {c.Kc} taps; {what}.");
         if (train)
@@ -94,6 +94,12 @@ internal static partial class ConvEmitter
                 }
             }
 
+            if (!train && c.MaxoutPieces > 0)
+            {
+                WriteMaxoutRow(w, c, bits, nv, r, rows, phase);
+                continue;
+            }
+
             for (int j = 0; j < nv; j++)
             {
                 w.Line($"{v}.StoreUnsafe(c{r}_{j}, {yr}{(j == 0 ? string.Empty : $", {j * lanes}")});");
@@ -130,7 +136,15 @@ internal static partial class ConvEmitter
         w.Open("else");
         string plus = c.Residual ? $" + Unsafe.Add(ref res, (r * {c.P}) + col)" : string.Empty;
         string op = RowOperator(w, c, 0, $"{c.OC} + channel");
-        w.Line($"dst = {op}.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)){plus});");
+        string value = $"{op}.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)){plus})";
+        if (c.MaxoutPieces > 0)
+        {
+            WriteMaxoutScalarStore(w, c, value);
+        }
+        else
+        {
+            w.Line($"dst = {value};");
+        }
         w.Close();
         w.Close();
         w.Close();

@@ -82,6 +82,7 @@ internal static class HeaderEmitter
         StageKind.NormInputGradient => "BatchNorm input gradient",
         StageKind.Pool => g.Conv!.PoolName,
         StageKind.ChannelActivation => g.Conv!.ChannelName,
+        StageKind.Maxout => MaxoutFusion.Name(g),
         _ => "dW, dB, dX",
     };
 }

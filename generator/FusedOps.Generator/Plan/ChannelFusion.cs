@@ -19,29 +19,15 @@ internal static class ChannelFusion
         && next.Op is ChannelActivationLayer && next.Index == conv.Index + 1
         && !saves.Any(s => s.AfterGroup == conv.Index);
 
-    /// <summary>Marks every fusable conv + channel activation pair, and every Dropout with a group on each side.</summary>
+    /// <summary>Marks every fusable conv + channel activation (or Maxout) pair, and every Dropout with a group on each side.</summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
-        for (int i = 0; i + 1 < groups.Count; i++)
+        MaxoutFusion.Apply(groups, saves);
+        FuseNext(groups, saves, StageKind.ChannelActivation, Fuses, (c, next) => c with
         {
-            GroupPlan conv = groups[i], next = groups[i + 1];
-            if (!Fuses(conv, next, saves) || FusionRules.Where(Mode.Inference, AnchorKind.Conv2d, StageKind.ChannelActivation) != Placement.Epilogue)
-            {
-                continue;
-            }
-
-            var layer = (ChannelActivationLayer)next.Op!;
-            groups[i] = conv with
-            {
-                Inference = WithEpilogueStage(conv, StageKind.ChannelActivation),
-                Conv = conv.Conv! with
-                {
-                    Channel = layer.Kind == ChannelActivationKind.BipolarReLU ? ChannelEpilogue.Bipolar : ChannelEpilogue.Slope,
-                    ChannelName = layer.Name,
-                },
-            };
-            groups[i + 1] = next with { Inference = EquatableArray<Pass>.Empty };
-        }
+            Channel = ((ChannelActivationLayer)next).Kind == ChannelActivationKind.BipolarReLU ? ChannelEpilogue.Bipolar : ChannelEpilogue.Slope,
+            ChannelName = next.Name,
+        });
 
         // The first group reads the caller's input and the last writes the caller's output: a Dropout there keeps its copy.
         for (int i = 1; i + 1 < groups.Count; i++)
@@ -49,6 +35,26 @@ internal static class ChannelFusion
             if (groups[i].Op is DropoutLayer)
             {
                 groups[i] = groups[i] with { Inference = EquatableArray<Pass>.Empty };
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every conv group that <paramref name="fuses"/> with the group after it (and the rule table puts <paramref name="stage"/>
+    /// in the conv epilogue) takes that group's work: <paramref name="stage"/> joins its anchor's epilogue, its plan is
+    /// <paramref name="update"/>d with the next group's layer, and the next group loses its inference pass.
+    /// </summary>
+    internal static void FuseNext(
+        List<GroupPlan> groups, List<SavePoint> saves, StageKind stage, System.Func<GroupPlan, GroupPlan, IEnumerable<SavePoint>, bool> fuses,
+        System.Func<ConvPlan, Layer, ConvPlan> update)
+    {
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            GroupPlan conv = groups[i], next = groups[i + 1];
+            if (fuses(conv, next, saves) && FusionRules.Where(Mode.Inference, AnchorKind.Conv2d, stage) == Placement.Epilogue)
+            {
+                groups[i] = conv with { Inference = WithEpilogueStage(conv, stage), Conv = update(conv.Conv!, next.Op!) };
+                groups[i + 1] = next with { Inference = EquatableArray<Pass>.Empty };
             }
         }
     }

@@ -60,6 +60,9 @@ internal enum StageKind
     /// <summary>Inference: the next group's PReLU, RReLU (mean slope) or BipolarReLU, one operator per output channel row.</summary>
     ChannelActivation,
 
+    /// <summary>Inference: the next group's Maxout, the maximum over each run of <c>pieces</c> output channels (features).</summary>
+    Maxout,
+
     /// <summary>Backward: dU = act′(dY) at the saved pre-activation.</summary>
     ActivationGradient,
 
