@@ -39,7 +39,20 @@ internal static class LinearEmitter
     {
         int i = g.Index;
         string act = pass.Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)";
-        w.Line($"LinearKernels.Infer({act}, ref x, m, _w{i}, _packed{i}, {g.OpOut}, {g.InLength}, ref y, _scale{i}, _shift{i});");
+        string call = $"({act}, ref x, m, _w{i}, _packed{i}, {g.OpOut}, {g.InLength}, ref y, _scale{i}, _shift{i}";
+        switch (g.Columns)
+        {
+            case ChannelEpilogue.Slope:
+                // The next group's PReLU (or RReLU's mean slope) per output feature: its slopes follow the shifts.
+                w.Line($"LinearKernels.InferColumns{call}, ColumnOperator.Slope, _shift{i}.AsSpan({g.OpOut}));");
+                break;
+            case ChannelEpilogue.Bipolar:
+                w.Line($"LinearKernels.InferColumns{call}, ColumnOperator.Bipolar, ReadOnlySpan<float>.Empty);");
+                break;
+            default:
+                w.Line($"LinearKernels.Infer{call});");
+                break;
+        }
     }
 
     /// <summary>The training forward anchor: z = x·Wᵀ (+ bias), W packed per step from 8 rows (the statistics need z before the norm).</summary>

@@ -19,6 +19,15 @@ internal static class ChannelFusion
         && next.Op is ChannelActivationLayer && next.Index == conv.Index + 1
         && !saves.Any(s => s.AfterGroup == conv.Index);
 
+    /// <summary>
+    /// Whether <paramref name="linear"/>'s inference (one packed-GEMM pass: no residual Add, no activation of its own) takes
+    /// the channel activation group after it, per output feature in the GEMM's epilogue.
+    /// </summary>
+    public static bool FusesLinear(GroupPlan linear, GroupPlan next, IEnumerable<SavePoint> saves) =>
+        linear.Anchor == AnchorKind.Linear && linear.ProjectionOf < 0 && linear.Activation is null && linear.Inference.Count == 1
+        && next.Op is ChannelActivationLayer && next.Index == linear.Index + 1
+        && !saves.Any(s => s.AfterGroup == linear.Index);
+
     /// <summary>Marks every fusable conv + channel activation (or Maxout) pair, and every Dropout with a group on each side.</summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
@@ -28,6 +37,21 @@ internal static class ChannelFusion
             Channel = ((ChannelActivationLayer)next).Kind == ChannelActivationKind.BipolarReLU ? ChannelEpilogue.Bipolar : ChannelEpilogue.Slope,
             ChannelName = next.Name,
         });
+
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            GroupPlan linear = groups[i], next = groups[i + 1];
+            if (FusesLinear(linear, next, saves) && FusionRules.Where(Mode.Inference, AnchorKind.Linear, StageKind.ChannelActivation) == Placement.Epilogue)
+            {
+                groups[i] = linear with
+                {
+                    Inference = WithEpilogueStage(linear, StageKind.ChannelActivation),
+                    Columns = ((ChannelActivationLayer)next.Op!).Kind == ChannelActivationKind.BipolarReLU ? ChannelEpilogue.Bipolar : ChannelEpilogue.Slope,
+                    ColumnsName = next.Op!.Name,
+                };
+                groups[i + 1] = next with { Inference = EquatableArray<Pass>.Empty };
+            }
+        }
 
         // The first group reads the caller's input and the last writes the caller's output: a Dropout there keeps its copy.
         for (int i = 1; i + 1 < groups.Count; i++)

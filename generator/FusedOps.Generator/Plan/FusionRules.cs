@@ -31,6 +31,9 @@ internal static class FusionRules
         [(Mode.Inference, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Linear, StageKind.ScaleShift)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Linear, StageKind.Activation)] = Placement.Epilogue,
+
+        // PReLU, RReLU (mean slope) or BipolarReLU of the next group (ChannelFusion decides when): one operator per output feature.
+        [(Mode.Inference, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Conv2d, StageKind.Add)] = Placement.Epilogue,
         [(Mode.Inference, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
         [(Mode.Inference, AnyAnchor, StageKind.ScaleShift)] = Placement.Elementwise,

@@ -92,7 +92,13 @@ public static partial class PackedGemm
         public readonly float* Shift = shift;
         public readonly bool Accumulate = accumulate;
 
-        /// <summary>The epilogue on one scalar: act(scale·s + shift + old).</summary>
+        /// <summary>The per-column operator after the activation (<see cref="MultiplyColumns{TAct}"/>); none by default.</summary>
+        public ColumnOperator Column { get; init; }
+
+        /// <summary>PReLU's slope per column, for <see cref="ColumnOperator.Slope"/>.</summary>
+        public float* Slopes { get; init; }
+
+        /// <summary>The epilogue on one scalar: act(scale·s + shift + old), then the column operator.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Finish<TAct>(TAct act, float s, int col, float old)
             where TAct : struct, IActivationOperator
@@ -107,7 +113,8 @@ public static partial class PackedGemm
                 s += Shift[col];
             }
 
-            return act.Invoke(Accumulate ? s + old : s);
+            float y = act.Invoke(Accumulate ? s + old : s);
+            return Column == ColumnOperator.None ? y : ColumnScalar(Column, Slopes, y, col);
         }
     }
 

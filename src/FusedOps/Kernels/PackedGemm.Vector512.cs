@@ -175,6 +175,7 @@ public static partial class PackedGemm
             v += Vector512.Load(c);
         }
 
-        Vector512.Store(act.Invoke(v), c);
+        v = act.Invoke(v);
+        Vector512.Store(g.Column == ColumnOperator.None ? v : Column512(in g, v, col), c);
     }
 }
