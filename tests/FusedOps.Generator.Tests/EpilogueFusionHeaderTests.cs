@@ -34,10 +34,13 @@ public sealed class EpilogueFusionHeaderTests
         (string surface, string inference, string kernels) = Generate(Source, "Net");
 
         Assert.Contains("inference: Conv2d, epilogue: bias + BatchNorm scale/shift + Maxout(2)", surface);
-        Assert.Equal(1, Count(surface, "inference: in group "));
+        Assert.Contains("inference: Linear, epilogue: bias + Maxout(4)", surface);
+        Assert.Equal(2, Count(surface, "inference: in group "));
 
-        // Only the saved conv output and the Linear keep a Maxout pass in inference.
-        Assert.Equal(2, Count(inference, "ChannelActivations.MaxoutForward("));
+        // Only the saved conv output keeps a Maxout pass in inference; the Linear's weights are put in Maxout order (one panel).
+        Assert.Equal(1, Count(inference, "ChannelActivations.MaxoutForward("));
+        Assert.Contains(", 8, 126, 4);", inference);
+        Assert.Contains("LinearKernels.InferMaxout(default(IdentityOperator), ref x, m, _w4, _packed4, 16, 126, ref y, 2, _scale4, _shift4, 4);", inference);
 
         // Vector256 blocks of 3, 3, 2, 2 rows start at channels 0, 3, 6, 8: the one at 3 finishes the run of channels 2 and 3.
         Assert.Contains("L0_Infer256x3p1(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 1 * ld)", kernels);

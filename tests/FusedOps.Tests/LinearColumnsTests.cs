@@ -8,7 +8,8 @@ namespace FusedOps.Tests;
 /// <summary>
 /// <see cref="LinearKernels.InferColumns{TAct}"/>: the per-feature PReLU or BipolarReLU in the packed GEMM's epilogue gives,
 /// element for element, what the standalone operators give on <see cref="LinearKernels.Infer{TAct}"/>'s output, at every
-/// kernel width, frozen and unfrozen, for whole and partial panels, with ±∞ and NaN among the products.
+/// kernel width, frozen and unfrozen, for whole and partial panels, with ±∞ and NaN among the products; and
+/// <see cref="LinearKernels.InferMaxout{TAct}"/> against the Maxout of <see cref="LinearKernels.Infer{TAct}"/>'s output.
 /// </summary>
 [Collection("KernelLevel")]
 public sealed class LinearColumnsTests
@@ -84,5 +85,55 @@ public sealed class LinearColumnsTests
         var error = Assert.Throws<ArgumentException>(() =>
             LinearKernels.InferColumns(default(IdentityOperator), ref x[0], 1, w, ReadOnlySpan<float>.Empty, 2, 4, ref y[0], ones, ones, ColumnOperator.Slope, new float[1]));
         Assert.Equal("slopes", error.ParamName);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void InferMaxout_TakesTheFirstMaximumOfEachRun_NaNWins(int vectorBits, int rows)
+    {
+        const int features = 38, length = 5, pieces = 2;
+        var random = new Random(rows);
+        float[] x = Enumerable.Range(0, rows * length).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] w = Enumerable.Range(0, features * length).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] scale = Enumerable.Range(0, features).Select(_ => random.NextSingle() + 0.5f).ToArray();
+        float[] shift = Enumerable.Range(0, features).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        shift[5] = float.NaN;                    // output 2's second piece: NaN wins
+        shift[8] = float.NegativeInfinity;       // output 4: its first piece is −∞ before the ReLU
+
+        int saved = KernelOptions.MaxVectorBits;
+        try
+        {
+            KernelOptions.MaxVectorBits = vectorBits;
+            float[] plain = new float[rows * features];
+            LinearKernels.Infer(default(ReluOperator), ref x[0], rows, w, LinearKernels.PackWeights(w, features, length), features, length, ref plain[0], scale, shift);
+            float[] expected = new float[rows * features / pieces];
+            for (int i = 0; i < expected.Length; i++)
+            {
+                float a = plain[2 * i], b = plain[(2 * i) + 1];
+                expected[i] = b > a || float.IsNaN(b) ? b : a;
+            }
+
+            int cols = LinearKernels.MaxoutColumns(features, pieces);
+            float[] ordered = LinearKernels.MaxoutOrder(w, features, length, pieces);
+            float[] orderedScale = LinearKernels.MaxoutOrder(scale, features, 1, pieces), orderedShift = LinearKernels.MaxoutOrder(shift, features, 1, pieces);
+            foreach (float[] packedW in new[] { Array.Empty<float>(), LinearKernels.PackWeights(ordered, cols, length) })
+            {
+                float[] actual = new float[expected.Length];
+                LinearKernels.InferMaxout(default(ReluOperator), ref x[0], rows, ordered, packedW, cols, length, ref actual[0], features / pieces, orderedScale, orderedShift, pieces);
+                Assert.Equal(expected, actual);
+                Assert.True(float.IsNaN(actual[2]));
+            }
+        }
+        finally
+        {
+            KernelOptions.MaxVectorBits = saved;
+        }
+    }
+
+    [Fact]
+    public void MaxoutOrder_PiecesNotDividingAPanel_ThrowsNamingPieces()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => LinearKernels.MaxoutOrder(new float[6], 6, 1, 3));
+        Assert.Equal("pieces", error.ParamName);
     }
 }

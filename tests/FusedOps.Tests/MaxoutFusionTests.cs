@@ -4,14 +4,15 @@ using Xunit;
 namespace FusedOps.Tests;
 
 /// <summary>
-/// Maxout run in the inference epilogue of the Conv2d before it, against the reference interpreter at every kernel width
+/// Maxout run in the inference epilogue of the Conv2d or Linear before it, against the reference interpreter at every kernel width
 /// and batch sizes 1, 3 and 8 (Infer, Frozen.Infer, and training, which keeps its own Maxout pass).
 /// </summary>
 [Collection("KernelLevel")]
 public sealed class MaxoutFusionTests
 {
     public static IEnumerable<object[]> Cases() =>
-        FusedVsReferenceTests.CasesFor("ConvMaxoutBn", "ConvMaxoutCut", "ResidualGroupedMaxout", "MaxoutNotFused", "ParallelConvMaxout", "MaxoutNet");
+        FusedVsReferenceTests.CasesFor(
+            "ConvMaxoutBn", "ConvMaxoutCut", "ResidualGroupedMaxout", "MaxoutNotFused", "ParallelConvMaxout", "MaxoutNet", "LinearMaxouts", "WideLinearMaxout");
 
     [Theory]
     [MemberData(nameof(Cases))]

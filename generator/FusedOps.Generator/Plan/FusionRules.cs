@@ -34,6 +34,9 @@ internal static class FusionRules
 
         // PReLU, RReLU (mean slope) or BipolarReLU of the next group (ChannelFusion decides when): one operator per output feature.
         [(Mode.Inference, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
+
+        // Maxout of the next group (MaxoutFusion decides when): weights in Maxout order, each panel's runs reduced as it is stored.
+        [(Mode.Inference, AnchorKind.Linear, StageKind.Maxout)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Conv2d, StageKind.Add)] = Placement.Epilogue,
         [(Mode.Inference, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
         [(Mode.Inference, AnyAnchor, StageKind.ScaleShift)] = Placement.Elementwise,

@@ -174,8 +174,14 @@ internal sealed record GroupPlan(
     /// <summary>The channel activation the group's inference epilogue runs (a Conv2d's or a Linear's), if any.</summary>
     public ChannelEpilogue FusedChannel => Conv?.Channel ?? Columns;
 
+    /// <summary>
+    /// Inference, a Linear group: the pieces of the next group's Maxout, run in the packed GEMM's epilogue on weights in
+    /// Maxout order (<see cref="MaxoutFusion"/>); 0: none.
+    /// </summary>
+    public int LinearMaxout { get; init; }
+
     /// <summary>Whether inference writes the next group's output (its work runs in this group's epilogue).</summary>
-    public bool TakesNext => Conv is { TakesNext: true } || Columns != ChannelEpilogue.None;
+    public bool TakesNext => Conv is { TakesNext: true } || Columns != ChannelEpilogue.None || LinearMaxout > 0;
 
     /// <summary>Inference: a Dropout whose output is its input's buffer (no pass; <see cref="ChannelFusion"/> decides).</summary>
     public bool InferenceAlias => Op is DropoutLayer && Inference.Count == 0;

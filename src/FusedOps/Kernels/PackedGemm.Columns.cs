@@ -17,6 +17,9 @@ public enum ColumnOperator
 
     /// <summary>BipolarReLU over the columns as features: ReLU on even columns, −ReLU(−x) on odd ones.</summary>
     Bipolar,
+
+    /// <summary>Maxout: each panel's 16 columns are <c>pieces</c> runs of 16 / pieces, reduced to 16 / pieces outputs (<c>MultiplyMaxout</c>).</summary>
+    Maxout,
 }
 
 /// <summary>
@@ -71,7 +74,12 @@ public static partial class PackedGemm
     /// <summary>The column operator on one element of column <paramref name="col"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static unsafe float ColumnScalar(ColumnOperator column, float* slopes, float y, int col) =>
-        column == ColumnOperator.Slope ? new PReluOperator(slopes[col]).Invoke(y) : new BipolarReluOperator(col % 2 == 1).Invoke(y);
+        column switch
+        {
+            ColumnOperator.Slope => new PReluOperator(slopes[col]).Invoke(y),
+            ColumnOperator.Bipolar => new BipolarReluOperator(col % 2 == 1).Invoke(y),
+            _ => y,
+        };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe Vector512<float> Column512(in GemmCall g, Vector512<float> v, int col) =>

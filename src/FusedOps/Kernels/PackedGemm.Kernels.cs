@@ -38,6 +38,9 @@ public static partial class PackedGemm
     private static unsafe void RangeScalar<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
         where TAct : struct, IActivationOperator
     {
+        // A fused Maxout (MultiplyMaxout) reduces each panel's 16 columns once they are all computed.
+        float* lanes = stackalloc float[PanelWidth];
+        bool maxout = g.Column == ColumnOperator.Maxout;
         for (int r = r0; r < r1; r++)
         {
             float* a = g.A + ((nint)r * g.ARowStride);
@@ -56,7 +59,18 @@ public static partial class PackedGemm
                     }
 
                     int col = (p * PanelWidth) + j;
+                    if (maxout)
+                    {
+                        lanes[j] = g.Finish(act, s, col, 0f);
+                        continue;
+                    }
+
                     c[col] = g.Finish(act, s, col, c[col]);
+                }
+
+                if (maxout)
+                {
+                    StoreMaxout(in g, lanes, r, p * PanelWidth);
                 }
             }
         }
@@ -97,6 +111,15 @@ public static partial class PackedGemm
 
         /// <summary>PReLU's slope per column, for <see cref="ColumnOperator.Slope"/>.</summary>
         public float* Slopes { get; init; }
+
+        /// <summary>For <see cref="ColumnOperator.Maxout"/>: the pieces, and the output (<see cref="OutCols"/> floats per row).</summary>
+        public int Pieces { get; init; }
+
+        /// <summary>For <see cref="ColumnOperator.Maxout"/>: the output, row-major.</summary>
+        public float* Out { get; init; }
+
+        /// <summary>For <see cref="ColumnOperator.Maxout"/>: output features per row.</summary>
+        public int OutCols { get; init; }
 
         /// <summary>The epilogue on one scalar: act(scale·s + shift + old), then the column operator.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

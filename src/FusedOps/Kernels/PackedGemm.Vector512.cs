@@ -176,6 +176,12 @@ public static partial class PackedGemm
         }
 
         v = act.Invoke(v);
+        if (g.Column == ColumnOperator.Maxout)
+        {
+            StoreMaxout512(in g, v, row, col);
+            return;
+        }
+
         Vector512.Store(g.Column == ColumnOperator.None ? v : Column512(in g, v, col), c);
     }
 }

@@ -70,3 +70,30 @@ public partial class MaxoutNotFused
 public partial class ParallelConvMaxout
 {
 }
+
+/// <summary>
+/// Maxout after Linear groups, in the packed GEMM's epilogue: 2 pieces of 19 outputs (a partial last panel), 8 pieces after
+/// a ReLU, 3 pieces (not dividing a 16-column panel: its own pass), 16 pieces (one output per panel).
+/// </summary>
+[FusedPipeline(13)]
+[Linear(38)]
+[Maxout(2)]
+[Linear(24)]
+[ReLU]
+[Maxout(8)]
+[Linear(15)]
+[Maxout(3)]
+[Linear(32)]
+[Maxout(16)]
+public partial class LinearMaxouts
+{
+}
+
+/// <summary>Large enough (3.2 MFLOP at batch 8) for the packed GEMM to split over two threads: Linear(256)→Maxout(2), then Linear(5).</summary>
+[FusedPipeline(784)]
+[Linear(256)]
+[Maxout(2)]
+[Linear(5)]
+public partial class WideLinearMaxout
+{
+}
