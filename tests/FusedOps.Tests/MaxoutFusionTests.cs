@@ -12,7 +12,8 @@ public sealed class MaxoutFusionTests
 {
     public static IEnumerable<object[]> Cases() =>
         FusedVsReferenceTests.CasesFor(
-            "ConvMaxoutBn", "ConvMaxoutCut", "ResidualGroupedMaxout", "MaxoutNotFused", "ParallelConvMaxout", "MaxoutNet", "LinearMaxouts", "WideLinearMaxout");
+            "ConvMaxoutBn", "ConvMaxoutCut", "ResidualGroupedMaxout", "MaxoutNotFused", "ParallelConvMaxout", "MaxoutNet", "LinearMaxouts", "WideLinearMaxout",
+            "VeryWideConvMaxout");
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -23,7 +23,8 @@ internal static partial class ConvEmitter
         $"L{c.Layer}_Infer{bits}x{rows}" + (c.MaxoutPieces > 0 ? $"p{phase}" : string.Empty);
 
     /// <summary>
-    /// The inference block calls of a panel with a fused Maxout (always unrolled): block at channel s writes from output row
+    /// The inference block calls of a panel with a fused Maxout, unrolled even for a FOPS0015 layer (each call names its block's
+    /// phase; only training loops there): block at channel s writes from output row
     /// s / pieces; its residual, scale and shift stay at the convolution's channel s.
     /// </summary>
     private static void WriteMaxoutCalls(CodeWriter w, ConvPlan c, int bits, EquatableArray<RowBlock> blocks)
@@ -57,6 +58,9 @@ internal static partial class ConvEmitter
 
         // A run begun in the block before (phase > 0) is finished against what that block stored: its pieces come first.
         string yo = o == 0 ? "ref y" : $"ref Unsafe.Add(ref y, {o} * ld)";
+        w.Line(o == 0 && phase != 0
+            ? $"// Maxout: rows 0…{CodeWriter.I(r)} finish the run the block before began (its pieces come first)."
+            : $"// Maxout: rows {CodeWriter.I(h)}…{CodeWriter.I(r)} are one run; its maximum is stored once.");
         for (int j = 0; j < nv; j++)
         {
             string at = j == 0 ? string.Empty : $", {j * lanes}";

@@ -14,11 +14,11 @@ internal static class MaxoutFusion
 {
     /// <summary>
     /// Whether <paramref name="conv"/>'s inference takes the Maxout group after it: its output read by nothing else (no
-    /// Save), each run of pieces inside one conv group, and register-block calls unrolled (each block's offset within its
-    /// run is a constant of the emitted kernel; a FOPS0015 layer keeps the Maxout pass).
+    /// Save) and each run of pieces inside one conv group. Each block's offset within its run is a constant of the emitted
+    /// kernel, so the inference block calls are unrolled, even for a FOPS0015 layer.
     /// </summary>
     public static bool Fuses(GroupPlan conv, GroupPlan next, IEnumerable<SavePoint> saves) =>
-        conv.Conv is { Unrolled: true, PoolKernel: 0, Channel: ChannelEpilogue.None } c && conv.ProjectionOf < 0
+        conv.Conv is { PoolKernel: 0, Channel: ChannelEpilogue.None } c && conv.ProjectionOf < 0
         && next.Op is MaxoutLayer maxout && next.Index == conv.Index + 1 && c.OCg % maxout.Pieces == 0
         && !saves.Any(s => s.AfterGroup == conv.Index);
 

@@ -71,6 +71,20 @@ public partial class ParallelConvMaxout
 {
 }
 
+#pragma warning disable FOPS0015 // intended: a layer too wide to unroll its training block calls
+
+/// <summary>Conv2d(76) (FOPS0015: training loops over its blocks, inference unrolls them for the Maxout) with Maxout(4), then Maxout(2) after BN.</summary>
+[FusedPipeline(3, 5, 7)]
+[Conv2d(76, 3, Padding = 1)]
+[Maxout(4)]
+[Conv2d(78, 1, Bias = false)]
+[BatchNorm]
+[Maxout(2)]
+public partial class VeryWideConvMaxout
+{
+}
+#pragma warning restore FOPS0015
+
 /// <summary>
 /// Maxout after Linear groups, in the packed GEMM's epilogue: 2 pieces of 19 outputs (a partial last panel), 8 pieces after
 /// a ReLU, 3 pieces (not dividing a 16-column panel: its own pass), 16 pieces (one output per panel).
