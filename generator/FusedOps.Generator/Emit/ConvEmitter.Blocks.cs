@@ -10,14 +10,14 @@ internal static partial class ConvEmitter
     /// One register block. <paramref name="chunked"/> (inference): taps [k0, k1) only, starting from the partial sums in
     /// <c>y</c> unless <c>first</c>, and storing them raw unless <c>last</c>; the sums run in the same order, so the same bits.
     /// </summary>
-    private static void WriteBlock(CodeWriter w, ConvPlan c, int bits, int rows, bool train, bool chunked = false)
+    private static void WriteBlock(CodeWriter w, ConvPlan c, int bits, int rows, bool train, bool chunked = false, int phase = 0)
     {
         int i = c.Layer;
         int lanes = bits / 32;
         int nv = 32 / lanes;
         string v = $"Vector{bits}";
         string vt = $"{v}<float>";
-        string name = $"L{i}_{(train ? "Train" : chunked ? "InferK" : "Infer")}{bits}x{rows}";
+        string name = train ? $"L{i}_Train{bits}x{rows}" : chunked ? $"L{i}_InferK{bits}x{rows}" : InferName(c, bits, rows, phase);
         string what = train ? "stores conv + bias and adds the channel sums" : "applies scale, shift and the activation";
         string taps = chunked ? "taps [k0, k1)" : $"{c.Kc} taps";
         w.Line($"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {taps}; {what}.");
@@ -119,6 +119,12 @@ internal static partial class ConvEmitter
                 }
             }
 
+            if (!train && c.MaxoutPieces > 0)
+            {
+                WriteMaxoutRow(w, c, bits, nv, r, rows, phase);
+                continue;
+            }
+
             for (int j = 0; j < nv; j++)
             {
                 w.Line($"{v}.StoreUnsafe(c{r}_{j}, {yr}{(j == 0 ? string.Empty : $", {j * lanes}")});");
@@ -155,7 +161,15 @@ internal static partial class ConvEmitter
         w.Open("else");
         string plus = c.Residual ? $" + Unsafe.Add(ref res, (r * {c.P}) + col)" : string.Empty;
         string op = RowOperator(w, c, 0, $"{c.OC} + channel");
-        w.Line($"dst = {op}.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)){plus});");
+        string value = $"{op}.Invoke(MathF.FusedMultiplyAdd(acc, Unsafe.Add(ref scale, channel), Unsafe.Add(ref shift, channel)){plus})";
+        if (c.MaxoutPieces > 0)
+        {
+            WriteMaxoutScalarStore(w, c, value);
+        }
+        else
+        {
+            w.Line($"dst = {value};");
+        }
         w.Close();
         w.Close();
         w.Close();

@@ -13,8 +13,9 @@ internal static partial class ConvEmitter
     /// <summary>
     /// Whether inference runs on grid panels: stride 1 with padding (the padded input is the kernels' own scratch, so a
     /// panel may read past the last row) and rows that are not whole 32-pixel panels (those are read in place already).
+    /// A conv with a fused Maxout keeps the panel path, whose epilogue stores each run's maximum in place.
     /// </summary>
-    public static bool UsesGrid(ConvPlan c) => c.Stride == 1 && c.Pad > 0 && c.OW % 32 != 0;
+    public static bool UsesGrid(ConvPlan c) => c.Stride == 1 && c.Pad > 0 && c.OW % 32 != 0 && c.MaxoutPieces == 0;
 
     /// <summary>Grid panels of one sample (the im2col path's panel count otherwise).</summary>
     public static int InferencePanels(ConvPlan c) => UsesGrid(c) ? (((c.OH - 1) * c.Wp) + c.OW + 31) / 32 : c.Panels;

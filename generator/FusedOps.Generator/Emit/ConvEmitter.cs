@@ -32,13 +32,21 @@ internal static partial class ConvEmitter
             WriteForward(w, g.Conv!);
             foreach (RowBlock size in Distinct(g.Conv!.Blocks512))
             {
-                WriteBlock(w, g.Conv!, 512, size.Rows, train: false);
+                foreach (int phase in Phases(g.Conv!, g.Conv!.Blocks512, size.Rows))
+                {
+                    WriteBlock(w, g.Conv!, 512, size.Rows, train: false, phase);
+                }
+
                 WriteBlock(w, g.Conv!, 512, size.Rows, train: true);
             }
 
             foreach (RowBlock size in Distinct(g.Conv!.Blocks256))
             {
-                WriteBlock(w, g.Conv!, 256, size.Rows, train: false);
+                foreach (int phase in Phases(g.Conv!, g.Conv!.Blocks256, size.Rows))
+                {
+                    WriteBlock(w, g.Conv!, 256, size.Rows, train: false, phase);
+                }
+
                 WriteBlock(w, g.Conv!, 256, size.Rows, train: true);
             }
 
@@ -114,7 +122,9 @@ internal static partial class ConvEmitter
         w.Line($"ConvHelpers.PackPanel(ref xg, s_l{i}Taps, s_l{i}Pixels, false, pb, ref panel);");
         w.Close();
         w.Line($"int valid = Math.Min(32, {c.P} - (pb * 32));");
-        w.Line($"ref float yb = ref Unsafe.Add(ref y, (c0 * {c.P}) + (pb * 32));");
+        // With a fused Maxout, inference stores OC / pieces channels (training still all OC).
+        string c0Out = c.MaxoutPieces > 0 ? $"(train ? c0 : c0 / {c.MaxoutPieces})" : "c0";
+        w.Line($"ref float yb = ref Unsafe.Add(ref y, ({c0Out} * {c.P}) + (pb * 32));");
         w.Line("// A partial last panel is computed into a 32-wide tail buffer, so the register blocks store whole vectors.");
         w.Line("bool full = valid == 32;");
         w.Line("ref float dst = ref full ? ref yb : ref tail;");
@@ -138,9 +148,17 @@ internal static partial class ConvEmitter
                 $"L{i}_Train{bits}x{rows}({Refs(start, weights)}, ref Unsafe.Add(ref shift, c0 + {start}), ref Unsafe.Add(ref sum, c0 + {start}), ref Unsafe.Add(ref sumSq, c0 + {start}));");
             w.Close();
             w.Open("else");
-            WriteBlockCalls(w, c, blocks, (start, weights, rows) =>
-                $"L{i}_Infer{bits}x{rows}(act, {Refs(start, weights)}, {(c.Residual ? $"ref Unsafe.Add(ref rdst, {start} * ld), " : string.Empty)}"
-                + $"ref Unsafe.Add(ref scale, c0 + {start}), ref Unsafe.Add(ref shift, c0 + {start}));");
+            if (c.MaxoutPieces > 0)
+            {
+                WriteMaxoutCalls(w, c, bits, blocks);
+            }
+            else
+            {
+                WriteBlockCalls(w, c, blocks, (start, weights, rows) =>
+                    $"L{i}_Infer{bits}x{rows}(act, {Refs(start, weights)}, {(c.Residual ? $"ref Unsafe.Add(ref rdst, {start} * ld), " : string.Empty)}"
+                    + $"ref Unsafe.Add(ref scale, c0 + {start}), ref Unsafe.Add(ref shift, c0 + {start}));");
+            }
+
             w.Close();
             w.Close();
         }
@@ -150,7 +168,8 @@ internal static partial class ConvEmitter
         w.Line("continue;");
         w.Close();
         w.Open("if (!full)");
-        w.Line($"ConvHelpers.CopyColumns(ref tail, {c.OCg}, 32, valid, ref yb, {c.P});");
+        string tailRows = c.MaxoutPieces > 0 ? $"train ? {c.OCg} : {c.OCg / c.MaxoutPieces}" : CodeWriter.I(c.OCg);
+        w.Line($"ConvHelpers.CopyColumns(ref tail, {tailRows}, 32, valid, ref yb, {c.P});");
         w.Close();
         w.Close();
         w.Close();

@@ -81,7 +81,8 @@ internal static class HeaderEmitter
         StageKind.NormReductions => "BatchNorm reductions",
         StageKind.NormInputGradient => "BatchNorm input gradient",
         StageKind.Pool => g.Conv!.PoolName,
-        StageKind.ChannelActivation => g.Conv!.ChannelName,
+        StageKind.ChannelActivation => g.Conv?.ChannelName ?? g.ColumnsName,
+        StageKind.Maxout => MaxoutFusion.Name(g),
         _ => "dW, dB, dX",
     };
 }

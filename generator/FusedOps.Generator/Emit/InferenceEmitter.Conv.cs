@@ -88,7 +88,7 @@ internal static partial class InferenceEmitter
         w.Line("ref float sc = ref ConvParallel.ThreadScratch(Scratch);");
         w.Open("for (int s = s0; s < s1; s++)");
         w.Line($"ref float xs = ref Unsafe.Add(ref x, s * {g.InLength});");
-        w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {(pooled ? c.OC * c.PP : g.OutLength)});");
+        w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {c.InferenceOutLength});");
         string rs = string.Empty;
         if (c.Residual)
         {

@@ -36,7 +36,7 @@ internal static partial class InferenceEmitter
 
             w.Line($"private readonly float[] _scale{g.Index} = new float[{g.Channels}];");
             // A fused channel activation keeps its per-channel parameter after the shifts (ConvPlan.Channel).
-            int shifts = g.Conv is { Channel: not ChannelEpilogue.None } ? 2 * g.Channels : g.Channels;
+            int shifts = g.FusedChannel != ChannelEpilogue.None ? 2 * g.Channels : g.Channels;
             w.Line($"private readonly float[] _shift{g.Index} = new float[{shifts}];");
         }
 
@@ -86,7 +86,7 @@ internal static partial class InferenceEmitter
                 LinearEmitter.InferenceConstructor(w, g);
             }
 
-            if (g.Conv is { Channel: not ChannelEpilogue.None })
+            if (g.FusedChannel != ChannelEpilogue.None)
             {
                 ChannelParameters(w, m, g);
             }
@@ -121,7 +121,7 @@ internal static partial class InferenceEmitter
         foreach (GroupPlan g in m.Groups.Where(g => g.Inference.Count > 0))
         {
             // A conv group that runs the next group's pool or channel activation in its epilogue writes that group's output.
-            int writes = g.Conv is { TakesNext: true } ? g.Index + 1 : g.Index;
+            int writes = g.TakesNext ? g.Index + 1 : g.Index;
             string branch = string.Empty;
             if (g.Branch is { } use)
             {

@@ -30,7 +30,17 @@ internal static class LinearEmitter
         if (g.Anchor == AnchorKind.Linear)
         {
             int i = g.Index;
-            w.Line($"_packed{i} = fold ? LinearKernels.PackWeights(_w{i}, {g.OpOut}, {g.InLength}) : Array.Empty<float>();");
+            int cols = g.OpOut;
+            if (g.LinearMaxout > 0)
+            {
+                // The next group's Maxout runs in the GEMM's epilogue: the weight rows, scale and shift in Maxout order (whole panels).
+                cols = MaxoutColumns(g);
+                w.Line($"_w{i} = LinearKernels.MaxoutOrder(_w{i}, {g.OpOut}, {g.InLength}, {g.LinearMaxout});");
+                w.Line($"_scale{i} = LinearKernels.MaxoutOrder(_scale{i}, {g.OpOut}, 1, {g.LinearMaxout});");
+                w.Line($"_shift{i} = LinearKernels.MaxoutOrder(_shift{i}, {g.OpOut}, 1, {g.LinearMaxout});");
+            }
+
+            w.Line($"_packed{i} = fold ? LinearKernels.PackWeights(_w{i}, {cols}, {g.InLength}) : Array.Empty<float>();");
         }
     }
 
@@ -39,7 +49,34 @@ internal static class LinearEmitter
     {
         int i = g.Index;
         string act = pass.Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)";
-        w.Line($"LinearKernels.Infer({act}, ref x, m, _w{i}, _packed{i}, {g.OpOut}, {g.InLength}, ref y, _scale{i}, _shift{i});");
+        string call = $"({act}, ref x, m, _w{i}, _packed{i}, {g.OpOut}, {g.InLength}, ref y, _scale{i}, _shift{i}";
+        if (g.LinearMaxout > 0)
+        {
+            w.Line($"LinearKernels.InferMaxout({act}, ref x, m, _w{i}, _packed{i}, {MaxoutColumns(g)}, {g.InLength}, ref y, {g.OpOut / g.LinearMaxout}, "
+                + $"_scale{i}, _shift{i}, {g.LinearMaxout});");
+            return;
+        }
+
+        switch (g.Columns)
+        {
+            case ChannelEpilogue.Slope:
+                // The next group's PReLU (or RReLU's mean slope) per output feature: its slopes follow the shifts.
+                w.Line($"LinearKernels.InferColumns{call}, ColumnOperator.Slope, _shift{i}.AsSpan({g.OpOut}));");
+                break;
+            case ChannelEpilogue.Bipolar:
+                w.Line($"LinearKernels.InferColumns{call}, ColumnOperator.Bipolar, ReadOnlySpan<float>.Empty);");
+                break;
+            default:
+                w.Line($"LinearKernels.Infer{call});");
+                break;
+        }
+    }
+
+    /// <summary>Columns of a Linear with a fused Maxout: whole 16-column panels of 16 / pieces outputs each (LinearKernels.MaxoutColumns).</summary>
+    private static int MaxoutColumns(GroupPlan g)
+    {
+        int q = 16 / g.LinearMaxout;
+        return (g.OpOut / g.LinearMaxout + q - 1) / q * 16;
     }
 
     /// <summary>The training forward anchor: z = x·Wᵀ (+ bias), W packed per step from 8 rows (the statistics need z before the norm).</summary>

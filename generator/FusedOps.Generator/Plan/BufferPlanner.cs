@@ -167,7 +167,7 @@ internal static class BufferPlanner
 
         // A conv group that runs the next group's pool writes that group's output: what it reads (its input, a saved
         // tensor) stays busy until then.
-        foreach (GroupPlan g in groups.Where(g => g.Conv is { TakesNext: true }))
+        foreach (GroupPlan g in groups.Where(g => g.TakesNext))
         {
             for (int h = 0; h < g.Index; h++)
             {

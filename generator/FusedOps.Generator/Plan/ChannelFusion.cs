@@ -19,28 +19,38 @@ internal static class ChannelFusion
         && next.Op is ChannelActivationLayer && next.Index == conv.Index + 1
         && !saves.Any(s => s.AfterGroup == conv.Index);
 
-    /// <summary>Marks every fusable conv + channel activation pair, and every Dropout with a group on each side.</summary>
+    /// <summary>
+    /// Whether <paramref name="linear"/>'s inference (one packed-GEMM pass: no residual Add, no activation of its own) takes
+    /// the channel activation group after it, per output feature in the GEMM's epilogue.
+    /// </summary>
+    public static bool FusesLinear(GroupPlan linear, GroupPlan next, IEnumerable<SavePoint> saves) =>
+        linear.Anchor == AnchorKind.Linear && linear.ProjectionOf < 0 && linear.Activation is null && linear.Inference.Count == 1
+        && next.Op is ChannelActivationLayer && next.Index == linear.Index + 1
+        && !saves.Any(s => s.AfterGroup == linear.Index);
+
+    /// <summary>Marks every fusable conv + channel activation (or Maxout) pair, and every Dropout with a group on each side.</summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
+        MaxoutFusion.Apply(groups, saves);
+        FuseNext(groups, saves, StageKind.ChannelActivation, Fuses, (c, next) => c with
+        {
+            Channel = ((ChannelActivationLayer)next).Kind == ChannelActivationKind.BipolarReLU ? ChannelEpilogue.Bipolar : ChannelEpilogue.Slope,
+            ChannelName = next.Name,
+        });
+
         for (int i = 0; i + 1 < groups.Count; i++)
         {
-            GroupPlan conv = groups[i], next = groups[i + 1];
-            if (!Fuses(conv, next, saves) || FusionRules.Where(Mode.Inference, AnchorKind.Conv2d, StageKind.ChannelActivation) != Placement.Epilogue)
+            GroupPlan linear = groups[i], next = groups[i + 1];
+            if (FusesLinear(linear, next, saves) && FusionRules.Where(Mode.Inference, AnchorKind.Linear, StageKind.ChannelActivation) == Placement.Epilogue)
             {
-                continue;
-            }
-
-            var layer = (ChannelActivationLayer)next.Op!;
-            groups[i] = conv with
-            {
-                Inference = WithEpilogueStage(conv, StageKind.ChannelActivation),
-                Conv = conv.Conv! with
+                groups[i] = linear with
                 {
-                    Channel = layer.Kind == ChannelActivationKind.BipolarReLU ? ChannelEpilogue.Bipolar : ChannelEpilogue.Slope,
-                    ChannelName = layer.Name,
-                },
-            };
-            groups[i + 1] = next with { Inference = EquatableArray<Pass>.Empty };
+                    Inference = WithEpilogueStage(linear, StageKind.ChannelActivation),
+                    Columns = ((ChannelActivationLayer)next.Op!).Kind == ChannelActivationKind.BipolarReLU ? ChannelEpilogue.Bipolar : ChannelEpilogue.Slope,
+                    ColumnsName = next.Op!.Name,
+                };
+                groups[i + 1] = next with { Inference = EquatableArray<Pass>.Empty };
+            }
         }
 
         // The first group reads the caller's input and the last writes the caller's output: a Dropout there keeps its copy.
@@ -49,6 +59,26 @@ internal static class ChannelFusion
             if (groups[i].Op is DropoutLayer)
             {
                 groups[i] = groups[i] with { Inference = EquatableArray<Pass>.Empty };
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every conv group that <paramref name="fuses"/> with the group after it (and the rule table puts <paramref name="stage"/>
+    /// in the conv epilogue) takes that group's work: <paramref name="stage"/> joins its anchor's epilogue, its plan is
+    /// <paramref name="update"/>d with the next group's layer, and the next group loses its inference pass.
+    /// </summary>
+    internal static void FuseNext(
+        List<GroupPlan> groups, List<SavePoint> saves, StageKind stage, System.Func<GroupPlan, GroupPlan, IEnumerable<SavePoint>, bool> fuses,
+        System.Func<ConvPlan, Layer, ConvPlan> update)
+    {
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            GroupPlan conv = groups[i], next = groups[i + 1];
+            if (fuses(conv, next, saves) && FusionRules.Where(Mode.Inference, AnchorKind.Conv2d, stage) == Placement.Epilogue)
+            {
+                groups[i] = conv with { Inference = WithEpilogueStage(conv, stage), Conv = update(conv.Conv!, next.Op!) };
+                groups[i + 1] = next with { Inference = EquatableArray<Pass>.Empty };
             }
         }
     }

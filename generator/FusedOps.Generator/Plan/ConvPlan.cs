@@ -37,8 +37,17 @@ internal sealed record ConvPlan(
     /// <summary>The fused channel activation as the header names it.</summary>
     public string ChannelName { get; init; } = string.Empty;
 
-    /// <summary>Whether inference writes the next group's output (its pool or channel activation runs in the epilogue).</summary>
-    public bool TakesNext => PoolKernel > 0 || Channel != ChannelEpilogue.None;
+    /// <summary>
+    /// Inference only: the pieces of the Maxout of the group after this one, run in the register blocks' epilogue (0: none).
+    /// Output channel o is the maximum of rows o·pieces … o·pieces + pieces − 1; only OC / pieces channels are stored.
+    /// </summary>
+    public int MaxoutPieces { get; init; }
+
+    /// <summary>Whether inference writes the next group's output (its pool, channel activation or Maxout runs in the epilogue).</summary>
+    public bool TakesNext => PoolKernel > 0 || Channel != ChannelEpilogue.None || MaxoutPieces > 0;
+
+    /// <summary>Floats inference writes per sample: the pooled, maxed-out or plain output.</summary>
+    public int InferenceOutLength => PoolKernel > 0 ? OC * PP : MaxoutPieces > 0 ? OC / MaxoutPieces * P : OC * P;
 
     /// <summary>The fused pool as the header names it.</summary>
     public string PoolName => $"{(PoolMax ? "MaxPool2d" : "AvgPool2d")}({PoolKernel})";

@@ -24,10 +24,19 @@ internal static class FusionRules
         // PReLU, RReLU (mean slope) or BipolarReLU of the next group (ChannelFusion decides when): one operator per output channel row.
         [(Mode.Inference, AnchorKind.Conv2d, StageKind.ChannelActivation)] = Placement.Epilogue,
 
+        // Maxout of the next group (MaxoutFusion decides when): the max over each run of `pieces` output channel rows, only it stored.
+        [(Mode.Inference, AnchorKind.Conv2d, StageKind.Maxout)] = Placement.Epilogue,
+
         // A Linear is PackedGemm: bias, BatchNorm (scale/shift) and activation on the tile of y while it is in registers.
         [(Mode.Inference, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Linear, StageKind.ScaleShift)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Linear, StageKind.Activation)] = Placement.Epilogue,
+
+        // PReLU, RReLU (mean slope) or BipolarReLU of the next group (ChannelFusion decides when): one operator per output feature.
+        [(Mode.Inference, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
+
+        // Maxout of the next group (MaxoutFusion decides when): weights in Maxout order, each panel's runs reduced as it is stored.
+        [(Mode.Inference, AnchorKind.Linear, StageKind.Maxout)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Conv2d, StageKind.Add)] = Placement.Epilogue,
         [(Mode.Inference, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
         [(Mode.Inference, AnyAnchor, StageKind.ScaleShift)] = Placement.Elementwise,

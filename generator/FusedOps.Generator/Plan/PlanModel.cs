@@ -60,6 +60,9 @@ internal enum StageKind
     /// <summary>Inference: the next group's PReLU, RReLU (mean slope) or BipolarReLU, one operator per output channel row.</summary>
     ChannelActivation,
 
+    /// <summary>Inference: the next group's Maxout, the maximum over each run of <c>pieces</c> output channels (features).</summary>
+    Maxout,
+
     /// <summary>Backward: dU = act′(dY) at the saved pre-activation.</summary>
     ActivationGradient,
 
@@ -158,6 +161,27 @@ internal sealed record GroupPlan(
 
     /// <summary>For a projection group, the index of the group whose Add it feeds; else −1.</summary>
     public int ProjectionOf { get; init; } = -1;
+
+    /// <summary>
+    /// Inference, a Linear group: the next group's PReLU, RReLU or BipolarReLU run per output feature in the packed GEMM's
+    /// epilogue (<see cref="ChannelFusion"/>); the slopes follow the shifts, as a Conv2d's <see cref="ConvPlan.Channel"/>.
+    /// </summary>
+    public ChannelEpilogue Columns { get; init; }
+
+    /// <summary>The channel activation a Linear group's inference runs, as the header names it.</summary>
+    public string ColumnsName { get; init; } = string.Empty;
+
+    /// <summary>The channel activation the group's inference epilogue runs (a Conv2d's or a Linear's), if any.</summary>
+    public ChannelEpilogue FusedChannel => Conv?.Channel ?? Columns;
+
+    /// <summary>
+    /// Inference, a Linear group: the pieces of the next group's Maxout, run in the packed GEMM's epilogue on weights in
+    /// Maxout order (<see cref="MaxoutFusion"/>); 0: none.
+    /// </summary>
+    public int LinearMaxout { get; init; }
+
+    /// <summary>Whether inference writes the next group's output (its work runs in this group's epilogue).</summary>
+    public bool TakesNext => Conv is { TakesNext: true } || Columns != ChannelEpilogue.None || LinearMaxout > 0;
 
     /// <summary>Inference: a Dropout whose output is its input's buffer (no pass; <see cref="ChannelFusion"/> decides).</summary>
     public bool InferenceAlias => Op is DropoutLayer && Inference.Count == 0;

@@ -20,23 +20,10 @@ internal static class PoolFusion
         && !saves.Any(s => s.AfterGroup == conv.Index);
 
     /// <summary>Marks every fusable pair: the pool joins the conv group's inference epilogue and loses its own inference pass.</summary>
-    public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
-    {
-        for (int i = 0; i + 1 < groups.Count; i++)
+    public static void Apply(List<GroupPlan> groups, List<SavePoint> saves) =>
+        ChannelFusion.FuseNext(groups, saves, StageKind.Pool, Fuses, (c, next) => c with
         {
-            GroupPlan conv = groups[i], next = groups[i + 1];
-            if (!Fuses(conv, next, saves) || FusionRules.Where(Mode.Inference, AnchorKind.Conv2d, StageKind.Pool) != Placement.Epilogue)
-            {
-                continue;
-            }
-
-            var pool = (PoolLayer)next.Op!;
-            groups[i] = conv with
-            {
-                Inference = ChannelFusion.WithEpilogueStage(conv, StageKind.Pool),
-                Conv = conv.Conv! with { PoolKernel = pool.KernelSize, PoolMax = pool.Kind == PoolKind.Max },
-            };
-            groups[i + 1] = next with { Inference = EquatableArray<Pass>.Empty };
-        }
-    }
+            PoolKernel = ((PoolLayer)next).KernelSize,
+            PoolMax = ((PoolLayer)next).Kind == PoolKind.Max,
+        });
 }

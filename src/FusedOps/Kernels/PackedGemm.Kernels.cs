@@ -41,6 +41,9 @@ public static partial class PackedGemm
     private static unsafe void RangeScalar<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
         where TAct : struct, IActivationOperator
     {
+        // A fused Maxout (MultiplyMaxout) reduces each panel's 16 columns once they are all computed.
+        float* lanes = stackalloc float[PanelWidth];
+        bool maxout = g.Column == ColumnOperator.Maxout;
         for (int r = r0; r < r1; r++)
         {
             float* a = g.A + ((nint)r * g.ARowStride);
@@ -59,7 +62,18 @@ public static partial class PackedGemm
                     }
 
                     int col = (p * PanelWidth) + j;
+                    if (maxout)
+                    {
+                        lanes[j] = g.Finish(act, s, col, 0f);
+                        continue;
+                    }
+
                     c[col] = g.Finish(act, s, col, c[col]);
+                }
+
+                if (maxout)
+                {
+                    StoreMaxout(in g, lanes, r, p * PanelWidth);
                 }
             }
         }
@@ -95,7 +109,22 @@ public static partial class PackedGemm
         public readonly float* Shift = shift;
         public readonly bool Accumulate = accumulate;
 
-        /// <summary>The epilogue on one scalar: act(scale·s + shift + old).</summary>
+        /// <summary>The per-column operator after the activation (<see cref="MultiplyColumns{TAct}"/>); none by default.</summary>
+        public ColumnOperator Column { get; init; }
+
+        /// <summary>PReLU's slope per column, for <see cref="ColumnOperator.Slope"/>.</summary>
+        public float* Slopes { get; init; }
+
+        /// <summary>For <see cref="ColumnOperator.Maxout"/>: the pieces, and the output (<see cref="OutCols"/> floats per row).</summary>
+        public int Pieces { get; init; }
+
+        /// <summary>For <see cref="ColumnOperator.Maxout"/>: the output, row-major.</summary>
+        public float* Out { get; init; }
+
+        /// <summary>For <see cref="ColumnOperator.Maxout"/>: output features per row.</summary>
+        public int OutCols { get; init; }
+
+        /// <summary>The epilogue on one scalar: act(scale·s + shift + old), then the column operator.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Finish<TAct>(TAct act, float s, int col, float old)
             where TAct : struct, IActivationOperator
@@ -110,7 +139,8 @@ public static partial class PackedGemm
                 s += Shift[col];
             }
 
-            return act.Invoke(Accumulate ? s + old : s);
+            float y = act.Invoke(Accumulate ? s + old : s);
+            return Column == ColumnOperator.None ? y : ColumnScalar(Column, Slopes, y, col);
         }
     }
 

@@ -207,6 +207,13 @@ public static partial class PackedGemm
             v += Vector512.Load(c);
         }
 
-        Vector512.Store(act.Invoke(v), c);
+        v = act.Invoke(v);
+        if (g.Column == ColumnOperator.Maxout)
+        {
+            StoreMaxout512(in g, v, row, col);
+            return;
+        }
+
+        Vector512.Store(g.Column == ColumnOperator.None ? v : Column512(in g, v, col), c);
     }
 }

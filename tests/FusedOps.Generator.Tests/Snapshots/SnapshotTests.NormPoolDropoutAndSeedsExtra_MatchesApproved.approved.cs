@@ -31,8 +31,7 @@ namespace FusedOps.Generated
         private readonly float[] _w5;
         private readonly float[] _packed5;
         private readonly float[] _scale5 = new float[10];
-        private readonly float[] _shift5 = new float[10];
-        private readonly float[] _slopes6;
+        private readonly float[] _shift5 = new float[20];
         private readonly float[] _gamma1;
         private readonly float[] _beta1;
 
@@ -42,11 +41,6 @@ namespace FusedOps.Generated
         /// </summary>
         internal Samples_Catalogue_Inference(Samples_Catalogue_Training model, bool fold)
         {
-            _slopes6 = model.L8Weight.Data;
-            if (fold)
-            {
-                _slopes6 = (float[])_slopes6.Clone();
-            }
             // Group 1: GroupNorm[1] + SiLU[2].
             _gamma1 = model.L1Weight.Data;
             _beta1 = model.L1Bias.Data;
@@ -76,6 +70,8 @@ namespace FusedOps.Generated
                 Array.Fill(_scale5, 1f);
             }
             _packed5 = fold ? LinearKernels.PackWeights(_w5, 10, 288) : Array.Empty<float>();
+            // Group 6's PReLU runs in group 5's epilogue: its parameter per channel follows the shifts.
+            Array.Fill(_shift5, model.L8Weight.Data[0], 10, 10);
         }
 
         /// <summary>
@@ -101,8 +97,7 @@ namespace FusedOps.Generated
                     G1_Infer(ref buf0[0], ref buf1[0], m, scratch);
                     G2_Infer(ref buf1[0], ref buf0[0], m, scratch);
                     G4_Infer(ref buf0[0], ref buf1[0], m, scratch);
-                    G5_Infer(ref buf1[0], ref buf0[0], m, scratch);
-                    G6_Infer(ref buf0[0], ref y, m, scratch);
+                    G5_Infer(ref buf1[0], ref y, m, scratch);
                 }
             }
             finally
@@ -198,15 +193,9 @@ namespace FusedOps.Generated
         // Group 5 inference: Linear[7], (288) -> (10).
         private void G5_Infer(ref float x, ref float y, int m, float[] scratch)
         {
-            // Pass: Linear, epilogue: bias.
-            LinearKernels.Infer(default(IdentityOperator), ref x, m, _w5, _packed5, 10, 288, ref y, _scale5, _shift5);
-        }
-
-        // Group 6 inference: PReLU[8], (10) -> (10).
-        private void G6_Infer(ref float x, ref float y, int m, float[] scratch)
-        {
-            // Pass: PReLU (1 pass).
-            ChannelActivations.PReluForward(ref x, ref y, m, 10, 1, _slopes6);
+            // Pass: Linear, epilogue: bias + PReLU.
+            LinearKernels.InferColumns(default(IdentityOperator), ref x, m, _w5, _packed5, 10, 288, ref y, _scale5, _shift5, ColumnOperator.Slope,
+                _shift5.AsSpan(10));
         }
     }
 }
@@ -1305,14 +1294,14 @@ namespace FusedOps.Generated
 //     training forward: BipolarReLU (1 pass)
 //     backward: BipolarReLU backward (1 pass)
 //   group 5: Linear[7]  (288) -> (10)
-//     inference: Linear, epilogue: bias
+//     inference: Linear, epilogue: bias + PReLU
 //     training forward: Linear, epilogue: bias
 //     backward: Linear dW, dB, dX
 //   group 6: PReLU[8]  (10) -> (10)
-//     inference: PReLU (1 pass)
+//     inference: in group 5's epilogue
 //     training forward: PReLU (1 pass)
 //     backward: PReLU backward (1 pass)
-// Passes: inference 6, training forward 7, backward 7; layer by layer would take 8 / 8 / 8.
+// Passes: inference 5, training forward 7, backward 7; layer by layer would take 8 / 8 / 8.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 432: the input; group 0's weight gradient reads it
 //   _z0 1152: group 0: Conv2d output, before BatchNorm and activation (backward reads it)

@@ -59,3 +59,45 @@ public partial class ResidualRReluPRelu
 public partial class ChannelNotFused
 {
 }
+
+// FOPS0013 warns that BatchNorm after a Linear trains only with batches of 2 or more; the shared test skips training at batch 1.
+#pragma warning disable FOPS0013
+
+/// <summary>
+/// PReLU per feature after Linear(37) (two whole 16-column panels and 5 columns), BipolarReLU after Linear(20) (odd features
+/// on both sides of a panel edge), RReLU after Linear→BN as the last group: each in the packed GEMM's epilogue. No bias
+/// before the BatchNorm: its gradient is zero up to rounding, which a relative check cannot judge.
+/// </summary>
+[FusedPipeline(11)]
+[Linear(37)]
+[PReLU(NumParameters = 37, Init = 0.2f)]
+[Linear(20)]
+[BipolarReLU]
+[Linear(9, Bias = false)]
+[BatchNorm]
+[RReLU]
+public partial class LinearChannelEpilogue
+{
+}
+
+#pragma warning restore FOPS0013
+
+/// <summary>
+/// Conv features into Linear(6)→PReLU (one slope, fused); not fused: Linear→Tanh→PReLU (an activation of its own) and
+/// Linear→Add→BipolarReLU (the residual add is a pass of its own).
+/// </summary>
+[FusedPipeline(2, 5, 4)]
+[Conv2d(3, 3, Padding = 1)]
+[Flatten]
+[Linear(6)]
+[PReLU]
+[Linear(18)]
+[Tanh]
+[PReLU(NumParameters = 18)]
+[Save("s")]
+[Linear(18)]
+[Add("s")]
+[BipolarReLU]
+public partial class LinearChannelMixed
+{
+}

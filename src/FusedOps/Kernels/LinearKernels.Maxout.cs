@@ -1,0 +1,88 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FusedOps.Kernels;
+
+/// <summary>The Linear layer's inference with the next layer's Maxout in the packed GEMM's epilogue.</summary>
+public static partial class LinearKernels
+{
+    /// <summary>
+    /// Rows (features) of <paramref name="source"/> in the order <see cref="InferMaxout{TAct}"/> reads them: panels of 16, panel p
+    /// holding <paramref name="pieces"/> runs of q = 16 / pieces rows, run k being piece k of outputs p·q … p·q + q − 1 (a zero
+    /// row past the last output). A new array of <see cref="MaxoutColumns"/> rows.
+    /// </summary>
+    /// <param name="source">Row-major, <paramref name="features"/> rows of <paramref name="rowLength"/> floats (a weight, or a scale with 1).</param>
+    /// <param name="features">Rows: output features of the Linear, pieces per output of the Maxout.</param>
+    /// <param name="rowLength">Floats per row.</param>
+    /// <param name="pieces">Pieces per output; divides 16 and <paramref name="features"/>.</param>
+    public static float[] MaxoutOrder(ReadOnlySpan<float> source, int features, int rowLength, int pieces)
+    {
+        int cols = MaxoutColumns(features, pieces), q = PackedGemm.PanelWidth / pieces, outputs = features / pieces;
+        CheckLength(source.Length, features * rowLength, nameof(source));
+        float[] ordered = new float[cols * rowLength];
+        for (int column = 0; column < cols; column++)
+        {
+            int p = column / PackedGemm.PanelWidth, k = column % PackedGemm.PanelWidth / q, o = (p * q) + (column % q);
+            if (o < outputs)
+            {
+                source.Slice(((o * pieces) + k) * rowLength, rowLength).CopyTo(ordered.AsSpan(column * rowLength));
+            }
+        }
+
+        return ordered;
+    }
+
+    /// <summary>Columns of the Maxout-ordered product: whole panels of 16 for <paramref name="features"/> / <paramref name="pieces"/> outputs.</summary>
+    /// <param name="features">Output features of the Linear.</param>
+    /// <param name="pieces">Pieces per output: 1, 2, 4, 8 or 16, dividing <paramref name="features"/>.</param>
+    public static int MaxoutColumns(int features, int pieces)
+    {
+        if (pieces < 1 || PackedGemm.PanelWidth % pieces != 0 || features % pieces != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pieces), pieces, $"pieces must divide {PackedGemm.PanelWidth} and the {features} features.");
+        }
+
+        int q = PackedGemm.PanelWidth / pieces;
+        return (features / pieces + q - 1) / q * PackedGemm.PanelWidth;
+    }
+
+    /// <summary>
+    /// A Linear layer and the Maxout after it in one pass: <c>y[r·outCols + o] = max_k act(scale · x_r·w + shift)</c> over the pieces
+    /// k of output o, with w, scale and shift in <see cref="MaxoutOrder"/> (<paramref name="cols"/> of them).
+    /// </summary>
+    /// <typeparam name="TAct">The Linear group's activation (the identity when it has none), applied before the maximum.</typeparam>
+    /// <param name="act">The activation's state.</param>
+    /// <param name="x">x[0]: <paramref name="rows"/> rows of <paramref name="length"/> floats.</param>
+    /// <param name="rows">Samples.</param>
+    /// <param name="w">W in Maxout order (<paramref name="cols"/> × <paramref name="length"/>); read only when <paramref name="packedW"/> is empty.</param>
+    /// <param name="packedW">That W packed by <see cref="PackWeights"/>, or empty (then it is packed per call).</param>
+    /// <param name="cols">Columns in Maxout order (<see cref="MaxoutColumns"/>).</param>
+    /// <param name="length">Input features.</param>
+    /// <param name="y">y[0]: <paramref name="rows"/> rows of <paramref name="outCols"/> floats.</param>
+    /// <param name="outCols">The Maxout's outputs per row.</param>
+    /// <param name="scale">Per-column factors in Maxout order.</param>
+    /// <param name="shift">Per-column offsets in Maxout order.</param>
+    /// <param name="pieces">Pieces per output.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void InferMaxout<TAct>(TAct act, ref float x, int rows, ReadOnlySpan<float> w, ReadOnlySpan<float> packedW, int cols, int length, ref float y,
+        int outCols, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, int pieces)
+        where TAct : struct, IActivationOperator
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        CheckLength(scale.Length, cols, nameof(scale));
+        CheckLength(shift.Length, cols, nameof(shift));
+        ReadOnlySpan<float> xs = MemoryMarshal.CreateReadOnlySpan(ref x, rows * length);
+        Span<float> ys = MemoryMarshal.CreateSpan(ref y, rows * outCols);
+        if (packedW.IsEmpty)
+        {
+            // Unfrozen: W is packed now (a per-thread scratch when it fits, else a new array), so a changed W is seen at once.
+            CheckLength(w.Length, cols * length, nameof(w));
+            float[] packed = PackScratch(Math.Max(rows, PackFromRows), cols, length) ?? new float[PackedGemm.PackedLength(length, cols)];
+            PackedGemm.PackTransposed(w, cols, length, packed);
+            packedW = packed;
+        }
+
+        PackedGemm.MultiplyMaxout(act, xs, rows, length, packedW, cols, ys, outCols, scale, shift, pieces);
+    }
+}

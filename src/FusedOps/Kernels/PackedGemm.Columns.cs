@@ -1,0 +1,104 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FusedOps.Kernels;
+
+/// <summary>What <see cref="PackedGemm"/>'s epilogue applies per column after the activation.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public enum ColumnOperator
+{
+    /// <summary>Nothing.</summary>
+    None,
+
+    /// <summary>PReLU with one slope per column: x &gt; 0 ? x : slope[j]·x (also RReLU's mean slope, in every column).</summary>
+    Slope,
+
+    /// <summary>BipolarReLU over the columns as features: ReLU on even columns, −ReLU(−x) on odd ones.</summary>
+    Bipolar,
+
+    /// <summary>Maxout: each panel's 16 columns are <c>pieces</c> runs of 16 / pieces, reduced to 16 / pieces outputs (<c>MultiplyMaxout</c>).</summary>
+    Maxout,
+}
+
+/// <summary>
+/// The per-column operator of <see cref="PackedGemm"/>'s epilogue: a PReLU, RReLU or BipolarReLU after a Linear layer,
+/// on the tile of C while it is in registers. Vectors always start at a column that is a multiple of 4, so BipolarReLU's
+/// interleaved form (even lanes ReLU) matches the columns; the scalar edge uses the column's own parity.
+/// </summary>
+public static partial class PackedGemm
+{
+    /// <summary>
+    /// <see cref="Multiply{TAct}"/> with <paramref name="column"/> applied to every element after the activation:
+    /// <c>C[r, j] = column_j(act(scale[j] · Σ_t A[r, t]·B[t, j] + shift[j]))</c>.
+    /// </summary>
+    /// <param name="act">The activation's state.</param>
+    /// <param name="a">A, row-major (<paramref name="depth"/> floats per row).</param>
+    /// <param name="rows">Rows of A and C.</param>
+    /// <param name="depth">Columns of A, rows of B.</param>
+    /// <param name="packedB">B, packed for <paramref name="depth"/> rows and <paramref name="cols"/> columns.</param>
+    /// <param name="cols">Columns of B and C (C is row-major with row stride <paramref name="cols"/>).</param>
+    /// <param name="c">C.</param>
+    /// <param name="scale">Per-column factors, or empty for none.</param>
+    /// <param name="shift">Per-column offsets, or empty for none.</param>
+    /// <param name="column">The operator per column.</param>
+    /// <param name="slopes">With <see cref="ColumnOperator.Slope"/>, at least <paramref name="cols"/> slopes; else ignored.</param>
+    /// <typeparam name="TAct">The activation, applied before the column operator.</typeparam>
+    internal static unsafe void MultiplyColumns<TAct>(TAct act, ReadOnlySpan<float> a, int rows, int depth, ReadOnlySpan<float> packedB, int cols, Span<float> c,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, ColumnOperator column, ReadOnlySpan<float> slopes)
+        where TAct : struct, IActivationOperator
+    {
+        Check(a.Length, rows, depth, depth, 1, packedB.Length, cols, c.Length, cols, scale.Length, shift.Length);
+        if (column == ColumnOperator.Slope && slopes.Length < cols)
+        {
+            throw new ArgumentException($"slopes holds {slopes.Length} floats; at least cols ({cols}) are needed.", nameof(slopes));
+        }
+
+        if (rows == 0 || cols == 0)
+        {
+            return;
+        }
+
+        fixed (float* pa = a, pb = packedB, pc = c, ps = scale, ph = shift, pk = slopes)
+        {
+            var call = new GemmCall(pa, rows, depth, depth, 1, pb, cols, pc, cols, scale.IsEmpty ? null : ps, shift.IsEmpty ? null : ph, accumulate: false)
+            {
+                Column = column,
+                Slopes = pk,
+            };
+            GemmJob<TAct>.Run(in call, act);
+        }
+    }
+
+    /// <summary>The column operator on one element of column <paramref name="col"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe float ColumnScalar(ColumnOperator column, float* slopes, float y, int col) =>
+        column switch
+        {
+            ColumnOperator.Slope => new PReluOperator(slopes[col]).Invoke(y),
+            ColumnOperator.Bipolar => new BipolarReluOperator(col % 2 == 1).Invoke(y),
+            _ => y,
+        };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> Column512(in GemmCall g, Vector512<float> v, int col) =>
+        g.Column == ColumnOperator.Slope
+            ? Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), v, v * Vector512.Load(g.Slopes + col))
+            : BipolarReluOperator.Interleaved.Invoke(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> Column256(in GemmCall g, Vector256<float> v, int col) =>
+        g.Column == ColumnOperator.Slope
+            ? Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, v * Vector256.Load(g.Slopes + col))
+            : BipolarReluOperator.Interleaved.Invoke(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector128<float> Column128(in GemmCall g, Vector128<float> v, int col) =>
+        g.Column switch
+        {
+            ColumnOperator.None => v,
+            ColumnOperator.Slope => Vector128.ConditionalSelect(Vector128.GreaterThan(v, Vector128<float>.Zero), v, v * Vector128.Load(g.Slopes + col)),
+            _ => BipolarReluOperator.Interleaved.Invoke(v),
+        };
+}

@@ -1,0 +1,97 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FusedOps.Kernels;
+
+/// <summary>
+/// A Maxout after a Linear layer in <see cref="PackedGemm"/>'s epilogue. B's columns are ordered so that each panel of
+/// 16 holds <c>pieces</c> runs of q = 16 / pieces columns: run k is piece k of outputs p·q … p·q + q − 1
+/// (<see cref="LinearKernels.MaxoutOrder"/>). Each stored tile row is reduced over its runs (first maximum wins, a NaN
+/// wins, as the Maxout pass) and only the q outputs are written, so a run never crosses a panel or a thread's part.
+/// </summary>
+public static partial class PackedGemm
+{
+    /// <summary>
+    /// <c>out[r, o] = max_k act(scale[j] · Σ_t A[r, t]·B[t, j] + shift[j])</c> over the columns j that hold piece k of output o.
+    /// </summary>
+    /// <param name="act">The activation's state.</param>
+    /// <param name="a">A, row-major (<paramref name="depth"/> floats per row).</param>
+    /// <param name="rows">Rows of A and of the output.</param>
+    /// <param name="depth">Columns of A, rows of B.</param>
+    /// <param name="packedB">B in Maxout order, packed for <paramref name="depth"/> rows and <paramref name="cols"/> columns.</param>
+    /// <param name="cols">Columns of B: a multiple of <see cref="PanelWidth"/>.</param>
+    /// <param name="output">The output, <paramref name="outCols"/> floats per row.</param>
+    /// <param name="outCols">Outputs per row, at most <paramref name="cols"/> / <paramref name="pieces"/>.</param>
+    /// <param name="scale">Per-column factors in Maxout order, or empty.</param>
+    /// <param name="shift">Per-column offsets in Maxout order, or empty.</param>
+    /// <param name="pieces">Pieces per output: 1, 2, 4, 8 or 16.</param>
+    /// <typeparam name="TAct">The activation, applied before the maximum.</typeparam>
+    internal static unsafe void MultiplyMaxout<TAct>(TAct act, ReadOnlySpan<float> a, int rows, int depth, ReadOnlySpan<float> packedB, int cols,
+        Span<float> output, int outCols, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, int pieces)
+        where TAct : struct, IActivationOperator
+    {
+        if (pieces < 1 || PanelWidth % pieces != 0 || cols % PanelWidth != 0 || outCols > cols / pieces)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pieces), pieces, $"pieces must divide {PanelWidth}, cols ({cols}) be a multiple of {PanelWidth} and hold {outCols} outputs.");
+        }
+
+        // C itself is never read or written: the epilogue writes the output.
+        Check(a.Length, rows, depth, depth, 1, packedB.Length, cols, rows == 0 ? 0 : ((rows - 1) * cols) + cols, cols, scale.Length, shift.Length);
+        if (output.Length < (long)rows * outCols)
+        {
+            throw new ArgumentException($"output holds {output.Length} floats; {rows} × {outCols} are needed.", nameof(output));
+        }
+
+        if (rows == 0 || outCols == 0)
+        {
+            return;
+        }
+
+        fixed (float* pa = a, pb = packedB, po = output, ps = scale, ph = shift)
+        {
+            var call = new GemmCall(pa, rows, depth, depth, 1, pb, cols, po, cols, scale.IsEmpty ? null : ps, shift.IsEmpty ? null : ph, accumulate: false)
+            {
+                Column = ColumnOperator.Maxout,
+                Pieces = pieces,
+                Out = po,
+                OutCols = outCols,
+            };
+            GemmJob<TAct>.Run(in call, act);
+        }
+    }
+
+    /// <summary>Reduces the 16 finished columns of one panel (from column <paramref name="col"/>) of row <paramref name="row"/> to its outputs.</summary>
+    private static unsafe void StoreMaxout(in GemmCall g, float* lanes, int row, int col)
+    {
+        int q = PanelWidth / g.Pieces, o0 = col / g.Pieces, valid = Math.Min(q, g.OutCols - o0);
+        float* y = g.Out + ((nint)row * g.OutCols) + o0;
+        for (int j = 0; j < valid; j++)
+        {
+            float m = lanes[j];
+            for (int k = 1; k < g.Pieces; k++)
+            {
+                m = ConvHelpers.PoolMax(m, lanes[(k * q) + j]);
+            }
+
+            y[j] = m;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreMaxout512(in GemmCall g, Vector512<float> v, int row, int col)
+    {
+        float* lanes = stackalloc float[PanelWidth];
+        Vector512.Store(v, lanes);
+        StoreMaxout(in g, lanes, row, col);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreMaxout256(in GemmCall g, Vector256<float> lo, Vector256<float> hi, int row, int col)
+    {
+        float* lanes = stackalloc float[PanelWidth];
+        Vector256.Store(lo, lanes);
+        Vector256.Store(hi, lanes + 8);
+        StoreMaxout(in g, lanes, row, col);
+    }
+}
