@@ -34,7 +34,7 @@ internal static partial class ConvEmitter
             {
                 foreach (int phase in Phases(g.Conv!, g.Conv!.Blocks512, size.Rows))
                 {
-                    WriteBlock(w, g.Conv!, 512, size.Rows, train: false, phase);
+                    WriteBlock(w, g.Conv!, 512, size.Rows, train: false, phase: phase);
                 }
 
                 WriteBlock(w, g.Conv!, 512, size.Rows, train: true);
@@ -44,7 +44,7 @@ internal static partial class ConvEmitter
             {
                 foreach (int phase in Phases(g.Conv!, g.Conv!.Blocks256, size.Rows))
                 {
-                    WriteBlock(w, g.Conv!, 256, size.Rows, train: false, phase);
+                    WriteBlock(w, g.Conv!, 256, size.Rows, train: false, phase: phase);
                 }
 
                 WriteBlock(w, g.Conv!, 256, size.Rows, train: true);
