@@ -78,9 +78,17 @@ public static partial class PackedGemm
         }
     }
 
+    // Two or four pieces (runs of 8 or 4 lanes) reduce in registers (four as (0, 1) against (2, 3): the value of the in-order
+    // maximum, up to the sign of a ±0 tie); a whole run of outputs is stored as one vector. Others go through the lanes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void StoreMaxout512(in GemmCall g, Vector512<float> v, int row, int col)
     {
+        if (g.Pieces is 2 or 4)
+        {
+            StoreMaxout256(in g, v.GetLower(), v.GetUpper(), row, col);
+            return;
+        }
+
         float* lanes = stackalloc float[PanelWidth];
         Vector512.Store(v, lanes);
         StoreMaxout(in g, lanes, row, col);
@@ -89,6 +97,21 @@ public static partial class PackedGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void StoreMaxout256(in GemmCall g, Vector256<float> lo, Vector256<float> hi, int row, int col)
     {
+        int o0 = col / g.Pieces;
+        float* y = g.Out + ((nint)row * g.OutCols) + o0;
+        if (g.Pieces == 2 && g.OutCols - o0 >= 8)
+        {
+            Vector256.Store(ConvHelpers.PoolMax(lo, hi), y);
+            return;
+        }
+
+        if (g.Pieces == 4 && g.OutCols - o0 >= 4)
+        {
+            Vector128<float> m = ConvHelpers.PoolMax(ConvHelpers.PoolMax(lo.GetLower(), lo.GetUpper()), ConvHelpers.PoolMax(hi.GetLower(), hi.GetUpper()));
+            Vector128.Store(m, y);
+            return;
+        }
+
         float* lanes = stackalloc float[PanelWidth];
         Vector256.Store(lo, lanes);
         Vector256.Store(hi, lanes + 8);
