@@ -1,5 +1,7 @@
+using System;
 using System.Linq;
 using FusedOps.Kernels;
+using FusedOps.Tests.Pipelines;
 using Xunit;
 
 namespace FusedOps.Tests;
@@ -9,8 +11,54 @@ namespace FusedOps.Tests;
 /// and compressing a panel writes exactly its valid pixels (neighbouring panels, which another thread may be writing,
 /// are left alone).
 /// </summary>
+[Collection("KernelLevel")]
 public sealed class GridPanelTests
 {
+    /// <summary>
+    /// Frozen.Infer on grid panels (tap blocks, residual, one sample split over threads or several by sample) allocates
+    /// nothing once warm, on the calling thread: the tables are static and the tail is the thread's scratch.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(3, 2)]
+    public void FrozenInfer_OnGridPanels_AllocatesNothing(int batch, int threads)
+    {
+        int saved = KernelOptions.MaxDegreeOfParallelism;
+        try
+        {
+            KernelOptions.MaxDegreeOfParallelism = threads;
+            var model = new GridConvs(3);
+            IInferenceModel frozen = model.Freeze();
+            float[] x = Enumerable.Range(0, batch * GridConvs.InputLength).Select(i => MathF.Sin(i)).ToArray();
+            float[] y = new float[batch * GridConvs.OutputLength];
+            for (int i = 0; i < 5; i++)
+            {
+                frozen.Infer(x, y, batch);
+            }
+
+            // Some window of 5 calls with no allocation (a one-time lazy allocation delayed by concurrent tests may fall in
+            // one window; an allocation per call falls in every one).
+            bool clean = false;
+            for (int window = 0; window < 4 && !clean; window++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 5; i++)
+                {
+                    frozen.Infer(x, y, batch);
+                }
+
+                clean = GC.GetAllocatedBytesForCurrentThread() == before;
+            }
+
+            Assert.True(clean, "every window of 5 Frozen.Infer calls allocated");
+        }
+        finally
+        {
+            KernelOptions.MaxDegreeOfParallelism = saved;
+        }
+    }
+
     [Theory]
     [InlineData(56, 56, 58)]
     [InlineData(28, 28, 30)]

@@ -94,7 +94,16 @@ internal static partial class ConvEmitter
         w.Line("ref float b = ref Unsafe.Add(ref xg, pb * 32);");
         w.Line($"ref float yb = ref Unsafe.Add(ref y, (c0 * {c.P}) + first);");
         w.Line("// 32 valid lanes are one row's consecutive pixels: stored in place; else computed into the tail and compressed.");
-        w.Line("bool full = valid == 32;");
+        if (chunk < c.Kc && c.Residual)
+        {
+            // Tap blocks store partial sums before the epilogue reads the residual: kept in the tail, so a residual that is
+            // the output's own memory is read intact.
+            w.Line("bool full = false;");
+        }
+        else
+        {
+            w.Line("bool full = valid == 32;");
+        }
         w.Line("ref float dst = ref full ? ref yb : ref tail;");
         w.Line($"int ld = full ? {c.P} : 32;");
         if (c.Residual)
