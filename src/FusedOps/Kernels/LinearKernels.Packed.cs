@@ -7,23 +7,14 @@ namespace FusedOps.Kernels;
 /// <summary>The Linear layer's inference with its epilogue on <see cref="PackedGemm"/>, and its backward products.</summary>
 public static partial class LinearKernels
 {
-    // Floats a PackWeights array holds beyond the packing, so the packing can start on a 64-byte boundary.
-    private const int AlignSlack = 15;
-
-    /// <summary>
-    /// W (out × in, PyTorch's layout) packed for <see cref="Infer{TAct}"/>: a new array, done once at <c>Freeze()</c>.
-    /// The array lives on the pinned object heap and holds <see cref="PackedGemm.PackedLength"/> + 15 floats, the packing
-    /// starting at its first 64-byte boundary, so every 16-float row of a panel is one cache line (measured 7 % faster
-    /// for 64 × 784 → 256 at Vector512 than rows split across two lines). Pass it to <see cref="Infer{TAct}"/> as it is.
-    /// </summary>
+    /// <summary>W (out × in, PyTorch's layout) packed for <see cref="Infer{TAct}"/>: a new array, done once at <c>Freeze()</c>.</summary>
     /// <param name="w">W, <paramref name="cols"/> rows of <paramref name="length"/> floats (BatchNorm already folded into its rows).</param>
     /// <param name="cols">Output features.</param>
     /// <param name="length">Input features.</param>
     public static float[] PackWeights(ReadOnlySpan<float> w, int cols, int length)
     {
-        int packedLength = PackedGemm.PackedLength(length, cols);
-        float[] packed = GC.AllocateUninitializedArray<float>(packedLength + AlignSlack, pinned: true);
-        PackedGemm.PackTransposed(w, cols, length, packed.AsSpan(AlignOffset(ref packed[0]), packedLength));
+        float[] packed = new float[PackedGemm.PackedLength(length, cols)];
+        PackedGemm.PackTransposed(w, cols, length, packed);
         return packed;
     }
 
@@ -42,7 +33,7 @@ public static partial class LinearKernels
     /// <param name="x">x[0]: <paramref name="rows"/> rows of <paramref name="length"/> floats.</param>
     /// <param name="rows">Samples.</param>
     /// <param name="w">W as it is (out × in); read only when <paramref name="packedW"/> is empty.</param>
-    /// <param name="packedW">W packed by <see cref="PackWeights"/> (that array, whole), or empty.</param>
+    /// <param name="packedW">W packed by <see cref="PackWeights"/>, or empty.</param>
     /// <param name="cols">Output features.</param>
     /// <param name="length">Input features.</param>
     /// <param name="y">y[0]: <paramref name="rows"/> rows of <paramref name="cols"/> floats.</param>
@@ -60,8 +51,7 @@ public static partial class LinearKernels
         Span<float> ys = MemoryMarshal.CreateSpan(ref y, rows * cols);
         if (!packedW.IsEmpty)
         {
-            PackedGemm.Multiply(act, xs, rows, length, length, 1, Aligned(packedW, PackedGemm.PackedLength(length, cols)), cols, ys, cols, scale, shift,
-                accumulate: false);
+            PackedGemm.Multiply(act, xs, rows, length, length, 1, packedW, cols, ys, cols, scale, shift, accumulate: false);
             return;
         }
 
@@ -120,13 +110,6 @@ public static partial class LinearKernels
         int length = PackedGemm.PackedLength(depth, cols);
         return t_packed is { } p && p.Length >= length ? p : (t_packed = new float[length]);
     }
-
-    // The packing inside a PackWeights array: from its first 64-byte boundary (the array is pinned, so the boundary stays
-    // where PackWeights found it). A span of any other length is a plain packing from its start.
-    private static ReadOnlySpan<float> Aligned(ReadOnlySpan<float> packed, int packedLength) =>
-        packed.Length == packedLength + AlignSlack ? packed.Slice(AlignOffset(ref MemoryMarshal.GetReference(packed)), packedLength) : packed;
-
-    private static unsafe int AlignOffset(ref float first) => (int)((-(nint)Unsafe.AsPointer(ref first) & 63) / sizeof(float));
 
     private static void CheckLength(int actual, int needed, string name)
     {
