@@ -27,6 +27,9 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
     private const long MaxLanesBytes = 256 * 1024;
 
+    // Case B (batch 8, one sample per part) was slower in lanes; Fashion-MNIST's 8 samples per part gain.
+    private const int MinLanesSamplesPerPart = 4;
+
     private readonly int _c, _h, _w, _oc, _pad, _wp, _oh, _ow, _kk, _kc;
     private readonly int _q, _qp, _m, _qxp, _lz, _xpLength, _gridOffset;
     private readonly int[] _tapOffsets;
@@ -94,9 +97,10 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
     private int OutLength => _oc * _oh * _ow;
 
-    // Whether the weight gradient keeps ShiftedConv.Lanes partial sums per weight across a part's samples: when they stay in
-    // cache (at most MaxLanesBytes); else each block's sums go straight to the weights. A function of the geometry only.
-    private bool InLanes => (long)_oc * _kc * ShiftedConv.Lanes * sizeof(float) <= MaxLanesBytes;
+    // Whether the weight gradient keeps ShiftedConv.Lanes partial sums per weight across a part's samples: when a part has
+    // enough samples to repay clearing and closing them, and they stay in cache (at most MaxLanesBytes); else each block's
+    // sums go straight to the weights. A function of the geometry and the batch size only.
+    private bool InLanes => _n >= MinLanesSamplesPerPart * _parts && (long)_oc * _kc * ShiftedConv.Lanes * sizeof(float) <= MaxLanesBytes;
 
     // Where a part's scratch holds one sample's dz after the activation's derivative (past the grids).
     private int ActivationOffset => _gridOffset + Math.Max(_oc * _qp, _c * _qxp);
