@@ -14,9 +14,12 @@ public sealed class ShiftedConvTests
 {
     public static TheoryData<int> Widths() => new() { 512, 256, 0 };
 
+    public static TheoryData<int, bool> WidthsAndForms() => new() { { 512, true }, { 256, true }, { 0, true }, { 512, false }, { 256, false }, { 0, false } };
+
+    /// <summary>Into partial lanes (twice, as two samples, then closed) or summed into the weights directly.</summary>
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void WeightGradient_MatchesDoubleLoops(int bits)
+    [MemberData(nameof(WidthsAndForms))]
+    public void WeightGradient_MatchesDoubleLoops(int bits, bool lanes)
     {
         const int rows = 11, taps = 7, length = 2400, ldd = length + 5, lddw = taps + 2;
         var random = new Random(bits + 1);
@@ -25,25 +28,29 @@ public sealed class ShiftedConvTests
         int[] offsets = Enumerable.Range(0, taps).Select(_ => random.Next(300)).ToArray();
         float[] dw = Enumerable.Range(0, rows * lddw).Select(_ => random.NextSingle()).ToArray();
         float[] before = (float[])dw.Clone();
-        // Twice into the same lanes (two samples), then closed into dw.
-        float[] lanes = new float[rows * lddw * ShiftedConv.Lanes];
+        float[] partial = new float[rows * lddw * ShiftedConv.Lanes];
         KernelLevelCollection.AtLevel(bits, () =>
         {
-            ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref lanes[0], lddw);
-            ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref lanes[0], lddw);
+            if (lanes)
+            {
+                ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref partial[0], lddw);
+                ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref partial[0], lddw);
+                ShiftedConv.AddLanes(ref partial[0], rows * lddw, ref dw[0]);
+            }
+            else
+            {
+                ShiftedConv.WeightGradientSums(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref dw[0], lddw);
+            }
         });
-        ShiftedConv.AddLanes(ref lanes[0], rows * lddw, ref dw[0]);
+        double times = lanes ? 2 : 1;
         for (int r = 0; r < rows; r++)
         {
             for (int t = 0; t < lddw; t++)
             {
                 double expected = before[(r * lddw) + t];
-                if (t < taps)
+                for (int q = 0; q < length && t < taps; q++)
                 {
-                    for (int q = 0; q < length; q++)
-                    {
-                        expected += 2.0 * d[(r * ldd) + q] * x[offsets[t] + q];
-                    }
+                    expected += times * d[(r * ldd) + q] * x[offsets[t] + q];
                 }
 
                 Assert.True(Math.Abs(expected - dw[(r * lddw) + t]) <= 1e-4 * (1 + Math.Abs(expected)), $"dw[{r}, {t}] = {dw[(r * lddw) + t]}, expected {expected}");

@@ -25,6 +25,11 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
     private const long MinFlopsPerThread = 1_000_000;
 
+    private const long MaxLanesBytes = 256 * 1024;
+
+    // Case B (batch 8, one sample per part) was slower in lanes; Fashion-MNIST's 8 samples per part gain.
+    private const int MinLanesSamplesPerPart = 4;
+
     private readonly int _c, _h, _w, _oc, _pad, _wp, _oh, _ow, _kk, _kc;
     private readonly int _q, _qp, _m, _qxp, _lz, _xpLength, _gridOffset;
     private readonly int[] _tapOffsets;
@@ -91,6 +96,11 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private int InLength => _c * _h * _w;
 
     private int OutLength => _oc * _oh * _ow;
+
+    // Whether the weight gradient keeps ShiftedConv.Lanes partial sums per weight across a part's samples: when a part has
+    // enough samples to repay clearing and closing them, and they stay in cache (at most MaxLanesBytes); else each block's
+    // sums go straight to the weights. A function of the geometry and the batch size only.
+    private bool InLanes => _n >= MinLanesSamplesPerPart * _parts && (long)_oc * _kc * ShiftedConv.Lanes * sizeof(float) <= MaxLanesBytes;
 
     // Where a part's scratch holds one sample's dz after the activation's derivative (past the grids).
     private int ActivationOffset => _gridOffset + Math.Max(_oc * _qp, _c * _qxp);
@@ -225,8 +235,20 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         sums.Clear();
         if (_backward)
         {
-            // The part's samples add into its lanes of partial sums (ShiftedConv.Lanes per weight), closed once per part.
             int length = _oc * _kc;
+            Span<float> dw = _partialWeights.AsSpan(part * length, length);
+            dw.Clear();
+            if (!InLanes)
+            {
+                for (int s = s0; s < s1; s++)
+                {
+                    BackwardSample(s, scratch, ref dw[0], sums.Slice(2 * _oc));
+                }
+
+                return;
+            }
+
+            // The part's samples add into its lanes of partial sums (ShiftedConv.Lanes per weight), closed once per part.
             float[] lanes = _lanes[part] ??= new float[length * ShiftedConv.Lanes];
             Array.Clear(lanes);
             for (int s = s0; s < s1; s++)
@@ -234,8 +256,6 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
                 BackwardSample(s, scratch, ref lanes[0], sums.Slice(2 * _oc));
             }
 
-            Span<float> dw = _partialWeights.AsSpan(part * length, length);
-            dw.Clear();
             ShiftedConv.AddLanes(ref lanes[0], length, ref dw[0]);
         }
         else
@@ -272,7 +292,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _epilogue?.Forward(ref _output[s * OutLength], ref _activated[s * OutLength], OutLength);
     }
 
-    private void BackwardSample(int s, float[] scratch, ref float lanes, Span<double> biasSums)
+    private void BackwardSample(int s, float[] scratch, ref float dw, Span<double> biasSums)
     {
         ref float xp = ref scratch[0];
         ref float dzGrid = ref scratch[_xpLength];
@@ -286,7 +306,15 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
         FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
-        ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, RoundUp(_q, ShiftedConv.Positions), ref lanes, _kc);
+        int length = RoundUp(_q, ShiftedConv.Positions);
+        if (InLanes)
+        {
+            ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, length, ref dw, _kc);
+        }
+        else
+        {
+            ShiftedConv.WeightGradientSums(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, length, ref dw, _kc);
+        }
         if (_wantInput)
         {
             ShiftedConv.Product(ref _transposed[0], _oc * _kk, _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);

@@ -21,7 +21,20 @@ public static partial class ShiftedConv
     /// <see cref="AddLanes"/> closes them, in a fixed order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGradient(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw)
+    public static void WeightGradient(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw) =>
+        WeightGradientCore(ref d, ldd, rows, ref x, ref offsets, taps, length, ref lanes, lddw, Lanes);
+
+    /// <summary>
+    /// <c>dw[r·lddw + t] += Σ_q D[r·ldd + q]·X[offsets[t] + q]</c>: <see cref="WeightGradient(ref float, int, int, ref float, ref int, int, int, ref float, int)"/>
+    /// with each register's lanes summed into its weight at the end of a block. For weights too many to keep in lanes in cache
+    /// (case C's 64×576 would take 1.2 MB), where long rows amortise the per-block sums anyway.
+    /// </summary>
+    public static void WeightGradientSums(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float dw, int lddw) =>
+        WeightGradientCore(ref d, ldd, rows, ref x, ref offsets, taps, length, ref dw, lddw, 1);
+
+    // stride: floats per weight in the destination, Lanes (partial lanes) or 1 (summed).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientCore(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw, int stride)
     {
         // Long rows are cut into chunks of at most MaxChunk positions, so that a block's 8 rows of D and 3 rows of X
         // stay in L1 while every tap block reads them (case C's 56×58 grid streamed them from L2 at the port limit).
@@ -29,7 +42,7 @@ public static partial class ShiftedConv
         int chunk = (((length + chunks - 1) / chunks) + Positions - 1) / Positions * Positions;
         for (int q = 0; q < length; q += chunk)
         {
-            WeightGradientChunk(ref Unsafe.Add(ref d, q), ldd, rows, ref Unsafe.Add(ref x, q), ref offsets, taps, Math.Min(chunk, length - q), ref lanes, lddw);
+            WeightGradientChunk(ref Unsafe.Add(ref d, q), ldd, rows, ref Unsafe.Add(ref x, q), ref offsets, taps, Math.Min(chunk, length - q), ref lanes, lddw, stride);
         }
     }
 
@@ -48,7 +61,7 @@ public static partial class ShiftedConv
     private const int MaxChunk = 768;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightGradientChunk(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw)
+    private static void WeightGradientChunk(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw, int stride)
     {
         int level = KernelDispatch.Level;
         int rowBlock = level == 2 ? 8 : 3;
@@ -56,7 +69,7 @@ public static partial class ShiftedConv
         {
             int n = Math.Min(rowBlock, rows - r);
             ref float dr = ref Unsafe.Add(ref d, r * ldd);
-            ref float dwr = ref Unsafe.Add(ref lanes, r * lddw * Lanes);
+            ref float dwr = ref Unsafe.Add(ref lanes, r * lddw * stride);
             for (int t = 0; t < taps; t += 3)
             {
                 int m = Math.Min(3, taps - t);
@@ -65,15 +78,15 @@ public static partial class ShiftedConv
                 nint x2 = Unsafe.Add(ref offsets, m > 2 ? t + 2 : t);
                 if (level == 2)
                 {
-                    Block512(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t * Lanes), lddw * Lanes);
+                    Block512(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t * stride), lddw * stride, stride);
                 }
                 else if (level == 1)
                 {
-                    Block256(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t * Lanes), lddw * Lanes);
+                    Block256(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t * stride), lddw * stride, stride);
                 }
                 else
                 {
-                    BlockScalar(ref dr, ldd, n, ref x, ref Unsafe.Add(ref offsets, t), m, length, ref Unsafe.Add(ref dwr, t * Lanes), lddw * Lanes);
+                    BlockScalar(ref dr, ldd, n, ref x, ref Unsafe.Add(ref offsets, t), m, length, ref Unsafe.Add(ref dwr, t * stride), lddw * stride, stride);
                 }
             }
         }
@@ -81,7 +94,7 @@ public static partial class ShiftedConv
 
     /// <summary>Up to 8 rows × 3 taps in 24 zmm accumulators; rows past <paramref name="n"/> and taps past <paramref name="m"/> are computed on copies and not stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block512(ref float d, nint ldd, int n, ref float x, nint x0, nint x1, nint x2, int m, int length, ref float dw, nint lddw)
+    private static void Block512(ref float d, nint ldd, int n, ref float x, nint x0, nint x1, nint x2, int m, int length, ref float dw, nint lddw, int stride)
     {
         nint o1 = n > 1 ? ldd : 0, o2 = n > 2 ? 2 * ldd : 0, o3 = n > 3 ? 3 * ldd : 0;
         nint o4 = n > 4 ? 4 * ldd : 0, o5 = n > 5 ? 5 * ldd : 0, o6 = n > 6 ? 6 * ldd : 0, o7 = n > 7 ? 7 * ldd : 0;
@@ -130,37 +143,37 @@ public static partial class ShiftedConv
             a72 = Simd.Fma(g, v2, a72);
         }
 
-        AddRow(ref dw, m, a00, a01, a02);
-        AddRow(ref Unsafe.Add(ref dw, n > 1 ? lddw : 0), n > 1 ? m : 0, a10, a11, a12);
-        AddRow(ref Unsafe.Add(ref dw, n > 2 ? 2 * lddw : 0), n > 2 ? m : 0, a20, a21, a22);
-        AddRow(ref Unsafe.Add(ref dw, n > 3 ? 3 * lddw : 0), n > 3 ? m : 0, a30, a31, a32);
-        AddRow(ref Unsafe.Add(ref dw, n > 4 ? 4 * lddw : 0), n > 4 ? m : 0, a40, a41, a42);
-        AddRow(ref Unsafe.Add(ref dw, n > 5 ? 5 * lddw : 0), n > 5 ? m : 0, a50, a51, a52);
-        AddRow(ref Unsafe.Add(ref dw, n > 6 ? 6 * lddw : 0), n > 6 ? m : 0, a60, a61, a62);
-        AddRow(ref Unsafe.Add(ref dw, n > 7 ? 7 * lddw : 0), n > 7 ? m : 0, a70, a71, a72);
+        AddRow(ref dw, m, a00, a01, a02, stride);
+        AddRow(ref Unsafe.Add(ref dw, n > 1 ? lddw : 0), n > 1 ? m : 0, a10, a11, a12, stride);
+        AddRow(ref Unsafe.Add(ref dw, n > 2 ? 2 * lddw : 0), n > 2 ? m : 0, a20, a21, a22, stride);
+        AddRow(ref Unsafe.Add(ref dw, n > 3 ? 3 * lddw : 0), n > 3 ? m : 0, a30, a31, a32, stride);
+        AddRow(ref Unsafe.Add(ref dw, n > 4 ? 4 * lddw : 0), n > 4 ? m : 0, a40, a41, a42, stride);
+        AddRow(ref Unsafe.Add(ref dw, n > 5 ? 5 * lddw : 0), n > 5 ? m : 0, a50, a51, a52, stride);
+        AddRow(ref Unsafe.Add(ref dw, n > 6 ? 6 * lddw : 0), n > 6 ? m : 0, a60, a61, a62, stride);
+        AddRow(ref Unsafe.Add(ref dw, n > 7 ? 7 * lddw : 0), n > 7 ? m : 0, a70, a71, a72, stride);
 
-        static void AddRow(ref float dw, int m, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2)
+        static void AddRow(ref float dw, int m, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, int stride)
         {
             if (m > 0)
             {
-                Add(ref dw, t0.GetLower() + t0.GetUpper());
+                Add(ref dw, t0.GetLower() + t0.GetUpper(), stride);
             }
 
             if (m > 1)
             {
-                Add(ref Unsafe.Add(ref dw, Lanes), t1.GetLower() + t1.GetUpper());
+                Add(ref Unsafe.Add(ref dw, stride), t1.GetLower() + t1.GetUpper(), stride);
             }
 
             if (m > 2)
             {
-                Add(ref Unsafe.Add(ref dw, 2 * Lanes), t2.GetLower() + t2.GetUpper());
+                Add(ref Unsafe.Add(ref dw, 2 * stride), t2.GetLower() + t2.GetUpper(), stride);
             }
         }
     }
 
     /// <summary>Up to 3 rows × 3 taps in 9 ymm accumulators (AVX2 has 16 registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block256(ref float d, nint ldd, int n, ref float x, nint x0, nint x1, nint x2, int m, int length, ref float dw, nint lddw)
+    private static void Block256(ref float d, nint ldd, int n, ref float x, nint x0, nint x1, nint x2, int m, int length, ref float dw, nint lddw, int stride)
     {
         nint o1 = n > 1 ? ldd : 0, o2 = n > 2 ? 2 * ldd : 0;
         Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
@@ -186,31 +199,31 @@ public static partial class ShiftedConv
             a22 = Simd.Fma(g, v2, a22);
         }
 
-        AddRow(ref dw, m, a00, a01, a02);
-        AddRow(ref Unsafe.Add(ref dw, n > 1 ? lddw : 0), n > 1 ? m : 0, a10, a11, a12);
-        AddRow(ref Unsafe.Add(ref dw, n > 2 ? 2 * lddw : 0), n > 2 ? m : 0, a20, a21, a22);
+        AddRow(ref dw, m, a00, a01, a02, stride);
+        AddRow(ref Unsafe.Add(ref dw, n > 1 ? lddw : 0), n > 1 ? m : 0, a10, a11, a12, stride);
+        AddRow(ref Unsafe.Add(ref dw, n > 2 ? 2 * lddw : 0), n > 2 ? m : 0, a20, a21, a22, stride);
 
-        static void AddRow(ref float dw, int m, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2)
+        static void AddRow(ref float dw, int m, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, int stride)
         {
             if (m > 0)
             {
-                Add(ref dw, t0);
+                Add(ref dw, t0, stride);
             }
 
             if (m > 1)
             {
-                Add(ref Unsafe.Add(ref dw, Lanes), t1);
+                Add(ref Unsafe.Add(ref dw, stride), t1, stride);
             }
 
             if (m > 2)
             {
-                Add(ref Unsafe.Add(ref dw, 2 * Lanes), t2);
+                Add(ref Unsafe.Add(ref dw, 2 * stride), t2, stride);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BlockScalar(ref float d, int ldd, int n, ref float x, ref int offsets, int m, int length, ref float dw, int lddw)
+    private static void BlockScalar(ref float d, int ldd, int n, ref float x, ref int offsets, int m, int length, ref float dw, int lddw, int stride)
     {
         for (int r = 0; r < n; r++)
         {
@@ -224,11 +237,21 @@ public static partial class ShiftedConv
                     acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref dr, q), Unsafe.Add(ref xt, q), acc);
                 }
 
-                Unsafe.Add(ref dw, (r * lddw) + (t * Lanes)) += acc;
+                Unsafe.Add(ref dw, (r * lddw) + (t * stride)) += acc;
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add(ref float lanes, Vector256<float> v) => (Vector256.LoadUnsafe(ref lanes) + v).StoreUnsafe(ref lanes);
+    private static void Add(ref float lanes, Vector256<float> v, int stride)
+    {
+        if (stride == 1)
+        {
+            lanes += Vector256.Sum(v);
+        }
+        else
+        {
+            (Vector256.LoadUnsafe(ref lanes) + v).StoreUnsafe(ref lanes);
+        }
+    }
 }
