@@ -47,7 +47,7 @@ public static partial class LinearKernels
         Span<float> ys = MemoryMarshal.CreateSpan(ref y, rows * cols);
         if (!packedW.IsEmpty)
         {
-            PackedGemm.MultiplyColumns(act, xs, rows, length, Aligned(packedW, PackedGemm.PackedLength(length, cols)), cols, ys, scale, shift, column, slopes);
+            PackedGemm.MultiplyColumns(act, xs, rows, length, packedW, cols, ys, scale, shift, column, slopes);
             return;
         }
 

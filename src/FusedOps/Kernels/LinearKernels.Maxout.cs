@@ -80,11 +80,9 @@ public static partial class LinearKernels
             CheckLength(w.Length, cols * length, nameof(w));
             float[] packed = PackScratch(Math.Max(rows, PackFromRows), cols, length) ?? new float[PackedGemm.PackedLength(length, cols)];
             PackedGemm.PackTransposed(w, cols, length, packed);
-            PackedGemm.MultiplyMaxout(act, xs, rows, length, packed, cols, ys, outCols, scale, shift, pieces);
-            return;
+            packedW = packed;
         }
 
-        // A PackWeights array holds its packing from a 64-byte boundary.
-        PackedGemm.MultiplyMaxout(act, xs, rows, length, Aligned(packedW, PackedGemm.PackedLength(length, cols)), cols, ys, outCols, scale, shift, pieces);
+        PackedGemm.MultiplyMaxout(act, xs, rows, length, packedW, cols, ys, outCols, scale, shift, pieces);
     }
 }
