@@ -71,8 +71,47 @@ public static partial class PackedGemm
         }
     }
 
+    // The column operators and Maxout run out of line: inlined into each of a tile's 24 stores, they made the tiles'
+    // depth loops slow (64 × 784 -> 256 at Vector512: about 4x the time, measured in the quick mode's Linear table).
+
+    /// <summary>The column operator (or Maxout) on 16 finished lanes of row <paramref name="row"/> from column <paramref name="col"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void StoreColumns512(in GemmCall g, Vector512<float> v, int row, int col, float* c)
+    {
+        if (g.Column == ColumnOperator.Maxout)
+        {
+            StoreMaxout512(in g, v, row, col);
+            return;
+        }
+
+        Vector512.Store(Column512(in g, v, col), c);
+    }
+
+    /// <summary>As <see cref="StoreColumns512"/>, for 16 lanes in two halves; at 128 bits each half's operator runs on Vector128.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void StoreColumns256(in GemmCall g, Vector256<float> lo, Vector256<float> hi, int row, int col, float* c)
+    {
+        if (g.Column == ColumnOperator.Maxout)
+        {
+            StoreMaxout256(in g, lo, hi, row, col);
+            return;
+        }
+
+        if (KernelDispatch.RuntimeBits >= 256)
+        {
+            Vector256.Store(Column256(in g, lo, col), c);
+            Vector256.Store(Column256(in g, hi, col + 8), c + 8);
+            return;
+        }
+
+        Vector128.Store(Column128(in g, lo.GetLower(), col), c);
+        Vector128.Store(Column128(in g, lo.GetUpper(), col + 4), c + 4);
+        Vector128.Store(Column128(in g, hi.GetLower(), col + 8), c + 8);
+        Vector128.Store(Column128(in g, hi.GetUpper(), col + 12), c + 12);
+    }
+
     /// <summary>The column operator on one element of column <paramref name="col"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static unsafe float ColumnScalar(ColumnOperator column, float* slopes, float y, int col) =>
         column switch
         {
@@ -101,4 +140,32 @@ public static partial class PackedGemm
             ColumnOperator.Slope => Vector128.ConditionalSelect(Vector128.GreaterThan(v, Vector128<float>.Zero), v, v * Vector128.Load(g.Slopes + col)),
             _ => BipolarReluOperator.Interleaved.Invoke(v),
         };
+
+    /// <summary>Marks the activation of a call with a column operator (<see cref="ColumnEpilogue{TAct}"/>).</summary>
+    private interface IColumnEpilogue
+    {
+    }
+
+    /// <summary><typeparamref name="TAct"/> as it is, as the type of the kernels that apply a column operator after it.</summary>
+    private readonly struct ColumnEpilogue<TAct>(TAct inner) : IActivationOperator, IColumnEpilogue
+        where TAct : struct, IActivationOperator
+    {
+        private readonly TAct _inner = inner;
+
+        public float Invoke(float x) => _inner.Invoke(x);
+
+        public Vector128<float> Invoke(Vector128<float> x) => _inner.Invoke(x);
+
+        public Vector256<float> Invoke(Vector256<float> x) => _inner.Invoke(x);
+
+        public Vector512<float> Invoke(Vector512<float> x) => _inner.Invoke(x);
+
+        public float Backward(float g, float u) => _inner.Backward(g, u);
+
+        public Vector128<float> Backward(Vector128<float> g, Vector128<float> u) => _inner.Backward(g, u);
+
+        public Vector256<float> Backward(Vector256<float> g, Vector256<float> u) => _inner.Backward(g, u);
+
+        public Vector512<float> Backward(Vector512<float> g, Vector512<float> u) => _inner.Backward(g, u);
+    }
 }

@@ -130,28 +130,21 @@ public static partial class PackedGemm
         {
             lo = act.Invoke(lo);
             hi = act.Invoke(hi);
-            if (g.Column == ColumnOperator.Maxout)
-            {
-                StoreMaxout256(in g, lo, hi, row, col);
-                return;
-            }
-
-            Vector256.Store(g.Column == ColumnOperator.None ? lo : Column256(in g, lo, col), c);
-            Vector256.Store(g.Column == ColumnOperator.None ? hi : Column256(in g, hi, col + 8), c + 8);
-            return;
         }
-
-        // At 128 bits the activation runs on Vector128, as the caller asked.
-        if (g.Column == ColumnOperator.Maxout)
+        else
         {
-            StoreMaxout256(in g, Vector256.Create(act.Invoke(lo.GetLower()), act.Invoke(lo.GetUpper())),
-                Vector256.Create(act.Invoke(hi.GetLower()), act.Invoke(hi.GetUpper())), row, col);
+            // At 128 bits the activation runs on Vector128, as the caller asked.
+            lo = Vector256.Create(act.Invoke(lo.GetLower()), act.Invoke(lo.GetUpper()));
+            hi = Vector256.Create(act.Invoke(hi.GetLower()), act.Invoke(hi.GetUpper()));
+        }
+
+        if (act is IColumnEpilogue && g.Column != ColumnOperator.None)
+        {
+            StoreColumns256(in g, lo, hi, row, col, c);
             return;
         }
 
-        Vector128.Store(Column128(in g, act.Invoke(lo.GetLower()), col), c);
-        Vector128.Store(Column128(in g, act.Invoke(lo.GetUpper()), col + 4), c + 4);
-        Vector128.Store(Column128(in g, act.Invoke(hi.GetLower()), col + 8), c + 8);
-        Vector128.Store(Column128(in g, act.Invoke(hi.GetUpper()), col + 12), c + 12);
+        Vector256.Store(lo, c);
+        Vector256.Store(hi, c + 8);
     }
 }

@@ -208,12 +208,12 @@ public static partial class PackedGemm
         }
 
         v = act.Invoke(v);
-        if (g.Column == ColumnOperator.Maxout)
+        if (act is IColumnEpilogue && g.Column != ColumnOperator.None)
         {
-            StoreMaxout512(in g, v, row, col);
+            StoreColumns512(in g, v, row, col, c);
             return;
         }
 
-        Vector512.Store(g.Column == ColumnOperator.None ? v : Column512(in g, v, col), c);
+        Vector512.Store(v, c);
     }
 }
