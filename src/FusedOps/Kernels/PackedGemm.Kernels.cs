@@ -18,12 +18,16 @@ public static partial class PackedGemm
     // A call with a column operator runs on its own instantiation of the kernels (ColumnEpilogue), so the plain kernels
     // have no call in their epilogue: a call there made the JIT spill every accumulator of a tile on each step of its
     // depth loop (64 × 784 -> 256 at Vector512 took 4x the time).
-    private static void RunRange<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
+    // Those kernels park a tile's raw accumulators in Scratch (12 × 32 floats, on this range's stack) and finish them out
+    // of line once the depth loop is done; the pointer rides in the call, so the tile holds no extra register in its loop.
+    private static unsafe void RunRange<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
         where TAct : struct, IActivationOperator
     {
         if (g.Column != ColumnOperator.None)
         {
-            RunRangeCore(in g, new ColumnEpilogue<TAct>(act), p0, p1, r0, r1);
+            float* scratch = stackalloc float[2 * TileRows * 2 * PanelWidth];
+            GemmCall call = g with { Scratch = scratch };
+            RunRangeCore(in call, new ColumnEpilogue<TAct>(act), p0, p1, r0, r1);
             return;
         }
 
@@ -138,6 +142,9 @@ public static partial class PackedGemm
 
         /// <summary>For <see cref="ColumnOperator.Maxout"/>: output features per row.</summary>
         public int OutCols { get; init; }
+
+        /// <summary>With a column operator: room for one tile's raw accumulators, 12 rows × 32 columns (set by <c>RunRange</c>).</summary>
+        public float* Scratch { get; init; }
 
         /// <summary>The epilogue on one scalar: act(scale·s + shift + old), then the column operator.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

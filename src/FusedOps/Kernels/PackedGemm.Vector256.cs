@@ -41,6 +41,14 @@ public static partial class PackedGemm
                 }
 
                 int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
+                if (act is IColumnEpilogue)
+                {
+                    Park256(g.Scratch, 0, c00, c01); Park256(g.Scratch, 1, c10, c11); Park256(g.Scratch, 2, c20, c21);
+                    Park256(g.Scratch, 3, c30, c31); Park256(g.Scratch, 4, c40, c41); Park256(g.Scratch, 5, c50, c51);
+                    FinishColumns256(in g, act, g.Scratch, r, Math.Min(TileRows, r1 - r), col, width);
+                    continue;
+                }
+
                 Store256(in g, act, c00, c01, r, col, width);
                 if (r + 1 < r1) { Store256(in g, act, c10, c11, r + 1, col, width); }
                 if (r + 2 < r1) { Store256(in g, act, c20, c21, r + 2, col, width); }
@@ -78,6 +86,15 @@ public static partial class PackedGemm
                 }
 
                 int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
+                if (act is IColumnEpilogue)
+                {
+                    Park256(g.Scratch, 0, Vector256.Create(c00, c01), Vector256.Create(c02, c03));
+                    Park256(g.Scratch, 1, Vector256.Create(c10, c11), Vector256.Create(c12, c13));
+                    Park256(g.Scratch, 2, Vector256.Create(c20, c21), Vector256.Create(c22, c23));
+                    FinishColumns256(in g, act, g.Scratch, r, Math.Min(3, r1 - r), col, width);
+                    continue;
+                }
+
                 Store256(in g, act, Vector256.Create(c00, c01), Vector256.Create(c02, c03), r, col, width);
                 if (r + 1 < r1) { Store256(in g, act, Vector256.Create(c10, c11), Vector256.Create(c12, c13), r + 1, col, width); }
                 if (r + 2 < r1) { Store256(in g, act, Vector256.Create(c20, c21), Vector256.Create(c22, c23), r + 2, col, width); }
@@ -91,6 +108,25 @@ public static partial class PackedGemm
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, c)
         : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(c, a, b)
         : (a * b) + c;
+
+    // Row i of a tile's raw accumulators in the column instantiation's scratch (16 floats a row).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Park256(float* scratch, int i, Vector256<float> lo, Vector256<float> hi)
+    {
+        Vector256.Store(lo, scratch + (i * PanelWidth));
+        Vector256.Store(hi, scratch + (i * PanelWidth) + 8);
+    }
+
+    // As FinishColumns512: the column instantiation's epilogue out of line, so no accumulator is live across a call.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void FinishColumns256<TAct>(in GemmCall g, TAct act, float* scratch, int r, int rows, int col, int width)
+        where TAct : struct, IActivationOperator
+    {
+        for (int i = 0; i < rows; i++, scratch += PanelWidth)
+        {
+            Store256(in g, act, Vector256.Load(scratch), Vector256.Load(scratch + 8), r + i, col, width);
+        }
+    }
 
     // The epilogue on one row's 16 columns held as two halves; only `count` columns exist in C.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -66,6 +66,14 @@ public static partial class PackedGemm
         }
 
         int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col - PanelWidth);
+        if (act is IColumnEpilogue)
+        {
+            Park512(g.Scratch, 0, c00, c01); Park512(g.Scratch, 1, c10, c11); Park512(g.Scratch, 2, c20, c21);
+            Park512(g.Scratch, 3, c30, c31); Park512(g.Scratch, 4, c40, c41); Park512(g.Scratch, 5, c50, c51);
+            FinishColumns512(in g, act, g.Scratch, r, Math.Min(TileRows, rEnd - r), col, PanelWidth, width);
+            return;
+        }
+
         Store512(in g, act, c00, r, col, PanelWidth); Store512(in g, act, c01, r, col + PanelWidth, width);
         if (r + 1 < rEnd) { Store512(in g, act, c10, r + 1, col, PanelWidth); Store512(in g, act, c11, r + 1, col + PanelWidth, width); }
         if (r + 2 < rEnd) { Store512(in g, act, c20, r + 2, col, PanelWidth); Store512(in g, act, c21, r + 2, col + PanelWidth, width); }
@@ -106,6 +114,15 @@ public static partial class PackedGemm
         }
 
         int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col - PanelWidth);
+        if (act is IColumnEpilogue)
+        {
+            Park512(g.Scratch, 0, c0_0, c0_1); Park512(g.Scratch, 1, c1_0, c1_1); Park512(g.Scratch, 2, c2_0, c2_1); Park512(g.Scratch, 3, c3_0, c3_1);
+            Park512(g.Scratch, 4, c4_0, c4_1); Park512(g.Scratch, 5, c5_0, c5_1); Park512(g.Scratch, 6, c6_0, c6_1); Park512(g.Scratch, 7, c7_0, c7_1);
+            Park512(g.Scratch, 8, c8_0, c8_1); Park512(g.Scratch, 9, c9_0, c9_1); Park512(g.Scratch, 10, c10_0, c10_1); Park512(g.Scratch, 11, c11_0, c11_1);
+            FinishColumns512(in g, act, g.Scratch, r, 2 * TileRows, col, PanelWidth, width);
+            return;
+        }
+
         Store512(in g, act, c0_0, r + 0, col, PanelWidth); Store512(in g, act, c0_1, r + 0, col + PanelWidth, width);
         Store512(in g, act, c1_0, r + 1, col, PanelWidth); Store512(in g, act, c1_1, r + 1, col + PanelWidth, width);
         Store512(in g, act, c2_0, r + 2, col, PanelWidth); Store512(in g, act, c2_1, r + 2, col + PanelWidth, width);
@@ -141,6 +158,14 @@ public static partial class PackedGemm
         }
 
         int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
+        if (act is IColumnEpilogue)
+        {
+            Park512(g.Scratch, 0, c0, default); Park512(g.Scratch, 1, c1, default); Park512(g.Scratch, 2, c2, default);
+            Park512(g.Scratch, 3, c3, default); Park512(g.Scratch, 4, c4, default); Park512(g.Scratch, 5, c5, default);
+            FinishColumns512(in g, act, g.Scratch, r, Math.Min(TileRows, rEnd - r), col, width, 0);
+            return;
+        }
+
         Store512(in g, act, c0, r, col, width);
         if (r + 1 < rEnd) { Store512(in g, act, c1, r + 1, col, width); }
         if (r + 2 < rEnd) { Store512(in g, act, c2, r + 2, col, width); }
@@ -170,10 +195,41 @@ public static partial class PackedGemm
         }
 
         int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
+        if (act is IColumnEpilogue)
+        {
+            Park512(g.Scratch, 0, c0, default); Park512(g.Scratch, 1, c1, default); Park512(g.Scratch, 2, c2, default); Park512(g.Scratch, 3, c3, default);
+            Park512(g.Scratch, 4, c4, default); Park512(g.Scratch, 5, c5, default); Park512(g.Scratch, 6, c6, default); Park512(g.Scratch, 7, c7, default);
+            Park512(g.Scratch, 8, c8, default); Park512(g.Scratch, 9, c9, default); Park512(g.Scratch, 10, c10, default); Park512(g.Scratch, 11, c11, default);
+            FinishColumns512(in g, act, g.Scratch, r, 2 * TileRows, col, width, 0);
+            return;
+        }
+
         Store512(in g, act, c0, r, col, width); Store512(in g, act, c1, r + 1, col, width); Store512(in g, act, c2, r + 2, col, width);
         Store512(in g, act, c3, r + 3, col, width); Store512(in g, act, c4, r + 4, col, width); Store512(in g, act, c5, r + 5, col, width);
         Store512(in g, act, c6, r + 6, col, width); Store512(in g, act, c7, r + 7, col, width); Store512(in g, act, c8, r + 8, col, width);
         Store512(in g, act, c9, r + 9, col, width); Store512(in g, act, c10, r + 10, col, width); Store512(in g, act, c11, r + 11, col, width);
+    }
+
+    // Row i of a tile's raw accumulators in the column instantiation's scratch (32 floats a row: both panels).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Park512(float* scratch, int i, Vector512<float> v0, Vector512<float> v1)
+    {
+        Vector512.Store(v0, scratch + (i * 2 * PanelWidth));
+        Vector512.Store(v1, scratch + (i * 2 * PanelWidth) + PanelWidth);
+    }
+
+    // The column instantiation's epilogue, out of line: the tile parks its accumulators and calls this once, with none of
+    // them live across the call. Calling the column operator from the tile itself (or Store512 not inlined there) made the
+    // JIT spill all 24 accumulators on every depth step.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void FinishColumns512<TAct>(in GemmCall g, TAct act, float* scratch, int r, int rows, int col, int width0, int width1)
+        where TAct : struct, IActivationOperator
+    {
+        for (int i = 0; i < rows; i++, scratch += 2 * PanelWidth)
+        {
+            Store512(in g, act, Vector512.Load(scratch), r + i, col, width0);
+            Store512(in g, act, Vector512.Load(scratch + PanelWidth), r + i, col + PanelWidth, width1);
+        }
     }
 
     // The epilogue on 16 lanes of row `row` from column `col`; only `count` lanes exist in C (none when count ≤ 0).
