@@ -112,6 +112,10 @@ public static class ParallelWork
     {
         ArgumentNullException.ThrowIfNull(job);
         int helpers = Math.Min(Math.Min(parts, threads), KernelOptions.MaxDegreeOfParallelism) - 1;
+
+        // The workers are started by the first call that wants them even when the pool is busy and that call runs on its
+        // own thread, so a later call never allocates them (warm-up calls are then enough for an allocation-free steady state).
+        Worker[] workers = helpers > 0 ? Workers(helpers) : [];
         if (helpers <= 0 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             for (int i = 0; i < parts; i++)
@@ -124,7 +128,6 @@ public static class ParallelWork
 
         try
         {
-            Worker[] workers = Workers(helpers);
             job.Open(parts);
             Volatile.Write(ref s_job, job);
             for (int w = 0; w < helpers; w++)
