@@ -47,13 +47,7 @@ internal static partial class ConvEmitter
         w.Line($"    int pb0, int pb1{(c.Residual ? ", ref float res" : string.Empty)})");
         w.Line("    where TAct : struct, IActivationOperator");
         w.Open();
-        w.Line($"ref float tail = ref Unsafe.Add(ref panel, {c.Kc * 32});");
-        w.Line("int level = KernelDispatch.Level;");
-        w.Open($"for (int g = 0; g < {c.Groups}; g++)");
-        w.Line($"ref float xg = ref Unsafe.Add(ref xp, g * {c.Cg * c.Hp * c.Wp});");
-        w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {c.OCg * c.Kc});");
-        w.Line($"int c0 = g * {c.OCg};");
-        w.Open("for (int pb = pb0; pb < pb1; pb++)");
+        WritePanelLoops(w, c);
         w.Line("// Two whole rows of 16 consecutive input positions are read in place (the second `step` floats after the first); else gathered.");
         w.Line($"int step = s_l{i}PoolSteps[pb];");
         w.Line("ref float b = ref panel;");

@@ -103,13 +103,7 @@ internal static partial class ConvEmitter
         w.Line($"    ref float panel, bool train, ref double sum, ref double sumSq, int pb0, int pb1{residual})");
         w.Line("    where TAct : struct, IActivationOperator");
         w.Open();
-        w.Line($"ref float tail = ref Unsafe.Add(ref panel, {c.Kc * 32});");
-        w.Line("int level = KernelDispatch.Level;");
-        w.Open($"for (int g = 0; g < {c.Groups}; g++)");
-        w.Line($"ref float xg = ref Unsafe.Add(ref xp, g * {c.Cg * c.Hp * c.Wp});");
-        w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {c.OCg * c.Kc});");
-        w.Line($"int c0 = g * {c.OCg};");
-        w.Open("for (int pb = pb0; pb < pb1; pb++)");
+        WritePanelLoops(w, c);
         w.Line("// A panel of 32 consecutive input positions (stride 1, one row) is read in place through the tap offsets;");
         w.Line("// any other is gathered into the packed panel first.");
         w.Line("ref float b = ref panel;");
@@ -208,5 +202,20 @@ internal static partial class ConvEmitter
             w.Line(call($"({largeCount * large} + (blk * {small}))", $"{largeCount * large * c.Kc} + (blk * {small * c.Kc})", small));
             w.Close();
         }
+    }
+
+    /// <summary>
+    /// The head shared by the panel loops (plain and pooled): the tail scratch after the panel, the dispatch level, then
+    /// the loops over groups and over panels [pb0, pb1), both left open for the caller's body.
+    /// </summary>
+    private static void WritePanelLoops(CodeWriter w, ConvPlan c)
+    {
+        w.Line($"ref float tail = ref Unsafe.Add(ref panel, {c.Kc * 32});");
+        w.Line("int level = KernelDispatch.Level;");
+        w.Open($"for (int g = 0; g < {c.Groups}; g++)");
+        w.Line($"ref float xg = ref Unsafe.Add(ref xp, g * {c.Cg * c.Hp * c.Wp});");
+        w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {c.OCg * c.Kc});");
+        w.Line($"int c0 = g * {c.OCg};");
+        w.Open("for (int pb = pb0; pb < pb1; pb++)");
     }
 }
