@@ -58,29 +58,87 @@ public sealed class ShiftedConvTests
         }
     }
 
+    /// <summary>
+    /// Every width (128 included), row counts that leave a partial panel or half-panel, and column counts whose last block
+    /// is 48, 32 or 16 wide (16 · {1, 2, 3, 4, 5, 7, 10}); a sentinel past <c>cols</c> and past the last row must stay.
+    /// </summary>
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void Product_MatchesDoubleLoops(int bits)
+    [MemberData(nameof(ProductShapes))]
+    public void Product_MatchesDoubleLoops(int bits, int rows, int depth, int cols)
     {
-        const int rows = 13, depth = 29, cols = 64, lda = depth + 3, ldc = cols + 7;
-        var random = new Random(bits + 2);
+        int lda = depth + 3, ldc = cols + 7;
+        var random = new Random((bits * 31) + (rows * 7) + cols);
         float[] a = Enumerable.Range(0, rows * lda).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        float[] b = Enumerable.Range(0, 500 + cols).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, 500 + cols + ShiftedConv.Columns).Select(_ => random.NextSingle() - 0.5f).ToArray();
         int[] offsets = Enumerable.Range(0, depth).Select(_ => random.Next(500)).ToArray();
-        float[] c = new float[rows * ldc];
-        KernelLevelCollection.AtLevel(bits, () => ShiftedConv.Product(ref a[0], lda, rows, depth, ref b[0], ref offsets[0], cols, ref c[0], ldc));
-        for (int r = 0; r < rows; r++)
+        float[] packed = new float[ShiftedConv.PackedLength(rows, depth)];
+        float[] c = Enumerable.Repeat(float.NaN, (rows + 1) * ldc).ToArray();
+        KernelLevelCollection.AtLevel(bits, () =>
+        {
+            ShiftedConv.Pack(ref a[0], lda, rows, depth, ref packed[0]);
+            ShiftedConv.Product(ref packed[0], rows, depth, ref b[0], ref offsets[0], cols, ref c[0], ldc);
+        });
+        for (int r = 0; r <= rows; r++)
         {
             for (int j = 0; j < ldc; j++)
             {
+                float actual = c[(r * ldc) + j];
+                if (r == rows || j >= cols)
+                {
+                    Assert.True(float.IsNaN(actual), $"c[{r}, {j}] = {actual} was written past the product");
+                    continue;
+                }
+
                 double expected = 0;
-                for (int k = 0; k < depth && j < cols; k++)
+                for (int k = 0; k < depth; k++)
                 {
                     expected += (double)a[(r * lda) + k] * b[offsets[k] + j];
                 }
 
-                Assert.True(Math.Abs(expected - c[(r * ldc) + j]) <= 1e-5, $"c[{r}, {j}] = {c[(r * ldc) + j]}, expected {expected}");
+                Assert.True(Math.Abs(expected - actual) <= 1e-5 * (1 + Math.Sqrt(depth)), $"c[{r}, {j}] = {actual}, expected {expected}");
             }
         }
+    }
+
+    /// <summary>Every width gives the same bits: each sum runs over the taps in order with one fused multiply-add per term.</summary>
+    [Fact]
+    public void Product_EveryWidth_SameBits()
+    {
+        const int rows = 19, depth = 37, cols = 176;
+        var random = new Random(5);
+        float[] a = Enumerable.Range(0, rows * depth).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, 700 + cols).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        int[] offsets = Enumerable.Range(0, depth).Select(_ => random.Next(700)).ToArray();
+        float[] packed = new float[ShiftedConv.PackedLength(rows, depth)];
+        ShiftedConv.Pack(ref a[0], depth, rows, depth, ref packed[0]);
+        float[] Run(int bits)
+        {
+            float[] c = new float[rows * cols];
+            KernelLevelCollection.AtLevel(bits, () => ShiftedConv.Product(ref packed[0], rows, depth, ref b[0], ref offsets[0], cols, ref c[0], cols));
+            return c;
+        }
+
+        float[] scalar = Run(0);
+        foreach (int bits in new[] { 128, 256, 512 }.Where(w => w <= KernelDispatch.HardwareBits))
+        {
+            Assert.Equal(scalar, Run(bits));
+        }
+    }
+
+    public static TheoryData<int, int, int, int> ProductShapes()
+    {
+        var data = new TheoryData<int, int, int, int>();
+        foreach (int bits in new[] { 512, 256, 128, 0 })
+        {
+            foreach ((int rows, int depth) in new[] { (1, 9), (5, 1), (13, 29), (16, 144) })
+            {
+                foreach (int blocks in new[] { 1, 2, 3, 4, 5, 7, 10 })
+                {
+                    data.Add(bits, rows, depth, 16 * blocks);
+                }
+            }
+        }
+
+        return data;
     }
 }
