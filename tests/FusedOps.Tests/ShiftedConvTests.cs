@@ -125,6 +125,61 @@ public sealed class ShiftedConvTests
         }
     }
 
+    /// <summary>
+    /// The cropped product stores exactly the valid lanes of <see cref="ShiftedConv.Product"/>'s grid, with the same bits, and
+    /// nothing else (a NaN sentinel around and between the planes stays): rows narrower and wider than a 16-lane group, a
+    /// start column (the input gradient's), grids whose last rows are dropped, and row counts that leave a partial panel.
+    /// </summary>
+    [Theory]
+    [InlineData(5, 3, 3, 1, 5, 0)]
+    [InlineData(16, 28, 28, 1, 30, 0)]
+    [InlineData(13, 14, 14, 1, 16, 1)]
+    [InlineData(9, 40, 37, 2, 41, 0)]
+    [InlineData(3, 6, 20, 0, 20, 2)]
+    public void ProductCropped_StoresTheValidLanesOfTheGrid(int rows, int height, int width, int start, int gridWidth, int droppedRows) => KernelLevelCollection.AtLevel(512, () =>
+    {
+        if (!ShiftedConv.CanCrop)
+        {
+            return;
+        }
+
+        int validRows = height - droppedRows, depth = 11, cols = ((height * gridWidth) + 15) / 16 * 16, plane = validRows * width, gap = 5;
+        var random = new Random(rows + width);
+        float[] a = Enumerable.Range(0, rows * depth).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, 300 + cols).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        int[] offsets = Enumerable.Range(0, depth).Select(_ => random.Next(300)).ToArray();
+        float[] packed = new float[ShiftedConv.PackedLength(rows, depth)];
+        ShiftedConv.Pack(ref a[0], depth, rows, depth, ref packed[0]);
+        float[] grid = new float[rows * cols];
+        ShiftedConv.Product(ref packed[0], rows, depth, ref b[0], ref offsets[0], cols, ref grid[0], cols);
+        float[] cropped = Enumerable.Repeat(float.NaN, gap + (rows * (plane + gap))).ToArray();
+        var crop = new GridCrop(validRows, width, start, gridWidth, cols);
+        ShiftedConv.ProductCropped(ref packed[0], rows, depth, ref b[0], ref offsets[0], crop, ref cropped[gap], plane + gap);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < plane; i++)
+            {
+                int y = i / width, x = i % width;
+                Assert.Equal(grid[(r * cols) + (y * gridWidth) + start + x], cropped[gap + (r * (plane + gap)) + i]);
+            }
+
+            for (int i = 0; i < gap; i++)
+            {
+                Assert.True(float.IsNaN(cropped[(r * (plane + gap)) + i]), $"row {r}: lane {i} before the plane was written");
+            }
+        }
+
+        Assert.True(cropped.Skip(gap + (rows * (plane + gap)) - gap).All(float.IsNaN), "a lane past the last plane was written");
+    });
+
+    [Fact]
+    public void GridCrop_ColumnsNotAMultipleOfColumns_Throws()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new GridCrop(2, 3, 0, 5, 24));
+        Assert.Equal("columns", e.ParamName);
+        Assert.Contains("24", e.Message);
+    }
+
     public static TheoryData<int, int, int, int> ProductShapes()
     {
         var data = new TheoryData<int, int, int, int>();

@@ -38,6 +38,10 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
     // The weights packed for ShiftedConv.Product once per call: as they are (forward), and transposed (input gradient).
     private readonly float[] _packedForward, _packedInput;
+
+    // Where the input gradient's valid lanes go when it is cropped as it is stored (ShiftedConv.CanCrop).
+    private readonly GridCrop _inputCrop;
+
     private readonly float[]?[] _scratch = new float[MaxParts][];
     private readonly float[]?[] _lanes = new float[MaxParts][];
     private readonly float[] _partialWeights;
@@ -93,6 +97,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _transposed = new float[_kc * outChannels];
         _packedForward = new float[ShiftedConv.PackedLength(outChannels, _kc)];
         _packedInput = new float[ShiftedConv.PackedLength(channels, outChannels * _kk)];
+        _inputCrop = new GridCrop(height, width, padding, _wp, _qxp);
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];
         (_normK, _normA, _normB, _normMean, _normInvStd) = (new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels]);
@@ -325,8 +330,16 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
         if (_wantInput)
         {
-            ShiftedConv.Product(ref _packedInput[0], _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);
-            CropInput(ref grid, ref Unsafe.AsRef<float>(_dx + ((long)s * InLength)));
+            ref float dx = ref Unsafe.AsRef<float>(_dx + ((long)s * InLength));
+            if (ShiftedConv.CanCrop)
+            {
+                ShiftedConv.ProductCropped(ref _packedInput[0], _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _inputCrop, ref dx, _h * _w);
+            }
+            else
+            {
+                ShiftedConv.Product(ref _packedInput[0], _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);
+                CropInput(ref grid, ref dx);
+            }
         }
     }
 

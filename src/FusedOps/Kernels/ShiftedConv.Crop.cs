@@ -7,7 +7,7 @@ namespace FusedOps.Kernels;
 
 /// <content>
 /// <see cref="ProductCropped"/>: the product with its grid cropped in the register block's epilogue, so the valid lanes go
-/// straight to NCHW planes (with a bias and the per-row Σ, Σ² on the way) and no grid is written and read back.
+/// straight to NCHW planes and no grid is written and read back (the input gradient's crop was a pass of its own).
 /// </content>
 public static unsafe partial class ShiftedConv
 {
@@ -23,14 +23,10 @@ public static unsafe partial class ShiftedConv
 #endif
 
     /// <summary>
-    /// <see cref="Product"/> over <paramref name="crop"/>'s columns, with each row's valid lanes stored to its plane:
-    /// <c>destination[r·plane + crop's output index] = C[r][j] + bias[r]</c>; when <paramref name="sums"/> is not empty,
-    /// Σ and Σ² of each row's valid values (before the bias) are added to <c>sums[r]</c> and <c>sums[rows + r]</c>, summed in
-    /// 16 float lanes per row over the whole product (<paramref name="lanes"/>, 32·rows floats of scratch), then in double.
-    /// Only where <see cref="CanCrop"/>.
+    /// <see cref="Product"/> over <paramref name="crop"/>'s columns with each row's valid lanes stored to its plane:
+    /// <c>destination[r·plane + crop's output index of j] = C[r][j]</c>, nothing else written. Only where <see cref="CanCrop"/>.
     /// </summary>
-    public static void ProductCropped(ref float packed, int rows, int depth, ref float b, ref int offsets, GridCrop crop, ref float destination, int plane,
-        ReadOnlySpan<float> bias, Span<double> sums, Span<float> lanes)
+    public static void ProductCropped(ref float packed, int rows, int depth, ref float b, ref int offsets, GridCrop crop, ref float destination, int plane)
     {
 #if NET9_0_OR_GREATER
         if (!CanCrop)
@@ -38,33 +34,10 @@ public static unsafe partial class ShiftedConv
             throw new InvalidOperationException("ProductCropped needs 512-bit vectors; check ShiftedConv.CanCrop.");
         }
 
-        bool summed = !sums.IsEmpty;
-        if (summed)
-        {
-            lanes.Slice(0, 32 * rows).Clear();
-        }
-
-        fixed (float* pd = &destination, pb = bias, pl = lanes, masks = crop.Masks, prefix = s_prefix)
+        fixed (float* pd = &destination, masks = crop.Masks, prefix = s_prefix)
         fixed (int* first = crop.First, count = crop.Count)
         {
-            var store = new CropStore(pd, plane, first, count, masks, prefix, pb, summed ? pl : null);
-            Product512(ref packed, rows, depth, ref b, ref offsets, crop.Columns, store);
-        }
-
-        if (summed)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                double s = 0, q = 0;
-                for (int l = 0; l < 16; l++)
-                {
-                    s += lanes[(32 * r) + l];
-                    q += lanes[(32 * r) + 16 + l];
-                }
-
-                sums[r] += s;
-                sums[rows + r] += q;
-            }
+            Product512(ref packed, rows, depth, ref b, ref offsets, crop.Columns, new CropStore(pd, plane, first, count, masks, prefix));
         }
 #else
         throw new PlatformNotSupportedException("ProductCropped needs .NET 9 or later.");
@@ -80,47 +53,41 @@ public static unsafe partial class ShiftedConv
 
 #if NET9_0_OR_GREATER
     /// <summary>
-    /// Per 16-lane group of grid columns: compress the valid lanes (consecutive output pixels) and store them with a mask of
-    /// their count, so nothing outside a row's plane is written; sum the masked raw values into the row's 16 + 16 lanes.
+    /// Per 16-lane group of grid columns: stored as it is when all 16 lanes are valid (consecutive pixels of one row), else its
+    /// valid lanes compressed and stored under a mask of their count, so nothing outside a row's pixels is written.
     /// </summary>
-    private readonly struct CropStore(float* destination, nint plane, int* first, int* count, float* masks, float* prefix, float* bias, float* lanes)
-        : ITileStore
+    private readonly struct CropStore(float* destination, nint plane, int* first, int* count, float* masks, float* prefix) : ITileStore
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Row<TV>(int row, int column, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2)
             where TV : struct, IVectors
         {
             int g = column >> 4;
-            Vector512<float> shift = bias is null ? Vector512<float>.Zero : Vector512.Create(bias[row]);
             float* d = destination + (row * plane);
-            float* l = lanes is null ? null : lanes + (32 * row);
-            Lane(g, v0, shift, d, l);
+            Store(g, v0, d);
             if (default(TV).Count > 1)
             {
-                Lane(g + 1, v1, shift, d, l);
+                Store(g + 1, v1, d);
             }
 
             if (default(TV).Count > 2)
             {
-                Lane(g + 2, v2, shift, d, l);
+                Store(g + 2, v2, d);
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Lane(int g, Vector512<float> v, Vector512<float> shift, float* d, float* l)
+        private void Store(int g, Vector512<float> v, float* d)
         {
-            Vector512<float> mask = Vector512.Load(masks + (16 * g));
-            if (l is not null)
-            {
-                Vector512<float> x = v & mask;
-                Vector512.Store(Vector512.Load(l) + x, l);
-                Vector512.Store(Simd.Fma(x, x, Vector512.Load(l + 16)), l + 16);
-            }
-
             int n = count[g];
-            if (n != 0)
+            if (n == 16)
             {
-                Avx512F.MaskStore(d + first[g], Vector512.Load(prefix + 16 - n), Avx512F.Compress(Vector512<float>.Zero, mask, v + shift));
+                v.Store(d + first[g]);
+            }
+            else if (n != 0)
+            {
+                Vector512<float> mask = Vector512.Load(masks + (16 * g));
+                Avx512F.MaskStore(d + first[g], Vector512.Load(prefix + 16 - n), Avx512F.Compress(Vector512<float>.Zero, mask, v));
             }
         }
     }

@@ -37,14 +37,26 @@ public static partial class ShiftedConv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Product256(ref float packed, int rows, int depth, ref float b, ref int offsets, int cols, ref float c, int ldc)
     {
-        for (int j = 0; j < cols; j += 16)
+        for (int j = 0; j < cols;)
         {
+            // 24 at a time (12 accumulators + 3 loads + 1 broadcast: the 16 ymm of AVX2); 16 or 32 left are 16s.
+            int left = cols - j, step = left >= 24 && left != 32 ? 24 : 16;
             ref float bj = ref Unsafe.Add(ref b, j);
             for (int r = 0; r < rows; r += 4)
             {
                 ref float ap = ref Unsafe.Add(ref packed, ((r / PanelRows) * PanelRows * depth) + (r % PanelRows));
-                Tile256<TwoVectors>(ref ap, Math.Min(4, rows - r), depth, ref bj, ref offsets, ref Unsafe.Add(ref c, (r * ldc) + j), ldc);
+                ref float cr = ref Unsafe.Add(ref c, (r * ldc) + j);
+                if (step == 24)
+                {
+                    Tile256<ThreeVectors>(ref ap, Math.Min(4, rows - r), depth, ref bj, ref offsets, ref cr, ldc);
+                }
+                else
+                {
+                    Tile256<TwoVectors>(ref ap, Math.Min(4, rows - r), depth, ref bj, ref offsets, ref cr, ldc);
+                }
             }
+
+            j += step;
         }
     }
 
