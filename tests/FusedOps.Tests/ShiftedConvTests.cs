@@ -58,29 +58,142 @@ public sealed class ShiftedConvTests
         }
     }
 
+    /// <summary>
+    /// Every width (128 included), row counts that leave a partial panel or half-panel, and column counts whose last block
+    /// is 48, 32 or 16 wide (16 · {1, 2, 3, 4, 5, 7, 10}); a sentinel past <c>cols</c> and past the last row must stay.
+    /// </summary>
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void Product_MatchesDoubleLoops(int bits)
+    [MemberData(nameof(ProductShapes))]
+    public void Product_MatchesDoubleLoops(int bits, int rows, int depth, int cols)
     {
-        const int rows = 13, depth = 29, cols = 64, lda = depth + 3, ldc = cols + 7;
-        var random = new Random(bits + 2);
+        int lda = depth + 3, ldc = cols + 7;
+        var random = new Random((bits * 31) + (rows * 7) + cols);
         float[] a = Enumerable.Range(0, rows * lda).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        float[] b = Enumerable.Range(0, 500 + cols).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, 500 + cols + ShiftedConv.Columns).Select(_ => random.NextSingle() - 0.5f).ToArray();
         int[] offsets = Enumerable.Range(0, depth).Select(_ => random.Next(500)).ToArray();
-        float[] c = new float[rows * ldc];
-        KernelLevelCollection.AtLevel(bits, () => ShiftedConv.Product(ref a[0], lda, rows, depth, ref b[0], ref offsets[0], cols, ref c[0], ldc));
-        for (int r = 0; r < rows; r++)
+        float[] packed = new float[ShiftedConv.PackedLength(rows, depth)];
+        float[] c = Enumerable.Repeat(float.NaN, (rows + 1) * ldc).ToArray();
+        KernelLevelCollection.AtLevel(bits, () =>
+        {
+            ShiftedConv.Pack(ref a[0], lda, rows, depth, ref packed[0]);
+            ShiftedConv.Product(ref packed[0], rows, depth, ref b[0], ref offsets[0], cols, ref c[0], ldc);
+        });
+        for (int r = 0; r <= rows; r++)
         {
             for (int j = 0; j < ldc; j++)
             {
+                float actual = c[(r * ldc) + j];
+                if (r == rows || j >= cols)
+                {
+                    Assert.True(float.IsNaN(actual), $"c[{r}, {j}] = {actual} was written past the product");
+                    continue;
+                }
+
                 double expected = 0;
-                for (int k = 0; k < depth && j < cols; k++)
+                for (int k = 0; k < depth; k++)
                 {
                     expected += (double)a[(r * lda) + k] * b[offsets[k] + j];
                 }
 
-                Assert.True(Math.Abs(expected - c[(r * ldc) + j]) <= 1e-5, $"c[{r}, {j}] = {c[(r * ldc) + j]}, expected {expected}");
+                Assert.True(Math.Abs(expected - actual) <= 1e-5 * (1 + Math.Sqrt(depth)), $"c[{r}, {j}] = {actual}, expected {expected}");
             }
         }
+    }
+
+    /// <summary>Every width gives the same bits: each sum runs over the taps in order with one fused multiply-add per term.</summary>
+    [Fact]
+    public void Product_EveryWidth_SameBits()
+    {
+        const int rows = 19, depth = 37, cols = 176;
+        var random = new Random(5);
+        float[] a = Enumerable.Range(0, rows * depth).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, 700 + cols).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        int[] offsets = Enumerable.Range(0, depth).Select(_ => random.Next(700)).ToArray();
+        float[] packed = new float[ShiftedConv.PackedLength(rows, depth)];
+        ShiftedConv.Pack(ref a[0], depth, rows, depth, ref packed[0]);
+        float[] Run(int bits)
+        {
+            float[] c = new float[rows * cols];
+            KernelLevelCollection.AtLevel(bits, () => ShiftedConv.Product(ref packed[0], rows, depth, ref b[0], ref offsets[0], cols, ref c[0], cols));
+            return c;
+        }
+
+        float[] scalar = Run(0);
+        foreach (int bits in new[] { 128, 256, 512 }.Where(w => w <= KernelDispatch.HardwareBits))
+        {
+            Assert.Equal(scalar, Run(bits));
+        }
+    }
+
+    /// <summary>
+    /// The cropped product stores exactly the valid lanes of <see cref="ShiftedConv.Product"/>'s grid, with the same bits, and
+    /// nothing else (a NaN sentinel around and between the planes stays): rows narrower and wider than a 16-lane group, a
+    /// start column (the input gradient's), grids whose last rows are dropped, and row counts that leave a partial panel.
+    /// </summary>
+    [Theory]
+    [InlineData(5, 3, 3, 1, 5, 0)]
+    [InlineData(16, 28, 28, 1, 30, 0)]
+    [InlineData(13, 14, 14, 1, 16, 1)]
+    [InlineData(9, 40, 37, 2, 41, 0)]
+    [InlineData(3, 6, 20, 0, 20, 2)]
+    public void ProductCropped_StoresTheValidLanesOfTheGrid(int rows, int height, int width, int start, int gridWidth, int droppedRows) => KernelLevelCollection.AtLevel(512, () =>
+    {
+        if (!ShiftedConv.CanCrop)
+        {
+            return;
+        }
+
+        int validRows = height - droppedRows, depth = 11, cols = ((height * gridWidth) + 15) / 16 * 16, plane = validRows * width, gap = 5;
+        var random = new Random(rows + width);
+        float[] a = Enumerable.Range(0, rows * depth).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, 300 + cols).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        int[] offsets = Enumerable.Range(0, depth).Select(_ => random.Next(300)).ToArray();
+        float[] packed = new float[ShiftedConv.PackedLength(rows, depth)];
+        ShiftedConv.Pack(ref a[0], depth, rows, depth, ref packed[0]);
+        float[] grid = new float[rows * cols];
+        ShiftedConv.Product(ref packed[0], rows, depth, ref b[0], ref offsets[0], cols, ref grid[0], cols);
+        float[] cropped = Enumerable.Repeat(float.NaN, gap + (rows * (plane + gap))).ToArray();
+        var crop = new GridCrop(validRows, width, start, gridWidth, cols);
+        ShiftedConv.ProductCropped(ref packed[0], rows, depth, ref b[0], ref offsets[0], crop, ref cropped[gap], plane + gap);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < plane; i++)
+            {
+                int y = i / width, x = i % width;
+                Assert.Equal(grid[(r * cols) + (y * gridWidth) + start + x], cropped[gap + (r * (plane + gap)) + i]);
+            }
+
+            for (int i = 0; i < gap; i++)
+            {
+                Assert.True(float.IsNaN(cropped[(r * (plane + gap)) + i]), $"row {r}: lane {i} before the plane was written");
+            }
+        }
+
+        Assert.True(cropped.Skip(gap + (rows * (plane + gap)) - gap).All(float.IsNaN), "a lane past the last plane was written");
+    });
+
+    [Fact]
+    public void GridCrop_ColumnsNotAMultipleOfColumns_Throws()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new GridCrop(2, 3, 0, 5, 24));
+        Assert.Equal("columns", e.ParamName);
+        Assert.Contains("24", e.Message);
+    }
+
+    public static TheoryData<int, int, int, int> ProductShapes()
+    {
+        var data = new TheoryData<int, int, int, int>();
+        foreach (int bits in new[] { 512, 256, 128, 0 })
+        {
+            foreach ((int rows, int depth) in new[] { (1, 9), (5, 1), (13, 29), (16, 144) })
+            {
+                foreach (int blocks in new[] { 1, 2, 3, 4, 5, 7, 10 })
+                {
+                    data.Add(bits, rows, depth, 16 * blocks);
+                }
+            }
+        }
+
+        return data;
     }
 }

@@ -35,6 +35,13 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private readonly int[] _tapOffsets;
     private readonly int[] _inputOffsets;
     private readonly float[] _transposed;
+
+    // The weights packed for ShiftedConv.Product once per call: as they are (forward), and transposed (input gradient).
+    private readonly float[] _packedForward, _packedInput;
+
+    // Where the input gradient's valid lanes go when it is cropped as it is stored (ShiftedConv.CanCrop).
+    private readonly GridCrop _inputCrop;
+
     private readonly float[]?[] _scratch = new float[MaxParts][];
     private readonly float[]?[] _lanes = new float[MaxParts][];
     private readonly float[] _partialWeights;
@@ -43,7 +50,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     // The call in progress (Execute runs its parts on any thread).
     private bool _backward;
     private int _n, _parts;
-    private float[] _input = [], _weight = [], _output = [];
+    private float[] _input = [], _output = [];
     private float[]? _bias;
     private float* _dz, _dx;
     private bool _wantInput;
@@ -88,6 +95,9 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
 
         _transposed = new float[_kc * outChannels];
+        _packedForward = new float[ShiftedConv.PackedLength(outChannels, _kc)];
+        _packedInput = new float[ShiftedConv.PackedLength(channels, outChannels * _kk)];
+        _inputCrop = new GridCrop(height, width, padding, _wp, _qxp);
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];
         (_normK, _normA, _normB, _normMean, _normInvStd) = (new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels]);
@@ -111,7 +121,8 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     /// </summary>
     public void Forward(float[] input, float[] weight, float[]? bias, float[] output, int n, double[]? sum, double[]? sumSq)
     {
-        (_backward, _input, _weight, _bias, _output, _n) = (false, input, weight, bias, output, n);
+        (_backward, _input, _bias, _output, _n) = (false, input, bias, output, n);
+        ShiftedConv.Pack(ref weight[0], _kc, _oc, _kc, ref _packedForward[0]);
         Run(2L * n * _oc * _kc * _oh * _ow);
         if (sum is not null && sumSq is not null)
         {
@@ -129,7 +140,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             }
         }
 
-        (_input, _weight, _output, _bias) = ([], [], [], null);
+        (_input, _output, _bias) = ([], [], null);
     }
 
     /// <summary>
@@ -151,6 +162,8 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
                     }
                 }
             }
+
+            ShiftedConv.Pack(ref _transposed[0], _oc * _kk, _c, _oc * _kk, ref _packedInput[0]);
         }
 
         fixed (float* pdz = &dz, pdx = &dx)
@@ -287,7 +300,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ref float xp = ref scratch[0];
         ref float grid = ref scratch[_gridOffset];
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
-        ShiftedConv.Product(ref _weight[0], _kc, _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
+        ShiftedConv.Product(ref _packedForward[0], _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
         CropForward(ref grid, ref _output[s * OutLength], sums);
         _epilogue?.Forward(ref _output[s * OutLength], ref _activated[s * OutLength], OutLength);
     }
@@ -317,8 +330,16 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
         if (_wantInput)
         {
-            ShiftedConv.Product(ref _transposed[0], _oc * _kk, _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);
-            CropInput(ref grid, ref Unsafe.AsRef<float>(_dx + ((long)s * InLength)));
+            ref float dx = ref Unsafe.AsRef<float>(_dx + ((long)s * InLength));
+            if (ShiftedConv.CanCrop)
+            {
+                ShiftedConv.ProductCropped(ref _packedInput[0], _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _inputCrop, ref dx, _h * _w);
+            }
+            else
+            {
+                ShiftedConv.Product(ref _packedInput[0], _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);
+                CropInput(ref grid, ref dx);
+            }
         }
     }
 
