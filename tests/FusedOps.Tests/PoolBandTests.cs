@@ -14,7 +14,7 @@ public sealed class PoolBandTests
     public static IEnumerable<object[]> Cases() =>
         FusedVsReferenceTests.CasesFor(
             "ConvMaxPool3Odd", "ConvAvgPool3Padded", "UnpaddedConvMaxPool4", "StridedConvSparsePool", "ResidualBandPool", "DilatedConvPool4",
-            "OverlappingPool", "VeryWideConvPool3");
+            "WideRowsPool3", "UnpaddedRowsPool3", "OverlappingPool", "VeryWideConvPool3");
 
     [Theory]
     [MemberData(nameof(Cases))]

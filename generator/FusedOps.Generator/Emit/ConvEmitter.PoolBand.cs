@@ -39,7 +39,8 @@ internal static partial class ConvEmitter
         w.Line($"int c0 = g * {c.OCg};");
         w.Open("for (int po = pb0; po < pb1; po++)");
         w.Line($"// Output rows [r0, r0 + rows) are under pooled row po's windows; the band holds them {band.RowStep} positions apart.");
-        w.Line($"int r0 = Math.Max(0, (po * {c.PoolStride}) - {c.PoolPadding}), rows = Math.Min({c.OH}, (po * {c.PoolStride}) - {c.PoolPadding} + {c.PoolKernel}) - r0;");
+        w.Line(c.PoolPadding == 0 ? $"int r0 = po * {c.PoolStride}, rows = Math.Min({c.OH}, r0 + {c.PoolKernel}) - r0;"
+            : $"int start = (po * {c.PoolStride}) - {c.PoolPadding}, r0 = Math.Max(0, start), rows = Math.Min({c.OH}, start + {c.PoolKernel}) - r0;");
         w.Line($"int length = ((rows - 1) * {band.RowStep}) + {band.Width};");
         if (c.Residual)
         {
@@ -69,7 +70,10 @@ internal static partial class ConvEmitter
         int i = c.Layer;
         w.Line("ref float b = ref panel;");
         w.Line($"ref int offsets = ref s_l{i}PackedOffsets[0];");
-        string inPlace = $"b = ref Unsafe.Add(ref xg, (r0 * {c.Wp}) + (j * 32));";
+        string inPlace = band.PerRow == 0
+            ? $"b = ref Unsafe.Add(ref xg, (r0 * {c.Wp}) + (j * 32));"
+            : band.PerRow == 1 ? $"b = ref Unsafe.Add(ref xg, (r0 + j) * {c.Wp});"
+            : $"b = ref Unsafe.Add(ref xg, ((r0 + (j / {band.PerRow})) * {c.Wp}) + ((j % {band.PerRow}) * 32));";
         string gather = $"ConvHelpers.PackSparsePanel(ref xg, s_l{i}Taps, s_l{i}BandPixels, (po * {band.Panels}) + j, ref panel);";
         if (band.InPlaceBands == c.POH)
         {

@@ -36,12 +36,14 @@ internal static class PoolFusion
 /// The band of a fused pool not reduced in registers: for pooled row po, the output rows its windows cover (at most the window
 /// side, fewer at a padded edge), first <see cref="Width"/> columns (those some window covers), computed into a band of
 /// <see cref="Ld"/> floats per output channel, row after row <see cref="RowStep"/> apart, in panels of 32 band positions.
-/// A stride-1 convolution lays the band out on the padded-width grid (RowStep = padded width), so band position t is input
-/// position r0·Wp + t and a panel is read in place through the tap offsets (the positions past each row's columns are
-/// computed and never pooled); bands from <see cref="InPlaceBands"/> on (an unpadded input whose last band would read past the
-/// sample) and every band of a strided convolution (RowStep = Width) are gathered.
+/// A stride-1 convolution reads its panels in place through the tap offsets, in one of two layouts, whichever computes fewer
+/// positions: on the padded-width grid (RowStep = padded width, band position t is input position r0·Wp + t: the positions
+/// past each row's columns are computed and never pooled), or row by row (<see cref="PerRow"/> panels per row, RowStep =
+/// 32·PerRow: the positions past <see cref="Width"/> in each row's last panel are computed and never pooled). Bands from
+/// <see cref="InPlaceBands"/> on (an unpadded input whose last band would read past the sample) and every band of a strided
+/// convolution (RowStep = Width) are gathered.
 /// </summary>
-internal sealed record PoolBand(int Rows, int Width, int RowStep, int Panels, int InPlaceBands)
+internal sealed record PoolBand(int Rows, int Width, int RowStep, int PerRow, int Panels, int InPlaceBands)
 {
     /// <summary>Floats per output channel of a band: whole panels.</summary>
     public int Ld => Panels * 32;
@@ -61,28 +63,32 @@ internal sealed record PoolBand(int Rows, int Width, int RowStep, int Panels, in
     {
         int width = System.Math.Min(c.OW, ((c.POW - 1) * c.PoolStride) - c.PoolPadding + c.PoolKernel);
         int rows = Enumerable.Range(0, c.POH).Max(po => RowsOf(c, po).Count);
-        bool grid = c.Stride == 1;
-        int rowStep = grid ? c.Wp : width;
-        int panels = ((((rows - 1) * rowStep) + width) + 31) / 32;
-        int inPlace = 0;
-        if (grid)
+        if (c.Stride != 1)
         {
-            // A band read in place reads whole panels, up to 31 positions past its last output: the padded input is the kernels'
-            // own scratch (with room after it), but an unpadded one is the caller's, so its bands must stay inside the sample.
-            int lastTap = ((c.Cg - 1) * c.Hp * c.Wp) + ((c.K - 1) * c.Dilation * (c.Wp + 1));
-            while (inPlace < c.POH)
-            {
-                (int first, int count) = RowsOf(c, inPlace);
-                int end = (first * c.Wp) + (((((count - 1) * rowStep) + width + 31) / 32) * 32);
-                if (c.Pad == 0 && end - 1 + lastTap >= c.Cg * c.Hp * c.Wp)
-                {
-                    break;
-                }
-
-                inPlace++;
-            }
+            return new PoolBand(rows, width, width, 0, ((((rows - 1) * width) + width) + 31) / 32, 0);
         }
 
-        return new PoolBand(rows, width, rowStep, panels, inPlace);
+        int perRow = (width + 31) / 32;
+        int gridPanels = ((((rows - 1) * c.Wp) + width) + 31) / 32;
+        bool byRow = rows * perRow < gridPanels;
+        int rowStep = byRow ? perRow * 32 : c.Wp;
+
+        // A band read in place reads whole panels, up to 31 positions past its last output: the padded input is the kernels'
+        // own scratch (with room after it), but an unpadded one is the caller's, so its bands must stay inside the sample.
+        int lastTap = ((c.Cg - 1) * c.Hp * c.Wp) + ((c.K - 1) * c.Dilation * (c.Wp + 1));
+        int inPlace = 0;
+        while (inPlace < c.POH)
+        {
+            (int first, int count) = RowsOf(c, inPlace);
+            int end = byRow ? ((first + count - 1) * c.Wp) + (perRow * 32) : (first * c.Wp) + (((((count - 1) * c.Wp) + width + 31) / 32) * 32);
+            if (c.Pad == 0 && end - 1 + lastTap >= c.Cg * c.Hp * c.Wp)
+            {
+                break;
+            }
+
+            inPlace++;
+        }
+
+        return new PoolBand(rows, width, rowStep, byRow ? perRow : 0, byRow ? rows * perRow : gridPanels, inPlace);
     }
 }

@@ -81,6 +81,25 @@ public partial class DilatedConvPool4
 {
 }
 
+/// <summary>Rows of 63 (band row by row, two panels per row: fewer positions than the padded-width grid), MaxPool2d(3).</summary>
+[FusedPipeline(3, 9, 63)]
+[Conv2d(5, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[MaxPool2d(3)]
+public partial class WideRowsPool3
+{
+}
+
+/// <summary>An unpadded conv with rows of 32 (band row by row, one panel per row), AvgPool2d(3): the last band reads to the last input float.</summary>
+[FusedPipeline(2, 8, 34)]
+[Conv2d(4, 3)]
+[ReLU]
+[AvgPool2d(3)]
+public partial class UnpaddedRowsPool3
+{
+}
+
 /// <summary>An overlapping MaxPool2d(3, Stride = 2) keeps its own pass (not fused) and is still right.</summary>
 [FusedPipeline(3, 12, 11)]
 [Conv2d(6, 3, Padding = 1)]
