@@ -7,7 +7,8 @@ namespace FusedOps.Benchmarks;
 
 /// <summary>
 /// <c>--quick cnn</c>: case P (Conv + BN + ReLU + MaxPool2d(2), the pool in the conv's epilogue) against the same layers with
-/// the pool in its own pass and against ONNX Runtime, at 1 and 2 threads; and the Fashion-MNIST convolutions with and
+/// the pool in its own pass and against ONNX Runtime, at 1 and 2 threads; case P3 (MaxPool2d(3), pooled over bands of
+/// output rows in the conv's pass) against its pool in its own pass; and the Fashion-MNIST convolutions with and
 /// without their residual Add. Medians of alternating rounds, all in this run.
 /// </summary>
 internal static class CnnPoolBenchmark
@@ -24,6 +25,10 @@ internal static class CnnPoolBenchmark
         var pCase = new CnnCase(p, p.Freeze, 8);
         var s = new ConvThenPoolBlock(1);
         var separate = new CnnCase(s, s.Freeze, 8);
+        var p3 = new ConvPool3Block(1);
+        var p3Case = new CnnCase(p3, p3.Freeze, 8);
+        var s3 = new ConvThenPool3Block(1);
+        var separate3 = new CnnCase(s3, s3.Freeze, 8);
         var f = new FashionConvs(1);
         var fashion = new CnnCase(f, f.Freeze, 64);
         var n = new FashionConvsNoAdd(1);
@@ -40,7 +45,7 @@ internal static class CnnPoolBenchmark
             checks.Add((name, Difference(name == "P fused" ? expected : c.ReferenceOutput(), c.Output)));
         }
 
-        foreach ((string name, CnnCase c) in new[] { ("Fashion convs", fashion), ("Fashion convs, no Add", fashionNoAdd) })
+        foreach ((string name, CnnCase c) in new[] { ("Fashion convs", fashion), ("Fashion convs, no Add", fashionNoAdd), ("P3 fused", p3Case), ("P3 separate pool", separate3) })
         {
             c.FrozenInfer();
             checks.Add((name, Difference(c.ReferenceOutput(), c.Output)));
@@ -51,6 +56,10 @@ internal static class CnnPoolBenchmark
             ("P fused, 1 thread", sampler.Add(pCase.FrozenInfer, 1), pCase.Flops),
             ("P fused, 2 threads", sampler.Add(pCase.FrozenInfer, 2), pCase.Flops),
             ("P pool in its own pass, 1 thread", sampler.Add(separate.FrozenInfer, 1), pCase.Flops),
+            ("P3 (MaxPool2d(3)) fused, 1 thread", sampler.Add(p3Case.FrozenInfer, 1), p3Case.Flops),
+            ("P3 pool in its own pass, 1 thread", sampler.Add(separate3.FrozenInfer, 1), p3Case.Flops),
+            ("P3 fused, 2 threads", sampler.Add(p3Case.FrozenInfer, 2), p3Case.Flops),
+            ("P3 pool in its own pass, 2 threads", sampler.Add(separate3.FrozenInfer, 2), p3Case.Flops),
         };
         foreach (int threads in new[] { 1, 2 })
         {

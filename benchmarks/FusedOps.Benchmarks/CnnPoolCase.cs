@@ -27,6 +27,27 @@ public partial class ConvThenPoolBlock
 {
 }
 
+/// <summary>Case P3: case P with MaxPool2d(3) (pooled 10×10: the last two rows and columns dropped), pooled over bands in the conv's pass.</summary>
+[FusedPipeline(16, 32, 32)]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[MaxPool2d(3)]
+public partial class ConvPool3Block
+{
+}
+
+/// <summary>Case P3 with the pool in a pass of its own (the <c>Save</c> keeps the planner from fusing it).</summary>
+[FusedPipeline(16, 32, 32)]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[Save("conv")]
+[MaxPool2d(3)]
+public partial class ConvThenPool3Block
+{
+}
+
 /// <summary>The convolutions of samples/FusedOps.Samples.FashionMnist (batch 64), with the residual Add of its second block.</summary>
 [FusedPipeline(1, 28, 28)]
 [Conv2d(16, 3, Padding = 1)]

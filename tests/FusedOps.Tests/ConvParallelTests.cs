@@ -18,7 +18,7 @@ public sealed class ConvParallelTests
         int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= FusedOps.Kernels.KernelDispatch.HardwareBits).ToArray();
         foreach (int level in levels)
         {
-            foreach (string pipeline in new[] { nameof(ParallelConvPool), nameof(ParallelResidual), nameof(ConvMaxPoolOdd), nameof(GridConvs) })
+            foreach (string pipeline in new[] { nameof(ParallelConvPool), nameof(ParallelResidual), nameof(ConvMaxPoolOdd), nameof(GridConvs), nameof(ParallelConvPool3), nameof(ConvMaxPool3Odd) })
             {
                 foreach (int batch in new[] { 1, 3, 8 })
                 {

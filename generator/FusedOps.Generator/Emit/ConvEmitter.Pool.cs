@@ -26,27 +26,7 @@ internal static partial class ConvEmitter
     private static void WritePoolForward(CodeWriter w, ConvPlan c)
     {
         int i = c.Layer;
-        w.Line($"// Layer {i} Conv2d + {c.PoolName}, one sample, inference: {c.C}×{c.H}×{c.W} -> {c.OC}×{c.POH}×{c.POW}; {c.PoolPanels} pool panels × {c.Kc} taps.");
-        w.Line(FullyOptimised);
-        w.Line($"internal static void L{i}_ConvPool<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch"
-            + (c.Residual ? ", ref float res)" : ")"));
-        w.Line("    where TAct : struct, IActivationOperator");
-        w.Open();
-        if (c.Pad > 0)
-        {
-            w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch);");
-        }
-
-        w.Line($"L{i}_PoolPanels(act, {(c.Pad > 0 ? "ref scratch" : "ref x")}, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, {c.PadLength}), 0, {c.PoolPanels}"
-            + (c.Residual ? ", ref res);" : ");"));
-        w.Close();
-        w.Line();
-        w.Line($"// Layer {i}: pool panels [pb0, pb1) of one sample whose input is already padded; `panel` is this caller's panel and tail scratch.");
-        w.Line(FullyOptimised);
-        w.Line($"internal static void L{i}_PoolPanels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y, ref float panel,");
-        w.Line($"    int pb0, int pb1{(c.Residual ? ", ref float res" : string.Empty)})");
-        w.Line("    where TAct : struct, IActivationOperator");
-        w.Open();
+        WritePoolHead(w, c, "pool panels", "`panel` is this caller's panel and tail scratch.");
         WritePanelLoops(w, c);
         w.Line("// Two whole rows of 16 consecutive input positions are read in place (the second `step` floats after the first); else gathered.");
         w.Line($"int step = s_l{i}PoolSteps[pb];");
@@ -105,6 +85,36 @@ internal static partial class ConvEmitter
         w.Close();
         w.Close();
         w.Line();
+    }
+
+    /// <summary>
+    /// The head shared by both forms of a fused pool: the per-sample driver <c>L{i}_ConvPool</c> (pad, then every unit) and the
+    /// signature of <c>L{i}_PoolPanels</c> over units [pb0, pb1) (pool panels in registers, or bands), its body left open.
+    /// </summary>
+    private static void WritePoolHead(CodeWriter w, ConvPlan c, string units, string scratch)
+    {
+        int i = c.Layer;
+        w.Line($"// Layer {i} Conv2d + {c.PoolName}, one sample, inference: {c.C}×{c.H}×{c.W} -> {c.OC}×{c.POH}×{c.POW}; {c.PoolPanels} {units} × {c.Kc} taps.");
+        w.Line(FullyOptimised);
+        w.Line($"internal static void L{i}_ConvPool<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch"
+            + (c.Residual ? ", ref float res)" : ")"));
+        w.Line("    where TAct : struct, IActivationOperator");
+        w.Open();
+        if (c.Pad > 0)
+        {
+            w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch);");
+        }
+
+        w.Line($"L{i}_PoolPanels(act, {(c.Pad > 0 ? "ref scratch" : "ref x")}, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, {c.PadLength}), 0, {c.PoolPanels}"
+            + (c.Residual ? ", ref res);" : ");"));
+        w.Close();
+        w.Line();
+        w.Line($"// Layer {i}: {units} [pb0, pb1) of one sample whose input is already padded; {scratch}");
+        w.Line(FullyOptimised);
+        w.Line($"internal static void L{i}_PoolPanels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y, ref float panel,");
+        w.Line($"    int pb0, int pb1{(c.Residual ? ", ref float res" : string.Empty)})");
+        w.Line("    where TAct : struct, IActivationOperator");
+        w.Open();
     }
 
     private static void WritePoolBlock(CodeWriter w, ConvPlan c, int bits, int rows)
@@ -217,6 +227,12 @@ internal static partial class ConvEmitter
     {
         if (c.PoolKernel == 0)
         {
+            return;
+        }
+
+        if (!c.PoolInRegisters)
+        {
+            WriteBandKernels(w, c);
             return;
         }
 

@@ -18,14 +18,28 @@ internal sealed record ConvPlan(
     public bool Residual { get; init; }
 
     /// <summary>
-    /// Inference only: the non-overlapping 2×2 pool (stride 2, no padding) of the group after this one, run in the
-    /// register blocks' epilogue (0: none). Panels then hold two output rows of 16 pixels each, and only the pooled
-    /// outputs are written.
+    /// Inference only: the window side of the non-overlapping pool (stride at least the window) of the group after this one,
+    /// run in this group's inference pass (0: none); see <see cref="PoolFusion"/>. Only the pooled outputs are written.
     /// </summary>
     public int PoolKernel { get; init; }
 
+    /// <summary>The fused pool's stride (at least <see cref="PoolKernel"/>: its windows do not overlap).</summary>
+    public int PoolStride { get; init; }
+
+    /// <summary>The fused pool's padding on each side (−∞ for MaxPool2d, zeros counted in the divisor for AvgPool2d).</summary>
+    public int PoolPadding { get; init; }
+
     /// <summary>Whether the fused pool is a MaxPool2d (else an AvgPool2d).</summary>
     public bool PoolMax { get; init; }
+
+    /// <summary>
+    /// Whether the fused pool is the 2×2 one (stride 2, no padding) reduced in the register blocks: pool panels hold two output
+    /// rows of 16 pixels each. Any other fused pool runs over bands of output rows (<see cref="PoolBand"/>).
+    /// </summary>
+    public bool PoolInRegisters => PoolKernel == 2 && PoolStride == 2 && PoolPadding == 0;
+
+    /// <summary>The band geometry of a fused pool not reduced in registers (null otherwise).</summary>
+    public PoolBand? Band => PoolKernel > 0 && !PoolInRegisters ? PoolBand.Create(this) : null;
 
     /// <summary>
     /// Inference only: the per-channel activation of the group after this one, run in the register blocks' epilogue.
@@ -50,20 +64,23 @@ internal sealed record ConvPlan(
     public int InferenceOutLength => PoolKernel > 0 ? OC * PP : MaxoutPieces > 0 ? OC / MaxoutPieces * P : OC * P;
 
     /// <summary>The fused pool as the header names it.</summary>
-    public string PoolName => $"{(PoolMax ? "MaxPool2d" : "AvgPool2d")}({PoolKernel})";
+    public string PoolName => $"{(PoolMax ? "MaxPool2d" : "AvgPool2d")}({PoolKernel}"
+        + (PoolStride != PoolKernel || PoolPadding != 0 ? $", Stride = {PoolStride}, Padding = {PoolPadding})" : ")")
+        + (PoolKernel > 0 && !PoolInRegisters ? $" per band of {PoolKernel} output rows" : string.Empty);
 
-    /// <summary>Pooled output height and width (PyTorch's floor: an odd last row or column is never computed).</summary>
-    public int POH => OH / 2;
+    /// <summary>Pooled output height and width (PyTorch's floor: rows and columns no window covers are never computed).</summary>
+    public int POH => PoolKernel == 0 ? OH : ((OH + (2 * PoolPadding) - PoolKernel) / PoolStride) + 1;
 
-    public int POW => OW / 2;
+    public int POW => PoolKernel == 0 ? OW : ((OW + (2 * PoolPadding) - PoolKernel) / PoolStride) + 1;
 
     /// <summary>Pooled outputs per channel.</summary>
     public int PP => POH * POW;
 
-    /// <summary>Pool panels per pooled row: 8 pooled outputs (two rows of 16 output pixels) each.</summary>
+    /// <summary>Pool panels per pooled row in registers: 8 pooled outputs (two rows of 16 output pixels) each.</summary>
     public int PoolSegments => (POW + 7) / 8;
 
-    public int PoolPanels => POH * PoolSegments;
+    /// <summary>The units a fused pool's inference is split into: pool panels in registers, else bands (one per pooled row).</summary>
+    public int PoolPanels => PoolInRegisters ? POH * PoolSegments : POH;
 
     public int Cg => C / Groups;
 
@@ -82,8 +99,11 @@ internal sealed record ConvPlan(
 
     public int PadLength => Pad > 0 ? C * Hp * Wp : 0;
 
-    /// <summary>Scratch floats for one sample's forward: padded input, one panel, a 32-wide tail block (and its residual).</summary>
-    public int ForwardScratch => PadLength + (Kc * 32) + (OC * 32 * (Residual ? 2 : 1));
+    /// <summary>
+    /// Scratch floats for one sample's forward: padded input, one panel, then a 32-wide tail block (and its residual), or the
+    /// band of a fused pool (and its residual) when that is larger.
+    /// </summary>
+    public int ForwardScratch => PadLength + (Kc * 32) + System.Math.Max(OC * 32 * (Residual ? 2 : 1), Band?.Scratch(OCg, Residual) ?? 0);
 
     public static ConvPlan Create(Conv2dLayer op, Shape input, Shape output)
     {

@@ -180,7 +180,7 @@ public static partial class Pooling
     }
 
     /// <summary>The input rows (or columns) under output row <paramref name="o"/>'s window, padding left out.</summary>
-    private static (int Start, int End) Bounds(int o, int size, Window g) =>
+    internal static (int Start, int End) Bounds(int o, int size, Window g) =>
         (Math.Max(0, (o * g.Stride) - g.Padding), Math.Min(size, (o * g.Stride) - g.Padding + g.Kernel));
 
     private static void Clear(ref float data, int count) => System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref data, count).Clear();

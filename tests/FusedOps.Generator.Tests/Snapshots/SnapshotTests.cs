@@ -178,6 +178,31 @@ public sealed class SnapshotTests
         Snapshot.Verify(generated, nameof(SnapshotTests));
     }
 
+    [Fact]
+    public void ConvMaxPool3Bands_MatchesApproved()
+    {
+        // A non-overlapping pool other than 2×2 in the conv's inference pass: bands of output rows, pooled by ConvHelpers.PoolBand.
+        string generated = GenerateClean(
+            """
+            using FusedOps;
+
+            namespace Samples;
+
+            /// <summary>Conv2d + BatchNorm + ReLU + MaxPool2d(3) on an odd image (11×13 pooled to 3×4).</summary>
+            [FusedPipeline(3, 11, 13)]
+            [Conv2d(6, 3, Padding = 1)]
+            [BatchNorm]
+            [ReLU]
+            [MaxPool2d(3)]
+            public partial class ConvPool3
+            {
+            }
+            """,
+            "Samples.ConvPool3", conv: true);
+
+        Snapshot.Verify(generated, nameof(SnapshotTests));
+    }
+
     private static string GenerateClean(string source, string stem, bool conv, params string[] expectedDiagnosticIds)
     {
         GeneratorRun run = GeneratorHarness.Run(source);
