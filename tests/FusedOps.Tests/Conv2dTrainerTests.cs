@@ -27,6 +27,8 @@ public sealed class Conv2dTrainerTests
             data.Add(bits, 4, 9, 9, 70, 1, 0, 1, 3);
             data.Add(bits, 3, 8, 11, 6, 3, 2, 2, 16);
             data.Add(bits, 5, 4, 3, 33, 2, 1, 1, 1);
+            data.Add(bits, 8, 16, 16, 8, 3, 1, 1, 2);
+            data.Add(bits, 2, 6, 9, 4, 3, 1, 1, 5);
         }
 
         return data;

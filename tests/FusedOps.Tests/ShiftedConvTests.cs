@@ -19,7 +19,7 @@ public sealed class ShiftedConvTests
         var data = new TheoryData<int, int, int, int, int>();
         foreach (int bits in new[] { 512, 256, 128, 0 })
         {
-            // rows (channels), height, width, taps: one channel, channel counts around every block width (4 · 2^k / group),
+            // rows (channels), height, width, taps: one channel, channel counts around every block width (columns / group, group 1 to 8),
             // widths not a multiple of any group, one-column rows, tap counts that leave partial tap blocks, long planes (chunks).
             data.Add(bits, 1, 3, 5, 1);
             data.Add(bits, 5, 4, 7, 13);
@@ -29,6 +29,8 @@ public sealed class ShiftedConvTests
             data.Add(bits, 32, 4, 29, 6);
             data.Add(bits, 70, 2, 10, 4);
             data.Add(bits, 16, 60, 58, 5);
+            data.Add(bits, 8, 3, 19, 5);
+            data.Add(bits, 3, 2, 16, 9);
         }
 
         return data;

@@ -12,6 +12,7 @@ namespace FusedOps.Kernels;
 /// </content>
 public static partial class ShiftedConv
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tiles512(int group, float* d, int* positions, int count, float* x, int* offsets, int taps, float* sums)
     {
         for (int t = 0; t < taps; t += 6)
@@ -19,6 +20,9 @@ public static partial class ShiftedConv
             int n = Math.Min(6, taps - t);
             switch (group)
             {
+                case 8:
+                    Tile512<Group8>(d, positions, count, x, offsets + t, n, sums + (t * 64));
+                    break;
                 case 4:
                     Tile512<Group4>(d, positions, count, x, offsets + t, n, sums + (t * 64));
                     break;
@@ -32,6 +36,7 @@ public static partial class ShiftedConv
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tiles256(int group, float* d, int* positions, int count, float* x, int* offsets, int taps, float* sums)
     {
         for (int t = 0; t < taps; t += 3)
@@ -39,6 +44,9 @@ public static partial class ShiftedConv
             int n = Math.Min(3, taps - t);
             switch (group)
             {
+                case 8:
+                    Tile256<Group8>(d, positions, count, x, offsets + t, n, sums + (t * 32));
+                    break;
                 case 4:
                     Tile256<Group4>(d, positions, count, x, offsets + t, n, sums + (t * 32));
                     break;
@@ -52,6 +60,7 @@ public static partial class ShiftedConv
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tiles128(int group, float* d, int* positions, int count, float* x, int* offsets, int taps, float* sums)
     {
         for (int t = 0; t < taps; t += 3)
@@ -223,7 +232,7 @@ public static partial class ShiftedConv
         }
     }
 
-    /// <summary>How a step broadcasts X: one position to every lane, or a group of 2 or 4 consecutive positions repeated.</summary>
+    /// <summary>How a step broadcasts X: one position to every lane, or a group of 2, 4 or 8 consecutive positions repeated.</summary>
     private unsafe interface IGroup
     {
         static abstract Vector512<float> Broadcast512(float* p);
@@ -250,6 +259,17 @@ public static partial class ShiftedConv
         public static Vector256<float> Broadcast256(float* p) => Vector256.Create(Unsafe.ReadUnaligned<double>(p)).AsSingle();
 
         public static Vector128<float> Broadcast128(float* p) => Vector128.Create(Unsafe.ReadUnaligned<double>(p)).AsSingle();
+    }
+
+    // Eight floats: vbroadcastf64x4 (the same bits) at 512 bits, a plain load at 256 (never chosen at 128).
+    private readonly unsafe struct Group8 : IGroup
+    {
+        public static Vector512<float> Broadcast512(float* p) =>
+            Avx512F.IsSupported ? Avx512F.BroadcastVector256ToVector512((double*)p).AsSingle() : Vector512.Create(Vector256.Load(p), Vector256.Load(p));
+
+        public static Vector256<float> Broadcast256(float* p) => Vector256.Load(p);
+
+        public static Vector128<float> Broadcast128(float* p) => throw new NotSupportedException();
     }
 
     private readonly unsafe struct Group4 : IGroup

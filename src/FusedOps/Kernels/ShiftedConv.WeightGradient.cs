@@ -31,10 +31,10 @@ public static partial class ShiftedConv
     {
         int bits = KernelDispatch.RuntimeBits;
         int columns = bits >= 128 ? 4 * bits / 32 : 4;
-        // As many positions per step as let one block cover the channels (fewer blocks, broadcasts shared by more lanes),
-        // at most 4 (a 128-bit broadcast) and not past a row.
-        int group = 1;
-        while (group < 4 && bits >= 128 && rows * group * 2 <= columns && group * 2 <= width)
+        // As many positions per step as let one block cover the channels (fewer blocks, broadcasts shared by more lanes,
+        // fewer lanes wasted on few channels), at most 8 and a vector's lanes, and not past a row.
+        int group = 1, most = Math.Min(8, bits / 32);
+        while (group < most && rows * group * 2 <= columns && group * 2 <= width)
         {
             group *= 2;
         }
@@ -46,6 +46,7 @@ public static partial class ShiftedConv
     /// <c>positions[g] = y·rowStride + gx·Group</c> for every group of <paramref name="layout"/> (row y, group gx of the row):
     /// where each step of <see cref="WeightGradient"/> reads X.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientPositions(in WeightGradientLayout layout, int rowStride, Span<int> positions)
     {
         int g = 0;
@@ -113,7 +114,6 @@ public static partial class ShiftedConv
     public static unsafe void WeightGradient(in WeightGradientLayout layout, ref float packed, ref int positions, ref float x, ref int offsets, int taps, ref float sums)
     {
         int columns = layout.Columns, groups = layout.Groups, chunk = Math.Max(1, ChunkBytes / (columns * sizeof(float)));
-        int bits = KernelDispatch.RuntimeBits;
         fixed (float* pp = &packed, px = &x, ps = &sums)
         fixed (int* pq = &positions, po = &offsets)
         {
@@ -124,15 +124,16 @@ public static partial class ShiftedConv
                 {
                     float* d = pp + (((nint)b * groups) + g0) * columns;
                     float* s = ps + ((nint)b * taps * columns);
-                    switch (bits)
+                    // The layout's width, not the one in force now: the packed steps are as wide as the register block.
+                    switch (columns)
                     {
-                        case 512:
+                        case 64:
                             Tiles512(layout.Group, d, pq + g0, count, px, po, taps, s);
                             break;
-                        case 256:
+                        case 32:
                             Tiles256(layout.Group, d, pq + g0, count, px, po, taps, s);
                             break;
-                        case 128:
+                        case 16:
                             Tiles128(layout.Group, d, pq + g0, count, px, po, taps, s);
                             break;
                         default:
@@ -148,6 +149,7 @@ public static partial class ShiftedConv
     /// <c>dw[r·lddw + t] += Σ_k sums[(b·taps + t)·Columns + i·Group + k]</c> (r = b·Channels + i, k in order) for r &lt; Rows,
     /// t &lt; <paramref name="taps"/>: closes what <see cref="WeightGradient"/> summed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CloseWeightGradient(in WeightGradientLayout layout, ref float sums, int taps, ref float dw, int lddw)
     {
         int group = layout.Group, channels = layout.Channels;
@@ -176,6 +178,14 @@ public static partial class ShiftedConv
     {
         switch (group)
         {
+            case 8:
+                for (int i = 0; i < count; i++)
+                {
+                    Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst, (nuint)(i * 8));
+                    src = ref Unsafe.Add(ref src, ldd);
+                }
+
+                break;
             case 4:
                 for (int i = 0; i < count; i++)
                 {
@@ -235,7 +245,7 @@ public readonly struct WeightGradientLayout
     /// <summary>Output columns per row.</summary>
     public int Width { get; }
 
-    /// <summary>Consecutive positions of one channel side by side in a step: 1, 2 or 4.</summary>
+    /// <summary>Consecutive positions of one channel side by side in a step: 1, 2, 4 or 8.</summary>
     public int Group { get; }
 
     /// <summary>Floats per step of a block: the register block's width (four vectors).</summary>
