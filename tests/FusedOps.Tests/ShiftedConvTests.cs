@@ -12,51 +12,84 @@ namespace FusedOps.Tests;
 [Collection("KernelLevel")]
 public sealed class ShiftedConvTests
 {
-    public static TheoryData<int> Widths() => new() { 512, 256, 0 };
+    public static TheoryData<int> Widths() => new() { 512, 256, 128, 0 };
 
-    public static TheoryData<int, bool> WidthsAndForms() => new() { { 512, true }, { 256, true }, { 0, true }, { 512, false }, { 256, false }, { 0, false } };
-
-    /// <summary>Into partial lanes (twice, as two samples, then closed) or summed into the weights directly.</summary>
-    [Theory]
-    [MemberData(nameof(WidthsAndForms))]
-    public void WeightGradient_MatchesDoubleLoops(int bits, bool lanes)
+    public static TheoryData<int, int, int, int, int> WeightGradientShapes()
     {
-        const int rows = 11, taps = 7, length = 2400, ldd = length + 5, lddw = taps + 2;
-        var random = new Random(bits + 1);
-        float[] d = Enumerable.Range(0, rows * ldd).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        float[] x = Enumerable.Range(0, length + 300).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        int[] offsets = Enumerable.Range(0, taps).Select(_ => random.Next(300)).ToArray();
-        float[] dw = Enumerable.Range(0, rows * lddw).Select(_ => random.NextSingle()).ToArray();
+        var data = new TheoryData<int, int, int, int, int>();
+        foreach (int bits in new[] { 512, 256, 128, 0 })
+        {
+            // rows (channels), height, width, taps: one channel, channel counts around every block width (columns / group, group 1 to 8),
+            // widths not a multiple of any group, one-column rows, tap counts that leave partial tap blocks, long planes (chunks).
+            data.Add(bits, 1, 3, 5, 1);
+            data.Add(bits, 5, 4, 7, 13);
+            data.Add(bits, 16, 6, 14, 9);
+            data.Add(bits, 17, 3, 1, 7);
+            data.Add(bits, 24, 5, 3, 11);
+            data.Add(bits, 32, 4, 29, 6);
+            data.Add(bits, 70, 2, 10, 4);
+            data.Add(bits, 16, 60, 58, 5);
+            data.Add(bits, 8, 3, 19, 5);
+            data.Add(bits, 3, 2, 16, 9);
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Two samples packed, summed into the partial sums and closed into weights that already hold values, against double
+    /// loops over the valid positions only (whatever the grid holds past a row's width must not count).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WeightGradientShapes))]
+    public void WeightGradient_MatchesDoubleLoops(int bits, int rows, int height, int width, int taps)
+    {
+        int rowStride = width + 3, ldd = (height * rowStride) + 5, lddw = taps + 2, xLength = (height * rowStride) + 64 + 8;
+        var random = new Random((bits * 7) + (rows * 31) + width);
+        float[][] d = [Values(random, rows * ldd), Values(random, rows * ldd)];
+        float[][] x = [Values(random, xLength), Values(random, xLength)];
+        int[] offsets = Enumerable.Range(0, taps).Select(_ => random.Next(64)).ToArray();
+        float[] dw = Values(random, rows * lddw);
         float[] before = (float[])dw.Clone();
-        float[] partial = new float[rows * lddw * ShiftedConv.Lanes];
         KernelLevelCollection.AtLevel(bits, () =>
         {
-            if (lanes)
+            WeightGradientLayout layout = ShiftedConv.WeightGradientLayoutFor(rows, height, width);
+            int[] positions = new int[layout.Groups];
+            ShiftedConv.GradientPositions(in layout, rowStride, positions);
+            float[] packed = new float[layout.PackedLength], sums = new float[layout.SumsLength(taps)];
+            for (int s = 0; s < 2; s++)
             {
-                ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref partial[0], lddw);
-                ShiftedConv.WeightGradient(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref partial[0], lddw);
-                ShiftedConv.AddLanes(ref partial[0], rows * lddw, ref dw[0]);
+                ShiftedConv.PackGradient(in layout, ref d[s][0], ldd, rowStride, ref packed[0]);
+                ShiftedConv.WeightGradient(in layout, ref packed[0], ref positions[0], ref x[s][0], ref offsets[0], taps, ref sums[0]);
             }
-            else
-            {
-                ShiftedConv.WeightGradientSums(ref d[0], ldd, rows, ref x[0], ref offsets[0], taps, length, ref dw[0], lddw);
-            }
+
+            ShiftedConv.CloseWeightGradient(in layout, ref sums[0], taps, ref dw[0], lddw);
         });
-        double times = lanes ? 2 : 1;
         for (int r = 0; r < rows; r++)
         {
             for (int t = 0; t < lddw; t++)
             {
-                double expected = before[(r * lddw) + t];
-                for (int q = 0; q < length && t < taps; q++)
+                double expected = before[(r * lddw) + t], scale = 1;
+                for (int s = 0; s < 2 && t < taps; s++)
                 {
-                    expected += times * d[(r * ldd) + q] * x[offsets[t] + q];
+                    for (int y = 0; y < height; y++)
+                    {
+                        for (int c = 0; c < width; c++)
+                        {
+                            int q = (y * rowStride) + c;
+                            double p = (double)d[s][(r * ldd) + q] * x[s][offsets[t] + q];
+                            expected += p;
+                            scale += Math.Abs(p);
+                        }
+                    }
                 }
 
-                Assert.True(Math.Abs(expected - dw[(r * lddw) + t]) <= 1e-4 * (1 + Math.Abs(expected)), $"dw[{r}, {t}] = {dw[(r * lddw) + t]}, expected {expected}");
+                Assert.True(Math.Abs(expected - dw[(r * lddw) + t]) <= 1e-5 * scale, $"dw[{r}, {t}] = {dw[(r * lddw) + t]}, expected {expected}");
             }
         }
     }
+
+    private static float[] Values(Random random, int count) => Enumerable.Range(0, count).Select(_ => random.NextSingle() - 0.5f).ToArray();
 
     /// <summary>
     /// Every width (128 included), row counts that leave a partial panel or half-panel, and column counts whose last block

@@ -18,7 +18,7 @@ public sealed class TrainingParallelTests
 {
     public static IEnumerable<object[]> Cases()
     {
-        foreach (int bits in new[] { 512, 256, 0 }.Where(b => b <= KernelDispatch.HardwareBits))
+        foreach (int bits in new[] { 512, 256, 128, 0 }.Where(b => b <= KernelDispatch.HardwareBits))
         {
             // Batches large enough for ParallelWork.ThreadsFor to split (≥ 2 MFLOP per pass) and not a multiple of the parts.
             yield return new object[] { nameof(WideConv), bits, 13 };

@@ -60,63 +60,95 @@ public sealed unsafe partial class Conv2dTrainer
     private void FillGradientGrid(ref float dz, ref float z, ref float dzGrid, Span<double> biasSums)
     {
         bool vector = KernelDispatch.Level >= 1, norm = !Unsafe.IsNullRef(ref z);
+        int plane = _oh * _ow;
         for (int o = 0; o < _oc; o++)
         {
-            ref float plane = ref Unsafe.Add(ref dzGrid, o * _lz);
-            new Span<float>(Unsafe.AsPointer(ref plane), _m).Clear();
-            Vector256<float> va = Vector256<float>.Zero;
-            float a = 0f;
-            (float k, float na, float nb, float mu, float inv) = norm ? (_normK[o], _normA[o], _normB[o], _normMean[o], _normInvStd[o]) : (1f, 0f, 0f, 0f, 0f);
-            for (int oy = 0; oy < _oh; oy++)
+            ref float zo = ref norm ? ref Unsafe.Add(ref z, o * plane) : ref Unsafe.NullRef<float>();
+            var coefficients = norm ? new NormCoefficients(_normK[o], _normA[o], _normB[o], _normMean[o], _normInvStd[o]) : default;
+            biasSums[o] += FillGradientPlane(ref Unsafe.Add(ref dz, o * plane), ref zo, in coefficients, ref Unsafe.Add(ref dzGrid, o * _lz), _oh, _ow, _wp, _m, _lz, vector);
+        }
+    }
+
+    // One channel of FillGradientGrid, returning its Σ. Static, on locals: inlined into the caller's loop over the layer's
+    // fields, the row bounds were re-read from the object every step.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double FillGradientPlane(ref float src, ref float z, in NormCoefficients n, ref float plane, int oh, int ow, int wp, int m, int lz, bool vector)
+    {
+        bool norm = !Unsafe.IsNullRef(ref z);
+        new Span<float>(Unsafe.AsPointer(ref plane), m).Clear();
+        (float k, float na, float nb, float mu, float inv) = (n.K, n.A, n.B, n.Mean, n.InvStd);
+        Vector256<float> vk = Vector256.Create(k), vna = Vector256.Create(na), vnb = Vector256.Create(nb), vmu = Vector256.Create(mu), vinv = Vector256.Create(inv);
+        Vector256<float> va = Vector256<float>.Zero;
+        Vector128<float> va4 = Vector128<float>.Zero;
+        float a = 0f;
+        for (int oy = 0; oy < oh; oy++)
+        {
+            ref float row = ref Unsafe.Add(ref src, oy * ow);
+            ref float dst = ref Unsafe.Add(ref plane, m + (oy * wp));
+            int i = 0;
+            if (vector && norm)
             {
-                int row = ((o * _oh) + oy) * _ow;
-                ref float src = ref Unsafe.Add(ref dz, row);
-                ref float dst = ref Unsafe.Add(ref plane, _m + (oy * _wp));
-                int i = 0;
-                if (vector && norm)
+                ref float zr = ref Unsafe.Add(ref z, oy * ow);
+                for (; i <= ow - 8; i += 8)
                 {
-                    ref float zr = ref Unsafe.Add(ref z, row);
-                    for (; i <= _ow - 8; i += 8)
-                    {
-                        Vector256<float> xh = (Vector256.LoadUnsafe(ref zr, (nuint)i) - Vector256.Create(mu)) * inv;
-                        Vector256<float> v = (Vector256.LoadUnsafe(ref src, (nuint)i) - Vector256.Create(na) - (xh * nb)) * k;
-                        va += v;
-                        v.StoreUnsafe(ref dst, (nuint)i);
-                    }
+                    Vector256<float> xh = (Vector256.LoadUnsafe(ref zr, (nuint)i) - vmu) * vinv;
+                    Vector256<float> v = (Vector256.LoadUnsafe(ref row, (nuint)i) - vna - (xh * vnb)) * vk;
+                    va += v;
+                    v.StoreUnsafe(ref dst, (nuint)i);
                 }
-                else if (vector)
+            }
+            else if (vector)
+            {
+                for (; i <= ow - 8; i += 8)
                 {
-                    for (; i <= _ow - 8; i += 8)
-                    {
-                        Vector256<float> v = Vector256.LoadUnsafe(ref src, (nuint)i);
-                        va += v;
-                        v.StoreUnsafe(ref dst, (nuint)i);
-                    }
-                }
-
-                for (; i < _ow; i++)
-                {
-                    float v = Unsafe.Add(ref src, i);
-                    if (norm)
-                    {
-                        v = (v - na - (((Unsafe.Add(ref z, row + i) - mu) * inv) * nb)) * k;
-                    }
-
-                    a += v;
-                    Unsafe.Add(ref dst, i) = v;
-                }
-
-                for (; i < _wp; i++)
-                {
-                    Unsafe.Add(ref dst, i) = 0f;
+                    Vector256<float> v = Vector256.LoadUnsafe(ref row, (nuint)i);
+                    va += v;
+                    v.StoreUnsafe(ref dst, (nuint)i);
                 }
             }
 
-            int end = _m + (_oh * _wp);
-            new Span<float>(Unsafe.AsPointer(ref Unsafe.Add(ref plane, end)), _lz - end).Clear();
-            biasSums[o] += Vector256.Sum(va) + (double)a;
+            // Four more on Vector128 (rows of 14 and 28 end in 6 and 4), the same arithmetic per value.
+            if (vector && i <= ow - 4)
+            {
+                Vector128<float> v = Vector128.LoadUnsafe(ref row, (nuint)i);
+                if (norm)
+                {
+                    Vector128<float> xh = (Vector128.LoadUnsafe(ref z, (nuint)((oy * ow) + i)) - vmu.GetLower()) * vinv.GetLower();
+                    v = (v - vna.GetLower() - (xh * vnb.GetLower())) * vk.GetLower();
+                }
+
+                va4 += v;
+                v.StoreUnsafe(ref dst, (nuint)i);
+                i += 4;
+            }
+
+            for (; i < ow; i++)
+            {
+                float v = Unsafe.Add(ref row, i);
+                if (norm)
+                {
+                    v = (v - na - (((Unsafe.Add(ref z, (oy * ow) + i) - mu) * inv) * nb)) * k;
+                }
+
+                a += v;
+                Unsafe.Add(ref dst, i) = v;
+            }
+
+            for (; i < wp; i++)
+            {
+                Unsafe.Add(ref dst, i) = 0f;
+            }
         }
+
+        // Summed before the call that clears the tail: a running sum live across a call was kept on the stack inside the loops.
+        double sum = Vector256.Sum(va) + (double)Vector128.Sum(va4) + a;
+        int end = m + (oh * wp);
+        new Span<float>(Unsafe.AsPointer(ref Unsafe.Add(ref plane, end)), lz - end).Clear();
+        return sum;
     }
+
+    // BatchNorm's per-channel constants for FillGradientGrid: γ·invStd, Σ dU/m, Σ dU·x̂/m, μ, invStd.
+    private readonly record struct NormCoefficients(float K, float A, float B, float Mean, float InvStd);
 
     /// <summary>dx[ci][y·W + x] = grid[ci][y·Wp + x + pad]: the interior of the padded input's gradient.</summary>
     private void CropInput(ref float grid, ref float dx)

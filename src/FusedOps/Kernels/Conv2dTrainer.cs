@@ -25,11 +25,6 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
     private const long MinFlopsPerThread = 1_000_000;
 
-    private const long MaxLanesBytes = 256 * 1024;
-
-    // Case B (batch 8, one sample per part) was slower in lanes; Fashion-MNIST's 8 samples per part gain.
-    private const int MinLanesSamplesPerPart = 4;
-
     private readonly int _c, _h, _w, _oc, _pad, _wp, _oh, _ow, _kk, _kc;
     private readonly int _q, _qp, _m, _qxp, _lz, _xpLength, _gridOffset;
     private readonly int[] _tapOffsets;
@@ -43,7 +38,10 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private readonly GridCrop _inputCrop;
 
     private readonly float[]?[] _scratch = new float[MaxParts][];
-    private readonly float[]?[] _lanes = new float[MaxParts][];
+    private readonly float[]?[] _gradientSums = new float[MaxParts][];
+    private readonly float[]?[] _packedGradient = new float[MaxParts][];
+    private readonly int[] _gradientPositions;
+    private WeightGradientLayout _gradientLayout;
     private readonly float[] _partialWeights;
     private readonly double[] _partialSums;
 
@@ -98,6 +96,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _packedForward = new float[ShiftedConv.PackedLength(outChannels, _kc)];
         _packedInput = new float[ShiftedConv.PackedLength(channels, outChannels * _kk)];
         _inputCrop = new GridCrop(height, width, padding, _wp, _qxp);
+        _gradientPositions = new int[_oh * _ow];
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];
         (_normK, _normA, _normB, _normMean, _normInvStd) = (new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels], new float[outChannels]);
@@ -106,11 +105,6 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private int InLength => _c * _h * _w;
 
     private int OutLength => _oc * _oh * _ow;
-
-    // Whether the weight gradient keeps ShiftedConv.Lanes partial sums per weight across a part's samples: when a part has
-    // enough samples to repay clearing and closing them, and they stay in cache (at most MaxLanesBytes); else each block's
-    // sums go straight to the weights. A function of the geometry and the batch size only.
-    private bool InLanes => _n >= MinLanesSamplesPerPart * _parts && (long)_oc * _kc * ShiftedConv.Lanes * sizeof(float) <= MaxLanesBytes;
 
     // Where a part's scratch holds one sample's dz after the activation's derivative (past the grids).
     private int ActivationOffset => _gridOffset + Math.Max(_oc * _qp, _c * _qxp);
@@ -166,6 +160,9 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             ShiftedConv.Pack(ref _transposed[0], _oc * _kk, _c, _oc * _kk, ref _packedInput[0]);
         }
 
+        // The weight gradient's packed form at the current width, and where each of its steps reads the padded input.
+        _gradientLayout = ShiftedConv.WeightGradientLayoutFor(_oc, _oh, _ow);
+        ShiftedConv.GradientPositions(in _gradientLayout, _wp, _gradientPositions);
         fixed (float* pdz = &dz, pdx = &dx)
         {
             (_backward, _input, _wantInput, _n) = (true, input, wantInput, n);
@@ -251,25 +248,17 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             int length = _oc * _kc;
             Span<float> dw = _partialWeights.AsSpan(part * length, length);
             dw.Clear();
-            if (!InLanes)
-            {
-                for (int s = s0; s < s1; s++)
-                {
-                    BackwardSample(s, scratch, ref dw[0], sums.Slice(2 * _oc));
-                }
 
-                return;
-            }
-
-            // The part's samples add into its lanes of partial sums (ShiftedConv.Lanes per weight), closed once per part.
-            float[] lanes = _lanes[part] ??= new float[length * ShiftedConv.Lanes];
-            Array.Clear(lanes);
+            // The part's samples add, in order, into its partial sums (lanes of the packed layout), closed once per part.
+            float[] packed = Ensure(_packedGradient, part, _gradientLayout.PackedLength);
+            float[] gradientSums = Ensure(_gradientSums, part, _gradientLayout.SumsLength(_kc));
+            Array.Clear(gradientSums);
             for (int s = s0; s < s1; s++)
             {
-                BackwardSample(s, scratch, ref lanes[0], sums.Slice(2 * _oc));
+                BackwardSample(s, scratch, packed, ref gradientSums[0], sums.Slice(2 * _oc));
             }
 
-            ShiftedConv.AddLanes(ref lanes[0], length, ref dw[0]);
+            ShiftedConv.CloseWeightGradient(in _gradientLayout, ref gradientSums[0], _kc, ref dw[0], _kc);
         }
         else
         {
@@ -305,7 +294,11 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _epilogue?.Forward(ref _output[s * OutLength], ref _activated[s * OutLength], OutLength);
     }
 
-    private void BackwardSample(int s, float[] scratch, ref float dw, Span<double> biasSums)
+    // A part's buffer of the weight gradient, replaced when the width in force changes its size.
+    private static float[] Ensure(float[]?[] buffers, int part, int length) =>
+        buffers[part] is { } buffer && buffer.Length == length ? buffer : buffers[part] = new float[length];
+
+    private void BackwardSample(int s, float[] scratch, float[] packed, ref float gradientSums, Span<double> biasSums)
     {
         ref float xp = ref scratch[0];
         ref float dzGrid = ref scratch[_xpLength];
@@ -319,15 +312,8 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
         FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
-        int length = RoundUp(_q, ShiftedConv.Positions);
-        if (InLanes)
-        {
-            ShiftedConv.WeightGradient(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, length, ref dw, _kc);
-        }
-        else
-        {
-            ShiftedConv.WeightGradientSums(ref Unsafe.Add(ref dzGrid, _m), _lz, _oc, ref xp, ref _tapOffsets[0], _kc, length, ref dw, _kc);
-        }
+        ShiftedConv.PackGradient(in _gradientLayout, ref Unsafe.Add(ref dzGrid, _m), _lz, _wp, ref packed[0]);
+        ShiftedConv.WeightGradient(in _gradientLayout, ref packed[0], ref _gradientPositions[0], ref xp, ref _tapOffsets[0], _kc, ref gradientSums);
         if (_wantInput)
         {
             ref float dx = ref Unsafe.AsRef<float>(_dx + ((long)s * InLength));

@@ -4,254 +4,268 @@ using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
-/// <content>The weight gradient: dot products along the grid, 8 output channels × 3 taps per register block.</content>
+/// <content>
+/// The weight gradient as a GEMM whose long reduction runs over the output positions of all a part's samples:
+/// <c>dW[r][t] = Σ_q D[r][q]·X[offsets[t] + q]</c>. One operand is packed per sample: D (the output gradient, the
+/// small one) goes into blocks of <see cref="WeightGradientLayout.Columns"/> floats per step, <see cref="WeightGradientLayout.Group"/>
+/// consecutive positions of <see cref="WeightGradientLayout.Channels"/> channels, aligned loads; X stays on the padded grid and is
+/// broadcast (a group of positions per tap), so every shifted tap is an ordinary load and no im2col is built. The register
+/// block is taps × one packed step: each D vector feeds a tap per row and each broadcast feeds a whole step. Only valid
+/// output positions are visited (not the grid's padding columns), and nothing is reduced across lanes in the loop: each lane
+/// sums its own positions in order, the lanes of a weight are added once per part in a fixed order (<see cref="CloseWeightGradient"/>),
+/// so a part's result depends only on its samples, not on the thread that ran it.
+/// </content>
 public static partial class ShiftedConv
 {
-    /// <summary>Grid positions per step of <see cref="WeightGradient"/>: <c>length</c> must be a multiple of it.</summary>
+    /// <summary>Grid positions per step of the input-gradient grid's planes (<see cref="Conv2dTrainer"/> rounds its plane length to it).</summary>
     public const int Positions = 16;
 
-    /// <summary>Partial sums kept per weight by <see cref="WeightGradient"/>: the lanes of one Vector256.</summary>
-    public const int Lanes = 8;
+    // Bytes of packed D per chunk of positions: a chunk stays in L1 while every tap block of the chunk reads it.
+    private const int ChunkBytes = 32 * 1024;
+
+    /// <summary>The packed form of <see cref="WeightGradient"/> at the current width (<see cref="KernelDispatch.RuntimeBits"/>) for a shape.</summary>
+    /// <param name="rows">Output channels (rows of D).</param>
+    /// <param name="height">Output rows per plane.</param>
+    /// <param name="width">Output columns per row.</param>
+    public static WeightGradientLayout WeightGradientLayoutFor(int rows, int height, int width)
+    {
+        int bits = KernelDispatch.RuntimeBits;
+        int columns = bits >= 128 ? 4 * bits / 32 : 4;
+        // As many positions per step as let one block cover the channels (fewer blocks, broadcasts shared by more lanes,
+        // fewer lanes wasted on few channels), at most 8 and a vector's lanes, and not past a row.
+        int group = 1, most = Math.Min(8, bits / 32);
+        while (group < most && rows * group * 2 <= columns && group * 2 <= width)
+        {
+            group *= 2;
+        }
+
+        return new WeightGradientLayout(rows, height, width, group, columns);
+    }
 
     /// <summary>
-    /// <c>lanes[(r·lddw + t)·Lanes + l] += lane l of Σ_q D[r·ldd + q]·X[offsets[t] + q]</c> for r &lt; <paramref name="rows"/>,
-    /// t &lt; <paramref name="taps"/>, q &lt; <paramref name="length"/> (a multiple of <see cref="Positions"/>). The sums stay in
-    /// <see cref="Lanes"/> partial lanes, so a caller that accumulates many samples adds a vector per block instead of
-    /// reducing every register across its lanes per sample (that reduction cost as much as the products on a 14×14 plane);
-    /// <see cref="AddLanes"/> closes them, in a fixed order.
+    /// <c>positions[g] = y·rowStride + gx·Group</c> for every group of <paramref name="layout"/> (row y, group gx of the row):
+    /// where each step of <see cref="WeightGradient"/> reads X.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGradient(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw) =>
-        WeightGradientCore(ref d, ldd, rows, ref x, ref offsets, taps, length, ref lanes, lddw, Lanes);
+    public static void GradientPositions(in WeightGradientLayout layout, int rowStride, Span<int> positions)
+    {
+        int g = 0;
+        for (int y = 0; y < layout.Height; y++)
+        {
+            for (int gx = 0; gx < layout.GroupsPerRow; gx++)
+            {
+                positions[g++] = (y * rowStride) + (gx * layout.Group);
+            }
+        }
+    }
 
     /// <summary>
-    /// <c>dw[r·lddw + t] += Σ_q D[r·ldd + q]·X[offsets[t] + q]</c>: <see cref="WeightGradient(ref float, int, int, ref float, ref int, int, int, ref float, int)"/>
-    /// with each register's lanes summed into its weight at the end of a block. For weights too many to keep in lanes in cache
-    /// (case C's 64×576 would take 1.2 MB), where long rows amortise the per-block sums anyway.
+    /// Packs <c>D[r][y·rowStride + x]</c> (row r at <c>r·ldd</c>; r &lt; Rows, y &lt; Height, x &lt; Width) into
+    /// <paramref name="packed"/> (<see cref="WeightGradientLayout.PackedLength"/> floats): block b, group g, then channel-major
+    /// groups of positions, <c>packed[(b·Groups + g)·Columns + i·Group + k] = D[b·Channels + i][position g + k]</c>,
+    /// zero past the rows and past each row's width.
     /// </summary>
-    public static void WeightGradientSums(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float dw, int lddw) =>
-        WeightGradientCore(ref d, ldd, rows, ref x, ref offsets, taps, length, ref dw, lddw, 1);
-
-    // stride: floats per weight in the destination, Lanes (partial lanes) or 1 (summed).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightGradientCore(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw, int stride)
+    public static void PackGradient(in WeightGradientLayout layout, ref float d, int ldd, int rowStride, ref float packed)
     {
-        // Long rows are cut into chunks of at most MaxChunk positions, so that a block's 8 rows of D and 3 rows of X
-        // stay in L1 while every tap block reads them (case C's 56×58 grid streamed them from L2 at the port limit).
-        int chunks = (length + MaxChunk - 1) / MaxChunk;
-        int chunk = (((length + chunks - 1) / chunks) + Positions - 1) / Positions * Positions;
-        for (int q = 0; q < length; q += chunk)
+        int group = layout.Group, columns = layout.Columns, channels = layout.Channels, perRow = layout.GroupsPerRow;
+        int full = layout.Width / group;
+        // Step by step, each step's columns written in order (a whole cache line at a time); the block's rows are read
+        // side by side, which the prefetchers follow. Writing a row at a time instead scattered the stores over the block.
+        ref float step = ref packed;
+        for (int b = 0; b < layout.Blocks; b++)
         {
-            WeightGradientChunk(ref Unsafe.Add(ref d, q), ldd, rows, ref Unsafe.Add(ref x, q), ref offsets, taps, Math.Min(chunk, length - q), ref lanes, lddw, stride);
-        }
-    }
-
-    /// <summary><c>dw[i] += Σ_l lanes[i·Lanes + l]</c> for i &lt; <paramref name="count"/>, lanes added pairwise in a fixed order.</summary>
-    public static void AddLanes(ref float lanes, int count, ref float dw)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            ref float l = ref Unsafe.Add(ref lanes, i * Lanes);
-            float a = (l + Unsafe.Add(ref l, 4)) + (Unsafe.Add(ref l, 2) + Unsafe.Add(ref l, 6));
-            float b = (Unsafe.Add(ref l, 1) + Unsafe.Add(ref l, 5)) + (Unsafe.Add(ref l, 3) + Unsafe.Add(ref l, 7));
-            Unsafe.Add(ref dw, i) += a + b;
-        }
-    }
-
-    private const int MaxChunk = 768;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightGradientChunk(ref float d, int ldd, int rows, ref float x, ref int offsets, int taps, int length, ref float lanes, int lddw, int stride)
-    {
-        int level = KernelDispatch.Level;
-        int rowBlock = level == 2 ? 8 : 3;
-        for (int r = 0; r < rows; r += rowBlock)
-        {
-            int n = Math.Min(rowBlock, rows - r);
-            ref float dr = ref Unsafe.Add(ref d, r * ldd);
-            ref float dwr = ref Unsafe.Add(ref lanes, r * lddw * stride);
-            for (int t = 0; t < taps; t += 3)
+            ref float rows = ref Unsafe.Add(ref d, b * channels * ldd);
+            int valid = Math.Min(channels, layout.Rows - (b * channels));
+            for (int y = 0; y < layout.Height; y++)
             {
-                int m = Math.Min(3, taps - t);
-                nint x0 = Unsafe.Add(ref offsets, t);
-                nint x1 = Unsafe.Add(ref offsets, m > 1 ? t + 1 : t);
-                nint x2 = Unsafe.Add(ref offsets, m > 2 ? t + 2 : t);
-                if (level == 2)
+                ref float line = ref Unsafe.Add(ref rows, y * rowStride);
+                for (int gx = 0; gx < full; gx++)
                 {
-                    Block512(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t * stride), lddw * stride, stride);
+                    CopyStep(ref Unsafe.Add(ref line, gx * group), ldd, valid, group, ref step);
+                    Clear(ref Unsafe.Add(ref step, valid * group), columns - (valid * group));
+                    step = ref Unsafe.Add(ref step, columns);
                 }
-                else if (level == 1)
+
+                if (full < perRow)
                 {
-                    Block256(ref dr, ldd, n, ref x, x0, x1, x2, m, length, ref Unsafe.Add(ref dwr, t * stride), lddw * stride, stride);
-                }
-                else
-                {
-                    BlockScalar(ref dr, ldd, n, ref x, ref Unsafe.Add(ref offsets, t), m, length, ref Unsafe.Add(ref dwr, t * stride), lddw * stride, stride);
+                    // The row's last group is partial: its positions past the width are zero.
+                    Clear(ref step, columns);
+                    for (int i = 0; i < valid; i++)
+                    {
+                        for (int k = 0; (full * group) + k < layout.Width; k++)
+                        {
+                            Unsafe.Add(ref step, (i * group) + k) = Unsafe.Add(ref line, (i * ldd) + (full * group) + k);
+                        }
+                    }
+
+                    step = ref Unsafe.Add(ref step, columns);
                 }
             }
         }
     }
 
-    /// <summary>Up to 8 rows × 3 taps in 24 zmm accumulators; rows past <paramref name="n"/> and taps past <paramref name="m"/> are computed on copies and not stored.</summary>
+    /// <summary>
+    /// <c>sums[(b·taps + t)·Columns + j] += Σ_g packed[(b·Groups + g)·Columns + j]·X[offsets[t] + positions[g] + j mod Group]</c>:
+    /// every lane j of every block b sums its groups in order. X must be readable up to <c>Group − 1</c> floats past the
+    /// last valid position of every tap (the packed zeros meet them).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block512(ref float d, nint ldd, int n, ref float x, nint x0, nint x1, nint x2, int m, int length, ref float dw, nint lddw, int stride)
+    public static unsafe void WeightGradient(in WeightGradientLayout layout, ref float packed, ref int positions, ref float x, ref int offsets, int taps, ref float sums)
     {
-        nint o1 = n > 1 ? ldd : 0, o2 = n > 2 ? 2 * ldd : 0, o3 = n > 3 ? 3 * ldd : 0;
-        nint o4 = n > 4 ? 4 * ldd : 0, o5 = n > 5 ? 5 * ldd : 0, o6 = n > 6 ? 6 * ldd : 0, o7 = n > 7 ? 7 * ldd : 0;
-        Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
-        Vector512<float> a40 = default, a41 = default, a42 = default, a50 = default, a51 = default, a52 = default;
-        Vector512<float> a60 = default, a61 = default, a62 = default, a70 = default, a71 = default, a72 = default;
-        for (nint q = 0; q < length; q += 16)
+        int columns = layout.Columns, groups = layout.Groups, chunk = Math.Max(1, ChunkBytes / (columns * sizeof(float)));
+        fixed (float* pp = &packed, px = &x, ps = &sums)
+        fixed (int* pq = &positions, po = &offsets)
         {
-            ref float xq = ref Unsafe.Add(ref x, q);
-            Vector512<float> v0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref xq, x0));
-            Vector512<float> v1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref xq, x1));
-            Vector512<float> v2 = Vector512.LoadUnsafe(ref Unsafe.Add(ref xq, x2));
-            ref float dq = ref Unsafe.Add(ref d, q);
-            Vector512<float> g = Vector512.LoadUnsafe(ref dq);
-            a00 = Simd.Fma(g, v0, a00);
-            a01 = Simd.Fma(g, v1, a01);
-            a02 = Simd.Fma(g, v2, a02);
-            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o1));
-            a10 = Simd.Fma(g, v0, a10);
-            a11 = Simd.Fma(g, v1, a11);
-            a12 = Simd.Fma(g, v2, a12);
-            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o2));
-            a20 = Simd.Fma(g, v0, a20);
-            a21 = Simd.Fma(g, v1, a21);
-            a22 = Simd.Fma(g, v2, a22);
-            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o3));
-            a30 = Simd.Fma(g, v0, a30);
-            a31 = Simd.Fma(g, v1, a31);
-            a32 = Simd.Fma(g, v2, a32);
-            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o4));
-            a40 = Simd.Fma(g, v0, a40);
-            a41 = Simd.Fma(g, v1, a41);
-            a42 = Simd.Fma(g, v2, a42);
-            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o5));
-            a50 = Simd.Fma(g, v0, a50);
-            a51 = Simd.Fma(g, v1, a51);
-            a52 = Simd.Fma(g, v2, a52);
-            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o6));
-            a60 = Simd.Fma(g, v0, a60);
-            a61 = Simd.Fma(g, v1, a61);
-            a62 = Simd.Fma(g, v2, a62);
-            g = Vector512.LoadUnsafe(ref Unsafe.Add(ref dq, o7));
-            a70 = Simd.Fma(g, v0, a70);
-            a71 = Simd.Fma(g, v1, a71);
-            a72 = Simd.Fma(g, v2, a72);
-        }
-
-        AddRow(ref dw, m, a00, a01, a02, stride);
-        AddRow(ref Unsafe.Add(ref dw, n > 1 ? lddw : 0), n > 1 ? m : 0, a10, a11, a12, stride);
-        AddRow(ref Unsafe.Add(ref dw, n > 2 ? 2 * lddw : 0), n > 2 ? m : 0, a20, a21, a22, stride);
-        AddRow(ref Unsafe.Add(ref dw, n > 3 ? 3 * lddw : 0), n > 3 ? m : 0, a30, a31, a32, stride);
-        AddRow(ref Unsafe.Add(ref dw, n > 4 ? 4 * lddw : 0), n > 4 ? m : 0, a40, a41, a42, stride);
-        AddRow(ref Unsafe.Add(ref dw, n > 5 ? 5 * lddw : 0), n > 5 ? m : 0, a50, a51, a52, stride);
-        AddRow(ref Unsafe.Add(ref dw, n > 6 ? 6 * lddw : 0), n > 6 ? m : 0, a60, a61, a62, stride);
-        AddRow(ref Unsafe.Add(ref dw, n > 7 ? 7 * lddw : 0), n > 7 ? m : 0, a70, a71, a72, stride);
-
-        static void AddRow(ref float dw, int m, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, int stride)
-        {
-            if (m > 0)
+            for (int g0 = 0; g0 < groups; g0 += chunk)
             {
-                Add(ref dw, t0.GetLower() + t0.GetUpper(), stride);
-            }
-
-            if (m > 1)
-            {
-                Add(ref Unsafe.Add(ref dw, stride), t1.GetLower() + t1.GetUpper(), stride);
-            }
-
-            if (m > 2)
-            {
-                Add(ref Unsafe.Add(ref dw, 2 * stride), t2.GetLower() + t2.GetUpper(), stride);
-            }
-        }
-    }
-
-    /// <summary>Up to 3 rows × 3 taps in 9 ymm accumulators (AVX2 has 16 registers).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block256(ref float d, nint ldd, int n, ref float x, nint x0, nint x1, nint x2, int m, int length, ref float dw, nint lddw, int stride)
-    {
-        nint o1 = n > 1 ? ldd : 0, o2 = n > 2 ? 2 * ldd : 0;
-        Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default;
-        for (nint q = 0; q < length; q += 8)
-        {
-            ref float xq = ref Unsafe.Add(ref x, q);
-            Vector256<float> v0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref xq, x0));
-            Vector256<float> v1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref xq, x1));
-            Vector256<float> v2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref xq, x2));
-            ref float dq = ref Unsafe.Add(ref d, q);
-            Vector256<float> g = Vector256.LoadUnsafe(ref dq);
-            a00 = Simd.Fma(g, v0, a00);
-            a01 = Simd.Fma(g, v1, a01);
-            a02 = Simd.Fma(g, v2, a02);
-            g = Vector256.LoadUnsafe(ref Unsafe.Add(ref dq, o1));
-            a10 = Simd.Fma(g, v0, a10);
-            a11 = Simd.Fma(g, v1, a11);
-            a12 = Simd.Fma(g, v2, a12);
-            g = Vector256.LoadUnsafe(ref Unsafe.Add(ref dq, o2));
-            a20 = Simd.Fma(g, v0, a20);
-            a21 = Simd.Fma(g, v1, a21);
-            a22 = Simd.Fma(g, v2, a22);
-        }
-
-        AddRow(ref dw, m, a00, a01, a02, stride);
-        AddRow(ref Unsafe.Add(ref dw, n > 1 ? lddw : 0), n > 1 ? m : 0, a10, a11, a12, stride);
-        AddRow(ref Unsafe.Add(ref dw, n > 2 ? 2 * lddw : 0), n > 2 ? m : 0, a20, a21, a22, stride);
-
-        static void AddRow(ref float dw, int m, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, int stride)
-        {
-            if (m > 0)
-            {
-                Add(ref dw, t0, stride);
-            }
-
-            if (m > 1)
-            {
-                Add(ref Unsafe.Add(ref dw, stride), t1, stride);
-            }
-
-            if (m > 2)
-            {
-                Add(ref Unsafe.Add(ref dw, 2 * stride), t2, stride);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BlockScalar(ref float d, int ldd, int n, ref float x, ref int offsets, int m, int length, ref float dw, int lddw, int stride)
-    {
-        for (int r = 0; r < n; r++)
-        {
-            ref float dr = ref Unsafe.Add(ref d, r * ldd);
-            for (int t = 0; t < m; t++)
-            {
-                ref float xt = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, t));
-                float acc = 0f;
-                for (int q = 0; q < length; q++)
+                int count = Math.Min(chunk, groups - g0);
+                for (int b = 0; b < layout.Blocks; b++)
                 {
-                    acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref dr, q), Unsafe.Add(ref xt, q), acc);
+                    float* d = pp + (((nint)b * groups) + g0) * columns;
+                    float* s = ps + ((nint)b * taps * columns);
+                    // The layout's width, not the one in force now: the packed steps are as wide as the register block.
+                    switch (columns)
+                    {
+                        case 64:
+                            Tiles512(layout.Group, d, pq + g0, count, px, po, taps, s);
+                            break;
+                        case 32:
+                            Tiles256(layout.Group, d, pq + g0, count, px, po, taps, s);
+                            break;
+                        case 16:
+                            Tiles128(layout.Group, d, pq + g0, count, px, po, taps, s);
+                            break;
+                        default:
+                            TilesScalar(d, pq + g0, count, px, po, taps, s);
+                            break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>dw[r·lddw + t] += Σ_k sums[(b·taps + t)·Columns + i·Group + k]</c> (r = b·Channels + i, k in order) for r &lt; Rows,
+    /// t &lt; <paramref name="taps"/>: closes what <see cref="WeightGradient"/> summed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void CloseWeightGradient(in WeightGradientLayout layout, ref float sums, int taps, ref float dw, int lddw)
+    {
+        int group = layout.Group, channels = layout.Channels;
+        for (int r = 0; r < layout.Rows; r++)
+        {
+            int b = r / channels, i = r % channels;
+            ref float lanes = ref Unsafe.Add(ref sums, (b * taps * layout.Columns) + (i * group));
+            ref float dst = ref Unsafe.Add(ref dw, r * lddw);
+            for (int t = 0; t < taps; t++)
+            {
+                ref float l = ref Unsafe.Add(ref lanes, t * layout.Columns);
+                float a = l;
+                for (int k = 1; k < group; k++)
+                {
+                    a += Unsafe.Add(ref l, k);
                 }
 
-                Unsafe.Add(ref dw, (r * lddw) + (t * stride)) += acc;
+                Unsafe.Add(ref dst, t) += a;
             }
         }
     }
 
+    // dst[i·group + k] = src[i·ldd + k] for i < count, k < group: one step's channels.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add(ref float lanes, Vector256<float> v, int stride)
+    private static void CopyStep(ref float src, int ldd, int count, int group, ref float dst)
     {
-        if (stride == 1)
+        switch (group)
         {
-            lanes += Vector256.Sum(v);
-        }
-        else
-        {
-            (Vector256.LoadUnsafe(ref lanes) + v).StoreUnsafe(ref lanes);
+            case 8:
+                for (int i = 0; i < count; i++)
+                {
+                    Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst, (nuint)(i * 8));
+                    src = ref Unsafe.Add(ref src, ldd);
+                }
+
+                break;
+            case 4:
+                for (int i = 0; i < count; i++)
+                {
+                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst, (nuint)(i * 4));
+                    src = ref Unsafe.Add(ref src, ldd);
+                }
+
+                break;
+            case 2:
+                for (int i = 0; i < count; i++)
+                {
+                    Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref dst, i * 2)), Unsafe.ReadUnaligned<long>(ref Unsafe.As<float, byte>(ref src)));
+                    src = ref Unsafe.Add(ref src, ldd);
+                }
+
+                break;
+            default:
+                for (int i = 0; i < count; i++)
+                {
+                    Unsafe.Add(ref dst, i) = src;
+                    src = ref Unsafe.Add(ref src, ldd);
+                }
+
+                break;
         }
     }
+
+    private static void Clear(ref float dst, int count)
+    {
+        for (int k = 0; k < count; k++)
+        {
+            Unsafe.Add(ref dst, k) = 0f;
+        }
+    }
+}
+
+/// <summary>
+/// How <see cref="ShiftedConv.WeightGradient"/> packs D for a shape at one width: <see cref="Blocks"/> blocks of
+/// <see cref="Channels"/> output channels, each step of a block <see cref="Columns"/> floats (<see cref="Group"/> consecutive
+/// positions of each channel), <see cref="Groups"/> steps per sample.
+/// </summary>
+public readonly struct WeightGradientLayout
+{
+    internal WeightGradientLayout(int rows, int height, int width, int group, int columns)
+    {
+        (Rows, Height, Width, Group, Columns) = (rows, height, width, group, columns);
+        Blocks = (rows + Channels - 1) / Channels;
+        GroupsPerRow = (width + group - 1) / group;
+    }
+
+    /// <summary>Output channels (rows of D).</summary>
+    public int Rows { get; }
+
+    /// <summary>Output rows per plane.</summary>
+    public int Height { get; }
+
+    /// <summary>Output columns per row.</summary>
+    public int Width { get; }
+
+    /// <summary>Consecutive positions of one channel side by side in a step: 1, 2, 4 or 8.</summary>
+    public int Group { get; }
+
+    /// <summary>Floats per step of a block: the register block's width (four vectors).</summary>
+    public int Columns { get; }
+
+    /// <summary>Output channels per block.</summary>
+    public int Channels => Columns / Group;
+
+    /// <summary>Blocks of channels.</summary>
+    public int Blocks { get; }
+
+    /// <summary>Steps per output row.</summary>
+    public int GroupsPerRow { get; }
+
+    /// <summary>Steps per sample.</summary>
+    public int Groups => Height * GroupsPerRow;
+
+    /// <summary>Floats of one sample's packed D.</summary>
+    public int PackedLength => Blocks * Groups * Columns;
+
+    /// <summary>Floats of the partial sums for <paramref name="taps"/> taps.</summary>
+    public int SumsLength(int taps) => Blocks * taps * Columns;
 }
