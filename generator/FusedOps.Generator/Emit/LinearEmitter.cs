@@ -79,29 +79,73 @@ internal static class LinearEmitter
         return (g.OpOut / g.LinearMaxout + q - 1) / q * 16;
     }
 
-    /// <summary>The training forward anchor: z = x·Wᵀ (+ bias), W packed per step from 8 rows (the statistics need z before the norm).</summary>
-    public static void Forward(CodeWriter w, GroupPlan g, Pass pass, string x, string weight, string z)
+    /// <summary>
+    /// The training forward anchor: z = x·Wᵀ (+ bias), W packed per step from 8 rows (the statistics need z before the norm). With the
+    /// group's activation or the next group's PReLU / BipolarReLU in the epilogue, z is kept for Backward and the activated output
+    /// written from the same tile (<c>LinearKernels.TrainForward</c>): no elementwise pass.
+    /// </summary>
+    public static void Forward(CodeWriter w, PipelineModel m, GroupPlan g, Pass pass, GroupBuffers r, string weight)
     {
-        string bias = pass.Has(StageKind.Bias) ? $", {TrainingEmitter.Field(g.Op!, "Bias")}.Data" : string.Empty;
-        w.Line($"LinearKernels.MatMulNT(ref {x}[0], n, ref {weight}[0], {g.OpOut}, {g.InLength}, ref {z}[0]{bias});");
+        string bias = pass.Has(StageKind.Bias) ? $"{TrainingEmitter.Field(g.Op!, "Bias")}.Data" : "ReadOnlySpan<float>.Empty";
+        bool activation = pass.Has(StageKind.Activation), column = pass.Has(StageKind.ChannelActivation);
+        if (!activation && !column)
+        {
+            string plain = pass.Has(StageKind.Bias) ? ", " + bias : string.Empty;
+            w.Line($"LinearKernels.MatMulNT(ref {r.Input}[0], n, ref {weight}[0], {g.OpOut}, {g.InLength}, ref {r.Z}[0]{plain});");
+            return;
+        }
+
+        // The activation's output: the group's own, or the fused channel activation group's.
+        string y = column ? m.Buffers.Groups[g.Index + 1].Output : r.Output;
+        (string act, string op) = column ? Channel(g.TrainingChannel!) : (g.Operator.New(), "ColumnOperator.None, ReadOnlySpan<float>.Empty");
+        w.Line($"LinearKernels.TrainForward({act}, ref {r.Input}[0], n, {weight}, {g.OpOut}, {g.InLength}, ref {r.Z}[0], ref {y}[0], {bias}, {op});");
     }
 
     /// <summary>
     /// The backward anchor: dB = Σ dZ, dW += dZᵀ·X, dX = dZ·W, both products on <c>Gemm.AxpyRows</c> with their rows split
-    /// over threads (measured faster than packing X or W per step for <c>PackedGemm</c>; docs/performance.md).
+    /// over threads (measured faster than packing X or W per step for <c>PackedGemm</c>; docs/performance.md). With the activation's
+    /// (or the fused PReLU's / BipolarReLU's) derivative in the pass, dZ is formed from dY at the kept z in the pass that sums dB
+    /// (and the slope gradients).
     /// </summary>
-    public static void Backward(CodeWriter w, GroupPlan g, string x, string weight)
+    public static void Backward(CodeWriter w, GroupPlan g, Pass pass, GroupBuffers r, string weight)
     {
         Layer op = g.Op!;
         int outF = g.OpOut, inF = g.InLength;
-        if (g.HasBias)
+        string biasGrad = g.HasBias ? $"{TrainingEmitter.Field(op, "Bias")}.Grad" : "Span<float>.Empty";
+        if (pass.Has(StageKind.ActivationGradient))
+        {
+            w.Line($"LinearKernels.ActivationGradient({g.Operator.New()}, ref dy, ref {r.Z}[0], ref {r.GradU}[0], n, {outF}, {biasGrad});");
+            w.Line($"dz = ref {r.GradU}[0];");
+        }
+        else if (pass.Has(StageKind.ChannelActivation))
+        {
+            ChannelActivationLayer channel = g.TrainingChannel!;
+            string slopes = channel.Kind == ChannelActivationKind.PReLU
+                ? $"ColumnOperator.Slope, {TrainingEmitter.Field(channel, "Weight")}.Data, {TrainingEmitter.Field(channel, "Weight")}.Grad"
+                : "ColumnOperator.Bipolar, ReadOnlySpan<float>.Empty, Span<float>.Empty";
+            w.Line($"LinearKernels.ColumnGradient(ref dy, ref {r.Z}[0], ref {r.GradU}[0], n, {outF}, {biasGrad}, {slopes});");
+            w.Line($"dz = ref {r.GradU}[0];");
+        }
+        else if (g.HasBias)
         {
             w.Line($"Gemm.ColumnSums(ref dz, n, {outF}, ref {TrainingEmitter.Field(op, "Bias")}.Grad[0]);");
         }
 
-        w.Line($"LinearKernels.WeightGradient(ref dz, n, ref {x}[0], {outF}, {inF}, ref {TrainingEmitter.Field(op, "Weight")}.Grad[0]);");
+        w.Line($"LinearKernels.WeightGradient(ref dz, n, ref {r.Input}[0], {outF}, {inF}, ref {TrainingEmitter.Field(op, "Weight")}.Grad[0]);");
         w.Open("if (wantInput)");
         w.Line($"LinearKernels.InputGradient(ref dz, n, ref {weight}[0], {outF}, {inF}, ref dx);");
         w.Close();
+    }
+
+    // The fused channel activation as TrainForward's activation and column operator: one PReLU slope is an activation of its own.
+    private static (string Act, string Column) Channel(ChannelActivationLayer channel)
+    {
+        string slopes = $"{TrainingEmitter.Field(channel, "Weight")}.Data";
+        return channel.Kind switch
+        {
+            ChannelActivationKind.BipolarReLU => ("default(IdentityOperator)", "ColumnOperator.Bipolar, ReadOnlySpan<float>.Empty"),
+            _ when channel.NumParameters == 1 => ($"new PReluOperator({slopes}[0])", "ColumnOperator.None, ReadOnlySpan<float>.Empty"),
+            _ => ("default(IdentityOperator)", $"ColumnOperator.Slope, {slopes}"),
+        };
     }
 }

@@ -23,7 +23,7 @@ public static partial class PackedGemm
     private static unsafe void RunRange<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
         where TAct : struct, IActivationOperator
     {
-        if (g.Column != ColumnOperator.None)
+        if (g.Column != ColumnOperator.None || g.Activated != null)
         {
             float* scratch = stackalloc float[2 * TileRows * 2 * PanelWidth];
             GemmCall call = g with { Scratch = scratch };
@@ -87,7 +87,7 @@ public static partial class PackedGemm
                         continue;
                     }
 
-                    c[col] = g.Finish(act, s, col, c[col]);
+                    g.Put(act, s, c + col, col);
                 }
 
                 if (maxout)
@@ -143,6 +143,12 @@ public static partial class PackedGemm
         /// <summary>For <see cref="ColumnOperator.Maxout"/>: output features per row.</summary>
         public int OutCols { get; init; }
 
+        /// <summary>
+        /// Training (<c>MultiplyKeep</c>): when set, C receives the product before the activation (z = scale·s + shift, kept for
+        /// the derivative) and this, with C's row stride, receives column(act(z)).
+        /// </summary>
+        public float* Activated { get; init; }
+
         /// <summary>With a column operator: room for one tile's raw accumulators, 12 rows × 32 columns (set by <c>RunRange</c>).</summary>
         public float* Scratch { get; init; }
 
@@ -163,6 +169,23 @@ public static partial class PackedGemm
 
             float y = act.Invoke(Accumulate ? s + old : s);
             return act is IColumnEpilogue && Column != ColumnOperator.None ? ColumnScalar(Column, Slopes, y, col) : y;
+        }
+
+        /// <summary>The epilogue on one scalar stored at <paramref name="c"/>: with <see cref="Activated"/>, z to C and column(act(z)) beside it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Put<TAct>(TAct act, float s, float* c, int col)
+            where TAct : struct, IActivationOperator
+        {
+            if (act is IColumnEpilogue && Activated != null)
+            {
+                float z = Finish(default(NoActivation), s, col, *c);
+                *c = z;
+                float y = act.Invoke(z);
+                Activated[c - C] = Column != ColumnOperator.None ? ColumnScalar(Column, Slopes, y, col) : y;
+                return;
+            }
+
+            *c = Finish(act, s, col, *c);
         }
     }
 

@@ -242,7 +242,7 @@ public static partial class PackedGemm
         {
             for (int j = 0; j < count; j++)
             {
-                c[j] = g.Finish(act, v.GetElement(j), col + j, c[j]);
+                g.Put(act, v.GetElement(j), c + j, col + j);
             }
 
             return;
@@ -261,6 +261,13 @@ public static partial class PackedGemm
         if (g.Accumulate)
         {
             v += Vector512.Load(c);
+        }
+
+        if (act is IColumnEpilogue && g.Activated != null)
+        {
+            // Training: z stays in C for the derivative; the activated value goes to the same place in Activated.
+            Vector512.Store(v, c);
+            c = g.Activated + (c - g.C);
         }
 
         v = act.Invoke(v);
