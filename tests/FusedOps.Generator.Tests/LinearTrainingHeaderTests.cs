@@ -49,11 +49,13 @@ public sealed class LinearTrainingHeaderTests
         Assert.Contains("training forward: Linear, epilogue: bias + BipolarReLU", surface);
         Assert.Contains("backward: Linear dW, dB, dX, dZ formed first: BipolarReLU'", surface);
 
-        // The three channel activation groups have no training pass; the residual ReLU and RReLU (slopes drawn per element) keep theirs.
-        Assert.Equal(3, Count(surface, "training forward: in group "));
-        Assert.Equal(3, Count(surface, "backward: in group "));
+        // The four channel activation groups have no training pass; the residual ReLU keeps its; RReLU draws its slopes before the GEMM.
+        Assert.Equal(4, Count(surface, "training forward: in group "));
+        Assert.Equal(4, Count(surface, "backward: in group "));
         Assert.Contains("elementwise: add \"s\" + ReLU", surface);
-        Assert.Contains("ChannelActivations.RReluForward(", training);
+        Assert.DoesNotContain("ChannelActivations.RReluForward(", training);
+        Assert.Contains("RReluOperator.FillSlopes(_slopes9.AsSpan(0, n * 5), 0.125f, 0.33333334f, _random!);", training);
+        Assert.Equal(2, Count(training, "ColumnOperator.RandomSlope, _slopes9.AsSpan(0, n * 5)"));
         Assert.DoesNotContain("ChannelActivations.PReluForward", training);
         Assert.DoesNotContain("ChannelActivations.BipolarForward", training);
 

@@ -97,7 +97,15 @@ internal static class LinearEmitter
 
         // The activation's output: the group's own, or the fused channel activation group's.
         string y = column ? m.Buffers.Groups[g.Index + 1].Output : r.Output;
-        (string act, string op) = column ? Channel(g.TrainingChannel!) : (g.Operator.New(), "ColumnOperator.None, ReadOnlySpan<float>.Empty");
+        if (g.TrainingChannel is { Kind: ChannelActivationKind.RReLU } rrelu)
+        {
+            // Drawn as the RReLU's own pass draws them (the same stream, the same order), then read by the epilogue and by Backward.
+            string slopes = RandomSlopes(g);
+            StandaloneEmitter.Grow(w, $"_slopes{g.Index + 1}", "float", $"n * {g.OpOut}");
+            w.Line($"RReluOperator.FillSlopes({slopes}, {Literal.Float(rrelu.Lower)}, {Literal.Float(rrelu.Upper)}, _random!);");
+        }
+
+        (string act, string op) = column ? Channel(g) : (g.Operator.New(), "ColumnOperator.None, ReadOnlySpan<float>.Empty");
         w.Line($"LinearKernels.TrainForward({act}, ref {r.Input}[0], n, {weight}, {g.OpOut}, {g.InLength}, ref {r.Z}[0], ref {y}[0], {bias}, {op});");
     }
 
@@ -120,9 +128,12 @@ internal static class LinearEmitter
         else if (pass.Has(StageKind.ChannelActivation))
         {
             ChannelActivationLayer channel = g.TrainingChannel!;
-            string slopes = channel.Kind == ChannelActivationKind.PReLU
-                ? $"ColumnOperator.Slope, {TrainingEmitter.Field(channel, "Weight")}.Data, {TrainingEmitter.Field(channel, "Weight")}.Grad"
-                : "ColumnOperator.Bipolar, ReadOnlySpan<float>.Empty, Span<float>.Empty";
+            string slopes = channel.Kind switch
+            {
+                ChannelActivationKind.PReLU => $"ColumnOperator.Slope, {TrainingEmitter.Field(channel, "Weight")}.Data, {TrainingEmitter.Field(channel, "Weight")}.Grad",
+                ChannelActivationKind.RReLU => $"ColumnOperator.RandomSlope, {RandomSlopes(g)}, Span<float>.Empty",
+                _ => "ColumnOperator.Bipolar, ReadOnlySpan<float>.Empty, Span<float>.Empty",
+            };
             w.Line($"LinearKernels.ColumnGradient(ref dy, ref {r.Z}[0], ref {r.GradU}[0], n, {outF}, {biasGrad}, {slopes});");
             w.Line($"dz = ref {r.GradU}[0];");
         }
@@ -137,13 +148,18 @@ internal static class LinearEmitter
         w.Close();
     }
 
+    // The fused RReLU's slopes of this step, one per element of z: the field of the RReLU's group.
+    private static string RandomSlopes(GroupPlan g) => $"_slopes{g.Index + 1}.AsSpan(0, n * {g.OpOut})";
+
     // The fused channel activation as TrainForward's activation and column operator: one PReLU slope is an activation of its own.
-    private static (string Act, string Column) Channel(ChannelActivationLayer channel)
+    private static (string Act, string Column) Channel(GroupPlan g)
     {
+        ChannelActivationLayer channel = g.TrainingChannel!;
         string slopes = $"{TrainingEmitter.Field(channel, "Weight")}.Data";
         return channel.Kind switch
         {
             ChannelActivationKind.BipolarReLU => ("default(IdentityOperator)", "ColumnOperator.Bipolar, ReadOnlySpan<float>.Empty"),
+            ChannelActivationKind.RReLU => ("default(IdentityOperator)", $"ColumnOperator.RandomSlope, {RandomSlopes(g)}"),
             _ when channel.NumParameters == 1 => ($"new PReluOperator({slopes}[0])", "ColumnOperator.None, ReadOnlySpan<float>.Empty"),
             _ => ("default(IdentityOperator)", $"ColumnOperator.Slope, {slopes}"),
         };

@@ -5,10 +5,11 @@ using FusedOps.Generator.Model;
 namespace FusedOps.Generator.Plan;
 
 /// <summary>
-/// Training fusion of a PReLU (one slope or one per feature) or BipolarReLU into the Linear group before it: the forward GEMM's
-/// epilogue keeps z (the activation's input, which Backward reads) and writes the activation's output; Backward forms dZ from the
-/// activation's dY, with the bias and slope gradients, in the pass before the Linear's GEMMs. The activation's group then has no
-/// training passes. RReLU (slopes drawn per element) and a Linear with a BatchNorm or an activation of its own keep their passes.
+/// Training fusion of a PReLU (one slope or one per feature), RReLU (its slopes drawn per element from the model's stream before the
+/// GEMM, exactly as its own pass draws them) or BipolarReLU into the Linear group before it: the forward GEMM's epilogue keeps z (the
+/// activation's input, which Backward reads) and writes the activation's output; Backward forms dZ from the activation's dY, with the
+/// bias and slope gradients, in the pass before the Linear's GEMMs. The activation's group then has no training passes. A Linear with
+/// a BatchNorm, a residual Add or an activation of its own keeps the activation's passes.
 /// </summary>
 internal static class LinearTrainingFusion
 {
@@ -18,7 +19,7 @@ internal static class LinearTrainingFusion
     /// </summary>
     public static bool Fuses(GroupPlan linear, GroupPlan next, IEnumerable<SavePoint> saves) =>
         linear.Anchor == AnchorKind.Linear && linear.ProjectionOf < 0 && linear.Norm is null && linear.Join is null && linear.Activation is null
-        && next.Op is ChannelActivationLayer { Kind: ChannelActivationKind.PReLU or ChannelActivationKind.BipolarReLU } && next.Index == linear.Index + 1
+        && next.Op is ChannelActivationLayer && next.Index == linear.Index + 1
         && !saves.Any(s => s.AfterGroup == linear.Index);
 
     /// <summary>Marks every fusable Linear + channel activation pair: the stage joins the Linear's training anchors, the pair's group loses its passes.</summary>

@@ -36,8 +36,9 @@ public static partial class LinearKernels
     /// <param name="z">z[0]: <paramref name="rows"/> rows of <paramref name="cols"/> floats, the pre-activation.</param>
     /// <param name="y">y[0]: as z, the output.</param>
     /// <param name="bias">The bias, or empty.</param>
-    /// <param name="column">The operator per feature after the activation (<see cref="ColumnOperator.None"/>, Slope or Bipolar).</param>
-    /// <param name="slopes">With <see cref="ColumnOperator.Slope"/>, one slope per feature; else ignored.</param>
+    /// <param name="column">The operator per feature after the activation (<see cref="ColumnOperator.None"/>, Slope, Bipolar, or RandomSlope: RReLU).</param>
+    /// <param name="slopes">With <see cref="ColumnOperator.Slope"/>, one slope per feature; with RandomSlope, RReLU's slopes drawn per
+    /// element (as z); else ignored.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TrainForward<TAct>(TAct act, ref float x, int rows, ReadOnlySpan<float> w, int cols, int length, ref float z, ref float y,
         ReadOnlySpan<float> bias, ColumnOperator column, ReadOnlySpan<float> slopes)
@@ -50,14 +51,14 @@ public static partial class LinearKernels
             CheckLength(bias.Length, cols, nameof(bias));
         }
 
-        if (column is not (ColumnOperator.None or ColumnOperator.Slope or ColumnOperator.Bipolar))
+        if (column is not (ColumnOperator.None or ColumnOperator.Slope or ColumnOperator.Bipolar or ColumnOperator.RandomSlope))
         {
-            throw new ArgumentOutOfRangeException(nameof(column), column, "column must be None, Slope or Bipolar.");
+            throw new ArgumentOutOfRangeException(nameof(column), column, "column must be None, Slope, Bipolar or RandomSlope.");
         }
 
-        if (column == ColumnOperator.Slope)
+        if (column is ColumnOperator.Slope or ColumnOperator.RandomSlope)
         {
-            CheckLength(slopes.Length, cols, nameof(slopes));
+            CheckLength(slopes.Length, column == ColumnOperator.Slope ? cols : rows * cols, nameof(slopes));
         }
 
         ReadOnlySpan<float> xs = MemoryMarshal.CreateReadOnlySpan(ref x, rows * length);
@@ -90,7 +91,7 @@ public static partial class LinearKernels
                 int o = i % cols;
                 float v = bias.IsEmpty ? z[i] : z[i] + bias[o];
                 z[i] = v;
-                y[i] = PackedGemm.ColumnScalar(column, pk, act.Invoke(v), o);
+                y[i] = column == ColumnOperator.RandomSlope ? default(RReluOperator).Invoke(act.Invoke(v), slopes[i]) : PackedGemm.ColumnScalar(column, pk, act.Invoke(v), o);
             }
         }
     }
@@ -125,7 +126,7 @@ public static partial class LinearKernels
     }
 
     /// <summary>
-    /// The backward prologue of a Linear with the next layer's PReLU or BipolarReLU in its forward epilogue (and no activation of
+    /// The backward prologue of a Linear with the next layer's PReLU, RReLU or BipolarReLU in its forward epilogue (and no activation of
     /// its own): dz = column′(dy) at z, the bias gradient, and PReLU's slope gradients (Σ dy·z over z ≤ 0, per feature or over all
     /// with one slope) in the same pass. Every sum runs over the rows in order in double, on one thread: bitwise the same for any
     /// degree of parallelism. dz may alias dy.
@@ -136,23 +137,28 @@ public static partial class LinearKernels
     /// <param name="rows">Samples.</param>
     /// <param name="cols">Output features.</param>
     /// <param name="biasGrad">The bias gradient (added to), or empty.</param>
-    /// <param name="column"><see cref="ColumnOperator.Slope"/> (PReLU) or <see cref="ColumnOperator.Bipolar"/>.</param>
-    /// <param name="slopes">PReLU's slopes: one, or one per feature.</param>
+    /// <param name="column"><see cref="ColumnOperator.Slope"/> (PReLU), <see cref="ColumnOperator.Bipolar"/>, or <see cref="ColumnOperator.RandomSlope"/> (RReLU).</param>
+    /// <param name="slopes">PReLU's slopes: one, or one per feature; RReLU's, one per element of z as Forward drew them.</param>
     /// <param name="slopeGrad">Their gradients (added to), as long as <paramref name="slopes"/>.</param>
     public static void ColumnGradient(ref float dy, ref float z, ref float dz, int rows, int cols, Span<float> biasGrad, ColumnOperator column,
         ReadOnlySpan<float> slopes, Span<float> slopeGrad)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         CheckBiasGrad(biasGrad, cols);
-        if (column is not (ColumnOperator.Slope or ColumnOperator.Bipolar))
+        if (column is not (ColumnOperator.Slope or ColumnOperator.Bipolar or ColumnOperator.RandomSlope))
         {
-            throw new ArgumentOutOfRangeException(nameof(column), column, "column must be Slope or Bipolar.");
+            throw new ArgumentOutOfRangeException(nameof(column), column, "column must be Slope, Bipolar or RandomSlope.");
         }
 
         bool slope = column == ColumnOperator.Slope;
         if (slope && ((slopes.Length != 1 && slopes.Length != cols) || slopeGrad.Length != slopes.Length))
         {
             throw new ArgumentException($"slopes must hold 1 or {cols} floats and slopeGrad as many; they hold {slopes.Length} and {slopeGrad.Length}.", nameof(slopes));
+        }
+
+        if (column == ColumnOperator.RandomSlope)
+        {
+            CheckLength(slopes.Length, rows * cols, nameof(slopes));
         }
 
         double[] sums = t_slopeSums is { } s && s.Length >= cols ? s : (t_slopeSums = new double[cols]);
@@ -164,7 +170,8 @@ public static partial class LinearKernels
             for (int i = 0; i < count; i++)
             {
                 int row = at + (i * cols);
-                ColumnGradientRow(ref Unsafe.Add(ref dy, row), ref Unsafe.Add(ref z, row), ref Unsafe.Add(ref dz, row), cols, slope, slopes, sums);
+                ReadOnlySpan<float> a = column == ColumnOperator.RandomSlope ? slopes.Slice(row, cols) : slopes;
+                ColumnGradientRow(ref Unsafe.Add(ref dy, row), ref Unsafe.Add(ref z, row), ref Unsafe.Add(ref dz, row), cols, column, a, sums);
             }
 
             if (!biasGrad.IsEmpty)
@@ -199,16 +206,22 @@ public static partial class LinearKernels
     // One row: 8 features at a time where Vector256 is in use (each vector starts at an even feature, as BipolarReLU's interleaved
     // form needs), then one at a time; PReLU's Σ dy·z over z ≤ 0 into the row-order double sums per feature.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ColumnGradientRow(ref float dy, ref float z, ref float dz, int cols, bool slope, ReadOnlySpan<float> slopes, double[] sums)
+    private static void ColumnGradientRow(ref float dy, ref float z, ref float dz, int cols, ColumnOperator column, ReadOnlySpan<float> slopes, double[] sums)
     {
         int o = 0;
-        bool one = slopes.Length == 1;
+        bool one = slopes.Length == 1, slope = column == ColumnOperator.Slope, random = column == ColumnOperator.RandomSlope;
         if (KernelDispatch.Level >= 1)
         {
             ref double sum = ref MemoryMarshal.GetArrayDataReference(sums);
             for (; o <= cols - 8; o += 8)
             {
                 Vector256<float> g = Vector256.LoadUnsafe(ref dy, (nuint)o), u = Vector256.LoadUnsafe(ref z, (nuint)o);
+                if (random)
+                {
+                    default(RReluOperator).Backward(g, u, Vector256.Create(slopes.Slice(o, 8))).StoreUnsafe(ref dz, (nuint)o);
+                    continue;
+                }
+
                 if (!slope)
                 {
                     BipolarReluOperator.Interleaved.Backward(g, u).StoreUnsafe(ref dz, (nuint)o);
@@ -228,6 +241,12 @@ public static partial class LinearKernels
         for (; o < cols; o++)
         {
             float g = Unsafe.Add(ref dy, o), u = Unsafe.Add(ref z, o);
+            if (random)
+            {
+                Unsafe.Add(ref dz, o) = default(RReluOperator).Backward(g, u, slopes[o]);
+                continue;
+            }
+
             if (!slope)
             {
                 Unsafe.Add(ref dz, o) = new BipolarReluOperator(o % 2 == 1).Backward(g, u);

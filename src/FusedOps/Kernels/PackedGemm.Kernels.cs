@@ -131,7 +131,7 @@ public static partial class PackedGemm
         /// <summary>The per-column operator after the activation (<see cref="MultiplyColumns{TAct}"/>); none by default.</summary>
         public ColumnOperator Column { get; init; }
 
-        /// <summary>PReLU's slope per column, for <see cref="ColumnOperator.Slope"/>.</summary>
+        /// <summary>PReLU's slope per column, for <see cref="ColumnOperator.Slope"/>; RReLU's per element (as C) for <see cref="ColumnOperator.RandomSlope"/>.</summary>
         public float* Slopes { get; init; }
 
         /// <summary>For <see cref="ColumnOperator.Maxout"/>: the pieces, and the output (<see cref="OutCols"/> floats per row).</summary>
@@ -181,7 +181,13 @@ public static partial class PackedGemm
                 float z = Finish(default(NoActivation), s, col, *c);
                 *c = z;
                 float y = act.Invoke(z);
-                Activated[c - C] = Column != ColumnOperator.None ? ColumnScalar(Column, Slopes, y, col) : y;
+                nint at = (nint)(c - C);
+                Activated[at] = Column switch
+                {
+                    ColumnOperator.None => y,
+                    ColumnOperator.RandomSlope => default(RReluOperator).Invoke(y, Slopes[at]),
+                    _ => ColumnScalar(Column, Slopes, y, col),
+                };
                 return;
             }
 

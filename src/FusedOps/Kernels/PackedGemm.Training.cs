@@ -19,7 +19,8 @@ public static partial class PackedGemm
     /// <param name="y">Y: the activated output, as long as C.</param>
     /// <param name="shift">Per-column offsets (a bias), or empty.</param>
     /// <param name="column">The operator per column after the activation, or <see cref="ColumnOperator.None"/>.</param>
-    /// <param name="slopes">With <see cref="ColumnOperator.Slope"/>, at least <paramref name="cols"/> slopes; else ignored.</param>
+    /// <param name="slopes">With <see cref="ColumnOperator.Slope"/>, at least <paramref name="cols"/> slopes; with
+    /// <see cref="ColumnOperator.RandomSlope"/>, one per element of C; else ignored.</param>
     /// <typeparam name="TAct">The activation.</typeparam>
     internal static unsafe void MultiplyKeep<TAct>(TAct act, ReadOnlySpan<float> a, int rows, int depth, ReadOnlySpan<float> packedB, int cols, Span<float> c,
         Span<float> y, ReadOnlySpan<float> shift, ColumnOperator column, ReadOnlySpan<float> slopes)
@@ -31,9 +32,10 @@ public static partial class PackedGemm
             throw new ArgumentException($"y holds {y.Length} floats; {rows} × {cols} are needed.", nameof(y));
         }
 
-        if (column == ColumnOperator.Maxout || (column == ColumnOperator.Slope && slopes.Length < cols))
+        long needed = column switch { ColumnOperator.Slope => cols, ColumnOperator.RandomSlope => (long)rows * cols, _ => 0 };
+        if (column == ColumnOperator.Maxout || slopes.Length < needed)
         {
-            throw new ArgumentException($"column must be None, Slope (with at least {cols} slopes; {slopes.Length} given) or Bipolar; it is {column}.", nameof(column));
+            throw new ArgumentException($"column must be None, Slope, Bipolar or RandomSlope with {needed} slopes ({slopes.Length} given); it is {column}.", nameof(column));
         }
 
         if (rows == 0 || cols == 0)

@@ -23,26 +23,30 @@ public partial class LinearActivationTraining
 }
 
 /// <summary>
-/// PReLU per feature after Linear(37), one slope after Linear(21) without bias, BipolarReLU after Linear(19) (odd: the last feature
-/// is not negated) as the last group: each in its Linear's training epilogue.
+/// PReLU per feature after Linear(37), one slope after Linear(21) without bias, RReLU (slopes drawn per element) after Linear(27),
+/// BipolarReLU after Linear(19) (odd: the last feature is not negated) as the last group: each in its Linear's training epilogue.
 /// </summary>
 [FusedPipeline(11)]
 [Linear(37)]
 [PReLU(NumParameters = 37, Init = 0.2f)]
 [Linear(21, Bias = false)]
 [PReLU]
+[Linear(27)]
+[RReLU(Lower = 0.1f, Upper = 0.4f)]
 [Linear(19)]
 [BipolarReLU]
 public partial class LinearChannelTraining
 {
 }
 
-/// <summary>Wide enough that the forward GEMM and the backward products split over two threads at batch 64: PReLU per feature, GELU, a plain head.</summary>
+/// <summary>Wide enough that the forward GEMM and the backward products split over two threads at batch 64: PReLU per feature, GELU, RReLU, a plain head.</summary>
 [FusedPipeline(200)]
 [Linear(301)]
 [PReLU(NumParameters = 301)]
 [Linear(131)]
 [GELU]
+[Linear(67)]
+[RReLU]
 [Linear(10)]
 public partial class WideLinearTraining
 {
