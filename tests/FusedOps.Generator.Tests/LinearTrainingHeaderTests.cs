@@ -28,6 +28,8 @@ public sealed class LinearTrainingHeaderTests
         [ReLU]
         [Linear(5)]
         [RReLU]
+        [Linear(8)]
+        [Maxout(4)]
         public partial class Mlp
         {
         }
@@ -49,9 +51,15 @@ public sealed class LinearTrainingHeaderTests
         Assert.Contains("training forward: Linear, epilogue: bias + BipolarReLU", surface);
         Assert.Contains("backward: Linear dW, dB, dX, dZ formed first: BipolarReLU'", surface);
 
-        // The four channel activation groups have no training pass; the residual ReLU keeps its; RReLU draws its slopes before the GEMM.
-        Assert.Equal(4, Count(surface, "training forward: in group "));
-        Assert.Equal(4, Count(surface, "backward: in group "));
+        // The four channel activation groups and the Maxout have no training pass; the residual ReLU keeps its; RReLU draws its slopes
+        // before the GEMM; the Maxout's runs are reduced in the epilogue and its gradient routed to the winners before the GEMMs.
+        Assert.Equal(5, Count(surface, "training forward: in group "));
+        Assert.Equal(5, Count(surface, "backward: in group "));
+        Assert.Contains("training forward: Linear, epilogue: bias + Maxout(4)", surface);
+        Assert.Contains("backward: Linear dW, dB, dX, dZ formed first: Maxout(4)'", surface);
+        Assert.Contains("LinearKernels.TrainMaxout(ref _z9[0], n, L14Weight.Data, 8, 5, ref _z11[0], _piece11.AsSpan(0, n * 2), L14Bias.Data, 4);", training);
+        Assert.Contains("LinearKernels.MaxoutGradient(ref dy, _piece11.AsSpan(0, n * 2), ref _gradU[0], n, 8, 4, L14Bias.Grad);", training);
+        Assert.DoesNotContain("ChannelActivations.MaxoutForward(", training);
         Assert.Contains("elementwise: add \"s\" + ReLU", surface);
         Assert.DoesNotContain("ChannelActivations.RReluForward(", training);
         Assert.Contains("RReluOperator.FillSlopes(_slopes9.AsSpan(0, n * 5), 0.125f, 0.33333334f, _random!);", training);

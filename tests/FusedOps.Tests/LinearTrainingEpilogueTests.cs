@@ -7,15 +7,16 @@ using Xunit;
 namespace FusedOps.Tests;
 
 /// <summary>
-/// Linear groups whose training runs the activation, PReLU (one slope, per feature) or BipolarReLU in the forward GEMM's epilogue
-/// and the derivative (with the bias and slope gradients) in the pass before the backward GEMMs: against the reference interpreter
+/// Linear groups whose training runs the activation, PReLU (one slope, per feature), RReLU, BipolarReLU or Maxout in the forward GEMM's
+/// epilogue and the derivative (with the bias and slope gradients) in the pass before the backward GEMMs: against the reference interpreter
 /// at every kernel width and batches 1, 3, 17 and 64 (forward, every gradient, accumulation), and bitwise the same on 1 and 2 threads.
 /// The generator's tests check that this plan is the one chosen (LinearTrainingHeaderTests).
 /// </summary>
 [Collection("KernelLevel")]
 public sealed class LinearTrainingEpilogueTests
 {
-    private static readonly string[] Pipelines = [nameof(LinearActivationTraining), nameof(LinearChannelTraining), nameof(WideLinearTraining)];
+    private static readonly string[] Pipelines =
+        [nameof(LinearActivationTraining), nameof(LinearChannelTraining), nameof(LinearMaxoutTraining), nameof(WideLinearTraining)];
 
     public static IEnumerable<object[]> Cases()
     {

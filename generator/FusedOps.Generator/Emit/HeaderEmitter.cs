@@ -71,7 +71,7 @@ internal static class HeaderEmitter
     }
 
     // A stage of a backward anchor pass: the derivative (a fused channel activation's, with its slope gradient).
-    private static string Derivative(GroupPlan g, StageKind stage) => stage == StageKind.ChannelActivation ? Stage(g, stage) + "'" : Stage(g, stage);
+    private static string Derivative(GroupPlan g, StageKind stage) => stage is StageKind.ChannelActivation or StageKind.Maxout ? Stage(g, stage) + "'" : Stage(g, stage);
 
     private static string Stage(GroupPlan g, StageKind stage) => stage switch
     {

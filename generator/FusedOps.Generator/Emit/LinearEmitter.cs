@@ -88,6 +88,16 @@ internal static class LinearEmitter
     {
         string bias = pass.Has(StageKind.Bias) ? $"{TrainingEmitter.Field(g.Op!, "Bias")}.Data" : "ReadOnlySpan<float>.Empty";
         bool activation = pass.Has(StageKind.Activation), column = pass.Has(StageKind.ChannelActivation);
+        if (pass.Has(StageKind.Maxout))
+        {
+            // Only the Maxout's output and winners are written (its group's buffers); z is not kept.
+            int j = g.Index + 1, outputs = g.OpOut / g.TrainingMaxout;
+            StandaloneEmitter.Grow(w, $"_piece{j}", "int", $"n * {outputs}");
+            w.Line($"LinearKernels.TrainMaxout(ref {r.Input}[0], n, {weight}, {g.OpOut}, {g.InLength}, ref {m.Buffers.Groups[j].Output}[0], "
+                + $"_piece{j}.AsSpan(0, n * {outputs}), {bias}, {g.TrainingMaxout});");
+            return;
+        }
+
         if (!activation && !column)
         {
             string plain = pass.Has(StageKind.Bias) ? ", " + bias : string.Empty;
@@ -123,6 +133,12 @@ internal static class LinearEmitter
         if (pass.Has(StageKind.ActivationGradient))
         {
             w.Line($"LinearKernels.ActivationGradient({g.Operator.New()}, ref dy, ref {r.Z}[0], ref {r.GradU}[0], n, {outF}, {biasGrad});");
+            w.Line($"dz = ref {r.GradU}[0];");
+        }
+        else if (pass.Has(StageKind.Maxout))
+        {
+            int outputs = outF / g.TrainingMaxout;
+            w.Line($"LinearKernels.MaxoutGradient(ref dy, _piece{g.Index + 1}.AsSpan(0, n * {outputs}), ref {r.GradU}[0], n, {outF}, {g.TrainingMaxout}, {biasGrad});");
             w.Line($"dz = ref {r.GradU}[0];");
         }
         else if (pass.Has(StageKind.ChannelActivation))

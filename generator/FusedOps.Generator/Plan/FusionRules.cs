@@ -51,6 +51,10 @@ internal static class FusionRules
         // the next group's PReLU or BipolarReLU there too (LinearTrainingFusion decides when).
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Activation)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
+
+        // The next group's Maxout (pieces dividing 16; LinearTrainingFusion decides when): each run of pieces consecutive features
+        // reduced as the tile is stored, only the max and the winning piece written.
+        [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Maxout)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnyAnchor, StageKind.BatchStatistics)] = Placement.OwnPass,
         [(Mode.TrainingForward, AnyAnchor, StageKind.Normalize)] = Placement.Elementwise,
         [(Mode.TrainingForward, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
@@ -63,6 +67,7 @@ internal static class FusionRules
         // in the pass that sums the bias gradient (and PReLU's slope gradients), block by block, before dW and dX.
         [(Mode.Backward, AnchorKind.Linear, StageKind.ActivationGradient)] = Placement.Epilogue,
         [(Mode.Backward, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
+        [(Mode.Backward, AnchorKind.Linear, StageKind.Maxout)] = Placement.Epilogue,
         [(Mode.Backward, AnyAnchor, StageKind.AddGradient)] = Placement.Elementwise,
         [(Mode.Backward, AnyAnchor, StageKind.NormReductions)] = Placement.Elementwise,
         [(Mode.Backward, AnyAnchor, StageKind.NormInputGradient)] = Placement.OwnPass,

@@ -9,7 +9,10 @@ namespace FusedOps.Generator.Plan;
 /// GEMM, exactly as its own pass draws them) or BipolarReLU into the Linear group before it: the forward GEMM's epilogue keeps z (the
 /// activation's input, which Backward reads) and writes the activation's output; Backward forms dZ from the activation's dY, with the
 /// bias and slope gradients, in the pass before the Linear's GEMMs. The activation's group then has no training passes. A Linear with
-/// a BatchNorm, a residual Add or an activation of its own keeps the activation's passes.
+/// a BatchNorm, a residual Add or an activation of its own keeps the activation's passes. A Maxout whose pieces divide 16 (so a run
+/// of consecutive features never leaves a 16-column panel, nor a thread's part) rides the same epilogue in weight order: each run is
+/// reduced as its tile is stored and only the maximum and its piece are written (z is not kept); Backward routes dY to the winner
+/// while it sums dB.
 /// </summary>
 internal static class LinearTrainingFusion
 {
@@ -19,7 +22,7 @@ internal static class LinearTrainingFusion
     /// </summary>
     public static bool Fuses(GroupPlan linear, GroupPlan next, IEnumerable<SavePoint> saves) =>
         linear.Anchor == AnchorKind.Linear && linear.ProjectionOf < 0 && linear.Norm is null && linear.Join is null && linear.Activation is null
-        && next.Op is ChannelActivationLayer && next.Index == linear.Index + 1
+        && next.Op is ChannelActivationLayer or MaxoutLayer { Pieces: 1 or 2 or 4 or 8 or 16 } && next.Index == linear.Index + 1
         && !saves.Any(s => s.AfterGroup == linear.Index);
 
     /// <summary>Marks every fusable Linear + channel activation pair: the stage joins the Linear's training anchors, the pair's group loses its passes.</summary>
@@ -28,18 +31,20 @@ internal static class LinearTrainingFusion
         for (int i = 0; i + 1 < groups.Count; i++)
         {
             GroupPlan linear = groups[i], next = groups[i + 1];
+            StageKind stage = next.Op is MaxoutLayer ? StageKind.Maxout : StageKind.ChannelActivation;
             if (!Fuses(linear, next, saves)
-                || FusionRules.Where(Mode.TrainingForward, AnchorKind.Linear, StageKind.ChannelActivation) != Placement.Epilogue
-                || FusionRules.Where(Mode.Backward, AnchorKind.Linear, StageKind.ChannelActivation) != Placement.Epilogue)
+                || FusionRules.Where(Mode.TrainingForward, AnchorKind.Linear, stage) != Placement.Epilogue
+                || FusionRules.Where(Mode.Backward, AnchorKind.Linear, stage) != Placement.Epilogue)
             {
                 continue;
             }
 
             groups[i] = linear with
             {
-                Forward = WithStage(linear.Forward, StageKind.ChannelActivation, last: true),
-                Backward = WithStage(linear.Backward, StageKind.ChannelActivation, last: false),
-                TrainingChannel = (ChannelActivationLayer)next.Op!,
+                Forward = WithStage(linear.Forward, stage, last: true),
+                Backward = WithStage(linear.Backward, stage, last: false),
+                TrainingChannel = next.Op as ChannelActivationLayer,
+                TrainingMaxout = (next.Op as MaxoutLayer)?.Pieces ?? 0,
             };
             groups[i + 1] = next with { Forward = EquatableArray<Pass>.Empty, Backward = EquatableArray<Pass>.Empty };
         }

@@ -267,4 +267,77 @@ public static partial class LinearKernels
             CheckLength(biasGrad.Length, cols, nameof(biasGrad));
         }
     }
+
+    /// <summary>
+    /// The training forward of a Linear group with the next layer's Maxout in the GEMM's epilogue: each run of <paramref name="pieces"/>
+    /// consecutive features of <c>z = x·Wᵀ + bias</c> is reduced as its tile is stored, and only
+    /// <c>y[r·(cols/pieces) + o] = max_k z[r·cols + o·pieces + k]</c> (first maximum, a NaN wins) and the winning k are written; z is
+    /// never stored (Backward needs only the winners). W is packed per call (a per-thread scratch when it fits).
+    /// </summary>
+    /// <param name="x">x[0]: <paramref name="rows"/> rows of <paramref name="length"/> floats.</param>
+    /// <param name="rows">Samples.</param>
+    /// <param name="w">W (out × in), in PyTorch's order.</param>
+    /// <param name="cols">Output features of the Linear: a multiple of <paramref name="pieces"/>.</param>
+    /// <param name="length">Input features.</param>
+    /// <param name="y">y[0]: <paramref name="rows"/> rows of cols / pieces floats.</param>
+    /// <param name="winners">The winning piece of each output, as long as y.</param>
+    /// <param name="bias">The bias, or empty.</param>
+    /// <param name="pieces">Pieces per output: 1, 2, 4, 8 or 16.</param>
+    public static void TrainMaxout(ref float x, int rows, ReadOnlySpan<float> w, int cols, int length, ref float y, Span<int> winners,
+        ReadOnlySpan<float> bias, int pieces)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        CheckLength(w.Length, cols * length, nameof(w));
+        if (!bias.IsEmpty)
+        {
+            CheckLength(bias.Length, cols, nameof(bias));
+        }
+
+        if (pieces < 1 || PackedGemm.PanelWidth % pieces != 0 || cols % pieces != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pieces), pieces, $"pieces must divide {PackedGemm.PanelWidth} and the {cols} features.");
+        }
+
+        CheckLength(winners.Length, rows * (cols / pieces), nameof(winners));
+        float[] packed = PackScratch(Math.Max(rows, PackFromRows), cols, length) ?? new float[PackedGemm.PackedLength(length, cols)];
+        PackedGemm.PackTransposed(w, cols, length, packed);
+        PackedGemm.MultiplyMaxoutRuns(MemoryMarshal.CreateReadOnlySpan(ref x, rows * length), rows, length, packed, cols,
+            MemoryMarshal.CreateSpan(ref y, rows * (cols / pieces)), winners, bias, pieces);
+    }
+
+    /// <summary>
+    /// The backward prologue of a Linear with the next layer's Maxout in its forward epilogue: dz gets each output's dy at its winning
+    /// piece and 0 at the others, and <c>biasGrad[o] += Σ_r dz[r·cols + o]</c>, block by block in one pass.
+    /// </summary>
+    /// <param name="dy">dY[0]: <paramref name="rows"/> rows of cols / pieces floats.</param>
+    /// <param name="winners">The winning pieces Forward saved.</param>
+    /// <param name="dz">dZ[0]: <paramref name="rows"/> rows of <paramref name="cols"/> floats, written.</param>
+    /// <param name="rows">Samples.</param>
+    /// <param name="cols">Output features of the Linear.</param>
+    /// <param name="pieces">Pieces per output.</param>
+    /// <param name="biasGrad">The bias gradient (added to), or empty.</param>
+    public static void MaxoutGradient(ref float dy, ReadOnlySpan<int> winners, ref float dz, int rows, int cols, int pieces, Span<float> biasGrad)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pieces, 1);
+        CheckBiasGrad(biasGrad, cols);
+        int outCols = cols / pieces;
+        CheckLength(winners.Length, rows * outCols, nameof(winners));
+        int block = BlockRows(cols);
+        for (int r = 0; r < rows; r += block)
+        {
+            int count = Math.Min(block, rows - r);
+            ref float dzBlock = ref Unsafe.Add(ref dz, r * cols);
+            MemoryMarshal.CreateSpan(ref dzBlock, count * cols).Clear();
+            for (int i = r * outCols; i < (r + count) * outCols; i++)
+            {
+                Unsafe.Add(ref dz, ((i / outCols) * cols) + ((i % outCols) * pieces) + winners[i]) = Unsafe.Add(ref dy, i);
+            }
+
+            if (!biasGrad.IsEmpty)
+            {
+                Gemm.ColumnSums(ref dzBlock, count, cols, ref biasGrad[0]);
+            }
+        }
+    }
 }

@@ -26,6 +26,12 @@ public enum ColumnOperator
     /// (<see cref="LinearKernels.TrainForward{TAct}"/>, <see cref="LinearKernels.ColumnGradient"/> only).
     /// </summary>
     RandomSlope,
+
+    /// <summary>
+    /// Maxout in training: each run of <c>pieces</c> consecutive columns reduced to its first maximum (a NaN wins), the winning piece
+    /// saved (<see cref="LinearKernels.TrainMaxout"/> only).
+    /// </summary>
+    MaxoutRuns,
 }
 
 /// <summary>
@@ -96,6 +102,14 @@ public static partial class PackedGemm
             return;
         }
 
+        if (g.Column == ColumnOperator.MaxoutRuns)
+        {
+            float* lanes = stackalloc float[PanelWidth];
+            Vector512.Store(v, lanes);
+            StoreMaxoutRuns(in g, lanes, PanelWidth, row, col);
+            return;
+        }
+
         Vector512.Store(Column512(in g, v, col), c);
     }
 
@@ -112,6 +126,15 @@ public static partial class PackedGemm
         if (g.Column == ColumnOperator.RandomSlope)
         {
             StoreRandomSlopes256(in g, lo, hi, ElementSlopes(in g, row, col), c);
+            return;
+        }
+
+        if (g.Column == ColumnOperator.MaxoutRuns)
+        {
+            float* lanes = stackalloc float[PanelWidth];
+            Vector256.Store(lo, lanes);
+            Vector256.Store(hi, lanes + 8);
+            StoreMaxoutRuns(in g, lanes, PanelWidth, row, col);
             return;
         }
 

@@ -62,7 +62,7 @@ public static partial class PackedGemm
     {
         // A fused Maxout (MultiplyMaxout) reduces each panel's 16 columns once they are all computed.
         float* lanes = stackalloc float[PanelWidth];
-        bool maxout = act is IColumnEpilogue && g.Column == ColumnOperator.Maxout;
+        bool maxout = act is IColumnEpilogue && g.Column == ColumnOperator.Maxout, runs = act is IColumnEpilogue && g.Column == ColumnOperator.MaxoutRuns;
         for (int r = r0; r < r1; r++)
         {
             float* a = g.A + ((nint)r * g.ARowStride);
@@ -81,7 +81,7 @@ public static partial class PackedGemm
                     }
 
                     int col = (p * PanelWidth) + j;
-                    if (maxout)
+                    if (maxout || runs)
                     {
                         lanes[j] = g.Finish(act, s, col, 0f);
                         continue;
@@ -93,6 +93,10 @@ public static partial class PackedGemm
                 if (maxout)
                 {
                     StoreMaxout(in g, lanes, r, p * PanelWidth);
+                }
+                else if (runs)
+                {
+                    StoreMaxoutRuns(in g, lanes, width, r, p * PanelWidth);
                 }
             }
         }
@@ -148,6 +152,9 @@ public static partial class PackedGemm
         /// the derivative) and this, with C's row stride, receives column(act(z)).
         /// </summary>
         public float* Activated { get; init; }
+
+        /// <summary>For <see cref="ColumnOperator.MaxoutRuns"/>: the winning piece of each output (<see cref="OutCols"/> per row).</summary>
+        public int* Winners { get; init; }
 
         /// <summary>With a column operator: room for one tile's raw accumulators, 12 rows × 32 columns (set by <c>RunRange</c>).</summary>
         public float* Scratch { get; init; }

@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
@@ -52,6 +54,95 @@ public static partial class PackedGemm
                 Activated = py,
             };
             GemmJob<TAct>.Run(in call, act);
+        }
+    }
+
+    /// <summary>
+    /// Maxout over runs of <paramref name="pieces"/> consecutive columns of <c>C = A·B + shift</c>, in the epilogue: only
+    /// <c>out[r, o] = max_k C[r, o·pieces + k]</c> (first maximum, a NaN wins) and its piece k are stored, never C.
+    /// </summary>
+    /// <param name="a">A, row-major (<paramref name="depth"/> floats per row).</param>
+    /// <param name="rows">Rows of A and of the output.</param>
+    /// <param name="depth">Columns of A, rows of B.</param>
+    /// <param name="packedB">B, packed for <paramref name="depth"/> rows and <paramref name="cols"/> columns.</param>
+    /// <param name="cols">Columns of B: a multiple of <paramref name="pieces"/>.</param>
+    /// <param name="output">The output, cols / pieces floats per row.</param>
+    /// <param name="winners">The winning piece of each output.</param>
+    /// <param name="shift">Per-column offsets (a bias), or empty.</param>
+    /// <param name="pieces">Pieces per output: 1, 2, 4, 8 or 16 (a run never leaves its panel).</param>
+    internal static unsafe void MultiplyMaxoutRuns(ReadOnlySpan<float> a, int rows, int depth, ReadOnlySpan<float> packedB, int cols, Span<float> output,
+        Span<int> winners, ReadOnlySpan<float> shift, int pieces)
+    {
+        if (pieces < 1 || PanelWidth % pieces != 0 || cols % pieces != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pieces), pieces, $"pieces must divide {PanelWidth} and cols ({cols}).");
+        }
+
+        int outCols = cols / pieces;
+        Check(a.Length, rows, depth, depth, 1, packedB.Length, cols, rows * cols, cols, 0, shift.Length);
+        if (output.Length < (long)rows * outCols || winners.Length < (long)rows * outCols)
+        {
+            throw new ArgumentException($"output and winners hold {output.Length} and {winners.Length}; {rows} × {outCols} are needed.", nameof(output));
+        }
+
+        if (rows == 0 || cols == 0)
+        {
+            return;
+        }
+
+        // C itself is never read or written (the epilogue writes the output): the output stands in for its address.
+        fixed (float* pa = a, pb = packedB, po = output, ph = shift)
+        fixed (int* pw = winners)
+        {
+            var call = new GemmCall(pa, rows, depth, depth, 1, pb, cols, po, cols, null, shift.IsEmpty ? null : ph, accumulate: false)
+            {
+                Column = ColumnOperator.MaxoutRuns,
+                Pieces = pieces,
+                Out = po,
+                OutCols = outCols,
+                Winners = pw,
+            };
+            GemmJob<NoActivation>.Run(in call, default);
+        }
+    }
+
+    // The finished lanes of a partial panel (count < 16, whole runs) of a MaxoutRuns call, out of line.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void FinishRunsPartial<TAct>(in GemmCall g, TAct act, Vector256<float> lo, Vector256<float> hi, int count, int row, int col)
+        where TAct : struct, IActivationOperator
+    {
+        float* lanes = stackalloc float[PanelWidth];
+        for (int j = 0; j < count; j++)
+        {
+            lanes[j] = g.Finish(act, j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8), col + j, 0f);
+        }
+
+        StoreMaxoutRuns(in g, lanes, count, row, col);
+    }
+
+    // Reduces `count` finished columns of row `row` from column `col` (whole runs) to their outputs and winning pieces, as
+    // ChannelActivations.MaxoutForward: the first maximum wins, a NaN beats any number.
+    private static unsafe void StoreMaxoutRuns(in GemmCall g, float* lanes, int count, int row, int col)
+    {
+        int pieces = g.Pieces, o0 = col / pieces;
+        float* y = g.Out + ((nint)row * g.OutCols) + o0;
+        int* winner = g.Winners + ((nint)row * g.OutCols) + o0;
+        for (int j = 0; j * pieces < count; j++)
+        {
+            float* run = lanes + (j * pieces);
+            float best = run[0];
+            int at = 0;
+            for (int k = 1; k < pieces; k++)
+            {
+                float v = run[k];
+                if (v > best || (float.IsNaN(v) && !float.IsNaN(best)))
+                {
+                    (best, at) = (v, k);
+                }
+            }
+
+            y[j] = best;
+            winner[j] = at;
         }
     }
 }

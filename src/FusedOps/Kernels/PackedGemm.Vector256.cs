@@ -136,6 +136,12 @@ public static partial class PackedGemm
         float* c = g.C + ((nint)row * g.Ldc) + col;
         if (count < PanelWidth)
         {
+            if (act is IColumnEpilogue && g.Column == ColumnOperator.MaxoutRuns)
+            {
+                FinishRunsPartial(in g, act, lo, hi, count, row, col);
+                return;
+            }
+
             for (int j = 0; j < count; j++)
             {
                 g.Put(act, j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8), c + j, col + j);

@@ -240,6 +240,12 @@ public static partial class PackedGemm
         float* c = g.C + ((nint)row * g.Ldc) + col;
         if (count < PanelWidth)
         {
+            if (act is IColumnEpilogue && g.Column == ColumnOperator.MaxoutRuns)
+            {
+                FinishRunsPartial(in g, act, v.GetLower(), v.GetUpper(), count, row, col);
+                return;
+            }
+
             for (int j = 0; j < count; j++)
             {
                 g.Put(act, v.GetElement(j), c + j, col + j);

@@ -39,7 +39,7 @@ public partial class LinearChannelTraining
 {
 }
 
-/// <summary>Wide enough that the forward GEMM and the backward products split over two threads at batch 64: PReLU per feature, GELU, RReLU, a plain head.</summary>
+/// <summary>Wide enough that the forward GEMM and the backward products split over two threads at batch 64: PReLU per feature, GELU, RReLU, Maxout(4), a plain head.</summary>
 [FusedPipeline(200)]
 [Linear(301)]
 [PReLU(NumParameters = 301)]
@@ -47,7 +47,26 @@ public partial class LinearChannelTraining
 [GELU]
 [Linear(67)]
 [RReLU]
+[Linear(96)]
+[Maxout(4)]
 [Linear(10)]
 public partial class WideLinearTraining
+{
+}
+
+/// <summary>
+/// Maxout after a Linear in training, over runs of consecutive features: 2 pieces of 38 features (a partial last panel), 4 of 36
+/// without bias, 8 of 40, 16 of 32 as the last group.
+/// </summary>
+[FusedPipeline(13)]
+[Linear(38)]
+[Maxout(2)]
+[Linear(36, Bias = false)]
+[Maxout(4)]
+[Linear(40)]
+[Maxout(8)]
+[Linear(32)]
+[Maxout(16)]
+public partial class LinearMaxoutTraining
 {
 }
