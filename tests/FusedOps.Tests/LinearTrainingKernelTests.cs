@@ -14,22 +14,8 @@ namespace FusedOps.Tests;
 [Collection("KernelLevel")]
 public sealed class LinearTrainingKernelTests
 {
-    public static TheoryData<int, int> Cases()
-    {
-        var data = new TheoryData<int, int>();
-        foreach (int level in new[] { 512, 256, 128, 0 }.Where(l => l <= KernelDispatch.HardwareBits))
-        {
-            foreach (int rows in new[] { 1, 3, 8, 13 })
-            {
-                data.Add(level, rows);
-            }
-        }
-
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(LinearColumnsTests.Cases), MemberType = typeof(LinearColumnsTests))]
     public void TrainForward_KeepsTheProduct_StoresTheOperatorBesideIt(int vectorBits, int rows)
     {
         const int cols = 38, length = 5;
