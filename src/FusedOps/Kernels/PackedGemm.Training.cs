@@ -106,6 +106,52 @@ public static partial class PackedGemm
         }
     }
 
+    // The finished lanes of a partial panel (count < 16) of a MultiplyKeep call, out of line: z per element (only `count` shifts
+    // exist), then the activation on all 16 lanes at the call's width (a scalar activation per element cost 3x the product on a
+    // 64 × 256 -> 10 layer), then the column operator on the lanes that exist.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void KeepPartial<TAct>(in GemmCall g, TAct act, Vector256<float> lo, Vector256<float> hi, int count, int row, int col)
+        where TAct : struct, IActivationOperator
+    {
+        float* z = stackalloc float[PanelWidth];
+        float* y = stackalloc float[PanelWidth];
+        Vector256.Store(lo, z);
+        Vector256.Store(hi, z + 8);
+        nint at = ((nint)row * g.Ldc) + col;
+        for (int j = 0; j < PanelWidth; j++)
+        {
+            z[j] = j < count ? g.Finish(default(NoActivation), z[j], col + j, 0f) : 0f;
+        }
+
+        if (KernelDispatch.RuntimeBits >= 512)
+        {
+            Vector512.Store(act.Invoke(Vector512.Load(z)), y);
+        }
+        else if (KernelDispatch.RuntimeBits >= 256)
+        {
+            Vector256.Store(act.Invoke(Vector256.Load(z)), y);
+            Vector256.Store(act.Invoke(Vector256.Load(z + 8)), y + 8);
+        }
+        else
+        {
+            for (int q = 0; q < PanelWidth; q += 4)
+            {
+                Vector128.Store(act.Invoke(Vector128.Load(z + q)), y + q);
+            }
+        }
+
+        for (int j = 0; j < count; j++)
+        {
+            g.C[at + j] = z[j];
+            g.Activated[at + j] = g.Column switch
+            {
+                ColumnOperator.None => y[j],
+                ColumnOperator.RandomSlope => default(RReluOperator).Invoke(y[j], g.Slopes[at + j]),
+                _ => ColumnScalar(g.Column, g.Slopes, y[j], col + j),
+            };
+        }
+    }
+
     // The finished lanes of a partial panel (count < 16, whole runs) of a MaxoutRuns call, out of line.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void FinishRunsPartial<TAct>(in GemmCall g, TAct act, Vector256<float> lo, Vector256<float> hi, int count, int row, int col)

@@ -142,6 +142,12 @@ public static partial class PackedGemm
                 return;
             }
 
+            if (act is IColumnEpilogue && g.Activated != null)
+            {
+                KeepPartial(in g, act, lo, hi, count, row, col);
+                return;
+            }
+
             for (int j = 0; j < count; j++)
             {
                 g.Put(act, j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8), c + j, col + j);

@@ -246,6 +246,12 @@ public static partial class PackedGemm
                 return;
             }
 
+            if (act is IColumnEpilogue && g.Activated != null)
+            {
+                KeepPartial(in g, act, v.GetLower(), v.GetUpper(), count, row, col);
+                return;
+            }
+
             for (int j = 0; j < count; j++)
             {
                 g.Put(act, v.GetElement(j), c + j, col + j);
