@@ -33,6 +33,30 @@ internal static class KernelTable
 
             rows.Add((shape, "PackedGemm.PackTransposed", sampler.Add(() => PackedGemm.PackTransposed(w, n, k, packed), 1), 0));
 
+            // A Linear + GELU training step without BatchNorm: layer by layer (the product, then the activation pass; backward the
+            // derivative pass, then Σ dB) against the fused kernels (the activation in the GEMM's epilogue; dZ and Σ dB in one pass).
+            var gelu = default(GeluOperator);
+            float[] z = new float[m * n], g = Fill(random, m * n), dz = new float[m * n], db = new float[n];
+            string train = $"train {shape} + GELU";
+            foreach (int threads in new[] { 1, 2 })
+            {
+                rows.Add((train, "MatMulNT, then ActivationPass", sampler.Add(() =>
+                {
+                    LinearKernels.MatMulNT(ref x[0], m, ref w[0], n, k, ref z[0], bias);
+                    ActivationPass.Forward(gelu, ref z[0], ref y[0], m * n);
+                }, threads), flops));
+                rows.Add((train, "LinearKernels.TrainForward", sampler.Add(() =>
+                    LinearKernels.TrainForward(gelu, ref x[0], m, w, n, k, ref z[0], ref y[0], bias, ColumnOperator.None, []), threads), flops));
+            }
+
+            rows.Add(($"train dZ, dB: {m} × {n} GELU'", "TrainingPasses.Backward, then ColumnSums", sampler.Add(() =>
+            {
+                TrainingPasses.Backward(gelu, ref g[0], ref z[0], ref dz[0], m, n);
+                Gemm.ColumnSums(ref dz[0], m, n, ref db[0]);
+            }, 1), 0));
+            rows.Add(($"train dZ, dB: {m} × {n} GELU'", "LinearKernels.ActivationGradient", sampler.Add(() =>
+                LinearKernels.ActivationGradient(gelu, ref g[0], ref z[0], ref dz[0], m, n, db), 1), 0));
+
             // The weight gradient dW += dYᵀ·X: Gemm.AxpyRows, PackedGemm on X packed per call, and what generated code calls
             // (LinearKernels.WeightGradient: AxpyRows with its rows split over threads).
             float[] dy = Fill(random, m * n), dw = new float[n * k], packedX = new float[PackedGemm.PackedLength(m, k)];

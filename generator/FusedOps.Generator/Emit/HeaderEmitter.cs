@@ -27,7 +27,7 @@ internal static class HeaderEmitter
             w.Line($"//   group {g.Index}: {g.Describe()}  {g.Input} -> {g.Output}{role}");
             w.Line($"//     inference: {Passes(g, g.Inference)}");
             w.Line($"//     training forward: {Passes(g, g.Forward)}");
-            w.Line($"//     backward: {Passes(g, g.Backward)}");
+            w.Line($"//     backward: {Passes(g, g.Backward, "backward")}");
         }
 
         WeightFormEmitter.Header(w, m);
@@ -48,9 +48,9 @@ internal static class HeaderEmitter
         w.Line($"//   scratch (floats): {b.ForwardScratch} forward, {b.BackwardScratch} backward.");
     }
 
-    private static string Passes(GroupPlan g, EquatableArray<Pass> passes) =>
+    private static string Passes(GroupPlan g, EquatableArray<Pass> passes, string where = "epilogue") =>
         passes.Count == 0 && g.InferenceAlias ? "identity, no pass (its output is its input's buffer)"
-        : passes.Count == 0 ? $"in group {g.Index - 1}'s epilogue" : string.Join(", then ", passes.Select(p => Describe(g, p)));
+        : passes.Count == 0 ? $"in group {g.Index - 1}'s {where}" : string.Join(", then ", passes.Select(p => Describe(g, p)));
 
     /// <summary>One pass in words, for the header and the comment above the pass's code.</summary>
     internal static string Describe(GroupPlan g, Pass pass)
@@ -60,6 +60,8 @@ internal static class HeaderEmitter
         {
             PassKind.Anchor when g.Anchor == AnchorKind.Concat => $"Concat with \"{g.Branch!.Name}\"",
             PassKind.Anchor when g.Anchor == AnchorKind.Standalone => StandaloneEmitter.Describe(g, pass),
+            PassKind.Anchor when pass.Has(StageKind.AnchorGradients) && pass.Stages.Count > 1 =>
+                $"{g.Op!.Name} dW, dB, dX, dZ formed first: {string.Join(" + ", pass.Stages.Where(s => s != StageKind.AnchorGradients).Select(s => Derivative(g, s)))}",
             PassKind.Anchor when pass.Has(StageKind.AnchorGradients) => $"{g.Op!.Name} dW, dB, dX",
             PassKind.Anchor => pass.Stages.Count == 0 ? g.Op!.Name : $"{g.Op!.Name}, epilogue: {stages}",
             PassKind.Elementwise => $"elementwise: {stages}",
@@ -67,6 +69,9 @@ internal static class HeaderEmitter
             _ => "copy",
         };
     }
+
+    // A stage of a backward anchor pass: the derivative (a fused channel activation's, with its slope gradient).
+    private static string Derivative(GroupPlan g, StageKind stage) => stage is StageKind.ChannelActivation or StageKind.Maxout ? Stage(g, stage) + "'" : Stage(g, stage);
 
     private static string Stage(GroupPlan g, StageKind stage) => stage switch
     {
@@ -81,7 +86,7 @@ internal static class HeaderEmitter
         StageKind.NormReductions => "BatchNorm reductions",
         StageKind.NormInputGradient => "BatchNorm input gradient",
         StageKind.Pool => g.Conv!.PoolName,
-        StageKind.ChannelActivation => g.Conv?.ChannelName ?? g.ColumnsName,
+        StageKind.ChannelActivation => g.Conv?.ChannelName ?? g.TrainingChannel?.Name ?? g.ColumnsName,
         StageKind.Maxout => MaxoutFusion.Name(g),
         _ => "dW, dB, dX",
     };

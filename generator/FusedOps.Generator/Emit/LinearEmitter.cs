@@ -79,29 +79,105 @@ internal static class LinearEmitter
         return (g.OpOut / g.LinearMaxout + q - 1) / q * 16;
     }
 
-    /// <summary>The training forward anchor: z = x·Wᵀ (+ bias), W packed per step from 8 rows (the statistics need z before the norm).</summary>
-    public static void Forward(CodeWriter w, GroupPlan g, Pass pass, string x, string weight, string z)
+    /// <summary>
+    /// The training forward anchor: z = x·Wᵀ (+ bias), W packed per step from 8 rows (the statistics need z before the norm). With the
+    /// group's activation or the next group's PReLU / BipolarReLU in the epilogue, z is kept for Backward and the activated output
+    /// written from the same tile (<c>LinearKernels.TrainForward</c>): no elementwise pass.
+    /// </summary>
+    public static void Forward(CodeWriter w, PipelineModel m, GroupPlan g, Pass pass, GroupBuffers r, string weight)
     {
-        string bias = pass.Has(StageKind.Bias) ? $", {TrainingEmitter.Field(g.Op!, "Bias")}.Data" : string.Empty;
-        w.Line($"LinearKernels.MatMulNT(ref {x}[0], n, ref {weight}[0], {g.OpOut}, {g.InLength}, ref {z}[0]{bias});");
+        string bias = pass.Has(StageKind.Bias) ? $"{TrainingEmitter.Field(g.Op!, "Bias")}.Data" : "ReadOnlySpan<float>.Empty";
+        bool activation = pass.Has(StageKind.Activation), column = pass.Has(StageKind.ChannelActivation);
+        if (pass.Has(StageKind.Maxout))
+        {
+            // Only the Maxout's output and winners are written (its group's buffers); z is not kept.
+            int j = g.Index + 1, outputs = g.OpOut / g.TrainingMaxout;
+            StandaloneEmitter.Grow(w, $"_piece{j}", "int", $"n * {outputs}");
+            w.Line($"LinearKernels.TrainMaxout(ref {r.Input}[0], n, {weight}, {g.OpOut}, {g.InLength}, ref {m.Buffers.Groups[j].Output}[0], "
+                + $"_piece{j}.AsSpan(0, n * {outputs}), {bias}, {g.TrainingMaxout});");
+            return;
+        }
+
+        if (!activation && !column)
+        {
+            string plain = pass.Has(StageKind.Bias) ? ", " + bias : string.Empty;
+            w.Line($"LinearKernels.MatMulNT(ref {r.Input}[0], n, ref {weight}[0], {g.OpOut}, {g.InLength}, ref {r.Z}[0]{plain});");
+            return;
+        }
+
+        // The activation's output: the group's own, or the fused channel activation group's.
+        string y = column ? m.Buffers.Groups[g.Index + 1].Output : r.Output;
+        if (g.TrainingChannel is { Kind: ChannelActivationKind.RReLU } rrelu)
+        {
+            // Drawn as the RReLU's own pass draws them (the same stream, the same order), then read by the epilogue and by Backward.
+            string slopes = RandomSlopes(g);
+            StandaloneEmitter.Grow(w, $"_slopes{g.Index + 1}", "float", $"n * {g.OpOut}");
+            w.Line($"RReluOperator.FillSlopes({slopes}, {Literal.Float(rrelu.Lower)}, {Literal.Float(rrelu.Upper)}, _random!);");
+        }
+
+        (string act, string op) = column ? Channel(g) : (g.Operator.New(), "ColumnOperator.None, ReadOnlySpan<float>.Empty");
+        w.Line($"LinearKernels.TrainForward({act}, ref {r.Input}[0], n, {weight}, {g.OpOut}, {g.InLength}, ref {r.Z}[0], ref {y}[0], {bias}, {op});");
     }
 
     /// <summary>
     /// The backward anchor: dB = Σ dZ, dW += dZᵀ·X, dX = dZ·W, both products on <c>Gemm.AxpyRows</c> with their rows split
-    /// over threads (measured faster than packing X or W per step for <c>PackedGemm</c>; docs/performance.md).
+    /// over threads (measured faster than packing X or W per step for <c>PackedGemm</c>; docs/performance.md). With the activation's
+    /// (or the fused PReLU's / BipolarReLU's) derivative in the pass, dZ is formed from dY at the kept z in the pass that sums dB
+    /// (and the slope gradients).
     /// </summary>
-    public static void Backward(CodeWriter w, GroupPlan g, string x, string weight)
+    public static void Backward(CodeWriter w, GroupPlan g, Pass pass, GroupBuffers r, string weight)
     {
         Layer op = g.Op!;
         int outF = g.OpOut, inF = g.InLength;
-        if (g.HasBias)
+        string biasGrad = g.HasBias ? $"{TrainingEmitter.Field(op, "Bias")}.Grad" : "Span<float>.Empty";
+        if (pass.Has(StageKind.ActivationGradient))
+        {
+            w.Line($"LinearKernels.ActivationGradient({g.Operator.New()}, ref dy, ref {r.Z}[0], ref {r.GradU}[0], n, {outF}, {biasGrad});");
+            w.Line($"dz = ref {r.GradU}[0];");
+        }
+        else if (pass.Has(StageKind.Maxout))
+        {
+            int outputs = outF / g.TrainingMaxout;
+            w.Line($"LinearKernels.MaxoutGradient(ref dy, _piece{g.Index + 1}.AsSpan(0, n * {outputs}), ref {r.GradU}[0], n, {outF}, {g.TrainingMaxout}, {biasGrad});");
+            w.Line($"dz = ref {r.GradU}[0];");
+        }
+        else if (pass.Has(StageKind.ChannelActivation))
+        {
+            ChannelActivationLayer channel = g.TrainingChannel!;
+            string slopes = channel.Kind switch
+            {
+                ChannelActivationKind.PReLU => $"ColumnOperator.Slope, {TrainingEmitter.Field(channel, "Weight")}.Data, {TrainingEmitter.Field(channel, "Weight")}.Grad",
+                ChannelActivationKind.RReLU => $"ColumnOperator.RandomSlope, {RandomSlopes(g)}, Span<float>.Empty",
+                _ => "ColumnOperator.Bipolar, ReadOnlySpan<float>.Empty, Span<float>.Empty",
+            };
+            w.Line($"LinearKernels.ColumnGradient(ref dy, ref {r.Z}[0], ref {r.GradU}[0], n, {outF}, {biasGrad}, {slopes});");
+            w.Line($"dz = ref {r.GradU}[0];");
+        }
+        else if (g.HasBias)
         {
             w.Line($"Gemm.ColumnSums(ref dz, n, {outF}, ref {TrainingEmitter.Field(op, "Bias")}.Grad[0]);");
         }
 
-        w.Line($"LinearKernels.WeightGradient(ref dz, n, ref {x}[0], {outF}, {inF}, ref {TrainingEmitter.Field(op, "Weight")}.Grad[0]);");
+        w.Line($"LinearKernels.WeightGradient(ref dz, n, ref {r.Input}[0], {outF}, {inF}, ref {TrainingEmitter.Field(op, "Weight")}.Grad[0]);");
         w.Open("if (wantInput)");
         w.Line($"LinearKernels.InputGradient(ref dz, n, ref {weight}[0], {outF}, {inF}, ref dx);");
         w.Close();
+    }
+
+    // The fused RReLU's slopes of this step, one per element of z: the field of the RReLU's group.
+    private static string RandomSlopes(GroupPlan g) => $"_slopes{g.Index + 1}.AsSpan(0, n * {g.OpOut})";
+
+    // The fused channel activation as TrainForward's activation and column operator: one PReLU slope is an activation of its own.
+    private static (string Act, string Column) Channel(GroupPlan g)
+    {
+        ChannelActivationLayer channel = g.TrainingChannel!;
+        string slopes = $"{TrainingEmitter.Field(channel, "Weight")}.Data";
+        return channel.Kind switch
+        {
+            ChannelActivationKind.BipolarReLU => ("default(IdentityOperator)", "ColumnOperator.Bipolar, ReadOnlySpan<float>.Empty"),
+            ChannelActivationKind.RReLU => ("default(IdentityOperator)", $"ColumnOperator.RandomSlope, {RandomSlopes(g)}"),
+            _ when channel.NumParameters == 1 => ($"new PReluOperator({slopes}[0])", "ColumnOperator.None, ReadOnlySpan<float>.Empty"),
+            _ => ("default(IdentityOperator)", $"ColumnOperator.Slope, {slopes}"),
+        };
     }
 }

@@ -43,7 +43,7 @@ internal static partial class TrainingEmitter
                     w.Line($"Norm.ConcatSamples(ref {x}[0], {g.InLength}, ref {r.Residual}[0], {g.OutLength - g.InLength}, ref {y}[0], n);");
                     break;
                 case PassKind.Anchor:
-                    LinearEmitter.Forward(w, g, pass, x, Field(g.Op!, "Weight") + ".Data", z);
+                    LinearEmitter.Forward(w, m, g, pass, r, Field(g.Op!, "Weight") + ".Data");
                     break;
                 case PassKind.Own:
                     // Batch statistics of a group whose anchor cannot accumulate them in its epilogue.
@@ -154,7 +154,7 @@ internal static partial class TrainingEmitter
                     WriteConvBackward(w, m, g, r.Input);
                     break;
                 case PassKind.Anchor:
-                    LinearEmitter.Backward(w, g, r.Input, Field(g.Op!, "Weight") + ".Data");
+                    LinearEmitter.Backward(w, g, pass, r, Field(g.Op!, "Weight") + ".Data");
                     break;
             }
 

@@ -248,6 +248,12 @@ internal static partial class TrainingEmitter
 
         for (int gi = m.Groups.Count - 1; gi >= 0; gi--)
         {
+            if (FusedIntoPrevious(m.Groups[gi]))
+            {
+                w.Line($"// Group {gi}: its derivative runs in group {gi - 1}'s backward, on this gradient.");
+                continue;
+            }
+
             string? dx = m.Buffers.Groups[gi].InputGradient;
             WeightFormEmitter.BeforeBackward(w, m.Groups[gi]);
             w.Line($"G{gi}_Backward(n, ref dy, ref {(dx is null ? "userDx" : dx + "[0]")}, {(dx is null ? "wantInput" : "true")});");
@@ -288,6 +294,9 @@ internal static partial class TrainingEmitter
         w.Close();
         w.Line();
     }
+
+    // A Linear group took this group's training (LinearTrainingFusion): no pass of its own either way.
+    private static bool FusedIntoPrevious(GroupPlan g) => g.Forward.Count == 0 && g.Backward.Count == 0 && g.Index > 0;
 
     private static void WriteEnsure(CodeWriter w, PipelineModel m)
     {

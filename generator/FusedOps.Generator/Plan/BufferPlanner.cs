@@ -107,7 +107,8 @@ internal static class BufferPlanner
         }
 
         // A standalone group (a norm with its activation) keeps its own scratch, so it needs no _gradU.
-        if (groups.Any(g => g.Norm is not null || g.Join is AddLayer || (g.Op is not null && g.Activation is not null && g.Anchor != AnchorKind.Standalone)))
+        if (groups.Any(g => g.Norm is not null || g.Join is AddLayer || g.TrainingChannel is not null || g.TrainingMaxout > 0
+            || (g.Op is not null && g.Activation is not null && g.Anchor != AnchorKind.Standalone)))
         {
             training.Add(new TrainingBuffer("_gradU", maxLength, "gradient inside a group, after the activation / BatchNorm"));
         }

@@ -53,6 +53,8 @@ internal static class ChannelFusion
             }
         }
 
+        LinearTrainingFusion.Apply(groups, saves);
+
         // The first group reads the caller's input and the last writes the caller's output: a Dropout there keeps its copy.
         for (int i = 1; i + 1 < groups.Count; i++)
         {

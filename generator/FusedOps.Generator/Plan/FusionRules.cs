@@ -46,6 +46,15 @@ internal static class FusionRules
         [(Mode.TrainingForward, AnchorKind.Conv2d, StageKind.Bias)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnchorKind.Conv2d, StageKind.BatchStatistics)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
+
+        // A Linear with no BatchNorm and no residual Add: z kept and act(z) stored from the same GEMM tile (LinearKernels.TrainForward);
+        // the next group's PReLU or BipolarReLU there too (LinearTrainingFusion decides when).
+        [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Activation)] = Placement.Epilogue,
+        [(Mode.TrainingForward, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
+
+        // The next group's Maxout (pieces dividing 16; LinearTrainingFusion decides when): each run of pieces consecutive features
+        // reduced as the tile is stored, only the max and the winning piece written.
+        [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Maxout)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnyAnchor, StageKind.BatchStatistics)] = Placement.OwnPass,
         [(Mode.TrainingForward, AnyAnchor, StageKind.Normalize)] = Placement.Elementwise,
         [(Mode.TrainingForward, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
@@ -53,6 +62,12 @@ internal static class FusionRules
 
         // Backward: the activation derivative rides BatchNorm's reduction pass; the input gradient needs the reductions.
         [(Mode.Backward, AnyAnchor, StageKind.ActivationGradient)] = Placement.Elementwise,
+
+        // A Linear with nothing between its activation (or the next group's PReLU / BipolarReLU) and its GEMMs: dZ formed from dY
+        // in the pass that sums the bias gradient (and PReLU's slope gradients), block by block, before dW and dX.
+        [(Mode.Backward, AnchorKind.Linear, StageKind.ActivationGradient)] = Placement.Epilogue,
+        [(Mode.Backward, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
+        [(Mode.Backward, AnchorKind.Linear, StageKind.Maxout)] = Placement.Epilogue,
         [(Mode.Backward, AnyAnchor, StageKind.AddGradient)] = Placement.Elementwise,
         [(Mode.Backward, AnyAnchor, StageKind.NormReductions)] = Placement.Elementwise,
         [(Mode.Backward, AnyAnchor, StageKind.NormInputGradient)] = Placement.OwnPass,
@@ -121,8 +136,9 @@ internal static class FusionRules
         {
             switch (Where(mode, anchor, stage))
             {
-                // Forward, a stage after an elementwise or own pass stays after it (e.g. a Linear's activation after its residual Add).
-                case Placement.Epilogue when hasOp && (mode == Mode.Backward || passes.Count == 0):
+                // Forward, a stage after an elementwise or own pass stays after it (e.g. a Linear's activation after its residual Add);
+                // backward, an activation's derivative joins the anchor only with no BatchNorm or Add between them.
+                case Placement.Epilogue when hasOp && (mode == Mode.Backward ? stage == StageKind.AnchorGradients || (!norm && !add) : passes.Count == 0):
                     epilogue.Add(stage);
                     break;
                 case Placement.OwnPass:

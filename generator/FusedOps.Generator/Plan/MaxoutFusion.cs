@@ -47,5 +47,5 @@ internal static class MaxoutFusion
         && !saves.Any(s => s.AfterGroup == linear.Index);
 
     /// <summary>The fused Maxout as the header names it.</summary>
-    public static string Name(GroupPlan g) => $"Maxout({g.Conv?.MaxoutPieces ?? g.LinearMaxout})";
+    public static string Name(GroupPlan g) => $"Maxout({g.Conv?.MaxoutPieces ?? (g.LinearMaxout > 0 ? g.LinearMaxout : g.TrainingMaxout)})";
 }

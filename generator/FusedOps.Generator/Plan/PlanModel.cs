@@ -180,6 +180,18 @@ internal sealed record GroupPlan(
     /// </summary>
     public int LinearMaxout { get; init; }
 
+    /// <summary>
+    /// Training, a Linear group: the next group's PReLU or BipolarReLU, run in the GEMM's epilogue forward and on dY before the
+    /// GEMMs backward (<see cref="LinearTrainingFusion"/>); that group then has no training passes. Null: none.
+    /// </summary>
+    public ChannelActivationLayer? TrainingChannel { get; init; }
+
+    /// <summary>
+    /// Training, a Linear group: the pieces of the next group's Maxout, reduced over runs of consecutive features in the GEMM's
+    /// epilogue forward and routed to the winning piece backward (<see cref="LinearTrainingFusion"/>); 0: none.
+    /// </summary>
+    public int TrainingMaxout { get; init; }
+
     /// <summary>Whether inference writes the next group's output (its work runs in this group's epilogue).</summary>
     public bool TakesNext => Conv is { TakesNext: true } || Columns != ChannelEpilogue.None || LinearMaxout > 0;
 

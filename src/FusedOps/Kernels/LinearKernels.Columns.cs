@@ -38,6 +38,11 @@ public static partial class LinearKernels
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         CheckLength(scale.Length, cols, nameof(scale));
         CheckLength(shift.Length, cols, nameof(shift));
+        if (column is not (ColumnOperator.None or ColumnOperator.Slope or ColumnOperator.Bipolar))
+        {
+            throw new ArgumentOutOfRangeException(nameof(column), column, "column must be None, Slope or Bipolar.");
+        }
+
         if (column == ColumnOperator.Slope)
         {
             CheckLength(slopes.Length, cols, nameof(slopes));

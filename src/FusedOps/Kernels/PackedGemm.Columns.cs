@@ -20,6 +20,18 @@ public enum ColumnOperator
 
     /// <summary>Maxout: each panel's 16 columns are <c>pieces</c> runs of 16 / pieces, reduced to 16 / pieces outputs (<c>MultiplyMaxout</c>).</summary>
     Maxout,
+
+    /// <summary>
+    /// RReLU in training, slopes drawn per element (row-major, as the output): x ≤ 0 ? x·slope[r, j] : x
+    /// (<see cref="LinearKernels.TrainForward{TAct}"/>, <see cref="LinearKernels.ColumnGradient"/> only).
+    /// </summary>
+    RandomSlope,
+
+    /// <summary>
+    /// Maxout in training: each run of <c>pieces</c> consecutive columns reduced to its first maximum (a NaN wins), the winning piece
+    /// saved (<see cref="LinearKernels.TrainMaxout"/> only).
+    /// </summary>
+    MaxoutRuns,
 }
 
 /// <summary>
@@ -84,6 +96,20 @@ public static partial class PackedGemm
             return;
         }
 
+        if (g.Column == ColumnOperator.RandomSlope)
+        {
+            Vector512.Store(default(RReluOperator).Invoke(v, Vector512.Load(ElementSlopes(in g, row, col))), c);
+            return;
+        }
+
+        if (g.Column == ColumnOperator.MaxoutRuns)
+        {
+            float* lanes = stackalloc float[PanelWidth];
+            Vector512.Store(v, lanes);
+            StoreMaxoutRuns(in g, lanes, PanelWidth, row, col);
+            return;
+        }
+
         Vector512.Store(Column512(in g, v, col), c);
     }
 
@@ -94,6 +120,21 @@ public static partial class PackedGemm
         if (g.Column == ColumnOperator.Maxout)
         {
             StoreMaxout256(in g, lo, hi, row, col);
+            return;
+        }
+
+        if (g.Column == ColumnOperator.RandomSlope)
+        {
+            StoreRandomSlopes256(in g, lo, hi, ElementSlopes(in g, row, col), c);
+            return;
+        }
+
+        if (g.Column == ColumnOperator.MaxoutRuns)
+        {
+            float* lanes = stackalloc float[PanelWidth];
+            Vector256.Store(lo, lanes);
+            Vector256.Store(hi, lanes + 8);
+            StoreMaxoutRuns(in g, lanes, PanelWidth, row, col);
             return;
         }
 
@@ -108,6 +149,25 @@ public static partial class PackedGemm
         Vector128.Store(Column128(in g, lo.GetUpper(), col + 4), c + 4);
         Vector128.Store(Column128(in g, hi.GetLower(), col + 8), c + 8);
         Vector128.Store(Column128(in g, hi.GetUpper(), col + 12), c + 12);
+    }
+
+    // RReLU's drawn slopes of row `row` from column `col`: laid out as the output (row stride Ldc).
+    private static unsafe float* ElementSlopes(in GemmCall g, int row, int col) => g.Slopes + ((nint)row * g.Ldc) + col;
+
+    private static unsafe void StoreRandomSlopes256(in GemmCall g, Vector256<float> lo, Vector256<float> hi, float* a, float* c)
+    {
+        var op = default(RReluOperator);
+        if (KernelDispatch.RuntimeBits >= 256)
+        {
+            Vector256.Store(op.Invoke(lo, Vector256.Load(a)), c);
+            Vector256.Store(op.Invoke(hi, Vector256.Load(a + 8)), c + 8);
+            return;
+        }
+
+        Vector128.Store(op.Invoke(lo.GetLower(), Vector128.Load(a)), c);
+        Vector128.Store(op.Invoke(lo.GetUpper(), Vector128.Load(a + 4)), c + 4);
+        Vector128.Store(op.Invoke(hi.GetLower(), Vector128.Load(a + 8)), c + 8);
+        Vector128.Store(op.Invoke(hi.GetUpper(), Vector128.Load(a + 12)), c + 12);
     }
 
     /// <summary>The column operator on one element of column <paramref name="col"/>.</summary>

@@ -23,7 +23,7 @@ public static partial class PackedGemm
     private static unsafe void RunRange<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
         where TAct : struct, IActivationOperator
     {
-        if (g.Column != ColumnOperator.None)
+        if (g.Column != ColumnOperator.None || g.Activated != null)
         {
             float* scratch = stackalloc float[2 * TileRows * 2 * PanelWidth];
             GemmCall call = g with { Scratch = scratch };
@@ -62,7 +62,7 @@ public static partial class PackedGemm
     {
         // A fused Maxout (MultiplyMaxout) reduces each panel's 16 columns once they are all computed.
         float* lanes = stackalloc float[PanelWidth];
-        bool maxout = act is IColumnEpilogue && g.Column == ColumnOperator.Maxout;
+        bool maxout = act is IColumnEpilogue && g.Column == ColumnOperator.Maxout, runs = act is IColumnEpilogue && g.Column == ColumnOperator.MaxoutRuns;
         for (int r = r0; r < r1; r++)
         {
             float* a = g.A + ((nint)r * g.ARowStride);
@@ -81,18 +81,22 @@ public static partial class PackedGemm
                     }
 
                     int col = (p * PanelWidth) + j;
-                    if (maxout)
+                    if (maxout || runs)
                     {
                         lanes[j] = g.Finish(act, s, col, 0f);
                         continue;
                     }
 
-                    c[col] = g.Finish(act, s, col, c[col]);
+                    g.Put(act, s, c + col, col);
                 }
 
                 if (maxout)
                 {
                     StoreMaxout(in g, lanes, r, p * PanelWidth);
+                }
+                else if (runs)
+                {
+                    StoreMaxoutRuns(in g, lanes, width, r, p * PanelWidth);
                 }
             }
         }
@@ -131,7 +135,7 @@ public static partial class PackedGemm
         /// <summary>The per-column operator after the activation (<see cref="MultiplyColumns{TAct}"/>); none by default.</summary>
         public ColumnOperator Column { get; init; }
 
-        /// <summary>PReLU's slope per column, for <see cref="ColumnOperator.Slope"/>.</summary>
+        /// <summary>PReLU's slope per column, for <see cref="ColumnOperator.Slope"/>; RReLU's per element (as C) for <see cref="ColumnOperator.RandomSlope"/>.</summary>
         public float* Slopes { get; init; }
 
         /// <summary>For <see cref="ColumnOperator.Maxout"/>: the pieces, and the output (<see cref="OutCols"/> floats per row).</summary>
@@ -142,6 +146,15 @@ public static partial class PackedGemm
 
         /// <summary>For <see cref="ColumnOperator.Maxout"/>: output features per row.</summary>
         public int OutCols { get; init; }
+
+        /// <summary>
+        /// Training (<c>MultiplyKeep</c>): when set, C receives the product before the activation (z = scale·s + shift, kept for
+        /// the derivative) and this, with C's row stride, receives column(act(z)).
+        /// </summary>
+        public float* Activated { get; init; }
+
+        /// <summary>For <see cref="ColumnOperator.MaxoutRuns"/>: the winning piece of each output (<see cref="OutCols"/> per row).</summary>
+        public int* Winners { get; init; }
 
         /// <summary>With a column operator: room for one tile's raw accumulators, 12 rows × 32 columns (set by <c>RunRange</c>).</summary>
         public float* Scratch { get; init; }
@@ -163,6 +176,29 @@ public static partial class PackedGemm
 
             float y = act.Invoke(Accumulate ? s + old : s);
             return act is IColumnEpilogue && Column != ColumnOperator.None ? ColumnScalar(Column, Slopes, y, col) : y;
+        }
+
+        /// <summary>The epilogue on one scalar stored at <paramref name="c"/>: with <see cref="Activated"/>, z to C and column(act(z)) beside it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Put<TAct>(TAct act, float s, float* c, int col)
+            where TAct : struct, IActivationOperator
+        {
+            if (act is IColumnEpilogue && Activated != null)
+            {
+                float z = Finish(default(NoActivation), s, col, *c);
+                *c = z;
+                float y = act.Invoke(z);
+                nint at = (nint)(c - C);
+                Activated[at] = Column switch
+                {
+                    ColumnOperator.None => y,
+                    ColumnOperator.RandomSlope => default(RReluOperator).Invoke(y, Slopes[at]),
+                    _ => ColumnScalar(Column, Slopes, y, col),
+                };
+                return;
+            }
+
+            *c = Finish(act, s, col, *c);
         }
     }
 

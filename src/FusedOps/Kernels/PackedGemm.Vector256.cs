@@ -136,9 +136,21 @@ public static partial class PackedGemm
         float* c = g.C + ((nint)row * g.Ldc) + col;
         if (count < PanelWidth)
         {
+            if (act is IColumnEpilogue && g.Column == ColumnOperator.MaxoutRuns)
+            {
+                FinishRunsPartial(in g, act, lo, hi, count, row, col);
+                return;
+            }
+
+            if (act is IColumnEpilogue && g.Activated != null)
+            {
+                KeepPartial(in g, act, lo, hi, count, row, col);
+                return;
+            }
+
             for (int j = 0; j < count; j++)
             {
-                c[j] = g.Finish(act, j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8), col + j, c[j]);
+                g.Put(act, j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8), c + j, col + j);
             }
 
             return;
@@ -160,6 +172,14 @@ public static partial class PackedGemm
         {
             lo += Vector256.Load(c);
             hi += Vector256.Load(c + 8);
+        }
+
+        if (act is IColumnEpilogue && g.Activated != null)
+        {
+            // Training: z stays in C for the derivative; the activated value goes to the same place in Activated.
+            Vector256.Store(lo, c);
+            Vector256.Store(hi, c + 8);
+            c = g.Activated + (c - g.C);
         }
 
         if (KernelDispatch.RuntimeBits >= 256)

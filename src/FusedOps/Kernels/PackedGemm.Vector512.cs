@@ -240,9 +240,21 @@ public static partial class PackedGemm
         float* c = g.C + ((nint)row * g.Ldc) + col;
         if (count < PanelWidth)
         {
+            if (act is IColumnEpilogue && g.Column == ColumnOperator.MaxoutRuns)
+            {
+                FinishRunsPartial(in g, act, v.GetLower(), v.GetUpper(), count, row, col);
+                return;
+            }
+
+            if (act is IColumnEpilogue && g.Activated != null)
+            {
+                KeepPartial(in g, act, v.GetLower(), v.GetUpper(), count, row, col);
+                return;
+            }
+
             for (int j = 0; j < count; j++)
             {
-                c[j] = g.Finish(act, v.GetElement(j), col + j, c[j]);
+                g.Put(act, v.GetElement(j), c + j, col + j);
             }
 
             return;
@@ -261,6 +273,13 @@ public static partial class PackedGemm
         if (g.Accumulate)
         {
             v += Vector512.Load(c);
+        }
+
+        if (act is IColumnEpilogue && g.Activated != null)
+        {
+            // Training: z stays in C for the derivative; the activated value goes to the same place in Activated.
+            Vector512.Store(v, c);
+            c = g.Activated + (c - g.C);
         }
 
         v = act.Invoke(v);

@@ -191,22 +191,18 @@ namespace FusedOps.Generated
         // Group 0 training forward: Linear[0] + HardTanh[1], (6) -> (3).
         private void G0_Forward(int n)
         {
-            // Pass: Linear.
-            LinearKernels.MatMulNT(ref _in[0], n, ref L0Weight.Data[0], 3, 6, ref _z0[0]);
-
-            // Pass: elementwise: HardTanh.
-            ActivationPass.Forward(new HardTanhOperator(-0.5f, 2.0f), ref _z0[0], ref _y0[0], n * 3);
+            // Pass: Linear, epilogue: HardTanh.
+            LinearKernels.TrainForward(new HardTanhOperator(-0.5f, 2.0f), ref _in[0], n, L0Weight.Data, 3, 6, ref _z0[0], ref _y0[0],
+                ReadOnlySpan<float>.Empty, ColumnOperator.None, ReadOnlySpan<float>.Empty);
         }
 
         // Group 0 backward: Linear[0] + HardTanh[1], gradient (3) -> (6).
         private void G0_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: elementwise: HardTanh'.
-            TrainingPasses.Backward(new HardTanhOperator(-0.5f, 2.0f), ref dy, ref _z0[0], ref _gradU[0], n, 3);
+            // Pass: Linear dW, dB, dX, dZ formed first: HardTanh'.
+            LinearKernels.ActivationGradient(new HardTanhOperator(-0.5f, 2.0f), ref dy, ref _z0[0], ref _gradU[0], n, 3, Span<float>.Empty);
             dz = ref _gradU[0];
-
-            // Pass: Linear dW, dB, dX.
             LinearKernels.WeightGradient(ref dz, n, ref _in[0], 3, 6, ref L0Weight.Grad[0]);
             if (wantInput)
             {
@@ -223,9 +219,9 @@ namespace FusedOps.Generated
 // Fusion groups and their passes (each pass is one sweep over memory; "then" separates passes):
 //   group 0: Linear[0] + HardTanh[1]  (6) -> (3)
 //     inference: Linear, epilogue: HardTanh
-//     training forward: Linear, then elementwise: HardTanh
-//     backward: elementwise: HardTanh', then Linear dW, dB, dX
-// Passes: inference 1, training forward 2, backward 2; layer by layer would take 2 / 2 / 2.
+//     training forward: Linear, epilogue: HardTanh
+//     backward: Linear dW, dB, dX, dZ formed first: HardTanh'
+// Passes: inference 1, training forward 1, backward 1; layer by layer would take 2 / 2 / 2.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 6: the input; group 0's weight gradient reads it
 //   _z0 3: group 0: Linear output, before BatchNorm and activation (backward reads it)

@@ -980,6 +980,7 @@ namespace FusedOps.Generated
         private float[] _z6 = Array.Empty<float>();
         private float[] _gradA = Array.Empty<float>();
         private float[] _gradB = Array.Empty<float>();
+        private float[] _gradU = Array.Empty<float>();
         private readonly double[] _sum0 = new double[8];
         private readonly double[] _sumSq0 = new double[8];
         private readonly Conv2dTrainer _conv0 = new(3, 12, 12, 8, 3, 1, 1);
@@ -1061,8 +1062,7 @@ namespace FusedOps.Generated
             ref float dy = ref MemoryMarshal.GetReference(outputGradient);
             bool wantInput = !inputGradient.IsEmpty;
             ref float userDx = ref wantInput ? ref MemoryMarshal.GetReference(inputGradient) : ref s_sink[0];
-            G6_Backward(n, ref dy, ref _gradB[0], true);
-            dy = ref _gradB[0];
+            // Group 6: its derivative runs in group 5's backward, on this gradient.
             G5_Backward(n, ref dy, ref _gradA[0], true);
             dy = ref _gradA[0];
             G4_Backward(n, ref dy, ref _gradB[0], true);
@@ -1105,6 +1105,7 @@ namespace FusedOps.Generated
             _z6 = new float[n * 10];
             _gradA = new float[n * 1152];
             _gradB = new float[n * 1152];
+            _gradU = new float[n * 1152];
             _capacity = n;
         }
 
@@ -1227,16 +1228,18 @@ namespace FusedOps.Generated
         // Group 5 training forward: Linear[7], (288) -> (10).
         private void G5_Forward(int n)
         {
-            // Pass: Linear, epilogue: bias.
-            LinearKernels.MatMulNT(ref _z4[0], n, ref L7Weight.Data[0], 10, 288, ref _z5[0], L7Bias.Data);
+            // Pass: Linear, epilogue: bias + PReLU.
+            LinearKernels.TrainForward(new PReluOperator(L8Weight.Data[0]), ref _z4[0], n, L7Weight.Data, 10, 288, ref _z5[0], ref _z6[0], L7Bias.Data,
+                ColumnOperator.None, ReadOnlySpan<float>.Empty);
         }
 
         // Group 5 backward: Linear[7], gradient (10) -> (288).
         private void G5_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: Linear dW, dB, dX.
-            Gemm.ColumnSums(ref dz, n, 10, ref L7Bias.Grad[0]);
+            // Pass: Linear dW, dB, dX, dZ formed first: PReLU'.
+            LinearKernels.ColumnGradient(ref dy, ref _z5[0], ref _gradU[0], n, 10, L7Bias.Grad, ColumnOperator.Slope, L8Weight.Data, L8Weight.Grad);
+            dz = ref _gradU[0];
             LinearKernels.WeightGradient(ref dz, n, ref _z4[0], 10, 288, ref L7Weight.Grad[0]);
             if (wantInput)
             {
@@ -1247,16 +1250,12 @@ namespace FusedOps.Generated
         // Group 6 training forward: PReLU[8], (10) -> (10).
         private void G6_Forward(int n)
         {
-            // Pass: PReLU (1 pass).
-            ChannelActivations.PReluForward(ref _z5[0], ref _z6[0], n, 10, 1, L8Weight.Data);
         }
 
         // Group 6 backward: PReLU[8], gradient (10) -> (10).
         private void G6_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: PReLU backward (1 pass).
-            ChannelActivations.PReluBackward(ref dy, ref _z5[0], ref dx, wantInput, n, 10, 1, L8Weight.Data, L8Weight.Grad);
         }
     }
 }
@@ -1295,13 +1294,13 @@ namespace FusedOps.Generated
 //     backward: BipolarReLU backward (1 pass)
 //   group 5: Linear[7]  (288) -> (10)
 //     inference: Linear, epilogue: bias + PReLU
-//     training forward: Linear, epilogue: bias
-//     backward: Linear dW, dB, dX
+//     training forward: Linear, epilogue: bias + PReLU
+//     backward: Linear dW, dB, dX, dZ formed first: PReLU'
 //   group 6: PReLU[8]  (10) -> (10)
 //     inference: in group 5's epilogue
-//     training forward: PReLU (1 pass)
-//     backward: PReLU backward (1 pass)
-// Passes: inference 5, training forward 7, backward 7; layer by layer would take 8 / 8 / 8.
+//     training forward: in group 5's epilogue
+//     backward: in group 5's backward
+// Passes: inference 5, training forward 6, backward 6; layer by layer would take 8 / 8 / 8.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 432: the input; group 0's weight gradient reads it
 //   _z0 1152: group 0: Conv2d output, before BatchNorm and activation (backward reads it)
@@ -1313,6 +1312,7 @@ namespace FusedOps.Generated
 //   _z6 10: group 6: PReLU output, before BatchNorm and activation (backward reads it)
 //   _gradA 1152: gradient between groups (odd groups write it)
 //   _gradB 1152: gradient between groups (even groups write it)
+//   _gradU 1152: gradient inside a group, after the activation / BatchNorm
 // Buffers, inference: chunks of 56 samples, 2 pooled buffer(s) of 1152 floats per sample; group outputs: buf0, buf1, buf0, buf0, buf1, buf0, y (y: the
 //     caller's output);
 //   scratch (floats): 1708 forward, 13624 backward.

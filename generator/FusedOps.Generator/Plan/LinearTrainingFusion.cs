@@ -1,0 +1,60 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedOps.Generator.Model;
+
+namespace FusedOps.Generator.Plan;
+
+/// <summary>
+/// Training fusion of a PReLU (one slope or one per feature), RReLU (its slopes drawn per element from the model's stream before the
+/// GEMM, exactly as its own pass draws them) or BipolarReLU into the Linear group before it: the forward GEMM's epilogue keeps z (the
+/// activation's input, which Backward reads) and writes the activation's output; Backward forms dZ from the activation's dY, with the
+/// bias and slope gradients, in the pass before the Linear's GEMMs. The activation's group then has no training passes. A Linear with
+/// a BatchNorm, a residual Add or an activation of its own keeps the activation's passes. A Maxout whose pieces divide 16 (so a run
+/// of consecutive features never leaves a 16-column panel, nor a thread's part) rides the same epilogue in weight order: each run is
+/// reduced as its tile is stored and only the maximum and its piece are written (z is not kept); Backward routes dY to the winner
+/// while it sums dB.
+/// </summary>
+internal static class LinearTrainingFusion
+{
+    /// <summary>
+    /// Whether <paramref name="linear"/>'s training takes the channel activation group after it: a plain Linear group (no BatchNorm,
+    /// Add or activation; not a projection) whose output nothing else reads (no Save).
+    /// </summary>
+    public static bool Fuses(GroupPlan linear, GroupPlan next, IEnumerable<SavePoint> saves) =>
+        linear.Anchor == AnchorKind.Linear && linear.ProjectionOf < 0 && linear.Norm is null && linear.Join is null && linear.Activation is null
+        && next.Op is ChannelActivationLayer or MaxoutLayer { Pieces: 1 or 2 or 4 or 8 or 16 } && next.Index == linear.Index + 1
+        && !saves.Any(s => s.AfterGroup == linear.Index);
+
+    /// <summary>Marks every fusable Linear + channel activation pair: the stage joins the Linear's training anchors, the pair's group loses its passes.</summary>
+    public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
+    {
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            GroupPlan linear = groups[i], next = groups[i + 1];
+            StageKind stage = next.Op is MaxoutLayer ? StageKind.Maxout : StageKind.ChannelActivation;
+            if (!Fuses(linear, next, saves)
+                || FusionRules.Where(Mode.TrainingForward, AnchorKind.Linear, stage) != Placement.Epilogue
+                || FusionRules.Where(Mode.Backward, AnchorKind.Linear, stage) != Placement.Epilogue)
+            {
+                continue;
+            }
+
+            groups[i] = linear with
+            {
+                Forward = WithStage(linear.Forward, stage, last: true),
+                Backward = WithStage(linear.Backward, stage, last: false),
+                TrainingChannel = next.Op as ChannelActivationLayer,
+                TrainingMaxout = (next.Op as MaxoutLayer)?.Pieces ?? 0,
+            };
+            groups[i + 1] = next with { Forward = EquatableArray<Pass>.Empty, Backward = EquatableArray<Pass>.Empty };
+        }
+    }
+
+    // The Linear's only pass (its anchor) with the stage appended (forward) or put before the GEMMs' stage (backward).
+    private static EquatableArray<Pass> WithStage(EquatableArray<Pass> passes, StageKind stage, bool last)
+    {
+        Pass anchor = passes.Single(p => p.Kind == PassKind.Anchor);
+        var stages = last ? anchor.Stages.Append(stage) : new[] { stage }.Concat(anchor.Stages);
+        return new[] { anchor with { Stages = stages.ToEquatableArray() } }.ToEquatableArray();
+    }
+}
