@@ -27,7 +27,7 @@ internal static class HeaderEmitter
             w.Line($"//   group {g.Index}: {g.Describe()}  {g.Input} -> {g.Output}{role}");
             w.Line($"//     inference: {Passes(g, g.Inference)}");
             w.Line($"//     training forward: {Passes(g, g.Forward)}");
-            w.Line($"//     backward: {Passes(g, g.Backward)}");
+            w.Line($"//     backward: {(g.Backward.Count == 0 ? $"in group {g.Index - 1}'s Conv2d backward (prologue)" : Passes(g, g.Backward))}");
         }
 
         WeightFormEmitter.Header(w, m);
@@ -60,6 +60,8 @@ internal static class HeaderEmitter
         {
             PassKind.Anchor when g.Anchor == AnchorKind.Concat => $"Concat with \"{g.Branch!.Name}\"",
             PassKind.Anchor when g.Anchor == AnchorKind.Standalone => StandaloneEmitter.Describe(g, pass),
+            PassKind.Anchor when pass.Stages.Count > 1 && pass.Has(StageKind.AnchorGradients) =>
+                $"{g.Op!.Name} dW, dB, dX, prologue: {string.Join(" + ", pass.Stages.Where(s => s != StageKind.AnchorGradients).Select(s => Gradient(g, s)))}",
             PassKind.Anchor when pass.Has(StageKind.AnchorGradients) => $"{g.Op!.Name} dW, dB, dX",
             PassKind.Anchor => pass.Stages.Count == 0 ? g.Op!.Name : $"{g.Op!.Name}, epilogue: {stages}",
             PassKind.Elementwise => $"elementwise: {stages}",
@@ -67,6 +69,10 @@ internal static class HeaderEmitter
             _ => "copy",
         };
     }
+
+    // A stage in a backward prologue: the next group's channel activation or Maxout as its derivative.
+    private static string Gradient(GroupPlan g, StageKind stage) =>
+        stage is StageKind.ChannelActivation or StageKind.Maxout ? Stage(g, stage) + "'" : Stage(g, stage);
 
     private static string Stage(GroupPlan g, StageKind stage) => stage switch
     {

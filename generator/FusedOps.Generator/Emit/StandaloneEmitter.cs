@@ -259,7 +259,7 @@ internal static partial class StandaloneEmitter
         $"new Pooling.Window({g.Input.H}, {g.Input.W}, {g.Output.H}, {g.Output.W}, {pool.KernelSize}, {pool.Stride}, {pool.Padding})";
 
     /// <summary>A saved buffer sized for the batch on first use (Forward has checked the batch).</summary>
-    private static void Grow(CodeWriter w, string field, string type, string count)
+    internal static void Grow(CodeWriter w, string field, string type, string count)
     {
         w.Open($"if ({field}.Length < {count})");
         w.Line($"{field} = new {type}[{count}];");

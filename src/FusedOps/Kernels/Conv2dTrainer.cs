@@ -242,7 +242,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             {
                 for (int s = s0; s < s1; s++)
                 {
-                    BackwardSample(s, scratch, ref dw[0], sums.Slice(2 * _oc));
+                    BackwardSample(s, part, scratch, ref dw[0], sums.Slice(2 * _oc));
                 }
 
                 return;
@@ -253,7 +253,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             Array.Clear(lanes);
             for (int s = s0; s < s1; s++)
             {
-                BackwardSample(s, scratch, ref lanes[0], sums.Slice(2 * _oc));
+                BackwardSample(s, part, scratch, ref lanes[0], sums.Slice(2 * _oc));
             }
 
             ShiftedConv.AddLanes(ref lanes[0], length, ref dw[0]);
@@ -288,11 +288,13 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ref float grid = ref scratch[_gridOffset];
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
         ShiftedConv.Product(ref _weight[0], _kc, _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
-        CropForward(ref grid, ref _output[s * OutLength], sums);
-        _epilogue?.Forward(ref _output[s * OutLength], ref _activated[s * OutLength], OutLength);
+        // An epilogue that does not keep z (Maxout) takes it from the scratch while it is in cache.
+        ref float z = ref _epilogue is { KeepsZ: false } ? ref scratch[ActivationOffset] : ref _output[s * OutLength];
+        CropForward(ref grid, ref z, sums);
+        _epilogue?.Forward(s, ref z);
     }
 
-    private void BackwardSample(int s, float[] scratch, ref float dw, Span<double> biasSums)
+    private void BackwardSample(int s, int part, float[] scratch, ref float dw, Span<double> biasSums)
     {
         ref float xp = ref scratch[0];
         ref float dzGrid = ref scratch[_xpLength];
@@ -300,8 +302,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ref float dz = ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength));
         if (_epilogue is { } epilogue)
         {
-            epilogue.Backward(ref dz, ref _preActivation[s * OutLength], ref scratch[ActivationOffset], OutLength);
-            dz = ref scratch[ActivationOffset];
+            dz = ref epilogue.Backward(s, part, ref scratch[ActivationOffset]);
         }
 
         FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
