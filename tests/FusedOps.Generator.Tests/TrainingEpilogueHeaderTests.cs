@@ -6,7 +6,8 @@ namespace FusedOps.Generator.Tests;
 /// <summary>
 /// The `// Pipeline:` header and the training code of grid Conv2d groups with no BatchNorm: the residual Add and activation, and
 /// the next group's channel activation or Maxout, in the Conv2dTrainer's epilogue and its backward's prologue (their passes
-/// gone); and the cases that keep their passes (BatchNorm, a projection, a Save after the conv, a strided conv).
+/// gone), a channel activation after BatchNorm in the normalise and reduction passes; and a case that keeps its pass (a strided
+/// conv without BatchNorm).
 /// </summary>
 public sealed class TrainingEpilogueHeaderTests
 {
@@ -51,8 +52,7 @@ public sealed class TrainingEpilogueHeaderTests
         Assert.Contains("backward: Conv2d dW, dB, dX, prologue: RReLU'", surface);
         Assert.Contains("training forward: Conv2d, epilogue: bias + Maxout(2)", surface);
         Assert.Contains("backward: Conv2d dW, dB, dX, prologue: Maxout(2)'", surface);
-        Assert.Equal(3, Count(surface, "training forward: in group "));
-        Assert.Equal(3, Count(surface, "backward: in group "));
+        Assert.Equal(4, Count(surface, "backward: in group "));
 
         Assert.Contains("_conv0.AddForward(new ReluOperator(), _in, L1Weight.Data, L1Bias.Data, _z0, _in, _u0, _y0, n);", training);
         Assert.Contains("_conv0.AddBackward(new ReluOperator(), _in, ref dz, _u0, _gradSave0,", training);
@@ -63,8 +63,15 @@ public sealed class TrainingEpilogueHeaderTests
         Assert.DoesNotContain("ChannelActivations.PReluForward(ref _z1", training);
         Assert.DoesNotContain("ChannelActivations.MaxoutForward(", training);
 
-        // Kept: BipolarReLU after BatchNorm, PReLU after a strided conv.
-        Assert.Contains("ChannelActivations.BipolarForward(", training);
+        // BipolarReLU after BatchNorm rides the normalise pass and BatchNorm's reduction pass.
+        Assert.Contains("training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + BipolarReLU", surface);
+        Assert.Contains("backward: elementwise: BipolarReLU' + BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX", surface);
+        Assert.Contains("TrainingPasses.ChannelAffineForward(Conv2dTrainer.ChannelActivation.BipolarRelu, Array.Empty<float>(), ref _z7[0], ref _z8[0], n, 4, 99,", training);
+        Assert.Contains("TrainingPasses.ChannelBackwardReduce(Conv2dTrainer.ChannelActivation.BipolarRelu, Array.Empty<float>(), Span<float>.Empty, ref dy, ref zs,", training);
+        Assert.DoesNotContain("ChannelActivations.BipolarForward(", training);
+        Assert.Equal(4, Count(surface, "training forward: in group "));
+
+        // Kept: PReLU after a strided conv.
         Assert.Contains("ChannelActivations.PReluForward(", training);
     }
 

@@ -16,10 +16,13 @@ namespace FusedOps.Tests;
 [Collection("KernelLevel")]
 public sealed class TrainingEpilogueTests
 {
-    public static IEnumerable<object[]> Cases() => FusedVsReferenceTests.CasesFor(nameof(TrainingEpilogueNet), nameof(TrainingEpilogueWide), nameof(ConvRReluFused));
+    public static IEnumerable<object[]> Cases() => FusedVsReferenceTests.CasesFor(nameof(TrainingEpilogueNet), nameof(TrainingEpilogueWide), nameof(ConvRReluFused), nameof(TrainingEpilogueBn), nameof(ConvBnRReluFused));
 
     public static IEnumerable<object[]> Widths() =>
         new[] { 512, 256, 128, 0 }.Where(b => b <= KernelDispatch.HardwareBits).Select(b => new object[] { b });
+
+    public static IEnumerable<object[]> RReluPairs() =>
+        Widths().SelectMany(w => new[] { new object[] { nameof(ConvRReluFused), nameof(ConvRReluUnfused), w[0] }, [nameof(ConvBnRReluFused), nameof(ConvBnRReluUnfused), w[0]] });
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -34,24 +37,23 @@ public sealed class TrainingEpilogueTests
         foreach (int threads in new[] { 1, 2, 3 })
         {
             TrainingParallelTests.Step step = default;
-            KernelLevelCollection.AtThreads(threads, () => step = TrainingParallelTests.Run(nameof(TrainingEpilogueWide), 13, steps: 2));
+            // 61 samples: the Conv2d passes and the normalise and reduction passes (64 K values) split into parts.
+            KernelLevelCollection.AtThreads(threads, () => step = TrainingParallelTests.Run(nameof(TrainingEpilogueWide), 61, steps: 2));
             first ??= step;
             TrainingParallelTests.AssertBitwise(first.Value.Values, step.Values, $"{nameof(TrainingEpilogueWide)} at {bits} bits, {threads} threads");
         }
     });
 
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void RReluInConvEpilogue_BitwiseIdenticalToItsOwnPass(int bits) => KernelLevelCollection.AtLevel(bits, () =>
+    [MemberData(nameof(RReluPairs))]
+    public void RReluFused_BitwiseIdenticalToItsOwnPass(string fusedPipeline, string ownPipeline, int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
         const int batch = 5;
-        var fused = new ConvRReluFused(3);
-        var own = new ConvRReluUnfused(3);
+        IFusedModel[] models = [Create(fusedPipeline), Create(ownPipeline)];
         var random = new Random(5);
-        float[] x = Enumerable.Range(0, batch * ConvRReluFused.InputLength).Select(_ => (random.NextSingle() * 2) - 1).ToArray();
-        float[] g = Enumerable.Range(0, batch * ConvRReluFused.OutputLength).Select(_ => (random.NextSingle() * 2) - 1).ToArray();
+        float[] x = Enumerable.Range(0, batch * models[0].InputLength).Select(_ => (random.NextSingle() * 2) - 1).ToArray();
+        float[] g = Enumerable.Range(0, batch * models[0].OutputLength).Select(_ => (random.NextSingle() * 2) - 1).ToArray();
         var results = new List<(string Name, float[] Data)>[2];
-        IFusedModel[] models = [fused, own];
         for (int k = 0; k < 2; k++)
         {
             IFusedModel net = models[k];
@@ -65,11 +67,14 @@ public sealed class TrainingEpilogueTests
                 net.Backward(g, dx);
                 results[k].Add(($"output {step}", (float[])y.Clone()));
                 results[k].Add(($"input gradient {step}", (float[])dx.Clone()));
-                results[k].AddRange(net.Parameters.Select(p => ($"gradient of {p.Name} {step}", (float[])p.Grad.Clone())));
+                results[k].AddRange(net.Parameters.Concat(net.Buffers).Select(p => ($"{p.Name} and its gradient {step}", p.Data.Concat(p.Grad).ToArray())));
             }
         }
 
         Assert.Contains(results[0][0].Data, v => v < 0);
-        TrainingParallelTests.AssertBitwise(results[1], results[0], $"RReLU fused at {bits} bits");
+        TrainingParallelTests.AssertBitwise(results[1], results[0], $"{fusedPipeline} at {bits} bits");
     });
+
+    private static IFusedModel Create(string pipeline) =>
+        (IFusedModel)Activator.CreateInstance(typeof(ConvBnRelu).Assembly.GetType("FusedOps.Tests.Pipelines." + pipeline, throwOnError: true)!, 3)!;
 }

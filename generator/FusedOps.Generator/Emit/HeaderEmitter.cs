@@ -26,8 +26,8 @@ internal static class HeaderEmitter
             string role = g.ProjectionOf >= 0 ? $"  (projection for group {g.ProjectionOf})" : string.Empty;
             w.Line($"//   group {g.Index}: {g.Describe()}  {g.Input} -> {g.Output}{role}");
             w.Line($"//     inference: {Passes(g, g.Inference)}");
-            w.Line($"//     training forward: {Passes(g, g.Forward)}");
-            w.Line($"//     backward: {(g.Backward.Count == 0 ? $"in group {g.Index - 1}'s Conv2d backward (prologue)" : Passes(g, g.Backward))}");
+            w.Line($"//     training forward: {(g.Forward.Count == 0 ? $"in group {g.Index - 1}'s training passes" : Passes(g, g.Forward))}");
+            w.Line($"//     backward: {(g.Backward.Count == 0 ? $"in group {g.Index - 1}'s backward" : Passes(g, g.Backward))}");
         }
 
         WeightFormEmitter.Header(w, m);
@@ -55,7 +55,7 @@ internal static class HeaderEmitter
     /// <summary>One pass in words, for the header and the comment above the pass's code.</summary>
     internal static string Describe(GroupPlan g, Pass pass)
     {
-        string stages = string.Join(" + ", pass.Stages.Select(s => Stage(g, s)));
+        string stages = string.Join(" + ", pass.Stages.Select(s => pass.Has(StageKind.NormReductions) ? Gradient(g, s) : Stage(g, s)));
         return pass.Kind switch
         {
             PassKind.Anchor when g.Anchor == AnchorKind.Concat => $"Concat with \"{g.Branch!.Name}\"",

@@ -36,18 +36,7 @@ internal static partial class TrainingEmitter
         }
         else if (pass.Has(StageKind.ChannelActivation))
         {
-            GroupPlan next = m.Groups[i + 1];
-            var layer = (ChannelActivationLayer)next.Op!;
-            if (layer.Kind == ChannelActivationKind.RReLU)
-            {
-                // The whole batch's slopes first, in the layer's own pass's order: the same stream, the same bits.
-                StandaloneEmitter.Grow(w, $"_slopes{next.Index}", "float", $"n * {next.InLength}");
-                string lower = Literal.Float(layer.Lower), upper = Literal.Float(layer.Upper);
-                w.Line($"RReluOperator.FillSlopes(_slopes{next.Index}.AsSpan(0, n * {next.InLength}), {lower}, {upper}, _random!);");
-            }
-
-            string output = m.Buffers.Groups[next.Index].Output;
-            w.Line($"_conv{i}.ChannelForward({ChannelArgs(next, layer)}, {args}, {r.Z}, {output}, n);");
+            w.Line($"_conv{i}.ChannelForward({DrawChannel(w, m, g)}, {args}, {r.Z}, {m.Buffers.Groups[i + 1].Output}, n);");
         }
         else if (pass.Has(StageKind.Maxout))
         {
@@ -85,10 +74,7 @@ internal static partial class TrainingEmitter
         }
         else if (pass.Has(StageKind.ChannelActivation))
         {
-            GroupPlan next = m.Groups[g.Index + 1];
-            var layer = (ChannelActivationLayer)next.Op!;
-            string slopeGrad = layer.Kind == ChannelActivationKind.PReLU ? Field(layer, "Weight") + ".Grad" : "Span<float>.Empty";
-            w.Line($"{conv}.ChannelBackward({ChannelArgs(next, layer)}, {slopeGrad}, {r.Input}, ref dz, {r.Z}, {tail});");
+            w.Line($"{conv}.ChannelBackward({ChannelArgs(m, g, gradient: true)}, {r.Input}, ref dz, {r.Z}, {tail});");
         }
         else if (pass.Has(StageKind.Maxout))
         {
@@ -102,11 +88,39 @@ internal static partial class TrainingEmitter
         }
     }
 
-    /// <summary>The channel activation's kind and slopes: PReLU's parameter, RReLU's drawn slopes, or none.</summary>
-    private static string ChannelArgs(GroupPlan next, ChannelActivationLayer layer) => layer.Kind switch
+    /// <summary>
+    /// Forward: RReLU's slopes for the whole batch drawn first (in the layer's own pass's order: the same stream, the same bits),
+    /// then the channel activation's arguments.
+    /// </summary>
+    private static string DrawChannel(CodeWriter w, PipelineModel m, GroupPlan g)
     {
-        ChannelActivationKind.PReLU => $"Conv2dTrainer.ChannelActivation.PRelu, {Field(layer, "Weight")}.Data",
-        ChannelActivationKind.RReLU => $"Conv2dTrainer.ChannelActivation.RRelu, _slopes{next.Index}",
-        _ => "Conv2dTrainer.ChannelActivation.BipolarRelu, Array.Empty<float>()",
-    };
+        GroupPlan next = m.Groups[g.Index + 1];
+        var layer = (ChannelActivationLayer)next.Op!;
+        if (layer.Kind == ChannelActivationKind.RReLU)
+        {
+            StandaloneEmitter.Grow(w, $"_slopes{next.Index}", "float", $"n * {next.InLength}");
+            string lower = Literal.Float(layer.Lower), upper = Literal.Float(layer.Upper);
+            w.Line($"RReluOperator.FillSlopes(_slopes{next.Index}.AsSpan(0, n * {next.InLength}), {lower}, {upper}, _random!);");
+        }
+
+        return ChannelArgs(m, g, gradient: false);
+    }
+
+    /// <summary>
+    /// The next group's channel activation as arguments: its kind and slopes (PReLU's parameter, RReLU's drawn slopes, or none),
+    /// with <paramref name="gradient"/> also PReLU's slope gradient (else an empty span).
+    /// </summary>
+    private static string ChannelArgs(PipelineModel m, GroupPlan g, bool gradient)
+    {
+        GroupPlan next = m.Groups[g.Index + 1];
+        var layer = (ChannelActivationLayer)next.Op!;
+        string args = layer.Kind switch
+        {
+            ChannelActivationKind.PReLU => $"Conv2dTrainer.ChannelActivation.PRelu, {Field(layer, "Weight")}.Data",
+            ChannelActivationKind.RReLU => $"Conv2dTrainer.ChannelActivation.RRelu, _slopes{next.Index}",
+            _ => "Conv2dTrainer.ChannelActivation.BipolarRelu, Array.Empty<float>()",
+        };
+        string slopeGrad = layer.Kind == ChannelActivationKind.PReLU ? Field(layer, "Weight") + ".Grad" : "Span<float>.Empty";
+        return gradient ? $"{args}, {slopeGrad}" : args;
+    }
 }

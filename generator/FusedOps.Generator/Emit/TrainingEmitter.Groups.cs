@@ -54,6 +54,13 @@ internal static partial class TrainingEmitter
                 case PassKind.Elementwise when pass.Has(StageKind.Add):
                     WriteAddForward(w, g, r, pass);
                     break;
+                case PassKind.Elementwise when pass.Has(StageKind.ChannelActivation):
+                    // The next group's channel activation on the normalised values; the BatchNorm output itself is not stored.
+                    WriteBatchStatistics(w, g);
+                    string channel = DrawChannel(w, m, g);
+                    string next = m.Buffers.Groups[i + 1].Output;
+                    w.Line($"TrainingPasses.ChannelAffineForward({channel}, ref {z}[0], ref {next}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
+                    break;
                 case PassKind.Elementwise when pass.Has(StageKind.Normalize):
                     WriteBatchStatistics(w, g);
                     w.Line($"var act = {g.Operator.New()};");
@@ -97,8 +104,8 @@ internal static partial class TrainingEmitter
                     w.Line($"Norm.SplitSamples(ref dy, {g.InLength}, {savedLength}, ref dx, wantInput, ref _gradSave{g.Branch!.Slot}[0], n);");
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.NormReductions):
-                    w.Line($"var act = {g.Operator.New()};");
-                    WriteNormReductions(w, g, r, "dy");
+                    w.Line(pass.Has(StageKind.ChannelActivation) ? "// The next group's channel activation derivative first, on the recomputed BatchNorm output." : $"var act = {g.Operator.New()};");
+                    WriteNormReductions(w, g, r, "dy", channel: pass.Has(StageKind.ChannelActivation) ? ChannelArgs(m, g, gradient: true) : null);
                     break;
                 case PassKind.Own:
                     BatchNormLayer norm = g.Norm!;

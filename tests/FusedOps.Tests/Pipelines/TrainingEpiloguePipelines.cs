@@ -34,7 +34,8 @@ public partial class TrainingEpilogueNet
 
 /// <summary>
 /// Large enough (about 180 KFLOP per sample and conv) for the Conv2dTrainer to split a batch of 13 over threads: residual
-/// Add + ReLU, PReLU per channel, RReLU, Maxout(3), PReLU with one slope.
+/// Add + ReLU, PReLU per channel, RReLU, Maxout(3), PReLU with one slope; then PReLU and RReLU after Conv→BatchNorm (no bias
+/// before the BatchNorms: its gradient is zero up to rounding, which a relative check cannot judge).
 /// </summary>
 [FusedPipeline(8, 12, 13)]
 [Save("a")]
@@ -49,7 +50,56 @@ public partial class TrainingEpilogueNet
 [Maxout(3)]
 [Conv2d(4, 3, Padding = 1)]
 [PReLU]
+[Conv2d(8, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[PReLU(NumParameters = 8)]
+[Conv2d(8, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[RReLU]
 public partial class TrainingEpilogueWide
+{
+}
+
+/// <summary>
+/// A channel activation after Conv2d→BatchNorm rides the normalise pass and BatchNorm's reduction pass: PReLU per channel and
+/// with one slope, RReLU, BipolarReLU after a strided conv (not on the grid). No bias before the BatchNorms: their gradient is
+/// zero up to rounding, which a relative check cannot judge.
+/// </summary>
+[FusedPipeline(3, 7, 9)]
+[Conv2d(5, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[PReLU(NumParameters = 5, Init = 0.2f)]
+[Conv2d(6, 3, Bias = false)]
+[BatchNorm]
+[RReLU]
+[Conv2d(4, 3, Stride = 2, Bias = false)]
+[BatchNorm]
+[BipolarReLU]
+[Conv2d(4, 1, Bias = false)]
+[BatchNorm]
+[PReLU]
+[Flatten]
+[Linear(3)]
+public partial class TrainingEpilogueBn
+{
+}
+
+/// <summary>Conv→BatchNorm→RReLU: the RReLU rides the normalise pass.</summary>
+[FusedPipeline(3, 7, 9)]
+[Conv2d(4, 3, Padding = 1)]
+[BatchNorm]
+[RReLU(Lower = 0.1f, Upper = 0.4f)]
+public partial class ConvBnRReluFused
+{
+}
+
+/// <summary>Conv→BatchNorm→Identity→RReLU: the group has an activation of its own, so the RReLU keeps its own passes.</summary>
+[FusedPipeline(3, 7, 9)]
+[Conv2d(4, 3, Padding = 1)]
+[BatchNorm]
+[Identity]
+[RReLU(Lower = 0.1f, Upper = 0.4f)]
+public partial class ConvBnRReluUnfused
 {
 }
 
