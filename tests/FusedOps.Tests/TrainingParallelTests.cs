@@ -82,7 +82,7 @@ public sealed class TrainingParallelTests
         Assert.Equal(0, allocated);
     }
 
-    private static Step Run(string pipeline, int batch, int steps)
+    internal static Step Run(string pipeline, int batch, int steps)
     {
         string name = pipeline.Contains('.', StringComparison.Ordinal) ? pipeline : "FusedOps.Tests.Pipelines." + pipeline;
         Type type = typeof(ConvBnRelu).Assembly.GetType(name, throwOnError: true)!;
@@ -128,7 +128,7 @@ public sealed class TrainingParallelTests
         net.Backward(g, Span<float>.Empty);
     }
 
-    private static void AssertBitwise(List<(string Name, float[] Data)> expected, List<(string Name, float[] Data)> actual, string what)
+    internal static void AssertBitwise(List<(string Name, float[] Data)> expected, List<(string Name, float[] Data)> actual, string what)
     {
         Assert.Equal(expected.Select(e => e.Name), actual.Select(a => a.Name));
         for (int t = 0; t < expected.Count; t++)
@@ -144,5 +144,5 @@ public sealed class TrainingParallelTests
         }
     }
 
-    private readonly record struct Step(List<(string Name, float[] Data)> Values);
+    internal readonly record struct Step(List<(string Name, float[] Data)> Values);
 }

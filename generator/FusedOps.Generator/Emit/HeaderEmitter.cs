@@ -55,7 +55,7 @@ internal static class HeaderEmitter
     /// <summary>One pass in words, for the header and the comment above the pass's code.</summary>
     internal static string Describe(GroupPlan g, Pass pass)
     {
-        string stages = string.Join(" + ", pass.Stages.Select(s => Stage(g, s)));
+        string stages = string.Join(" + ", pass.Stages.Select(s => pass.Has(StageKind.NormReductions) ? Derivative(g, s) : Stage(g, s)));
         return pass.Kind switch
         {
             PassKind.Anchor when g.Anchor == AnchorKind.Concat => $"Concat with \"{g.Branch!.Name}\"",

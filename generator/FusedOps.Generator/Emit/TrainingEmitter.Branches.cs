@@ -49,10 +49,11 @@ internal static partial class TrainingEmitter
 
     /// <summary>
     /// BatchNorm backward's first pass: dU = act′(dY) at u = z·scale + shift (written to the group's dU
-    /// buffer), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ. With <paramref name="save"/> (a residual
+    /// buffer; with <paramref name="channel"/>, the next group's channel activation's derivative instead, and PReLU's slope
+    /// gradient), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ. With <paramref name="save"/> (a residual
     /// group's end), dU = act′(dY) at the saved sum u, also added to that gradient accumulator, then the reductions.
     /// </summary>
-    private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy, string? save = null)
+    private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy, string? save = null, string? channel = null)
     {
         BatchNormLayer bn = g.Norm!;
         int i = g.Index;
@@ -65,7 +66,12 @@ internal static partial class TrainingEmitter
         w.Line($"ref double sumDu = ref _sum{i}[0];");
         w.Line($"ref double sumDuXhat = ref _sumSq{i}[0];");
         w.Line($"ref float zs = ref {r.Z}[0];");
-        if (save is null)
+        if (channel is not null)
+        {
+            w.Line($"TrainingPasses.ChannelBackwardReduce({channel}, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial},");
+            w.Line("    ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        }
+        else if (save is null)
         {
             w.Line($"TrainingPasses.BackwardReduce(act, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         }

@@ -1,3 +1,4 @@
+using FusedOps.Generator.Model;
 using FusedOps.Generator.Plan;
 
 namespace FusedOps.Generator.Emit;
@@ -16,37 +17,110 @@ internal static partial class TrainingEmitter
         }
     }
 
-    /// <summary>z = conv(x) + bias for the batch, split over samples; the channel sums of the conv output when BatchNorm follows.</summary>
-    private static void WriteGridForward(CodeWriter w, GroupPlan g, GroupBuffers r)
+    /// <summary>
+    /// z = conv(x) + bias for the batch, split over samples, with what the plan put in its epilogue (<see cref="TrainingConv.Apply"/>):
+    /// the residual add and the activation, or the next group's channel activation or Maxout (written to that group's output); the
+    /// channel sums of the conv output when BatchNorm follows.
+    /// </summary>
+    private static void WriteGridForward(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, Pass pass)
     {
         int i = g.Index;
-        string bias = g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "null";
-        if (TrainingConv.ActivationOnGrid(g))
+        string args = $"{r.Input}, {Field(g.Op!, "Weight")}.Data, {(g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "null")}";
+        if (pass.Has(StageKind.Add))
         {
-            w.Line($"_conv{i}.Forward({g.Operator.New()}, {r.Input}, {Field(g.Op!, "Weight")}.Data, {bias}, {r.Z}, {r.Output}, n);");
-            return;
+            w.Line($"_conv{i}.AddForward({g.Operator.New()}, {args}, {r.Z}, {r.Residual}, {r.U ?? r.Output}, {r.Output}, n);");
         }
-
-        string sums = r.ChannelSums ? $"_sum{i}, _sumSq{i}" : "null, null";
-        w.Line($"_conv{i}.Forward({r.Input}, {Field(g.Op!, "Weight")}.Data, {bias}, {r.Z}, n, {sums});");
+        else if (pass.Has(StageKind.Activation))
+        {
+            w.Line($"_conv{i}.Forward({g.Operator.New()}, {args}, {r.Z}, {r.Output}, n);");
+        }
+        else if (pass.Has(StageKind.ChannelActivation))
+        {
+            w.Line($"_conv{i}.ChannelForward({DrawChannel(w, m, g)}, {args}, {r.Z}, {m.Buffers.Groups[i + 1].Output}, n);");
+        }
+        else if (pass.Has(StageKind.Maxout))
+        {
+            GroupPlan next = m.Groups[i + 1];
+            StandaloneEmitter.Grow(w, $"_piece{next.Index}", "int", $"n * {next.OutLength}");
+            string output = m.Buffers.Groups[next.Index].Output;
+            w.Line($"_conv{i}.MaxoutForward({((MaxoutLayer)next.Op!).Pieces}, _piece{next.Index}, {args}, {output}, n);");
+        }
+        else
+        {
+            string sums = r.ChannelSums ? $"_sum{i}, _sumSq{i}" : "null, null";
+            w.Line($"_conv{i}.Forward({args}, {r.Z}, n, {sums});");
+        }
     }
 
     /// <summary>
-    /// dW, dB (accumulated) and dX for the batch, split over samples; with <paramref name="normArgs"/> (z, γ, μ, invStd and the
-    /// sums of a BatchNorm's backward), dz is formed from the BatchNorm's dU per sample on the way; with the activation on the
-    /// grid, from dY through the activation's derivative at <paramref name="z"/>.
+    /// dW, dB (accumulated) and dX for the batch, split over samples; dz is formed per sample as it goes onto the grid: from
+    /// the BatchNorm's dU with <paramref name="normArgs"/> (z, γ, μ, invStd and the sums of its backward), or from dY through what
+    /// the forward epilogue ran (the activation's derivative at z or u, the residual's gradient to the saved tensor, the next
+    /// group's channel activation or Maxout).
     /// </summary>
-    private static void WriteGridBackward(CodeWriter w, GroupPlan g, string x, string? normArgs, string z)
+    private static void WriteGridBackward(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, Pass pass, string? normArgs)
     {
         string weight = Field(g.Op!, "Weight");
-        string bias = g.HasBias ? Field(g.Op!, "Bias") + ".Grad" : "null";
-        if (TrainingConv.ActivationOnGrid(g))
+        string tail = $"{weight}.Data, {weight}.Grad, {(g.HasBias ? Field(g.Op!, "Bias") + ".Grad" : "null")}, ref dx, wantInput, n";
+        string conv = $"_conv{g.Index}";
+        if (pass.Has(StageKind.AddGradient))
         {
-            w.Line($"_conv{g.Index}.Backward({g.Operator.New()}, {x}, ref dz, {z}, {weight}.Data, {weight}.Grad, {bias}, ref dx, wantInput, n);");
-            return;
+            string sum = pass.Has(StageKind.ActivationGradient) ? r.U! : "null";
+            w.Line($"{conv}.AddBackward({g.Operator.New()}, {r.Input}, ref dz, {sum}, _gradSave{g.Branch!.Slot}, {tail});");
+        }
+        else if (pass.Has(StageKind.ActivationGradient))
+        {
+            w.Line($"{conv}.Backward({g.Operator.New()}, {r.Input}, ref dz, {r.Z}, {tail});");
+        }
+        else if (pass.Has(StageKind.ChannelActivation))
+        {
+            w.Line($"{conv}.ChannelBackward({ChannelArgs(m, g, gradient: true)}, {r.Input}, ref dz, {r.Z}, {tail});");
+        }
+        else if (pass.Has(StageKind.Maxout))
+        {
+            GroupPlan next = m.Groups[g.Index + 1];
+            w.Line($"{conv}.MaxoutBackward({((MaxoutLayer)next.Op!).Pieces}, _piece{next.Index}, {r.Input}, ref dz, {tail});");
+        }
+        else
+        {
+            string norm = normArgs is null ? string.Empty : normArgs + ", ";
+            w.Line($"{conv}.Backward({r.Input}, ref dz, {norm}{tail});");
+        }
+    }
+
+    /// <summary>
+    /// Forward: RReLU's slopes for the whole batch drawn first (in the layer's own pass's order: the same stream, the same bits),
+    /// then the channel activation's arguments.
+    /// </summary>
+    private static string DrawChannel(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        GroupPlan next = m.Groups[g.Index + 1];
+        var layer = (ChannelActivationLayer)next.Op!;
+        if (layer.Kind == ChannelActivationKind.RReLU)
+        {
+            StandaloneEmitter.Grow(w, $"_slopes{next.Index}", "float", $"n * {next.InLength}");
+            string lower = Literal.Float(layer.Lower), upper = Literal.Float(layer.Upper);
+            w.Line($"RReluOperator.FillSlopes(_slopes{next.Index}.AsSpan(0, n * {next.InLength}), {lower}, {upper}, _random!);");
         }
 
-        string norm = normArgs is null ? string.Empty : normArgs + ", ";
-        w.Line($"_conv{g.Index}.Backward({x}, ref dz, {norm}{weight}.Data, {weight}.Grad, {bias}, ref dx, wantInput, n);");
+        return ChannelArgs(m, g, gradient: false);
+    }
+
+    /// <summary>
+    /// The next group's channel activation as arguments: its kind and slopes (PReLU's parameter, RReLU's drawn slopes, or none),
+    /// with <paramref name="gradient"/> also PReLU's slope gradient (else an empty span).
+    /// </summary>
+    private static string ChannelArgs(PipelineModel m, GroupPlan g, bool gradient)
+    {
+        GroupPlan next = m.Groups[g.Index + 1];
+        var layer = (ChannelActivationLayer)next.Op!;
+        string args = layer.Kind switch
+        {
+            ChannelActivationKind.PReLU => $"Conv2dTrainer.ChannelActivation.PRelu, {Field(layer, "Weight")}.Data",
+            ChannelActivationKind.RReLU => $"Conv2dTrainer.ChannelActivation.RRelu, _slopes{next.Index}",
+            _ => "Conv2dTrainer.ChannelActivation.BipolarRelu, Array.Empty<float>()",
+        };
+        string slopeGrad = layer.Kind == ChannelActivationKind.PReLU ? Field(layer, "Weight") + ".Grad" : "Span<float>.Empty";
+        return gradient ? $"{args}, {slopeGrad}" : args;
     }
 }

@@ -22,7 +22,7 @@ internal static partial class TrainingEmitter
                     StandaloneEmitter.Forward(w, m, g, x, y);
                     break;
                 case PassKind.Anchor when g.Conv is not null && TrainingConv.OnGrid(g.Conv):
-                    WriteGridForward(w, g, r);
+                    WriteGridForward(w, m, g, r, pass);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
                     w.Line($"ref float w = ref {Field(g.Op!, "Weight")}.Data[0];");
@@ -54,13 +54,17 @@ internal static partial class TrainingEmitter
                 case PassKind.Elementwise when pass.Has(StageKind.Add):
                     WriteAddForward(w, g, r, pass);
                     break;
+                case PassKind.Elementwise when pass.Has(StageKind.ChannelActivation):
+                    // The next group's channel activation on the normalised values; the BatchNorm output itself is not stored.
+                    WriteBatchStatistics(w, g);
+                    string channel = DrawChannel(w, m, g);
+                    string next = m.Buffers.Groups[i + 1].Output;
+                    w.Line($"TrainingPasses.ChannelAffineForward({channel}, ref {z}[0], ref {next}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
+                    break;
                 case PassKind.Elementwise when pass.Has(StageKind.Normalize):
                     WriteBatchStatistics(w, g);
                     w.Line($"var act = {g.Operator.New()};");
                     w.Line($"TrainingPasses.AffineForward(act, ref {z}[0], ref {y}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
-                    break;
-                case PassKind.Elementwise when TrainingConv.ActivationOnGrid(g):
-                    w.Line("// Applied in the Conv2d's epilogue.");
                     break;
                 case PassKind.Elementwise:
                     w.Line($"ActivationPass.Forward({g.Operator.New()}, ref {z}[0], ref {y}[0], n * {g.OutLength});");
@@ -100,8 +104,8 @@ internal static partial class TrainingEmitter
                     w.Line($"Norm.SplitSamples(ref dy, {g.InLength}, {savedLength}, ref dx, wantInput, ref _gradSave{g.Branch!.Slot}[0], n);");
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.NormReductions):
-                    w.Line($"var act = {g.Operator.New()};");
-                    WriteNormReductions(w, g, r, "dy");
+                    w.Line(pass.Has(StageKind.ChannelActivation) ? "// The next group's channel activation derivative first, on the recomputed BatchNorm output." : $"var act = {g.Operator.New()};");
+                    WriteNormReductions(w, g, r, "dy", channel: pass.Has(StageKind.ChannelActivation) ? ChannelArgs(m, g, gradient: true) : null);
                     break;
                 case PassKind.Own:
                     BatchNormLayer norm = g.Norm!;
@@ -127,9 +131,6 @@ internal static partial class TrainingEmitter
                     w.Line($"TrainingPasses.BackwardApply(ref {r.GradU}[0], ref {z}[0], n, {c}, {s}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count, {target});");
                     w.Line(op ? $"dz = ref {r.GradU}[0];" : "return;");
                     break;
-                case PassKind.Elementwise when op && TrainingConv.ActivationOnGrid(g):
-                    w.Line("// Applied by the Conv2d's Backward as dZ goes onto its grid.");
-                    break;
                 case PassKind.Elementwise when op:
                     w.Line($"TrainingPasses.Backward({g.Operator.New()}, ref dy, ref {z}[0], ref {r.GradU}[0], n, {g.OutLength});");
                     w.Line($"dz = ref {r.GradU}[0];");
@@ -148,7 +149,7 @@ internal static partial class TrainingEmitter
                     StandaloneEmitter.Backward(w, m, g, r.Input, z);
                     break;
                 case PassKind.Anchor when g.Conv is not null && TrainingConv.OnGrid(g.Conv):
-                    WriteGridBackward(w, g, r.Input, normArgs, z);
+                    WriteGridBackward(w, m, g, r, pass, normArgs);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
                     WriteConvBackward(w, m, g, r.Input);

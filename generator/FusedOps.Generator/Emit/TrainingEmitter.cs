@@ -23,7 +23,8 @@ internal static partial class TrainingEmitter
         WriteConstructor(w, m);
         WriteEntryPoints(w, m);
         WriteEnsure(w, m);
-        foreach (GroupPlan g in m.AllGroups)
+        // A group whose work runs in the previous group's Conv2d (TrainingConv) has no methods of its own.
+        foreach (GroupPlan g in m.AllGroups.Where(g => g.Forward.Count > 0))
         {
             WriteGroupForward(w, m, g);
             WriteGroupBackward(w, m, g);
@@ -222,7 +223,7 @@ internal static partial class TrainingEmitter
         w.Line("_batch = 0;");
         StandaloneEmitter.ForwardStart(w, m);
         w.Line("input.CopyTo(_in);");
-        foreach (GroupPlan g in m.Groups)
+        foreach (GroupPlan g in m.Groups.Where(g => g.Forward.Count > 0))
         {
             WeightFormEmitter.BeforeForward(w, g);
             w.Line($"G{g.Index}_Forward(batchSize);");
@@ -246,6 +247,7 @@ internal static partial class TrainingEmitter
             w.Line($"Array.Clear(_gradSave{s.Slot}, 0, n * {s.Length});");
         }
 
+        string? source = null;
         for (int gi = m.Groups.Count - 1; gi >= 0; gi--)
         {
             if (FusedIntoPrevious(m.Groups[gi]))
@@ -255,6 +257,13 @@ internal static partial class TrainingEmitter
             }
 
             string? dx = m.Buffers.Groups[gi].InputGradient;
+            if (dx is not null && dx == source)
+            {
+                // After a skipped group the alternation would write dX over the dY it reads: the other buffer (same size) instead.
+                dx = dx == "_gradA" ? "_gradB" : "_gradA";
+            }
+
+            source = dx;
             WeightFormEmitter.BeforeBackward(w, m.Groups[gi]);
             w.Line($"G{gi}_Backward(n, ref dy, ref {(dx is null ? "userDx" : dx + "[0]")}, {(dx is null ? "wantInput" : "true")});");
             WeightFormEmitter.AfterBackward(w, m.Groups[gi]);

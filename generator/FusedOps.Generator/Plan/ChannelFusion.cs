@@ -9,7 +9,8 @@ namespace FusedOps.Generator.Plan;
 /// group without an activation of its own, whose output nothing else reads (no Save of it), runs in the
 /// convolution's epilogue with one operator per output channel row; the activation's group then has no inference
 /// pass. A Dropout (the identity in inference) between two groups has no pass either: its output is its input's
-/// buffer. Training and Backward keep their own passes (PReLU's slope gradient, RReLU's drawn slopes, the mask).
+/// buffer. Training and Backward keep their own passes (PReLU's slope gradient, RReLU's drawn slopes, the mask), except
+/// after a grid Conv2d group without BatchNorm, whose <c>Conv2dTrainer</c> runs the pair's training too (<see cref="TrainingConv"/>).
 /// </summary>
 internal static class ChannelFusion
 {

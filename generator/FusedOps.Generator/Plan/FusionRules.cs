@@ -60,6 +60,16 @@ internal static class FusionRules
         [(Mode.TrainingForward, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
         [(Mode.TrainingForward, AnyAnchor, StageKind.Activation)] = Placement.Elementwise,
 
+        // A grid Conv2d (stride 1, one group) with no BatchNorm: TrainingConv moves the group's Add and activation into the
+        // Conv2dTrainer's epilogue, and their gradients into its grid's prologue (backward). When the group has neither, the next
+        // group's PReLU, RReLU (drawn slopes) or BipolarReLU, or its Maxout, runs there instead (the pairs inference fuses). After
+        // any Conv2d group with BatchNorm (no activation or Add) the channel activation rides the normalise pass instead, and its
+        // derivative BatchNorm's reduction pass (the BatchNorm output is recomputed there, never stored).
+        [(Mode.TrainingForward, AnchorKind.Conv2d, StageKind.ChannelActivation)] = Placement.Epilogue,
+        [(Mode.TrainingForward, AnchorKind.Conv2d, StageKind.Maxout)] = Placement.Epilogue,
+        [(Mode.Backward, AnchorKind.Conv2d, StageKind.ChannelActivation)] = Placement.Epilogue,
+        [(Mode.Backward, AnchorKind.Conv2d, StageKind.Maxout)] = Placement.Epilogue,
+
         // Backward: the activation derivative rides BatchNorm's reduction pass; the input gradient needs the reductions.
         [(Mode.Backward, AnyAnchor, StageKind.ActivationGradient)] = Placement.Elementwise,
 

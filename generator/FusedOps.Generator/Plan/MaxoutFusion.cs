@@ -8,7 +8,8 @@ namespace FusedOps.Generator.Plan;
 /// Inference fusion of a Maxout into the Conv2d group before it: the convolution computes its <c>pieces</c> channels per
 /// output channel as usual, and its register blocks' epilogue takes the maximum over each run of <c>pieces</c> rows and
 /// stores only that (a run cut by a block boundary is finished against the stored value, still in L1). The Maxout group
-/// then has no inference pass; training keeps its own pass (Backward needs the winning piece).
+/// then has no inference pass; training keeps its own pass (Backward needs the winning piece), except after a grid Conv2d
+/// group without BatchNorm, whose <c>Conv2dTrainer</c> keeps only the maxima and winning pieces (<see cref="TrainingConv"/>).
 /// </summary>
 internal static class MaxoutFusion
 {

@@ -61,6 +61,7 @@ internal static partial class PipelinePlanner
         (List<GroupPlan> groups, List<GroupPlan> projections, List<SavePoint> saves) = Group(input, layers, shapes);
         ChannelFusion.Apply(groups, saves);
         PoolFusion.Apply(groups, saves);
+        TrainingConv.Apply(groups, saves);
         return new PipelineModel(
             ns,
             typeName,

@@ -75,6 +75,12 @@ public static class ChannelActivations
     public static void RReluForward(ref float x, ref float y, Span<float> slopes, float lower, float upper, InitRandom random)
     {
         RReluOperator.FillSlopes(slopes, lower, upper, random);
+        RReluApply(ref x, ref y, slopes);
+    }
+
+    /// <summary>RReLU in training with slopes already drawn (one per element): y = x ≤ 0 ? x·slope : x; y may alias x.</summary>
+    public static void RReluApply(ref float x, ref float y, ReadOnlySpan<float> slopes)
+    {
         var op = default(RReluOperator);
         for (int i = 0; i < slopes.Length; i++)
         {

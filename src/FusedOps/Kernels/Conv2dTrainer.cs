@@ -255,7 +255,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             Array.Clear(gradientSums);
             for (int s = s0; s < s1; s++)
             {
-                BackwardSample(s, scratch, packed, ref gradientSums[0], sums.Slice(2 * _oc));
+                BackwardSample(s, part, scratch, packed, ref gradientSums[0], sums.Slice(2 * _oc));
             }
 
             ShiftedConv.CloseWeightGradient(in _gradientLayout, ref gradientSums[0], _kc, ref dw[0], _kc);
@@ -290,15 +290,18 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ref float grid = ref scratch[_gridOffset];
         ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
         ShiftedConv.Product(ref _packedForward[0], _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
-        CropForward(ref grid, ref _output[s * OutLength], sums);
-        _epilogue?.Forward(ref _output[s * OutLength], ref _activated[s * OutLength], OutLength);
+
+        // An epilogue that does not keep z (Maxout) takes it from the scratch while it is in cache.
+        ref float z = ref _epilogue is { KeepsZ: false } ? ref scratch[ActivationOffset] : ref _output[s * OutLength];
+        CropForward(ref grid, ref z, sums);
+        _epilogue?.Forward(s, ref z);
     }
 
     // A part's buffer of the weight gradient, replaced when the width in force changes its size.
     private static float[] Ensure(float[]?[] buffers, int part, int length) =>
         buffers[part] is { } buffer && buffer.Length == length ? buffer : buffers[part] = new float[length];
 
-    private void BackwardSample(int s, float[] scratch, float[] packed, ref float gradientSums, Span<double> biasSums)
+    private void BackwardSample(int s, int part, float[] scratch, float[] packed, ref float gradientSums, Span<double> biasSums)
     {
         ref float xp = ref scratch[0];
         ref float dzGrid = ref scratch[_xpLength];
@@ -306,8 +309,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ref float dz = ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength));
         if (_epilogue is { } epilogue)
         {
-            epilogue.Backward(ref dz, ref _preActivation[s * OutLength], ref scratch[ActivationOffset], OutLength);
-            dz = ref scratch[ActivationOffset];
+            dz = ref epilogue.Backward(s, part, ref scratch[ActivationOffset]);
         }
 
         FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
