@@ -1049,7 +1049,6 @@ namespace FusedOps.Generated
             G3_Forward(batchSize);
             G4_Forward(batchSize);
             G5_Forward(batchSize);
-            G6_Forward(batchSize);
             new ReadOnlySpan<float>(_z6, 0, batchSize * OutputLength).CopyTo(output);
             _batch = batchSize;
         }
@@ -1245,17 +1244,6 @@ namespace FusedOps.Generated
             {
                 LinearKernels.InputGradient(ref dz, n, ref L7Weight.Data[0], 10, 288, ref dx);
             }
-        }
-
-        // Group 6 training forward: PReLU[8], (10) -> (10).
-        private void G6_Forward(int n)
-        {
-        }
-
-        // Group 6 backward: PReLU[8], gradient (10) -> (10).
-        private void G6_Backward(int n, ref float dy, ref float dx, bool wantInput)
-        {
-            ref float dz = ref dy;
         }
     }
 }
