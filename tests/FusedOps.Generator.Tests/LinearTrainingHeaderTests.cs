@@ -78,5 +78,60 @@ public sealed class LinearTrainingHeaderTests
         Assert.Contains("LinearKernels.ActivationGradient(new GeluOperator(", training);
     }
 
+    private const string BatchNormSource = """
+        using FusedOps;
+
+        /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+        [FusedPipeline(10)]
+        [Linear(9, Bias = false)]
+        [BatchNorm]
+        [PReLU(NumParameters = 9)]
+        [Linear(7, Bias = false)]
+        [BatchNorm]
+        [RReLU]
+        [Linear(6, Bias = false)]
+        [BatchNorm]
+        [BipolarReLU]
+        [Linear(5, Bias = false)]
+        [BatchNorm]
+        [Identity]
+        [PReLU]
+        [Linear(4)]
+        public partial class BnMlp
+        {
+        }
+        """;
+
+    [Fact]
+    public void LinearTraining_ChannelActivationAfterBatchNorm_RidesTheNormalisePass()
+    {
+        GeneratorRun run = GeneratorHarness.Run(BatchNormSource);
+        // Only FOPS0013: BatchNorm after a Linear trains with batches of 2 or more.
+        Assert.All(run.GeneratorDiagnostics, d => Assert.Equal("FOPS0013", d.Id));
+        string surface = run.Sources.Single(s => s.HintName == "BnMlp.g.cs").SourceText.ToString();
+        string training = run.Sources.Single(s => s.HintName == "BnMlp.Training.g.cs").SourceText.ToString();
+
+        // PReLU, RReLU and BipolarReLU: in the normalise pass forward, the derivative before BatchNorm's reductions backward.
+        foreach (string act in new[] { "PReLU", "RReLU", "BipolarReLU" })
+        {
+            Assert.Contains($"training forward: Linear, then channel sums, then elementwise: normalise + {act}\n", surface.Replace("\r", string.Empty));
+        }
+
+        Assert.Contains("backward: elementwise: PReLU' + BatchNorm reductions, then BatchNorm input gradient, then Linear dW, dB, dX", surface);
+        Assert.Contains("backward: elementwise: BipolarReLU' + BatchNorm reductions", surface);
+        Assert.Equal(3, Count(surface, "training forward: in group "));
+        Assert.Equal(3, Count(surface, "backward: in group "));
+        Assert.Contains("TrainingPasses.ChannelAffineForward(Conv2dTrainer.ChannelActivation.PRelu, L2Weight.Data, ref _z0[0], ref _z1[0], n, 9, 1,", training);
+        Assert.Contains("TrainingPasses.ChannelBackwardReduce(Conv2dTrainer.ChannelActivation.PRelu, L2Weight.Data, L2Weight.Grad, ref dy, ref zs,", training);
+        Assert.Contains("RReluOperator.FillSlopes(_slopes3.AsSpan(0, n * 7)", training);
+        Assert.Contains("TrainingPasses.ChannelAffineForward(Conv2dTrainer.ChannelActivation.BipolarRelu, Array.Empty<float>(),", training);
+        Assert.DoesNotContain("ChannelActivations.RReluForward(", training);
+        Assert.DoesNotContain("ChannelActivations.BipolarForward", training);
+
+        // The group with an activation of its own (Identity) keeps the PReLU's passes.
+        Assert.Contains("training forward: PReLU (1 pass)", surface);
+        Assert.Equal(1, Count(training, "ChannelActivations.PReluForward"));
+    }
+
     private static int Count(string text, string part) => (text.Length - text.Replace(part, string.Empty).Length) / part.Length;
 }

@@ -48,7 +48,8 @@ internal static class FusionRules
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Bias)] = Placement.Epilogue,
 
         // A Linear with no BatchNorm and no residual Add: z kept and act(z) stored from the same GEMM tile (LinearKernels.TrainForward);
-        // the next group's PReLU or BipolarReLU there too (LinearTrainingFusion decides when).
+        // the next group's PReLU or BipolarReLU there too (LinearTrainingFusion decides when). After a Linear with BatchNorm (no
+        // activation or Add) it rides the normalise pass instead, and its derivative BatchNorm's reduction pass, as after a Conv2d.
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Activation)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
 

@@ -12,7 +12,9 @@ namespace FusedOps.Generator.Plan;
 /// a BatchNorm, a residual Add or an activation of its own keeps the activation's passes. A Maxout whose pieces divide 16 (so a run
 /// of consecutive features never leaves a 16-column panel, nor a thread's part) rides the same epilogue in weight order: each run is
 /// reduced as its tile is stored and only the maximum and its piece are written (z is not kept); Backward routes dY to the winner
-/// while it sums dB.
+/// while it sums dB. After a Linear with BatchNorm (no activation, Add or Save), the channel activation rides the BatchNorm normalise
+/// pass and its derivative the BatchNorm reduction pass instead: the Conv2d side's kernels (TrainingPasses.ChannelAffineForward,
+/// ChannelBackwardReduce) with a plane of one value per feature, the BatchNorm output never stored.
 /// </summary>
 internal static class LinearTrainingFusion
 {
@@ -31,6 +33,19 @@ internal static class LinearTrainingFusion
         for (int i = 0; i + 1 < groups.Count; i++)
         {
             GroupPlan linear = groups[i], next = groups[i + 1];
+            if (AfterBatchNorm(linear, next, saves))
+            {
+                // Forward: GEMM, statistics, then normalise + activation; backward: the derivative before the reductions.
+                groups[i] = linear with
+                {
+                    Forward = linear.Forward.Take(2).Append(With(linear.Forward[2], StageKind.ChannelActivation, last: true)).ToEquatableArray(),
+                    Backward = new[] { With(linear.Backward[0], StageKind.ChannelActivation, last: false), linear.Backward[1], linear.Backward[2] }
+                        .ToEquatableArray(),
+                };
+                groups[i + 1] = next with { Forward = EquatableArray<Pass>.Empty, Backward = EquatableArray<Pass>.Empty };
+                continue;
+            }
+
             StageKind stage = next.Op is MaxoutLayer ? StageKind.Maxout : StageKind.ChannelActivation;
             if (!Fuses(linear, next, saves)
                 || FusionRules.Where(Mode.TrainingForward, AnchorKind.Linear, stage) != Placement.Epilogue
@@ -50,11 +65,21 @@ internal static class LinearTrainingFusion
         }
     }
 
+    /// <summary>
+    /// Whether the channel activation group after <paramref name="linear"/> rides its BatchNorm's normalise and reduction passes: a
+    /// Linear group with BatchNorm and nothing after it (no Add, activation or Save), the passes as planned (GEMM, statistics,
+    /// normalise forward; reductions, input gradient, GEMMs backward).
+    /// </summary>
+    public static bool AfterBatchNorm(GroupPlan linear, GroupPlan next, IEnumerable<SavePoint> saves) =>
+        linear.Anchor == AnchorKind.Linear && linear.ProjectionOf < 0 && linear.Norm is not null && linear.Join is null && linear.Activation is null
+        && next.Op is ChannelActivationLayer && next.Index == linear.Index + 1 && !saves.Any(s => s.AfterGroup == linear.Index)
+        && linear.Forward.Count == 3 && linear.Forward[2].Has(StageKind.Normalize)
+        && linear.Backward.Count == 3 && linear.Backward[0].Has(StageKind.NormReductions);
+
     // The Linear's only pass (its anchor) with the stage appended (forward) or put before the GEMMs' stage (backward).
-    private static EquatableArray<Pass> WithStage(EquatableArray<Pass> passes, StageKind stage, bool last)
-    {
-        Pass anchor = passes.Single(p => p.Kind == PassKind.Anchor);
-        var stages = last ? anchor.Stages.Append(stage) : new[] { stage }.Concat(anchor.Stages);
-        return new[] { anchor with { Stages = stages.ToEquatableArray() } }.ToEquatableArray();
-    }
+    private static EquatableArray<Pass> WithStage(EquatableArray<Pass> passes, StageKind stage, bool last) =>
+        new[] { With(passes.Single(p => p.Kind == PassKind.Anchor), stage, last) }.ToEquatableArray();
+
+    private static Pass With(Pass pass, StageKind stage, bool last) =>
+        pass with { Stages = (last ? pass.Stages.Append(stage) : new[] { stage }.Concat(pass.Stages)).ToEquatableArray() };
 }

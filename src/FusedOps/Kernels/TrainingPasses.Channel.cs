@@ -69,7 +69,7 @@ public static unsafe partial class TrainingPasses
         }
     }
 
-    private sealed class ChannelJob : ParallelJob
+    private sealed partial class ChannelJob : ParallelJob
     {
         private bool _backward;
         private Conv2dTrainer.ChannelActivation _kind;
@@ -125,6 +125,13 @@ public static unsafe partial class TrainingPasses
             slopeSums.Clear();
             for (int s = s0; s < s1; s++)
             {
+                if (_spatial == 1)
+                {
+                    // After a Linear: one value per feature, the sample's row at once (TrainingPasses.Linear.cs).
+                    Row((long)s * c, sums, slopeSums);
+                    continue;
+                }
+
                 for (int ch = 0; ch < c; ch++)
                 {
                     long o = (((long)s * c) + ch) * _spatial;
