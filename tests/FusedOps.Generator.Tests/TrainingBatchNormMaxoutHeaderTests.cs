@@ -49,6 +49,36 @@ public sealed class TrainingBatchNormMaxoutHeaderTests
         Assert.DoesNotContain("ChannelActivations.MaxoutBackward(", training);
         Assert.DoesNotContain("G1_Forward", training);
         Assert.DoesNotContain("G3_Backward", training);
+
+        // The BatchNorm outputs are never stored: no buffer for them.
+        Assert.DoesNotContain("_y0", training);
+        Assert.DoesNotContain("_y2", training);
+        Assert.Contains("private float[] _z0 = ", training);
+    }
+
+    [Fact]
+    public void MaxoutInTheGridConvsEpilogue_TheConvOutputHasNoBuffer()
+    {
+        GeneratorRun run = GeneratorHarness.Run("""
+            using FusedOps;
+
+            /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+            [FusedPipeline(3, 7, 9)]
+            [Conv2d(4, 3, Padding = 1)]
+            [Conv2d(8, 3, Padding = 1)]
+            [Maxout(2)]
+            public partial class Net
+            {
+            }
+            """);
+        Assert.True(!run.WarningsAndErrors.Any(), GeneratorRun.Describe(run.WarningsAndErrors));
+        string training = run.Sources.Single(s => s.HintName == "Net.Training.g.cs").SourceText.ToString();
+
+        // The conv's 8 channels are never written (only the maxima, to the Maxout group's _z2); the first conv's z is kept.
+        Assert.Contains("_conv1.MaxoutForward(2, _piece2, _z0, ", training);
+        Assert.Contains("private float[] _z0 = ", training);
+        Assert.Contains("private float[] _z2 = ", training);
+        Assert.DoesNotContain("_z1", training);
     }
 
     private static int Count(string text, string part) => (text.Length - text.Replace(part, string.Empty).Length) / part.Length;
