@@ -49,8 +49,8 @@ internal static partial class TrainingEmitter
 
     /// <summary>
     /// BatchNorm backward's first pass: dU = act′(dY) at u = z·scale + shift (written to the group's dU
-    /// buffer; with <paramref name="channel"/>, the next group's channel activation's derivative instead, and PReLU's slope
-    /// gradient), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ. With <paramref name="save"/> (a residual
+    /// buffer; with <paramref name="channel"/>, the call head of the next group's channel activation's derivative instead, and
+    /// PReLU's slope gradient, or of its Maxout's routing of dY to the winning piece), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ. With <paramref name="save"/> (a residual
     /// group's end), dU = act′(dY) at the saved sum u, also added to that gradient accumulator, then the reductions.
     /// </summary>
     private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy, string? save = null, string? channel = null)
@@ -68,7 +68,7 @@ internal static partial class TrainingEmitter
         w.Line($"ref float zs = ref {r.Z}[0];");
         if (channel is not null)
         {
-            w.Line($"TrainingPasses.ChannelBackwardReduce({channel}, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial},");
+            w.Line($"TrainingPasses.{channel}, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial},");
             w.Line("    ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         }
         else if (save is null)

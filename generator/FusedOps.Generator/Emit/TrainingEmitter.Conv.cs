@@ -89,6 +89,28 @@ internal static partial class TrainingEmitter
     }
 
     /// <summary>
+    /// The head of the call BatchNorm's reduction pass makes when the next group's channel activation or Maxout rides it (its
+    /// derivative first, on the recomputed BatchNorm output), or null (the group's own activation, <c>act</c>, declared here).
+    /// </summary>
+    private static string? NormReductionHead(CodeWriter w, PipelineModel m, GroupPlan g, Pass pass)
+    {
+        if (pass.Has(StageKind.Maxout))
+        {
+            w.Line("// The next group's Maxout first: dY to each run's winning piece, 0 to the others.");
+            return $"MaxoutBackwardReduce({((MaxoutLayer)m.Groups[g.Index + 1].Op!).Pieces}, _piece{g.Index + 1}";
+        }
+
+        if (pass.Has(StageKind.ChannelActivation))
+        {
+            w.Line("// The next group's channel activation derivative first, on the recomputed BatchNorm output.");
+            return $"ChannelBackwardReduce({ChannelArgs(m, g, gradient: true)}";
+        }
+
+        w.Line($"var act = {g.Operator.New()};");
+        return null;
+    }
+
+    /// <summary>
     /// Forward: RReLU's slopes for the whole batch drawn first (in the layer's own pass's order: the same stream, the same bits),
     /// then the channel activation's arguments.
     /// </summary>

@@ -61,6 +61,14 @@ internal static partial class TrainingEmitter
                     string next = m.Buffers.Groups[i + 1].Output;
                     w.Line($"TrainingPasses.ChannelAffineForward({channel}, ref {z}[0], ref {next}[0], n, {g.Channels}, {g.Spatial}, ref _scale{i}[0], ref _shift{i}[0]);");
                     break;
+                case PassKind.Elementwise when pass.Has(StageKind.Maxout):
+                    // The next group's Maxout on the normalised values: only each run's maximum and winning piece are stored.
+                    WriteBatchStatistics(w, g);
+                    GroupPlan maxout = m.Groups[i + 1];
+                    StandaloneEmitter.Grow(w, $"_piece{i + 1}", "int", $"n * {maxout.OutLength}");
+                    w.Line($"TrainingPasses.MaxoutAffineForward({((MaxoutLayer)maxout.Op!).Pieces}, _piece{i + 1}, ref {z}[0], ref {m.Buffers.Groups[i + 1].Output}[0], n, {g.Channels}, {g.Spatial},");
+                    w.Line($"    ref _scale{i}[0], ref _shift{i}[0]);");
+                    break;
                 case PassKind.Elementwise when pass.Has(StageKind.Normalize):
                     WriteBatchStatistics(w, g);
                     w.Line($"var act = {g.Operator.New()};");
@@ -104,8 +112,7 @@ internal static partial class TrainingEmitter
                     w.Line($"Norm.SplitSamples(ref dy, {g.InLength}, {savedLength}, ref dx, wantInput, ref _gradSave{g.Branch!.Slot}[0], n);");
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.NormReductions):
-                    w.Line(pass.Has(StageKind.ChannelActivation) ? "// The next group's channel activation derivative first, on the recomputed BatchNorm output." : $"var act = {g.Operator.New()};");
-                    WriteNormReductions(w, g, r, "dy", channel: pass.Has(StageKind.ChannelActivation) ? ChannelArgs(m, g, gradient: true) : null);
+                    WriteNormReductions(w, g, r, "dy", channel: NormReductionHead(w, m, g, pass));
                     break;
                 case PassKind.Own:
                     BatchNormLayer norm = g.Norm!;

@@ -138,12 +138,17 @@ internal static class BufferPlanner
         // A standalone layer that takes an activation writes only its output (backward recomputes from its input).
         string z = op && !(g.Anchor == AnchorKind.Standalone && hasOutput) ? $"_z{g.Index}" : input;
         string y = hasOutput ? $"_y{g.Index}" : z;
-        if (z != input)
+
+        // A Conv2d whose training passes write the next group's output instead (its channel activation or Maxout fused): with
+        // BatchNorm, the normalised output is never stored; without, a Maxout in the grid conv's epilogue stores no z either.
+        bool nextTakes = g.Conv is not null && g.Forward.Any(p => p.Has(StageKind.Maxout) || p.Has(StageKind.ChannelActivation));
+        bool zUnwritten = nextTakes && g.Norm is null && g.Forward[0].Has(StageKind.Maxout);
+        if (z != input && !zUnwritten)
         {
             training.Add(new TrainingBuffer(z, g.OutLength, $"group {g.Index}: {g.Op!.Name} output, before BatchNorm and activation (backward reads it)"));
         }
 
-        if (hasOutput)
+        if (hasOutput && !nextTakes)
         {
             training.Add(new TrainingBuffer(y, g.OutLength, $"group {g.Index}: output"));
         }

@@ -64,8 +64,9 @@ internal static class FusionRules
         // A grid Conv2d (stride 1, one group) with no BatchNorm: TrainingConv moves the group's Add and activation into the
         // Conv2dTrainer's epilogue, and their gradients into its grid's prologue (backward). When the group has neither, the next
         // group's PReLU, RReLU (drawn slopes) or BipolarReLU, or its Maxout, runs there instead (the pairs inference fuses). After
-        // any Conv2d group with BatchNorm (no activation or Add) the channel activation rides the normalise pass instead, and its
-        // derivative BatchNorm's reduction pass (the BatchNorm output is recomputed there, never stored).
+        // any Conv2d group with BatchNorm (no activation or Add) the channel activation or Maxout rides the normalise pass instead,
+        // and its derivative (Maxout: the routing to the winning piece) BatchNorm's reduction pass (the BatchNorm output is
+        // recomputed there, never stored).
         [(Mode.TrainingForward, AnchorKind.Conv2d, StageKind.ChannelActivation)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnchorKind.Conv2d, StageKind.Maxout)] = Placement.Epilogue,
         [(Mode.Backward, AnchorKind.Conv2d, StageKind.ChannelActivation)] = Placement.Epilogue,

@@ -9,7 +9,8 @@ namespace FusedOps.Generator.Plan;
 /// output channel as usual, and its register blocks' epilogue takes the maximum over each run of <c>pieces</c> rows and
 /// stores only that (a run cut by a block boundary is finished against the stored value, still in L1). The Maxout group
 /// then has no inference pass; training keeps its own pass (Backward needs the winning piece), except after a grid Conv2d
-/// group without BatchNorm, whose <c>Conv2dTrainer</c> keeps only the maxima and winning pieces (<see cref="TrainingConv"/>).
+/// group without BatchNorm, whose <c>Conv2dTrainer</c> keeps only the maxima and winning pieces, and after a Conv2d group with
+/// BatchNorm, whose normalise pass does (<see cref="TrainingConv"/>).
 /// </summary>
 internal static class MaxoutFusion
 {

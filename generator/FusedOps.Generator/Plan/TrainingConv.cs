@@ -15,7 +15,7 @@ internal static class TrainingConv
 
     /// <summary>
     /// Rewrites the training passes of every grid Conv2d group with no BatchNorm (with one, batch statistics come first and its
-    /// activation rides the normalise pass; a next group's channel activation rides it too, and its derivative BatchNorm's
+    /// activation rides the normalise pass; a next group's channel activation or Maxout rides it too, and its derivative BatchNorm's
     /// reduction pass, for any Conv2d with BatchNorm and no activation or Add). The group's own residual Add and activation move into the conv's epilogue: forward,
     /// z = conv + bias, u = z + saved, y = act(u) per sample while it is in cache; backward, dU = act′(dY) at u, added to the saved
     /// tensor's gradient, as it goes onto the grid. A group with neither takes the next group's channel activation (PReLU, RReLU,
@@ -29,13 +29,14 @@ internal static class TrainingConv
         {
             GroupPlan g = groups[i];
             if (g.Conv is { } conv && g.Norm is not null && g.ProjectionOf < 0 && g.Spatial > 1 && i + 1 < groups.Count
-                && NextStage(g, conv, groups[i + 1], saves) == StageKind.ChannelActivation && g.Forward.Count == 2 && g.Backward.Count == 3)
+                && NextStage(g, conv, groups[i + 1], saves) is { } normNext && g.Forward.Count == 2 && g.Backward.Count == 3)
             {
-                // With BatchNorm: the channel activation rides the normalise pass, its derivative BatchNorm's reduction pass.
+                // With BatchNorm: the channel activation (or Maxout) rides the normalise pass, its derivative (the routing of dY to
+                // the winning piece) BatchNorm's reduction pass.
                 groups[i] = g with
                 {
-                    Forward = new[] { g.Forward[0], Append(g.Forward[1], StageKind.ChannelActivation) }.ToEquatableArray(),
-                    Backward = new[] { Prepend(g.Backward[0], StageKind.ChannelActivation), g.Backward[1], g.Backward[2] }.ToEquatableArray(),
+                    Forward = new[] { g.Forward[0], Append(g.Forward[1], normNext) }.ToEquatableArray(),
+                    Backward = new[] { Prepend(g.Backward[0], normNext), g.Backward[1], g.Backward[2] }.ToEquatableArray(),
                 };
                 groups[i + 1] = groups[i + 1] with { Forward = EquatableArray<Pass>.Empty, Backward = EquatableArray<Pass>.Empty };
                 continue;

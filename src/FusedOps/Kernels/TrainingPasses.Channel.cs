@@ -6,7 +6,8 @@ namespace FusedOps.Kernels;
 /// <content>
 /// BatchNorm's normalise pass and first backward pass with the next layer's channel activation (BipolarReLU, PReLU, RReLU) in
 /// them, per channel plane through the kernels of the two layers' own passes: the BatchNorm output is never stored (backward
-/// recomputes it from z), and the values are those of the unfused passes.
+/// recomputes it from z), and the values are those of the unfused passes. The next layer's Maxout rides them the same way: the
+/// normalise pass keeps only each run's maximum and winning piece, the reduction pass routes dy to the winner first.
 /// </content>
 public static unsafe partial class TrainingPasses
 {
@@ -43,18 +44,7 @@ public static unsafe partial class TrainingPasses
         int parts = Parts(n, (long)channels * spatial);
         ChannelJob job = t_channelJob ??= new ChannelJob();
         job.Set(true, kind, slopes, n, channels, spatial);
-        fixed (float* pdy = &dy, pz = &z, pdu = &du, ps = &scale, pt = &shift, pm = &mean, pi = &invStd)
-        {
-            job.Dy = pdy;
-            job.Z = pz;
-            job.Y = pdu;
-            job.Scale = ps;
-            job.Shift = pt;
-            job.Mean = pm;
-            job.InvStd = pi;
-            job.Run(parts);
-        }
-
+        RunReduce(job, parts, null, ref dy, ref z, ref du, ref scale, ref shift, ref mean, ref invStd);
         AddPartials(job.Partials, parts, channels, ref sumDu, ref sumDuXhat);
         int k = kind == Conv2dTrainer.ChannelActivation.PRelu ? slopes.Length : 0;
         for (int j = 0; j < k; j++)
@@ -69,20 +59,46 @@ public static unsafe partial class TrainingPasses
         }
     }
 
+    /// <summary>Runs <paramref name="job"/>'s reduction pass (set up by its caller) on the given tensors, <paramref name="piece"/> a Maxout's or null.</summary>
+    private static void RunReduce(ChannelJob job, int parts, int[]? piece, ref float dy, ref float z, ref float du, ref float scale, ref float shift,
+        ref float mean, ref float invStd)
+    {
+        fixed (float* pdy = &dy, pz = &z, pdu = &du, ps = &scale, pt = &shift, pm = &mean, pi = &invStd)
+        fixed (int* pp = piece)
+        {
+            job.Dy = pdy;
+            job.Z = pz;
+            job.Y = pdu;
+            job.Scale = ps;
+            job.Shift = pt;
+            job.Mean = pm;
+            job.InvStd = pi;
+            job.Piece = pp;
+            job.Run(parts);
+        }
+    }
+
     private sealed partial class ChannelJob : ParallelJob
     {
         private bool _backward;
         private Conv2dTrainer.ChannelActivation _kind;
         private float[] _slopes = [];
-        private int _n, _channels, _spatial, _parts;
+        private int _n, _channels, _spatial, _parts, _pieces;
 
         public float* Z, Y, Dy, Scale, Shift, Mean, InvStd;
+        public int* Piece;
+        public float[] Scratch = [];
         public double[] Partials = [];
         public float[] SlopePartials = [];
 
-        public void Set(bool backward, Conv2dTrainer.ChannelActivation kind, float[] slopes, int n, int channels, int spatial)
+        public void Set(bool backward, Conv2dTrainer.ChannelActivation kind, float[] slopes, int n, int channels, int spatial, int pieces = 0)
         {
-            (_backward, _kind, _slopes, _n, _channels, _spatial) = (backward, kind, slopes, n, channels, spatial);
+            (_backward, _kind, _slopes, _n, _channels, _spatial, _pieces) = (backward, kind, slopes, n, channels, spatial, pieces);
+            if (pieces > 0 && Scratch.Length < MaxParts * pieces * spatial)
+            {
+                Scratch = new float[MaxParts * pieces * spatial];
+            }
+
             if (Partials.Length < 2 * MaxParts * channels)
             {
                 Partials = new double[2 * MaxParts * channels];
@@ -111,6 +127,7 @@ public static unsafe partial class TrainingPasses
             finally
             {
                 Z = Y = Dy = Scale = Shift = Mean = InvStd = null;
+                Piece = null;
                 _slopes = [];
             }
         }
@@ -123,6 +140,12 @@ public static unsafe partial class TrainingPasses
             Span<float> slopeSums = SlopePartials.AsSpan(part * k, k);
             sums.Clear();
             slopeSums.Clear();
+            if (_pieces > 0)
+            {
+                MaxoutSamples(s0, s1, part, sums);
+                return;
+            }
+
             for (int s = s0; s < s1; s++)
             {
                 if (_spatial == 1)
