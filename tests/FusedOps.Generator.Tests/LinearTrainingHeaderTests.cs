@@ -69,6 +69,8 @@ public sealed class LinearTrainingHeaderTests
         Assert.DoesNotContain("ActivationPass.AddForward(", training);
         Assert.Contains("LinearKernels.TrainAddForward(new ReluOperator(), ref _z6[0], n, L9Weight.Data, 6, 6, _z6.AsSpan(0, n * 6),", training);
         Assert.Contains("ref _u7[0], ref _y7[0], L9Bias.Data);", training);
+        Assert.DoesNotContain("_z7", training); // the GEMM's z is never stored: u is
+        Assert.DoesNotContain("_z7 ", surface);
         Assert.Contains("LinearKernels.AddActivationGradient(new ReluOperator(), ref dy, ref _u7[0], ref _gradU[0], n, 6, _gradSave0.AsSpan(0, n * 6),", training);
         Assert.DoesNotContain("ChannelActivations.RReluForward(", training);
         Assert.Contains("RReluOperator.FillSlopes(_slopes9.AsSpan(0, n * 5), 0.125f, 0.33333334f, _random!);", training);
