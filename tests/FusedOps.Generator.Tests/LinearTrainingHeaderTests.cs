@@ -51,7 +51,7 @@ public sealed class LinearTrainingHeaderTests
         Assert.Contains("training forward: Linear, epilogue: bias + BipolarReLU", surface);
         Assert.Contains("backward: Linear dW, dB, dX, dZ formed first: BipolarReLU'", surface);
 
-        // The four channel activation groups and the Maxout have no training pass; the residual ReLU keeps its; RReLU draws its slopes
+        // The four channel activation groups and the Maxout have no training pass; RReLU draws its slopes
         // before the GEMM; the Maxout's runs are reduced in the epilogue and its gradient routed to the winners before the GEMMs.
         Assert.Equal(5, Count(surface, "training forward: in group "));
         Assert.Equal(5, Count(surface, "backward: in group "));
@@ -60,7 +60,18 @@ public sealed class LinearTrainingHeaderTests
         Assert.Contains("LinearKernels.TrainMaxout(ref _z9[0], n, L14Weight.Data, 8, 5, ref _z11[0], _piece11.AsSpan(0, n * 2), L14Bias.Data, 4);", training);
         Assert.Contains("LinearKernels.MaxoutGradient(ref dy, _piece11.AsSpan(0, n * 2), ref _gradU[0], n, 8, 4, L14Bias.Grad);", training);
         Assert.DoesNotContain("ChannelActivations.MaxoutForward(", training);
-        Assert.Contains("elementwise: add \"s\" + ReLU", surface);
+
+        // The residual add and ReLU ride the GEMMs: u kept and ReLU(u) stored from the tile; dU at u to the saved tensor's gradient
+        // with dB, before the GEMMs. Inference keeps its elementwise add.
+        Assert.Contains("inference: Linear, epilogue: bias, then elementwise: add \"s\" + ReLU", surface);
+        Assert.Contains("training forward: Linear, epilogue: bias + add \"s\" + ReLU\n", surface.Replace("\r\n", "\n"));
+        Assert.Contains("backward: Linear dW, dB, dX, dZ formed first: ReLU' + gradient to \"s\"\n", surface.Replace("\r\n", "\n"));
+        Assert.DoesNotContain("ActivationPass.AddForward(", training);
+        Assert.Contains("LinearKernels.TrainAddForward(new ReluOperator(), ref _z6[0], n, L9Weight.Data, 6, 6, _z6.AsSpan(0, n * 6),", training);
+        Assert.Contains("ref _u7[0], ref _y7[0], L9Bias.Data);", training);
+        Assert.DoesNotContain("_z7", training); // the GEMM's z is never stored: u is
+        Assert.DoesNotContain("_z7 ", surface);
+        Assert.Contains("LinearKernels.AddActivationGradient(new ReluOperator(), ref dy, ref _u7[0], ref _gradU[0], n, 6, _gradSave0.AsSpan(0, n * 6),", training);
         Assert.DoesNotContain("ChannelActivations.RReluForward(", training);
         Assert.Contains("RReluOperator.FillSlopes(_slopes9.AsSpan(0, n * 5), 0.125f, 0.33333334f, _random!);", training);
         Assert.Equal(2, Count(training, "ColumnOperator.RandomSlope, _slopes9.AsSpan(0, n * 5)"));

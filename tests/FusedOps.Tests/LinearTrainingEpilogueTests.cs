@@ -7,7 +7,7 @@ using Xunit;
 namespace FusedOps.Tests;
 
 /// <summary>
-/// Linear groups whose training runs the activation, PReLU (one slope, per feature), RReLU, BipolarReLU or Maxout in the forward GEMM's
+/// Linear groups whose training runs the activation (after a residual add of a saved tensor too), PReLU (one slope, per feature), RReLU, BipolarReLU or Maxout in the forward GEMM's
 /// epilogue and the derivative (with the bias and slope gradients) in the pass before the backward GEMMs: against the reference interpreter
 /// at every kernel width and batches 1, 3, 17 and 64 (forward, every gradient, accumulation), and bitwise the same on 1 and 2 threads.
 /// The generator's tests check that this plan is the one chosen (LinearTrainingHeaderTests).
@@ -16,7 +16,8 @@ namespace FusedOps.Tests;
 public sealed class LinearTrainingEpilogueTests
 {
     private static readonly string[] Pipelines =
-        [nameof(LinearActivationTraining), nameof(LinearChannelTraining), nameof(LinearMaxoutTraining), nameof(WideLinearTraining)];
+        [nameof(LinearActivationTraining), nameof(LinearChannelTraining), nameof(LinearMaxoutTraining), nameof(WideLinearTraining),
+        nameof(LinearResidualTraining)];
 
     public static IEnumerable<object[]> Cases()
     {

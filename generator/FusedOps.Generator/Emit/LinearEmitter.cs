@@ -98,6 +98,14 @@ internal static class LinearEmitter
             return;
         }
 
+        if (pass.Has(StageKind.Add))
+        {
+            // The residual add and the activation in the epilogue: u kept for Backward, act(u) the group's output.
+            w.Line($"LinearKernels.TrainAddForward({g.Operator.New()}, ref {r.Input}[0], n, {weight}, {g.OpOut}, {g.InLength}, {r.Residual}.AsSpan(0, n * {g.OpOut}),");
+            w.Line($"    ref {r.U}[0], ref {r.Output}[0], {bias});");
+            return;
+        }
+
         if (!activation && !column)
         {
             string plain = pass.Has(StageKind.Bias) ? ", " + bias : string.Empty;
@@ -130,7 +138,14 @@ internal static class LinearEmitter
         Layer op = g.Op!;
         int outF = g.OpOut, inF = g.InLength;
         string biasGrad = g.HasBias ? $"{TrainingEmitter.Field(op, "Bias")}.Grad" : "Span<float>.Empty";
-        if (pass.Has(StageKind.ActivationGradient))
+        if (pass.Has(StageKind.AddGradient))
+        {
+            // dU at the kept sum, to the saved tensor's gradient and summed into dB in one pass; dZ is dU.
+            w.Line($"LinearKernels.AddActivationGradient({g.Operator.New()}, ref dy, ref {r.U}[0], ref {r.GradU}[0], n, {outF}, _gradSave{g.Branch!.Slot}.AsSpan(0, n * {outF}),");
+            w.Line($"    {biasGrad});");
+            w.Line($"dz = ref {r.GradU}[0];");
+        }
+        else if (pass.Has(StageKind.ActivationGradient))
         {
             w.Line($"LinearKernels.ActivationGradient({g.Operator.New()}, ref dy, ref {r.Z}[0], ref {r.GradU}[0], n, {outF}, {biasGrad});");
             w.Line($"dz = ref {r.GradU}[0];");

@@ -50,6 +50,8 @@ internal static class FusionRules
         // A Linear with no BatchNorm and no residual Add: z kept and act(z) stored from the same GEMM tile (LinearKernels.TrainForward);
         // the next group's PReLU or BipolarReLU there too (LinearTrainingFusion decides when). After a Linear with BatchNorm (no
         // activation or Add) it rides the normalise pass instead, and its derivative BatchNorm's reduction pass, as after a Conv2d.
+        // A residual Add of a saved tensor (no BatchNorm, no projection) and the activation after it: LinearTrainingFusion moves both
+        // into the GEMM's epilogue (u = z + saved kept) and their gradients into the pass before the GEMMs, as TrainingConv does.
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Activation)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
 

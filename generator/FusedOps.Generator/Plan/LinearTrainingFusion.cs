@@ -9,7 +9,9 @@ namespace FusedOps.Generator.Plan;
 /// GEMM, exactly as its own pass draws them) or BipolarReLU into the Linear group before it: the forward GEMM's epilogue keeps z (the
 /// activation's input, which Backward reads) and writes the activation's output; Backward forms dZ from the activation's dY, with the
 /// bias and slope gradients, in the pass before the Linear's GEMMs. The activation's group then has no training passes. A Linear with
-/// a BatchNorm, a residual Add or an activation of its own keeps the activation's passes. A Maxout whose pieces divide 16 (so a run
+/// a BatchNorm, a residual Add or an activation of its own keeps the activation's passes. A Linear's own residual Add (of a saved
+/// tensor, no BatchNorm) and activation ride its GEMMs too: the epilogue keeps u = z + saved and stores act(u); Backward forms dU at
+/// u, adds it to the saved tensor's gradient and sums dB in one pass before the GEMMs. A Maxout whose pieces divide 16 (so a run
 /// of consecutive features never leaves a 16-column panel, nor a thread's part) rides the same epilogue in weight order: each run is
 /// reduced as its tile is stored and only the maximum and its piece are written (z is not kept); Backward routes dY to the winner
 /// while it sums dB. After a Linear with BatchNorm (no activation, Add or Save), the channel activation rides the BatchNorm normalise
@@ -30,6 +32,21 @@ internal static class LinearTrainingFusion
     /// <summary>Marks every fusable Linear + channel activation pair: the stage joins the Linear's training anchors, the pair's group loses its passes.</summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
+        for (int i = 0; i < groups.Count; i++)
+        {
+            if (WithResidual(groups[i]))
+            {
+                // Forward: u = z + saved kept and act(u) stored from the GEMM tile; backward: dU = act′(dY) at u, added to the saved
+                // tensor's gradient while dB is summed, before the GEMMs (as TrainingConv does for a grid Conv2d).
+                GroupPlan g = groups[i];
+                groups[i] = g with
+                {
+                    Forward = One(g.Forward[0], g.Forward[0].Stages.Concat(g.Forward[1].Stages)),
+                    Backward = One(g.Backward[1], g.Backward[0].Stages.Concat(g.Backward[1].Stages)),
+                };
+            }
+        }
+
         for (int i = 0; i + 1 < groups.Count; i++)
         {
             GroupPlan linear = groups[i], next = groups[i + 1];
@@ -75,6 +92,21 @@ internal static class LinearTrainingFusion
         && next.Op is ChannelActivationLayer && next.Index == linear.Index + 1 && !saves.Any(s => s.AfterGroup == linear.Index)
         && linear.Forward.Count == 3 && linear.Forward[2].Has(StageKind.Normalize)
         && linear.Backward.Count == 3 && linear.Backward[0].Has(StageKind.NormReductions);
+
+    /// <summary>
+    /// Whether <paramref name="g"/>'s residual add and activation ride its training GEMMs: a Linear group (not a projection) with no
+    /// BatchNorm that adds a saved tensor (not through a projection) and then activates, its passes as planned (GEMM, then the
+    /// elementwise add + activation; the elementwise derivative + gradient to the saved tensor, then the GEMMs).
+    /// </summary>
+    public static bool WithResidual(GroupPlan g) =>
+        g.Anchor == AnchorKind.Linear && g.ProjectionOf < 0 && g.Norm is null && g.Join is AddLayer && g.Branch is { ProjectionGroup: < 0 }
+        && g.Activation is not null
+        && g.Forward.Count == 2 && g.Forward[0].Kind == PassKind.Anchor && g.Forward[1].Stages.All(s => s is StageKind.Add or StageKind.Activation)
+        && g.Backward.Count == 2 && g.Backward[1].Kind == PassKind.Anchor
+        && g.Backward[0].Stages.All(s => s is StageKind.ActivationGradient or StageKind.AddGradient);
+
+    private static EquatableArray<Pass> One(Pass pass, IEnumerable<StageKind> stages) =>
+        new[] { pass with { Stages = stages.ToEquatableArray() } }.ToEquatableArray();
 
     // The Linear's only pass (its anchor) with the stage appended (forward) or put before the GEMMs' stage (backward).
     private static EquatableArray<Pass> WithStage(EquatableArray<Pass> passes, StageKind stage, bool last) =>

@@ -153,6 +153,12 @@ public static partial class PackedGemm
         /// </summary>
         public float* Activated { get; init; }
 
+        /// <summary>
+        /// Training with a residual add (<c>MultiplyKeep</c> with a residual): added to z after the shift, as C is laid out, so C
+        /// keeps u = (scale·s + shift) + residual and <see cref="Activated"/> receives column(act(u)); null: none.
+        /// </summary>
+        public float* Residual { get; init; }
+
         /// <summary>For <see cref="ColumnOperator.MaxoutRuns"/>: the winning piece of each output (<see cref="OutCols"/> per row).</summary>
         public int* Winners { get; init; }
 
@@ -185,10 +191,15 @@ public static partial class PackedGemm
         {
             if (act is IColumnEpilogue && Activated != null)
             {
+                nint at = (nint)(c - C);
                 float z = Finish(default(NoActivation), s, col, *c);
+                if (Residual != null)
+                {
+                    z += Residual[at];
+                }
+
                 *c = z;
                 float y = act.Invoke(z);
-                nint at = (nint)(c - C);
                 Activated[at] = Column switch
                 {
                     ColumnOperator.None => y,

@@ -23,15 +23,17 @@ public static partial class PackedGemm
     /// <param name="column">The operator per column after the activation, or <see cref="ColumnOperator.None"/>.</param>
     /// <param name="slopes">With <see cref="ColumnOperator.Slope"/>, at least <paramref name="cols"/> slopes; with
     /// <see cref="ColumnOperator.RandomSlope"/>, one per element of C; else ignored.</param>
+    /// <param name="residual">A residual added to z after the shift (C then keeps u = z + residual, Y = column(act(u))), as long as
+    /// C, or empty.</param>
     /// <typeparam name="TAct">The activation.</typeparam>
     internal static unsafe void MultiplyKeep<TAct>(TAct act, ReadOnlySpan<float> a, int rows, int depth, ReadOnlySpan<float> packedB, int cols, Span<float> c,
-        Span<float> y, ReadOnlySpan<float> shift, ColumnOperator column, ReadOnlySpan<float> slopes)
+        Span<float> y, ReadOnlySpan<float> shift, ColumnOperator column, ReadOnlySpan<float> slopes, ReadOnlySpan<float> residual = default)
         where TAct : struct, IActivationOperator
     {
         Check(a.Length, rows, depth, depth, 1, packedB.Length, cols, c.Length, cols, 0, shift.Length);
-        if (y.Length < (long)rows * cols)
+        if (y.Length < (long)rows * cols || (!residual.IsEmpty && residual.Length < (long)rows * cols))
         {
-            throw new ArgumentException($"y holds {y.Length} floats; {rows} × {cols} are needed.", nameof(y));
+            throw new ArgumentException($"y and residual hold {y.Length} and {residual.Length} floats; {rows} × {cols} are needed.", nameof(y));
         }
 
         long needed = column switch { ColumnOperator.Slope => cols, ColumnOperator.RandomSlope => (long)rows * cols, _ => 0 };
@@ -45,13 +47,14 @@ public static partial class PackedGemm
             return;
         }
 
-        fixed (float* pa = a, pb = packedB, pc = c, py = y, ph = shift, pk = slopes)
+        fixed (float* pa = a, pb = packedB, pc = c, py = y, ph = shift, pk = slopes, pr = residual)
         {
             var call = new GemmCall(pa, rows, depth, depth, 1, pb, cols, pc, cols, null, shift.IsEmpty ? null : ph, accumulate: false)
             {
                 Column = column,
                 Slopes = pk,
                 Activated = py,
+                Residual = residual.IsEmpty ? null : pr,
             };
             GemmJob<TAct>.Run(in call, act);
         }
@@ -120,7 +123,8 @@ public static partial class PackedGemm
         nint at = ((nint)row * g.Ldc) + col;
         for (int j = 0; j < PanelWidth; j++)
         {
-            z[j] = j < count ? g.Finish(default(NoActivation), z[j], col + j, 0f) : 0f;
+            z[j] = j >= count ? 0f : g.Residual == null ? g.Finish(default(NoActivation), z[j], col + j, 0f)
+                : g.Finish(default(NoActivation), z[j], col + j, 0f) + g.Residual[at + j];
         }
 
         if (KernelDispatch.RuntimeBits >= 512)

@@ -176,7 +176,14 @@ public static partial class PackedGemm
 
         if (act is IColumnEpilogue && g.Activated != null)
         {
-            // Training: z stays in C for the derivative; the activated value goes to the same place in Activated.
+            // Training: z (u = z + residual with a residual add) stays in C for the derivative; the activated value goes to the
+            // same place in Activated.
+            if (g.Residual != null)
+            {
+                lo += Vector256.Load(g.Residual + (c - g.C));
+                hi += Vector256.Load(g.Residual + (c - g.C) + 8);
+            }
+
             Vector256.Store(lo, c);
             Vector256.Store(hi, c + 8);
             c = g.Activated + (c - g.C);

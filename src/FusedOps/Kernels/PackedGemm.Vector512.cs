@@ -277,7 +277,13 @@ public static partial class PackedGemm
 
         if (act is IColumnEpilogue && g.Activated != null)
         {
-            // Training: z stays in C for the derivative; the activated value goes to the same place in Activated.
+            // Training: z (u = z + residual with a residual add) stays in C for the derivative; the activated value goes to the
+            // same place in Activated.
+            if (g.Residual != null)
+            {
+                v += Vector512.Load(g.Residual + (c - g.C));
+            }
+
             Vector512.Store(v, c);
             c = g.Activated + (c - g.C);
         }

@@ -70,3 +70,39 @@ public partial class WideLinearTraining
 public partial class LinearMaxoutTraining
 {
 }
+
+/// <summary>
+/// Residual Linear groups (no BatchNorm) whose add and activation ride the training GEMMs: the input saved and added after Linear(13)
+/// with ELU; Linear(19) (one whole panel and 3 columns) + Tanh; Linear(19) without bias + ReLU; Linear(37) + GELU (two panels and 5
+/// columns); Linear(9) (the narrow path) + Sigmoid as the last group. Each saved tensor's gradient reaches the layers before it.
+/// </summary>
+[FusedPipeline(13)]
+[Save("x")]
+[Linear(13)]
+[Add("x")]
+[ELU]
+[Linear(19)]
+[GELU]
+[Save("s")]
+[Linear(19)]
+[Add("s")]
+[Tanh]
+[Save("t")]
+[Linear(19, Bias = false)]
+[Add("t")]
+[ReLU]
+[Linear(37)]
+[SiLU]
+[Save("u")]
+[Linear(37)]
+[Add("u")]
+[GELU]
+[Linear(9)]
+[ReLU]
+[Save("v")]
+[Linear(9)]
+[Add("v")]
+[Sigmoid]
+public partial class LinearResidualTraining
+{
+}
