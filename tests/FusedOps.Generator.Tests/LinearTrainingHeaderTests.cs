@@ -60,6 +60,8 @@ public sealed class LinearTrainingHeaderTests
         Assert.Contains("LinearKernels.TrainMaxout(ref _z9[0], n, L14Weight.Data, 8, 5, ref _z11[0], _piece11.AsSpan(0, n * 2), L14Bias.Data, 4);", training);
         Assert.Contains("LinearKernels.MaxoutGradient(ref dy, _piece11.AsSpan(0, n * 2), ref _gradU[0], n, 8, 4, L14Bias.Grad);", training);
         Assert.DoesNotContain("ChannelActivations.MaxoutForward(", training);
+        Assert.DoesNotContain("_z10", training); // the Maxout Linear's z is never stored: only the maxima and winners
+        Assert.DoesNotContain("_z10 ", surface);
 
         // The residual add and ReLU ride the GEMMs: u kept and ReLU(u) stored from the tile; dU at u to the saved tensor's gradient
         // with dB, before the GEMMs. Inference keeps its elementwise add.

@@ -143,7 +143,8 @@ internal static class BufferPlanner
         // BatchNorm, the normalised output is never stored; without, a Maxout in the grid conv's epilogue stores no z either.
         bool nextTakes = g.Conv is not null && g.Forward.Any(p => p.Has(StageKind.Maxout) || p.Has(StageKind.ChannelActivation));
         bool zUnwritten = (nextTakes && g.Norm is null && g.Forward[0].Has(StageKind.Maxout))
-            || (g.Anchor == AnchorKind.Linear && g.Forward.Count == 1 && g.Forward[0].Has(StageKind.Add)); // u = z + saved kept instead
+            || (g.Anchor == AnchorKind.Linear && g.Forward.Count == 1 && g.Forward[0].Has(StageKind.Add)) // u = z + saved kept instead
+            || (g.Anchor == AnchorKind.Linear && g.Forward.Count == 1 && g.Forward[0].Has(StageKind.Maxout)); // only the maxima and winners
         if (z != input && !zUnwritten)
         {
             training.Add(new TrainingBuffer(z, g.OutLength, $"group {g.Index}: {g.Op!.Name} output, before BatchNorm and activation (backward reads it)"));
