@@ -3,27 +3,51 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using FusedOps.Benchmarks.Onnx;
 
 namespace FusedOps.Benchmarks;
 
 /// <summary>
-/// How fast the first calls are: a fresh child process (this program with <c>--first-call CASE</c>)
+/// How fast the first calls are: a fresh child process (this program with <c>--first-call CASE SUBJECT</c>)
 /// builds the model, freezes it and infers once (timed together, as a user's first result), then
-/// times calls 2–30 one by one, then the steady state after a second of calls.
+/// times calls 2–30 one by one, then the steady state after a second of calls. The same harness times
+/// ONNX Runtime on the same case (session creation in the first result) and a control: a bare SIMD dot
+/// product with no library at all, which shows what the machine alone does to the first calls.
 /// </summary>
 internal static class FirstCalls
 {
     private const string Marker = "FIRSTCALLS";
 
+    // The control's length: 4,096 floats (16 KB, two input streams of 8 KB), about 0.3 µs at steady state,
+    // the size of case S1's input and weights.
+    private const int ControlLength = 4096;
+
     private delegate void InferCall(ReadOnlySpan<float> input, Span<float> output, int batchSize);
+
+    /// <summary>What a child process times.</summary>
+    public enum Subject
+    {
+        /// <summary>The generated model's <c>Frozen.Infer</c>.</summary>
+        Fused,
+
+        /// <summary>The same, with tiered compilation off (every method fully optimised on its first call).</summary>
+        FusedTieringOff,
+
+        /// <summary>ONNX Runtime on the same model (1 intra-op thread); the first result includes building the session.</summary>
+        Onnx,
+
+        /// <summary>A bare SIMD dot product of 4,096 floats: no model, no library.</summary>
+        Control,
+    }
 
     /// <summary>Result of one child: milliseconds.</summary>
     public readonly record struct Result(double First, double Median2To30, double Max2To30, double Steady);
 
     /// <summary>Runs the child for <paramref name="caseId"/> and parses its line; null if it failed.</summary>
-    /// <param name="caseId">The case.</param>
-    /// <param name="fullyOptimised">Run the child with tiered compilation off (every method compiled fully optimised on first call), what <c>AggressiveOptimization</c> on every kernel would give.</param>
-    public static Result? Measure(string caseId, bool fullyOptimised)
+    /// <param name="caseId">The case (ignored by the control).</param>
+    /// <param name="subject">What the child times.</param>
+    public static Result? Measure(string caseId, Subject subject)
     {
         string path = Environment.ProcessPath!;
         string dll = typeof(FirstCalls).Assembly.Location;
@@ -34,13 +58,14 @@ internal static class FirstCalls
             start.ArgumentList.Add(dll);
         }
 
-        if (fullyOptimised)
+        if (subject == Subject.FusedTieringOff)
         {
             start.Environment["DOTNET_TieredCompilation"] = "0";
         }
 
         start.ArgumentList.Add("--first-call");
         start.ArgumentList.Add(caseId);
+        start.ArgumentList.Add(subject.ToString());
         using Process child = Process.Start(start)!;
         string output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
@@ -56,42 +81,77 @@ internal static class FirstCalls
 
     /// <summary>The child's side: prints one line for the parent.</summary>
     /// <remarks>
-    /// Every call goes through one call site, a delegate bound to the model's <c>Infer</c>, as a serving loop would
-    /// call it. Through <see cref="IInferenceModel"/> instead, the second call from each call site pays the runtime's
-    /// one-time interface-dispatch set-up at that site (a dispatch stub written into executable memory: 15–25 µs
-    /// measured here under load, 4–6 µs for an empty method in a ten-line program), a cost of the caller's call
-    /// site and not of the model; docs/performance.md ("First calls") has the measurements.
+    /// Every call goes through one call site, a delegate, as a serving loop would call it. Through
+    /// <see cref="IInferenceModel"/> instead, the second call from each call site pays the runtime's one-time
+    /// interface-dispatch set-up at that site (a dispatch stub written into executable memory: 15–25 µs measured
+    /// here under load, 4–6 µs for an empty method in a ten-line program), a cost of the caller's call site and
+    /// not of the model; docs/performance.md ("First calls") has the measurements.
     /// </remarks>
-    public static int Child(string caseId)
+    /// <param name="caseId">The case.</param>
+    /// <param name="subjectName">A <see cref="Subject"/> name.</param>
+    public static int Child(string caseId, string subjectName)
     {
-        CaseDefinition d = Workload.Definition(caseId);
+        Subject subject = Enum.Parse<Subject>(subjectName);
         KernelOptions.MaxDegreeOfParallelism = 1; // the table reports one thread (the default is every core)
         long start = Stopwatch.GetTimestamp();
-        IFusedModel model = d.Construct();
-        IInferenceModel frozen = d.Freeze(model);
-        float[] input = new float[d.Batch * model.InputLength], output = new float[d.Batch * model.OutputLength];
-        InferCall infer = frozen.Infer;
-        double first = Stopwatch.GetElapsedTime(start).TotalMilliseconds + Timed(infer, input, output, d.Batch);
+        (InferCall infer, float[] input, float[] output, int batch, IDisposable? owner) = Build(caseId, subject);
+        using IDisposable? disposeLater = owner;
+        double first = Stopwatch.GetElapsedTime(start).TotalMilliseconds + Timed(infer, input, output, batch);
         double[] early = new double[29];
         for (int i = 0; i < early.Length; i++)
         {
-            early[i] = Timed(infer, input, output, d.Batch);
+            early[i] = Timed(infer, input, output, batch);
         }
 
         var warm = Stopwatch.StartNew();
         while (warm.Elapsed.TotalSeconds < 1)
         {
-            Timed(infer, input, output, d.Batch);
+            Timed(infer, input, output, batch);
         }
 
         double[] steady = new double[51];
         for (int i = 0; i < steady.Length; i++)
         {
-            steady[i] = Timed(infer, input, output, d.Batch);
+            steady[i] = Timed(infer, input, output, batch);
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Marker} {first} {Median(early)} {early.Max()} {Median(steady)}"));
         return 0;
+    }
+
+    private static (InferCall Infer, float[] Input, float[] Output, int Batch, IDisposable? Owner) Build(string caseId, Subject subject)
+    {
+        if (subject == Subject.Control)
+        {
+            float[] a = new float[ControlLength], b = new float[1];
+            a.AsSpan().Fill(0.5f);
+            return (Dot, a, b, 1, null);
+        }
+
+        CaseDefinition d = Workload.Definition(caseId);
+        IFusedModel model = d.Construct();
+        float[] input = new float[d.Batch * model.InputLength], output = new float[d.Batch * model.OutputLength];
+        if (subject == Subject.Onnx)
+        {
+            var onnx = new OnnxPipeline(model, Workload.LayersOf(d.Pipeline), input, output, d.Batch, threads: 1);
+            return ((_, _, _) => onnx.Infer(), input, output, d.Batch, onnx);
+        }
+
+        IInferenceModel frozen = d.Freeze(model);
+        return (frozen.Infer, input, output, d.Batch, null);
+    }
+
+    // The control: a dot product of the input with itself in 512-bit (or narrower) vectors, written to output[0].
+    private static void Dot(ReadOnlySpan<float> input, Span<float> output, int batchSize)
+    {
+        var sum = Vector512<float>.Zero;
+        for (int i = 0; i + Vector512<float>.Count <= input.Length; i += Vector512<float>.Count)
+        {
+            var v = Vector512.Create(input.Slice(i, Vector512<float>.Count));
+            sum = Vector512.FusedMultiplyAdd(v, v, sum);
+        }
+
+        output[0] = Vector512.Sum(sum);
     }
 
     // The one call site of every timed call (not inlined, so the call site stays one).

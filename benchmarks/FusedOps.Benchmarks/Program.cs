@@ -8,26 +8,33 @@ using FusedOps.Benchmarks;
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick mlp        (the LayerNorm + GELU MLP only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick cnn        (case P, a CNN with MaxPool, and the Fashion convolutions)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick generator  (the source generator only)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick first-calls  (the first calls only: fresh processes for FusedOps, ORT and a control)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --filter '*'       (BenchmarkDotNet)
 int firstCall = Array.IndexOf(args, "--first-call");
 if (firstCall >= 0 && firstCall + 1 < args.Length)
 {
-    return FirstCalls.Child(args[firstCall + 1]); // the fresh process QuickBenchmark starts to time first calls
+    return FirstCalls.Child(args[firstCall + 1], firstCall + 2 < args.Length ? args[firstCall + 2] : FirstCalls.Subject.Fused.ToString()); // the fresh process QuickBenchmark starts to time first calls
 }
 
 int quick = Array.IndexOf(args, "--quick");
 if (quick >= 0)
 {
     string part = quick + 1 < args.Length && !args[quick + 1].StartsWith('-') ? args[quick + 1] : "all";
-    if (part is not ("all" or "kernels" or "linear" or "mlp" or "cnn" or "generator"))
+    if (part is not ("all" or "kernels" or "linear" or "mlp" or "cnn" or "generator" or "first-calls"))
     {
-        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear', 'mlp', 'cnn' or 'generator'");
+        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear', 'mlp', 'cnn', 'generator' or 'first-calls'");
         return 2;
     }
 
     if (part == "linear")
     {
         KernelTable.Run(FmaPeak.Vector512GigaFlops() is > 0 and var p512 && FusedOps.KernelOptions.MaxVectorBits >= 512 ? p512 : FmaPeak.Vector256GigaFlops());
+        return 0;
+    }
+
+    if (part == "first-calls")
+    {
+        QuickBenchmark.PrintFirstCalls();
         return 0;
     }
 

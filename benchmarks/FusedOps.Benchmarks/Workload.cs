@@ -149,7 +149,9 @@ public sealed class Workload
         model.Backward(OutputGradient, _inputGradient);
     }
 
-    private static List<LayerAttribute> LayersOf(Type pipeline) => pipeline.GetCustomAttributes<LayerAttribute>(inherit: false).ToList();
+    /// <summary>The layer attributes of a generated pipeline class, in order.</summary>
+    /// <param name="pipeline">The pipeline class.</param>
+    public static List<LayerAttribute> LayersOf(Type pipeline) => pipeline.GetCustomAttributes<LayerAttribute>(inherit: false).ToList();
 
     // The reference interpreter built from the same attributes as the generated class (same state-dict names and shapes).
     private static ReferenceModel ReferenceFor(Type pipeline) =>
