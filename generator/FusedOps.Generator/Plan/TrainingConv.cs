@@ -14,14 +14,15 @@ internal static class TrainingConv
     public static bool OnGrid(ConvPlan c) => c.Stride == 1 && c.Groups == 1;
 
     /// <summary>
-    /// Rewrites the training passes of every grid Conv2d group with no BatchNorm (with one, batch statistics come first and its
+    /// Rewrites the training passes of every Conv2d group with no BatchNorm (with one, batch statistics come first and its
     /// activation rides the normalise pass; a next group's channel activation or Maxout rides it too, and its derivative BatchNorm's
     /// reduction pass, for any Conv2d with BatchNorm and no activation or Add). The group's own residual Add and activation move into the conv's epilogue: forward,
     /// z = conv + bias, u = z + saved, y = act(u) per sample while it is in cache; backward, dU = act′(dY) at u, added to the saved
     /// tensor's gradient, as it goes onto the grid. A group with neither takes the next group's channel activation (PReLU, RReLU,
     /// BipolarReLU) or Maxout where inference does (<see cref="ChannelFusion"/>, <see cref="MaxoutFusion"/>) and the group adds
     /// nothing of its own: that group then has no training pass. A residual Add through a projection keeps its passes (the
-    /// projection's backward reads dU for the whole batch).
+    /// projection's backward reads dU for the whole batch). A grid conv runs these in the <c>Conv2dTrainer</c>; any other (strided,
+    /// grouped, dilated) in its per-sample loop, right after each sample's conv (forward) and before its backward (dZ formed first).
     /// </summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
@@ -42,7 +43,8 @@ internal static class TrainingConv
                 continue;
             }
 
-            if (g.Conv is not { } c || !OnGrid(c) || g.Norm is not null || g.ProjectionOf >= 0 || g.Branch is { ProjectionGroup: >= 0 })
+            // Off the grid the same stages ride the generated per-sample kernels' loop (Emit/TrainingEmitter.PerSample.cs).
+            if (g.Conv is not { } c || g.Norm is not null || g.ProjectionOf >= 0 || g.Branch is { ProjectionGroup: >= 0 })
             {
                 continue;
             }
