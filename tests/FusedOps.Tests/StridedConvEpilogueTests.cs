@@ -6,7 +6,7 @@ using Xunit;
 namespace FusedOps.Tests;
 
 /// <summary>
-/// Training of Conv2d groups off the grid (stride 2, two groups, dilation 2) whose activation, residual Add, or next group's PReLU,
+/// Training of Conv2d groups off the grid (stride 2, two groups; with and without dilation 2) whose activation, residual Add, or next group's PReLU,
 /// RReLU, BipolarReLU or Maxout ride the per-sample kernels' loop (with BatchNorm: its normalise and reduction passes): against the
 /// reference interpreter (forward, running statistics, every gradient, accumulation) at every kernel width and batches 1, 3 and 5;
 /// bitwise identical to the activations' own passes and at 1, 2 and 3 threads.
