@@ -73,5 +73,42 @@ public sealed class StridedConvEpilogueHeaderTests
         Assert.DoesNotContain("ActivationPass.Forward(act, ref _z", training);
     }
 
+    private const string NormSource = """
+        using FusedOps;
+
+        /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+        [FusedPipeline(3, 9, 11)]
+        [Conv2d(6, 3, Stride = 2, Padding = 1, Bias = false)]
+        [BatchNorm]
+        [GELU]
+        [Conv2d(4, 3, Groups = 2, Padding = 1, Bias = false)]
+        [BatchNorm]
+        [PReLU(NumParameters = 4)]
+        public partial class NormNet
+        {
+        }
+        """;
+
+    [Fact]
+    public void OffGridConvsWithBatchNorm_InputGradientFormedPerSampleInTheConvBackward()
+    {
+        GeneratorRun run = GeneratorHarness.Run(NormSource);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.True(!run.WarningsAndErrors.Any(), GeneratorRun.Describe(run.WarningsAndErrors));
+        string surface = run.Sources.Single(s => s.HintName == "NormNet.g.cs").SourceText.ToString();
+        string training = run.Sources.Single(s => s.HintName == "NormNet.Training.g.cs").SourceText.ToString();
+
+        Assert.Contains("training forward: Conv2d, epilogue: channel sums, then elementwise: normalise + GELU", surface);
+        Assert.Contains("backward: elementwise: GELU' + BatchNorm reductions, then Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient", surface);
+        Assert.Contains("training forward: Conv2d, epilogue: channel sums, then elementwise: normalise + PReLU", surface);
+        Assert.Contains("backward: elementwise: PReLU' + BatchNorm reductions, then Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient", surface);
+        Assert.Contains("// Passes: inference 2, training forward 4, backward 4; layer by layer would take 6 / 8 / 8.", surface);
+
+        // BatchNorm's input gradient per sample into the one-sample buffer; no pass of its own over the batch.
+        Assert.Contains("Norm.BackwardApply(ref _gradU[s * 180], ref _z0[s * 180], 1, 6, 30, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0,", training);
+        Assert.DoesNotContain("TrainingPasses.BackwardApply(", training);
+        Assert.Contains("private readonly float[] _sample = new float[180];", training);
+    }
+
     private static int Count(string text, string part) => (text.Length - text.Replace(part, string.Empty).Length) / part.Length;
 }

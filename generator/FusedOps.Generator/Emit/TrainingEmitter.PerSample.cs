@@ -9,7 +9,7 @@ namespace FusedOps.Generator.Emit;
 /// time through the generated kernels. What <see cref="TrainingConv.Apply"/> put in the conv's pass runs on each sample right after
 /// its conv (forward) or right before its backward (dZ formed first), while the sample is in cache, through the same runtime kernels
 /// as the stage's own pass over the batch (the same bits): the residual add and the activation, or the next group's channel
-/// activation or Maxout.
+/// activation or Maxout; with BatchNorm, its input gradient (after the pass of its reductions over the batch).
 /// </summary>
 internal static partial class TrainingEmitter
 {
@@ -18,7 +18,7 @@ internal static partial class TrainingEmitter
 
     /// <summary>Whether a non-grid Conv2d group's training pass runs more than the conv (and so needs <see cref="SampleBuffer"/>).</summary>
     private static bool FusedPerSample(GroupPlan g) =>
-        g.Conv is { } c && !TrainingConv.OnGrid(c) && g.Norm is null && g.Backward.Count == 1 && g.Backward[0].Stages.Count > 1;
+        g.Conv is { } c && !TrainingConv.OnGrid(c) && g.Backward.Count > 0 && g.Backward[g.Backward.Count - 1].Stages.Count > 1;
 
     private static void WritePerSampleFields(CodeWriter w, PipelineModel m)
     {
@@ -98,7 +98,7 @@ internal static partial class TrainingEmitter
 
     /// <summary>
     /// dW (accumulated in the kernels' transposed scratch), dB and dX per sample; with fused stages, each sample's dZ is formed
-    /// first from its dY into <see cref="SampleBuffer"/>: act′ at z or u (the residual's share added to the saved tensor's
+    /// first from its dY into <see cref="SampleBuffer"/>: BatchNorm's input gradient from dU, act′ at z or u (the residual's share added to the saved tensor's
     /// gradient), the next group's channel activation's derivative (PReLU's slope gradient added), or Maxout's routing of dY to
     /// the winning piece.
     /// </summary>
@@ -119,7 +119,11 @@ internal static partial class TrainingEmitter
         w.Line($"{k}.L{op.Index}_WeightGradStart(ref _scratch[0]);");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float xs = ref {r.Input}[s * {g.InLength}];");
-        w.Line($"ref float {(fused ? "dys" : "dzs")} = ref Unsafe.Add(ref dz, s * {dyLength});");
+        if (!pass.Has(StageKind.NormInputGradient))
+        {
+            w.Line($"ref float {(fused ? "dys" : "dzs")} = ref Unsafe.Add(ref dz, s * {dyLength});");
+        }
+
         if (fused)
         {
             WriteSampleGradient(w, m, g, r, pass);
@@ -136,6 +140,16 @@ internal static partial class TrainingEmitter
     {
         int i = g.Index, length = g.OutLength;
         string o = $"s * {length}", planes = $"1, {g.Channels}, {g.Spatial}";
+        if (pass.Has(StageKind.NormInputGradient))
+        {
+            // dU of the whole batch and its reductions are in place (the pass before): Norm.BackwardApply on this sample only.
+            BatchNormLayer norm = g.Norm!;
+            w.Line($"ref float dzs = ref {SampleBuffer}[0];");
+            w.Line($"Norm.BackwardApply(ref {r.GradU}[{o}], ref {r.Z}[{o}], {planes}, {Data(null, norm, "Weight", norm.Affine)}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i},");
+            w.Line($"    (long)n * {g.Spatial}, ref dzs);");
+            return;
+        }
+
         if (pass.Has(StageKind.AddGradient) && !pass.Has(StageKind.ActivationGradient))
         {
             // No activation: dU is dY itself, its share goes to the saved tensor.

@@ -22,7 +22,8 @@ internal static class TrainingConv
     /// BipolarReLU) or Maxout where inference does (<see cref="ChannelFusion"/>, <see cref="MaxoutFusion"/>) and the group adds
     /// nothing of its own: that group then has no training pass. A residual Add through a projection keeps its passes (the
     /// projection's backward reads dU for the whole batch). A grid conv runs these in the <c>Conv2dTrainer</c>; any other (strided,
-    /// grouped, dilated) in its per-sample loop, right after each sample's conv (forward) and before its backward (dZ formed first).
+    /// grouped) in its per-sample loop, right after each sample's conv (forward) and before its backward (dZ formed first); there,
+    /// with BatchNorm, BatchNorm's input gradient is formed per sample too (<see cref="NormGradientIntoConv"/>).
     /// </summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
@@ -71,6 +72,25 @@ internal static class TrainingConv
                     Backward = One(gradients, new[] { next }.Concat(gradients.Stages)),
                 };
                 groups[i + 1] = groups[i + 1] with { Forward = EquatableArray<Pass>.Empty, Backward = EquatableArray<Pass>.Empty };
+            }
+        }
+
+        NormGradientIntoConv(groups);
+    }
+
+    /// <summary>
+    /// Off the grid, a Conv2d group with BatchNorm: BatchNorm's input gradient (which needs the reductions of the whole batch first)
+    /// is formed per sample as the conv's backward reads it, instead of in a pass of its own over the batch.
+    /// </summary>
+    private static void NormGradientIntoConv(List<GroupPlan> groups)
+    {
+        for (int i = 0; i < groups.Count; i++)
+        {
+            GroupPlan g = groups[i];
+            if (g.Conv is { } c && !OnGrid(c) && g.Norm is not null && g.ProjectionOf < 0 && g.Backward.Count == 3
+                && g.Backward[1] is { Kind: PassKind.Own } own && own.Has(StageKind.NormInputGradient) && g.Backward[2].Kind == PassKind.Anchor)
+            {
+                groups[i] = g with { Backward = new[] { g.Backward[0], Prepend(g.Backward[2], StageKind.NormInputGradient) }.ToEquatableArray() };
             }
         }
     }
