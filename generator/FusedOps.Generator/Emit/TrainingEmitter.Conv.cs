@@ -15,6 +15,8 @@ internal static partial class TrainingEmitter
                 w.Line($"private readonly Conv2dTrainer _conv{g.Index} = new({c.C}, {c.H}, {c.W}, {c.OC}, {c.K}, {c.Pad}, {c.Dilation});");
             }
         }
+
+        WritePerSampleFields(w, m);
     }
 
     /// <summary>

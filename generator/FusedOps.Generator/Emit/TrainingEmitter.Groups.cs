@@ -25,19 +25,7 @@ internal static partial class TrainingEmitter
                     WriteGridForward(w, m, g, r, pass);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
-                    w.Line($"ref float w = ref {Field(g.Op!, "Weight")}.Data[0];");
-                    w.Line($"ref float b = ref {(g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "s_zeros")}[0];");
-                    w.Line($"Array.Clear(_sum{i});");
-                    w.Line($"Array.Clear(_sumSq{i});");
-                    w.Line($"ref double sum = ref _sum{i}[0];");
-                    w.Line($"ref double sumSq = ref _sumSq{i}[0];");
-                    w.Line("var identity = default(IdentityOperator);");
-                    w.Open("for (int s = 0; s < n; s++)");
-                    w.Line($"ref float xs = ref {x}[s * {g.InLength}];");
-                    w.Line($"ref float zs = ref {z}[s * {g.OutLength}];");
-                    string unused = g.Conv.Residual ? ", ref zs" : string.Empty;
-                    w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq{unused});");
-                    w.Close();
+                    WritePerSampleForward(w, m, g, r, pass);
                     break;
                 case PassKind.Anchor when g.Anchor == AnchorKind.Concat:
                     w.Line($"Norm.ConcatSamples(ref {x}[0], {g.InLength}, ref {r.Residual}[0], {g.OutLength - g.InLength}, ref {y}[0], n);");
@@ -159,7 +147,7 @@ internal static partial class TrainingEmitter
                     WriteGridBackward(w, m, g, r, pass, normArgs);
                     break;
                 case PassKind.Anchor when g.Conv is not null:
-                    WriteConvBackward(w, m, g, r.Input);
+                    WriteConvBackward(w, m, g, r, pass);
                     break;
                 case PassKind.Anchor:
                     LinearEmitter.Backward(w, g, pass, r, Field(g.Op!, "Weight") + ".Data");
@@ -171,21 +159,5 @@ internal static partial class TrainingEmitter
 
         w.Close();
         w.Line();
-    }
-
-    private static void WriteConvBackward(CodeWriter w, PipelineModel m, GroupPlan g, string x)
-    {
-        Layer op = g.Op!;
-        string k = m.KernelsType;
-        w.Line($"float[] w = {Field(op, "Weight")}.Data;");
-        w.Line($"ref float db = ref {(g.HasBias ? Field(op, "Bias") + ".Grad[0]" : "s_sink[0]")};");
-        w.Line($"{k}.L{op.Index}_WeightGradStart(ref _scratch[0]);");
-        w.Open("for (int s = 0; s < n; s++)");
-        w.Line($"ref float xs = ref {x}[s * {g.InLength}];");
-        w.Line($"ref float dzs = ref Unsafe.Add(ref dz, s * {g.OutLength});");
-        w.Line($"ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * {g.InLength}) : ref s_sink[0];");
-        w.Line($"{k}.L{op.Index}_ConvBackward(ref xs, ref dzs, ref w[0], ref db, {(g.HasBias ? "true" : "false")}, ref dxs, wantInput, ref _scratch[0]);");
-        w.Close();
-        w.Line($"{k}.L{op.Index}_WeightGradFinish(ref _scratch[0], ref {Field(op, "Weight")}.Grad[0]);");
     }
 }

@@ -106,9 +106,10 @@ internal static class BufferPlanner
             training.Add(new TrainingBuffer("_gradB", inner, "gradient between groups (even groups write it)"));
         }
 
-        // A standalone group (a norm with its activation) keeps its own scratch, so it needs no _gradU.
-        if (groups.Any(g => g.Norm is not null || g.Join is AddLayer || g.TrainingChannel is not null || g.TrainingMaxout > 0
-            || (g.Op is not null && g.Activation is not null && g.Anchor != AnchorKind.Standalone)))
+        // A standalone group (a norm with its activation) keeps its own scratch, so it needs no _gradU; nor does a Conv2d group
+        // with no BatchNorm whose activation and Add ride its one backward pass (dZ formed per sample: TrainingConv).
+        if (groups.Any(g => g.Norm is not null || (!(g.Conv is not null && g.Backward.Count == 1) && (g.Join is AddLayer || g.TrainingChannel is not null
+            || g.TrainingMaxout > 0 || (g.Op is not null && g.Activation is not null && g.Anchor != AnchorKind.Standalone)))))
         {
             training.Add(new TrainingBuffer("_gradU", maxLength, "gradient inside a group, after the activation / BatchNorm"));
         }

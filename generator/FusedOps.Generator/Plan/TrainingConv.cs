@@ -14,14 +14,16 @@ internal static class TrainingConv
     public static bool OnGrid(ConvPlan c) => c.Stride == 1 && c.Groups == 1;
 
     /// <summary>
-    /// Rewrites the training passes of every grid Conv2d group with no BatchNorm (with one, batch statistics come first and its
+    /// Rewrites the training passes of every Conv2d group with no BatchNorm (with one, batch statistics come first and its
     /// activation rides the normalise pass; a next group's channel activation or Maxout rides it too, and its derivative BatchNorm's
     /// reduction pass, for any Conv2d with BatchNorm and no activation or Add). The group's own residual Add and activation move into the conv's epilogue: forward,
     /// z = conv + bias, u = z + saved, y = act(u) per sample while it is in cache; backward, dU = act′(dY) at u, added to the saved
     /// tensor's gradient, as it goes onto the grid. A group with neither takes the next group's channel activation (PReLU, RReLU,
     /// BipolarReLU) or Maxout where inference does (<see cref="ChannelFusion"/>, <see cref="MaxoutFusion"/>) and the group adds
     /// nothing of its own: that group then has no training pass. A residual Add through a projection keeps its passes (the
-    /// projection's backward reads dU for the whole batch).
+    /// projection's backward reads dU for the whole batch). A grid conv runs these in the <c>Conv2dTrainer</c>; any other (strided,
+    /// grouped) in its per-sample loop, right after each sample's conv (forward) and before its backward (dZ formed first); there,
+    /// with BatchNorm, BatchNorm's input gradient is formed per sample too (<see cref="NormGradientIntoConv"/>).
     /// </summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
@@ -42,7 +44,8 @@ internal static class TrainingConv
                 continue;
             }
 
-            if (g.Conv is not { } c || !OnGrid(c) || g.Norm is not null || g.ProjectionOf >= 0 || g.Branch is { ProjectionGroup: >= 0 })
+            // Off the grid the same stages ride the generated per-sample kernels' loop (Emit/TrainingEmitter.PerSample.cs).
+            if (g.Conv is not { } c || g.Norm is not null || g.ProjectionOf >= 0 || g.Branch is { ProjectionGroup: >= 0 })
             {
                 continue;
             }
@@ -69,6 +72,25 @@ internal static class TrainingConv
                     Backward = One(gradients, new[] { next }.Concat(gradients.Stages)),
                 };
                 groups[i + 1] = groups[i + 1] with { Forward = EquatableArray<Pass>.Empty, Backward = EquatableArray<Pass>.Empty };
+            }
+        }
+
+        NormGradientIntoConv(groups);
+    }
+
+    /// <summary>
+    /// Off the grid, a Conv2d group with BatchNorm: BatchNorm's input gradient (which needs the reductions of the whole batch first)
+    /// is formed per sample as the conv's backward reads it, instead of in a pass of its own over the batch.
+    /// </summary>
+    private static void NormGradientIntoConv(List<GroupPlan> groups)
+    {
+        for (int i = 0; i < groups.Count; i++)
+        {
+            GroupPlan g = groups[i];
+            if (g.Conv is { } c && !OnGrid(c) && g.Norm is not null && g.ProjectionOf < 0 && g.Backward.Count == 3
+                && g.Backward[1] is { Kind: PassKind.Own } own && own.Has(StageKind.NormInputGradient) && g.Backward[2].Kind == PassKind.Anchor)
+            {
+                groups[i] = g with { Backward = new[] { g.Backward[0], Prepend(g.Backward[2], StageKind.NormInputGradient) }.ToEquatableArray() };
             }
         }
     }

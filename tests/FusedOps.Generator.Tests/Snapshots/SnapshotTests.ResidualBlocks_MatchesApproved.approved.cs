@@ -3951,6 +3951,7 @@ namespace FusedOps.Generated
         private readonly float[] _shift3 = new float[32];
         private readonly Conv2dTrainer _conv0 = new(16, 32, 32, 16, 3, 1, 1);
         private readonly Conv2dTrainer _conv1 = new(16, 32, 32, 16, 3, 1, 1);
+        private readonly float[] _sample = new float[8192];
 
         /// <summary>
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
@@ -4235,19 +4236,16 @@ namespace FusedOps.Generated
             Norm.AddTo(_sumSq2, L10Weight.Grad);
             Norm.AddTo(_sum2, L10Bias.Grad);
 
-            // Pass: BatchNorm input gradient.
-            long count = (long)n * 256;
-            TrainingPasses.BackwardApply(ref _gradU[0], ref _z2[0], n, 32, 256, L10Weight.Data, _mean2, _invStd2, _sum2, _sumSq2, count, ref _gradU[0]);
-            dz = ref _gradU[0];
-
-            // Pass: Conv2d dW, dB, dX.
+            // Pass: Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient.
             float[] w = L9Weight.Data;
             ref float db = ref L9Bias.Grad[0];
             Samples_ResBlocks_Kernels.L9_WeightGradStart(ref _scratch[0]);
             for (int s = 0; s < n; s++)
             {
                 ref float xs = ref _y1[s * 16384];
-                ref float dzs = ref Unsafe.Add(ref dz, s * 8192);
+                ref float dzs = ref _sample[0];
+                Norm.BackwardApply(ref _gradU[s * 8192], ref _z2[s * 8192], 1, 32, 256, L10Weight.Data, _mean2, _invStd2, _sum2, _sumSq2,
+                    (long)n * 256, ref dzs);
                 ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 16384) : ref s_sink[0];
                 Samples_ResBlocks_Kernels.L9_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[0]);
             }
@@ -4352,12 +4350,12 @@ namespace FusedOps.Generated
 //   group 2: Conv2d[9] + BatchNorm[10] + Add[11]  (16, 32, 32) -> (32, 16, 16)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + add group 3's projection of "b"
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + add group 3's projection of "b"
-//     backward: elementwise: gradient to "b" + BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
+//     backward: elementwise: gradient to "b" + BatchNorm reductions, then Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient
 //   group 3: Conv2d[11.proj] + BatchNorm[11.bn]  (16, 32, 32) -> (32, 16, 16)  (projection for group 2)
 //     inference: Conv2d, epilogue: BatchNorm scale/shift
 //     training forward: Conv2d, epilogue: channel sums, then elementwise: normalise
 //     backward: elementwise: BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
-// Passes: inference 4, training forward 8, backward 12; layer by layer would take 10 / 13 / 13.
+// Passes: inference 4, training forward 8, backward 11; layer by layer would take 10 / 13 / 13.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 16384: the input; group 0's weight gradient reads it
 //   _z0 16384: group 0: Conv2d output, before BatchNorm and activation (backward reads it)

@@ -1725,6 +1725,7 @@ namespace FusedOps.Generated
         private readonly float[] _scale1 = new float[16];
         private readonly float[] _shift1 = new float[16];
         private readonly Conv2dTrainer _conv0 = new(1, 16, 16, 8, 3, 1, 1);
+        private readonly float[] _sample = new float[1024];
 
         /// <summary>
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
@@ -1920,19 +1921,16 @@ namespace FusedOps.Generated
             Norm.AddTo(_sumSq1, L4Weight.Grad);
             Norm.AddTo(_sum1, L4Bias.Grad);
 
-            // Pass: BatchNorm input gradient.
-            long count = (long)n * 64;
-            TrainingPasses.BackwardApply(ref _gradU[0], ref _z1[0], n, 16, 64, L4Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, ref _gradU[0]);
-            dz = ref _gradU[0];
-
-            // Pass: Conv2d dW, dB, dX.
+            // Pass: Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient.
             float[] w = L3Weight.Data;
             ref float db = ref L3Bias.Grad[0];
             Samples_TwoBlockCnn_Kernels.L3_WeightGradStart(ref _scratch[0]);
             for (int s = 0; s < n; s++)
             {
                 ref float xs = ref _y0[s * 2048];
-                ref float dzs = ref Unsafe.Add(ref dz, s * 1024);
+                ref float dzs = ref _sample[0];
+                Norm.BackwardApply(ref _gradU[s * 1024], ref _z1[s * 1024], 1, 16, 64, L4Weight.Data, _mean1, _invStd1, _sum1, _sumSq1,
+                    (long)n * 64, ref dzs);
                 ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 2048) : ref s_sink[0];
                 Samples_TwoBlockCnn_Kernels.L3_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[0]);
             }
@@ -1979,12 +1977,12 @@ namespace FusedOps.Generated
 //   group 1: Conv2d[3] + BatchNorm[4] + ReLU[5]  (8, 16, 16) -> (16, 8, 8)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU
-//     backward: elementwise: ReLU' + BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
+//     backward: elementwise: ReLU' + BatchNorm reductions, then Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient
 //   group 2: Linear[7]  (1024) -> (4)
 //     inference: Linear, epilogue: bias
 //     training forward: Linear, epilogue: bias
 //     backward: Linear dW, dB, dX
-// Passes: inference 3, training forward 5, backward 7; layer by layer would take 7 / 9 / 9.
+// Passes: inference 3, training forward 5, backward 6; layer by layer would take 7 / 9 / 9.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 256: the input; group 0's weight gradient reads it
 //   _z0 2048: group 0: Conv2d output, before BatchNorm and activation (backward reads it)
