@@ -72,12 +72,8 @@ internal static class LinearEmitter
         }
     }
 
-    /// <summary>Columns of a Linear with a fused Maxout: whole 16-column panels of 16 / pieces outputs each (LinearKernels.MaxoutColumns).</summary>
-    private static int MaxoutColumns(GroupPlan g)
-    {
-        int q = 16 / g.LinearMaxout;
-        return (g.OpOut / g.LinearMaxout + q - 1) / q * 16;
-    }
+    /// <summary>Columns of a Linear with a fused Maxout (LinearKernels.MaxoutColumns).</summary>
+    private static int MaxoutColumns(GroupPlan g) => MaxoutFusion.Columns(g.OpOut, g.LinearMaxout);
 
     /// <summary>
     /// The training forward anchor: z = x·Wᵀ (+ bias), W packed per step from 8 rows (the statistics need z before the norm). With the
