@@ -78,6 +78,9 @@ public sealed class MaxoutBlockHeaderTests
         // Blocked order: 13 outputs of 3 pieces, 39 columns in 3 panels; 19 outputs of 7, one block (7 panels) and 3 × 7 columns (2 panels).
         Assert.Contains("LinearKernels.InferMaxout(default(IdentityOperator), ref x, m, _w0, _packed0, 48, 10, ref y, 13, _scale0, _shift0, 3);", inference);
         Assert.Contains("_packed2, 144, 13, ref y, 19, _scale2, _shift2, 7);", inference);
+        // Unfrozen, W stays in PyTorch's order (packed in blocked order per call): no reordered copy per Infer.
+        Assert.Contains("if (fold) _w0 = LinearKernels.MaxoutOrder(_w0, 39, 10, 3);", inference);
+        Assert.Contains("_scale0 = LinearKernels.MaxoutOrder(_scale0, 39, 1, 3);", inference);
         Assert.Contains("LinearKernels.TrainMaxout(ref _in[0], n, L0Weight.Data, 39, 10, ref _z1[0], _piece1.AsSpan(0, n * 13), L0Bias.Data, 3);", training);
         Assert.Contains("LinearKernels.MaxoutGradient(ref dy, _piece3.AsSpan(0, n * 19), ref _gradU[0], n, 133, 7, L2Bias.Grad);", training);
         Assert.DoesNotContain("ChannelActivations.MaxoutForward(", training);

@@ -119,14 +119,14 @@ public sealed class MaxoutBlockTests
         Assert.True(float.IsNaN(y[0]));
         Assert.Equal(float.PositiveInfinity, y[outputs - 1]);
 
-        // Inference, blocked order, frozen (packed) and unfrozen: the in-order maximum (a NaN wins).
+        // Inference: frozen, W in blocked order and packed; unfrozen, W in PyTorch's order packed per call. The in-order maximum (a NaN wins).
         int cols = LinearKernels.MaxoutColumns(features, pieces);
         float[] ordered = LinearKernels.MaxoutOrder(w, features, length, pieces);
         float[] orderedScale = LinearKernels.MaxoutOrder(ones, features, 1, pieces), orderedShift = LinearKernels.MaxoutOrder(bias, features, 1, pieces);
-        foreach (float[] packedW in new[] { Array.Empty<float>(), LinearKernels.PackWeights(ordered, cols, length) })
+        foreach ((float[] weight, float[] packedW) in new[] { (w, Array.Empty<float>()), (ordered, LinearKernels.PackWeights(ordered, cols, length)) })
         {
             float[] actual = new float[expected.Length];
-            LinearKernels.InferMaxout(default(IdentityOperator), ref x[0], rows, ordered, packedW, cols, length, ref actual[0], outputs, orderedScale, orderedShift, pieces);
+            LinearKernels.InferMaxout(default(IdentityOperator), ref x[0], rows, weight, packedW, cols, length, ref actual[0], outputs, orderedScale, orderedShift, pieces);
             Assert.Equal(expected, actual);
         }
     });

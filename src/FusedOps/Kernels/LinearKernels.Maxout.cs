@@ -64,7 +64,8 @@ public static partial class LinearKernels
     /// <param name="act">The activation's state.</param>
     /// <param name="x">x[0]: <paramref name="rows"/> rows of <paramref name="length"/> floats.</param>
     /// <param name="rows">Samples.</param>
-    /// <param name="w">W in Maxout order (<paramref name="cols"/> × <paramref name="length"/>); read only when <paramref name="packedW"/> is empty.</param>
+    /// <param name="w">W in Maxout order (<paramref name="cols"/> × <paramref name="length"/>), or, for pieces not dividing 16, in PyTorch's order
+    /// (<paramref name="outCols"/> · <paramref name="pieces"/> rows, packed in blocked order per call); read only when <paramref name="packedW"/> is empty.</param>
     /// <param name="packedW">That W packed by <see cref="PackWeights"/>, or empty (then it is packed per call).</param>
     /// <param name="cols">Columns in Maxout order (<see cref="MaxoutColumns"/>).</param>
     /// <param name="length">Input features.</param>
@@ -86,9 +87,18 @@ public static partial class LinearKernels
         if (packedW.IsEmpty)
         {
             // Unfrozen: W is packed now (a per-thread scratch when it fits, else a new array), so a changed W is seen at once.
-            CheckLength(w.Length, cols * length, nameof(w));
+            bool blocked = pieces > 0 && PackedGemm.PanelWidth % pieces != 0;
+            CheckLength(w.Length, blocked ? outCols * pieces * length : cols * length, nameof(w));
             float[] packed = PackScratch(Math.Max(rows, PackFromRows), cols, length) ?? new float[PackedGemm.PackedLength(length, cols)];
-            PackedGemm.PackTransposed(w, cols, length, packed);
+            if (blocked)
+            {
+                PackedGemm.PackTransposedMaxoutBlocks(w, outCols * pieces, length, pieces, packed);
+            }
+            else
+            {
+                PackedGemm.PackTransposed(w, cols, length, packed);
+            }
+
             packedW = packed;
         }
 

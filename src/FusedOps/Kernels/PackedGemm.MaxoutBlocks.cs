@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FusedOps.Kernels;
 
@@ -64,6 +65,23 @@ public static partial class PackedGemm
             for (int p = 0; p < Panels(cols); p++)
             {
                 float* panel = pp + ((nint)p * depth * PanelWidth);
+                if ((p + 1) * PanelWidth <= outputs / PanelWidth * PanelWidth * pieces && Avx2.IsSupported && (long)depth * pieces * PanelWidth < int.MaxValue)
+                {
+                    // A whole block's panel: piece k of 16 consecutive outputs, rows `pieces` apart in W; two 8-lane gathers per row
+                    // of the panel, as PackTransposed.
+                    float* rows = pw + ((nint)((p / pieces * PanelWidth * pieces) + (p % pieces)) * depth);
+                    Vector256<int> index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (depth * pieces);
+                    float* upper = rows + (8 * (nint)depth * pieces);
+                    for (int t = 0; t < depth; t++)
+                    {
+                        Vector256.Store(Avx2.GatherVector256(rows + t, index, 4), panel + (t * PanelWidth));
+                        Vector256.Store(Avx2.GatherVector256(upper + t, index, 4), panel + (t * PanelWidth) + 8);
+                    }
+
+                    continue;
+                }
+
+                // The last outputs (or no gathers): zero the panel, then read W's rows contiguously.
                 new Span<float>(panel, depth * PanelWidth).Clear();
                 for (int j = 0; j < PanelWidth; j++)
                 {
