@@ -9,6 +9,7 @@ using FusedOps.Benchmarks;
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick cnn        (case P, a CNN with MaxPool, and the Fashion convolutions)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick generator  (the source generator only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick first-calls  (the first calls only: fresh processes for FusedOps, ORT and a control)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick maxout     (the fused Maxouts against their own passes)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --filter '*'       (BenchmarkDotNet)
 int firstCall = Array.IndexOf(args, "--first-call");
 if (firstCall >= 0 && firstCall + 1 < args.Length)
@@ -20,10 +21,16 @@ int quick = Array.IndexOf(args, "--quick");
 if (quick >= 0)
 {
     string part = quick + 1 < args.Length && !args[quick + 1].StartsWith('-') ? args[quick + 1] : "all";
-    if (part is not ("all" or "kernels" or "linear" or "mlp" or "cnn" or "generator" or "first-calls"))
+    if (part is not ("all" or "kernels" or "linear" or "mlp" or "cnn" or "generator" or "first-calls" or "maxout"))
     {
-        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear', 'mlp', 'cnn', 'generator' or 'first-calls'");
+        Console.Error.WriteLine($"--quick {part}: expected nothing, 'kernels', 'linear', 'mlp', 'cnn', 'generator', 'first-calls' or 'maxout'");
         return 2;
+    }
+
+    if (part == "maxout")
+    {
+        QuickMaxout.Run();
+        return 0;
     }
 
     if (part == "linear")

@@ -131,9 +131,34 @@ public sealed class LinearColumnsTests
     }
 
     [Fact]
-    public void MaxoutOrder_PiecesNotDividingAPanel_ThrowsNamingPieces()
+    public void MaxoutOrder_PiecesNotDividingTheFeatures_ThrowsNamingPieces()
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => LinearKernels.MaxoutOrder(new float[6], 6, 1, 3));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => LinearKernels.MaxoutOrder(new float[7], 7, 1, 3));
         Assert.Equal("pieces", error.ParamName);
+    }
+
+    [Fact]
+    public void MaxoutOrder_PiecesNotDividingAPanel_BlockedOrder()
+    {
+        // 19 outputs of 3 pieces: one block of 16 outputs in 3 panels (panel k: piece k of outputs 0…15), then the last 3 outputs
+        // piece-major (piece k of output 16 + j at column 48 + 3k + j) and zero rows to a whole panel.
+        float[] rows = Enumerable.Range(1, 57).Select(i => (float)i).ToArray();
+        float[] ordered = LinearKernels.MaxoutOrder(rows, 57, 1, 3);
+        Assert.Equal(64, LinearKernels.MaxoutColumns(57, 3));
+        Assert.Equal(64, ordered.Length);
+        for (int k = 0; k < 3; k++)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                Assert.Equal(rows[(j * 3) + k], ordered[(k * 16) + j]);
+            }
+
+            for (int j = 0; j < 3; j++)
+            {
+                Assert.Equal(rows[((16 + j) * 3) + k], ordered[48 + (k * 3) + j]);
+            }
+        }
+
+        Assert.All(ordered.Skip(57), v => Assert.Equal(0f, v));
     }
 }

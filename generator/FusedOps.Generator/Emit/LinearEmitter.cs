@@ -35,7 +35,9 @@ internal static class LinearEmitter
             {
                 // The next group's Maxout runs in the GEMM's epilogue: the weight rows, scale and shift in Maxout order (whole panels).
                 cols = MaxoutColumns(g);
-                w.Line($"_w{i} = LinearKernels.MaxoutOrder(_w{i}, {g.OpOut}, {g.InLength}, {g.LinearMaxout});");
+                // Blocked order (pieces not dividing 16): unfrozen, W stays in PyTorch order and is packed in blocked order per call.
+                string when = 16 % g.LinearMaxout == 0 ? string.Empty : "if (fold) ";
+                w.Line($"{when}_w{i} = LinearKernels.MaxoutOrder(_w{i}, {g.OpOut}, {g.InLength}, {g.LinearMaxout});");
                 w.Line($"_scale{i} = LinearKernels.MaxoutOrder(_scale{i}, {g.OpOut}, 1, {g.LinearMaxout});");
                 w.Line($"_shift{i} = LinearKernels.MaxoutOrder(_shift{i}, {g.OpOut}, 1, {g.LinearMaxout});");
             }
@@ -72,12 +74,8 @@ internal static class LinearEmitter
         }
     }
 
-    /// <summary>Columns of a Linear with a fused Maxout: whole 16-column panels of 16 / pieces outputs each (LinearKernels.MaxoutColumns).</summary>
-    private static int MaxoutColumns(GroupPlan g)
-    {
-        int q = 16 / g.LinearMaxout;
-        return (g.OpOut / g.LinearMaxout + q - 1) / q * 16;
-    }
+    /// <summary>Columns of a Linear with a fused Maxout (LinearKernels.MaxoutColumns).</summary>
+    private static int MaxoutColumns(GroupPlan g) => MaxoutFusion.Columns(g.OpOut, g.LinearMaxout);
 
     /// <summary>
     /// The training forward anchor: z = x·Wᵀ (+ bias), W packed per step from 8 rows (the statistics need z before the norm). With the

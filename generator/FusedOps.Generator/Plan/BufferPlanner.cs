@@ -115,7 +115,7 @@ internal static class BufferPlanner
         }
 
         (List<string> outputs, int buffers) = InferenceBuffers(groups, projections);
-        int chunkLength = System.Math.Max(inner, projections.Select(p => p.OutLength).DefaultIfEmpty(1).Max());
+        int chunkLength = System.Math.Max(InferenceInner(groups), projections.Select(p => p.OutLength).DefaultIfEmpty(1).Max());
         return new BufferPlan(
             System.Math.Max(1, all.Max(g => g.Channels)),
             maxLength,
@@ -132,6 +132,14 @@ internal static class BufferPlanner
         };
     }
 
+    /// <summary>
+    /// Floats per sample of the largest output inference writes to a pooled buffer: a group's own output, unless its epilogue
+    /// writes the next group's instead (a fused pool, channel activation or Maxout: the conv or Linear output is never stored),
+    /// and not the last group's (the caller's output).
+    /// </summary>
+    private static int InferenceInner(List<GroupPlan> groups) =>
+        groups.Take(groups.Count - 1).Where(g => !g.TakesNext).Select(g => g.OutLength).DefaultIfEmpty(1).Max();
+
     private static GroupBuffers Route(GroupPlan g, string input, List<TrainingBuffer> training, string? inputGradient)
     {
         bool op = g.Op is not null;
@@ -140,9 +148,10 @@ internal static class BufferPlanner
         string z = op && !(g.Anchor == AnchorKind.Standalone && hasOutput) ? $"_z{g.Index}" : input;
         string y = hasOutput ? $"_y{g.Index}" : z;
 
-        // A Conv2d whose training passes write the next group's output instead (its channel activation or Maxout fused): with
-        // BatchNorm, the normalised output is never stored; without, a Maxout in the grid conv's epilogue stores no z either.
-        bool nextTakes = g.Conv is not null && g.Forward.Any(p => p.Has(StageKind.Maxout) || p.Has(StageKind.ChannelActivation));
+        // A Conv2d (or a Linear with BatchNorm) whose training passes write the next group's output instead (its channel activation
+        // or Maxout fused): with BatchNorm, the normalised output is never stored; without, a Maxout in the grid conv's epilogue
+        // stores no z either.
+        bool nextTakes = (g.Conv is not null || g.Norm is not null) && g.Forward.Any(p => p.Has(StageKind.Maxout) || p.Has(StageKind.ChannelActivation));
         bool zUnwritten = (nextTakes && g.Norm is null && g.Forward[0].Has(StageKind.Maxout))
             || (g.Anchor == AnchorKind.Linear && g.Forward.Count == 1 && g.Forward[0].Has(StageKind.Add)) // u = z + saved kept instead
             || (g.Anchor == AnchorKind.Linear && g.Forward.Count == 1 && g.Forward[0].Has(StageKind.Maxout)); // only the maxima and winners
@@ -163,7 +172,8 @@ internal static class BufferPlanner
     /// The pooled buffer each group writes in inference (the last writes the caller's output, <c>y</c>): the
     /// lowest-numbered buffer that no later group still reads (as its input, or as a saved tensor), so two
     /// buffers suffice for a plain chain and each Save in flight keeps one more; an aliased Dropout names its
-    /// input's buffer. Projection outputs follow.
+    /// input's buffer, and a group whose epilogue writes the next group's output names that output's buffer (its own
+    /// output is never stored). Projection outputs follow.
     /// </summary>
     private static (List<string> Outputs, int Count) InferenceBuffers(List<GroupPlan> groups, List<GroupPlan> projections)
     {
@@ -209,6 +219,13 @@ internal static class BufferPlanner
                 continue;
             }
 
+            if (groups[i].TakesNext)
+            {
+                // Its epilogue writes the next group's output (named once that is placed): its own output takes no buffer.
+                outputs.Add(string.Empty);
+                continue;
+            }
+
             var busy = new HashSet<string>(Enumerable.Range(0, i).Where(h => lastUse[h] >= i).Select(h => outputs[h]));
             int b = 0;
             while (busy.Contains($"buf{b}"))
@@ -218,6 +235,11 @@ internal static class BufferPlanner
 
             outputs.Add($"buf{b}");
             count = System.Math.Max(count, b + 1);
+        }
+
+        foreach (GroupPlan g in groups.Where(g => g.TakesNext && g.Index + 1 < groups.Count))
+        {
+            outputs[g.Index] = outputs[g.Index + 1];
         }
 
         foreach (GroupPlan p in projections)

@@ -35,7 +35,8 @@ internal static class FusionRules
         // PReLU, RReLU (mean slope) or BipolarReLU of the next group (ChannelFusion decides when): one operator per output feature.
         [(Mode.Inference, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
 
-        // Maxout of the next group (MaxoutFusion decides when): weights in Maxout order, each panel's runs reduced as it is stored.
+        // Maxout of the next group (MaxoutFusion decides when): weights in Maxout order, each panel's runs reduced as it is stored
+        // (pieces not dividing 16: blocked order, each panel one piece of 16 outputs, reduced against the stored maxima).
         [(Mode.Inference, AnchorKind.Linear, StageKind.Maxout)] = Placement.Epilogue,
         [(Mode.Inference, AnchorKind.Conv2d, StageKind.Add)] = Placement.Epilogue,
         [(Mode.Inference, AnyAnchor, StageKind.Add)] = Placement.Elementwise,
@@ -55,8 +56,9 @@ internal static class FusionRules
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Activation)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.ChannelActivation)] = Placement.Epilogue,
 
-        // The next group's Maxout (pieces dividing 16; LinearTrainingFusion decides when): each run of pieces consecutive features
-        // reduced as the tile is stored, only the max and the winning piece written.
+        // The next group's Maxout (LinearTrainingFusion decides when): each run of pieces consecutive features reduced as the tile is
+        // stored (pieces not dividing 16: W in blocked order, as inference), only the max and the winning piece written. After a
+        // Linear with BatchNorm, it rides the normalise and reduction passes instead, as after a Conv2d.
         [(Mode.TrainingForward, AnchorKind.Linear, StageKind.Maxout)] = Placement.Epilogue,
         [(Mode.TrainingForward, AnyAnchor, StageKind.BatchStatistics)] = Placement.OwnPass,
         [(Mode.TrainingForward, AnyAnchor, StageKind.Normalize)] = Placement.Elementwise,

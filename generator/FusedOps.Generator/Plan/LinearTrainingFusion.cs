@@ -11,12 +11,15 @@ namespace FusedOps.Generator.Plan;
 /// bias and slope gradients, in the pass before the Linear's GEMMs. The activation's group then has no training passes. A Linear with
 /// a BatchNorm, a residual Add or an activation of its own keeps the activation's passes. A Linear's own residual Add (of a saved
 /// tensor, no BatchNorm) and activation ride its GEMMs too: the epilogue keeps u = z + saved and stores act(u); Backward forms dU at
-/// u, adds it to the saved tensor's gradient and sums dB in one pass before the GEMMs. A Maxout whose pieces divide 16 (so a run
-/// of consecutive features never leaves a 16-column panel, nor a thread's part) rides the same epilogue in weight order: each run is
-/// reduced as its tile is stored and only the maximum and its piece are written (z is not kept); Backward routes dY to the winner
-/// while it sums dB. After a Linear with BatchNorm (no activation, Add or Save), the channel activation rides the BatchNorm normalise
+/// u, adds it to the saved tensor's gradient and sums dB in one pass before the GEMMs. A Maxout rides the same epilogue: with pieces
+/// dividing 16 in weight order (a run of consecutive features never leaves a 16-column panel, nor a thread's part), each run
+/// reduced as its tile is stored; with other pieces in blocked order (W packed per step with one panel per piece of each block of
+/// 16 outputs, each panel reduced against the stored maxima); either way only the maximum and its piece are written (z is not
+/// kept), and Backward routes dY to the winner while it sums dB. After a Linear with BatchNorm (no activation, Add or Save), the channel activation rides the BatchNorm normalise
 /// pass and its derivative the BatchNorm reduction pass instead: the Conv2d side's kernels (TrainingPasses.ChannelAffineForward,
-/// ChannelBackwardReduce) with a plane of one value per feature, the BatchNorm output never stored.
+/// ChannelBackwardReduce) with a plane of one value per feature, the BatchNorm output never stored. A Maxout (any pieces) rides them
+/// the same way (TrainingPasses.MaxoutAffineForward, MaxoutBackwardReduce, a sample's row at once): the normalise pass writes only
+/// the maxima and winning pieces, the reduction pass routes dY to the winners before BatchNorm's sums.
 /// </summary>
 internal static class LinearTrainingFusion
 {
@@ -26,7 +29,7 @@ internal static class LinearTrainingFusion
     /// </summary>
     public static bool Fuses(GroupPlan linear, GroupPlan next, IEnumerable<SavePoint> saves) =>
         linear.Anchor == AnchorKind.Linear && linear.ProjectionOf < 0 && linear.Norm is null && linear.Join is null && linear.Activation is null
-        && next.Op is ChannelActivationLayer or MaxoutLayer { Pieces: 1 or 2 or 4 or 8 or 16 } && next.Index == linear.Index + 1
+        && next.Op is ChannelActivationLayer or MaxoutLayer && next.Index == linear.Index + 1
         && !saves.Any(s => s.AfterGroup == linear.Index);
 
     /// <summary>Marks every fusable Linear + channel activation pair: the stage joins the Linear's training anchors, the pair's group loses its passes.</summary>
@@ -50,20 +53,20 @@ internal static class LinearTrainingFusion
         for (int i = 0; i + 1 < groups.Count; i++)
         {
             GroupPlan linear = groups[i], next = groups[i + 1];
+            StageKind stage = next.Op is MaxoutLayer ? StageKind.Maxout : StageKind.ChannelActivation;
             if (AfterBatchNorm(linear, next, saves))
             {
-                // Forward: GEMM, statistics, then normalise + activation; backward: the derivative before the reductions.
+                // Forward: GEMM, statistics, then normalise + activation (Maxout: only the maxima and winners stored); backward: the
+                // derivative (Maxout: dY routed to the winners) before the reductions.
                 groups[i] = linear with
                 {
-                    Forward = linear.Forward.Take(2).Append(With(linear.Forward[2], StageKind.ChannelActivation, last: true)).ToEquatableArray(),
-                    Backward = new[] { With(linear.Backward[0], StageKind.ChannelActivation, last: false), linear.Backward[1], linear.Backward[2] }
-                        .ToEquatableArray(),
+                    Forward = linear.Forward.Take(2).Append(With(linear.Forward[2], stage, last: true)).ToEquatableArray(),
+                    Backward = new[] { With(linear.Backward[0], stage, last: false), linear.Backward[1], linear.Backward[2] }.ToEquatableArray(),
                 };
                 groups[i + 1] = next with { Forward = EquatableArray<Pass>.Empty, Backward = EquatableArray<Pass>.Empty };
                 continue;
             }
 
-            StageKind stage = next.Op is MaxoutLayer ? StageKind.Maxout : StageKind.ChannelActivation;
             if (!Fuses(linear, next, saves)
                 || FusionRules.Where(Mode.TrainingForward, AnchorKind.Linear, stage) != Placement.Epilogue
                 || FusionRules.Where(Mode.Backward, AnchorKind.Linear, stage) != Placement.Epilogue)
@@ -83,13 +86,13 @@ internal static class LinearTrainingFusion
     }
 
     /// <summary>
-    /// Whether the channel activation group after <paramref name="linear"/> rides its BatchNorm's normalise and reduction passes: a
+    /// Whether the channel activation or Maxout group after <paramref name="linear"/> rides its BatchNorm's normalise and reduction passes: a
     /// Linear group with BatchNorm and nothing after it (no Add, activation or Save), the passes as planned (GEMM, statistics,
     /// normalise forward; reductions, input gradient, GEMMs backward).
     /// </summary>
     public static bool AfterBatchNorm(GroupPlan linear, GroupPlan next, IEnumerable<SavePoint> saves) =>
         linear.Anchor == AnchorKind.Linear && linear.ProjectionOf < 0 && linear.Norm is not null && linear.Join is null && linear.Activation is null
-        && next.Op is ChannelActivationLayer && next.Index == linear.Index + 1 && !saves.Any(s => s.AfterGroup == linear.Index)
+        && next.Op is ChannelActivationLayer or MaxoutLayer && next.Index == linear.Index + 1 && !saves.Any(s => s.AfterGroup == linear.Index)
         && linear.Forward.Count == 3 && linear.Forward[2].Has(StageKind.Normalize)
         && linear.Backward.Count == 3 && linear.Backward[0].Has(StageKind.NormReductions);
 

@@ -41,12 +41,30 @@ internal static class MaxoutFusion
 
     /// <summary>
     /// Whether <paramref name="linear"/>'s inference (one packed-GEMM pass, no residual Add) takes the Maxout group after it: its
-    /// output not saved, and the pieces dividing a 16-column panel (1, 2, 4, 8, 16), so each panel holds whole runs.
+    /// output not saved. Pieces dividing a 16-column panel (1, 2, 4, 8, 16) put whole runs in each panel (Maxout order); others
+    /// give each block of 16 outputs one panel per piece, reduced against the stored outputs (blocked order).
     /// </summary>
     public static bool FusesLinear(GroupPlan linear, GroupPlan next, IEnumerable<SavePoint> saves) =>
         linear.Anchor == AnchorKind.Linear && linear.ProjectionOf < 0 && linear.Inference.Count == 1
-        && next.Op is MaxoutLayer maxout && 16 % maxout.Pieces == 0 && next.Index == linear.Index + 1
+        && next.Op is MaxoutLayer && next.Index == linear.Index + 1
         && !saves.Any(s => s.AfterGroup == linear.Index);
+
+    /// <summary>
+    /// Columns of a Linear with a fused Maxout, as LinearKernels.MaxoutColumns computes them: whole 16-column panels of 16 / pieces
+    /// outputs each (Maxout order), or per block of 16 outputs one panel per piece and the last m outputs' m·pieces columns
+    /// rounded up to a panel (blocked order).
+    /// </summary>
+    public static int Columns(int features, int pieces)
+    {
+        int outputs = features / pieces;
+        if (16 % pieces != 0)
+        {
+            return ((outputs / 16) * 16 * pieces) + ((((outputs % 16) * pieces) + 15) / 16 * 16);
+        }
+
+        int q = 16 / pieces;
+        return (outputs + q - 1) / q * 16;
+    }
 
     /// <summary>The fused Maxout as the header names it.</summary>
     public static string Name(GroupPlan g) => $"Maxout({g.Conv?.MaxoutPieces ?? (g.LinearMaxout > 0 ? g.LinearMaxout : g.TrainingMaxout)})";

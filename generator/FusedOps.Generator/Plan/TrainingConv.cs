@@ -30,7 +30,8 @@ internal static class TrainingConv
         for (int i = 0; i < groups.Count; i++)
         {
             GroupPlan g = groups[i];
-            if (g.Conv is { } conv && g.Norm is not null && g.ProjectionOf < 0 && g.Spatial > 1 && i + 1 < groups.Count
+            // A 1×1 output takes a Maxout too (the normalise pass then runs a sample's row of channels at once, as after a Linear).
+            if (g.Conv is { } conv && g.Norm is not null && g.ProjectionOf < 0 && i + 1 < groups.Count && (g.Spatial > 1 || groups[i + 1].Op is MaxoutLayer)
                 && NextStage(g, conv, groups[i + 1], saves) is { } normNext && g.Forward.Count == 2 && g.Backward.Count == 3)
             {
                 // With BatchNorm: the channel activation (or Maxout) rides the normalise pass, its derivative (the routing of dY to

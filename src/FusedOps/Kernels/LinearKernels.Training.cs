@@ -277,7 +277,8 @@ public static partial class LinearKernels
     /// The training forward of a Linear group with the next layer's Maxout in the GEMM's epilogue: each run of <paramref name="pieces"/>
     /// consecutive features of <c>z = x·Wᵀ + bias</c> is reduced as its tile is stored, and only
     /// <c>y[r·(cols/pieces) + o] = max_k z[r·cols + o·pieces + k]</c> (first maximum, a NaN wins) and the winning k are written; z is
-    /// never stored (Backward needs only the winners). W is packed per call (a per-thread scratch when it fits).
+    /// never stored (Backward needs only the winners). W is packed per call (a per-thread scratch when it fits); pieces that do not
+    /// divide 16 pack it in blocked order (<see cref="MaxoutOrder"/>).
     /// </summary>
     /// <param name="x">x[0]: <paramref name="rows"/> rows of <paramref name="length"/> floats.</param>
     /// <param name="rows">Samples.</param>
@@ -287,7 +288,7 @@ public static partial class LinearKernels
     /// <param name="y">y[0]: <paramref name="rows"/> rows of cols / pieces floats.</param>
     /// <param name="winners">The winning piece of each output, as long as y.</param>
     /// <param name="bias">The bias, or empty.</param>
-    /// <param name="pieces">Pieces per output: 1, 2, 4, 8 or 16.</param>
+    /// <param name="pieces">Pieces per output, dividing <paramref name="cols"/>.</param>
     public static void TrainMaxout(ref float x, int rows, ReadOnlySpan<float> w, int cols, int length, ref float y, Span<int> winners,
         ReadOnlySpan<float> bias, int pieces)
     {
@@ -298,12 +299,18 @@ public static partial class LinearKernels
             CheckLength(bias.Length, cols, nameof(bias));
         }
 
-        if (pieces < 1 || PackedGemm.PanelWidth % pieces != 0 || cols % pieces != 0)
+        if (pieces < 1 || cols % pieces != 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(pieces), pieces, $"pieces must divide {PackedGemm.PanelWidth} and the {cols} features.");
+            throw new ArgumentOutOfRangeException(nameof(pieces), pieces, $"expected a positive divisor of the {cols} features, got {pieces}");
         }
 
         CheckLength(winners.Length, rows * (cols / pieces), nameof(winners));
+        if (PackedGemm.PanelWidth % pieces != 0)
+        {
+            TrainMaxoutBlocks(ref x, rows, w, cols, length, ref y, winners, bias, pieces);
+            return;
+        }
+
         float[] packed = PackScratch(Math.Max(rows, PackFromRows), cols, length) ?? new float[PackedGemm.PackedLength(length, cols)];
         PackedGemm.PackTransposed(w, cols, length, packed);
         PackedGemm.MultiplyMaxoutRuns(MemoryMarshal.CreateReadOnlySpan(ref x, rows * length), rows, length, packed, cols,

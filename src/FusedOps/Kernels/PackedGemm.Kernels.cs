@@ -162,6 +162,12 @@ public static partial class PackedGemm
         /// <summary>For <see cref="ColumnOperator.MaxoutRuns"/>: the winning piece of each output (<see cref="OutCols"/> per row).</summary>
         public int* Winners { get; init; }
 
+        /// <summary>
+        /// Panels per unit of a split over panels (0: 2): a multiple of a blocked Maxout's pieces, so a thread's part never cuts
+        /// the panels of one output's pieces (<c>MultiplyMaxout</c> with pieces not dividing 16).
+        /// </summary>
+        public int PanelUnit { get; init; }
+
         /// <summary>With a column operator: room for one tile's raw accumulators, 12 rows × 32 columns (set by <c>RunRange</c>).</summary>
         public float* Scratch { get; init; }
 
@@ -231,7 +237,8 @@ public static partial class PackedGemm
             long flops = 2L * call.Rows * call.Cols * call.Depth;
             int threads = ParallelWork.ThreadsFor(flops, MinFlopsPerThread);
             bool byRows = panels < 2 * threads;
-            int units = byRows ? (call.Rows + TileRows - 1) / TileRows : (panels + 1) / 2;
+            int unit = call.PanelUnit > 0 ? call.PanelUnit : 2;
+            int units = byRows ? (call.Rows + TileRows - 1) / TileRows : (panels + unit - 1) / unit;
             threads = Math.Min(threads, units);
             if (threads <= 1)
             {
@@ -267,8 +274,9 @@ public static partial class PackedGemm
             }
             else
             {
-                (int u0, int u1) = ParallelWork.Slice((panels + 1) / 2, _parts, part);
-                RunRange(in _call, _act, 2 * u0, Math.Min(panels, 2 * u1), 0, _call.Rows);
+                int unit = _call.PanelUnit > 0 ? _call.PanelUnit : 2;
+                (int u0, int u1) = ParallelWork.Slice((panels + unit - 1) / unit, _parts, part);
+                RunRange(in _call, _act, unit * u0, Math.Min(panels, unit * u1), 0, _call.Rows);
             }
         }
     }

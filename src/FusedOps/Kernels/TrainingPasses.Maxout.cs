@@ -11,8 +11,9 @@ namespace FusedOps.Kernels;
 public static unsafe partial class TrainingPasses
 {
     /// <summary>
-    /// y[j] = max over p of z[j·pieces + p]·scale + shift (first maximum wins, a NaN beats any number) over <c>[n, channels, spatial]</c>
-    /// (spatial &gt; 1), the winning piece of each output element to <paramref name="piece"/>; split over samples.
+    /// y[j] = max over p of z[j·pieces + p]·scale + shift (first maximum wins, a NaN beats any number) over <c>[n, channels, spatial]</c>,
+    /// the winning piece of each output element to <paramref name="piece"/>; split over samples. With spatial 1 (after a Linear, or a
+    /// Conv2d with a 1×1 output) a sample's row of channels is normalised at once into a per-part scratch row.
     /// </summary>
     public static void MaxoutAffineForward(int pieces, int[] piece, ref float z, ref float y, int n, int channels, int spatial, ref float scale, ref float shift)
     {
@@ -22,6 +23,11 @@ public static unsafe partial class TrainingPasses
         {
             ChannelJob job = t_channelJob ??= new ChannelJob();
             job.Set(false, default, [], n, channels, spatial, pieces);
+            if (spatial == 1 && job.Scratch.Length < MaxParts * channels)
+            {
+                job.Scratch = new float[MaxParts * channels];
+            }
+
             job.Z = pz;
             job.Y = py;
             job.Scale = ps;
@@ -66,6 +72,12 @@ public static unsafe partial class TrainingPasses
         private void MaxoutSamples(int s0, int s1, int part, Span<double> sums)
         {
             int c = _channels, pieces = _pieces, outChannels = c / pieces;
+            if (_spatial == 1)
+            {
+                MaxoutRows(s0, s1, part, sums);
+                return;
+            }
+
             ref float u = ref Scratch[part * pieces * _spatial];
             for (int s = s0; s < s1; s++)
             {
@@ -88,6 +100,32 @@ public static unsafe partial class TrainingPasses
                             ref Mean[ch + p], ref InvStd[ch + p], ref sums[ch + p], ref sums[c + ch + p]);
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// Samples [s0, s1) of a Maxout pass with one value per channel, a row at a time through the row kernels of the unfused passes
+        /// (the affine and the reductions vectorised along the channels, as <see cref="Row"/>): forward, the BatchNorm output of the row
+        /// into the part's scratch row, then its maxima and winners; backward, dy to the winners in du's row, then BatchNorm's reductions.
+        /// </summary>
+        private void MaxoutRows(int s0, int s1, int part, Span<double> sums)
+        {
+            int c = _channels, pieces = _pieces, outChannels = c / pieces;
+            ref float scale = ref Scale[0], shift = ref Shift[0];
+            for (int s = s0; s < s1; s++)
+            {
+                long o = (long)s * c, oy = (long)s * outChannels;
+                if (!_backward)
+                {
+                    ref float u = ref Scratch[part * c];
+                    ActivationPass.AffineForward(default(IdentityOperator), ref Z[o], ref u, 1, c, 1, ref scale, ref shift);
+                    ChannelActivations.MaxoutForward(ref u, ref Y[oy], ref Piece[oy], true, 1, outChannels, pieces, 1);
+                    continue;
+                }
+
+                ChannelActivations.MaxoutBackward(ref Dy[oy], ref Piece[oy], ref Y[o], 1, outChannels, pieces, 1);
+                ActivationPass.BackwardReduce(default(IdentityOperator), ref Y[o], ref Z[o], ref Y[o], 1, c, 1, ref scale, ref shift, ref Mean[0],
+                    ref InvStd[0], ref sums[0], ref sums[c]);
             }
         }
     }

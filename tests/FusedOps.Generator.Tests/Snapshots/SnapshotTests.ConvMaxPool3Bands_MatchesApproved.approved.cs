@@ -22,7 +22,7 @@ namespace FusedOps.Generated
     internal sealed class Samples_ConvPool3_Inference
     {
         private const int InferChunk = 64;
-        private const int BufferLength = 858;
+        private const int BufferLength = 1;
         private const int Scratch = 1833;
         private static readonly double[] s_sink = new double[6];
         private readonly float[] _w0;
@@ -57,7 +57,6 @@ namespace FusedOps.Generated
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_ConvPool3_Training.InputLength, Samples_ConvPool3_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
             ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] buf0 = pool.Rent(chunk * BufferLength);
             float[] scratch = pool.Rent(Scratch);
             try
             {
@@ -71,7 +70,6 @@ namespace FusedOps.Generated
             }
             finally
             {
-                pool.Return(buf0);
                 pool.Return(scratch);
             }
         }
@@ -980,7 +978,7 @@ namespace FusedOps.Generated
 //   _z1 72: group 1: MaxPool2d output, before BatchNorm and activation (backward reads it)
 //   _gradA 858: gradient between groups (odd groups write it)
 //   _gradU 858: gradient inside a group, after the activation / BatchNorm
-// Buffers, inference: chunks of 64 samples, 1 pooled buffer(s) of 858 floats per sample; group outputs: buf0, y (y: the caller's output);
+// Buffers, inference: chunks of 64 samples, no pooled buffers; group outputs: y, y (y: the caller's output);
 //   scratch (floats): 1833 forward, 13298 backward.
 #nullable enable
 

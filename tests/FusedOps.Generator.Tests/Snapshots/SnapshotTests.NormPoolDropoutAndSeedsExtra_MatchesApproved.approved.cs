@@ -1301,8 +1301,8 @@ namespace FusedOps.Generated
 //   _gradA 1152: gradient between groups (odd groups write it)
 //   _gradB 1152: gradient between groups (even groups write it)
 //   _gradU 1152: gradient inside a group, after the activation / BatchNorm
-// Buffers, inference: chunks of 56 samples, 2 pooled buffer(s) of 1152 floats per sample; group outputs: buf0, buf1, buf0, buf0, buf1, buf0, y (y: the
-//     caller's output);
+// Buffers, inference: chunks of 56 samples, 2 pooled buffer(s) of 1152 floats per sample; group outputs: buf0, buf1, buf0, buf0, buf1, y, y (y: the caller's
+//     output);
 //   scratch (floats): 1708 forward, 13624 backward.
 #nullable enable
 
