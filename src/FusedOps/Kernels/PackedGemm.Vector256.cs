@@ -123,7 +123,7 @@ public static partial class PackedGemm
     }
 
     // As FinishColumns512: the epilogue on a parked tile, out of line, so no accumulator is live across a call.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static unsafe void FinishColumns256<TAct>(in GemmCall g, TAct act, float* scratch, int r, int rows, int col, int width)
         where TAct : struct, IActivationOperator
     {
