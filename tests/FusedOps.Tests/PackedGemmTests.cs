@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using FusedOps.Kernels;
 using Xunit;
@@ -16,7 +17,8 @@ namespace FusedOps.Tests;
 public class PackedGemmTests
 {
     private static readonly (int Rows, int Cols, int Depth)[] Sizes =
-        [(1, 1, 1), (1, 17, 3), (2, 5, 7), (5, 16, 13), (6, 32, 16), (7, 33, 31), (13, 47, 2), (19, 10, 97), (37, 64, 29)];
+        [(1, 1, 1), (1, 17, 3), (2, 5, 7), (3, 35, 9), (5, 16, 13), (6, 32, 16), (7, 33, 31), (13, 47, 2), (14, 40, 5), (16, 48, 11), (19, 10, 97),
+        (37, 64, 29), (64, 40, 19), (65, 33, 23)];
 
     [Theory]
     [InlineData(512)]
@@ -128,15 +130,68 @@ public class PackedGemmTests
             }
         }
 
-        float[] fromB = new float[PackedGemm.PackedLength(depth, cols)], fromW = new float[fromB.Length];
+        // The second buffer one float further on, so the two start their panels at different offsets.
+        float[] fromB = new float[PackedGemm.PackedLength(depth, cols)], fromW = new float[fromB.Length + 1];
         fromB.AsSpan().Fill(float.NaN);
         fromW.AsSpan().Fill(float.NaN);
         PackedGemm.Pack(b, depth, cols, ldb, fromB);
-        PackedGemm.PackTransposed(w, cols, depth, fromW);
-        Assert.Equal(fromW, fromB);
-        Assert.Equal(3 * depth * PackedGemm.PanelWidth, fromB.Length);
-        Assert.All(fromB.AsSpan(2 * depth * PackedGemm.PanelWidth).ToArray().Chunk(PackedGemm.PanelWidth), row => Assert.All(row[5..], v => Assert.Equal(0f, v)));
+        PackedGemm.PackTransposed(w, cols, depth, fromW.AsSpan(1));
+        int panels = 3 * depth * PackedGemm.PanelWidth;
+        Assert.Equal(panels + 16, fromB.Length);
+        float[] dataB = Panels(fromB, panels), dataW = Panels(fromW.AsSpan(1), panels);
+        Assert.Equal(dataW, dataB);
+        Assert.All(dataB.AsSpan(2 * depth * PackedGemm.PanelWidth).ToArray().Chunk(PackedGemm.PanelWidth), row => Assert.All(row[5..], v => Assert.Equal(0f, v)));
     }
+
+    [Fact]
+    public void Pack_PinnedBuffer_PanelsStartOnA64ByteBoundary()
+    {
+        const int depth = 9, cols = 21;
+        float[] w = Random(new Random(8), cols * depth);
+        float[] buffer = GC.AllocateArray<float>(PackedGemm.PackedLength(depth, cols) + 16, pinned: true);
+        GCHandle handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+        try
+        {
+            for (int start = 0; start < 16; start++)
+            {
+                Span<float> packed = buffer.AsSpan(start);
+                PackedGemm.PackTransposed(w, cols, depth, packed);
+                int offset = (int)packed[PackedGemm.PackedLength(depth, cols) - 1];
+                Assert.InRange(offset, 0, 15);
+                Assert.Equal(0, (handle.AddrOfPinnedObject() + ((start + offset) * sizeof(float))) % 64);
+                Assert.Equal(w[0], packed[offset]); // W[0, 0] and W[1, 0] lead the first panel
+                Assert.Equal(w[depth], packed[offset + 1]);
+            }
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
+    [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    [InlineData(0)]
+    public void Multiply_PackedBufferMoved_BitwiseSameProduct(int bits) => KernelLevelCollection.AtLevel(bits, () =>
+    {
+        // A buffer the GC moves keeps its contents, not its alignment: a copy at every other offset must give the same product.
+        var random = new Random(9);
+        const int rows = 17, cols = 40, depth = 33;
+        float[] a = Random(random, rows * depth), w = Random(random, cols * depth), shift = Random(random, cols);
+        float[] packed = new float[PackedGemm.PackedLength(depth, cols)];
+        PackedGemm.PackTransposed(w, cols, depth, packed);
+        float[] expected = new float[rows * cols];
+        PackedGemm.Multiply(new TestRelu(), a, rows, depth, depth, 1, packed, cols, expected, cols, [], shift, accumulate: false);
+        for (int start = 1; start < 16; start++)
+        {
+            float[] moved = new float[packed.Length + start];
+            packed.CopyTo(moved, start);
+            float[] c = new float[rows * cols];
+            PackedGemm.Multiply(new TestRelu(), a, rows, depth, depth, 1, moved.AsSpan(start), cols, c, cols, [], shift, accumulate: false);
+            Assert.True(expected.AsSpan().SequenceEqual(c), $"{bits} bits: the buffer moved by {start} floats gives another product");
+        }
+    });
 
     [Theory]
     [InlineData(512)]
@@ -199,6 +254,9 @@ public class PackedGemmTests
         Assert.Equal("scale", e.ParamName);
         Assert.All(c, v => Assert.Equal(7f, v));
     }
+
+    // The panels of a packed buffer: `length` floats from the offset its last float records.
+    private static float[] Panels(ReadOnlySpan<float> packed, int length) => packed.Slice((int)packed[length + 15], length).ToArray();
 
     private static float[] Random(Random random, int length)
     {

@@ -15,23 +15,26 @@ public static partial class PackedGemm
     // Rows of the register tile at 512 and 256 bits; partitions over rows keep to multiples of it.
     private const int TileRows = 6;
 
-    // A call with a column operator runs on its own instantiation of the kernels (ColumnEpilogue), so the plain kernels
-    // have no call in their epilogue: a call there made the JIT spill every accumulator of a tile on each step of its
-    // depth loop (64 × 784 -> 256 at Vector512 took 4x the time).
-    // Those kernels park a tile's raw accumulators in Scratch (12 × 32 floats, on this range's stack) and finish them out
-    // of line once the depth loop is done; the pointer rides in the call, so the tile holds no extra register in its loop.
+    // The tiles' depth loops are not generic: each parks its raw accumulators in Scratch (12 × 32 floats, on this range's
+    // stack, 64-byte aligned) and the epilogue (generic over the activation and the column operator) finishes them out of
+    // line. So no call and no epilogue code sits in a tile while its accumulators are live (a call there made the JIT spill
+    // every accumulator on each step of the depth loop: 64 × 784 -> 256 at Vector512 took 4x the time), and each tile is
+    // compiled once per process, small, whatever the activations (the first Frozen.Infer of a Linear model spent most of
+    // its time compiling tiles with 24 epilogues inlined in each, once per activation).
+    // A call with a column operator runs on its own instantiation of the epilogue (ColumnEpilogue), so the plain one has
+    // none of its branches.
     private static unsafe void RunRange<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
         where TAct : struct, IActivationOperator
     {
+        float* buffer = stackalloc float[(2 * TileRows * 2 * PanelWidth) + PanelWidth];
+        GemmCall call = g with { Scratch = (float*)(((nint)buffer + 63) & ~(nint)63) };
         if (g.Column != ColumnOperator.None || g.Activated != null)
         {
-            float* scratch = stackalloc float[2 * TileRows * 2 * PanelWidth];
-            GemmCall call = g with { Scratch = scratch };
             RunRangeCore(in call, new ColumnEpilogue<TAct>(act), p0, p1, r0, r1);
             return;
         }
 
-        RunRangeCore(in g, act, p0, p1, r0, r1);
+        RunRangeCore(in call, act, p0, p1, r0, r1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -116,7 +119,10 @@ public static partial class PackedGemm
         a5 = g.A + (Math.Min(r + 5, last) * rs);
     }
 
-    /// <summary>The arguments of one product; the pointers are pinned by <see cref="Multiply{TAct}"/> for the call's duration.</summary>
+    /// <summary>
+    /// The arguments of one product; the pointers are pinned by <see cref="Multiply{TAct}"/> for the call's duration. <c>b</c> is the
+    /// packed buffer as <see cref="Pack"/> received it; <see cref="B"/> its panels.
+    /// </summary>
     internal readonly unsafe struct GemmCall(float* a, int rows, int depth, int aRowStride, int aColStride, float* b, int cols, float* c, int ldc, float* scale, float* shift, bool accumulate)
     {
         public readonly float* A = a;
@@ -124,7 +130,7 @@ public static partial class PackedGemm
         public readonly int Depth = depth;
         public readonly int ARowStride = aRowStride;
         public readonly int AColStride = aColStride;
-        public readonly float* B = b;
+        public readonly float* B = b + PanelOffset(b, depth, cols); // the panels, where the packing put them
         public readonly int Cols = cols;
         public readonly float* C = c;
         public readonly int Ldc = ldc;
@@ -168,7 +174,7 @@ public static partial class PackedGemm
         /// </summary>
         public int PanelUnit { get; init; }
 
-        /// <summary>With a column operator: room for one tile's raw accumulators, 12 rows × 32 columns (set by <c>RunRange</c>).</summary>
+        /// <summary>Room for one tile's raw accumulators, 12 rows × 32 columns, 64-byte aligned (set by <c>RunRange</c>).</summary>
         public float* Scratch { get; init; }
 
         /// <summary>The epilogue on one scalar: act(scale·s + shift + old), then the column operator.</summary>

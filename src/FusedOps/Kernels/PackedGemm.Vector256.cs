@@ -6,7 +6,10 @@ using System.Runtime.Intrinsics.X86;
 
 namespace FusedOps.Kernels;
 
-/// <summary>The Vector256 kernel (tiles of 6 rows × 16 columns) and the Vector128 kernel (3 rows × 16 columns); 12 accumulators each.</summary>
+/// <summary>
+/// The Vector256 kernel (tiles of 6 rows × 16 columns) and the Vector128 kernel (3 rows × 16 columns); 12 accumulators each,
+/// parked in the call's scratch for <c>FinishColumns256</c>'s epilogue (see <c>RunRange</c>).
+/// </summary>
 public static partial class PackedGemm
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -15,48 +18,43 @@ public static partial class PackedGemm
     {
         for (int p = p0; p < p1; p++)
         {
+            int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
             for (int r = r0; r < r1; r += TileRows)
             {
-                TileRows6(in g, r, r1, out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5);
-                nint cs = g.AColStride;
-                float* b = g.B + ((nint)p * g.Depth * PanelWidth);
-                Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-                Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-                nint off = 0;
-                for (int t = 0; t < g.Depth; t++, off += cs, b += PanelWidth)
-                {
-                    Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
-                    Vector256<float> x = Vector256.Create(a0[off]);
-                    c00 = Simd.Fma(x, b0, c00); c01 = Simd.Fma(x, b1, c01);
-                    x = Vector256.Create(a1[off]);
-                    c10 = Simd.Fma(x, b0, c10); c11 = Simd.Fma(x, b1, c11);
-                    x = Vector256.Create(a2[off]);
-                    c20 = Simd.Fma(x, b0, c20); c21 = Simd.Fma(x, b1, c21);
-                    x = Vector256.Create(a3[off]);
-                    c30 = Simd.Fma(x, b0, c30); c31 = Simd.Fma(x, b1, c31);
-                    x = Vector256.Create(a4[off]);
-                    c40 = Simd.Fma(x, b0, c40); c41 = Simd.Fma(x, b1, c41);
-                    x = Vector256.Create(a5[off]);
-                    c50 = Simd.Fma(x, b0, c50); c51 = Simd.Fma(x, b1, c51);
-                }
-
-                int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
-                if (act is IColumnEpilogue)
-                {
-                    Park256(g.Scratch, 0, c00, c01); Park256(g.Scratch, 1, c10, c11); Park256(g.Scratch, 2, c20, c21);
-                    Park256(g.Scratch, 3, c30, c31); Park256(g.Scratch, 4, c40, c41); Park256(g.Scratch, 5, c50, c51);
-                    FinishColumns256(in g, act, g.Scratch, r, Math.Min(TileRows, r1 - r), col, width);
-                    continue;
-                }
-
-                Store256(in g, act, c00, c01, r, col, width);
-                if (r + 1 < r1) { Store256(in g, act, c10, c11, r + 1, col, width); }
-                if (r + 2 < r1) { Store256(in g, act, c20, c21, r + 2, col, width); }
-                if (r + 3 < r1) { Store256(in g, act, c30, c31, r + 3, col, width); }
-                if (r + 4 < r1) { Store256(in g, act, c40, c41, r + 4, col, width); }
-                if (r + 5 < r1) { Store256(in g, act, c50, c51, r + 5, col, width); }
+                Tile256(in g, p, r, r1);
+                FinishColumns256(in g, act, g.Scratch, r, Math.Min(TileRows, r1 - r), col, width);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile256(in GemmCall g, int p, int r, int rEnd)
+    {
+        TileRows6(in g, r, rEnd, out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5);
+        nint cs = g.AColStride;
+        float* b = g.B + ((nint)p * g.Depth * PanelWidth);
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        nint off = 0;
+        for (int t = 0; t < g.Depth; t++, off += cs, b += PanelWidth)
+        {
+            Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+            Vector256<float> x = Vector256.Create(a0[off]);
+            c00 = Simd.Fma(x, b0, c00); c01 = Simd.Fma(x, b1, c01);
+            x = Vector256.Create(a1[off]);
+            c10 = Simd.Fma(x, b0, c10); c11 = Simd.Fma(x, b1, c11);
+            x = Vector256.Create(a2[off]);
+            c20 = Simd.Fma(x, b0, c20); c21 = Simd.Fma(x, b1, c21);
+            x = Vector256.Create(a3[off]);
+            c30 = Simd.Fma(x, b0, c30); c31 = Simd.Fma(x, b1, c31);
+            x = Vector256.Create(a4[off]);
+            c40 = Simd.Fma(x, b0, c40); c41 = Simd.Fma(x, b1, c41);
+            x = Vector256.Create(a5[off]);
+            c50 = Simd.Fma(x, b0, c50); c51 = Simd.Fma(x, b1, c51);
+        }
+
+        Park256(g.Scratch, 0, c00, c01); Park256(g.Scratch, 1, c10, c11); Park256(g.Scratch, 2, c20, c21);
+        Park256(g.Scratch, 3, c30, c31); Park256(g.Scratch, 4, c40, c41); Park256(g.Scratch, 5, c50, c51);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -65,41 +63,38 @@ public static partial class PackedGemm
     {
         for (int p = p0; p < p1; p++)
         {
+            int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
             for (int r = r0; r < r1; r += 3)
             {
-                int last = r1 - 1;
-                nint rs = g.ARowStride, cs = g.AColStride;
-                float* a0 = g.A + (r * rs), a1 = g.A + (Math.Min(r + 1, last) * rs), a2 = g.A + (Math.Min(r + 2, last) * rs);
-                float* b = g.B + ((nint)p * g.Depth * PanelWidth);
-                Vector128<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default;
-                Vector128<float> c12 = default, c13 = default, c20 = default, c21 = default, c22 = default, c23 = default;
-                nint off = 0;
-                for (int t = 0; t < g.Depth; t++, off += cs, b += PanelWidth)
-                {
-                    Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4), b2 = Vector128.Load(b + 8), b3 = Vector128.Load(b + 12);
-                    Vector128<float> x = Vector128.Create(a0[off]);
-                    c00 = Fma128(x, b0, c00); c01 = Fma128(x, b1, c01); c02 = Fma128(x, b2, c02); c03 = Fma128(x, b3, c03);
-                    x = Vector128.Create(a1[off]);
-                    c10 = Fma128(x, b0, c10); c11 = Fma128(x, b1, c11); c12 = Fma128(x, b2, c12); c13 = Fma128(x, b3, c13);
-                    x = Vector128.Create(a2[off]);
-                    c20 = Fma128(x, b0, c20); c21 = Fma128(x, b1, c21); c22 = Fma128(x, b2, c22); c23 = Fma128(x, b3, c23);
-                }
-
-                int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
-                if (act is IColumnEpilogue)
-                {
-                    Park256(g.Scratch, 0, Vector256.Create(c00, c01), Vector256.Create(c02, c03));
-                    Park256(g.Scratch, 1, Vector256.Create(c10, c11), Vector256.Create(c12, c13));
-                    Park256(g.Scratch, 2, Vector256.Create(c20, c21), Vector256.Create(c22, c23));
-                    FinishColumns256(in g, act, g.Scratch, r, Math.Min(3, r1 - r), col, width);
-                    continue;
-                }
-
-                Store256(in g, act, Vector256.Create(c00, c01), Vector256.Create(c02, c03), r, col, width);
-                if (r + 1 < r1) { Store256(in g, act, Vector256.Create(c10, c11), Vector256.Create(c12, c13), r + 1, col, width); }
-                if (r + 2 < r1) { Store256(in g, act, Vector256.Create(c20, c21), Vector256.Create(c22, c23), r + 2, col, width); }
+                Tile128(in g, p, r, r1);
+                FinishColumns256(in g, act, g.Scratch, r, Math.Min(3, r1 - r), col, width);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile128(in GemmCall g, int p, int r, int rEnd)
+    {
+        int last = rEnd - 1;
+        nint rs = g.ARowStride, cs = g.AColStride;
+        float* a0 = g.A + (r * rs), a1 = g.A + (Math.Min(r + 1, last) * rs), a2 = g.A + (Math.Min(r + 2, last) * rs);
+        float* b = g.B + ((nint)p * g.Depth * PanelWidth);
+        Vector128<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default;
+        Vector128<float> c12 = default, c13 = default, c20 = default, c21 = default, c22 = default, c23 = default;
+        nint off = 0;
+        for (int t = 0; t < g.Depth; t++, off += cs, b += PanelWidth)
+        {
+            Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4), b2 = Vector128.Load(b + 8), b3 = Vector128.Load(b + 12);
+            Vector128<float> x = Vector128.Create(a0[off]);
+            c00 = Fma128(x, b0, c00); c01 = Fma128(x, b1, c01); c02 = Fma128(x, b2, c02); c03 = Fma128(x, b3, c03);
+            x = Vector128.Create(a1[off]);
+            c10 = Fma128(x, b0, c10); c11 = Fma128(x, b1, c11); c12 = Fma128(x, b2, c12); c13 = Fma128(x, b3, c13);
+            x = Vector128.Create(a2[off]);
+            c20 = Fma128(x, b0, c20); c21 = Fma128(x, b1, c21); c22 = Fma128(x, b2, c22); c23 = Fma128(x, b3, c23);
+        }
+
+        // As four Vector128 stores each: no Vector256 instruction on a machine that may lack it.
+        Park128(g.Scratch, 0, c00, c01, c02, c03); Park128(g.Scratch, 1, c10, c11, c12, c13); Park128(g.Scratch, 2, c20, c21, c22, c23);
     }
 
     /// <summary>a·b + c on four lanes, fused where the hardware has it (FMA on x64, AdvSimd on ARM64).</summary>
@@ -109,7 +104,7 @@ public static partial class PackedGemm
         : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(c, a, b)
         : (a * b) + c;
 
-    // Row i of a tile's raw accumulators in the column instantiation's scratch (16 floats a row).
+    // Row i of a tile's raw accumulators in the call's scratch (16 floats a row).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Park256(float* scratch, int i, Vector256<float> lo, Vector256<float> hi)
     {
@@ -117,8 +112,18 @@ public static partial class PackedGemm
         Vector256.Store(hi, scratch + (i * PanelWidth) + 8);
     }
 
-    // As FinishColumns512: the column instantiation's epilogue out of line, so no accumulator is live across a call.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Park128(float* scratch, int i, Vector128<float> v0, Vector128<float> v1, Vector128<float> v2, Vector128<float> v3)
+    {
+        float* row = scratch + (i * PanelWidth);
+        Vector128.Store(v0, row);
+        Vector128.Store(v1, row + 4);
+        Vector128.Store(v2, row + 8);
+        Vector128.Store(v3, row + 12);
+    }
+
+    // As FinishColumns512: the epilogue on a parked tile, out of line, so no accumulator is live across a call.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static unsafe void FinishColumns256<TAct>(in GemmCall g, TAct act, float* scratch, int r, int rows, int col, int width)
         where TAct : struct, IActivationOperator
     {
