@@ -60,8 +60,9 @@ public static partial class PackedGemm
             throw new ArgumentException($"packed holds {packed.Length} floats; {PackedLength(depth, cols)} are needed.", nameof(packed));
         }
 
-        fixed (float* pw = w, pp = packed)
+        fixed (float* pw = w, start = packed)
         {
+            float* pp = start + StartPanels(start, depth, cols); // panels on a 64-byte boundary, as PackTransposed
             for (int p = 0; p < Panels(cols); p++)
             {
                 float* panel = pp + ((nint)p * depth * PanelWidth);
