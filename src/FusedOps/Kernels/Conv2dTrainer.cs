@@ -288,7 +288,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     {
         ref float xp = ref scratch[0];
         ref float grid = ref scratch[_gridOffset];
-        ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
+        PadInput(ref _input[s * InLength], ref xp);
         ShiftedConv.Product(ref _packedForward[0], _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
 
         // An epilogue that does not keep z (Maxout) takes it from the scratch while it is in cache.
@@ -313,7 +313,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
 
         FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
-        ConvHelpers.Pad(ref _input[s * InLength], _c, _h, _w, _pad, ref xp);
+        PadInput(ref _input[s * InLength], ref xp);
         ShiftedConv.PackGradient(in _gradientLayout, ref Unsafe.Add(ref dzGrid, _m), _lz, _wp, ref packed[0]);
         ShiftedConv.WeightGradient(in _gradientLayout, ref packed[0], ref _gradientPositions[0], ref xp, ref _tapOffsets[0], _kc, ref gradientSums);
         if (_wantInput)

@@ -41,21 +41,18 @@ public static partial class Pooling
                     }
                 }
 
-                // Planes 14 wide (7 outputs): 4 more at a time.
+                // Planes 14 wide (7 outputs): 4 more at a time, and the last ones as the row's last 4 (overlapping
+                // outputs are computed twice, the same way): the scalar tail's data-dependent branches cost more.
                 for (; ow <= g.OutW - 4; ow += 4, o += 4)
                 {
-                    (Vector128<float> a, Vector128<float> b) = Split128(ref Unsafe.Add(ref r0, 2 * ow));
-                    (Vector128<float> c, Vector128<float> d) = Split128(ref Unsafe.Add(ref r1, 2 * ow));
-                    Vector128<int> first = Vector128.Create(top + (2 * ow)) + lanes.GetLower(), at = first;
-                    Vector128<float> max = a;
-                    Take(ref max, ref at, b, first + Vector128.Create(1));
-                    Take(ref max, ref at, c, first + Vector128.Create(g.W));
-                    Take(ref max, ref at, d, first + Vector128.Create(g.W + 1));
-                    max.StoreUnsafe(ref Unsafe.Add(ref y, o));
-                    if (save)
-                    {
-                        at.StoreUnsafe(ref Unsafe.Add(ref argMax, o));
-                    }
+                    Max4(ref r0, ref r1, top, ow, g.W, ref Unsafe.Add(ref y, o), ref Unsafe.Add(ref argMax, o), save);
+                }
+
+                if (ow < g.OutW && g.OutW >= 4)
+                {
+                    int back = ow - (g.OutW - 4);
+                    Max4(ref r0, ref r1, top, g.OutW - 4, g.W, ref Unsafe.Add(ref y, o - back), ref Unsafe.Add(ref argMax, o - back), save);
+                    (o, ow) = (o + g.OutW - ow, g.OutW);
                 }
 
                 for (; ow < g.OutW; ow++, o++)
@@ -73,6 +70,102 @@ public static partial class Pooling
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MaxBackward"/> for 2×2 windows, stride 2, that tile the plane: every input is in one window, so each window's four
+    /// gradients are written at once (dy at the arg-max, 0 elsewhere) instead of clearing dx and scattering into it. Each value is
+    /// 0 + dy or 0, as the scatter adds it (a −0 gradient becomes +0 either way).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxBackward2x2(ref float dy, ref int argMax, ref float dx, int planes, Window g)
+    {
+        for (int plane = 0; plane < planes; plane++)
+        {
+            ref float dxp = ref Unsafe.Add(ref dx, plane * g.InPlane);
+            int o = plane * g.OutPlane;
+            for (int oh = 0; oh < g.OutH; oh++, o += g.OutW)
+            {
+                int top = 2 * oh * g.W;
+                ref float r0 = ref Unsafe.Add(ref dxp, top);
+                int ow = 0;
+                for (; ow <= g.OutW - 8; ow += 8)
+                {
+                    Spread8(ref Unsafe.Add(ref dy, o + ow), ref Unsafe.Add(ref argMax, o + ow), top + (2 * ow), g.W, ref Unsafe.Add(ref r0, 2 * ow));
+                }
+
+                for (; ow <= g.OutW - 4; ow += 4)
+                {
+                    Spread4(ref Unsafe.Add(ref dy, o + ow), ref Unsafe.Add(ref argMax, o + ow), top + (2 * ow), g.W, ref Unsafe.Add(ref r0, 2 * ow));
+                }
+
+                if (ow < g.OutW)
+                {
+                    // The row's last 4 windows again (the overlap is written twice with the same values).
+                    ow = g.OutW - 4;
+                    Spread4(ref Unsafe.Add(ref dy, o + ow), ref Unsafe.Add(ref argMax, o + ow), top + (2 * ow), g.W, ref Unsafe.Add(ref r0, 2 * ow));
+                }
+            }
+        }
+    }
+
+    // Eight windows' gradients: window j's first element is at index first + 2j of the plane, written at row[2j].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Spread8(ref float dy, ref int argMax, int first, int w, ref float row)
+    {
+        Vector256<float> d = Vector256.LoadUnsafe(ref dy);
+        Vector256<int> k = Vector256.LoadUnsafe(ref argMax) - (Vector256.Create(first) + Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14));
+        Vector256<float> zero = Vector256<float>.Zero;
+        Vector256<float> a = Vector256.ConditionalSelect(Vector256.Equals(k, Vector256<int>.Zero).AsSingle(), d, zero) + zero;
+        Vector256<float> b = Vector256.ConditionalSelect(Vector256.Equals(k, Vector256.Create(1)).AsSingle(), d, zero) + zero;
+        Vector256<float> c = Vector256.ConditionalSelect(Vector256.Equals(k, Vector256.Create(w)).AsSingle(), d, zero) + zero;
+        Vector256<float> e = Vector256.ConditionalSelect(Vector256.Equals(k, Vector256.Create(w + 1)).AsSingle(), d, zero) + zero;
+        Interleave(a, b, ref row);
+        Interleave(c, e, ref Unsafe.Add(ref row, w));
+    }
+
+    // 16 floats a0 b0 a1 b1 … a7 b7 to row.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(Vector256<float> a, Vector256<float> b, ref float row)
+    {
+        Vector256<float> low = Avx.UnpackLow(a, b), high = Avx.UnpackHigh(a, b);
+        Avx.Permute2x128(low, high, 0x20).StoreUnsafe(ref row);
+        Avx.Permute2x128(low, high, 0x31).StoreUnsafe(ref row, 8);
+    }
+
+    // Four windows' gradients, as Spread8.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Spread4(ref float dy, ref int argMax, int first, int w, ref float row)
+    {
+        Vector128<float> d = Vector128.LoadUnsafe(ref dy);
+        Vector128<int> k = Vector128.LoadUnsafe(ref argMax) - (Vector128.Create(first) + Vector128.Create(0, 2, 4, 6));
+        Vector128<float> zero = Vector128<float>.Zero;
+        Vector128<float> a = Vector128.ConditionalSelect(Vector128.Equals(k, Vector128<int>.Zero).AsSingle(), d, zero) + zero;
+        Vector128<float> b = Vector128.ConditionalSelect(Vector128.Equals(k, Vector128.Create(1)).AsSingle(), d, zero) + zero;
+        Vector128<float> c = Vector128.ConditionalSelect(Vector128.Equals(k, Vector128.Create(w)).AsSingle(), d, zero) + zero;
+        Vector128<float> e = Vector128.ConditionalSelect(Vector128.Equals(k, Vector128.Create(w + 1)).AsSingle(), d, zero) + zero;
+        Sse.UnpackLow(a, b).StoreUnsafe(ref row);
+        Sse.UnpackHigh(a, b).StoreUnsafe(ref row, 4);
+        Sse.UnpackLow(c, e).StoreUnsafe(ref Unsafe.Add(ref row, w));
+        Sse.UnpackHigh(c, e).StoreUnsafe(ref Unsafe.Add(ref row, w), 4);
+    }
+
+    // Four outputs at column ow of the output row whose window rows are r0 and r1 (r0 at index top of its plane).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Max4(ref float r0, ref float r1, int top, int ow, int w, ref float y, ref int argMax, bool save)
+    {
+        (Vector128<float> a, Vector128<float> b) = Split128(ref Unsafe.Add(ref r0, 2 * ow));
+        (Vector128<float> c, Vector128<float> d) = Split128(ref Unsafe.Add(ref r1, 2 * ow));
+        Vector128<int> first = Vector128.Create(top + (2 * ow)) + Vector128.Create(0, 2, 4, 6), at = first;
+        Vector128<float> max = a;
+        Take(ref max, ref at, b, first + Vector128.Create(1));
+        Take(ref max, ref at, c, first + Vector128.Create(w));
+        Take(ref max, ref at, d, first + Vector128.Create(w + 1));
+        max.StoreUnsafe(ref y);
+        if (save)
+        {
+            at.StoreUnsafe(ref argMax);
         }
     }
 

@@ -81,6 +81,12 @@ public static partial class Pooling
     /// <summary>dx = 0, then each output's gradient added at its saved arg-max.</summary>
     public static void MaxBackward(ref float dy, ref int argMax, ref float dx, int planes, Window g)
     {
+        if (g is { Kernel: 2, Stride: 2, Padding: 0 } && g.H == 2 * g.OutH && g.W == 2 * g.OutW && g.OutW >= 4 && Avx2.IsSupported && KernelDispatch.Level >= 1)
+        {
+            MaxBackward2x2(ref dy, ref argMax, ref dx, planes, g);
+            return;
+        }
+
         Clear(ref dx, planes * g.InPlane);
         for (int plane = 0; plane < planes; plane++)
         {

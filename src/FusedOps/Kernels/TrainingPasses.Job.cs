@@ -86,6 +86,12 @@ public static unsafe partial class TrainingPasses
             for (int s = s0; s < s1; s++)
             {
                 long o = (long)s * length;
+                if (FusesAddReduce<TAct>())
+                {
+                    AddReducePlanes(_act, Dy + o, R + o, Y + o, Z + o, U + o, _channels, _spatial, Mean, InvStd, ref sumDu, ref sumDuXhat);
+                    continue;
+                }
+
                 ActivationPass.Backward(_act, ref Dy[o], ref R[o], ref U[o], length);
                 ConvHelpers.Add(ref U[o], ref Y[o], length);
                 ActivationPass.BackwardReduce(default(IdentityOperator), ref U[o], ref Z[o], ref U[o], 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
