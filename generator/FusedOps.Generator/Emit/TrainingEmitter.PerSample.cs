@@ -66,7 +66,7 @@ internal static partial class TrainingEmitter
         w.Line($"ref float xs = ref {r.Input}[s * {g.InLength}];");
         w.Line(maxout ? $"ref float zs = ref {SampleBuffer}[0];" : $"ref float zs = ref {r.Z}[s * {length}];");
         string unused = g.Conv!.Residual ? ", ref zs" : string.Empty;
-        w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq{unused});");
+        w.Line($"{m.KernelsType}.L{g.Op!.Index}_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[_scratchAt], true, ref sum, ref sumSq{unused});");
         string o = $"s * {length}";
         if (pass.Has(StageKind.Add))
         {
@@ -116,7 +116,7 @@ internal static partial class TrainingEmitter
             w.Line($"var act = {g.Operator.New()};");
         }
 
-        w.Line($"{k}.L{op.Index}_WeightGradStart(ref _scratch[0]);");
+        w.Line($"{k}.L{op.Index}_WeightGradStart(ref _scratch[_scratchAt]);");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float xs = ref {r.Input}[s * {g.InLength}];");
         if (!pass.Has(StageKind.NormInputGradient))
@@ -130,9 +130,9 @@ internal static partial class TrainingEmitter
         }
 
         w.Line($"ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * {g.InLength}) : ref s_sink[0];");
-        w.Line($"{k}.L{op.Index}_ConvBackward(ref xs, ref dzs, ref w[0], ref db, {(g.HasBias ? "true" : "false")}, ref dxs, wantInput, ref _scratch[0]);");
+        w.Line($"{k}.L{op.Index}_ConvBackward(ref xs, ref dzs, ref w[0], ref db, {(g.HasBias ? "true" : "false")}, ref dxs, wantInput, ref _scratch[_scratchAt]);");
         w.Close();
-        w.Line($"{k}.L{op.Index}_WeightGradFinish(ref _scratch[0], ref {Field(op, "Weight")}.Grad[0]);");
+        w.Line($"{k}.L{op.Index}_WeightGradFinish(ref _scratch[_scratchAt], ref {Field(op, "Weight")}.Grad[0]);");
     }
 
     /// <summary>One sample's dZ (<c>dzs</c>) from its dY (<c>dys</c>) through the stages the forward ran after the conv.</summary>

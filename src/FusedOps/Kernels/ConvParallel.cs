@@ -32,15 +32,40 @@ public static unsafe class ConvParallel
     /// This thread's scratch of at least <paramref name="length"/> floats (kept for the thread's life): a part's panel and
     /// padding space, so parts can outnumber threads and be claimed as threads come free.
     /// </summary>
+    /// <remarks>It starts on a 64-byte boundary (a pinned array, 16 floats longer): the kernels' 512-bit loads and stores of
+    /// it never split a cache line, which a generated depthwise convolution's backward measured 1.3× faster for.</remarks>
     public static ref float ThreadScratch(int length)
     {
         float[]? scratch = t_scratch;
-        if (scratch is null || scratch.Length < length)
+        if (scratch is null || scratch.Length - AlignedStart(scratch) < length)
         {
-            t_scratch = scratch = new float[length];
+            t_scratch = scratch = AlignedScratch(length, out _);
         }
 
-        return ref scratch[0];
+        return ref scratch[AlignedStart(scratch)];
+    }
+
+    /// <summary>
+    /// A pinned array of at least <paramref name="length"/> floats from element <paramref name="start"/> on, which starts on a
+    /// 64-byte boundary: the generated training kernels' scratch (<c>ref _scratch[_scratchAt]</c>).
+    /// </summary>
+    /// <param name="length">Floats needed from <paramref name="start"/>.</param>
+    /// <param name="start">The first element on a 64-byte boundary (0 to 15).</param>
+    public static float[] AlignedScratch(int length, out int start)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        float[] array = GC.AllocateArray<float>(checked(length + 16), pinned: true);
+        start = AlignedStart(array);
+        return array;
+    }
+
+    // The index of the first element of a pinned array on a 64-byte boundary.
+    private static int AlignedStart(float[] pinned)
+    {
+        fixed (float* p = pinned)
+        {
+            return (int)((-(nint)p >> 2) & 15);
+        }
     }
 
     /// <summary>

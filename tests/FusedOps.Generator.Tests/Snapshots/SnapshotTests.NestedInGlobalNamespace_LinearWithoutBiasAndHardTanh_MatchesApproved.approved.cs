@@ -118,6 +118,7 @@ namespace FusedOps.Generated
         private int _batch;
         private int _capacity;
         private float[] _scratch = Array.Empty<float>();
+        private int _scratchAt; // the first element of _scratch on a 64-byte boundary
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
         private float[] _y0 = Array.Empty<float>();
@@ -180,7 +181,7 @@ namespace FusedOps.Generated
                 return;
             }
 
-            _scratch = new float[Scratch];
+            _scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);
             _in = new float[n * 6];
             _z0 = new float[n * 3];
             _y0 = new float[n * 3];

@@ -3908,6 +3908,7 @@ namespace FusedOps.Generated
         private int _batch;
         private int _capacity;
         private float[] _scratch = Array.Empty<float>();
+        private int _scratchAt; // the first element of _scratch on a 64-byte boundary
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
         private float[] _y0 = Array.Empty<float>();
@@ -4065,7 +4066,7 @@ namespace FusedOps.Generated
                 return;
             }
 
-            _scratch = new float[Scratch];
+            _scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);
             _in = new float[n * 16384];
             _z0 = new float[n * 16384];
             _y0 = new float[n * 16384];
@@ -4197,7 +4198,7 @@ namespace FusedOps.Generated
             {
                 ref float xs = ref _y1[s * 16384];
                 ref float zs = ref _z2[s * 8192];
-                Samples_ResBlocks_Kernels.L9_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq, ref zs);
+                Samples_ResBlocks_Kernels.L9_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[_scratchAt], true, ref sum, ref sumSq, ref zs);
             }
 
             // Pass: elementwise: normalise + add group 3's projection of "b".
@@ -4239,7 +4240,7 @@ namespace FusedOps.Generated
             // Pass: Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient.
             float[] w = L9Weight.Data;
             ref float db = ref L9Bias.Grad[0];
-            Samples_ResBlocks_Kernels.L9_WeightGradStart(ref _scratch[0]);
+            Samples_ResBlocks_Kernels.L9_WeightGradStart(ref _scratch[_scratchAt]);
             for (int s = 0; s < n; s++)
             {
                 ref float xs = ref _y1[s * 16384];
@@ -4247,9 +4248,9 @@ namespace FusedOps.Generated
                 Norm.BackwardApply(ref _gradU[s * 8192], ref _z2[s * 8192], 1, 32, 256, L10Weight.Data, _mean2, _invStd2, _sum2, _sumSq2,
                     (long)n * 256, ref dzs);
                 ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 16384) : ref s_sink[0];
-                Samples_ResBlocks_Kernels.L9_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[0]);
+                Samples_ResBlocks_Kernels.L9_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[_scratchAt]);
             }
-            Samples_ResBlocks_Kernels.L9_WeightGradFinish(ref _scratch[0], ref L9Weight.Grad[0]);
+            Samples_ResBlocks_Kernels.L9_WeightGradFinish(ref _scratch[_scratchAt], ref L9Weight.Grad[0]);
         }
 
         // Group 3 training forward: Conv2d[11.proj] + BatchNorm[11.bn], (16, 32, 32) -> (32, 16, 16).
@@ -4267,7 +4268,7 @@ namespace FusedOps.Generated
             {
                 ref float xs = ref _y1[s * 16384];
                 ref float zs = ref _z3[s * 8192];
-                Samples_ResBlocks_Kernels.L11_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq);
+                Samples_ResBlocks_Kernels.L11_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[_scratchAt], true, ref sum, ref sumSq);
             }
 
             // Pass: elementwise: normalise.
@@ -4309,15 +4310,15 @@ namespace FusedOps.Generated
             // Pass: Conv2d dW, dB, dX.
             float[] w = L11_projWeight.Data;
             ref float db = ref s_sink[0];
-            Samples_ResBlocks_Kernels.L11_WeightGradStart(ref _scratch[0]);
+            Samples_ResBlocks_Kernels.L11_WeightGradStart(ref _scratch[_scratchAt]);
             for (int s = 0; s < n; s++)
             {
                 ref float xs = ref _y1[s * 16384];
                 ref float dzs = ref Unsafe.Add(ref dz, s * 8192);
                 ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 16384) : ref s_sink[0];
-                Samples_ResBlocks_Kernels.L11_ConvBackward(ref xs, ref dzs, ref w[0], ref db, false, ref dxs, wantInput, ref _scratch[0]);
+                Samples_ResBlocks_Kernels.L11_ConvBackward(ref xs, ref dzs, ref w[0], ref db, false, ref dxs, wantInput, ref _scratch[_scratchAt]);
             }
-            Samples_ResBlocks_Kernels.L11_WeightGradFinish(ref _scratch[0], ref L11_projWeight.Grad[0]);
+            Samples_ResBlocks_Kernels.L11_WeightGradFinish(ref _scratch[_scratchAt], ref L11_projWeight.Grad[0]);
         }
     }
 }

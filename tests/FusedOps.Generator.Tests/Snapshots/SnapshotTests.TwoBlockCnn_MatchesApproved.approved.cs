@@ -1703,6 +1703,7 @@ namespace FusedOps.Generated
         private int _batch;
         private int _capacity;
         private float[] _scratch = Array.Empty<float>();
+        private int _scratchAt; // the first element of _scratch on a 64-byte boundary
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
         private float[] _y0 = Array.Empty<float>();
@@ -1814,7 +1815,7 @@ namespace FusedOps.Generated
                 return;
             }
 
-            _scratch = new float[Scratch];
+            _scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);
             _in = new float[n * 256];
             _z0 = new float[n * 2048];
             _y0 = new float[n * 2048];
@@ -1888,7 +1889,7 @@ namespace FusedOps.Generated
             {
                 ref float xs = ref _y0[s * 2048];
                 ref float zs = ref _z1[s * 1024];
-                Samples_TwoBlockCnn_Kernels.L3_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[0], true, ref sum, ref sumSq);
+                Samples_TwoBlockCnn_Kernels.L3_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[_scratchAt], true, ref sum, ref sumSq);
             }
 
             // Pass: elementwise: normalise + ReLU.
@@ -1924,7 +1925,7 @@ namespace FusedOps.Generated
             // Pass: Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient.
             float[] w = L3Weight.Data;
             ref float db = ref L3Bias.Grad[0];
-            Samples_TwoBlockCnn_Kernels.L3_WeightGradStart(ref _scratch[0]);
+            Samples_TwoBlockCnn_Kernels.L3_WeightGradStart(ref _scratch[_scratchAt]);
             for (int s = 0; s < n; s++)
             {
                 ref float xs = ref _y0[s * 2048];
@@ -1932,9 +1933,9 @@ namespace FusedOps.Generated
                 Norm.BackwardApply(ref _gradU[s * 1024], ref _z1[s * 1024], 1, 16, 64, L4Weight.Data, _mean1, _invStd1, _sum1, _sumSq1,
                     (long)n * 64, ref dzs);
                 ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 2048) : ref s_sink[0];
-                Samples_TwoBlockCnn_Kernels.L3_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[0]);
+                Samples_TwoBlockCnn_Kernels.L3_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[_scratchAt]);
             }
-            Samples_TwoBlockCnn_Kernels.L3_WeightGradFinish(ref _scratch[0], ref L3Weight.Grad[0]);
+            Samples_TwoBlockCnn_Kernels.L3_WeightGradFinish(ref _scratch[_scratchAt], ref L3Weight.Grad[0]);
         }
 
         // Group 2 training forward: Linear[7], (1024) -> (4).
