@@ -28,6 +28,9 @@ public static unsafe class ConvParallel
     [ThreadStatic]
     private static float[]? t_scratch;
 
+    [ThreadStatic]
+    private static int t_scratchStart; // t_scratch's first element on a 64-byte boundary
+
     /// <summary>
     /// This thread's scratch of at least <paramref name="length"/> floats (kept for the thread's life): a part's panel and
     /// padding space, so parts can outnumber threads and be claimed as threads come free.
@@ -37,12 +40,12 @@ public static unsafe class ConvParallel
     public static ref float ThreadScratch(int length)
     {
         float[]? scratch = t_scratch;
-        if (scratch is null || scratch.Length - AlignedStart(scratch) < length)
+        if (scratch is null || scratch.Length - t_scratchStart < length)
         {
-            t_scratch = scratch = AlignedScratch(length, out _);
+            t_scratch = scratch = AlignedScratch(length, out t_scratchStart);
         }
 
-        return ref scratch[AlignedStart(scratch)];
+        return ref scratch[t_scratchStart];
     }
 
     /// <summary>
