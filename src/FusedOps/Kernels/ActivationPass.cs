@@ -151,7 +151,7 @@ public static partial class ActivationPass
         ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
         where TAct : struct, IActivationOperator
     {
-        if (spatial == 1 && KernelDispatch.Level >= 1)
+        if (spatial == 1)
         {
             BackwardReduceRows(act, ref dy, ref z, ref du, n, channels, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             return;
@@ -202,8 +202,9 @@ public static partial class ActivationPass
     }
     /// <summary>
     /// <see cref="BackwardReduce"/> with one value per channel (after a Linear, or LayerNorm's elements):
-    /// the derivative vectorised along the channels of each row, then the per-channel sums in double in row
-    /// order, term for term as the general loop adds them, so both give the same bits.
+    /// the derivative vectorised along the channels of each row (scalar at level 0, as the general loop), then the
+    /// per-channel sums in double in row order (<see cref="Norm.FeatureReduceRow"/>), term for term as the general
+    /// loop adds them, so both give the same bits.
     /// </summary>
     private static void BackwardReduceRows<TAct>(TAct act, ref float dy, ref float z, ref float du, int n, int channels, ref float scale, ref float shift,
         ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
@@ -221,7 +222,7 @@ public static partial class ActivationPass
                 }
             }
 
-            for (; c <= channels - 8; c += 8)
+            for (; KernelDispatch.Level >= 1 && c <= channels - 8; c += 8)
             {
                 Vector256<float> u = (Vector256.LoadUnsafe(ref z, (nuint)(o + c)) * Vector256.LoadUnsafe(ref scale, (nuint)c)) + Vector256.LoadUnsafe(ref shift, (nuint)c);
                 act.Backward(Vector256.LoadUnsafe(ref dy, (nuint)(o + c)), u).StoreUnsafe(ref du, (nuint)(o + c));
@@ -232,12 +233,7 @@ public static partial class ActivationPass
                 Unsafe.Add(ref du, o + c) = act.Backward(Unsafe.Add(ref dy, o + c), (Unsafe.Add(ref z, o + c) * Unsafe.Add(ref scale, c)) + Unsafe.Add(ref shift, c));
             }
 
-            for (c = 0; c < channels; c++)
-            {
-                float g = Unsafe.Add(ref du, o + c);
-                Unsafe.Add(ref sumDu, c) += g;
-                Unsafe.Add(ref sumDuXhat, c) += (double)g * ((Unsafe.Add(ref z, o + c) - Unsafe.Add(ref mean, c)) * Unsafe.Add(ref invStd, c));
-            }
+            Norm.FeatureReduceRow(ref Unsafe.Add(ref du, o), ref Unsafe.Add(ref z, o), ref mean, ref invStd, channels, ref sumDu, ref sumDuXhat);
         }
     }
 }

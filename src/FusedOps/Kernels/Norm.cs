@@ -12,11 +12,17 @@ namespace FusedOps.Kernels;
 /// Tensors are <c>[n, channels, spatial]</c>; sums are in double.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class Norm
+public static partial class Norm
 {
     /// <summary>Adds Σx and Σx² per channel over n and spatial.</summary>
     public static void ChannelSums(ref float z, int n, int channels, int spatial, Span<double> sum, Span<double> sumSq)
     {
+        if (spatial == 1)
+        {
+            FeatureSums(ref z, n, channels, sum, sumSq);
+            return;
+        }
+
         for (int s = 0; s < n; s++)
         {
             for (int c = 0; c < channels; c++)
@@ -126,6 +132,12 @@ public static class Norm
     public static void BackwardApply(ref float du, ref float z, int n, int channels, int spatial, ReadOnlySpan<float> gamma, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd,
         ReadOnlySpan<double> sumDu, ReadOnlySpan<double> sumDuXhat, long count, ref float dz)
     {
+        if (spatial == 1)
+        {
+            FeatureBackwardApply(ref du, ref z, n, channels, gamma, mean, invStd, sumDu, sumDuXhat, count, ref dz);
+            return;
+        }
+
         for (int s = 0; s < n; s++)
         {
             for (int c = 0; c < channels; c++)
