@@ -10,7 +10,8 @@ namespace FusedOps.Kernels;
 /// <remarks>
 /// With 8 rows or more, W is packed on each call into a per-thread scratch and the product runs on
 /// <see cref="PackedGemm"/> (split over threads when large); packing costs a fraction of the product at
-/// that size. Code that calls this repeatedly with the same W (a frozen model) should pack W once with
+/// that size. When the batch is small against the layer, x is packed instead and the product runs as yᵀ = W·xᵀ
+/// (<c>MatMulSwapped</c>), the same bits. Code that calls this repeatedly with the same W (a frozen model) should pack W once with
 /// <see cref="PackedGemm.PackTransposed"/> and call <see cref="PackedGemm.Multiply{TAct}"/> itself.
 /// Fewer rows use dot products on W as it is (no packing), at 512, 256 or 128 bits (<see cref="KernelDispatch.RuntimeBits"/>).
 /// </remarks>
@@ -34,6 +35,12 @@ public static partial class LinearKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatMulNT(ref float x, int rows, ref float w, int cols, int length, ref float y, ReadOnlySpan<float> bias)
     {
+        if (rows >= PackFromRows && SwapPays(rows, cols, length) && (long)rows * length <= MaxPackedFloats)
+        {
+            MatMulSwapped(ref x, rows, ref w, cols, length, ref y, bias);
+            return;
+        }
+
         if (PackScratch(rows, cols, length) is { } packed)
         {
             PackedGemm.PackTransposed(MemoryMarshal.CreateReadOnlySpan(ref w, cols * length), cols, length, packed);

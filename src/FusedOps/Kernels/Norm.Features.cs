@@ -13,17 +13,16 @@ namespace FusedOps.Kernels;
 /// </content>
 public static partial class Norm
 {
-    // Features whose coefficients (BackwardApply) or x̂ (FeatureReduceRow) are formed at once, on the stack.
+    // Features whose coefficients BackwardApply forms at once, on the stack (3 KB).
     private const int FeatureBlock = 256;
 
     // Σz and Σz² per feature over the n rows, row by row: sum[c] += z, sumSq[c] += z·z in double (exact products of floats).
-    private static void FeatureSums(ref float z, int n, int features, Span<double> sum, Span<double> sumSq)
+    private static unsafe void FeatureSums(ref float z, int n, int features, Span<double> sum, Span<double> sumSq)
     {
         CheckFeatures(sum.Length, sumSq.Length, features, nameof(sum));
         for (int r = 0; r < n; r++)
         {
-            ref float row = ref Unsafe.Add(ref z, r * features);
-            AddProducts(ref row, ref row, features, ref sum[0], ref sumSq[0]);
+            AddProducts(ref Unsafe.Add(ref z, r * features), features, ref sum[0], ref sumSq[0], default(Itself));
         }
     }
 
@@ -94,32 +93,27 @@ public static partial class Norm
     /// written du): <c>sumDu[c] += du[c]</c> and <c>sumDuXhat[c] += du[c]·x̂[c]</c> in double, x̂ = (z − μ)·invStd formed in float,
     /// term for term as the per-element loop adds them.
     /// </summary>
-    internal static void FeatureReduceRow(ref float du, ref float z, ref float mean, ref float invStd, int features, ref double sumDu, ref double sumDuXhat)
+    internal static unsafe void FeatureReduceRow(ref float du, ref float z, ref float mean, ref float invStd, int features, ref double sumDu, ref double sumDuXhat)
     {
-        Span<float> xh = stackalloc float[FeatureBlock];
-        for (int c0 = 0; c0 < features; c0 += FeatureBlock)
+        fixed (float* pz = &z, pm = &mean, pi = &invStd)
         {
-            int width = Math.Min(FeatureBlock, features - c0);
-            for (int c = 0; c < width; c++)
-            {
-                xh[c] = (Unsafe.Add(ref z, c0 + c) - Unsafe.Add(ref mean, c0 + c)) * Unsafe.Add(ref invStd, c0 + c);
-            }
-
-            AddProducts(ref Unsafe.Add(ref du, c0), ref xh[0], width, ref Unsafe.Add(ref sumDu, c0), ref Unsafe.Add(ref sumDuXhat, c0));
+            AddProducts(ref du, features, ref sumDu, ref sumDuXhat, new Standardised(pz, pm, pi));
         }
     }
 
-    // s[c] += a[c] and p[c] += a[c]·b[c] for c < count, each float widened to double first: the per-element loops' double terms.
+    // s[c] += a[c] and p[c] += a[c]·b[c] for c < count, b the term's float, both widened to double first: the per-element loops' terms.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddProducts(ref float a, ref float b, int count, ref double s, ref double p)
+    private static void AddProducts<TTerm>(ref float a, int count, ref double s, ref double p, TTerm term)
+        where TTerm : struct, IFeatureTerm
     {
         int c = 0;
         if (KernelDispatch.RuntimeBits >= 256)
         {
             for (; c <= count - 8; c += 8)
             {
-                (Vector256<double> a0, Vector256<double> a1) = Vector256.Widen(Vector256.LoadUnsafe(ref a, (nuint)c));
-                (Vector256<double> b0, Vector256<double> b1) = Vector256.Widen(Vector256.LoadUnsafe(ref b, (nuint)c));
+                Vector256<float> v = Vector256.LoadUnsafe(ref a, (nuint)c);
+                (Vector256<double> a0, Vector256<double> a1) = Vector256.Widen(v);
+                (Vector256<double> b0, Vector256<double> b1) = Vector256.Widen(term.Of(v, c));
                 (Vector256.LoadUnsafe(ref s, (nuint)c) + a0).StoreUnsafe(ref s, (nuint)c);
                 (Vector256.LoadUnsafe(ref s, (nuint)(c + 4)) + a1).StoreUnsafe(ref s, (nuint)(c + 4));
                 (Vector256.LoadUnsafe(ref p, (nuint)c) + (a0 * b0)).StoreUnsafe(ref p, (nuint)c);
@@ -131,8 +125,9 @@ public static partial class Norm
         {
             for (; c <= count - 4; c += 4)
             {
-                (Vector128<double> a0, Vector128<double> a1) = Vector128.Widen(Vector128.LoadUnsafe(ref a, (nuint)c));
-                (Vector128<double> b0, Vector128<double> b1) = Vector128.Widen(Vector128.LoadUnsafe(ref b, (nuint)c));
+                Vector128<float> v = Vector128.LoadUnsafe(ref a, (nuint)c);
+                (Vector128<double> a0, Vector128<double> a1) = Vector128.Widen(v);
+                (Vector128<double> b0, Vector128<double> b1) = Vector128.Widen(term.Of(v, c));
                 (Vector128.LoadUnsafe(ref s, (nuint)c) + a0).StoreUnsafe(ref s, (nuint)c);
                 (Vector128.LoadUnsafe(ref s, (nuint)(c + 2)) + a1).StoreUnsafe(ref s, (nuint)(c + 2));
                 (Vector128.LoadUnsafe(ref p, (nuint)c) + (a0 * b0)).StoreUnsafe(ref p, (nuint)c);
@@ -142,10 +137,46 @@ public static partial class Norm
 
         for (; c < count; c++)
         {
-            double v = Unsafe.Add(ref a, c);
+            float v = Unsafe.Add(ref a, c);
             Unsafe.Add(ref s, c) += v;
-            Unsafe.Add(ref p, c) += v * Unsafe.Add(ref b, c);
+            Unsafe.Add(ref p, c) += (double)v * term.Of(v, c);
         }
+    }
+
+    // The float a feature's value is multiplied by in AddProducts' second sum.
+    private interface IFeatureTerm
+    {
+        float Of(float v, int c);
+
+        Vector128<float> Of(Vector128<float> v, int c);
+
+        Vector256<float> Of(Vector256<float> v, int c);
+    }
+
+    // The value itself: Σz².
+    private readonly struct Itself : IFeatureTerm
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Of(float v, int c) => v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<float> Of(Vector128<float> v, int c) => v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Of(Vector256<float> v, int c) => v;
+    }
+
+    // x̂ = (z − μ)·invStd of the feature, in float: Σ du·x̂.
+    private readonly unsafe struct Standardised(float* z, float* mean, float* invStd) : IFeatureTerm
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Of(float v, int c) => (z[c] - mean[c]) * invStd[c];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<float> Of(Vector128<float> v, int c) => (Vector128.Load(z + c) - Vector128.Load(mean + c)) * Vector128.Load(invStd + c);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Of(Vector256<float> v, int c) => (Vector256.Load(z + c) - Vector256.Load(mean + c)) * Vector256.Load(invStd + c);
     }
 
     private static void CheckFeatures(int first, int second, int features, string name)
