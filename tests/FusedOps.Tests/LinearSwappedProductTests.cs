@@ -9,7 +9,8 @@ namespace FusedOps.Tests;
 /// <see cref="LinearKernels.MatMulNT(ref float, int, ref float, int, int, ref float, ReadOnlySpan{float})"/> when the batch is small
 /// against the layer and the product runs as yᵀ = W·xᵀ with x packed: within float rounding of a double reference, bitwise the
 /// product on a packed W (what it replaced: the training step's z must not change), bitwise the same at 1, 2 and 3 threads, at every
-/// kernel width, on odd sizes (rows 1 and 3 take the small path, for the reference check).
+/// kernel width, on odd sizes: 14 and 65 rows of 301 → 403 and 9 rows of 300 → 37 take the swapped product, rows 1 and 3 the small
+/// path (for the reference check), S1's 16 × 64 → 32 the packed W.
 /// </summary>
 [Collection("KernelLevel")]
 public sealed class LinearSwappedProductTests
@@ -21,7 +22,7 @@ public sealed class LinearSwappedProductTests
         {
             foreach (int rows in new[] { 1, 3, 14, 65 })
             {
-                data.Add(bits, rows, 203, 301);
+                data.Add(bits, rows, 403, 301);
             }
 
             data.Add(bits, 9, 37, 300);
@@ -79,7 +80,7 @@ public sealed class LinearSwappedProductTests
     [InlineData(0)]
     public void MatMulNT_SmallBatch_AnyDegreeOfParallelism_BitwiseIdentical(int bits)
     {
-        const int rows = 65, cols = 203, length = 301;
+        const int rows = 65, cols = 403, length = 301;
         var random = new Random(5);
         float[] x = Values(random, rows * length), w = Values(random, cols * length), bias = Values(random, cols);
         KernelLevelCollection.AtLevel(bits, () =>

@@ -18,9 +18,11 @@ public static partial class LinearKernels
     [ThreadStatic]
     private static float[]? t_swapped;
 
-    // Whether packing x and transposing yᵀ back (rows × (length + cols) floats) moves fewer floats than packing W (cols × length).
+    // Whether packing x and transposing yᵀ back (rows × (length + cols) floats) moves under half the floats packing W does (cols ×
+    // length): at S1's 16 × 64 → 32 (1,536 against 2,048) the swapped product took 0.92 µs against 0.81 on a packed W, at M's 64 ×
+    // 784 → 256 (66,560 against 200,704) about 180 µs against 200.
     private static bool SwapPays(int rows, int cols, int length) =>
-        cols >= PackedGemm.PanelWidth && (long)rows * (length + cols) < (long)cols * length;
+        cols >= PackedGemm.PanelWidth && 2L * rows * (length + cols) < (long)cols * length;
 
     /// <summary>y[r·cols + o] = Σ_i x[r·length + i]·w[o·length + i] + bias[o], as yᵀ = W·xᵀ with xᵀ packed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
