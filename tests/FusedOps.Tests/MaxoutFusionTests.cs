@@ -13,7 +13,7 @@ public sealed class MaxoutFusionTests
     public static IEnumerable<object[]> Cases() =>
         FusedVsReferenceTests.CasesFor(
             "ConvMaxoutBn", "ConvMaxoutCut", "ResidualGroupedMaxout", "MaxoutNotFused", "ParallelConvMaxout", "MaxoutNet", "LinearMaxouts", "WideLinearMaxout",
-            "VeryWideConvMaxout");
+            "VeryWideConvMaxout", "CrossingMaxout", "CrossingMaxoutResidual");
 
     [Theory]
     [MemberData(nameof(Cases))]

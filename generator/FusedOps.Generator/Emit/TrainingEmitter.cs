@@ -28,6 +28,7 @@ internal static partial class TrainingEmitter
         {
             WriteGroupForward(w, m, g);
             WriteGroupBackward(w, m, g);
+            WritePerSampleParts(w, m, g);
         }
 
         w.Close();
