@@ -40,8 +40,15 @@ internal static partial class TrainingEmitter
             // Per part: the channel sums (fixed size), the weight, bias and PReLU slope gradients (grown to the parts in use).
             w.Line($"private readonly double[] _partSums{g.Index} = new double[PartSums.MaxParts * {2 * g.Channels}];");
             w.Line($"private float[] _partDw{g.Index} = Array.Empty<float>();");
-            w.Line($"private float[] _partDb{g.Index} = Array.Empty<float>();");
-            w.Line($"private float[] _partSlope{g.Index} = Array.Empty<float>();");
+            if (g.HasBias)
+            {
+                w.Line($"private float[] _partDb{g.Index} = Array.Empty<float>();");
+            }
+
+            if (SlopeGradient(m, g, g.Backward.First(p => p.Kind == PassKind.Anchor)) is not null)
+            {
+                w.Line($"private float[] _partSlope{g.Index} = Array.Empty<float>();");
+            }
         }
     }
 
