@@ -4,14 +4,17 @@ using System.Runtime.CompilerServices;
 
 namespace FusedOps.Kernels;
 
-/// <summary>One generated convolution's inference work, split into parts that each write their own outputs.</summary>
+/// <summary>
+/// One generated convolution's work (an inference pass, or an off-grid training loop over samples), split into parts that each
+/// write their own outputs (a training part: its samples' outputs and its own partial sums, added in part order afterwards).
+/// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IConvParts
 {
     /// <summary>
     /// Runs part <paramref name="part"/> of <paramref name="parts"/>: its samples, or its panels of one sample. What a part
-    /// computes depends only on the problem and the part (no reductions across parts), so the outputs are the same
-    /// bits for any number of parts.
+    /// computes depends only on the problem and the part (no reductions across parts inside the run), so the outputs are the
+    /// same bits for any number of threads.
     /// </summary>
     void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts);
 }
