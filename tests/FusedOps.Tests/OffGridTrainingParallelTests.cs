@@ -39,6 +39,10 @@ public sealed class OffGridTrainingParallelTests
     });
 
     [Fact]
+    public void OffGridTraining_InParts_SteadyStateAllocatesNothing() =>
+        KernelLevelCollection.AtThreads(2, () => TrainingParallelTests.AssertSteadyStateAllocatesNothing(new OffGridTraining(3), Batch));
+
+    [Fact]
     public void PartSums_AddsThePartsInOrder_AndChecksTheirLength()
     {
         float[] partials = [1f, 2f, 1e8f, 3f, -1e8f, 4f];
