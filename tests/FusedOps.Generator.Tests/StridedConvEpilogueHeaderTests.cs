@@ -61,13 +61,14 @@ public sealed class StridedConvEpilogueHeaderTests
         Assert.DoesNotContain("//   _z3 ", surface);
         Assert.DoesNotContain("_gradU", surface);
         Assert.DoesNotContain("_gradU", training);
-        Assert.Contains("private readonly float[] _sample = new float[396];", training);
+        Assert.Contains("private const int SampleLength = 396;", training);
 
         // The stages' own kernels, per sample, in the conv's loop; no pass over the batch.
         Assert.Contains("ActivationPass.AddForward(act, ref zs, ref _in[s * 396], ref _u0[s * 396], ref _y0[s * 396], 396);", training);
         Assert.Contains("ActivationPass.Backward(act, ref dys, ref _u0[s * 396], ref dzs, 396);", training);
         Assert.Contains("ConvHelpers.Add(ref dzs, ref _gradSave0[s * 396], 396);", training);
-        Assert.Contains("ChannelActivations.PReluBackward(ref dys, ref _z1[s * 180], ref dzs, true, 1, 6, 30, L5Weight.Data, L5Weight.Grad);", training);
+        Assert.Contains("ChannelActivations.PReluBackward(ref dys, ref _z1[s * 180], ref dzs, true, 1, 6, 30, L5Weight.Data, slopeGrad);", training);
+        Assert.Contains("PartSums.AddTo(_partSlope1, parts, L5Weight.Grad);", training);
         Assert.Contains("ChannelActivations.MaxoutForward(ref zs, ref _z4[s * 120], ref _piece4[s * 120], true, 1, 4, 2, 30);", training);
         Assert.DoesNotContain("TrainingPasses.Backward(", training);
         Assert.DoesNotContain("ActivationPass.Forward(act, ref _z", training);
@@ -107,7 +108,7 @@ public sealed class StridedConvEpilogueHeaderTests
         // BatchNorm's input gradient per sample into the one-sample buffer; no pass of its own over the batch.
         Assert.Contains("Norm.BackwardApply(ref _gradU[s * 180], ref _z0[s * 180], 1, 6, 30, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0,", training);
         Assert.DoesNotContain("TrainingPasses.BackwardApply(", training);
-        Assert.Contains("private readonly float[] _sample = new float[180];", training);
+        Assert.Contains("private const int SampleLength = 180;", training);
     }
 
     private static int Count(string text, string part) => (text.Length - text.Replace(part, string.Empty).Length) / part.Length;

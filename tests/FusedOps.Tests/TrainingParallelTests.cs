@@ -52,7 +52,7 @@ public sealed class TrainingParallelTests
         AssertSteadyStateAllocatesNothing(new FusedOps.Samples.FashionMnist.FashionNet(3), 13);
     });
 
-    private static void AssertSteadyStateAllocatesNothing(IFusedModel net, int batch)
+    internal static void AssertSteadyStateAllocatesNothing(IFusedModel net, int batch)
     {
         (float[] x, float[] g, float[] y) = Inputs(net, batch);
         for (int i = 0; i < 3; i++)

@@ -134,6 +134,7 @@ internal static partial class ConvEmitter
             w.Close();
         }
 
+        WriteMaxoutTailStart(w, c);
         foreach ((string cond, int bits, EquatableArray<RowBlock> blocks) in new[] { ("level == 2", 512, c.Blocks512), ("level == 1", 256, c.Blocks256) })
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
@@ -162,8 +163,7 @@ internal static partial class ConvEmitter
         w.Line("continue;");
         w.Close();
         w.Open("if (!full)");
-        string tailRows = c.MaxoutPieces > 0 ? $"train ? {c.OCg} : {c.OCg / c.MaxoutPieces}" : CodeWriter.I(c.OCg);
-        w.Line($"ConvHelpers.CopyColumns(ref tail, {tailRows}, 32, valid, ref yb, {c.P});");
+        w.Line($"ConvHelpers.CopyColumns(ref tail, {TailRows(c)}, 32, valid, ref yb, {c.P});");
         w.Close();
         w.Close();
         w.Close();

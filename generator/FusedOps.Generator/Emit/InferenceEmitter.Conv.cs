@@ -22,13 +22,13 @@ internal static partial class InferenceEmitter
         if (c.Pad > 0)
         {
             w.Open("if (m == 1 && parts > 1)");
-            w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch[0]);");
+            w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch);");
             w.Close();
             w.Line();
         }
 
         string res = c.Residual ? "ref res" : "ref x";
-        w.Line($"ConvParallel.Run(new G{i}Parts(this, m), ref x, ref y, {res}, ref scratch[0], parts, threads);");
+        w.Line($"ConvParallel.Run(new G{i}Parts(this, m), ref x, ref y, {res}, ref scratch, parts, threads);");
     }
 
     /// <summary>

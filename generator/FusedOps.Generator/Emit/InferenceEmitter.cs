@@ -101,7 +101,7 @@ internal static partial class InferenceEmitter
     {
         BufferPlan plan = m.Buffers;
         w.Summary("Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache; buffers "
-            + "and scratch come from the shared pool, so concurrent calls do not interfere.");
+            + "come from the shared pool and scratch from the calling thread's own, so concurrent calls do not interfere.");
         w.Open("internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)");
         w.Line($"PipelineChecks.Batch(batchSize, input.Length, output.Length, {m.TrainingType}.InputLength, {m.TrainingType}.OutputLength);");
         w.Line("int chunk = Math.Min(batchSize, InferChunk);");
@@ -111,7 +111,8 @@ internal static partial class InferenceEmitter
             w.Line($"float[] buf{k} = pool.Rent(chunk * BufferLength);");
         }
 
-        w.Line("float[] scratch = pool.Rent(Scratch);");
+        // The call's scratch (a sample's padded input, read by every part) on a 64-byte boundary, kept per thread: no rent per call.
+        w.Line("ref float scratch = ref ConvParallel.CallScratch(Scratch);");
         w.Open("try");
         w.Open("for (int s0 = 0; s0 < batchSize; s0 += chunk)");
         w.Line("int m = Math.Min(chunk, batchSize - s0);");
@@ -132,7 +133,7 @@ internal static partial class InferenceEmitter
                 }
             }
 
-            w.Line($"G{g.Index}_Infer(ref {Where(g.Index - 1)}, {branch}ref {Where(writes)}, m, scratch);");
+            w.Line($"G{g.Index}_Infer(ref {Where(g.Index - 1)}, {branch}ref {Where(writes)}, m, ref scratch);");
         }
 
         w.Close();
@@ -143,7 +144,6 @@ internal static partial class InferenceEmitter
             w.Line($"pool.Return(buf{k});");
         }
 
-        w.Line("pool.Return(scratch);");
         w.Close();
         w.Close();
         w.Line();
@@ -155,11 +155,11 @@ internal static partial class InferenceEmitter
         w.Line($"// Group {i} inference: {g.Describe()}, {g.Input} -> {g.Output}.");
         BranchUse? use = g.Branch;
         string branch = use is null ? string.Empty : use.ProjectionGroup >= 0 ? "ref float r, ref float p, " : "ref float r, ";
-        w.Open($"private void G{i}_Infer(ref float x, {branch}ref float y, int m, float[] scratch)");
+        w.Open($"private void G{i}_Infer(ref float x, {branch}ref float y, int m, ref float scratch)");
         if (use is not null && use.ProjectionGroup >= 0)
         {
             w.Line($"// The saved tensor \"{use.Name}\" through its projection (group {use.ProjectionGroup}) first.");
-            w.Line($"G{use.ProjectionGroup}_Infer(ref r, ref p, m, scratch);");
+            w.Line($"G{use.ProjectionGroup}_Infer(ref r, ref p, m, ref scratch);");
             w.Line("ref float res = ref p;");
             w.Line();
         }

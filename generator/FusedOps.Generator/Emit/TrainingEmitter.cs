@@ -28,6 +28,7 @@ internal static partial class TrainingEmitter
         {
             WriteGroupForward(w, m, g);
             WriteGroupBackward(w, m, g);
+            WritePerSampleParts(w, m, g);
         }
 
         w.Close();
@@ -143,8 +144,6 @@ internal static partial class TrainingEmitter
         w.Line("// Buffers of the plan (see the // Pipeline: header), sized for the largest batch seen.");
         w.Line("private int _batch;");
         w.Line("private int _capacity;");
-        w.Line("private float[] _scratch = Array.Empty<float>();");
-        w.Line("private int _scratchAt; // the first element of _scratch on a 64-byte boundary");
         foreach (TrainingBuffer t in m.Buffers.Training)
         {
             w.Line($"private float[] {t.Name} = Array.Empty<float>();");
@@ -315,7 +314,6 @@ internal static partial class TrainingEmitter
         w.Line("return;");
         w.Close();
         w.Line();
-        w.Line("_scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);");
         foreach (TrainingBuffer t in m.Buffers.Training)
         {
             w.Line($"{t.Name} = new float[n * {t.PerSample}];");

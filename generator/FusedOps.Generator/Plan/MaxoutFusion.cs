@@ -16,12 +16,13 @@ internal static class MaxoutFusion
 {
     /// <summary>
     /// Whether <paramref name="conv"/>'s inference takes the Maxout group after it: its output read by nothing else (no
-    /// Save) and each run of pieces inside one conv group. Each block's offset within its run is a constant of the emitted
-    /// kernel, so the inference block calls are unrolled, even for a FOPS0015 layer.
+    /// Save). Each block's offset within its run is a constant of the emitted kernel, so the inference block calls are
+    /// unrolled, even for a FOPS0015 layer; runs that cross the conv's groups (pieces not dividing a group's channels) are
+    /// finished by the next group against what the one before stored, its calls written once per phase a group starts at.
     /// </summary>
     public static bool Fuses(GroupPlan conv, GroupPlan next, IEnumerable<SavePoint> saves) =>
-        conv.Conv is { PoolKernel: 0, Channel: ChannelEpilogue.None } c && conv.ProjectionOf < 0
-        && next.Op is MaxoutLayer maxout && next.Index == conv.Index + 1 && c.OCg % maxout.Pieces == 0
+        conv.Conv is { PoolKernel: 0, Channel: ChannelEpilogue.None } && conv.ProjectionOf < 0
+        && next.Op is MaxoutLayer && next.Index == conv.Index + 1
         && !saves.Any(s => s.AfterGroup == conv.Index);
 
     /// <summary>Marks every fusable conv + Maxout pair: the Maxout joins the conv's inference epilogue and loses its own pass.</summary>

@@ -4,14 +4,17 @@ using System.Runtime.CompilerServices;
 
 namespace FusedOps.Kernels;
 
-/// <summary>One generated convolution's inference work, split into parts that each write their own outputs.</summary>
+/// <summary>
+/// One generated convolution's work (an inference pass, or an off-grid training loop over samples), split into parts that each
+/// write their own outputs (a training part: its samples' outputs and its own partial sums, added in part order afterwards).
+/// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IConvParts
 {
     /// <summary>
     /// Runs part <paramref name="part"/> of <paramref name="parts"/>: its samples, or its panels of one sample. What a part
-    /// computes depends only on the problem and the part (no reductions across parts), so the outputs are the same
-    /// bits for any number of parts.
+    /// computes depends only on the problem and the part (no reductions across parts inside the run), so the outputs are the
+    /// same bits for any number of threads.
     /// </summary>
     void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts);
 }
@@ -31,21 +34,37 @@ public static unsafe class ConvParallel
     [ThreadStatic]
     private static int t_scratchStart; // t_scratch's first element on a 64-byte boundary
 
+    [ThreadStatic]
+    private static float[]? t_callScratch;
+
+    [ThreadStatic]
+    private static int t_callScratchStart;
+
     /// <summary>
     /// This thread's scratch of at least <paramref name="length"/> floats (kept for the thread's life): a part's panel and
     /// padding space, so parts can outnumber threads and be claimed as threads come free.
     /// </summary>
     /// <remarks>It starts on a 64-byte boundary (a pinned array, 16 floats longer): the kernels' 512-bit loads and stores of
     /// it never split a cache line, which a generated depthwise convolution's backward measured 1.3× faster for.</remarks>
-    public static ref float ThreadScratch(int length)
+    public static ref float ThreadScratch(int length) => ref Aligned(ref t_scratch, ref t_scratchStart, length);
+
+    /// <summary>
+    /// This thread's call scratch of at least <paramref name="length"/> floats, on a 64-byte boundary and kept for the thread's
+    /// life (no allocation per call): a generated <c>Infer</c>'s own scratch, such as one sample's padded input that every part
+    /// reads. It is not <see cref="ThreadScratch"/>, which the parts run on this thread use for their panels at the same time.
+    /// </summary>
+    public static ref float CallScratch(int length) => ref Aligned(ref t_callScratch, ref t_callScratchStart, length);
+
+    // The slot's array from its aligned start, replaced by a longer one when it is too short.
+    private static ref float Aligned(ref float[]? slot, ref int start, int length)
     {
-        float[]? scratch = t_scratch;
-        if (scratch is null || scratch.Length - t_scratchStart < length)
+        float[]? scratch = slot;
+        if (scratch is null || scratch.Length - start < length)
         {
-            t_scratch = scratch = AlignedScratch(length, out t_scratchStart);
+            slot = scratch = AlignedScratch(length, out start);
         }
 
-        return ref scratch[t_scratchStart];
+        return ref scratch[start];
     }
 
     /// <summary>

@@ -50,14 +50,15 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
+        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
+        /// interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_ConvPool3_Training.InputLength, Samples_ConvPool3_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
             ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] scratch = pool.Rent(Scratch);
+            ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
                 for (int s0 = 0; s0 < batchSize; s0 += chunk)
@@ -65,27 +66,26 @@ namespace FusedOps.Generated
                     int m = Math.Min(chunk, batchSize - s0);
                     ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * 429);
                     ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * 72);
-                    G0_Infer(ref x, ref y, m, scratch);
+                    G0_Infer(ref x, ref y, m, ref scratch);
                 }
             }
             finally
             {
-                pool.Return(scratch);
             }
         }
 
         // Group 0 inference: Conv2d[0] + BatchNorm[1] + ReLU[2], (3, 11, 13) -> (6, 11, 13).
-        private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G0_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU + MaxPool2d(3) per band of 3 output rows.
             int threads = ParallelWork.ThreadsFor((long)m * 46332, 1_000_000);
             int parts = m > 1 ? m : threads > 1 ? Math.Min(3, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
-                ConvHelpers.Pad(ref x, 3, 11, 13, 1, ref scratch[0]);
+                ConvHelpers.Pad(ref x, 3, 11, 13, 1, ref scratch);
             }
 
-            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
         }
 
         // Group 0: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
@@ -787,8 +787,6 @@ namespace FusedOps.Generated
         // Buffers of the plan (see the // Pipeline: header), sized for the largest batch seen.
         private int _batch;
         private int _capacity;
-        private float[] _scratch = Array.Empty<float>();
-        private int _scratchAt; // the first element of _scratch on a 64-byte boundary
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
         private float[] _y0 = Array.Empty<float>();
@@ -873,7 +871,6 @@ namespace FusedOps.Generated
                 return;
             }
 
-            _scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);
             _in = new float[n * 429];
             _z0 = new float[n * 858];
             _y0 = new float[n * 858];

@@ -52,7 +52,8 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
+        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
+        /// interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
@@ -60,7 +61,7 @@ namespace FusedOps.Generated
                 Samples_LinearBnLeaky_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
             ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] scratch = pool.Rent(Scratch);
+            ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
                 for (int s0 = 0; s0 < batchSize; s0 += chunk)
@@ -68,17 +69,16 @@ namespace FusedOps.Generated
                     int m = Math.Min(chunk, batchSize - s0);
                     ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * 20);
                     ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * 13);
-                    G0_Infer(ref x, ref y, m, scratch);
+                    G0_Infer(ref x, ref y, m, ref scratch);
                 }
             }
             finally
             {
-                pool.Return(scratch);
             }
         }
 
         // Group 0 inference: Linear[0] + BatchNorm[1] + LeakyReLU[2], (20) -> (13).
-        private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G0_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Linear, epilogue: bias + BatchNorm scale/shift + LeakyReLU.
             LinearKernels.Infer(new LeakyReluOperator(0.2f), ref x, m, _w0, _packed0, 13, 20, ref y, _scale0, _shift0);
@@ -126,8 +126,6 @@ namespace FusedOps.Generated
         // Buffers of the plan (see the // Pipeline: header), sized for the largest batch seen.
         private int _batch;
         private int _capacity;
-        private float[] _scratch = Array.Empty<float>();
-        private int _scratchAt; // the first element of _scratch on a 64-byte boundary
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
         private float[] _y0 = Array.Empty<float>();
@@ -205,7 +203,6 @@ namespace FusedOps.Generated
                 return;
             }
 
-            _scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);
             _in = new float[n * 20];
             _z0 = new float[n * 13];
             _y0 = new float[n * 13];

@@ -50,14 +50,15 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
+        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
+        /// interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Models_Tiny_Training.InputLength, Models_Tiny_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
             ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] scratch = pool.Rent(Scratch);
+            ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
                 for (int s0 = 0; s0 < batchSize; s0 += chunk)
@@ -65,17 +66,16 @@ namespace FusedOps.Generated
                     int m = Math.Min(chunk, batchSize - s0);
                     ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * 6);
                     ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * 3);
-                    G0_Infer(ref x, ref y, m, scratch);
+                    G0_Infer(ref x, ref y, m, ref scratch);
                 }
             }
             finally
             {
-                pool.Return(scratch);
             }
         }
 
         // Group 0 inference: Linear[0] + HardTanh[1], (6) -> (3).
-        private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G0_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Linear, epilogue: HardTanh.
             LinearKernels.Infer(new HardTanhOperator(-0.5f, 2.0f), ref x, m, _w0, _packed0, 3, 6, ref y, _scale0, _shift0);
@@ -117,8 +117,6 @@ namespace FusedOps.Generated
         // Buffers of the plan (see the // Pipeline: header), sized for the largest batch seen.
         private int _batch;
         private int _capacity;
-        private float[] _scratch = Array.Empty<float>();
-        private int _scratchAt; // the first element of _scratch on a 64-byte boundary
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
         private float[] _y0 = Array.Empty<float>();
@@ -181,7 +179,6 @@ namespace FusedOps.Generated
                 return;
             }
 
-            _scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);
             _in = new float[n * 6];
             _z0 = new float[n * 3];
             _y0 = new float[n * 3];

@@ -76,7 +76,8 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
+        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
+        /// interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
@@ -85,7 +86,7 @@ namespace FusedOps.Generated
             ArrayPool<float> pool = ArrayPool<float>.Shared;
             float[] buf0 = pool.Rent(chunk * BufferLength);
             float[] buf1 = pool.Rent(chunk * BufferLength);
-            float[] scratch = pool.Rent(Scratch);
+            ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
                 for (int s0 = 0; s0 < batchSize; s0 += chunk)
@@ -93,33 +94,32 @@ namespace FusedOps.Generated
                     int m = Math.Min(chunk, batchSize - s0);
                     ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * 432);
                     ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * 10);
-                    G0_Infer(ref x, ref buf0[0], m, scratch);
-                    G1_Infer(ref buf0[0], ref buf1[0], m, scratch);
-                    G2_Infer(ref buf1[0], ref buf0[0], m, scratch);
-                    G4_Infer(ref buf0[0], ref buf1[0], m, scratch);
-                    G5_Infer(ref buf1[0], ref y, m, scratch);
+                    G0_Infer(ref x, ref buf0[0], m, ref scratch);
+                    G1_Infer(ref buf0[0], ref buf1[0], m, ref scratch);
+                    G2_Infer(ref buf1[0], ref buf0[0], m, ref scratch);
+                    G4_Infer(ref buf0[0], ref buf1[0], m, ref scratch);
+                    G5_Infer(ref buf1[0], ref y, m, ref scratch);
                 }
             }
             finally
             {
                 pool.Return(buf0);
                 pool.Return(buf1);
-                pool.Return(scratch);
             }
         }
 
         // Group 0 inference: Conv2d[0], (3, 12, 12) -> (8, 12, 12).
-        private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G0_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Conv2d, epilogue: bias.
             int threads = ParallelWork.ThreadsFor((long)m * 62208, 1_000_000);
             int parts = m > 1 ? m : threads > 1 ? Math.Min(6, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
-                ConvHelpers.Pad(ref x, 3, 12, 12, 1, ref scratch[0]);
+                ConvHelpers.Pad(ref x, 3, 12, 12, 1, ref scratch);
             }
 
-            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
         }
 
         // Group 0: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
@@ -158,7 +158,7 @@ namespace FusedOps.Generated
         }
 
         // Group 1 inference: GroupNorm[1] + SiLU[2], (8, 12, 12) -> (8, 12, 12).
-        private void G1_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G1_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: GroupNorm: statistics, then normalise + affine + SiLU (2 passes).
             // Statistics of each sample, as in training; the scratch is rented, so concurrent calls do not share it.
@@ -177,21 +177,21 @@ namespace FusedOps.Generated
         }
 
         // Group 2 inference: MaxPool2d[3], (8, 12, 12) -> (8, 6, 6).
-        private void G2_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G2_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: MaxPool2d (1 pass).
             Pooling.MaxForward(ref x, ref y, ref Unsafe.NullRef<int>(), m * 8, new Pooling.Window(12, 12, 6, 6, 2, 2, 0), false);
         }
 
         // Group 4 inference: BipolarReLU[5], (8, 6, 6) -> (8, 6, 6).
-        private void G4_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G4_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: BipolarReLU (1 pass).
             ChannelActivations.BipolarForward(ref x, ref y, m, 8, 36);
         }
 
         // Group 5 inference: Linear[7], (288) -> (10).
-        private void G5_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G5_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Linear, epilogue: bias + PReLU.
             LinearKernels.InferColumns(default(IdentityOperator), ref x, m, _w5, _packed5, 10, 288, ref y, _scale5, _shift5, ColumnOperator.Slope,
@@ -969,8 +969,6 @@ namespace FusedOps.Generated
         // Buffers of the plan (see the // Pipeline: header), sized for the largest batch seen.
         private int _batch;
         private int _capacity;
-        private float[] _scratch = Array.Empty<float>();
-        private int _scratchAt; // the first element of _scratch on a 64-byte boundary
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
         private float[] _y1 = Array.Empty<float>();
@@ -1094,7 +1092,6 @@ namespace FusedOps.Generated
                 return;
             }
 
-            _scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);
             _in = new float[n * 432];
             _z0 = new float[n * 1152];
             _y1 = new float[n * 1152];

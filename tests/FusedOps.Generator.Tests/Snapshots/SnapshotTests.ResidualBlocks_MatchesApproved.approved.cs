@@ -92,7 +92,8 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
+        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
+        /// interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
@@ -101,7 +102,7 @@ namespace FusedOps.Generated
             ArrayPool<float> pool = ArrayPool<float>.Shared;
             float[] buf0 = pool.Rent(chunk * BufferLength);
             float[] buf1 = pool.Rent(chunk * BufferLength);
-            float[] scratch = pool.Rent(Scratch);
+            ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
                 for (int s0 = 0; s0 < batchSize; s0 += chunk)
@@ -109,31 +110,30 @@ namespace FusedOps.Generated
                     int m = Math.Min(chunk, batchSize - s0);
                     ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * 16384);
                     ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * 8192);
-                    G0_Infer(ref x, ref buf0[0], m, scratch);
-                    G1_Infer(ref buf0[0], ref x, ref buf1[0], m, scratch);
-                    G2_Infer(ref buf1[0], ref buf1[0], ref buf0[0], ref y, m, scratch);
+                    G0_Infer(ref x, ref buf0[0], m, ref scratch);
+                    G1_Infer(ref buf0[0], ref x, ref buf1[0], m, ref scratch);
+                    G2_Infer(ref buf1[0], ref buf1[0], ref buf0[0], ref y, m, ref scratch);
                 }
             }
             finally
             {
                 pool.Return(buf0);
                 pool.Return(buf1);
-                pool.Return(scratch);
             }
         }
 
         // Group 0 inference: Conv2d[1] + BatchNorm[2] + ReLU[3], (16, 32, 32) -> (16, 32, 32).
-        private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G0_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU.
             int threads = ParallelWork.ThreadsFor((long)m * 4718592, 1_000_000);
             int parts = m > 1 ? m : threads > 1 ? Math.Min(32, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
-                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch[0]);
+                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch);
             }
 
-            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
         }
 
         // Group 0: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
@@ -173,7 +173,7 @@ namespace FusedOps.Generated
         }
 
         // Group 1 inference: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7], (16, 32, 32) -> (16, 32, 32).
-        private void G1_Infer(ref float x, ref float r, ref float y, int m, float[] scratch)
+        private void G1_Infer(ref float x, ref float r, ref float y, int m, ref float scratch)
         {
             ref float res = ref r;
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + add "a" + ReLU.
@@ -181,10 +181,10 @@ namespace FusedOps.Generated
             int parts = m > 1 ? m : threads > 1 ? Math.Min(32, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
-                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch[0]);
+                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch);
             }
 
-            ConvParallel.Run(new G1Parts(this, m), ref x, ref y, ref res, ref scratch[0], parts, threads);
+            ConvParallel.Run(new G1Parts(this, m), ref x, ref y, ref res, ref scratch, parts, threads);
         }
 
         // Group 1: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
@@ -226,10 +226,10 @@ namespace FusedOps.Generated
         }
 
         // Group 2 inference: Conv2d[9] + BatchNorm[10] + Add[11], (16, 32, 32) -> (32, 16, 16).
-        private void G2_Infer(ref float x, ref float r, ref float p, ref float y, int m, float[] scratch)
+        private void G2_Infer(ref float x, ref float r, ref float p, ref float y, int m, ref float scratch)
         {
             // The saved tensor "b" through its projection (group 3) first.
-            G3_Infer(ref r, ref p, m, scratch);
+            G3_Infer(ref r, ref p, m, ref scratch);
             ref float res = ref p;
 
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + add group 3's projection of "b".
@@ -237,10 +237,10 @@ namespace FusedOps.Generated
             int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
-                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch[0]);
+                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch);
             }
 
-            ConvParallel.Run(new G2Parts(this, m), ref x, ref y, ref res, ref scratch[0], parts, threads);
+            ConvParallel.Run(new G2Parts(this, m), ref x, ref y, ref res, ref scratch, parts, threads);
         }
 
         // Group 2: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
@@ -282,12 +282,12 @@ namespace FusedOps.Generated
         }
 
         // Group 3 inference: Conv2d[11.proj] + BatchNorm[11.bn], (16, 32, 32) -> (32, 16, 16).
-        private void G3_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G3_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Conv2d, epilogue: BatchNorm scale/shift.
             int threads = ParallelWork.ThreadsFor((long)m * 262144, 1_000_000);
             int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
-            ConvParallel.Run(new G3Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+            ConvParallel.Run(new G3Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
         }
 
         // Group 3: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
@@ -3907,8 +3907,6 @@ namespace FusedOps.Generated
         // Buffers of the plan (see the // Pipeline: header), sized for the largest batch seen.
         private int _batch;
         private int _capacity;
-        private float[] _scratch = Array.Empty<float>();
-        private int _scratchAt; // the first element of _scratch on a 64-byte boundary
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
         private float[] _y0 = Array.Empty<float>();
@@ -3952,7 +3950,12 @@ namespace FusedOps.Generated
         private readonly float[] _shift3 = new float[32];
         private readonly Conv2dTrainer _conv0 = new(16, 32, 32, 16, 3, 1, 1);
         private readonly Conv2dTrainer _conv1 = new(16, 32, 32, 16, 3, 1, 1);
-        private readonly float[] _sample = new float[8192];
+        private const int SampleLength = 8192;
+        private readonly double[] _partSums2 = new double[PartSums.MaxParts * 64];
+        private float[] _partDw2 = Array.Empty<float>();
+        private float[] _partDb2 = Array.Empty<float>();
+        private readonly double[] _partSums3 = new double[PartSums.MaxParts * 64];
+        private float[] _partDw3 = Array.Empty<float>();
 
         /// <summary>
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
@@ -4066,7 +4069,6 @@ namespace FusedOps.Generated
                 return;
             }
 
-            _scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);
             _in = new float[n * 16384];
             _z0 = new float[n * 16384];
             _y0 = new float[n * 16384];
@@ -4187,19 +4189,10 @@ namespace FusedOps.Generated
         private void G2_Forward(int n)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            ref float w = ref L9Weight.Data[0];
-            ref float b = ref L9Bias.Data[0];
-            Array.Clear(_sum2);
-            Array.Clear(_sumSq2);
-            ref double sum = ref _sum2[0];
-            ref double sumSq = ref _sumSq2[0];
-            var identity = default(IdentityOperator);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _y1[s * 16384];
-                ref float zs = ref _z2[s * 8192];
-                Samples_ResBlocks_Kernels.L9_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[_scratchAt], true, ref sum, ref sumSq, ref zs);
-            }
+            int parts = PartSums.Parts(n, 2359296);
+            ConvParallel.Run(new G2TrainParts(this, n, false, false), ref s_sink[0], ref s_sink[0], ref s_sink[0], ref s_sink[0], parts,
+                PartSums.Threads(n, 2359296));
+            PartSums.Sum(_partSums2, parts, _sum2, _sumSq2);
 
             // Pass: elementwise: normalise + add group 3's projection of "b".
             G3_Forward(n);
@@ -4238,38 +4231,99 @@ namespace FusedOps.Generated
             Norm.AddTo(_sum2, L10Bias.Grad);
 
             // Pass: Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient.
-            float[] w = L9Weight.Data;
-            ref float db = ref L9Bias.Grad[0];
-            Samples_ResBlocks_Kernels.L9_WeightGradStart(ref _scratch[_scratchAt]);
-            for (int s = 0; s < n; s++)
+            int parts = PartSums.Parts(n, 4718592);
+            if (_partDw2.Length < parts * 4608)
+            {
+                _partDw2 = new float[parts * 4608];
+            }
+
+            if (_partDb2.Length < parts * 32)
+            {
+                _partDb2 = new float[parts * 32];
+            }
+
+            ConvParallel.Run(new G2TrainParts(this, n, true, wantInput), ref dz, ref dx, ref dz, ref dz, parts, PartSums.Threads(n, 4718592));
+            PartSums.AddTo(_partDw2, parts, L9Weight.Grad);
+            PartSums.AddTo(_partDb2, parts, L9Bias.Grad);
+        }
+
+        // Group 2 training forward, samples of part `part` of `parts`.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G2_ForwardPart(int n, int part, int parts)
+        {
+            (int s0, int s1) = ParallelWork.Slice(n, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch + SampleLength);
+            ref float w = ref L9Weight.Data[0];
+            ref float b = ref L9Bias.Data[0];
+            ref double sum = ref _partSums2[part * 64];
+            ref double sumSq = ref Unsafe.Add(ref sum, 32);
+            MemoryMarshal.CreateSpan(ref sum, 64).Clear();
+            var identity = default(IdentityOperator);
+            for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref _y1[s * 16384];
-                ref float dzs = ref _sample[0];
+                ref float zs = ref _z2[s * 8192];
+                Samples_ResBlocks_Kernels.L9_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref sc, true, ref sum, ref sumSq, ref zs);
+            }
+        }
+
+        // Group 2 backward, samples of part `part` of `parts`: dz is the gradient at the pass's output, dx the input's.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G2_BackwardPart(ref float dz, ref float dx, bool wantInput, int n, int part, int parts)
+        {
+            (int s0, int s1) = ParallelWork.Slice(n, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch + SampleLength);
+            float[] w = L9Weight.Data;
+            ref float dw = ref _partDw2[part * 4608];
+            MemoryMarshal.CreateSpan(ref dw, 4608).Clear();
+            ref float db = ref _partDb2[part * 32];
+            MemoryMarshal.CreateSpan(ref db, 32).Clear();
+            Samples_ResBlocks_Kernels.L9_WeightGradStart(ref sc);
+            for (int s = s0; s < s1; s++)
+            {
+                ref float xs = ref _y1[s * 16384];
+                ref float dzs = ref Unsafe.Add(ref sc, Scratch);
                 Norm.BackwardApply(ref _gradU[s * 8192], ref _z2[s * 8192], 1, 32, 256, L10Weight.Data, _mean2, _invStd2, _sum2, _sumSq2,
                     (long)n * 256, ref dzs);
                 ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 16384) : ref s_sink[0];
-                Samples_ResBlocks_Kernels.L9_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[_scratchAt]);
+                Samples_ResBlocks_Kernels.L9_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref sc);
             }
-            Samples_ResBlocks_Kernels.L9_WeightGradFinish(ref _scratch[_scratchAt], ref L9Weight.Grad[0]);
+            Samples_ResBlocks_Kernels.L9_WeightGradFinish(ref sc, ref dw);
+        }
+
+        /// <summary>
+        /// Group 2's per-sample Conv2d training loop as parts for ConvParallel: forward, or backward (dZ in x, dX in y).
+        /// </summary>
+        private readonly struct G2TrainParts : IConvParts
+        {
+            private readonly Samples_ResBlocks_Training _model;
+            private readonly int _n;
+            private readonly bool _backward, _wantInput;
+
+            public G2TrainParts(Samples_ResBlocks_Training model, int n, bool backward, bool wantInput) =>
+                (_model, _n, _backward, _wantInput) = (model, n, backward, wantInput);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts)
+            {
+                if (_backward)
+                {
+                    _model.G2_BackwardPart(ref x, ref y, _wantInput, _n, part, parts);
+                }
+                else
+                {
+                    _model.G2_ForwardPart(_n, part, parts);
+                }
+            }
         }
 
         // Group 3 training forward: Conv2d[11.proj] + BatchNorm[11.bn], (16, 32, 32) -> (32, 16, 16).
         private void G3_Forward(int n)
         {
             // Pass: Conv2d, epilogue: channel sums.
-            ref float w = ref L11_projWeight.Data[0];
-            ref float b = ref s_zeros[0];
-            Array.Clear(_sum3);
-            Array.Clear(_sumSq3);
-            ref double sum = ref _sum3[0];
-            ref double sumSq = ref _sumSq3[0];
-            var identity = default(IdentityOperator);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _y1[s * 16384];
-                ref float zs = ref _z3[s * 8192];
-                Samples_ResBlocks_Kernels.L11_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[_scratchAt], true, ref sum, ref sumSq);
-            }
+            int parts = PartSums.Parts(n, 262144);
+            ConvParallel.Run(new G3TrainParts(this, n, false, false), ref s_sink[0], ref s_sink[0], ref s_sink[0], ref s_sink[0], parts,
+                PartSums.Threads(n, 262144));
+            PartSums.Sum(_partSums3, parts, _sum3, _sumSq3);
 
             // Pass: elementwise: normalise.
             // Batch statistics over n × 256 values per channel; running_var takes the unbiased variance.
@@ -4308,17 +4362,80 @@ namespace FusedOps.Generated
             dz = ref _gradU3[0];
 
             // Pass: Conv2d dW, dB, dX.
+            int parts = PartSums.Parts(n, 524288);
+            if (_partDw3.Length < parts * 512)
+            {
+                _partDw3 = new float[parts * 512];
+            }
+
+            ConvParallel.Run(new G3TrainParts(this, n, true, wantInput), ref dz, ref dx, ref dz, ref dz, parts, PartSums.Threads(n, 524288));
+            PartSums.AddTo(_partDw3, parts, L11_projWeight.Grad);
+        }
+
+        // Group 3 training forward, samples of part `part` of `parts`.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G3_ForwardPart(int n, int part, int parts)
+        {
+            (int s0, int s1) = ParallelWork.Slice(n, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch + SampleLength);
+            ref float w = ref L11_projWeight.Data[0];
+            ref float b = ref s_zeros[0];
+            ref double sum = ref _partSums3[part * 64];
+            ref double sumSq = ref Unsafe.Add(ref sum, 32);
+            MemoryMarshal.CreateSpan(ref sum, 64).Clear();
+            var identity = default(IdentityOperator);
+            for (int s = s0; s < s1; s++)
+            {
+                ref float xs = ref _y1[s * 16384];
+                ref float zs = ref _z3[s * 8192];
+                Samples_ResBlocks_Kernels.L11_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref sc, true, ref sum, ref sumSq);
+            }
+        }
+
+        // Group 3 backward, samples of part `part` of `parts`: dz is the gradient at the pass's output, dx the input's.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G3_BackwardPart(ref float dz, ref float dx, bool wantInput, int n, int part, int parts)
+        {
+            (int s0, int s1) = ParallelWork.Slice(n, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch + SampleLength);
             float[] w = L11_projWeight.Data;
+            ref float dw = ref _partDw3[part * 512];
+            MemoryMarshal.CreateSpan(ref dw, 512).Clear();
             ref float db = ref s_sink[0];
-            Samples_ResBlocks_Kernels.L11_WeightGradStart(ref _scratch[_scratchAt]);
-            for (int s = 0; s < n; s++)
+            Samples_ResBlocks_Kernels.L11_WeightGradStart(ref sc);
+            for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref _y1[s * 16384];
                 ref float dzs = ref Unsafe.Add(ref dz, s * 8192);
                 ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 16384) : ref s_sink[0];
-                Samples_ResBlocks_Kernels.L11_ConvBackward(ref xs, ref dzs, ref w[0], ref db, false, ref dxs, wantInput, ref _scratch[_scratchAt]);
+                Samples_ResBlocks_Kernels.L11_ConvBackward(ref xs, ref dzs, ref w[0], ref db, false, ref dxs, wantInput, ref sc);
             }
-            Samples_ResBlocks_Kernels.L11_WeightGradFinish(ref _scratch[_scratchAt], ref L11_projWeight.Grad[0]);
+            Samples_ResBlocks_Kernels.L11_WeightGradFinish(ref sc, ref dw);
+        }
+
+        /// <summary>
+        /// Group 3's per-sample Conv2d training loop as parts for ConvParallel: forward, or backward (dZ in x, dX in y).
+        /// </summary>
+        private readonly struct G3TrainParts : IConvParts
+        {
+            private readonly Samples_ResBlocks_Training _model;
+            private readonly int _n;
+            private readonly bool _backward, _wantInput;
+
+            public G3TrainParts(Samples_ResBlocks_Training model, int n, bool backward, bool wantInput) =>
+                (_model, _n, _backward, _wantInput) = (model, n, backward, wantInput);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts)
+            {
+                if (_backward)
+                {
+                    _model.G3_BackwardPart(ref x, ref y, _wantInput, _n, part, parts);
+                }
+                else
+                {
+                    _model.G3_ForwardPart(_n, part, parts);
+                }
+            }
         }
     }
 }

@@ -80,7 +80,8 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers and scratch come from the shared pool, so concurrent calls do not interfere.
+        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
+        /// interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
@@ -89,7 +90,7 @@ namespace FusedOps.Generated
             ArrayPool<float> pool = ArrayPool<float>.Shared;
             float[] buf0 = pool.Rent(chunk * BufferLength);
             float[] buf1 = pool.Rent(chunk * BufferLength);
-            float[] scratch = pool.Rent(Scratch);
+            ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
                 for (int s0 = 0; s0 < batchSize; s0 += chunk)
@@ -97,31 +98,30 @@ namespace FusedOps.Generated
                     int m = Math.Min(chunk, batchSize - s0);
                     ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * 256);
                     ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * 4);
-                    G0_Infer(ref x, ref buf0[0], m, scratch);
-                    G1_Infer(ref buf0[0], ref buf1[0], m, scratch);
-                    G2_Infer(ref buf1[0], ref y, m, scratch);
+                    G0_Infer(ref x, ref buf0[0], m, ref scratch);
+                    G1_Infer(ref buf0[0], ref buf1[0], m, ref scratch);
+                    G2_Infer(ref buf1[0], ref y, m, ref scratch);
                 }
             }
             finally
             {
                 pool.Return(buf0);
                 pool.Return(buf1);
-                pool.Return(scratch);
             }
         }
 
         // Group 0 inference: Conv2d[0] + BatchNorm[1] + ReLU[2], (1, 16, 16) -> (8, 16, 16).
-        private void G0_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G0_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU.
             int threads = ParallelWork.ThreadsFor((long)m * 36864, 1_000_000);
             int parts = m > 1 ? m : threads > 1 ? Math.Min(9, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
-                ConvHelpers.Pad(ref x, 1, 16, 16, 1, ref scratch[0]);
+                ConvHelpers.Pad(ref x, 1, 16, 16, 1, ref scratch);
             }
 
-            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
         }
 
         // Group 0: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
@@ -160,17 +160,17 @@ namespace FusedOps.Generated
         }
 
         // Group 1 inference: Conv2d[3] + BatchNorm[4] + ReLU[5], (8, 16, 16) -> (16, 8, 8).
-        private void G1_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G1_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU.
             int threads = ParallelWork.ThreadsFor((long)m * 147456, 1_000_000);
             int parts = m > 1 ? m : threads > 1 ? Math.Min(2, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
-                ConvHelpers.Pad(ref x, 8, 16, 16, 1, ref scratch[0]);
+                ConvHelpers.Pad(ref x, 8, 16, 16, 1, ref scratch);
             }
 
-            ConvParallel.Run(new G1Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);
+            ConvParallel.Run(new G1Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
         }
 
         // Group 1: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
@@ -211,7 +211,7 @@ namespace FusedOps.Generated
         }
 
         // Group 2 inference: Linear[7], (1024) -> (4).
-        private void G2_Infer(ref float x, ref float y, int m, float[] scratch)
+        private void G2_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Linear, epilogue: bias.
             LinearKernels.Infer(default(IdentityOperator), ref x, m, _w2, _packed2, 4, 1024, ref y, _scale2, _shift2);
@@ -1702,8 +1702,6 @@ namespace FusedOps.Generated
         // Buffers of the plan (see the // Pipeline: header), sized for the largest batch seen.
         private int _batch;
         private int _capacity;
-        private float[] _scratch = Array.Empty<float>();
-        private int _scratchAt; // the first element of _scratch on a 64-byte boundary
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
         private float[] _y0 = Array.Empty<float>();
@@ -1726,7 +1724,10 @@ namespace FusedOps.Generated
         private readonly float[] _scale1 = new float[16];
         private readonly float[] _shift1 = new float[16];
         private readonly Conv2dTrainer _conv0 = new(1, 16, 16, 8, 3, 1, 1);
-        private readonly float[] _sample = new float[1024];
+        private const int SampleLength = 1024;
+        private readonly double[] _partSums1 = new double[PartSums.MaxParts * 32];
+        private float[] _partDw1 = Array.Empty<float>();
+        private float[] _partDb1 = Array.Empty<float>();
 
         /// <summary>
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
@@ -1815,7 +1816,6 @@ namespace FusedOps.Generated
                 return;
             }
 
-            _scratch = ConvParallel.AlignedScratch(Scratch, out _scratchAt);
             _in = new float[n * 256];
             _z0 = new float[n * 2048];
             _y0 = new float[n * 2048];
@@ -1878,19 +1878,10 @@ namespace FusedOps.Generated
         private void G1_Forward(int n)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            ref float w = ref L3Weight.Data[0];
-            ref float b = ref L3Bias.Data[0];
-            Array.Clear(_sum1);
-            Array.Clear(_sumSq1);
-            ref double sum = ref _sum1[0];
-            ref double sumSq = ref _sumSq1[0];
-            var identity = default(IdentityOperator);
-            for (int s = 0; s < n; s++)
-            {
-                ref float xs = ref _y0[s * 2048];
-                ref float zs = ref _z1[s * 1024];
-                Samples_TwoBlockCnn_Kernels.L3_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref _scratch[_scratchAt], true, ref sum, ref sumSq);
-            }
+            int parts = PartSums.Parts(n, 147456);
+            ConvParallel.Run(new G1TrainParts(this, n, false, false), ref s_sink[0], ref s_sink[0], ref s_sink[0], ref s_sink[0], parts,
+                PartSums.Threads(n, 147456));
+            PartSums.Sum(_partSums1, parts, _sum1, _sumSq1);
 
             // Pass: elementwise: normalise + ReLU.
             // Batch statistics over n × 64 values per channel; running_var takes the unbiased variance.
@@ -1923,19 +1914,89 @@ namespace FusedOps.Generated
             Norm.AddTo(_sum1, L4Bias.Grad);
 
             // Pass: Conv2d dW, dB, dX, dZ formed first: BatchNorm input gradient.
-            float[] w = L3Weight.Data;
-            ref float db = ref L3Bias.Grad[0];
-            Samples_TwoBlockCnn_Kernels.L3_WeightGradStart(ref _scratch[_scratchAt]);
-            for (int s = 0; s < n; s++)
+            int parts = PartSums.Parts(n, 294912);
+            if (_partDw1.Length < parts * 1152)
+            {
+                _partDw1 = new float[parts * 1152];
+            }
+
+            if (_partDb1.Length < parts * 16)
+            {
+                _partDb1 = new float[parts * 16];
+            }
+
+            ConvParallel.Run(new G1TrainParts(this, n, true, wantInput), ref dz, ref dx, ref dz, ref dz, parts, PartSums.Threads(n, 294912));
+            PartSums.AddTo(_partDw1, parts, L3Weight.Grad);
+            PartSums.AddTo(_partDb1, parts, L3Bias.Grad);
+        }
+
+        // Group 1 training forward, samples of part `part` of `parts`.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G1_ForwardPart(int n, int part, int parts)
+        {
+            (int s0, int s1) = ParallelWork.Slice(n, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch + SampleLength);
+            ref float w = ref L3Weight.Data[0];
+            ref float b = ref L3Bias.Data[0];
+            ref double sum = ref _partSums1[part * 32];
+            ref double sumSq = ref Unsafe.Add(ref sum, 16);
+            MemoryMarshal.CreateSpan(ref sum, 32).Clear();
+            var identity = default(IdentityOperator);
+            for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref _y0[s * 2048];
-                ref float dzs = ref _sample[0];
+                ref float zs = ref _z1[s * 1024];
+                Samples_TwoBlockCnn_Kernels.L3_Conv(identity, ref xs, ref w, ref b, ref b, ref zs, ref sc, true, ref sum, ref sumSq);
+            }
+        }
+
+        // Group 1 backward, samples of part `part` of `parts`: dz is the gradient at the pass's output, dx the input's.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G1_BackwardPart(ref float dz, ref float dx, bool wantInput, int n, int part, int parts)
+        {
+            (int s0, int s1) = ParallelWork.Slice(n, parts, part);
+            ref float sc = ref ConvParallel.ThreadScratch(Scratch + SampleLength);
+            float[] w = L3Weight.Data;
+            ref float dw = ref _partDw1[part * 1152];
+            MemoryMarshal.CreateSpan(ref dw, 1152).Clear();
+            ref float db = ref _partDb1[part * 16];
+            MemoryMarshal.CreateSpan(ref db, 16).Clear();
+            Samples_TwoBlockCnn_Kernels.L3_WeightGradStart(ref sc);
+            for (int s = s0; s < s1; s++)
+            {
+                ref float xs = ref _y0[s * 2048];
+                ref float dzs = ref Unsafe.Add(ref sc, Scratch);
                 Norm.BackwardApply(ref _gradU[s * 1024], ref _z1[s * 1024], 1, 16, 64, L4Weight.Data, _mean1, _invStd1, _sum1, _sumSq1,
                     (long)n * 64, ref dzs);
                 ref float dxs = ref wantInput ? ref Unsafe.Add(ref dx, s * 2048) : ref s_sink[0];
-                Samples_TwoBlockCnn_Kernels.L3_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref _scratch[_scratchAt]);
+                Samples_TwoBlockCnn_Kernels.L3_ConvBackward(ref xs, ref dzs, ref w[0], ref db, true, ref dxs, wantInput, ref sc);
             }
-            Samples_TwoBlockCnn_Kernels.L3_WeightGradFinish(ref _scratch[_scratchAt], ref L3Weight.Grad[0]);
+            Samples_TwoBlockCnn_Kernels.L3_WeightGradFinish(ref sc, ref dw);
+        }
+
+        /// <summary>
+        /// Group 1's per-sample Conv2d training loop as parts for ConvParallel: forward, or backward (dZ in x, dX in y).
+        /// </summary>
+        private readonly struct G1TrainParts : IConvParts
+        {
+            private readonly Samples_TwoBlockCnn_Training _model;
+            private readonly int _n;
+            private readonly bool _backward, _wantInput;
+
+            public G1TrainParts(Samples_TwoBlockCnn_Training model, int n, bool backward, bool wantInput) =>
+                (_model, _n, _backward, _wantInput) = (model, n, backward, wantInput);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts)
+            {
+                if (_backward)
+                {
+                    _model.G1_BackwardPart(ref x, ref y, _wantInput, _n, part, parts);
+                }
+                else
+                {
+                    _model.G1_ForwardPart(_n, part, parts);
+                }
+            }
         }
 
         // Group 2 training forward: Linear[7], (1024) -> (4).

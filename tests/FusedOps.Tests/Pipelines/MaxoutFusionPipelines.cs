@@ -48,7 +48,7 @@ public partial class ResidualGroupedMaxout
 {
 }
 
-/// <summary>Not fused: a Save of the convolution's output, and runs of 2 that cross the conv groups' 3 channels.</summary>
+/// <summary>A Save of the convolution's output keeps the first Maxout's pass; runs of 2 that cross the conv groups' 3 channels are fused.</summary>
 [FusedPipeline(2, 6, 5)]
 [Conv2d(4, 3, Padding = 1)]
 [Save("s")]
@@ -68,6 +68,37 @@ public partial class MaxoutNotFused
 [BatchNorm]
 [Maxout(2)]
 public partial class ParallelConvMaxout
+{
+}
+
+/// <summary>
+/// Runs crossing the conv groups, fused: 4 channels per group in Maxout(3) (groups start at phases 0, 1 and 2; 63 pixels, a
+/// partial panel), a strided conv with 3 channels per group, BatchNorm and Maxout(2) (20 pixels), and a depthwise conv in
+/// Maxout(3) (each run spans three groups).
+/// </summary>
+[FusedPipeline(6, 7, 9)]
+[Conv2d(12, 3, Padding = 1, Groups = 3)]
+[Maxout(3)]
+[Conv2d(6, 3, Stride = 2, Padding = 1, Groups = 2)]
+[BatchNorm]
+[Maxout(2)]
+[Conv2d(3, 3, Padding = 1, Groups = 3)]
+[Maxout(3)]
+[Flatten]
+[Linear(4)]
+public partial class CrossingMaxout
+{
+}
+
+/// <summary>A residual conv (3 groups of 4 channels) and Add with Maxout(3) across the groups at 5×7, then a Linear.</summary>
+[FusedPipeline(12, 5, 7)]
+[Save("a")]
+[Conv2d(12, 3, Padding = 1, Groups = 3)]
+[Add("a")]
+[Maxout(3)]
+[Flatten]
+[Linear(3)]
+public partial class CrossingMaxoutResidual
 {
 }
 
