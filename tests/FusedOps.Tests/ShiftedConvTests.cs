@@ -31,6 +31,13 @@ public sealed class ShiftedConvTests
             data.Add(bits, 16, 60, 58, 5);
             data.Add(bits, 8, 3, 19, 5);
             data.Add(bits, 3, 2, 16, 9);
+
+            // Channel counts that leave channels past the packing's 8 × 8 and 4 × 4-pair transposes (12, 13, 45, 68), and
+            // widths that leave positions past them.
+            data.Add(bits, 12, 3, 19, 5);
+            data.Add(bits, 13, 2, 21, 4);
+            data.Add(bits, 45, 3, 17, 7);
+            data.Add(bits, 68, 2, 11, 3);
         }
 
         return data;

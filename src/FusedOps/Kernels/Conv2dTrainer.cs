@@ -1,6 +1,8 @@
 using System;
 using System.ComponentModel;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Threading;
 
 namespace FusedOps.Kernels;
 
@@ -37,9 +39,12 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     // Where the input gradient's valid lanes go when it is cropped as it is stored (ShiftedConv.CanCrop).
     private readonly GridCrop _inputCrop;
 
-    private readonly float[]?[] _scratch = new float[MaxParts][];
-    private readonly float[]?[] _gradientSums = new float[MaxParts][];
-    private readonly float[]?[] _packedGradient = new float[MaxParts][];
+    // Scratch per slot, not per part: a slot is held by one thread while it runs a part, so parts run one after another
+    // on one thread reuse one warm buffer (per part, 8 parts of a batch cycled 8 buffers through the cache). Each starts
+    // on a 64-byte boundary, so the products' stores and the packed gradient's loads never split a cache line.
+    private readonly float[]?[] _slots = new float[MaxParts][];
+    private readonly int[] _slotStarts = new int[MaxParts];
+    private int _slotsBusy;
     private readonly int[] _gradientPositions;
     private WeightGradientLayout _gradientLayout;
     private readonly float[] _partialWeights;
@@ -239,7 +244,19 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     /// <inheritdoc/>
     public override void Execute(int part)
     {
-        float[] scratch = _scratch[part] ??= new float[ActivationOffset + OutLength];
+        int slot = ClaimSlot();
+        try
+        {
+            ExecuteOn(part, ref SlotScratch(slot));
+        }
+        finally
+        {
+            Interlocked.And(ref _slotsBusy, ~(1 << slot));
+        }
+    }
+
+    private void ExecuteOn(int part, ref float scratch)
+    {
         (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
         Span<double> sums = _partialSums.AsSpan(part * 3 * _oc, 3 * _oc);
         sums.Clear();
@@ -250,21 +267,21 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             dw.Clear();
 
             // The part's samples add, in order, into its partial sums (lanes of the packed layout), closed once per part.
-            float[] packed = Ensure(_packedGradient, part, _gradientLayout.PackedLength);
-            float[] gradientSums = Ensure(_gradientSums, part, _gradientLayout.SumsLength(_kc));
-            Array.Clear(gradientSums);
+            ref float packed = ref Unsafe.Add(ref scratch, ScratchLength);
+            ref float gradientSums = ref Unsafe.Add(ref packed, RoundUp(_gradientLayout.PackedLength, 16));
+            new Span<float>(Unsafe.AsPointer(ref gradientSums), _gradientLayout.SumsLength(_kc)).Clear();
             for (int s = s0; s < s1; s++)
             {
-                BackwardSample(s, part, scratch, packed, ref gradientSums[0], sums.Slice(2 * _oc));
+                BackwardSample(s, part, ref scratch, ref packed, ref gradientSums, sums.Slice(2 * _oc));
             }
 
-            ShiftedConv.CloseWeightGradient(in _gradientLayout, ref gradientSums[0], _kc, ref dw[0], _kc);
+            ShiftedConv.CloseWeightGradient(in _gradientLayout, ref gradientSums, _kc, ref dw[0], _kc);
         }
         else
         {
             for (int s = s0; s < s1; s++)
             {
-                ForwardSample(s, scratch, sums);
+                ForwardSample(s, ref scratch, sums);
             }
         }
     }
@@ -284,38 +301,69 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
     }
 
-    private void ForwardSample(int s, float[] scratch, Span<double> sums)
+    private void ForwardSample(int s, ref float scratch, Span<double> sums)
     {
-        ref float xp = ref scratch[0];
-        ref float grid = ref scratch[_gridOffset];
+        ref float xp = ref scratch;
+        ref float grid = ref Unsafe.Add(ref scratch, _gridOffset);
         PadInput(ref _input[s * InLength], ref xp);
         ShiftedConv.Product(ref _packedForward[0], _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
 
         // An epilogue that does not keep z (Maxout) takes it from the scratch while it is in cache.
-        ref float z = ref _epilogue is { KeepsZ: false } ? ref scratch[ActivationOffset] : ref _output[s * OutLength];
+        ref float z = ref _epilogue is { KeepsZ: false } ? ref Unsafe.Add(ref scratch, ActivationOffset) : ref _output[s * OutLength];
         CropForward(ref grid, ref z, sums);
         _epilogue?.Forward(s, ref z);
     }
 
-    // A part's buffer of the weight gradient, replaced when the width in force changes its size.
-    private static float[] Ensure(float[]?[] buffers, int part, int length) =>
-        buffers[part] is { } buffer && buffer.Length == length ? buffer : buffers[part] = new float[length];
+    // The grids and the activation's sample, rounded to a whole cache line: the packed gradient and its sums follow.
+    private int ScratchLength => RoundUp(ActivationOffset + OutLength, 16);
 
-    private void BackwardSample(int s, int part, float[] scratch, float[] packed, ref float gradientSums, Span<double> biasSums)
+    // The first free slot, claimed for the calling thread.
+    private int ClaimSlot()
     {
-        ref float xp = ref scratch[0];
-        ref float dzGrid = ref scratch[_xpLength];
-        ref float grid = ref scratch[_gridOffset];
-        ref float dz = ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength));
+        while (true)
+        {
+            int busy = Volatile.Read(ref _slotsBusy), slot = BitOperations.TrailingZeroCount(~busy);
+            if (Interlocked.CompareExchange(ref _slotsBusy, busy | (1 << slot), busy) == busy)
+            {
+                return slot;
+            }
+        }
+    }
+
+    // A slot's scratch: the grids, then the weight gradient's packed D and partial sums at the width in force (replaced, zeroed,
+    // when that needs more). Its content never carries from one sample to the next: every read region is written first, or is
+    // a tail past the padded planes that stays zero.
+    private ref float SlotScratch(int slot)
+    {
+        int length = ScratchLength;
+        if (_backward)
+        {
+            length += RoundUp(_gradientLayout.PackedLength, 16) + _gradientLayout.SumsLength(_kc);
+        }
+
+        if (_slots[slot] is not { } array || array.Length - _slotStarts[slot] < length)
+        {
+            array = _slots[slot] = ConvParallel.AlignedScratch(length, out _slotStarts[slot]);
+        }
+
+        return ref array[_slotStarts[slot]];
+    }
+
+    private void BackwardSample(int s, int part, ref float scratch, ref float packed, ref float gradientSums, Span<double> biasSums)
+    {
+        ref float xp = ref scratch;
+        ref float dzGrid = ref Unsafe.Add(ref scratch, _xpLength);
+        ref float grid = ref Unsafe.Add(ref scratch, _gridOffset);
+        scoped ref float dz = ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength));
         if (_epilogue is { } epilogue)
         {
-            dz = ref epilogue.Backward(s, part, ref scratch[ActivationOffset]);
+            dz = ref epilogue.Backward(s, part, ref Unsafe.Add(ref scratch, ActivationOffset));
         }
 
         FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
         PadInput(ref _input[s * InLength], ref xp);
-        ShiftedConv.PackGradient(in _gradientLayout, ref Unsafe.Add(ref dzGrid, _m), _lz, _wp, ref packed[0]);
-        ShiftedConv.WeightGradient(in _gradientLayout, ref packed[0], ref _gradientPositions[0], ref xp, ref _tapOffsets[0], _kc, ref gradientSums);
+        ShiftedConv.PackGradient(in _gradientLayout, ref Unsafe.Add(ref dzGrid, _m), _lz, _wp, ref packed);
+        ShiftedConv.WeightGradient(in _gradientLayout, ref packed, ref _gradientPositions[0], ref xp, ref _tapOffsets[0], _kc, ref gradientSums);
         if (_wantInput)
         {
             ref float dx = ref Unsafe.AsRef<float>(_dx + ((long)s * InLength));

@@ -80,7 +80,9 @@ public static partial class ShiftedConv
             for (int y = 0; y < layout.Height; y++)
             {
                 ref float line = ref Unsafe.Add(ref rows, y * rowStride);
-                for (int gx = 0; gx < full; gx++)
+                int gx = TransposeSteps(ref line, ldd, valid, full, group, columns, ref step);
+                step = ref Unsafe.Add(ref step, gx * columns);
+                for (; gx < full; gx++)
                 {
                     CopyStep(ref Unsafe.Add(ref line, gx * group), ldd, valid, group, ref step);
                     Clear(ref Unsafe.Add(ref step, valid * group), columns - (valid * group));
