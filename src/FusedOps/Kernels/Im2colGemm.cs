@@ -47,7 +47,7 @@ public readonly record struct Im2colConv(int Channels, int Height, int Width, in
     /// </summary>
     public int PanelLength => PackedGemm.PackedLength(Depth, 32) + ((OutChannels + 6) * 32);
 
-    /// <summary>Floats of the padded input <see cref="Im2colGemm.Pad"/> writes: the padded planes and 16 floats either side.</summary>
+    /// <summary>Most floats of the padded band <see cref="Im2colGemm.Run{TAct}"/> writes: the padded planes and 16 floats either side.</summary>
     public int PaddedLength => (Channels * PaddedHeight * PaddedWidth) + 32;
 }
 
@@ -63,39 +63,41 @@ public readonly record struct Im2colConv(int Channels, int Height, int Width, in
 public static unsafe class Im2colGemm
 {
     /// <summary>
-    /// Copies one sample <paramref name="x"/> (C × H × W) into <paramref name="padded"/> (<see cref="Im2colConv.PaddedLength"/>
-    /// floats): 16 zeros, the zero-padded planes, 16 zeros. The packing's 16-lane loads read up to 15 floats either side of a row.
-    /// </summary>
-    public static void Pad(ref float x, in Im2colConv conv, ref float padded)
-    {
-        MemoryMarshal.CreateSpan(ref padded, 16).Clear();
-        ConvHelpers.Pad(ref x, conv.Channels, conv.Height, conv.Width, conv.Padding, ref Unsafe.Add(ref padded, 16));
-        MemoryMarshal.CreateSpan(ref Unsafe.Add(ref padded, conv.PaddedLength - 16), 16).Clear();
-    }
-
-    /// <summary>
-    /// Blocks [<paramref name="block0"/>, <paramref name="block1"/>) of one sample: for each, its im2col packed into
-    /// <paramref name="panels"/> (<see cref="Im2colConv.PanelLength"/> floats, 64-byte aligned), then the product with the
-    /// weights <paramref name="w"/> (OutChannels × Depth) and the epilogue into <paramref name="y"/> (OutChannels × Pixels).
-    /// At 512 bits a block is packed and multiplied a chunk of taps at a time (<see cref="PackedGemm.MultiplyChunk512"/>).
+    /// Blocks [<paramref name="block0"/>, <paramref name="block1"/>) of one sample <paramref name="x"/> (C × H × W): the band of
+    /// input rows they read, zero-padded, into <paramref name="scratch"/> after the block's room (so each thread pads its own
+    /// rows: no serial pass before a split), then for each block its im2col packed into <paramref name="scratch"/>
+    /// (<see cref="Im2colConv.PanelLength"/> floats, then <see cref="Im2colConv.PaddedLength"/> for the band; 64-byte
+    /// aligned), the product with the weights <paramref name="w"/> (OutChannels × Depth) and the epilogue into
+    /// <paramref name="y"/> (OutChannels × Pixels). At 512 bits a block is packed and multiplied a chunk of taps at a time
+    /// (<see cref="PackedGemm.MultiplyChunk512"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TAct>(TAct act, in Im2colConv conv, ref float padded, ref float w, ref float scale, ref float shift, ref float y, ref float panels, int block0, int block1)
+    public static void Run<TAct>(TAct act, in Im2colConv conv, ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch, int block0, int block1)
         where TAct : struct, IActivationOperator
     {
         int pixels = conv.Pixels, depth = conv.Depth;
-        fixed (float* xp = &padded, pw = &w, ps = &scale, ph = &shift, py = &y, buffer = &panels)
+        if (block0 >= block1)
         {
+            return;
+        }
+
+        fixed (float* px = &x, pw = &w, ps = &scale, ph = &shift, py = &y, buffer = &scratch)
+        {
+            // Padded rows r0 .. r0 + rows − 1 hold every tap of output rows oh0 .. oh1 (stride 1).
+            int oh0 = block0 * 32 / conv.OutWidth, oh1 = (Math.Min(pixels, block1 * 32) - 1) / conv.OutWidth;
+            int rows = oh1 - oh0 + 1 + (conv.Dilation * (conv.Kernel - 1));
+            float* xp = buffer + conv.PanelLength;
+            PadBand(in conv, px, oh0, rows, xp);
             int* taps = stackalloc int[depth];
             int* start = stackalloc int[32];
             int* from = stackalloc int[32];
-            TapOffsets(in conv, taps);
+            TapOffsets(in conv, rows * conv.PaddedWidth, taps);
             int chunk = ChunkTaps(in conv);
             float* acc = buffer + ((nint)depth * 32) + 16;
             for (int b = block0; b < block1; b++)
             {
                 int p0 = b * 32, cols = Math.Min(32, pixels - p0), valid0 = Math.Min(16, cols), valid1 = cols - valid0;
-                int runs0 = Runs(in conv, p0, valid0, start, from), runs1 = valid1 > 0 ? Runs(in conv, p0 + 16, valid1, start + 16, from + 16) : 0;
+                int runs0 = Runs(in conv, oh0, p0, valid0, start, from), runs1 = valid1 > 0 ? Runs(in conv, oh0, p0 + 16, valid1, start + 16, from + 16) : 0;
                 if (KernelDispatch.RuntimeBits == 512)
                 {
                     // A chunk's two panels in L1, multiplied at once; the sums carried in acc.
@@ -125,12 +127,40 @@ public static unsafe class Im2colGemm
 
     // Taps per chunk at 512 bits: whole input channels, about 144 taps (two panels of them, 18 KB, and a 12-row slice of
     // the weights, 7 KB, stay in L1 with the sums).
+    // (Case C measured the same within noise with chunks of 72, 144, 288 and all 576 taps.)
     private static int ChunkTaps(in Im2colConv conv) => Math.Max(1, 144 / (conv.Kernel * conv.Kernel)) * conv.Kernel * conv.Kernel;
 
-    // Tap k = (ci, ky, kx)'s offset in the padded input: the row order of the weights (PyTorch's [OC, C, kh, kw]).
-    private static void TapOffsets(in Im2colConv conv, int* taps)
+    // The padded rows r0 .. r0 + rows − 1 of every channel (a plane of `rows` × PaddedWidth each), 16 zeros either side:
+    // the packing's 16-lane loads read up to 15 floats past a run.
+    private static void PadBand(in Im2colConv conv, float* x, int r0, int rows, float* band)
     {
-        int k = 0, plane = conv.PaddedHeight * conv.PaddedWidth;
+        int wp = conv.PaddedWidth, pad = conv.Padding, width = conv.Width;
+        new Span<float>(band, 16).Clear();
+        float* to = band + 16;
+        for (int ci = 0; ci < conv.Channels; ci++)
+        {
+            for (int r = r0; r < r0 + rows; r++, to += wp)
+            {
+                int ih = r - pad;
+                if (ih < 0 || ih >= conv.Height)
+                {
+                    new Span<float>(to, wp).Clear();
+                    continue;
+                }
+
+                new Span<float>(to, pad).Clear();
+                new ReadOnlySpan<float>(x + (((nint)ci * conv.Height) + ih) * width, width).CopyTo(new Span<float>(to + pad, width));
+                new Span<float>(to + pad + width, pad).Clear();
+            }
+        }
+
+        new Span<float>(to, 16).Clear();
+    }
+
+    // Tap k = (ci, ky, kx)'s offset in the padded band (`plane` floats a channel): the row order of the weights (PyTorch's [OC, C, kh, kw]).
+    private static void TapOffsets(in Im2colConv conv, int plane, int* taps)
+    {
+        int k = 0;
         for (int ci = 0; ci < conv.Channels; ci++)
         {
             for (int ky = 0; ky < conv.Kernel; ky++)
@@ -144,15 +174,15 @@ public static unsafe class Im2colGemm
     }
 
     // The pixels [p0, p0 + valid) of one panel as runs along output rows: run r starts at lane start[r]; lane j of it reads,
-    // at tap k, the padded input at from[r] + j + (tap k's offset). Lanes from `valid` on are left to what follows the last run.
-    private static int Runs(in Im2colConv conv, int p0, int valid, int* start, int* from)
+    // at tap k, the padded band at from[r] + j + (tap k's offset). Lanes from `valid` on are left to what follows the last run.
+    private static int Runs(in Im2colConv conv, int r0, int p0, int valid, int* start, int* from)
     {
         int runs = 0;
         for (int lane = 0, p = p0; lane < valid; runs++)
         {
             int oh = p / conv.OutWidth, ow = p % conv.OutWidth, length = Math.Min(conv.OutWidth - ow, valid - lane);
             start[runs] = lane;
-            from[runs] = 16 + (oh * conv.PaddedWidth) + ow - lane;
+            from[runs] = 16 + ((oh - r0) * conv.PaddedWidth) + ow - lane;
             lane += length;
             p += length;
         }
@@ -170,7 +200,19 @@ public static unsafe class Im2colGemm
             return;
         }
 
-        if (KernelDispatch.RuntimeBits == 512 && runs <= 2)
+        if (KernelDispatch.RuntimeBits == 512 && runs == 1)
+        {
+            // One run (6 panels in 7 on 56-pixel rows): a plain copy of 16 floats per tap.
+            float* x0 = xp + from[0];
+            for (int k = 0; k < depth; k++)
+            {
+                Vector512.Store(Vector512.Load(x0 + taps[k]), panel + (k * 16));
+            }
+
+            return;
+        }
+
+        if (KernelDispatch.RuntimeBits == 512 && runs == 2)
         {
             Vector512<float> second = Vector512.GreaterThanOrEqual(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(runs == 2 ? start[1] : 16)).AsSingle();
             float* x0 = xp + from[0], x1 = xp + from[runs - 1];
