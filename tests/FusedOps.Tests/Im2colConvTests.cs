@@ -33,4 +33,34 @@ public sealed class Im2colConvTests
     [MemberData(nameof(Cases))]
     public void Inference_MatchesReference_AndIsBitwiseIdentical_AtOneTwoAndThreeThreads(string pipeline, int vectorBits, int batch) =>
         ConvParallelTests.AssertSameBitsAtThreadCounts(pipeline, vectorBits, batch, 2, 3);
+
+    /// <summary>
+    /// Frozen.Infer on the im2col route allocates nothing once warm, on the calling thread: the packing and the input band use
+    /// the thread's scratch, the tap offsets and runs the stack.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(3, 2)]
+    public void FrozenInfer_OnTheIm2colRoute_AllocatesNothing(int batch, int threads)
+    {
+        int saved = KernelOptions.MaxDegreeOfParallelism;
+        try
+        {
+            KernelOptions.MaxDegreeOfParallelism = threads;
+            IInferenceModel frozen = new Im2colPad1(3).Freeze();
+            float[] x = Enumerable.Range(0, batch * Im2colPad1.InputLength).Select(i => System.MathF.Sin(i)).ToArray();
+            float[] y = new float[batch * Im2colPad1.OutputLength];
+            for (int i = 0; i < 5; i++)
+            {
+                frozen.Infer(x, y, batch);
+            }
+
+            Assert.Equal(0, SteadyAllocations.Cleanest(() => frozen.Infer(x, y, batch)));
+        }
+        finally
+        {
+            KernelOptions.MaxDegreeOfParallelism = saved;
+        }
+    }
 }

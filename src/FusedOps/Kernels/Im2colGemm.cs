@@ -132,6 +132,7 @@ public static unsafe class Im2colGemm
 
     // The padded rows r0 .. r0 + rows − 1 of every channel (a plane of `rows` × PaddedWidth each), 16 zeros either side:
     // the packing's 16-lane loads read up to 15 floats past a run.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PadBand(in Im2colConv conv, float* x, int r0, int rows, float* band)
     {
         int wp = conv.PaddedWidth, pad = conv.Padding, width = conv.Width;
@@ -158,6 +159,7 @@ public static unsafe class Im2colGemm
     }
 
     // Tap k = (ci, ky, kx)'s offset in the padded band (`plane` floats a channel): the row order of the weights (PyTorch's [OC, C, kh, kw]).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TapOffsets(in Im2colConv conv, int plane, int* taps)
     {
         int k = 0;
@@ -175,6 +177,7 @@ public static unsafe class Im2colGemm
 
     // The pixels [p0, p0 + valid) of one panel as runs along output rows: run r starts at lane start[r]; lane j of it reads,
     // at tap k, the padded band at from[r] + j + (tap k's offset). Lanes from `valid` on are left to what follows the last run.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Runs(in Im2colConv conv, int r0, int p0, int valid, int* start, int* from)
     {
         int runs = 0;

@@ -43,6 +43,7 @@ public static partial class PackedGemm
     }
 
     /// <summary>The epilogue on sums in acc (32 floats a row), as <see cref="MultiplyRows{TAct}"/>'s: C[r, j] = act(scale[r]·acc[r, j] + shift[r]), j &lt; <paramref name="cols"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void FinishChunks<TAct>(TAct act, float* acc, int rows, int cols, float* c, int ldc, float* scale, float* shift)
         where TAct : struct, IActivationOperator
     {
