@@ -30,7 +30,14 @@ public sealed class ConvParallelTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Inference_IsBitwiseIdentical_AtOneAndTwoThreads(string pipeline, int vectorBits, int batch)
+    public void Inference_IsBitwiseIdentical_AtOneAndTwoThreads(string pipeline, int vectorBits, int batch) =>
+        AssertSameBitsAtThreadCounts(pipeline, vectorBits, batch, 2);
+
+    /// <summary>
+    /// Infer and Frozen.Infer of <paramref name="pipeline"/> (random running statistics) give the bits of one thread at each of
+    /// <paramref name="threadCounts"/>, and match the reference at two threads.
+    /// </summary>
+    internal static void AssertSameBitsAtThreadCounts(string pipeline, int vectorBits, int batch, params int[] threadCounts)
     {
         int savedBits = KernelOptions.MaxVectorBits, savedThreads = KernelOptions.MaxDegreeOfParallelism;
         try
@@ -58,14 +65,18 @@ public sealed class ConvParallelTests
                 KernelOptions.MaxDegreeOfParallelism = 1;
                 float[] one = new float[batch * model.OutputLength];
                 run(one);
-                KernelOptions.MaxDegreeOfParallelism = 2;
-                float[] two = Enumerable.Repeat(float.NaN, one.Length).ToArray();
-                run(two);
-                int differ = Enumerable.Range(0, one.Length).Count(i => BitConverter.SingleToInt32Bits(one[i]) != BitConverter.SingleToInt32Bits(two[i]));
-                Assert.True(differ == 0, $"{what}: {differ} of {one.Length} outputs differ between 1 and 2 threads");
+                foreach (int threads in threadCounts)
+                {
+                    KernelOptions.MaxDegreeOfParallelism = threads;
+                    float[] many = Enumerable.Repeat(float.NaN, one.Length).ToArray();
+                    run(many);
+                    int differ = Enumerable.Range(0, one.Length).Count(i => BitConverter.SingleToInt32Bits(one[i]) != BitConverter.SingleToInt32Bits(many[i]));
+                    Assert.True(differ == 0, $"{what}: {differ} of {one.Length} outputs differ between 1 and {threads} threads");
+                }
             }
 
             // And right, not only repeatable: the reference comparison at two threads.
+            KernelOptions.MaxDegreeOfParallelism = 2;
             FusedVsReferenceTests.CompareAt(pipeline, vectorBits, batch);
         }
         finally

@@ -25,7 +25,8 @@ internal static class HeaderEmitter
         {
             string role = g.ProjectionOf >= 0 ? $"  (projection for group {g.ProjectionOf})" : string.Empty;
             w.Line($"//   group {g.Index}: {g.Describe()}  {g.Input} -> {g.Output}{role}");
-            w.Line($"//     inference: {Passes(g, g.Inference)}");
+            string route = g.Conv is { Im2col: true } ? " (im2col blocks of 32 pixels × PackedGemm, chosen by the planner)" : string.Empty;
+            w.Line($"//     inference: {Passes(g, g.Inference)}{route}");
             w.Line($"//     training forward: {Passes(g, g.Forward)}");
             w.Line($"//     backward: {Passes(g, g.Backward, "backward")}");
         }

@@ -14,6 +14,12 @@ internal static partial class InferenceEmitter
     private static void WriteConvCall(CodeWriter w, GroupPlan g, Pass pass)
     {
         ConvPlan c = g.Conv!;
+        if (c.Im2col)
+        {
+            WriteIm2colCall(w, g); // InferenceEmitter.Im2col.cs
+            return;
+        }
+
         int i = g.Index;
         long flops = 2L * c.OC * c.Kc * c.P;
         // One part per sample, or per four panels' worth of threads for one sample: a thread the OS delays leaves its parts to the others.
@@ -64,6 +70,13 @@ internal static partial class InferenceEmitter
     private static void WriteConvParts(CodeWriter w, PipelineModel m, GroupPlan g)
     {
         ConvPlan c = g.Conv!;
+        if (c.Im2col)
+        {
+            WriteIm2colPart(w, g); // InferenceEmitter.Im2col.cs
+            WritePartsStruct(w, m, g);
+            return;
+        }
+
         int i = g.Index, layer = g.Op!.Index;
         bool pooled = g.Inference[0].Has(StageKind.Pool);
         string res = c.Residual ? ", ref res" : string.Empty;
@@ -103,6 +116,12 @@ internal static partial class InferenceEmitter
         w.Close();
         w.Close();
         w.Line();
+        WritePartsStruct(w, m, g);
+    }
+
+    private static void WritePartsStruct(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        int i = g.Index;
         w.Summary($"Group {i}'s convolution as parts for ConvParallel.");
         w.Open($"private readonly struct G{i}Parts : IConvParts");
         w.Line($"private readonly {m.InferenceType} _model;");

@@ -103,7 +103,20 @@ internal sealed record ConvPlan(
     /// Scratch floats for one sample's forward: padded input, one panel, then a 32-wide tail block (and its residual), or the
     /// band of a fused pool (and its residual) when that is larger.
     /// </summary>
-    public int ForwardScratch => PadLength + (Kc * 32) + System.Math.Max(OC * 32 * (Residual ? 2 : 1), Band?.Scratch(OCg, Residual) ?? 0);
+    public int ForwardScratch => Im2col
+        ? (Kc * 32) + 16 + ((OC + 6) * 32) + (C * Hp * Wp) + 32 // Im2colConv.PanelLength + PaddedLength: a thread's scratch
+        : PadLength + (Kc * 32) + System.Math.Max(OC * 32 * (Residual ? 2 : 1), Band?.Scratch(OCg, Residual) ?? 0);
+
+    /// <summary>
+    /// The planner's choice for inference: the runtime's <c>Im2colGemm</c> (im2col blocks of 32 pixels packed as
+    /// <c>PackedGemm</c> panels, multiplied by its 12 × 32 tiles) rather than the generated direct kernel. Only a plain
+    /// stride-1, ungrouped convolution whose epilogue is its own (no residual, pool, channel activation or Maxout); and only
+    /// where it measured faster (CPU time of alternating calls, docs/performance.md): many output channels (each packed
+    /// element serves every one of them, so they amortise the packing), many taps per output and a large plane.
+    /// 128 → 128 on 28 × 28 ran 12–14 % faster on it, 64 → 128 on 56 × 56 the same; case C (64 → 64 on 56 × 56) ran
+    /// about 8 % slower and case B (16 → 32) far slower, so they keep the direct kernel.
+    /// </summary>
+    public bool Im2col => Groups == 1 && Stride == 1 && !Residual && !TakesNext && OC >= 96 && Kc >= 288 && Kc <= 8192 && P >= 256;
 
     public static ConvPlan Create(Conv2dLayer op, Shape input, Shape output)
     {

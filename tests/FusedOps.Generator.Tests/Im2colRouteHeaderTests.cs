@@ -1,0 +1,63 @@
+using System.Linq;
+using Xunit;
+
+namespace FusedOps.Generator.Tests;
+
+/// <summary>
+/// The planner's choice between the generated direct convolution and im2col × PackedGemm for inference, shown in the
+/// `// Pipeline:` header and followed by the inference code: 128 → 128 on 28 × 28 (1152 taps) takes the im2col route; the
+/// same with a residual Add, a 64-channel one (as case C), a strided one, a 16 → 32 (as case B) and a grouped one keep the
+/// direct kernel.
+/// </summary>
+public sealed class Im2colRouteHeaderTests
+{
+    private const string Route = "(im2col blocks of 32 pixels × PackedGemm, chosen by the planner)";
+
+    private const string Source = """
+        using FusedOps;
+
+        /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+        [FusedPipeline(128, 28, 28)]
+        [Conv2d(128, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [Save("a")]
+        [Conv2d(128, 3, Padding = 1)]
+        [Add("a")]
+        [ReLU]
+        [Conv2d(64, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [Conv2d(16, 3, Stride = 2, Padding = 1)]
+        [ReLU]
+        [Conv2d(32, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [Conv2d(128, 3, Padding = 1, Groups = 2)]
+        public partial class Net
+        {
+        }
+        """;
+
+    [Fact]
+    public void OnlyTheWideStrideOneConvolution_TakesTheIm2colRoute()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Source);
+        // Only FOPS0015 (the 128-channel layers' training kernels loop over their register blocks).
+        Assert.All(run.GeneratorDiagnostics, d => Assert.Equal("FOPS0015", d.Id));
+        Assert.True(run.WarningsAndErrors.All(d => d.Id == "FOPS0015"), GeneratorRun.Describe(run.WarningsAndErrors));
+        string surface = run.Sources.Single(s => s.HintName == "Net.g.cs").SourceText.ToString();
+        string inference = run.Sources.Single(s => s.HintName == "Net.Inference.g.cs").SourceText.ToString();
+
+        string[] lines = surface.Split('\n');
+        string[] routed = lines.Where(l => l.Contains(Route, System.StringComparison.Ordinal)).ToArray();
+        Assert.Single(routed);
+        int at = System.Array.FindIndex(lines, l => l.Contains(Route, System.StringComparison.Ordinal));
+        Assert.Contains("group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]", lines[at - 1]);
+        Assert.Contains("//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU " + Route, routed[0]);
+
+        // The code follows the header: group 0 runs on Im2colGemm, the others on their generated kernels.
+        Assert.Contains("Im2colGemm.Run(act, conv, ref x, ref _w0[0], ref _scale0[0], ref _shift0[0], ref y, ref sc, b0, b1);", inference);
+        Assert.Equal(2, inference.Split("Im2colGemm.Run(").Length - 1);
+    }
+}
