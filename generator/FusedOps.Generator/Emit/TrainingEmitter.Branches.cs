@@ -24,7 +24,7 @@ internal static partial class TrainingEmitter
     }
 
     /// <summary>u = (normalised) z + saved (or its projection), kept for backward when an activation follows; y = act(u).</summary>
-    private static void WriteAddForward(CodeWriter w, GroupPlan g, GroupBuffers r, Pass pass)
+    private static void WriteAddForward(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, Pass pass)
     {
         int i = g.Index;
         if (g.Branch!.ProjectionGroup >= 0)
@@ -39,12 +39,42 @@ internal static partial class TrainingEmitter
             WriteBatchStatistics(w, g);
             w.Line($"ref float scale = ref _scale{i}[0];");
             w.Line($"ref float shift = ref _shift{i}[0];");
-            w.Line($"TrainingPasses.AffineAddForward(act, ref {r.Z}[0], ref {r.Residual}[0], ref {u}[0], ref {r.Output}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift);");
+            WriteAffineAdd(w, m, g, r, u);
         }
         else
         {
             w.Line($"ActivationPass.AddForward(act, ref {r.Z}[0], ref {r.Residual}[0], ref {u}[0], ref {r.Output}[0], n * {g.OutLength});");
         }
+    }
+
+    /// <summary>
+    /// u = z·scale + shift + saved and y = act(u), the saved tensor recomputed from its group's z when that group's output is never
+    /// stored, and y pooled in the same sweep (only the pooled output and arg-max stored) when a MaxPool2d follows (TrainingNormFusion).
+    /// </summary>
+    private static void WriteAffineAdd(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, string u)
+    {
+        string shape = g.TrainingPool is null ? $"n, {g.Channels}, {g.Spatial}" : $"n, {g.Channels}";
+        string output = g.TrainingPool is null ? $"ref {r.Output}[0]" : PooledOutput(w, m, g);
+        string window = g.TrainingPool is { } pool ? $", {StandaloneEmitter.Window(m.Groups[g.Index + 1], pool)}" : string.Empty;
+        string kernel = g.TrainingPool is null ? "AffineAdd" : "AffineAddPool";
+        string residual = $"ref {r.Residual}[0]";
+        if (g.ResidualNormOf >= 0)
+        {
+            GroupPlan saved = m.Groups[g.ResidualNormOf];
+            w.Line($"// \"{g.Branch!.Name}\" is group {saved.Index}'s output, never stored: recomputed from its z per sample.");
+            kernel = g.TrainingPool is null ? "AffineAddNorm" : "AffineAddNormPool";
+            residual = $"{saved.Operator.New()}, {residual}, ref _scale{saved.Index}[0], ref _shift{saved.Index}[0]";
+        }
+
+        w.Line($"TrainingPasses.{kernel}Forward(act, ref {r.Z}[0], {residual}, ref {u}[0], {output}, {shape}, ref scale, ref shift{window});");
+    }
+
+    /// <summary>The pooled output and arg-max of the MaxPool2d fused into <paramref name="g"/>'s normalise pass, as arguments.</summary>
+    private static string PooledOutput(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        GroupPlan pool = m.Groups[g.Index + 1];
+        StandaloneEmitter.Grow(w, $"_argMax{pool.Index}", "int", $"n * {pool.OutLength}");
+        return $"ref {m.Buffers.Groups[pool.Index].Output}[0], ref _argMax{pool.Index}[0]";
     }
 
     /// <summary>
@@ -70,6 +100,11 @@ internal static partial class TrainingEmitter
         {
             w.Line($"TrainingPasses.{channel}, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial},");
             w.Line("    ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        }
+        else if (g.DuRecomputed)
+        {
+            w.Line("// Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.");
+            w.Line($"TrainingPasses.BackwardSums(act, ref {dy}, ref zs, n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         }
         else if (save is null)
         {

@@ -23,10 +23,15 @@ internal static partial class TrainingEmitter
         WriteConstructor(w, m);
         WriteEntryPoints(w, m);
         WriteEnsure(w, m);
-        // A group whose work runs in the previous group's Conv2d (TrainingConv) has no methods of its own.
-        foreach (GroupPlan g in m.AllGroups.Where(g => g.Forward.Count > 0))
+        // A group whose work runs in the previous group's Conv2d (TrainingConv) has no methods of its own; a pool whose forward runs
+        // in the previous group's normalise pass (TrainingNormFusion) only its backward.
+        foreach (GroupPlan g in m.AllGroups.Where(g => g.Forward.Count > 0 || g.Backward.Count > 0))
         {
-            WriteGroupForward(w, m, g);
+            if (g.Forward.Count > 0)
+            {
+                WriteGroupForward(w, m, g);
+            }
+
             WriteGroupBackward(w, m, g);
         }
 

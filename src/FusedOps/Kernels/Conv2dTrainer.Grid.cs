@@ -158,6 +158,12 @@ public sealed unsafe partial class Conv2dTrainer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PadInput(ref float source, ref float destination)
     {
+        if (_inputNorm is { } norm)
+        {
+            norm.Pad(this, ref source, ref destination);
+            return;
+        }
+
         int pw = _wp, ph = _h + (2 * _pad), w = _w, pad = _pad;
         bool vector = Vector256.IsHardwareAccelerated && w >= 8;
         for (int c = 0; c < _c; c++)

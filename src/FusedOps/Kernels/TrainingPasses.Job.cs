@@ -115,7 +115,7 @@ public static unsafe partial class TrainingPasses
                 case Kind.BackwardReduce:
                     Span<double> sums = Partials.AsSpan(2 * part * c, 2 * c);
                     sums.Clear();
-                    ActivationPass.BackwardReduce(_act, ref Dy[o], ref Z[o], ref U[o], count, c, _spatial, ref *Scale, ref *Shift, ref *Mean, ref *InvStd,
+                    ActivationPass.BackwardReduce(_act, ref Dy[o], ref Z[o], ref U == null ? ref Unsafe.NullRef<float>() : ref U[o], count, c, _spatial, ref *Scale, ref *Shift, ref *Mean, ref *InvStd,
                         ref sums[0], ref sums[c]);
                     break;
                 case Kind.AddBackwardReduce:
