@@ -61,7 +61,7 @@ internal static class HeaderEmitter
             : s == StageKind.Pool && pass.Kind == PassKind.Elementwise && g.TrainingPool is { } pool ? $"{pool.Name}({pool.KernelSize})" : Stage(g, s)));
         if (pass.Kind == PassKind.Elementwise && pass.Has(StageKind.NormReductions) && g.DuRecomputed)
         {
-            stages += " (sums only, dU not stored)";
+            stages = (g.SavedGradientIn is { } saved ? $"dY + gradient from \"{saved.Name}\" (in place) + " : string.Empty) + stages + " (sums only, dU not stored)";
         }
 
         if (g.ResidualNormOf >= 0 && pass.Has(StageKind.Add) && pass.Kind == PassKind.Elementwise)

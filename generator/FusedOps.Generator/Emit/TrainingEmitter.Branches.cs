@@ -83,7 +83,7 @@ internal static partial class TrainingEmitter
     /// PReLU's slope gradient, or of its Maxout's routing of dY to the winning piece), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ. With <paramref name="save"/> (a residual
     /// group's end), dU = act′(dY) at the saved sum u, also added to that gradient accumulator, then the reductions.
     /// </summary>
-    private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy, string? save = null, string? channel = null)
+    private static void WriteNormReductions(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, string dy, string? save = null, string? channel = null)
     {
         BatchNormLayer bn = g.Norm!;
         int i = g.Index;
@@ -101,6 +101,13 @@ internal static partial class TrainingEmitter
             w.Line($"TrainingPasses.{channel}, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial},");
             w.Line("    ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         }
+        else if (g.SavedGradientIn is { } saved)
+        {
+            w.Line($"// Where the paths meet: dY += the gradient sent back to \"{saved.Name}\", in place, then only the sums (the conv's backward");
+            w.Line("// recomputes dU as dZ goes onto its grid).");
+            w.Line($"TrainingPasses.AddBackwardSums(act, ref _gradSave{saved.Slot}[0], ref {dy}, ref zs, n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd,");
+            w.Line("    ref sumDu, ref sumDuXhat);");
+        }
         else if (g.DuRecomputed)
         {
             w.Line("// Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.");
@@ -112,7 +119,9 @@ internal static partial class TrainingEmitter
         }
         else
         {
-            w.Line($"TrainingPasses.AddBackwardReduce(act, ref {dy}, ref {r.U}[0], ref {save}[0], ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+            // The saved tensor's gradient written first here is stored, not added to a cleared buffer (the same bits).
+            string first = TrainingNormFusion.SavedGradientStoredFirst(m.Groups, g.Branch!.Slot) ? "true, " : string.Empty;
+            w.Line($"TrainingPasses.AddBackwardReduce(act, ref {dy}, ref {r.U}[0], ref {save}[0], {first}ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         }
 
         if (bn.Affine)
@@ -135,7 +144,7 @@ internal static partial class TrainingEmitter
         {
             // One sweep, sample by sample: the derivative, the add to the saved tensor's gradient, the reductions.
             w.Line($"var act = {g.Operator.New()};");
-            WriteNormReductions(w, g, r, "dy", $"_gradSave{use.Slot}");
+            WriteNormReductions(w, m, g, r, "dy", $"_gradSave{use.Slot}");
             return;
         }
 
@@ -161,7 +170,7 @@ internal static partial class TrainingEmitter
         if (pass.Has(StageKind.NormReductions))
         {
             w.Line("var act = default(IdentityOperator);");
-            WriteNormReductions(w, g, r, "du");
+            WriteNormReductions(w, m, g, r, "du");
         }
         else if (g.Op is not null)
         {

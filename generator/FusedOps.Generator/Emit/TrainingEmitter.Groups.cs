@@ -108,7 +108,7 @@ internal static partial class TrainingEmitter
                     w.Line($"Norm.SplitSamples(ref dy, {g.InLength}, {savedLength}, ref dx, wantInput, ref _gradSave{g.Branch!.Slot}[0], n);");
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.NormReductions):
-                    WriteNormReductions(w, g, r, "dy", channel: NormReductionHead(w, m, g, pass));
+                    WriteNormReductions(w, m, g, r, "dy", channel: NormReductionHead(w, m, g, pass));
                     break;
                 case PassKind.Own:
                     BatchNormLayer norm = g.Norm!;

@@ -248,7 +248,7 @@ internal static partial class TrainingEmitter
         w.Line("bool wantInput = !inputGradient.IsEmpty;");
         w.Line("ref float userDx = ref wantInput ? ref MemoryMarshal.GetReference(inputGradient) : ref s_sink[0];");
         var used = m.Saves.Where(s => m.Groups.Any(g => g.Branch?.Slot == s.Slot)).ToList();
-        foreach (SavePoint s in used)
+        foreach (SavePoint s in used.Where(s => !TrainingNormFusion.SavedGradientStoredFirst(m.Groups, s.Slot)))
         {
             w.Line($"Array.Clear(_gradSave{s.Slot}, 0, n * {s.Length});");
         }
@@ -273,7 +273,8 @@ internal static partial class TrainingEmitter
             WeightFormEmitter.BeforeBackward(w, m.Groups[gi]);
             w.Line($"G{gi}_Backward(n, ref dy, ref {(dx is null ? "userDx" : dx + "[0]")}, {(dx is null ? "wantInput" : "true")});");
             WeightFormEmitter.AfterBackward(w, m.Groups[gi]);
-            foreach (SavePoint s in used.Where(s => s.AfterGroup == gi - 1))
+            SavePoint? folded = gi > 0 ? m.Groups[gi - 1].SavedGradientIn : null;
+            foreach (SavePoint s in used.Where(s => s.AfterGroup == gi - 1 && s != folded))
             {
                 // Where the paths meet: the saved tensor's gradient is the main path's plus what its users sent back.
                 string add = $"TrainingPasses.Add(ref _gradSave{s.Slot}[0], ref {(dx is null ? "userDx" : dx + "[0]")}, n, {s.Length});";

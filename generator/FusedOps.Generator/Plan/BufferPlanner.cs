@@ -93,7 +93,8 @@ internal static class BufferPlanner
 
         foreach (SavePoint s in saves.Where(s => groups.Any(g => g.Branch?.Slot == s.Slot)))
         {
-            training.Add(new TrainingBuffer($"_gradSave{s.Slot}", s.Length, $"gradient sent back to \"{s.Name}\" by the layers that use it"));
+            string first = TrainingNormFusion.SavedGradientStoredFirst(groups, s.Slot) ? " (its first writer stores, so it is never cleared)" : string.Empty;
+            training.Add(new TrainingBuffer($"_gradSave{s.Slot}", s.Length, $"gradient sent back to \"{s.Name}\" by the layers that use it{first}"));
         }
 
         if (groups.Count > 1)

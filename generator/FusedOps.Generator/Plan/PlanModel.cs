@@ -207,6 +207,9 @@ internal sealed record GroupPlan(
     /// <summary>Training: BatchNorm's reduction pass stores no dU; the conv's backward recomputes it per sample.</summary>
     public bool DuRecomputed { get; init; }
 
+    /// <summary>Training: the saved tensor (right after this group) whose gradient its reduction pass adds to dY as it reads it, or null.</summary>
+    public SavePoint? SavedGradientIn { get; init; }
+
     /// <summary>Whether inference writes the next group's output (its work runs in this group's epilogue).</summary>
     public bool TakesNext => Conv is { TakesNext: true } || Columns != ChannelEpilogue.None || LinearMaxout > 0;
 

@@ -60,10 +60,26 @@ internal static class TrainingNormFusion
                 // dZ formed as it goes onto the grid: act′ at the recomputed u, then BatchNorm's input gradient (no pass of its own).
                 StageKind[] formed = g.Backward[0].Stages.Where(s => s == StageKind.ActivationGradient).Concat(new[] { StageKind.NormInputGradient }).ToArray();
                 Pass anchor = g.Backward[2] with { Stages = formed.Concat(g.Backward[2].Stages).ToEquatableArray() };
-                groups[i] = g with { Backward = new[] { g.Backward[0], anchor }.ToEquatableArray(), DuRecomputed = true };
+                // The one saved tensor right after the group: its gradient joins dY in this reduction pass (no pass of its own).
+                var used = saves.Where(s => s.AfterGroup == i && groups.Any(u => u.Branch?.Slot == s.Slot)).ToList();
+                groups[i] = g with
+                {
+                    Backward = new[] { g.Backward[0], anchor }.ToEquatableArray(),
+                    DuRecomputed = true,
+                    SavedGradientIn = used.Count == 1 ? used[0] : null,
+                };
             }
         }
     }
+
+    /// <summary>
+    /// The group whose backward writes the saved tensor <paramref name="slot"/>'s gradient first (its last user) stores it there
+    /// (BatchNorm's one-sweep reduction pass of a residual Add): the buffer needs no clearing pass before Backward.
+    /// </summary>
+    public static bool SavedGradientStoredFirst(IEnumerable<GroupPlan> groups, int slot) =>
+        groups.Where(u => u.Branch?.Slot == slot).OrderBy(u => u.Index).LastOrDefault() is { } last && last.Branch!.ProjectionGroup < 0
+        && last.Backward.Count > 0 && last.Backward[0] is { Kind: PassKind.Elementwise } first && first.Has(StageKind.AddGradient)
+        && first.Has(StageKind.ActivationGradient) && first.Has(StageKind.NormReductions);
 
     private static bool IsGridNorm(GroupPlan g) =>
         g.Conv is { } c && TrainingConv.OnGrid(c) && g.Norm is not null && g.ProjectionOf < 0 && g.TrainingChannel is null && g.TrainingMaxout == 0;

@@ -22,6 +22,36 @@ public static unsafe partial class TrainingPasses
         BackwardReduce(act, ref dy, ref z, ref Unsafe.NullRef<float>(), n, channels, spatial, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
 
     /// <summary>
+    /// <paramref name="dy"/> += <paramref name="saved"/> in place (where a saved tensor's gradient meets the main path's:
+    /// <see cref="Add"/>'s arithmetic), then <see cref="BackwardSums"/> on it, sample by sample while each is in cache: the bits of the
+    /// two passes, one read of dY fewer.
+    /// </summary>
+    public static void AddBackwardSums<TAct>(TAct act, ref float saved, ref float dy, ref float z, int n, int channels, int spatial, ref float scale,
+        ref float shift, ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
+        where TAct : struct, IActivationOperator
+    {
+        int parts = Parts(n, (long)channels * spatial);
+        Job<TAct> job = Job<TAct>.Get(Kind.AddBackwardSums, act, n, channels, spatial);
+        fixed (float* psaved = &saved, pdy = &dy, pz = &z, ps = &scale, pt = &shift, pm = &mean, pi = &invStd)
+        {
+            job.R = psaved;
+            job.Dy = pdy;
+            job.Z = pz;
+            job.SetNorm(ps, pt, pm, pi);
+            if (parts == 1)
+            {
+                job.AddBackwardSums(0, n, ref sumDu, ref sumDuXhat);
+                job.Run(0);
+                return;
+            }
+
+            job.Run(parts);
+        }
+
+        AddPartials(job.Partials, parts, channels, ref sumDu, ref sumDuXhat);
+    }
+
+    /// <summary>
     /// y = act(z·scale + shift) per channel, then MaxPool2d(<paramref name="g"/>) of y into <paramref name="pooled"/> with the
     /// arg-max of each window (its index in its input plane); y itself is not stored.
     /// </summary>
