@@ -52,9 +52,17 @@ public sealed class TrainingNormFusionTests
         return actual;
     });
 
+    // ReLU's derivative is formed on the way onto the grid; any other activation's per sample in the conv's scratch first.
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ReductionsWithoutDu_MatchStoredDu(int bits, int c, int h, int w, int n) => AtEveryThreadCount(bits, () =>
+    public void ReductionsWithoutDu_MatchStoredDu(int bits, int c, int h, int w, int n)
+    {
+        ReductionsWithoutDu(new ReluOperator(), bits, c, h, w, n);
+        ReductionsWithoutDu(new LeakyReluOperator(0.1f), bits, c, h, w, n);
+    }
+
+    private static void ReductionsWithoutDu<TAct>(TAct act, int bits, int c, int h, int w, int n)
+        where TAct : struct, IActivationOperator => AtEveryThreadCount(bits, () =>
     {
         var random = new Random((c * 17) + w + n);
         int ic = 3, plane = h * w;
@@ -68,15 +76,15 @@ public sealed class TrainingNormFusionTests
         // Unfused: dU stored, then BatchNorm's input gradient formed from it on the grid.
         float[] du = new float[z.Length], dxA = new float[x.Length], wA = new float[weight.Length], bA = new float[c];
         double[] sumA = new double[c], sumSqA = new double[c];
-        TrainingPasses.BackwardReduce(new ReluOperator(), ref dy[0], ref z[0], ref du[0], n, c, plane, ref scale[0], ref shift[0], ref mean[0], ref invStd[0],
+        TrainingPasses.BackwardReduce(act, ref dy[0], ref z[0], ref du[0], n, c, plane, ref scale[0], ref shift[0], ref mean[0], ref invStd[0],
             ref sumA[0], ref sumSqA[0]);
         trainer.Backward(x, ref du[0], z, gamma, mean, invStd, sumA, sumSqA, (long)n * plane, weight, wA, bA, ref dxA[0], true, n);
 
         float[] dxB = new float[x.Length], wB = new float[weight.Length], bB = new float[c];
         double[] sumB = new double[c], sumSqB = new double[c];
-        TrainingPasses.BackwardSums(new ReluOperator(), ref dy[0], ref z[0], n, c, plane, ref scale[0], ref shift[0], ref mean[0], ref invStd[0],
+        TrainingPasses.BackwardSums(act, ref dy[0], ref z[0], n, c, plane, ref scale[0], ref shift[0], ref mean[0], ref invStd[0],
             ref sumB[0], ref sumSqB[0]);
-        trainer.NormBackward(new ReluOperator(), scale, shift, x, ref dy[0], z, gamma, mean, invStd, sumB, sumSqB, (long)n * plane, weight, wB, bB, ref dxB[0],
+        trainer.NormBackward(act, scale, shift, x, ref dy[0], z, gamma, mean, invStd, sumB, sumSqB, (long)n * plane, weight, wB, bB, ref dxB[0],
             true, n);
 
         Assert.Equal(sumA, sumB);

@@ -13,6 +13,10 @@ public sealed unsafe partial class Conv2dTrainer
 {
     private Epilogue? _normActivationCache;
 
+    // NormBackward with ReLU: FillGradientPlane applies ReLU′ at z·scale + shift first.
+    private bool _normRelu;
+    private float[] _normScale = [], _normShift = [];
+
     /// <summary>
     /// <see cref="Backward(float[], ref float, float[], ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{double}, ReadOnlySpan{double}, long, float[], float[], float[], ref float, bool, int)"/>
     /// from the gradient <paramref name="dy"/> at the activation's output (not BatchNorm's): dU = act′(dY) at z·<paramref name="scale"/> +
@@ -24,6 +28,29 @@ public sealed unsafe partial class Conv2dTrainer
         float[] weightGrad, float[]? biasGrad, ref float dx, bool wantInput, int n)
         where TAct : struct, IActivationOperator
     {
+        if (typeof(TAct) == typeof(ReluOperator))
+        {
+            // ReLU′ is a select: formed on the way onto the grid itself (FillGradientPlane), no scratch pass per sample.
+            if (_normScale.Length != _oc)
+            {
+                (_normScale, _normShift) = (new float[_oc], new float[_oc]);
+            }
+
+            Array.Copy(scale, _normScale, _oc);
+            Array.Copy(shift, _normShift, _oc);
+            _normRelu = true;
+            try
+            {
+                Backward(input, ref dy, z, gamma, mean, invStd, sumDu, sumDuXhat, count, weight, weightGrad, biasGrad, ref dx, wantInput, n);
+            }
+            finally
+            {
+                _normRelu = false;
+            }
+
+            return;
+        }
+
         if (_normActivationCache is not NormActivationEpilogue<TAct> e)
         {
             _normActivationCache = e = new NormActivationEpilogue<TAct>(this);
