@@ -27,7 +27,9 @@ internal static class HeaderEmitter
             w.Line($"//   group {g.Index}: {g.Describe()}  {g.Input} -> {g.Output}{role}");
             string route = g.Conv is { Im2col: true } ? " (im2col blocks of 32 pixels × PackedGemm, chosen by the planner)" : string.Empty;
             w.Line($"//     inference: {Passes(g, g.Inference)}{route}");
-            w.Line($"//     training forward: {Passes(g, g.Forward)}");
+            string pooledBy = g.ProjectionOf < 0 && g.Index > 0 && m.Groups[g.Index - 1].TrainingPool is not null ? "normalise pass" : "epilogue";
+            string pad = g.NormInNextPad ? $"; {NormStages(g)}: in group {g.Index + 1}'s input pad (forward and backward), not stored" : string.Empty;
+            w.Line($"//     training forward: {Passes(g, g.Forward, pooledBy)}{pad}");
             w.Line($"//     backward: {Passes(g, g.Backward, "backward")}");
         }
 
@@ -56,7 +58,18 @@ internal static class HeaderEmitter
     /// <summary>One pass in words, for the header and the comment above the pass's code.</summary>
     internal static string Describe(GroupPlan g, Pass pass)
     {
-        string stages = string.Join(" + ", pass.Stages.Select(s => pass.Has(StageKind.NormReductions) ? Derivative(g, s) : Stage(g, s)));
+        string stages = string.Join(" + ", pass.Stages.Select(s => pass.Has(StageKind.NormReductions) ? Derivative(g, s)
+            : s == StageKind.Pool && pass.Kind == PassKind.Elementwise && g.TrainingPool is { } pool ? $"{pool.Name}({pool.KernelSize})" : Stage(g, s)));
+        if (pass.Kind == PassKind.Elementwise && pass.Has(StageKind.NormReductions) && g.DuRecomputed)
+        {
+            stages = (g.SavedGradientIn is { } saved ? $"dY + gradient from \"{saved.Name}\" (in place) + " : string.Empty) + stages + " (sums only, dU not stored)";
+        }
+
+        if (g.ResidualNormOf >= 0 && pass.Has(StageKind.Add) && pass.Kind == PassKind.Elementwise)
+        {
+            stages = stages.Replace($"add \"{g.Branch!.Name}\"", $"add \"{g.Branch.Name}\" (recomputed from group {g.ResidualNormOf}'s z)");
+        }
+
         return pass.Kind switch
         {
             PassKind.Anchor when g.Anchor == AnchorKind.Concat => $"Concat with \"{g.Branch!.Name}\"",
@@ -70,6 +83,9 @@ internal static class HeaderEmitter
             _ => "copy",
         };
     }
+
+    // What a group whose output is never stored leaves to the next conv's pad: its normalise and activation.
+    private static string NormStages(GroupPlan g) => g.Activation is null ? "normalise" : $"normalise + {g.Activation.Name}";
 
     // A stage of a backward anchor pass: the derivative (a fused channel activation's, with its slope gradient).
     private static string Derivative(GroupPlan g, StageKind stage) => stage is StageKind.ChannelActivation or StageKind.Maxout ? Stage(g, stage) + "'" : Stage(g, stage);

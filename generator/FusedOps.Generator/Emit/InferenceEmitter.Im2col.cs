@@ -20,7 +20,7 @@ internal static partial class InferenceEmitter
         long flops = 2L * c.OC * c.Kc * c.P;
         w.Line($"int threads = ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000);");
         w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({Im2colBlocks(c)}, 4 * threads) : 1;");
-        w.Line($"ConvParallel.Run(new G{g.Index}Parts(this, m), ref x, ref y, ref x, ref scratch[0], parts, threads);");
+        w.Line($"ConvParallel.Run(new G{g.Index}Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);");
     }
 
     private static void WriteIm2colPart(CodeWriter w, GroupPlan g)

@@ -255,7 +255,7 @@ internal static partial class StandaloneEmitter
 
     private static string Maxout(GroupPlan g, MaxoutLayer maxout, string n) => $"{n}, {g.Output.C}, {maxout.Pieces}, {g.Output.Spatial}";
 
-    private static string Window(GroupPlan g, PoolLayer pool) =>
+    internal static string Window(GroupPlan g, PoolLayer pool) =>
         $"new Pooling.Window({g.Input.H}, {g.Input.W}, {g.Output.H}, {g.Output.W}, {pool.KernelSize}, {pool.Stride}, {pool.Padding})";
 
     /// <summary>A saved buffer sized for the batch on first use (Forward has checked the batch).</summary>

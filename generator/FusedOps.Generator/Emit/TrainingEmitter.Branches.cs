@@ -24,7 +24,7 @@ internal static partial class TrainingEmitter
     }
 
     /// <summary>u = (normalised) z + saved (or its projection), kept for backward when an activation follows; y = act(u).</summary>
-    private static void WriteAddForward(CodeWriter w, GroupPlan g, GroupBuffers r, Pass pass)
+    private static void WriteAddForward(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, Pass pass)
     {
         int i = g.Index;
         if (g.Branch!.ProjectionGroup >= 0)
@@ -39,7 +39,7 @@ internal static partial class TrainingEmitter
             WriteBatchStatistics(w, g);
             w.Line($"ref float scale = ref _scale{i}[0];");
             w.Line($"ref float shift = ref _shift{i}[0];");
-            w.Line($"TrainingPasses.AffineAddForward(act, ref {r.Z}[0], ref {r.Residual}[0], ref {u}[0], ref {r.Output}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift);");
+            WriteAffineAdd(w, m, g, r, u);
         }
         else
         {
@@ -48,12 +48,42 @@ internal static partial class TrainingEmitter
     }
 
     /// <summary>
+    /// u = z·scale + shift + saved and y = act(u), the saved tensor recomputed from its group's z when that group's output is never
+    /// stored, and y pooled in the same sweep (only the pooled output and arg-max stored) when a MaxPool2d follows (TrainingNormFusion).
+    /// </summary>
+    private static void WriteAffineAdd(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, string u)
+    {
+        string shape = g.TrainingPool is null ? $"n, {g.Channels}, {g.Spatial}" : $"n, {g.Channels}";
+        string output = g.TrainingPool is null ? $"ref {r.Output}[0]" : PooledOutput(w, m, g);
+        string window = g.TrainingPool is { } pool ? $", {StandaloneEmitter.Window(m.Groups[g.Index + 1], pool)}" : string.Empty;
+        string kernel = g.TrainingPool is null ? "AffineAdd" : "AffineAddPool";
+        string residual = $"ref {r.Residual}[0]";
+        if (g.ResidualNormOf >= 0)
+        {
+            GroupPlan saved = m.Groups[g.ResidualNormOf];
+            w.Line($"// \"{g.Branch!.Name}\" is group {saved.Index}'s output, never stored: recomputed from its z per sample.");
+            kernel = g.TrainingPool is null ? "AffineAddNorm" : "AffineAddNormPool";
+            residual = $"{saved.Operator.New()}, {residual}, ref _scale{saved.Index}[0], ref _shift{saved.Index}[0]";
+        }
+
+        w.Line($"TrainingPasses.{kernel}Forward(act, ref {r.Z}[0], {residual}, ref {u}[0], {output}, {shape}, ref scale, ref shift{window});");
+    }
+
+    /// <summary>The pooled output and arg-max of the MaxPool2d fused into <paramref name="g"/>'s normalise pass, as arguments.</summary>
+    private static string PooledOutput(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        GroupPlan pool = m.Groups[g.Index + 1];
+        StandaloneEmitter.Grow(w, $"_argMax{pool.Index}", "int", $"n * {pool.OutLength}");
+        return $"ref {m.Buffers.Groups[pool.Index].Output}[0], ref _argMax{pool.Index}[0]";
+    }
+
+    /// <summary>
     /// BatchNorm backward's first pass: dU = act′(dY) at u = z·scale + shift (written to the group's dU
     /// buffer; with <paramref name="channel"/>, the call head of the next group's channel activation's derivative instead, and
     /// PReLU's slope gradient, or of its Maxout's routing of dY to the winning piece), and per channel Σ dU, Σ dU·x̂, which are also dβ and dγ. With <paramref name="save"/> (a residual
     /// group's end), dU = act′(dY) at the saved sum u, also added to that gradient accumulator, then the reductions.
     /// </summary>
-    private static void WriteNormReductions(CodeWriter w, GroupPlan g, GroupBuffers r, string dy, string? save = null, string? channel = null)
+    private static void WriteNormReductions(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, string dy, string? save = null, string? channel = null)
     {
         BatchNormLayer bn = g.Norm!;
         int i = g.Index;
@@ -71,13 +101,27 @@ internal static partial class TrainingEmitter
             w.Line($"TrainingPasses.{channel}, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial},");
             w.Line("    ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         }
+        else if (g.SavedGradientIn is { } saved)
+        {
+            w.Line($"// Where the paths meet: dY += the gradient sent back to \"{saved.Name}\", in place, then only the sums (the conv's backward");
+            w.Line("// recomputes dU as dZ goes onto its grid).");
+            w.Line($"TrainingPasses.AddBackwardSums(act, ref _gradSave{saved.Slot}[0], ref {dy}, ref zs, n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd,");
+            w.Line("    ref sumDu, ref sumDuXhat);");
+        }
+        else if (g.DuRecomputed)
+        {
+            w.Line("// Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.");
+            w.Line($"TrainingPasses.BackwardSums(act, ref {dy}, ref zs, n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        }
         else if (save is null)
         {
             w.Line($"TrainingPasses.BackwardReduce(act, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         }
         else
         {
-            w.Line($"TrainingPasses.AddBackwardReduce(act, ref {dy}, ref {r.U}[0], ref {save}[0], ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+            // The saved tensor's gradient written first here is stored, not added to a cleared buffer (the same bits).
+            string first = TrainingNormFusion.SavedGradientStoredFirst(m.Groups, g.Branch!.Slot) ? "true, " : string.Empty;
+            w.Line($"TrainingPasses.AddBackwardReduce(act, ref {dy}, ref {r.U}[0], ref {save}[0], {first}ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         }
 
         if (bn.Affine)
@@ -100,7 +144,7 @@ internal static partial class TrainingEmitter
         {
             // One sweep, sample by sample: the derivative, the add to the saved tensor's gradient, the reductions.
             w.Line($"var act = {g.Operator.New()};");
-            WriteNormReductions(w, g, r, "dy", $"_gradSave{use.Slot}");
+            WriteNormReductions(w, m, g, r, "dy", $"_gradSave{use.Slot}");
             return;
         }
 
@@ -126,7 +170,7 @@ internal static partial class TrainingEmitter
         if (pass.Has(StageKind.NormReductions))
         {
             w.Line("var act = default(IdentityOperator);");
-            WriteNormReductions(w, g, r, "du");
+            WriteNormReductions(w, m, g, r, "du");
         }
         else if (g.Op is not null)
         {

@@ -28,6 +28,13 @@ internal static partial class TrainingEmitter
     {
         int i = g.Index;
         string args = $"{r.Input}, {Field(g.Op!, "Weight")}.Data, {(g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "null")}";
+        if (g.PadNormOf >= 0)
+        {
+            // Its input is the previous group's z: that group's normalise and activation run in this conv's pad (forward and backward).
+            GroupPlan before = m.Groups[g.PadNormOf];
+            w.Line($"_conv{i}.NormalizeInput({before.Operator.New()}, _scale{before.Index}, _shift{before.Index});");
+        }
+
         if (pass.Has(StageKind.Add))
         {
             w.Line($"_conv{i}.AddForward({g.Operator.New()}, {args}, {r.Z}, {r.Residual}, {r.U ?? r.Output}, {r.Output}, n);");
@@ -52,6 +59,13 @@ internal static partial class TrainingEmitter
             string sums = r.ChannelSums ? $"_sum{i}, _sumSq{i}" : "null, null";
             w.Line($"_conv{i}.Forward({args}, {r.Z}, n, {sums});");
         }
+
+        if (g.NormInNextPad)
+        {
+            w.Line();
+            w.Line($"// Normalise + activation: in group {i + 1}'s input pad, so the output is never stored; the batch statistics here.");
+            WriteBatchStatistics(w, g);
+        }
     }
 
     /// <summary>
@@ -65,7 +79,16 @@ internal static partial class TrainingEmitter
         string weight = Field(g.Op!, "Weight");
         string tail = $"{weight}.Data, {weight}.Grad, {(g.HasBias ? Field(g.Op!, "Bias") + ".Grad" : "null")}, ref dx, wantInput, n";
         string conv = $"_conv{g.Index}";
-        if (pass.Has(StageKind.AddGradient))
+        if (g.DuRecomputed)
+        {
+            // dU = act′(dY) at the recomputed u per sample, then BatchNorm's input gradient, as dZ goes onto the grid.
+            int i = g.Index;
+            BatchNormLayer norm = g.Norm!;
+            w.Line($"long count = (long)n * {g.Spatial};");
+            w.Line($"{conv}.NormBackward({g.Operator.New()}, _scale{i}, _shift{i}, {r.Input}, ref dz, {r.Z}, {Data(null, norm, "Weight", norm.Affine)}, _mean{i}, _invStd{i}, _sum{i},");
+            w.Line($"    _sumSq{i}, count, {tail});");
+        }
+        else if (pass.Has(StageKind.AddGradient))
         {
             string sum = pass.Has(StageKind.ActivationGradient) ? r.U! : "null";
             w.Line($"{conv}.AddBackward({g.Operator.New()}, {r.Input}, ref dz, {sum}, _gradSave{g.Branch!.Slot}, {tail});");

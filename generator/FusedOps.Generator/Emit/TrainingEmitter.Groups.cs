@@ -40,7 +40,7 @@ internal static partial class TrainingEmitter
                     w.Line($"Norm.ChannelSums(ref {z}[0], n, {g.Channels}, {g.Spatial}, _sum{i}, _sumSq{i});");
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.Add):
-                    WriteAddForward(w, g, r, pass);
+                    WriteAddForward(w, m, g, r, pass);
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.ChannelActivation):
                     // The next group's channel activation on the normalised values; the BatchNorm output itself is not stored.
@@ -56,6 +56,14 @@ internal static partial class TrainingEmitter
                     StandaloneEmitter.Grow(w, $"_piece{i + 1}", "int", $"n * {maxout.OutLength}");
                     w.Line($"TrainingPasses.MaxoutAffineForward({((MaxoutLayer)maxout.Op!).Pieces}, _piece{i + 1}, ref {z}[0], ref {m.Buffers.Groups[i + 1].Output}[0], n, {g.Channels}, {g.Spatial},");
                     w.Line($"    ref _scale{i}[0], ref _shift{i}[0]);");
+                    break;
+                case PassKind.Elementwise when pass.Has(StageKind.Normalize) && g.TrainingPool is { } pool:
+                    // The next group's MaxPool2d in the same sweep: only the pooled output and arg-max are stored.
+                    WriteBatchStatistics(w, g);
+                    w.Line($"var act = {g.Operator.New()};");
+                    string pooled = PooledOutput(w, m, g);
+                    w.Line($"TrainingPasses.AffinePoolForward(act, ref {z}[0], {pooled}, n, {g.Channels}, ref _scale{i}[0], ref _shift{i}[0],");
+                    w.Line($"    {StandaloneEmitter.Window(m.Groups[i + 1], pool)});");
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.Normalize):
                     WriteBatchStatistics(w, g);
@@ -100,7 +108,7 @@ internal static partial class TrainingEmitter
                     w.Line($"Norm.SplitSamples(ref dy, {g.InLength}, {savedLength}, ref dx, wantInput, ref _gradSave{g.Branch!.Slot}[0], n);");
                     break;
                 case PassKind.Elementwise when pass.Has(StageKind.NormReductions):
-                    WriteNormReductions(w, g, r, "dy", channel: NormReductionHead(w, m, g, pass));
+                    WriteNormReductions(w, m, g, r, "dy", channel: NormReductionHead(w, m, g, pass));
                     break;
                 case PassKind.Own:
                     BatchNormLayer norm = g.Norm!;

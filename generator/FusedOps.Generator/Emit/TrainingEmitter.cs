@@ -23,10 +23,15 @@ internal static partial class TrainingEmitter
         WriteConstructor(w, m);
         WriteEntryPoints(w, m);
         WriteEnsure(w, m);
-        // A group whose work runs in the previous group's Conv2d (TrainingConv) has no methods of its own.
-        foreach (GroupPlan g in m.AllGroups.Where(g => g.Forward.Count > 0))
+        // A group whose work runs in the previous group's Conv2d (TrainingConv) has no methods of its own; a pool whose forward runs
+        // in the previous group's normalise pass (TrainingNormFusion) only its backward.
+        foreach (GroupPlan g in m.AllGroups.Where(g => g.Forward.Count > 0 || g.Backward.Count > 0))
         {
-            WriteGroupForward(w, m, g);
+            if (g.Forward.Count > 0)
+            {
+                WriteGroupForward(w, m, g);
+            }
+
             WriteGroupBackward(w, m, g);
             WritePerSampleParts(w, m, g);
         }
@@ -242,7 +247,7 @@ internal static partial class TrainingEmitter
         w.Line("bool wantInput = !inputGradient.IsEmpty;");
         w.Line("ref float userDx = ref wantInput ? ref MemoryMarshal.GetReference(inputGradient) : ref s_sink[0];");
         var used = m.Saves.Where(s => m.Groups.Any(g => g.Branch?.Slot == s.Slot)).ToList();
-        foreach (SavePoint s in used)
+        foreach (SavePoint s in used.Where(s => !TrainingNormFusion.SavedGradientStoredFirst(m.Groups, s.Slot)))
         {
             w.Line($"Array.Clear(_gradSave{s.Slot}, 0, n * {s.Length});");
         }
@@ -267,7 +272,8 @@ internal static partial class TrainingEmitter
             WeightFormEmitter.BeforeBackward(w, m.Groups[gi]);
             w.Line($"G{gi}_Backward(n, ref dy, ref {(dx is null ? "userDx" : dx + "[0]")}, {(dx is null ? "wantInput" : "true")});");
             WeightFormEmitter.AfterBackward(w, m.Groups[gi]);
-            foreach (SavePoint s in used.Where(s => s.AfterGroup == gi - 1))
+            SavePoint? folded = gi > 0 ? m.Groups[gi - 1].SavedGradientIn : null;
+            foreach (SavePoint s in used.Where(s => s.AfterGroup == gi - 1 && s != folded))
             {
                 // Where the paths meet: the saved tensor's gradient is the main path's plus what its users sent back.
                 string add = $"TrainingPasses.Add(ref _gradSave{s.Slot}[0], ref {(dx is null ? "userDx" : dx + "[0]")}, n, {s.Length});";

@@ -93,7 +93,8 @@ internal static class BufferPlanner
 
         foreach (SavePoint s in saves.Where(s => groups.Any(g => g.Branch?.Slot == s.Slot)))
         {
-            training.Add(new TrainingBuffer($"_gradSave{s.Slot}", s.Length, $"gradient sent back to \"{s.Name}\" by the layers that use it"));
+            string first = TrainingNormFusion.SavedGradientStoredFirst(groups, s.Slot) ? " (its first writer stores, so it is never cleared)" : string.Empty;
+            training.Add(new TrainingBuffer($"_gradSave{s.Slot}", s.Length, $"gradient sent back to \"{s.Name}\" by the layers that use it{first}"));
         }
 
         if (groups.Count > 1)
@@ -146,7 +147,8 @@ internal static class BufferPlanner
         bool hasOutput = g.Norm is not null || g.Activation is not null || g.Join is not null;
         // A standalone layer that takes an activation writes only its output (backward recomputes from its input).
         string z = op && !(g.Anchor == AnchorKind.Standalone && hasOutput) ? $"_z{g.Index}" : input;
-        string y = hasOutput ? $"_y{g.Index}" : z;
+        // Its normalise and activation in the next conv's input pad: what reads its output reads z (TrainingNormFusion).
+        string y = hasOutput && !g.NormInNextPad ? $"_y{g.Index}" : z;
 
         // A Conv2d (or a Linear with BatchNorm) whose training passes write the next group's output instead (its channel activation
         // or Maxout fused): with BatchNorm, the normalised output is never stored; without, a Maxout in the grid conv's epilogue
@@ -160,7 +162,8 @@ internal static class BufferPlanner
             training.Add(new TrainingBuffer(z, g.OutLength, $"group {g.Index}: {g.Op!.Name} output, before BatchNorm and activation (backward reads it)"));
         }
 
-        if (hasOutput && !nextTakes)
+        // Its output never stored: recomputed where it is read, or pooled in the pass that computes it.
+        if (hasOutput && !nextTakes && !g.NormInNextPad && g.TrainingPool is null)
         {
             training.Add(new TrainingBuffer(y, g.OutLength, $"group {g.Index}: output"));
         }

@@ -62,6 +62,7 @@ internal static partial class PipelinePlanner
         ChannelFusion.Apply(groups, saves);
         PoolFusion.Apply(groups, saves);
         TrainingConv.Apply(groups, saves);
+        TrainingNormFusion.Apply(groups, saves);
         return new PipelineModel(
             ns,
             typeName,

@@ -192,6 +192,24 @@ internal sealed record GroupPlan(
     /// </summary>
     public int TrainingMaxout { get; init; }
 
+    /// <summary>Training: a MaxPool2d right after this group runs in its normalise pass (<see cref="TrainingNormFusion"/>).</summary>
+    public PoolLayer? TrainingPool { get; init; }
+
+    /// <summary>Training: this group's normalise and activation run in the next group's input pad; its output is never stored.</summary>
+    public bool NormInNextPad { get; init; }
+
+    /// <summary>Training: the group whose normalise and activation this grid conv's input pad runs, or −1.</summary>
+    public int PadNormOf { get; init; } = -1;
+
+    /// <summary>Training: the group whose unstored output this group's residual Add recomputes from its z, or −1.</summary>
+    public int ResidualNormOf { get; init; } = -1;
+
+    /// <summary>Training: BatchNorm's reduction pass stores no dU; the conv's backward recomputes it per sample.</summary>
+    public bool DuRecomputed { get; init; }
+
+    /// <summary>Training: the saved tensor (right after this group) whose gradient its reduction pass adds to dY as it reads it, or null.</summary>
+    public SavePoint? SavedGradientIn { get; init; }
+
     /// <summary>Whether inference writes the next group's output (its work runs in this group's epilogue).</summary>
     public bool TakesNext => Conv is { TakesNext: true } || Columns != ChannelEpilogue.None || LinearMaxout > 0;
 

@@ -151,7 +151,9 @@ public static partial class ActivationPass
         ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
         where TAct : struct, IActivationOperator
     {
-        if (spatial == 1)
+        // du may be a null reference: only the sums are wanted (the conv's backward recomputes du as it reads it).
+        bool store = !Unsafe.IsNullRef(ref du);
+        if (spatial == 1 && store)
         {
             BackwardReduceRows(act, ref dy, ref z, ref du, n, channels, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             return;
@@ -177,7 +179,11 @@ public static partial class ActivationPass
                     {
                         Vector256<float> zv = Vector256.LoadUnsafe(ref z, (nuint)(o + i));
                         Vector256<float> g = act.Backward(Vector256.LoadUnsafe(ref dy, (nuint)(o + i)), (zv * vs) + vt);
-                        g.StoreUnsafe(ref du, (nuint)(o + i));
+                        if (store)
+                        {
+                            g.StoreUnsafe(ref du, (nuint)(o + i));
+                        }
+
                         va += g;
                         vb += g * ((zv - vmu) * vinv);
                     }
@@ -190,7 +196,11 @@ public static partial class ActivationPass
                 {
                     float zs = Unsafe.Add(ref z, o + i);
                     float g = act.Backward(Unsafe.Add(ref dy, o + i), (zs * s) + t);
-                    Unsafe.Add(ref du, o + i) = g;
+                    if (store)
+                    {
+                        Unsafe.Add(ref du, o + i) = g;
+                    }
+
                     a += g;
                     b += (double)g * ((zs - mu) * inv);
                 }

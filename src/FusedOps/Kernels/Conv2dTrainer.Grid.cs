@@ -64,7 +64,7 @@ public sealed unsafe partial class Conv2dTrainer
         for (int o = 0; o < _oc; o++)
         {
             ref float zo = ref norm ? ref Unsafe.Add(ref z, o * plane) : ref Unsafe.NullRef<float>();
-            var coefficients = norm ? new NormCoefficients(_normK[o], _normA[o], _normB[o], _normMean[o], _normInvStd[o]) : default;
+            var coefficients = norm ? new NormCoefficients(_normK[o], _normA[o], _normB[o], _normMean[o], _normInvStd[o], _normRelu, _normRelu ? _normScale[o] : 0f, _normRelu ? _normShift[o] : 0f) : default;
             biasSums[o] += FillGradientPlane(ref Unsafe.Add(ref dz, o * plane), ref zo, in coefficients, ref Unsafe.Add(ref dzGrid, o * _lz), _oh, _ow, _wp, _m, _lz, vector);
         }
     }
@@ -77,7 +77,9 @@ public sealed unsafe partial class Conv2dTrainer
         bool norm = !Unsafe.IsNullRef(ref z);
         new Span<float>(Unsafe.AsPointer(ref plane), m).Clear();
         (float k, float na, float nb, float mu, float inv) = (n.K, n.A, n.B, n.Mean, n.InvStd);
+        (bool relu, float sc, float sh) = (n.Relu, n.Scale, n.Shift);
         Vector256<float> vk = Vector256.Create(k), vna = Vector256.Create(na), vnb = Vector256.Create(nb), vmu = Vector256.Create(mu), vinv = Vector256.Create(inv);
+        Vector256<float> vsc = Vector256.Create(sc), vsh = Vector256.Create(sh);
         Vector256<float> va = Vector256<float>.Zero;
         Vector128<float> va4 = Vector128<float>.Zero;
         float a = 0f;
@@ -91,8 +93,15 @@ public sealed unsafe partial class Conv2dTrainer
                 ref float zr = ref Unsafe.Add(ref z, oy * ow);
                 for (; i <= ow - 8; i += 8)
                 {
-                    Vector256<float> xh = (Vector256.LoadUnsafe(ref zr, (nuint)i) - vmu) * vinv;
-                    Vector256<float> v = (Vector256.LoadUnsafe(ref row, (nuint)i) - vna - (xh * vnb)) * vk;
+                    Vector256<float> zv = Vector256.LoadUnsafe(ref zr, (nuint)i), d = Vector256.LoadUnsafe(ref row, (nuint)i);
+                    if (relu)
+                    {
+                        // dU = ReLU′(dY) at u = z·scale + shift: ReluOperator.Backward's arithmetic (the reduction pass stored no dU).
+                        d = Vector256.AndNot(d, Vector256.LessThanOrEqual((zv * vsc) + vsh, Vector256<float>.Zero));
+                    }
+
+                    Vector256<float> xh = (zv - vmu) * vinv;
+                    Vector256<float> v = (d - vna - (xh * vnb)) * vk;
                     va += v;
                     v.StoreUnsafe(ref dst, (nuint)i);
                 }
@@ -113,7 +122,13 @@ public sealed unsafe partial class Conv2dTrainer
                 Vector128<float> v = Vector128.LoadUnsafe(ref row, (nuint)i);
                 if (norm)
                 {
-                    Vector128<float> xh = (Vector128.LoadUnsafe(ref z, (nuint)((oy * ow) + i)) - vmu.GetLower()) * vinv.GetLower();
+                    Vector128<float> zv = Vector128.LoadUnsafe(ref z, (nuint)((oy * ow) + i));
+                    if (relu)
+                    {
+                        v = Vector128.AndNot(v, Vector128.LessThanOrEqual((zv * vsc.GetLower()) + vsh.GetLower(), Vector128<float>.Zero));
+                    }
+
+                    Vector128<float> xh = (zv - vmu.GetLower()) * vinv.GetLower();
                     v = (v - vna.GetLower() - (xh * vnb.GetLower())) * vk.GetLower();
                 }
 
@@ -127,7 +142,13 @@ public sealed unsafe partial class Conv2dTrainer
                 float v = Unsafe.Add(ref row, i);
                 if (norm)
                 {
-                    v = (v - na - (((Unsafe.Add(ref z, (oy * ow) + i) - mu) * inv) * nb)) * k;
+                    float zs = Unsafe.Add(ref z, (oy * ow) + i);
+                    if (relu && (zs * sc) + sh <= 0f)
+                    {
+                        v = 0f;
+                    }
+
+                    v = (v - na - (((zs - mu) * inv) * nb)) * k;
                 }
 
                 a += v;
@@ -147,8 +168,9 @@ public sealed unsafe partial class Conv2dTrainer
         return sum;
     }
 
-    // BatchNorm's per-channel constants for FillGradientGrid: γ·invStd, Σ dU/m, Σ dU·x̂/m, μ, invStd.
-    private readonly record struct NormCoefficients(float K, float A, float B, float Mean, float InvStd);
+    // BatchNorm's per-channel constants for FillGradientGrid: γ·invStd, Σ dU/m, Σ dU·x̂/m, μ, invStd; with Relu, the gradient is at
+    // ReLU's output and dU = ReLU′(dY) at u = z·Scale + Shift is formed first (NormBackward).
+    private readonly record struct NormCoefficients(float K, float A, float B, float Mean, float InvStd, bool Relu, float Scale, float Shift);
 
     /// <summary>
     /// One sample's input into the padded planes at <paramref name="destination"/>: <see cref="ConvHelpers.Pad"/>'s layout and values.
@@ -158,6 +180,12 @@ public sealed unsafe partial class Conv2dTrainer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PadInput(ref float source, ref float destination)
     {
+        if (_inputNorm is { } norm)
+        {
+            norm.Pad(this, ref source, ref destination);
+            return;
+        }
+
         int pw = _wp, ph = _h + (2 * _pad), w = _w, pad = _pad;
         bool vector = Vector256.IsHardwareAccelerated && w >= 8;
         for (int c = 0; c < _c; c++)

@@ -4,8 +4,8 @@ using System.Runtime.Intrinsics;
 namespace FusedOps.Kernels;
 
 /// <content>
-/// <see cref="AddBackwardReduce"/> for ReLU and the identity in one sweep per channel plane: du = act′(dy) at u, the saved
-/// gradient += du, and BatchNorm's Σ du and Σ du·x̂, reading each input once. The three passes it replaces ran over a sample
+/// <c>AddBackwardReduce</c> for ReLU and the identity in one sweep per channel plane: du = act′(dy) at u, the saved
+/// gradient += du (or = 0 + du for its first writer), and BatchNorm's Σ du and Σ du·x̂, reading each input once. The three passes it replaces ran over a sample
 /// each (du written, read back twice); here every value takes the same operations in the same order (ReLU′ and the add are
 /// elementwise, exact at any width; the sums are <see cref="ActivationPass.BackwardReduce"/>'s, 8 lanes then the tail in
 /// double), so the results are the same bits.
@@ -17,9 +17,9 @@ public static unsafe partial class TrainingPasses
         where TAct : struct, IActivationOperator =>
         typeof(TAct) == typeof(ReluOperator) || typeof(TAct) == typeof(IdentityOperator);
 
-    /// <summary>One sample's planes of the fused <see cref="AddBackwardReduce"/> (see the type's remarks); sums per channel added to.</summary>
+    /// <summary>One sample's planes of the fused <c>AddBackwardReduce</c> (see the type's remarks); sums per channel added to.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddReducePlanes<TAct>(TAct act, float* dy, float* u, float* save, float* z, float* du, int channels, int spatial,
+    private static void AddReducePlanes<TAct>(TAct act, float* dy, float* u, float* save, bool overwrite, float* z, float* du, int channels, int spatial,
         float* mean, float* invStd, ref double sumDu, ref double sumDuXhat)
         where TAct : struct, IActivationOperator
     {
@@ -38,7 +38,8 @@ public static unsafe partial class TrainingPasses
                 {
                     long k = o + i;
                     Vector256<float> g = act.Backward(Vector256.Load(dy + k), Vector256.Load(u + k));
-                    (Vector256.Load(save + k) + g).Store(save + k);
+                    // The first writer stores 0 + du: what adding to a cleared buffer gives (a −0 becomes +0).
+                    ((overwrite ? Vector256<float>.Zero : Vector256.Load(save + k)) + g).Store(save + k);
                     g.Store(du + k);
                     va += g;
                     vb += g * ((Vector256.Load(z + k) - vmu) * vinv);
@@ -52,7 +53,7 @@ public static unsafe partial class TrainingPasses
             {
                 long k = o + i;
                 float g = act.Backward(dy[k], u[k]);
-                save[k] += g;
+                save[k] = (overwrite ? 0f : save[k]) + g;
                 du[k] = g;
                 a += g;
                 b += (double)g * ((z[k] - mu) * inv);

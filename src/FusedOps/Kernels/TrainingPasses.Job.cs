@@ -12,6 +12,7 @@ public static unsafe partial class TrainingPasses
         AffineAddForward,
         BackwardReduce,
         AddBackwardReduce,
+        AddBackwardSums,
         BackwardApply,
         Backward,
         Add,
@@ -35,6 +36,7 @@ public static unsafe partial class TrainingPasses
         public double* SumDu, SumDuXhat;
         public int* ArgMax;
         public int GammaLength;
+        public bool Overwrite;
         public long Count;
         public Pooling.Window Window;
         public double[] Partials = [];
@@ -43,7 +45,7 @@ public static unsafe partial class TrainingPasses
         {
             Job<TAct> job = t_job ??= new Job<TAct>();
             (job._kind, job._act, job._n, job._channels, job._spatial) = (kind, act, n, channels, spatial);
-            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce && job.Partials.Length < 2 * MaxParts * channels)
+            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce or Kind.AddBackwardSums && job.Partials.Length < 2 * MaxParts * channels)
             {
                 job.Partials = new double[2 * MaxParts * channels];
             }
@@ -88,13 +90,31 @@ public static unsafe partial class TrainingPasses
                 long o = (long)s * length;
                 if (FusesAddReduce<TAct>())
                 {
-                    AddReducePlanes(_act, Dy + o, R + o, Y + o, Z + o, U + o, _channels, _spatial, Mean, InvStd, ref sumDu, ref sumDuXhat);
+                    AddReducePlanes(_act, Dy + o, R + o, Y + o, Overwrite, Z + o, U + o, _channels, _spatial, Mean, InvStd, ref sumDu, ref sumDuXhat);
                     continue;
+                }
+
+                if (Overwrite)
+                {
+                    new Span<float>(Y + o, length).Clear();
                 }
 
                 ActivationPass.Backward(_act, ref Dy[o], ref R[o], ref U[o], length);
                 ConvHelpers.Add(ref U[o], ref Y[o], length);
                 ActivationPass.BackwardReduce(default(IdentityOperator), ref U[o], ref Z[o], ref U[o], 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
+                    ref *InvStd, ref sumDu, ref sumDuXhat);
+            }
+        }
+
+        // Samples s0 … s1 − 1 of AddBackwardSums: dy += the saved gradient, then the reductions while the sample is in cache.
+        public void AddBackwardSums(int s0, int s1, ref double sumDu, ref double sumDuXhat)
+        {
+            int length = _channels * _spatial;
+            for (int s = s0; s < s1; s++)
+            {
+                long o = (long)s * length;
+                ConvHelpers.Add(ref R[o], ref Dy[o], length);
+                ActivationPass.BackwardReduce(_act, ref Dy[o], ref Z[o], ref Unsafe.NullRef<float>(), 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
                     ref *InvStd, ref sumDu, ref sumDuXhat);
             }
         }
@@ -115,13 +135,18 @@ public static unsafe partial class TrainingPasses
                 case Kind.BackwardReduce:
                     Span<double> sums = Partials.AsSpan(2 * part * c, 2 * c);
                     sums.Clear();
-                    ActivationPass.BackwardReduce(_act, ref Dy[o], ref Z[o], ref U[o], count, c, _spatial, ref *Scale, ref *Shift, ref *Mean, ref *InvStd,
+                    ActivationPass.BackwardReduce(_act, ref Dy[o], ref Z[o], ref U == null ? ref Unsafe.NullRef<float>() : ref U[o], count, c, _spatial, ref *Scale, ref *Shift, ref *Mean, ref *InvStd,
                         ref sums[0], ref sums[c]);
                     break;
                 case Kind.AddBackwardReduce:
                     Span<double> partial = Partials.AsSpan(2 * part * c, 2 * c);
                     partial.Clear();
                     AddBackwardReduce(s0, s1, ref partial[0], ref partial[c]);
+                    break;
+                case Kind.AddBackwardSums:
+                    Span<double> partialSums = Partials.AsSpan(2 * part * c, 2 * c);
+                    partialSums.Clear();
+                    AddBackwardSums(s0, s1, ref partialSums[0], ref partialSums[c]);
                     break;
                 case Kind.BackwardApply:
                     Norm.BackwardApply(ref U[o], ref Z[o], count, c, _spatial, new ReadOnlySpan<float>(Scale, GammaLength), new ReadOnlySpan<float>(Mean, c),

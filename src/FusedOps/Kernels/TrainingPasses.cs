@@ -111,6 +111,16 @@ public static unsafe partial class TrainingPasses
     /// </summary>
     public static void AddBackwardReduce<TAct>(TAct act, ref float dy, ref float u, ref float save, ref float z, ref float du, int n, int channels, int spatial,
         ref float scale, ref float shift, ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
+        where TAct : struct, IActivationOperator =>
+        AddBackwardReduce(act, ref dy, ref u, ref save, false, ref z, ref du, n, channels, spatial, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+
+    /// <summary>
+    /// <see cref="AddBackwardReduce{TAct}(TAct, ref float, ref float, ref float, ref float, ref float, int, int, int, ref float, ref float, ref float, ref float, ref double, ref double)"/>;
+    /// with <paramref name="overwrite"/> (the saved gradient's first writer) <paramref name="save"/> is set to 0 + du instead of added to, the
+    /// bits of adding to a cleared buffer, so the buffer needs no clearing pass.
+    /// </summary>
+    public static void AddBackwardReduce<TAct>(TAct act, ref float dy, ref float u, ref float save, bool overwrite, ref float z, ref float du, int n, int channels,
+        int spatial, ref float scale, ref float shift, ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
         where TAct : struct, IActivationOperator
     {
         int parts = Parts(n, (long)channels * spatial);
@@ -122,6 +132,7 @@ public static unsafe partial class TrainingPasses
             job.Y = psave;
             job.Z = pz;
             job.U = pdu;
+            job.Overwrite = overwrite;
             job.SetNorm(ps, pt, pm, pi);
             if (parts == 1)
             {

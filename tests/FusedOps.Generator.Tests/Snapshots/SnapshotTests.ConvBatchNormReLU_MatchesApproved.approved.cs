@@ -1286,7 +1286,7 @@ namespace FusedOps.Generated
         private void G0_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: elementwise: ReLU' + BatchNorm reductions.
+            // Pass: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored).
             var act = new ReluOperator();
             Array.Clear(_sum0);
             Array.Clear(_sumSq0);
@@ -1297,19 +1297,15 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 32, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
-                ref sumDuXhat);
+            // Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.
+            TrainingPasses.BackwardSums(act, ref dy, ref zs, n, 32, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq0, L1Weight.Grad);
             Norm.AddTo(_sum0, L1Bias.Grad);
 
-            // Pass: BatchNorm input gradient.
+            // Pass: Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient.
             long count = (long)n * 1024;
-            // Formed by the Conv2d's Backward as dZ goes onto its grid.
-            dz = ref _gradU[0];
-
-            // Pass: Conv2d dW, dB, dX.
-            _conv0.Backward(_in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx,
-                wantInput, n);
+            _conv0.NormBackward(new ReluOperator(), _scale0, _shift0, _in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0,
+                _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
         }
     }
 }
@@ -1323,8 +1319,8 @@ namespace FusedOps.Generated
 //   group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]  (16, 32, 32) -> (32, 32, 32)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU
-//     backward: elementwise: ReLU' + BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
-// Passes: inference 1, training forward 2, backward 3; layer by layer would take 3 / 4 / 4.
+//     backward: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient
+// Passes: inference 1, training forward 2, backward 2; layer by layer would take 3 / 4 / 4.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 16384: the input; group 0's weight gradient reads it
 //   _z0 32768: group 0: Conv2d output, before BatchNorm and activation (backward reads it)

@@ -789,7 +789,6 @@ namespace FusedOps.Generated
         private int _capacity;
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
-        private float[] _y0 = Array.Empty<float>();
         private float[] _z1 = Array.Empty<float>();
         private float[] _gradA = Array.Empty<float>();
         private float[] _gradU = Array.Empty<float>();
@@ -835,7 +834,6 @@ namespace FusedOps.Generated
             _batch = 0;
             input.CopyTo(_in);
             G0_Forward(batchSize);
-            G1_Forward(batchSize);
             new ReadOnlySpan<float>(_z1, 0, batchSize * OutputLength).CopyTo(output);
             _batch = batchSize;
         }
@@ -873,7 +871,6 @@ namespace FusedOps.Generated
 
             _in = new float[n * 429];
             _z0 = new float[n * 858];
-            _y0 = new float[n * 858];
             _z1 = new float[n * 72];
             _gradA = new float[n * 858];
             _gradU = new float[n * 858];
@@ -886,7 +883,7 @@ namespace FusedOps.Generated
             // Pass: Conv2d, epilogue: bias + channel sums.
             _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
 
-            // Pass: elementwise: normalise + ReLU.
+            // Pass: elementwise: normalise + ReLU + MaxPool2d(3).
             // Batch statistics over n × 143 values per channel; running_var takes the unbiased variance.
             long count = (long)n * 143;
             float epsilon = 1e-05f;
@@ -894,14 +891,20 @@ namespace FusedOps.Generated
             Norm.FinishBatchStats(_sum0, _sumSq0, L0Bias.Data, count, epsilon, momentum, L1RunningMean.Data, L1RunningVar.Data, _mean0, _invStd0);
             Norm.TrainScaleShift(L1Weight.Data, L1Bias.Data, _mean0, _invStd0, _scale0, _shift0);
             var act = new ReluOperator();
-            TrainingPasses.AffineForward(act, ref _z0[0], ref _y0[0], n, 6, 143, ref _scale0[0], ref _shift0[0]);
+            if (_argMax1.Length < n * 72)
+            {
+                _argMax1 = new int[n * 72];
+            }
+
+            TrainingPasses.AffinePoolForward(act, ref _z0[0], ref _z1[0], ref _argMax1[0], n, 6, ref _scale0[0], ref _shift0[0],
+                new Pooling.Window(11, 13, 3, 4, 3, 3, 0));
         }
 
         // Group 0 backward: Conv2d[0] + BatchNorm[1] + ReLU[2], gradient (6, 11, 13) -> (3, 11, 13).
         private void G0_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: elementwise: ReLU' + BatchNorm reductions.
+            // Pass: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored).
             var act = new ReluOperator();
             Array.Clear(_sum0);
             Array.Clear(_sumSq0);
@@ -912,30 +915,15 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 6, 143, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+            // Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.
+            TrainingPasses.BackwardSums(act, ref dy, ref zs, n, 6, 143, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq0, L1Weight.Grad);
             Norm.AddTo(_sum0, L1Bias.Grad);
 
-            // Pass: BatchNorm input gradient.
+            // Pass: Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient.
             long count = (long)n * 143;
-            // Formed by the Conv2d's Backward as dZ goes onto its grid.
-            dz = ref _gradU[0];
-
-            // Pass: Conv2d dW, dB, dX.
-            _conv0.Backward(_in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx,
-                wantInput, n);
-        }
-
-        // Group 1 training forward: MaxPool2d[3], (6, 11, 13) -> (6, 3, 4).
-        private void G1_Forward(int n)
-        {
-            // Pass: MaxPool2d (1 pass).
-            if (_argMax1.Length < n * 72)
-            {
-                _argMax1 = new int[n * 72];
-            }
-
-            TrainingPasses.MaxForward(ref _y0[0], ref _z1[0], ref _argMax1[0], n, 6, new Pooling.Window(11, 13, 3, 4, 3, 3, 0), true);
+            _conv0.NormBackward(new ReluOperator(), _scale0, _shift0, _in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0,
+                _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
         }
 
         // Group 1 backward: MaxPool2d[3], gradient (6, 3, 4) -> (6, 11, 13).
@@ -962,17 +950,16 @@ namespace FusedOps.Generated
 // Fusion groups and their passes (each pass is one sweep over memory; "then" separates passes):
 //   group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]  (3, 11, 13) -> (6, 11, 13)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU + MaxPool2d(3) per band of 3 output rows
-//     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU
-//     backward: elementwise: ReLU' + BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
+//     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU + MaxPool2d(3)
+//     backward: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient
 //   group 1: MaxPool2d[3]  (6, 11, 13) -> (6, 3, 4)
 //     inference: in group 0's epilogue
-//     training forward: MaxPool2d (1 pass)
+//     training forward: in group 0's normalise pass
 //     backward: MaxPool2d backward (1 pass)
-// Passes: inference 1, training forward 3, backward 4; layer by layer would take 4 / 5 / 5.
+// Passes: inference 1, training forward 2, backward 3; layer by layer would take 4 / 5 / 5.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 429: the input; group 0's weight gradient reads it
 //   _z0 858: group 0: Conv2d output, before BatchNorm and activation (backward reads it)
-//   _y0 858: group 0: output
 //   _z1 72: group 1: MaxPool2d output, before BatchNorm and activation (backward reads it)
 //   _gradA 858: gradient between groups (odd groups write it)
 //   _gradU 858: gradient inside a group, after the activation / BatchNorm

@@ -3909,7 +3909,6 @@ namespace FusedOps.Generated
         private int _capacity;
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
-        private float[] _y0 = Array.Empty<float>();
         private float[] _z1 = Array.Empty<float>();
         private float[] _y1 = Array.Empty<float>();
         private float[] _u1 = Array.Empty<float>();
@@ -4037,7 +4036,6 @@ namespace FusedOps.Generated
             ref float dy = ref MemoryMarshal.GetReference(outputGradient);
             bool wantInput = !inputGradient.IsEmpty;
             ref float userDx = ref wantInput ? ref MemoryMarshal.GetReference(inputGradient) : ref s_sink[0];
-            Array.Clear(_gradSave0, 0, n * 16384);
             Array.Clear(_gradSave1, 0, n * 16384);
             G2_Backward(n, ref dy, ref _gradB[0], true);
             TrainingPasses.Add(ref _gradSave1[0], ref _gradB[0], n, 16384);
@@ -4071,7 +4069,6 @@ namespace FusedOps.Generated
 
             _in = new float[n * 16384];
             _z0 = new float[n * 16384];
-            _y0 = new float[n * 16384];
             _z1 = new float[n * 16384];
             _y1 = new float[n * 16384];
             _u1 = new float[n * 16384];
@@ -4095,22 +4092,20 @@ namespace FusedOps.Generated
             // Pass: Conv2d, epilogue: bias + channel sums.
             _conv0.Forward(_in, L1Weight.Data, L1Bias.Data, _z0, n, _sum0, _sumSq0);
 
-            // Pass: elementwise: normalise + ReLU.
+            // Normalise + activation: in group 1's input pad, so the output is never stored; the batch statistics here.
             // Batch statistics over n × 1024 values per channel; running_var takes the unbiased variance.
             long count = (long)n * 1024;
             float epsilon = 1e-05f;
             float momentum = 0.1f;
             Norm.FinishBatchStats(_sum0, _sumSq0, L1Bias.Data, count, epsilon, momentum, L2RunningMean.Data, L2RunningVar.Data, _mean0, _invStd0);
             Norm.TrainScaleShift(L2Weight.Data, L2Bias.Data, _mean0, _invStd0, _scale0, _shift0);
-            var act = new ReluOperator();
-            TrainingPasses.AffineForward(act, ref _z0[0], ref _y0[0], n, 16, 1024, ref _scale0[0], ref _shift0[0]);
         }
 
         // Group 0 backward: Conv2d[1] + BatchNorm[2] + ReLU[3], gradient (16, 32, 32) -> (16, 32, 32).
         private void G0_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: elementwise: ReLU' + BatchNorm reductions.
+            // Pass: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored).
             var act = new ReluOperator();
             Array.Clear(_sum0);
             Array.Clear(_sumSq0);
@@ -4121,26 +4116,23 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 16, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu,
-                ref sumDuXhat);
+            // Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.
+            TrainingPasses.BackwardSums(act, ref dy, ref zs, n, 16, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq0, L2Weight.Grad);
             Norm.AddTo(_sum0, L2Bias.Grad);
 
-            // Pass: BatchNorm input gradient.
+            // Pass: Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient.
             long count = (long)n * 1024;
-            // Formed by the Conv2d's Backward as dZ goes onto its grid.
-            dz = ref _gradU[0];
-
-            // Pass: Conv2d dW, dB, dX.
-            _conv0.Backward(_in, ref dz, _z0, L2Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, L1Weight.Data, L1Weight.Grad, L1Bias.Grad, ref dx,
-                wantInput, n);
+            _conv0.NormBackward(new ReluOperator(), _scale0, _shift0, _in, ref dz, _z0, L2Weight.Data, _mean0, _invStd0, _sum0,
+                _sumSq0, count, L1Weight.Data, L1Weight.Grad, L1Bias.Grad, ref dx, wantInput, n);
         }
 
         // Group 1 training forward: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7], (16, 32, 32) -> (16, 32, 32).
         private void G1_Forward(int n)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            _conv1.Forward(_y0, L4Weight.Data, L4Bias.Data, _z1, n, _sum1, _sumSq1);
+            _conv1.NormalizeInput(new ReluOperator(), _scale0, _shift0);
+            _conv1.Forward(_z0, L4Weight.Data, L4Bias.Data, _z1, n, _sum1, _sumSq1);
 
             // Pass: elementwise: normalise + add "a" + ReLU.
             var act = new ReluOperator();
@@ -4170,8 +4162,8 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum1[0];
             ref double sumDuXhat = ref _sumSq1[0];
             ref float zs = ref _z1[0];
-            TrainingPasses.AddBackwardReduce(act, ref dy, ref _u1[0], ref _gradSave0[0], ref zs, ref _gradU[0], n, 16, 1024, ref scale, ref shift, ref mean,
-                ref invStd, ref sumDu, ref sumDuXhat);
+            TrainingPasses.AddBackwardReduce(act, ref dy, ref _u1[0], ref _gradSave0[0], true, ref zs, ref _gradU[0], n, 16, 1024, ref scale, ref shift,
+                ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq1, L5Weight.Grad);
             Norm.AddTo(_sum1, L5Bias.Grad);
 
@@ -4181,7 +4173,7 @@ namespace FusedOps.Generated
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
-            _conv1.Backward(_y0, ref dz, _z1, L5Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, L4Weight.Data, L4Weight.Grad, L4Bias.Grad, ref dx,
+            _conv1.Backward(_z0, ref dz, _z1, L5Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, L4Weight.Data, L4Weight.Grad, L4Bias.Grad, ref dx,
                 wantInput, n);
         }
 
@@ -4459,8 +4451,8 @@ namespace FusedOps.Generated
 //   Save "b": the output of group 1
 //   group 0: Conv2d[1] + BatchNorm[2] + ReLU[3]  (16, 32, 32) -> (16, 32, 32)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU
-//     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU
-//     backward: elementwise: ReLU' + BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
+//     training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 1's input pad (forward and backward), not stored
+//     backward: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient
 //   group 1: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7]  (16, 32, 32) -> (16, 32, 32)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + add "a" + ReLU
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + add "a" + ReLU
@@ -4473,11 +4465,10 @@ namespace FusedOps.Generated
 //     inference: Conv2d, epilogue: BatchNorm scale/shift
 //     training forward: Conv2d, epilogue: channel sums, then elementwise: normalise
 //     backward: elementwise: BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
-// Passes: inference 4, training forward 8, backward 11; layer by layer would take 10 / 13 / 13.
+// Passes: inference 4, training forward 7, backward 10; layer by layer would take 10 / 13 / 13.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 16384: the input; group 0's weight gradient reads it
 //   _z0 16384: group 0: Conv2d output, before BatchNorm and activation (backward reads it)
-//   _y0 16384: group 0: output
 //   _z1 16384: group 1: Conv2d output, before BatchNorm and activation (backward reads it)
 //   _y1 16384: group 1: output
 //   _u1 16384: group 1: the sum before the activation (backward reads it)
@@ -4487,7 +4478,7 @@ namespace FusedOps.Generated
 //   _y3 8192: group 3: output
 //   _gradX3 16384: group 3: the projection's input gradient
 //   _gradU3 8192: group 3: the projection's gradient after its BatchNorm
-//   _gradSave0 16384: gradient sent back to "a" by the layers that use it
+//   _gradSave0 16384: gradient sent back to "a" by the layers that use it (its first writer stores, so it is never cleared)
 //   _gradSave1 16384: gradient sent back to "b" by the layers that use it
 //   _gradA 16384: gradient between groups (odd groups write it)
 //   _gradB 16384: gradient between groups (even groups write it)

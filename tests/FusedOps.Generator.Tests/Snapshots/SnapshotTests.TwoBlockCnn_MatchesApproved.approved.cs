@@ -1849,7 +1849,7 @@ namespace FusedOps.Generated
         private void G0_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: elementwise: ReLU' + BatchNorm reductions.
+            // Pass: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored).
             var act = new ReluOperator();
             Array.Clear(_sum0);
             Array.Clear(_sumSq0);
@@ -1860,18 +1860,15 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            TrainingPasses.BackwardReduce(act, ref dy, ref zs, ref _gradU[0], n, 8, 256, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+            // Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.
+            TrainingPasses.BackwardSums(act, ref dy, ref zs, n, 8, 256, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq0, L1Weight.Grad);
             Norm.AddTo(_sum0, L1Bias.Grad);
 
-            // Pass: BatchNorm input gradient.
+            // Pass: Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient.
             long count = (long)n * 256;
-            // Formed by the Conv2d's Backward as dZ goes onto its grid.
-            dz = ref _gradU[0];
-
-            // Pass: Conv2d dW, dB, dX.
-            _conv0.Backward(_in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0, _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx,
-                wantInput, n);
+            _conv0.NormBackward(new ReluOperator(), _scale0, _shift0, _in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0,
+                _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
         }
 
         // Group 1 training forward: Conv2d[3] + BatchNorm[4] + ReLU[5], (8, 16, 16) -> (16, 8, 8).
@@ -2035,7 +2032,7 @@ namespace FusedOps.Generated
 //   group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]  (1, 16, 16) -> (8, 16, 16)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU
-//     backward: elementwise: ReLU' + BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
+//     backward: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient
 //   group 1: Conv2d[3] + BatchNorm[4] + ReLU[5]  (8, 16, 16) -> (16, 8, 8)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU
@@ -2044,7 +2041,7 @@ namespace FusedOps.Generated
 //     inference: Linear, epilogue: bias
 //     training forward: Linear, epilogue: bias
 //     backward: Linear dW, dB, dX
-// Passes: inference 3, training forward 5, backward 6; layer by layer would take 7 / 9 / 9.
+// Passes: inference 3, training forward 5, backward 5; layer by layer would take 7 / 9 / 9.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 256: the input; group 0's weight gradient reads it
 //   _z0 2048: group 0: Conv2d output, before BatchNorm and activation (backward reads it)

@@ -1,0 +1,114 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedOps.Generator.Model;
+
+namespace FusedOps.Generator.Plan;
+
+/// <summary>
+/// Training passes of a grid Conv2d → BatchNorm (→ activation) group that need not sweep the batch: what reads its normalised output
+/// computes it where it reads it. Each rewrite drops a buffer of the batch and the pass that wrote or read it; the arithmetic of every
+/// value stays that of the pass it replaces, so the results are the same bits.
+/// </summary>
+internal static class TrainingNormFusion
+{
+    /// <summary>
+    /// In this order: (1) a MaxPool2d right after the group runs in its normalise pass (only the pooled output and arg-max are stored);
+    /// (2) a normalise pass whose output only the next grid conv reads (and a residual Add's normalise pass, through a Save) moves into
+    /// that conv's input pad, forward and backward, and the residual pass recomputes it from z; (3) BatchNorm's reduction pass stores
+    /// no dU, the conv's backward recomputing act′ from z as it already recomputes x̂.
+    /// </summary>
+    public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
+    {
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            GroupPlan g = groups[i], next = groups[i + 1];
+            // A residual Add with no activation keeps its sum in the output buffer, which is not stored here: not fused.
+            if (NormPass(g) is { } norm && !norm.Has(StageKind.Pool) && (g.Join is null || g.Activation is not null)
+                && next is { Op: PoolLayer { Kind: PoolKind.Max } pool, Forward.Count: 1 } && !saves.Any(s => s.AfterGroup == i))
+            {
+                groups[i] = g with
+                {
+                    Forward = new[] { g.Forward[0], norm with { Stages = norm.Stages.Concat(new[] { StageKind.Pool }).ToEquatableArray() } }.ToEquatableArray(),
+                    TrainingPool = pool,
+                };
+                groups[i + 1] = next with { Forward = EquatableArray<Pass>.Empty };
+            }
+        }
+
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            GroupPlan g = groups[i], next = groups[i + 1];
+            if (NormPass(g) is { } norm && g.Join is null && !norm.Has(StageKind.Pool) && next.Conv is { } c && TrainingConv.OnGrid(c) && next.Forward.Count > 0
+                && ResidualReaders(groups, saves, i) is { } readers)
+            {
+                groups[i] = g with { Forward = new[] { g.Forward[0] }.ToEquatableArray(), NormInNextPad = true };
+                groups[i + 1] = next with { PadNormOf = i };
+                foreach (int r in readers)
+                {
+                    groups[r] = groups[r] with { ResidualNormOf = i };
+                }
+            }
+        }
+
+        for (int i = 0; i < groups.Count; i++)
+        {
+            GroupPlan g = groups[i];
+            if (IsGridNorm(g) && g.Join is null && g.Spatial > 1 && g.Backward.Count == 3 && g.Backward[0].Kind == PassKind.Elementwise
+                && g.Backward[0].Stages.All(s => s is StageKind.ActivationGradient or StageKind.NormReductions) && g.Backward[1].Kind == PassKind.Own
+                && g.Backward[2].Kind == PassKind.Anchor)
+            {
+                // dZ formed as it goes onto the grid: act′ at the recomputed u, then BatchNorm's input gradient (no pass of its own).
+                StageKind[] formed = g.Backward[0].Stages.Where(s => s == StageKind.ActivationGradient).Concat(new[] { StageKind.NormInputGradient }).ToArray();
+                Pass anchor = g.Backward[2] with { Stages = formed.Concat(g.Backward[2].Stages).ToEquatableArray() };
+                // The one saved tensor right after the group: its gradient joins dY in this reduction pass (no pass of its own).
+                var used = saves.Where(s => s.AfterGroup == i && groups.Any(u => u.Branch?.Slot == s.Slot)).ToList();
+                groups[i] = g with
+                {
+                    Backward = new[] { g.Backward[0], anchor }.ToEquatableArray(),
+                    DuRecomputed = true,
+                    SavedGradientIn = used.Count == 1 ? used[0] : null,
+                };
+            }
+        }
+    }
+
+    /// <summary>
+    /// The group whose backward writes the saved tensor <paramref name="slot"/>'s gradient first (its last user) stores it there
+    /// (BatchNorm's one-sweep reduction pass of a residual Add): the buffer needs no clearing pass before Backward.
+    /// </summary>
+    public static bool SavedGradientStoredFirst(IEnumerable<GroupPlan> groups, int slot) =>
+        groups.Where(u => u.Branch?.Slot == slot).OrderBy(u => u.Index).LastOrDefault() is { } last && last.Branch!.ProjectionGroup < 0
+        && last.Backward.Count > 0 && last.Backward[0] is { Kind: PassKind.Elementwise } first && first.Has(StageKind.AddGradient)
+        && first.Has(StageKind.ActivationGradient) && first.Has(StageKind.NormReductions);
+
+    private static bool IsGridNorm(GroupPlan g) =>
+        g.Conv is { } c && TrainingConv.OnGrid(c) && g.Norm is not null && g.ProjectionOf < 0 && g.TrainingChannel is null && g.TrainingMaxout == 0;
+
+    // The group's normalise pass (normalise, its residual add and activation, a pool fused into it; no channel activation or Maxout), or null.
+    private static Pass? NormPass(GroupPlan g) =>
+        IsGridNorm(g) && g.Forward.Count == 2 && g.Forward[1] is { Kind: PassKind.Elementwise } p && p.Has(StageKind.Normalize)
+        && p.Stages.All(s => s is StageKind.Normalize or StageKind.Add or StageKind.Activation or StageKind.Pool) ? p : null;
+
+    /// <summary>
+    /// The groups that read group <paramref name="i"/>'s output through a Save: empty without one; null when one of them cannot
+    /// recompute it (only a residual Add in its own normalise pass, with no projection, can).
+    /// </summary>
+    private static List<int>? ResidualReaders(List<GroupPlan> groups, List<SavePoint> saves, int i)
+    {
+        var readers = new List<int>();
+        foreach (SavePoint s in saves.Where(s => s.AfterGroup == i))
+        {
+            foreach (GroupPlan user in groups.Where(u => u.Branch?.Slot == s.Slot))
+            {
+                if (user.Join is not AddLayer || user.Branch!.ProjectionGroup >= 0 || NormPass(user) is not { } p || !p.Has(StageKind.Add))
+                {
+                    return null;
+                }
+
+                readers.Add(user.Index);
+            }
+        }
+
+        return readers;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FusedOps.Kernels;
+
+/// <content>
+/// The previous group's BatchNorm normalise and activation in this conv's input pad: the input is that group's conv output z, and
+/// the pad writes act(z·scale + shift) per channel (forward, and the backward's pad for the weight gradient), so the normalised
+/// activation is never stored for the batch. The arithmetic of <see cref="ActivationPass.AffineForward"/> (a product, then a sum,
+/// then the activation, per value), so the same bits as padding the stored output.
+/// </content>
+public sealed unsafe partial class Conv2dTrainer
+{
+    private InputNorm? _inputNorm;
+
+    /// <summary>
+    /// From now on, every input this trainer pads (in <see cref="Forward(float[], float[], float[], float[], int, double[], double[])"/>,
+    /// the backward passes and their variants) is the pre-BatchNorm z of the previous layer, and the value padded is
+    /// <c>act(z·scale[c] + shift[c])</c>. <paramref name="scale"/> and <paramref name="shift"/> are read at each call (the model's
+    /// per-channel arrays, updated by its forward), one per input channel.
+    /// </summary>
+    public void NormalizeInput<TAct>(TAct act, float[] scale, float[] shift)
+        where TAct : struct, IActivationOperator
+    {
+        if (scale.Length < _c || shift.Length < _c)
+        {
+            throw new System.ArgumentException($"scale and shift need {_c} values (one per input channel), but have {scale.Length} and {shift.Length}.", nameof(scale));
+        }
+
+        if (_inputNorm is not InputNorm<TAct> norm)
+        {
+            _inputNorm = norm = new InputNorm<TAct>();
+        }
+
+        (norm.Act, norm.Scale, norm.Shift) = (act, scale, shift);
+    }
+
+    private abstract class InputNorm
+    {
+        public float[] Scale = [], Shift = [];
+
+        // One sample's input into the padded planes, normalised and activated: PadInput's layout.
+        public abstract void Pad(Conv2dTrainer t, ref float source, ref float destination);
+    }
+
+    private sealed class InputNorm<TAct> : InputNorm
+        where TAct : struct, IActivationOperator
+    {
+        public TAct Act;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public override void Pad(Conv2dTrainer t, ref float source, ref float destination)
+        {
+            int pw = t._wp, ph = t._h + (2 * t._pad), w = t._w, h = t._h, pad = t._pad;
+            bool vector = KernelDispatch.Level >= 1 && w >= 8;
+            TAct act = Act;
+            for (int c = 0; c < t._c; c++)
+            {
+                float s = Scale[c], b = Shift[c];
+                Vector256<float> vs = Vector256.Create(s), vb = Vector256.Create(b);
+                ref float plane = ref Unsafe.Add(ref destination, c * ph * pw);
+                Zero(ref plane, (pad * pw) + pad);
+                for (int y = 0; y < h; y++)
+                {
+                    ref float src = ref Unsafe.Add(ref source, ((c * h) + y) * w);
+                    ref float row = ref Unsafe.Add(ref plane, ((y + pad) * pw) + pad);
+                    if (vector)
+                    {
+                        int i = 0;
+                        for (; i <= w - 8; i += 8)
+                        {
+                            act.Invoke((Vector256.LoadUnsafe(ref src, (nuint)i) * vs) + vb).StoreUnsafe(ref row, (nuint)i);
+                        }
+
+                        // The last values again in one overlapping vector (rows of 28 and 14): each computed the same way.
+                        if (i < w)
+                        {
+                            act.Invoke((Vector256.LoadUnsafe(ref src, (nuint)(w - 8)) * vs) + vb).StoreUnsafe(ref row, (nuint)(w - 8));
+                        }
+                    }
+                    else
+                    {
+                        for (int i = 0; i < w; i++)
+                        {
+                            Unsafe.Add(ref row, i) = act.Invoke((Unsafe.Add(ref src, i) * s) + b);
+                        }
+                    }
+
+                    Zero(ref Unsafe.Add(ref row, w), 2 * pad);
+                }
+
+                Zero(ref Unsafe.Add(ref plane, ((h + pad) * pw) + pad), (pad * pw) - pad);
+            }
+        }
+    }
+}

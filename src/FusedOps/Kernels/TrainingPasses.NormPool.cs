@@ -1,0 +1,233 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace FusedOps.Kernels;
+
+/// <content>
+/// BatchNorm's normalise pass with what follows it in the same sweep, sample by sample while each is in cache: a MaxPool2d (only
+/// the pooled output and its arg-max are stored, not the full-size activation), and a residual whose saved tensor is itself a
+/// BatchNorm output that was never stored (recomputed from that group's z). Each sample runs the passes it replaces, in their
+/// order, on a per-part scratch: <see cref="ActivationPass.AffineForward"/>, <see cref="ActivationPass.AffineAddForward"/>,
+/// <see cref="Pooling.MaxForward"/>, so the results are the same bits.
+/// </content>
+public static unsafe partial class TrainingPasses
+{
+    /// <summary>
+    /// <see cref="BackwardReduce"/> without storing du: only BatchNorm's Σ du and Σ du·x̂ (the same bits), for a conv whose backward
+    /// recomputes du as it reads it (<see cref="Conv2dTrainer.NormBackward"/>).
+    /// </summary>
+    public static void BackwardSums<TAct>(TAct act, ref float dy, ref float z, int n, int channels, int spatial, ref float scale, ref float shift,
+        ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
+        where TAct : struct, IActivationOperator =>
+        BackwardReduce(act, ref dy, ref z, ref Unsafe.NullRef<float>(), n, channels, spatial, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+
+    /// <summary>
+    /// <paramref name="dy"/> += <paramref name="saved"/> in place (where a saved tensor's gradient meets the main path's:
+    /// <see cref="Add"/>'s arithmetic), then <see cref="BackwardSums"/> on it, sample by sample while each is in cache: the bits of the
+    /// two passes, one read of dY fewer.
+    /// </summary>
+    public static void AddBackwardSums<TAct>(TAct act, ref float saved, ref float dy, ref float z, int n, int channels, int spatial, ref float scale,
+        ref float shift, ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
+        where TAct : struct, IActivationOperator
+    {
+        int parts = Parts(n, (long)channels * spatial);
+        Job<TAct> job = Job<TAct>.Get(Kind.AddBackwardSums, act, n, channels, spatial);
+        fixed (float* psaved = &saved, pdy = &dy, pz = &z, ps = &scale, pt = &shift, pm = &mean, pi = &invStd)
+        {
+            job.R = psaved;
+            job.Dy = pdy;
+            job.Z = pz;
+            job.SetNorm(ps, pt, pm, pi);
+            if (parts == 1)
+            {
+                job.AddBackwardSums(0, n, ref sumDu, ref sumDuXhat);
+                job.Run(0);
+                return;
+            }
+
+            job.Run(parts);
+        }
+
+        AddPartials(job.Partials, parts, channels, ref sumDu, ref sumDuXhat);
+    }
+
+    /// <summary>
+    /// y = act(z·scale + shift) per channel, then MaxPool2d(<paramref name="g"/>) of y into <paramref name="pooled"/> with the
+    /// arg-max of each window (its index in its input plane); y itself is not stored.
+    /// </summary>
+    public static void AffinePoolForward<TAct>(TAct act, ref float z, ref float pooled, ref int argMax, int n, int channels, ref float scale, ref float shift,
+        Pooling.Window g)
+        where TAct : struct, IActivationOperator
+    {
+        fixed (float* pz = &z, pp = &pooled, ps = &scale, pt = &shift)
+        fixed (int* pa = &argMax)
+        {
+            NormJob<TAct, IdentityOperator> job = NormJob<TAct, IdentityOperator>.Get(act, default, n, channels, g.InPlane);
+            job.Z = pz;
+            job.Y = pp;
+            job.ArgMax = pa;
+            job.Scale = ps;
+            job.Shift = pt;
+            job.Pool = g;
+            job.Run();
+        }
+    }
+
+    /// <summary>
+    /// u = z·scale + shift + r (stored) and y = act(u) per channel, then MaxPool2d(<paramref name="g"/>) of y into
+    /// <paramref name="pooled"/> with its arg-max; y itself is not stored.
+    /// </summary>
+    public static void AffineAddPoolForward<TAct>(TAct act, ref float z, ref float r, ref float u, ref float pooled, ref int argMax, int n, int channels,
+        ref float scale, ref float shift, Pooling.Window g)
+        where TAct : struct, IActivationOperator
+    {
+        fixed (float* pz = &z, pr = &r, pu = &u, pp = &pooled, ps = &scale, pt = &shift)
+        fixed (int* pa = &argMax)
+        {
+            NormJob<TAct, IdentityOperator> job = NormJob<TAct, IdentityOperator>.Get(act, default, n, channels, g.InPlane);
+            job.Z = pz;
+            job.R = pr;
+            job.U = pu;
+            job.Y = pp;
+            job.ArgMax = pa;
+            job.Scale = ps;
+            job.Shift = pt;
+            job.Pool = g;
+            job.Run();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ActivationPass.AffineAddForward"/> (u stored, y = act(u) stored) whose residual is another BatchNorm's output that was
+    /// never stored: r = residualAct(residualZ·residualScale + residualShift), recomputed per sample.
+    /// </summary>
+    public static void AffineAddNormForward<TAct, TRes>(TAct act, ref float z, TRes residualAct, ref float residualZ, ref float residualScale,
+        ref float residualShift, ref float u, ref float y, int n, int channels, int spatial, ref float scale, ref float shift)
+        where TAct : struct, IActivationOperator
+        where TRes : struct, IActivationOperator
+    {
+        fixed (float* pz = &z, prz = &residualZ, prs = &residualScale, prt = &residualShift, pu = &u, py = &y, ps = &scale, pt = &shift)
+        {
+            NormJob<TAct, TRes> job = NormJob<TAct, TRes>.Get(act, residualAct, n, channels, spatial);
+            job.Z = pz;
+            job.RZ = prz;
+            job.RScale = prs;
+            job.RShift = prt;
+            job.U = pu;
+            job.Y = py;
+            job.Scale = ps;
+            job.Shift = pt;
+            job.Run();
+        }
+    }
+
+    /// <summary><see cref="AffineAddNormForward"/> followed by MaxPool2d(<paramref name="g"/>) as in <see cref="AffinePoolForward"/>: y not stored.</summary>
+    public static void AffineAddNormPoolForward<TAct, TRes>(TAct act, ref float z, TRes residualAct, ref float residualZ, ref float residualScale,
+        ref float residualShift, ref float u, ref float pooled, ref int argMax, int n, int channels, ref float scale, ref float shift, Pooling.Window g)
+        where TAct : struct, IActivationOperator
+        where TRes : struct, IActivationOperator
+    {
+        fixed (float* pz = &z, prz = &residualZ, prs = &residualScale, prt = &residualShift, pu = &u, pp = &pooled, ps = &scale, pt = &shift)
+        fixed (int* pa = &argMax)
+        {
+            NormJob<TAct, TRes> job = NormJob<TAct, TRes>.Get(act, residualAct, n, channels, g.InPlane);
+            job.Z = pz;
+            job.RZ = prz;
+            job.RScale = prs;
+            job.RShift = prt;
+            job.U = pu;
+            job.Y = pp;
+            job.ArgMax = pa;
+            job.Scale = ps;
+            job.Shift = pt;
+            job.Pool = g;
+            job.Run();
+        }
+    }
+
+    // The call in progress: pointers into the caller's pinned arrays, valid only during Run; a scratch per part.
+    private sealed class NormJob<TAct, TRes> : ParallelJob
+        where TAct : struct, IActivationOperator
+        where TRes : struct, IActivationOperator
+    {
+        [ThreadStatic]
+        private static NormJob<TAct, TRes>? t_job;
+
+        private readonly float[]?[] _scratch = new float[MaxParts][];
+        private TAct _act;
+        private TRes _residualAct;
+        private int _n, _channels, _spatial, _parts;
+
+        public float* Z, R, RZ, RScale, RShift, U, Y, Scale, Shift;
+        public int* ArgMax;
+        public Pooling.Window? Pool;
+
+        public static NormJob<TAct, TRes> Get(TAct act, TRes residualAct, int n, int channels, int spatial)
+        {
+            NormJob<TAct, TRes> job = t_job ??= new NormJob<TAct, TRes>();
+            job._act = act;
+            job._residualAct = residualAct;
+            job._n = n;
+            job._channels = channels;
+            job._spatial = spatial;
+            return job;
+        }
+
+        public void Run()
+        {
+            _parts = Parts(_n, (long)_channels * _spatial);
+            try
+            {
+                if (_parts == 1)
+                {
+                    Execute(0);
+                }
+                else
+                {
+                    ParallelWork.Run(this, _parts);
+                }
+            }
+            finally
+            {
+                Z = R = RZ = RScale = RShift = U = Y = Scale = Shift = null;
+                ArgMax = null;
+                Pool = null;
+            }
+        }
+
+        public override void Execute(int part)
+        {
+            (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
+            int length = _channels * _spatial, c = _channels;
+            bool recompute = RZ != null, pool = Pool.HasValue;
+            float[] scratch = _scratch[part] is { } kept && kept.Length >= 2 * length ? kept : _scratch[part] = new float[2 * length];
+            for (int s = s0; s < s1; s++)
+            {
+                long o = (long)s * length;
+                ref float r = ref R == null ? ref Unsafe.NullRef<float>() : ref R[o];
+                if (recompute)
+                {
+                    ActivationPass.AffineForward(_residualAct, ref RZ[o], ref scratch[length], 1, c, _spatial, ref *RScale, ref *RShift);
+                    r = ref scratch[length];
+                }
+
+                ref float y = ref pool ? ref scratch[0] : ref Y[o];
+                if (Unsafe.IsNullRef(ref r))
+                {
+                    ActivationPass.AffineForward(_act, ref Z[o], ref y, 1, c, _spatial, ref *Scale, ref *Shift);
+                }
+                else
+                {
+                    ActivationPass.AffineAddForward(_act, ref Z[o], ref r, ref U[o], ref y, 1, c, _spatial, ref *Scale, ref *Shift);
+                }
+
+                if (pool)
+                {
+                    Pooling.Window g = Pool!.Value;
+                    long po = (long)s * c * g.OutPlane;
+                    Pooling.MaxForward(ref y, ref Y[po], ref ArgMax[po], c, g, true);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Linq;
+using Xunit;
+
+namespace FusedOps.Generator.Tests;
+
+/// <summary>
+/// The `// Pipeline:` header and the training code of the Fashion-MNIST network's shape after TrainingNormFusion: BatchNorm's
+/// normalise + ReLU in the next grid conv's pad (the residual Add recomputing the saved output from z), MaxPool2d in the normalise
+/// pass, the reductions storing no dU, and the saved tensor's gradient with no clearing pass and no add pass; and where a reader
+/// cannot recompute the output (a Concat), it stays stored.
+/// </summary>
+public sealed class TrainingNormFusionHeaderTests
+{
+    private const string Residual = """
+        using FusedOps;
+
+        /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+        [FusedPipeline(1, 12, 12)]
+        [Conv2d(4, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [Save("a")]
+        [Conv2d(4, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [Conv2d(4, 3, Padding = 1)]
+        [BatchNorm]
+        [Add("a")]
+        [ReLU]
+        [MaxPool2d(2)]
+        [Conv2d(8, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [MaxPool2d(2)]
+        [Flatten]
+        [Linear(10)]
+        public partial class Net
+        {
+        }
+        """;
+
+    private const string Concatenated = """
+        using FusedOps;
+
+        /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+        [FusedPipeline(2, 10, 10)]
+        [Conv2d(4, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [Save("a")]
+        [Conv2d(4, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [Concat("a")]
+        [Flatten]
+        [Linear(3)]
+        public partial class Net
+        {
+        }
+        """;
+
+    [Fact]
+    public void ResidualNetwork_NormalisedOutputsNeverStored_PassesAndBuffersGone()
+    {
+        (string surface, string training) = Generate(Residual);
+
+        // Without the fusion: training forward 11 (two normalise passes and two pools more), backward 15 (the BatchNorm input
+        // gradient a pass of its own in the three groups whose dU is no longer stored).
+        Assert.Contains("// Passes: inference 5, training forward 7, backward 12;", surface);
+        Assert.Contains("group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]", surface);
+        Assert.Contains("training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 1's input pad (forward and backward), not stored", surface);
+        Assert.Contains("training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 2's input pad (forward and backward), not stored", surface);
+        Assert.Contains("elementwise: normalise + add \"a\" (recomputed from group 0's z) + ReLU + MaxPool2d(2)", surface);
+        Assert.Contains("elementwise: normalise + ReLU + MaxPool2d(2)", surface);
+        Assert.Contains("training forward: in group 2's normalise pass", surface);
+        Assert.Contains("training forward: in group 4's normalise pass", surface);
+        Assert.Contains("backward: elementwise: dY + gradient from \"a\" (in place) + ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d", surface);
+        Assert.Equal(3, Count(surface, "(sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed"));
+        Assert.Contains("(its first writer stores, so it is never cleared)", surface);
+
+        // The buffers: z of every conv group is kept; no group's normalised output is.
+        string buffers = surface.Substring(surface.IndexOf("// Buffers, training", System.StringComparison.Ordinal));
+        foreach (string gone in new[] { "_y0 ", "_y1 ", "_y2 ", "_y4 " })
+        {
+            Assert.DoesNotContain("//   " + gone, buffers);
+            Assert.DoesNotContain($"private float[] {gone.Trim()} ", training);
+        }
+
+        Assert.Contains("//   _z0 576:", buffers);
+        Assert.Contains("//   _u2 576:", buffers);
+
+        Assert.Contains("_conv1.NormalizeInput(new ReluOperator(), _scale0, _shift0);", training);
+        Assert.Contains("_conv1.Forward(_z0, ", training);
+        Assert.Contains("_conv2.NormalizeInput(new ReluOperator(), _scale1, _shift1);", training);
+        Assert.Contains("_conv2.Backward(_z1, ", training);
+        Assert.Contains("TrainingPasses.AffineAddNormPoolForward(act, ref _z2[0], new ReluOperator(), ref _z0[0], ref _scale0[0], ref _shift0[0], ref _u2[0], ref _z3[0],", training);
+        Assert.Contains("TrainingPasses.AffinePoolForward(act, ref _z4[0], ref _z5[0], ref _argMax5[0], n, 8, ref _scale4[0], ref _shift4[0],", training);
+        Assert.Contains("TrainingPasses.AddBackwardSums(act, ref _gradSave0[0], ref dy, ref zs, n, 4, 144,", training);
+        Assert.Contains("ref _gradSave0[0], true, ref zs,", training);
+        Assert.Contains("_conv4.NormBackward(new ReluOperator(), _scale4, _shift4, _z3, ref dz, _z4,", training);
+        Assert.DoesNotContain("Array.Clear(_gradSave0", training);
+        Assert.DoesNotContain("TrainingPasses.Add(ref _gradSave0", training);
+        Assert.DoesNotContain("TrainingPasses.AffineForward(", training);
+        Assert.DoesNotContain("TrainingPasses.MaxForward(", training);
+        Assert.DoesNotContain("TrainingPasses.BackwardReduce(", training);
+        Assert.DoesNotContain("G3_Forward", training);
+    }
+
+    [Fact]
+    public void SavedOutputReadByConcat_StaysStored_TheNextConvReadsIt()
+    {
+        (string surface, string training) = Generate(Concatenated);
+
+        Assert.Contains("//   _y0 400: group 0: output", surface);
+        Assert.Contains("_conv1.Forward(_y0, ", training);
+        Assert.Contains("TrainingPasses.AffineForward(act, ref _z0[0], ref _y0[0],", training);
+        Assert.DoesNotContain("_conv1.NormalizeInput", training);
+
+        // The reductions still store no dU; the Concat's split adds to a cleared buffer, which joins dY in group 0's reductions.
+        Assert.Contains("TrainingPasses.BackwardSums(act, ref dy, ref zs, n, 4, 100,", training);
+        Assert.Contains("TrainingPasses.AddBackwardSums(act, ref _gradSave0[0], ref dy, ref zs, n, 4, 100,", training);
+        Assert.Contains("Array.Clear(_gradSave0", training);
+    }
+
+    private static (string Surface, string Training) Generate(string source)
+    {
+        GeneratorRun run = GeneratorHarness.Run(source);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.True(!run.WarningsAndErrors.Any(), GeneratorRun.Describe(run.WarningsAndErrors));
+        return (run.Sources.Single(s => s.HintName == "Net.g.cs").SourceText.ToString(), run.Sources.Single(s => s.HintName == "Net.Training.g.cs").SourceText.ToString());
+    }
+
+    private static int Count(string text, string part) => (text.Length - text.Replace(part, string.Empty).Length) / part.Length;
+}
