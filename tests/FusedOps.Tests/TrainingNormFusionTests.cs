@@ -182,6 +182,56 @@ public sealed class TrainingNormFusionTests
         return new[] { saveB, trunkB, sumB.Select(v => (float)v).ToArray() };
     });
 
+    // The pool's backward (its full-size input gradient stored), then the residual reduction on it; against the one pass that forms
+    // each sample's input gradient in its scratch. ReLU runs the one-sweep planes, LeakyReLU the three per-sample passes.
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void PoolBackwardInResidualReduction_MatchesPoolPassThenReduction(int bits, int c, int h, int w, int n)
+    {
+        PoolBackwardInResidualReduction(new ReluOperator(), bits, c, h, w, n, new Pooling.Window(h, w, h / 2, w / 2, 2, 2, 0));
+        PoolBackwardInResidualReduction(new LeakyReluOperator(0.1f), bits, c, h, w, n, new Pooling.Window(h, w, h / 2, w / 2, 2, 2, 0));
+        // Overlapping windows: the general scatter, which adds where windows share an arg-max.
+        PoolBackwardInResidualReduction(new ReluOperator(), bits, c, h, w, n, new Pooling.Window(h, w, ((h - 3) / 2) + 1, ((w - 3) / 2) + 1, 3, 2, 0));
+    }
+
+    private static void PoolBackwardInResidualReduction<TAct>(TAct act, int bits, int c, int h, int w, int n, Pooling.Window window)
+        where TAct : struct, IActivationOperator => AtEveryThreadCount(bits, () =>
+    {
+        var random = new Random((c * 11) + w + n);
+        int plane = h * w, length = n * c * plane, pooledLength = n * c * window.OutPlane;
+        float[] x = Values(random, length), pooled = new float[pooledLength], dyPooled = Values(random, pooledLength);
+        int[] argMax = new int[pooledLength];
+        TrainingPasses.MaxForward(ref x[0], ref pooled[0], ref argMax[0], n, c, window, true);
+        float[] u = Values(random, length), z = Values(random, length), scale = Values(random, c), shift = Values(random, c);
+        float[] mean = Values(random, c), invStd = scale.Select(v => 1f + Math.Abs(v)).ToArray();
+        dyPooled[1] = -0f; // a −0 gradient: the pool's pass stores 0 + dy
+
+        float[] dy = new float[length], saveA = new float[length], duA = new float[length];
+        double[] sumA = new double[c], sumSqA = new double[c];
+        TrainingPasses.MaxBackward(ref dyPooled[0], ref argMax[0], ref dy[0], n, c, window);
+        TrainingPasses.AddBackwardReduce(act, ref dy[0], ref u[0], ref saveA[0], true, ref z[0], ref duA[0], n, c, plane, ref scale[0], ref shift[0],
+            ref mean[0], ref invStd[0], ref sumA[0], ref sumSqA[0]);
+
+        float[] saveB = Values(random, length), duB = Values(random, length);
+        double[] sumB = new double[c], sumSqB = new double[c];
+        TrainingPasses.PoolAddBackwardReduce(act, ref dyPooled[0], ref argMax[0], window, ref u[0], ref saveB[0], true, ref z[0], ref duB[0], n, c,
+            ref scale[0], ref shift[0], ref mean[0], ref invStd[0], ref sumB[0], ref sumSqB[0]);
+        AssertBitwise(saveA, saveB);
+        AssertBitwise(duA, duB);
+        Assert.Equal(sumA, sumB);
+        Assert.Equal(sumSqA, sumSqB);
+
+        // Not the first writer: added to what the saved gradient holds.
+        float[] saveC = (float[])saveA.Clone(), saveD = (float[])saveA.Clone();
+        TrainingPasses.AddBackwardReduce(act, ref dy[0], ref u[0], ref saveC[0], false, ref z[0], ref duA[0], n, c, plane, ref scale[0], ref shift[0],
+            ref mean[0], ref invStd[0], ref sumA[0], ref sumSqA[0]);
+        TrainingPasses.PoolAddBackwardReduce(act, ref dyPooled[0], ref argMax[0], window, ref u[0], ref saveD[0], false, ref z[0], ref duB[0], n, c,
+            ref scale[0], ref shift[0], ref mean[0], ref invStd[0], ref sumB[0], ref sumSqB[0]);
+        AssertBitwise(saveC, saveD);
+        Assert.Equal(sumA, sumB);
+        return new[] { saveB, duB, saveD, sumB.Concat(sumSqB).Select(v => (float)v).ToArray() };
+    });
+
     // Forward (output and channel sums) and backward (dW, dB, dX) of one conv; the input is what its pad reads.
     private static float[][] ConvStep(Conv2dTrainer trainer, float[] input, float[] weight, float[] bias, float[] dz, int n)
     {

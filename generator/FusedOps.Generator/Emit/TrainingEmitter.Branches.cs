@@ -121,7 +121,17 @@ internal static partial class TrainingEmitter
         {
             // The saved tensor's gradient written first here is stored, not added to a cleared buffer (the same bits).
             string first = TrainingNormFusion.SavedGradientStoredFirst(m.Groups, g.Branch!.Slot) ? "true, " : string.Empty;
-            w.Line($"TrainingPasses.AddBackwardReduce(act, ref {dy}, ref {r.U}[0], ref {save}[0], {first}ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+            if (TrainingNormFusion.PoolBackwardIn(m.Groups, g))
+            {
+                GroupPlan pool = m.Groups[i + 1];
+                w.Line($"// dY is the pooled gradient: group {pool.Index}'s MaxPool2d backward runs here per sample, its output never stored.");
+                w.Line($"TrainingPasses.PoolAddBackwardReduce(act, ref {dy}, ref _argMax{pool.Index}[0], {StandaloneEmitter.Window(pool, g.TrainingPool!)}, ref {r.U}[0], ref {save}[0], {(first.Length > 0 ? "true" : "false")},");
+                w.Line($"    ref zs, ref {r.GradU}[0], n, {g.Channels}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+            }
+            else
+            {
+                w.Line($"TrainingPasses.AddBackwardReduce(act, ref {dy}, ref {r.U}[0], ref {save}[0], {first}ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+            }
         }
 
         if (bn.Affine)

@@ -15,7 +15,8 @@ internal static class TrainingNormFusion
     /// In this order: (1) a MaxPool2d right after the group runs in its normalise pass (only the pooled output and arg-max are stored);
     /// (2) a normalise pass whose output only the next grid conv reads (and a residual Add's normalise pass, through a Save) moves into
     /// that conv's input pad, forward and backward, and the residual pass recomputes it from z; (3) BatchNorm's reduction pass stores
-    /// no dU, the conv's backward recomputing act′ from z as it already recomputes x̂.
+    /// no dU, the conv's backward recomputing act′ from z as it already recomputes x̂; (4) the backward of a MaxPool2d fused by (1)
+    /// into a residual group runs in that group's one-sweep reduction pass (its input gradient formed per sample, never stored).
     /// </summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
@@ -70,7 +71,25 @@ internal static class TrainingNormFusion
                 };
             }
         }
+
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            GroupPlan g = groups[i], next = groups[i + 1];
+            if (g.TrainingPool is { Kind: PoolKind.Max } && g.Join is AddLayer && g.Branch is { ProjectionGroup: < 0 } && g.Backward.Count > 0
+                && g.Backward[0] is { Kind: PassKind.Elementwise } first && first.Has(StageKind.AddGradient) && first.Has(StageKind.ActivationGradient)
+                && first.Has(StageKind.NormReductions) && next is { Forward.Count: 0, Backward.Count: 1 })
+            {
+                groups[i + 1] = next with { Backward = EquatableArray<Pass>.Empty };
+            }
+        }
     }
+
+    /// <summary>
+    /// Whether the MaxPool2d after <paramref name="g"/> runs its backward in <paramref name="g"/>'s reduction pass (rule 4 of
+    /// <see cref="Apply"/>): then <paramref name="g"/>'s dY is the pooled gradient.
+    /// </summary>
+    public static bool PoolBackwardIn(IReadOnlyList<GroupPlan> groups, GroupPlan g) =>
+        g.TrainingPool is not null && g.Index + 1 < groups.Count && groups[g.Index + 1] is { Forward.Count: 0, Backward.Count: 0 };
 
     /// <summary>
     /// The group whose backward writes the saved tensor <paramref name="slot"/>'s gradient first (its last user) stores it there

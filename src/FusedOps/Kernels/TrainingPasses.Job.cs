@@ -41,6 +41,9 @@ public static unsafe partial class TrainingPasses
         public Pooling.Window Window;
         public double[] Partials = [];
 
+        // Per part: one sample's input gradient of a MaxPool2d run in the residual reduction (PoolAddBackwardReduce).
+        private readonly float[]?[] _scratch = new float[MaxParts][];
+
         public static Job<TAct> Get(Kind kind, TAct act, int n, int channels, int spatial)
         {
             Job<TAct> job = t_job ??= new Job<TAct>();
@@ -81,16 +84,27 @@ public static unsafe partial class TrainingPasses
             }
         }
 
-        // Samples s0 … s1 − 1 of AddBackwardReduce, one at a time; the sums are added to in sample order.
-        public void AddBackwardReduce(int s0, int s1, ref double sumDu, ref double sumDuXhat)
+        // Samples s0 … s1 − 1 of AddBackwardReduce, one at a time; the sums are added to in sample order. With ArgMax set, dY is a
+        // MaxPool2d's output gradient: each sample's input gradient is formed by Pooling.MaxBackward in the part's scratch first
+        // (the values the pool's own pass stores, so the same bits), and only the pooled gradient is read from memory.
+        public void AddBackwardReduce(int part, int s0, int s1, ref double sumDu, ref double sumDuXhat)
         {
             int length = _channels * _spatial;
+            float* pooled = ArgMax == null ? null : PoolScratch(part, length);
             for (int s = s0; s < s1; s++)
             {
                 long o = (long)s * length;
+                float* dy = Dy + o;
+                if (pooled != null)
+                {
+                    long po = (long)s * _channels * Window.OutPlane;
+                    Pooling.MaxBackward(ref Dy[po], ref ArgMax[po], ref *pooled, _channels, Window);
+                    dy = pooled;
+                }
+
                 if (FusesAddReduce<TAct>())
                 {
-                    AddReducePlanes(_act, Dy + o, R + o, Y + o, Overwrite, Z + o, U + o, _channels, _spatial, Mean, InvStd, ref sumDu, ref sumDuXhat);
+                    AddReducePlanes(_act, dy, R + o, Y + o, Overwrite, Z + o, U + o, _channels, _spatial, Mean, InvStd, ref sumDu, ref sumDuXhat);
                     continue;
                 }
 
@@ -99,11 +113,19 @@ public static unsafe partial class TrainingPasses
                     new Span<float>(Y + o, length).Clear();
                 }
 
-                ActivationPass.Backward(_act, ref Dy[o], ref R[o], ref U[o], length);
+                ActivationPass.Backward(_act, ref *dy, ref R[o], ref U[o], length);
                 ConvHelpers.Add(ref U[o], ref Y[o], length);
                 ActivationPass.BackwardReduce(default(IdentityOperator), ref U[o], ref Z[o], ref U[o], 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
                     ref *InvStd, ref sumDu, ref sumDuXhat);
             }
+        }
+
+        // The part's scratch of one sample (kept across calls: allocates only when a larger layer first uses it). The job's arrays
+        // outlive the call, and the caller's are pinned by `fixed`; this one is pinned by the GC's pinned heap.
+        private float* PoolScratch(int part, int length)
+        {
+            float[] scratch = _scratch[part] is { } kept && kept.Length >= length ? kept : _scratch[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
+            return (float*)Unsafe.AsPointer(ref scratch[0]);
         }
 
         // Samples s0 … s1 − 1 of AddBackwardSums: dy += the saved gradient, then the reductions while the sample is in cache.
@@ -141,7 +163,7 @@ public static unsafe partial class TrainingPasses
                 case Kind.AddBackwardReduce:
                     Span<double> partial = Partials.AsSpan(2 * part * c, 2 * c);
                     partial.Clear();
-                    AddBackwardReduce(s0, s1, ref partial[0], ref partial[c]);
+                    AddBackwardReduce(part, s0, s1, ref partial[0], ref partial[c]);
                     break;
                 case Kind.AddBackwardSums:
                     Span<double> partialSums = Partials.AsSpan(2 * part * c, 2 * c);

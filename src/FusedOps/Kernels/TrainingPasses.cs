@@ -121,31 +121,9 @@ public static unsafe partial class TrainingPasses
     /// </summary>
     public static void AddBackwardReduce<TAct>(TAct act, ref float dy, ref float u, ref float save, bool overwrite, ref float z, ref float du, int n, int channels,
         int spatial, ref float scale, ref float shift, ref float mean, ref float invStd, ref double sumDu, ref double sumDuXhat)
-        where TAct : struct, IActivationOperator
-    {
-        int parts = Parts(n, (long)channels * spatial);
-        Job<TAct> job = Job<TAct>.Get(Kind.AddBackwardReduce, act, n, channels, spatial);
-        fixed (float* pdy = &dy, pu = &u, psave = &save, pz = &z, pdu = &du, ps = &scale, pt = &shift, pm = &mean, pi = &invStd)
-        {
-            job.Dy = pdy;
-            job.R = pu;
-            job.Y = psave;
-            job.Z = pz;
-            job.U = pdu;
-            job.Overwrite = overwrite;
-            job.SetNorm(ps, pt, pm, pi);
-            if (parts == 1)
-            {
-                job.AddBackwardReduce(0, n, ref sumDu, ref sumDuXhat);
-                job.Run(0);
-                return;
-            }
-
-            job.Run(parts);
-        }
-
-        AddPartials(job.Partials, parts, channels, ref sumDu, ref sumDuXhat);
-    }
+        where TAct : struct, IActivationOperator =>
+        AddBackwardReduce(act, ref dy, ref Unsafe.NullRef<int>(), default, ref u, ref save, overwrite, ref z, ref du, n, channels, spatial, ref scale, ref shift,
+            ref mean, ref invStd, ref sumDu, ref sumDuXhat);
 
     /// <summary><see cref="Norm.BackwardApply"/> split over samples.</summary>
     public static void BackwardApply(ref float du, ref float z, int n, int channels, int spatial, ReadOnlySpan<float> gamma, ReadOnlySpan<float> mean,
