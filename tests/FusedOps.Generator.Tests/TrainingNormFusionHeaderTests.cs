@@ -102,6 +102,9 @@ public sealed class TrainingNormFusionHeaderTests
         Assert.Contains("TrainingPasses.AddBackwardSums(act, ref _gradSave0[0], ref dy, ref zs, n, 4, 144,", training);
         Assert.Contains("TrainingPasses.PoolAddBackwardReduce(act, ref dy, ref _argMax3[0], new Pooling.Window(12, 12, 6, 6, 2, 2, 0), ref _u2[0], ref _gradSave0[0], true,", training);
         Assert.DoesNotContain("G3_Backward", training);
+        // dU stored once, as the saved tensor's gradient, and the conv's dZ read from there.
+        Assert.Contains("    ref zs, ref _gradSave0[0], n, 4, ref scale, ref shift,", training);
+        Assert.Contains("dz = ref _gradSave0[0];", training);
         Assert.Contains("TrainingPasses.MaxBackward(ref dy, ref _argMax5[0], ref dx, n, 8,", training);
         Assert.Contains("_conv4.NormBackward(new ReluOperator(), _scale4, _shift4, _z3, ref dz, _z4,", training);
         Assert.DoesNotContain("Array.Clear(_gradSave0", training);

@@ -221,6 +221,19 @@ public sealed class TrainingNormFusionTests
         Assert.Equal(sumA, sumB);
         Assert.Equal(sumSqA, sumSqB);
 
+        // ReLU or the identity, first writer: dU stored once, as the saved gradient (0 + dU is dU: the pooled input gradient has no −0).
+        if (typeof(TAct) == typeof(ReluOperator))
+        {
+            float[] saveE = Values(random, length);
+            double[] sumE = new double[c], sumSqE = new double[c];
+            TrainingPasses.PoolAddBackwardReduce(act, ref dyPooled[0], ref argMax[0], window, ref u[0], ref saveE[0], true, ref z[0], ref saveE[0], n, c,
+                ref scale[0], ref shift[0], ref mean[0], ref invStd[0], ref sumE[0], ref sumSqE[0]);
+            AssertBitwise(saveA, saveE);
+            AssertBitwise(duA, saveE);
+            Assert.Equal(sumA, sumE);
+            Assert.Equal(sumSqA, sumSqE);
+        }
+
         // Not the first writer: added to what the saved gradient holds.
         float[] saveC = (float[])saveA.Clone(), saveD = (float[])saveA.Clone();
         TrainingPasses.AddBackwardReduce(act, ref dy[0], ref u[0], ref saveC[0], false, ref z[0], ref duA[0], n, c, plane, ref scale[0], ref shift[0],

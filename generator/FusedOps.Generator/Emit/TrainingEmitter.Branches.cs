@@ -125,8 +125,15 @@ internal static partial class TrainingEmitter
             {
                 GroupPlan pool = m.Groups[i + 1];
                 w.Line($"// dY is the pooled gradient: group {pool.Index}'s MaxPool2d backward runs here per sample, its output never stored.");
+                string du = r.GradU;
+                if (TrainingNormFusion.DuInSavedGradient(m.Groups, g))
+                {
+                    w.Line($"// dU is stored once, as \"{g.Branch!.Name}\"'s gradient (0 + dU is dU here), and the conv reads it there.");
+                    du = save;
+                }
+
                 w.Line($"TrainingPasses.PoolAddBackwardReduce(act, ref {dy}, ref _argMax{pool.Index}[0], {StandaloneEmitter.Window(pool, g.TrainingPool!)}, ref {r.U}[0], ref {save}[0], {(first.Length > 0 ? "true" : "false")},");
-                w.Line($"    ref zs, ref {r.GradU}[0], n, {g.Channels}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+                w.Line($"    ref zs, ref {du}[0], n, {g.Channels}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
             }
             else
             {

@@ -92,6 +92,16 @@ internal static class TrainingNormFusion
         g.TrainingPool is not null && g.Index + 1 < groups.Count && groups[g.Index + 1] is { Forward.Count: 0, Backward.Count: 0 };
 
     /// <summary>
+    /// Whether <paramref name="g"/>'s dU is the saved tensor's gradient itself, so only that is stored and its conv reads it: the pool's
+    /// backward runs in its reduction pass (<see cref="PoolBackwardIn"/>), which stores the saved gradient first (0 + dU), and dU is
+    /// ReLU′ or the identity of the pool's input gradient. That gradient is 0 + dY or +0, never −0, and ReLU′ selects it or +0, so
+    /// 0 + dU is dU, bit for bit.
+    /// </summary>
+    public static bool DuInSavedGradient(IReadOnlyList<GroupPlan> groups, GroupPlan g) =>
+        PoolBackwardIn(groups, g) && g.Branch is { } use && SavedGradientStoredFirst(groups, use.Slot)
+        && g.Operator.OperatorType is "ReluOperator" or "IdentityOperator";
+
+    /// <summary>
     /// The group whose backward writes the saved tensor <paramref name="slot"/>'s gradient first (its last user) stores it there
     /// (BatchNorm's one-sweep reduction pass of a residual Add): the buffer needs no clearing pass before Backward.
     /// </summary>
