@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FusedOps.Kernels;
 
 namespace FusedOps.Training;
 
@@ -25,6 +26,20 @@ internal static class UpdateLoop
     /// gets bitwise the same arithmetic wherever it sits (no separate scalar path to drift).
     /// </summary>
     public static void Run<TKernel>(in TKernel kernel, Span<float> p, ReadOnlySpan<float> g, Span<float> a, Span<float> b, Span<float> c)
+        where TKernel : struct, IUpdateKernel
+    {
+        int parts = ParallelWork.ThreadsFor(p.Length, UpdateJob<TKernel>.MinPerPart);
+        if (parts > 1)
+        {
+            UpdateJob<TKernel>.Run(kernel, p, g, a, b, c, parts);
+            return;
+        }
+
+        RunSerial(kernel, p, g, a, b, c);
+    }
+
+    /// <summary><see cref="Run"/> on the calling thread.</summary>
+    internal static void RunSerial<TKernel>(in TKernel kernel, Span<float> p, ReadOnlySpan<float> g, Span<float> a, Span<float> b, Span<float> c)
         where TKernel : struct, IUpdateKernel
     {
         int width = Vector<float>.Count, n = p.Length, j = 0;
