@@ -132,5 +132,30 @@ public sealed class Conv2dTrainerTests
         }
     }
 
+    /// <summary>
+    /// The forward keeps its padded input for the backward when the batch's is small; a backward on another input array must pad
+    /// that one: the same bits as a trainer whose forward ran on it.
+    /// </summary>
+    [Theory]
+    [InlineData(512)]
+    [InlineData(0)]
+    public void Backward_OnAnotherInputThanTheForward_UsesThatInput(int bits)
+    {
+        const int c = 8, h = 10, w = 12, oc = 16, n = 3;
+        var random = new Random(bits + 11);
+        float[] a = Values(random, n * c * h * w), b = Values(random, a.Length), weight = Values(random, oc * c * 9), dz = Values(random, n * oc * h * w);
+        float[] stale = new float[weight.Length], fresh = new float[weight.Length], dx = new float[a.Length];
+        KernelLevelCollection.AtLevel(bits, () =>
+        {
+            var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
+            trainer.Forward(a, weight, null, new float[dz.Length], n, null, null);
+            trainer.Backward(b, ref dz[0], weight, stale, null, ref dx[0], false, n);
+            var other = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
+            other.Forward(b, weight, null, new float[dz.Length], n, null, null);
+            other.Backward(b, ref dz[0], weight, fresh, null, ref dx[0], false, n);
+        });
+        Assert.Equal(fresh.Select(BitConverter.SingleToInt32Bits), stale.Select(BitConverter.SingleToInt32Bits));
+    }
+
     private static float[] Values(Random random, int count) => Enumerable.Range(0, count).Select(_ => random.NextSingle() - 0.5f).ToArray();
 }

@@ -96,6 +96,45 @@ public sealed class ShiftedConvTests
         }
     }
 
+    /// <summary>
+    /// The close of the lane sums (8 × 8 transposes where they fit) adds each weight's lanes in lane order, then the sum to the
+    /// weight: the same bits as that order a value at a time, for every group size, partial tap blocks and partial channel blocks.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WeightGradientShapes))]
+    public void CloseWeightGradient_SameBitsAsLaneOrder(int bits, int rows, int height, int width, int taps)
+    {
+        _ = height;
+        KernelLevelCollection.AtLevel(bits, () =>
+        {
+            foreach (int t in new[] { taps, taps + 8, 24 })
+            {
+                WeightGradientLayout layout = ShiftedConv.WeightGradientLayoutFor(rows, 2, width);
+                int lddw = t + 3;
+                var random = new Random(rows + (31 * t) + bits);
+                float[] sums = Values(random, layout.SumsLength(t)), dw = Values(random, rows * lddw), expected = (float[])dw.Clone();
+                for (int r = 0; r < rows; r++)
+                {
+                    int b = r / layout.Channels, i = r % layout.Channels;
+                    for (int k = 0; k < t; k++)
+                    {
+                        int at = (((b * t) + k) * layout.Columns) + (i * layout.Group);
+                        float a = sums[at];
+                        for (int g = 1; g < layout.Group; g++)
+                        {
+                            a += sums[at + g];
+                        }
+
+                        expected[(r * lddw) + k] += a;
+                    }
+                }
+
+                ShiftedConv.CloseWeightGradient(in layout, ref sums[0], t, ref dw[0], lddw);
+                Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), dw.Select(BitConverter.SingleToInt32Bits));
+            }
+        });
+    }
+
     private static float[] Values(Random random, int count) => Enumerable.Range(0, count).Select(_ => random.NextSingle() - 0.5f).ToArray();
 
     /// <summary>

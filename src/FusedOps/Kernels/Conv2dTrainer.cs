@@ -58,6 +58,9 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private float* _dz, _dx;
     private bool _wantInput;
 
+    // The forward pads into the kept planes, or the backward reads them (see Conv2dTrainer.Kept.cs).
+    private bool _keep;
+
     // BatchNorm's input gradient formed on the way onto the grid (see the Backward overload that takes it).
     private readonly float[] _normK, _normA, _normB, _normMean, _normInvStd;
     private float[]? _normZ;
@@ -121,8 +124,14 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     public void Forward(float[] input, float[] weight, float[]? bias, float[] output, int n, double[]? sum, double[]? sumSq)
     {
         (_backward, _input, _bias, _output, _n) = (false, input, bias, output, n);
+        _keep = PrepareKept(n);
         ShiftedConv.Pack(ref weight[0], _kc, _oc, _kc, ref _packedForward[0]);
         Run(2L * n * _oc * _kc * _oh * _ow);
+        if (_keep)
+        {
+            (_keptInput, _keptN) = (input, n);
+        }
+
         if (sum is not null && sumSq is not null)
         {
             for (int o = 0; o < _oc; o++)
@@ -148,6 +157,11 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     /// </summary>
     public void Backward(float[] input, ref float dz, float[] weight, float[] weightGrad, float[]? biasGrad, ref float dx, bool wantInput, int n)
     {
+        if (weightGrad.Length < _oc * _kc)
+        {
+            throw new ArgumentException($"weightGrad needs {_oc * _kc} values (out channels × in channels × taps), but has {weightGrad.Length}.", nameof(weightGrad));
+        }
+
         if (wantInput)
         {
             // dX is the forward product on the output gradient with the weights transposed: [ci][o·k² + tap].
@@ -171,6 +185,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         fixed (float* pdz = &dz, pdx = &dx)
         {
             (_backward, _input, _wantInput, _n) = (true, input, wantInput, n);
+            _keep = HasKept(input, n);
             _dz = pdz;
             _dx = pdx;
             try
@@ -185,17 +200,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             }
         }
 
-        int length = _oc * _kc;
-        for (int i = 0; i < length; i++)
-        {
-            float a = _partialWeights[i];
-            for (int p = 1; p < _parts; p++)
-            {
-                a += _partialWeights[(p * length) + i];
-            }
-
-            weightGrad[i] += a;
-        }
+        AddPartialWeights(weightGrad);
 
         if (biasGrad is not null)
         {
@@ -303,7 +308,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
     private void ForwardSample(int s, ref float scratch, Span<double> sums)
     {
-        ref float xp = ref scratch;
+        ref float xp = ref _keep ? ref Kept(s) : ref scratch;
         ref float grid = ref Unsafe.Add(ref scratch, _gridOffset);
         PadInput(ref _input[s * InLength], ref xp);
         ShiftedConv.Product(ref _packedForward[0], _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
@@ -351,7 +356,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
     private void BackwardSample(int s, int part, ref float scratch, ref float packed, ref float gradientSums, Span<double> biasSums)
     {
-        ref float xp = ref scratch;
+        ref float xp = ref _keep ? ref Kept(s) : ref scratch;
         ref float dzGrid = ref Unsafe.Add(ref scratch, _xpLength);
         ref float grid = ref Unsafe.Add(ref scratch, _gridOffset);
         scoped ref float dz = ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength));
@@ -361,7 +366,11 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
 
         FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
-        PadInput(ref _input[s * InLength], ref xp);
+        if (!_keep)
+        {
+            PadInput(ref _input[s * InLength], ref xp);
+        }
+
         ShiftedConv.PackGradient(in _gradientLayout, ref Unsafe.Add(ref dzGrid, _m), _lz, _wp, ref packed);
         ShiftedConv.WeightGradient(in _gradientLayout, ref packed, ref _gradientPositions[0], ref xp, ref _tapOffsets[0], _kc, ref gradientSums);
         if (_wantInput)

@@ -147,33 +147,6 @@ public static partial class ShiftedConv
         }
     }
 
-    /// <summary>
-    /// <c>dw[r·lddw + t] += Σ_k sums[(b·taps + t)·Columns + i·Group + k]</c> (r = b·Channels + i, k in order) for r &lt; Rows,
-    /// t &lt; <paramref name="taps"/>: closes what <see cref="WeightGradient"/> summed.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void CloseWeightGradient(in WeightGradientLayout layout, ref float sums, int taps, ref float dw, int lddw)
-    {
-        int group = layout.Group, channels = layout.Channels;
-        for (int r = 0; r < layout.Rows; r++)
-        {
-            int b = r / channels, i = r % channels;
-            ref float lanes = ref Unsafe.Add(ref sums, (b * taps * layout.Columns) + (i * group));
-            ref float dst = ref Unsafe.Add(ref dw, r * lddw);
-            for (int t = 0; t < taps; t++)
-            {
-                ref float l = ref Unsafe.Add(ref lanes, t * layout.Columns);
-                float a = l;
-                for (int k = 1; k < group; k++)
-                {
-                    a += Unsafe.Add(ref l, k);
-                }
-
-                Unsafe.Add(ref dst, t) += a;
-            }
-        }
-    }
-
     // dst[i·group + k] = src[i·ldd + k] for i < count, k < group: one step's channels.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyStep(ref float src, int ldd, int count, int group, ref float dst)
