@@ -155,7 +155,7 @@ public static unsafe partial class LanesConv
 
     // A 16 × 16 tile: row i (pixel i, 16 channels, `from` floats apart) becomes column i of 16 output rows `to` floats apart.
     // Four shuffle stages: 32-bit and 64-bit interleaves within 128-bit lanes, then two 128-bit lane shuffles.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose16(float* tile, int from, float* y, int to)
     {
         Vector512<float> r0 = Vector512.Load(tile), r1 = Vector512.Load(tile + (1 * from)), r2 = Vector512.Load(tile + (2 * from)), r3 = Vector512.Load(tile + (3 * from)), r4 = Vector512.Load(tile + (4 * from)), r5 = Vector512.Load(tile + (5 * from)), r6 = Vector512.Load(tile + (6 * from)), r7 = Vector512.Load(tile + (7 * from)), r8 = Vector512.Load(tile + (8 * from)), r9 = Vector512.Load(tile + (9 * from)), r10 = Vector512.Load(tile + (10 * from)), r11 = Vector512.Load(tile + (11 * from)), r12 = Vector512.Load(tile + (12 * from)), r13 = Vector512.Load(tile + (13 * from)), r14 = Vector512.Load(tile + (14 * from)), r15 = Vector512.Load(tile + (15 * from));

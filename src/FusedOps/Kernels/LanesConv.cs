@@ -207,7 +207,9 @@ public static unsafe partial class LanesConv
         public readonly float* Shift = shift;
     }
 
-    // The strip kernel for n = 1 … 6 pixels (constants in each instantiation, so its dead pixels compile away).
+    // The strip kernel for n = 1 … 6 pixels (constants in each instantiation, so its dead pixels compile away). Every
+    // method here is fully optimised from its first call, so the calls after the first run at full speed (no tier-0 window).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Strip<TAct>(TAct act, in Block b, int x0, int n, float* sums)
         where TAct : struct, IActivationOperator
     {
