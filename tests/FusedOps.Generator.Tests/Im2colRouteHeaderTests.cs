@@ -6,8 +6,8 @@ namespace FusedOps.Generator.Tests;
 /// <summary>
 /// The planner's choice between the generated direct convolution and im2col × PackedGemm for inference, shown in the
 /// `// Pipeline:` header and followed by the inference code: 128 → 128 on 28 × 28 (1152 taps) takes the im2col route; the
-/// same with a residual Add, a 64-channel one (as case C), a strided one, a 16 → 32 (as case B) and a grouped one keep the
-/// direct kernel.
+/// same with a residual Add, a 64-channel one (as case C: the lanes route at 512 bits, see LanesRouteHeaderTests), a strided
+/// one, a 16 → 32 (as case B) and a grouped one do not take it.
 /// </summary>
 public sealed class Im2colRouteHeaderTests
 {

@@ -20,6 +20,12 @@ internal static partial class InferenceEmitter
             return;
         }
 
+        if (c.Lanes)
+        {
+            WriteLanesCall(w, g); // InferenceEmitter.Lanes.cs: its branch, the direct kernel in the else
+            w.Open("else");
+        }
+
         int i = g.Index;
         long flops = 2L * c.OC * c.Kc * c.P;
         // One part per sample, or per four panels' worth of threads for one sample: a thread the OS delays leaves its parts to the others.
@@ -35,6 +41,10 @@ internal static partial class InferenceEmitter
 
         string res = c.Residual ? "ref res" : "ref x";
         w.Line($"ConvParallel.Run(new G{i}Parts(this, m), ref x, ref y, {res}, ref scratch, parts, threads);");
+        if (c.Lanes)
+        {
+            w.Close();
+        }
     }
 
     /// <summary>
@@ -117,20 +127,25 @@ internal static partial class InferenceEmitter
         w.Close();
         w.Line();
         WritePartsStruct(w, m, g);
+        if (c.Lanes)
+        {
+            WriteLanesPart(w, m, g); // InferenceEmitter.Lanes.cs
+        }
     }
 
-    private static void WritePartsStruct(CodeWriter w, PipelineModel m, GroupPlan g)
+    /// <summary>The parts struct of group <paramref name="g"/>'s <c>G{i}_{route}Part</c>, named <c>G{i}{route}Parts</c>.</summary>
+    private static void WritePartsStruct(CodeWriter w, PipelineModel m, GroupPlan g, string route = "")
     {
         int i = g.Index;
-        w.Summary($"Group {i}'s convolution as parts for ConvParallel.");
-        w.Open($"private readonly struct G{i}Parts : IConvParts");
+        w.Summary($"Group {i}'s convolution as parts for ConvParallel{(route.Length > 0 ? $" ({route} route)" : string.Empty)}.");
+        w.Open($"private readonly struct G{i}{route}Parts : IConvParts");
         w.Line($"private readonly {m.InferenceType} _model;");
         w.Line("private readonly int _m;");
         w.Line();
-        w.Line($"public G{i}Parts({m.InferenceType} model, int m) => (_model, _m) = (model, m);");
+        w.Line($"public G{i}{route}Parts({m.InferenceType} model, int m) => (_model, _m) = (model, m);");
         w.Line();
         w.Line("public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>");
-        w.Line($"    _model.G{i}_Part(ref x, ref y, ref res, ref scratch, _m, part, parts);");
+        w.Line($"    _model.G{i}_{route}Part(ref x, ref y, ref res, ref scratch, _m, part, parts);");
         w.Close();
         w.Line();
     }

@@ -32,6 +32,7 @@ internal static partial class InferenceEmitter
             {
                 w.Line($"private readonly float[] _w{g.Index};");
                 LinearEmitter.InferenceFields(w, g);
+                LanesField(w, g); // InferenceEmitter.Lanes.cs
             }
 
             w.Line($"private readonly float[] _scale{g.Index} = new float[{g.Channels}];");
@@ -84,6 +85,7 @@ internal static partial class InferenceEmitter
                 w.Line($"Array.Fill(_scale{i}, 1f);");
                 w.Close();
                 LinearEmitter.InferenceConstructor(w, g);
+                LanesConstructor(w, g);
             }
 
             if (g.FusedChannel != ChannelEpilogue.None)

@@ -118,6 +118,16 @@ internal sealed record ConvPlan(
     /// </summary>
     public bool Im2col => Groups == 1 && Stride == 1 && !Residual && !TakesNext && OC >= 96 && Kc >= 288 && Kc <= 8192 && P >= 256;
 
+    /// <summary>
+    /// The planner's choice for inference at 512 bits: the runtime's <c>LanesConv</c> (output channels in the vector lanes: a strip
+    /// of 6 pixels × 64 channels in 24 accumulators, weights packed at <c>Freeze()</c>, the row transposed to NCHW) rather than
+    /// the generated direct kernel. A plain stride-1, ungrouped convolution with its own epilogue (as <see cref="Im2col"/>, which
+    /// takes precedence), output channels a multiple of 64, rows of 16 pixels or more (whole 16 × 16 tiles to transpose) and
+    /// 288 or more taps per output (the transposition and the padding amortised). Case C (64 → 64, 3×3 on 56 × 56) ran
+    /// 6–10 % faster on it (docs/performance.md). The folded model (<c>Freeze()</c>) only: <c>Infer</c> keeps the generated kernel.
+    /// </summary>
+    public bool Lanes => Groups == 1 && Stride == 1 && !Residual && !TakesNext && !Im2col && OC % 64 == 0 && OW >= 16 && Kc >= 288;
+
     public static ConvPlan Create(Conv2dLayer op, Shape input, Shape output)
     {
         int cg = input.C / op.Groups, ocg = output.C / op.Groups;

@@ -135,27 +135,9 @@ public static unsafe class Im2colGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PadBand(in Im2colConv conv, float* x, int r0, int rows, float* band)
     {
-        int wp = conv.PaddedWidth, pad = conv.Padding, width = conv.Width;
         new Span<float>(band, 16).Clear();
-        float* to = band + 16;
-        for (int ci = 0; ci < conv.Channels; ci++)
-        {
-            for (int r = r0; r < r0 + rows; r++, to += wp)
-            {
-                int ih = r - pad;
-                if (ih < 0 || ih >= conv.Height)
-                {
-                    new Span<float>(to, wp).Clear();
-                    continue;
-                }
-
-                new Span<float>(to, pad).Clear();
-                new ReadOnlySpan<float>(x + (((nint)ci * conv.Height) + ih) * width, width).CopyTo(new Span<float>(to + pad, width));
-                new Span<float>(to + pad + width, pad).Clear();
-            }
-        }
-
-        new Span<float>(to, 16).Clear();
+        float* end = ConvHelpers.PadRows(x, conv.Channels, conv.Height, conv.Width, conv.Padding, r0, rows, band + 16);
+        new Span<float>(end, 16).Clear();
     }
 
     // Tap k = (ci, ky, kx)'s offset in the padded band (`plane` floats a channel): the row order of the weights (PyTorch's [OC, C, kh, kw]).

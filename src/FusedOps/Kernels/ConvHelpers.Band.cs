@@ -1,0 +1,40 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace FusedOps.Kernels;
+
+/// <summary>The padded band of input rows the runtime's inference convolutions (<see cref="Im2colGemm"/>, <see cref="LanesConv"/>) read.</summary>
+public static unsafe partial class ConvHelpers
+{
+    /// <summary>
+    /// Padded rows <paramref name="r0"/> … <paramref name="r0"/> + <paramref name="rows"/> − 1 of every channel of
+    /// <paramref name="x"/> (channels × height × width), each (width + 2·padding) floats with zeros either side, and rows
+    /// above or below the image all zeros, one channel's rows after another from <paramref name="band"/>. Each part of a
+    /// split call pads only the rows it reads, so no serial pass precedes the split.
+    /// </summary>
+    /// <returns>The float after the band.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float* PadRows(float* x, int channels, int height, int width, int padding, int r0, int rows, float* band)
+    {
+        int wp = width + (2 * padding);
+        float* to = band;
+        for (int ci = 0; ci < channels; ci++)
+        {
+            for (int r = r0; r < r0 + rows; r++, to += wp)
+            {
+                int ih = r - padding;
+                if (ih < 0 || ih >= height)
+                {
+                    new Span<float>(to, wp).Clear();
+                    continue;
+                }
+
+                new Span<float>(to, padding).Clear();
+                CopyShort(ref *(x + ((((nint)ci * height) + ih) * width)), ref *(to + padding), width);
+                new Span<float>(to + padding + width, padding).Clear();
+            }
+        }
+
+        return to;
+    }
+}
