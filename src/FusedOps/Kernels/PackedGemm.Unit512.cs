@@ -10,10 +10,13 @@ namespace FusedOps.Kernels;
 /// <c>Tile512x2x12</c>, in the same order, so the sums are bitwise those of the tiles with a general stride.
 /// </summary>
 /// <remarks>
-/// Unrolled, A's next values are constant displacements from the row pointers (<c>[q + 4·rs + 4u]</c>) and the loop's
-/// pointer increments, counter and branch come once per 96 FMAs instead of once per 24; those scalar uops compete with
-/// the FMAs for ports 0 and 5. Case M's first layer (64 × 784 → 256, 1 thread, minimum of 60 rounds in a side program):
-/// 151–153 µs with the tiles above, 147–148 µs unrolled.
+/// Unrolled, A's next values are constant displacements from the row pointers (<c>[q + 4·rs + 4u]</c>) and the loop's pointer
+/// increments, counter and branch come once per 96 FMAs instead of once per 24. The old 12 × 32 tile was already at 96 % of the
+/// core's FMA peak on case M's first layer, so warm the gain is within noise (64 × 784 → 256, minimum thread CPU time of 40
+/// rounds, the two builds alternating: 148.5–150.0 µs against 149.4–151.8); the prefetch of the next panel pair now runs in the
+/// pair's first row tile only (the later ones find the pair in L2), and a call after an 8 MB sweep measured 162.6–162.9 µs
+/// (median of 60) against 164.8–166.1. The 16 × 16 tile and the masked epilogue of a partial panel took case M's last
+/// Linear (64 × 256 → 10) from 4.73–4.81 to 3.34–3.40 µs.
 /// </remarks>
 public static partial class PackedGemm
 {
