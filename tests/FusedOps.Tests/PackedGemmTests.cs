@@ -258,7 +258,8 @@ public class PackedGemmTests
     // The panels of a packed buffer: `length` floats from the offset its last float records.
     private static float[] Panels(ReadOnlySpan<float> packed, int length) => packed.Slice((int)packed[length + 15], length).ToArray();
 
-    private static float[] Random(Random random, int length)
+    // Uniform in [-1, 1); PackedGemmUnitTilesTests draws its data here too.
+    internal static float[] Random(Random random, int length)
     {
         float[] values = new float[length];
         for (int i = 0; i < length; i++)

@@ -15,7 +15,10 @@ public static partial class PackedGemm
     // Rows of the register tile at 512 and 256 bits; partitions over rows keep to multiples of it.
     private const int TileRows = 6;
 
-    // The tiles' depth loops are not generic: each parks its raw accumulators in Scratch (12 × 32 floats, on this range's
+    // Rows of the largest tile (16 × 16 at 512 bits): the parked tile's room in GemmCall.Scratch, 32 floats a row.
+    private const int ParkRows = 16;
+
+    // The tiles' depth loops are not generic: each parks its raw accumulators in Scratch (16 × 32 floats, on this range's
     // stack, 64-byte aligned) and the epilogue (generic over the activation and the column operator) finishes them out of
     // line. So no call and no epilogue code sits in a tile while its accumulators are live (a call there made the JIT spill
     // every accumulator on each step of the depth loop: 64 × 784 -> 256 at Vector512 took 4x the time), and each tile is
@@ -26,7 +29,7 @@ public static partial class PackedGemm
     private static unsafe void RunRange<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
         where TAct : struct, IActivationOperator
     {
-        float* buffer = stackalloc float[(2 * TileRows * 2 * PanelWidth) + PanelWidth];
+        float* buffer = stackalloc float[(ParkRows * 2 * PanelWidth) + PanelWidth];
         GemmCall call = g with { Scratch = (float*)(((nint)buffer + 63) & ~(nint)63) };
         if (g.Column != ColumnOperator.None || g.Activated != null)
         {
@@ -174,7 +177,7 @@ public static partial class PackedGemm
         /// </summary>
         public int PanelUnit { get; init; }
 
-        /// <summary>Room for one tile's raw accumulators, 12 rows × 32 columns, 64-byte aligned (set by <c>RunRange</c>).</summary>
+        /// <summary>Room for one tile's raw accumulators, 16 rows × 32 columns (12 for <c>MultiplyRows</c>), 64-byte aligned (set by <c>RunRange</c>).</summary>
         public float* Scratch { get; init; }
 
         /// <summary>The epilogue on one scalar: act(scale·s + shift + old), then the column operator.</summary>
