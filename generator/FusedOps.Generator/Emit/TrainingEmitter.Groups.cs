@@ -12,7 +12,8 @@ internal static partial class TrainingEmitter
         string x = r.Input, z = r.Z, y = r.Output;
         int i = g.Index;
         w.Line($"// Group {i} training forward: {g.Describe()}, {g.Input} -> {g.Output}.");
-        w.Open($"private void G{i}_Forward(int n)");
+        // The last group may write the caller's output span directly (BufferPlanner.OutputToCaller): no copy after the forward.
+        w.Open(y == BufferPlanner.CallerOutput ? $"private void G{i}_Forward(int n, Span<float> {y})" : $"private void G{i}_Forward(int n)");
         foreach (Pass pass in g.Forward)
         {
             w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");

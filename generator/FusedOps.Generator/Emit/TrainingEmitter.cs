@@ -231,10 +231,16 @@ internal static partial class TrainingEmitter
         foreach (GroupPlan g in m.Groups.Where(g => g.Forward.Count > 0))
         {
             WeightFormEmitter.BeforeForward(w, g);
-            w.Line($"G{g.Index}_Forward(batchSize);");
+            bool toCaller = m.Buffers.Groups[g.Index].Output == BufferPlanner.CallerOutput;
+            w.Line(toCaller ? $"G{g.Index}_Forward(batchSize, output);" : $"G{g.Index}_Forward(batchSize);");
         }
 
-        w.Line($"new ReadOnlySpan<float>({m.Buffers.Groups[m.Groups.Count - 1].Output}, 0, batchSize * OutputLength).CopyTo(output);");
+        string last = m.Buffers.Groups[m.Groups.Count - 1].Output;
+        if (last != BufferPlanner.CallerOutput)
+        {
+            w.Line($"new ReadOnlySpan<float>({last}, 0, batchSize * OutputLength).CopyTo(output);");
+        }
+
         w.Line("_batch = batchSize;");
         w.Close();
         w.Line();
