@@ -227,12 +227,17 @@ internal static partial class TrainingEmitter
         w.Line("EnsureCapacity(batchSize);");
         w.Line("_batch = 0;");
         StandaloneEmitter.ForwardStart(w, m);
-        w.Line("input.CopyTo(_in);");
+        if (!InputFromCaller(m, m.Groups[0]))
+        {
+            w.Line("input.CopyTo(_in);");
+        }
+
         foreach (GroupPlan g in m.Groups.Where(g => g.Forward.Count > 0))
         {
             WeightFormEmitter.BeforeForward(w, g);
-            bool toCaller = m.Buffers.Groups[g.Index].Output == BufferPlanner.CallerOutput;
-            w.Line(toCaller ? $"G{g.Index}_Forward(batchSize, output);" : $"G{g.Index}_Forward(batchSize);");
+            string input = InputFromCaller(m, g) ? ", input" : string.Empty;
+            string output = m.Buffers.Groups[g.Index].Output == BufferPlanner.CallerOutput ? ", output" : string.Empty;
+            w.Line($"G{g.Index}_Forward(batchSize{input}{output});");
         }
 
         string last = m.Buffers.Groups[m.Groups.Count - 1].Output;

@@ -1222,8 +1222,7 @@ namespace FusedOps.Generated
             PipelineChecks.BatchNormValues(1, batchSize, 1024);
             EnsureCapacity(batchSize);
             _batch = 0;
-            input.CopyTo(_in);
-            G0_Forward(batchSize, output);
+            G0_Forward(batchSize, input, output);
             _batch = batchSize;
         }
 
@@ -1263,10 +1262,18 @@ namespace FusedOps.Generated
         }
 
         // Group 0 training forward: Conv2d[0] + BatchNorm[1] + ReLU[2], (16, 32, 32) -> (32, 32, 32).
-        private void G0_Forward(int n, Span<float> output)
+        private void G0_Forward(int n, ReadOnlySpan<float> input, Span<float> output)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            if (_conv0.KeepsInput(n))
+            {
+                _conv0.Forward(input, _in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
+            else
+            {
+                input.CopyTo(_in);
+                _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
 
             // Pass: elementwise: normalise + ReLU.
             // Batch statistics over n × 1024 values per channel; running_var takes the unbiased variance.
