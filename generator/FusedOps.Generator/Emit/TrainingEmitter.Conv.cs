@@ -1,3 +1,4 @@
+using System.Linq;
 using FusedOps.Generator.Model;
 using FusedOps.Generator.Plan;
 
@@ -27,7 +28,9 @@ internal static partial class TrainingEmitter
     private static void WriteGridForward(CodeWriter w, PipelineModel m, GroupPlan g, GroupBuffers r, Pass pass)
     {
         int i = g.Index;
-        string args = $"{r.Input}, {Field(g.Op!, "Weight")}.Data, {(g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "null")}";
+        string parameters = $"{Field(g.Op!, "Weight")}.Data, {(g.HasBias ? Field(g.Op!, "Bias") + ".Data" : "null")}";
+        string args = $"{r.Input}, {parameters}";
+        string sums = r.ChannelSums ? $"_sum{i}, _sumSq{i}" : "null, null";
         if (g.PadNormOf >= 0)
         {
             // Its input is the previous group's z: that group's normalise and activation run in this conv's pad (forward and backward).
@@ -54,9 +57,20 @@ internal static partial class TrainingEmitter
             string output = m.Buffers.Groups[next.Index].Output;
             w.Line($"_conv{i}.MaxoutForward({((MaxoutLayer)next.Op!).Pieces}, _piece{next.Index}, {args}, {output}, n);");
         }
+        else if (InputFromCaller(m, g))
+        {
+            // The conv pads straight from the caller's span into the planes it keeps for the backward, which reads them, never
+            // the span; a batch too large to keep them copies the input as before (the backward pads from _in again).
+            w.Open($"if (_conv{i}.KeepsInput(n))");
+            w.Line($"_conv{i}.Forward(input, {r.Input}, {parameters}, {r.Z}, n, {sums});");
+            w.Close();
+            w.Open("else");
+            w.Line($"input.CopyTo({r.Input});");
+            w.Line($"_conv{i}.Forward({args}, {r.Z}, n, {sums});");
+            w.Close();
+        }
         else
         {
-            string sums = r.ChannelSums ? $"_sum{i}, _sumSq{i}" : "null, null";
             w.Line($"_conv{i}.Forward({args}, {r.Z}, n, {sums});");
         }
 
@@ -67,6 +81,15 @@ internal static partial class TrainingEmitter
             WriteBatchStatistics(w, g);
         }
     }
+
+    /// <summary>
+    /// Whether the first group's grid conv reads the caller's input span itself (<c>Conv2dTrainer.KeepsInput</c>): a plain conv (its
+    /// output's channel sums at most in the epilogue) whose input nothing else reads (no Save of the pipeline's input).
+    /// </summary>
+    internal static bool InputFromCaller(PipelineModel m, GroupPlan g) =>
+        g.Index == 0 && g.Conv is { } c && TrainingConv.OnGrid(c) && g.PadNormOf < 0 && !m.Saves.Any(s => s.AfterGroup < 0)
+        && g.Forward.Count > 0 && g.Forward[0] is { Kind: PassKind.Anchor } p
+        && !p.Has(StageKind.Add) && !p.Has(StageKind.Activation) && !p.Has(StageKind.ChannelActivation) && !p.Has(StageKind.Maxout);
 
     /// <summary>
     /// dW, dB (accumulated) and dX for the batch, split over samples; dz is formed per sample as it goes onto the grid: from

@@ -12,7 +12,10 @@ internal static partial class TrainingEmitter
         string x = r.Input, z = r.Z, y = r.Output;
         int i = g.Index;
         w.Line($"// Group {i} training forward: {g.Describe()}, {g.Input} -> {g.Output}.");
-        w.Open($"private void G{i}_Forward(int n)");
+        // The last group may write the caller's output span directly (BufferPlanner.OutputToCaller): no copy after the forward.
+        string input = InputFromCaller(m, g) ? ", ReadOnlySpan<float> input" : string.Empty;
+        string output = y == BufferPlanner.CallerOutput ? $", Span<float> {y}" : string.Empty;
+        w.Open($"private void G{i}_Forward(int n{input}{output})");
         foreach (Pass pass in g.Forward)
         {
             w.Line($"// Pass: {HeaderEmitter.Describe(g, pass)}.");

@@ -227,14 +227,25 @@ internal static partial class TrainingEmitter
         w.Line("EnsureCapacity(batchSize);");
         w.Line("_batch = 0;");
         StandaloneEmitter.ForwardStart(w, m);
-        w.Line("input.CopyTo(_in);");
+        if (!InputFromCaller(m, m.Groups[0]))
+        {
+            w.Line("input.CopyTo(_in);");
+        }
+
         foreach (GroupPlan g in m.Groups.Where(g => g.Forward.Count > 0))
         {
             WeightFormEmitter.BeforeForward(w, g);
-            w.Line($"G{g.Index}_Forward(batchSize);");
+            string input = InputFromCaller(m, g) ? ", input" : string.Empty;
+            string output = m.Buffers.Groups[g.Index].Output == BufferPlanner.CallerOutput ? ", output" : string.Empty;
+            w.Line($"G{g.Index}_Forward(batchSize{input}{output});");
         }
 
-        w.Line($"new ReadOnlySpan<float>({m.Buffers.Groups[m.Groups.Count - 1].Output}, 0, batchSize * OutputLength).CopyTo(output);");
+        string last = m.Buffers.Groups[m.Groups.Count - 1].Output;
+        if (last != BufferPlanner.CallerOutput)
+        {
+            w.Line($"new ReadOnlySpan<float>({last}, 0, batchSize * OutputLength).CopyTo(output);");
+        }
+
         w.Line("_batch = batchSize;");
         w.Close();
         w.Line();

@@ -52,6 +52,9 @@ internal static class BufferPlanner
     private const int MaxChunk = 64;
     private const int ChunkFloats = 65536;
 
+    /// <summary>The last group's output buffer when it writes the caller's span (<see cref="OutputToCaller"/>): the parameter's name.</summary>
+    public const string CallerOutput = "output";
+
     public static BufferPlan Plan(Shape input, List<GroupPlan> groups, List<GroupPlan> projections, List<SavePoint> saves)
     {
         var all = groups.Concat(projections).ToList();
@@ -66,7 +69,8 @@ internal static class BufferPlanner
         string Saved(int slot) => saves[slot].AfterGroup < 0 ? "_in" : routes[saves[slot].AfterGroup].Output;
         foreach (GroupPlan g in groups)
         {
-            GroupBuffers r = Route(g, previous, training, g.Index == 0 ? null : g.Index % 2 == 1 ? "_gradA" : "_gradB");
+            bool toCaller = g.Index == groups.Count - 1 && OutputToCaller(g) && !saves.Any(s => s.AfterGroup == g.Index);
+            GroupBuffers r = Route(g, previous, training, g.Index == 0 ? null : g.Index % 2 == 1 ? "_gradA" : "_gradB", toCaller);
             if (g.Branch is { } use)
             {
                 r = r with { Residual = use.ProjectionGroup >= 0 ? $"_y{use.ProjectionGroup}" : Saved(use.Slot) };
@@ -85,7 +89,7 @@ internal static class BufferPlanner
         {
             // A projection reads the saved tensor; its input gradient is summed into that tensor's accumulator.
             SavePoint saved = saves[groups[p.ProjectionOf].Branch!.Slot];
-            GroupBuffers r = Route(p, Saved(saved.Slot), training, $"_gradX{p.Index}") with { GradU = $"_gradU{p.Index}" };
+            GroupBuffers r = Route(p, Saved(saved.Slot), training, $"_gradX{p.Index}", toCaller: false) with { GradU = $"_gradU{p.Index}" };
             training.Add(new TrainingBuffer($"_gradX{p.Index}", p.InLength, $"group {p.Index}: the projection's input gradient"));
             training.Add(new TrainingBuffer($"_gradU{p.Index}", p.OutLength, $"group {p.Index}: the projection's gradient after its BatchNorm"));
             routes.Add(r);
@@ -141,14 +145,27 @@ internal static class BufferPlanner
     private static int InferenceInner(List<GroupPlan> groups) =>
         groups.Take(groups.Count - 1).Where(g => !g.TakesNext).Select(g => g.OutLength).DefaultIfEmpty(1).Max();
 
-    private static GroupBuffers Route(GroupPlan g, string input, List<TrainingBuffer> training, string? inputGradient)
+    /// <summary>
+    /// Whether the last group's training output can be written straight into the caller's <c>output</c> span instead of a buffer
+    /// copied there: only its normalise (+ activation) pass writes it, through <c>ref output[…]</c>, and its backward reads z, never
+    /// the output (BatchNorm's x̂ and the activation's derivative are recomputed from z). Measured: the copy was 0.067 ms of case
+    /// B's 1.42 ms step and 0.047 ms of case C's 3.3 ms.
+    /// </summary>
+    public static bool OutputToCaller(GroupPlan g) =>
+        g.Norm is not null && g.Anchor != AnchorKind.Standalone && g.Join is null && g.Branch is null && g.TrainingPool is null
+        && !g.NormInNextPad && !g.TakesNext && g.Forward.Count > 1
+        && g.Forward[g.Forward.Count - 1] is { Kind: PassKind.Elementwise } last && last.Has(StageKind.Normalize)
+        && !last.Has(StageKind.Pool) && !last.Has(StageKind.ChannelActivation) && !last.Has(StageKind.Maxout) && !last.Has(StageKind.Add)
+        && g.Forward.Take(g.Forward.Count - 1).All(p => p.Kind is PassKind.Anchor or PassKind.Own);
+
+    private static GroupBuffers Route(GroupPlan g, string input, List<TrainingBuffer> training, string? inputGradient, bool toCaller)
     {
         bool op = g.Op is not null;
         bool hasOutput = g.Norm is not null || g.Activation is not null || g.Join is not null;
         // A standalone layer that takes an activation writes only its output (backward recomputes from its input).
         string z = op && !(g.Anchor == AnchorKind.Standalone && hasOutput) ? $"_z{g.Index}" : input;
         // Its normalise and activation in the next conv's input pad: what reads its output reads z (TrainingNormFusion).
-        string y = hasOutput && !g.NormInNextPad ? $"_y{g.Index}" : z;
+        string y = toCaller ? CallerOutput : hasOutput && !g.NormInNextPad ? $"_y{g.Index}" : z;
 
         // A Conv2d (or a Linear with BatchNorm) whose training passes write the next group's output instead (its channel activation
         // or Maxout fused): with BatchNorm, the normalised output is never stored; without, a Maxout in the grid conv's epilogue
@@ -163,7 +180,7 @@ internal static class BufferPlanner
         }
 
         // Its output never stored: recomputed where it is read, or pooled in the pass that computes it.
-        if (hasOutput && !nextTakes && !g.NormInNextPad && g.TrainingPool is null)
+        if (hasOutput && !nextTakes && !g.NormInNextPad && g.TrainingPool is null && !toCaller)
         {
             training.Add(new TrainingBuffer(y, g.OutLength, $"group {g.Index}: output"));
         }

@@ -310,7 +310,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     {
         ref float xp = ref _keep ? ref Kept(s) : ref scratch;
         ref float grid = ref Unsafe.Add(ref scratch, _gridOffset);
-        PadInput(ref _input[s * InLength], ref xp);
+        PadInput(ref ForwardInput(s), ref xp);
         ShiftedConv.Product(ref _packedForward[0], _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
 
         // An epilogue that does not keep z (Maxout) takes it from the scratch while it is in cache.

@@ -1182,7 +1182,6 @@ namespace FusedOps.Generated
         private int _capacity;
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
-        private float[] _y0 = Array.Empty<float>();
         private float[] _gradU = Array.Empty<float>();
         private readonly double[] _sum0 = new double[32];
         private readonly double[] _sumSq0 = new double[32];
@@ -1223,9 +1222,7 @@ namespace FusedOps.Generated
             PipelineChecks.BatchNormValues(1, batchSize, 1024);
             EnsureCapacity(batchSize);
             _batch = 0;
-            input.CopyTo(_in);
-            G0_Forward(batchSize);
-            new ReadOnlySpan<float>(_y0, 0, batchSize * OutputLength).CopyTo(output);
+            G0_Forward(batchSize, input, output);
             _batch = batchSize;
         }
 
@@ -1260,16 +1257,23 @@ namespace FusedOps.Generated
 
             _in = new float[n * 16384];
             _z0 = new float[n * 32768];
-            _y0 = new float[n * 32768];
             _gradU = new float[n * 32768];
             _capacity = n;
         }
 
         // Group 0 training forward: Conv2d[0] + BatchNorm[1] + ReLU[2], (16, 32, 32) -> (32, 32, 32).
-        private void G0_Forward(int n)
+        private void G0_Forward(int n, ReadOnlySpan<float> input, Span<float> output)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            if (_conv0.KeepsInput(n))
+            {
+                _conv0.Forward(input, _in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
+            else
+            {
+                input.CopyTo(_in);
+                _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
 
             // Pass: elementwise: normalise + ReLU.
             // Batch statistics over n × 1024 values per channel; running_var takes the unbiased variance.
@@ -1279,7 +1283,7 @@ namespace FusedOps.Generated
             Norm.FinishBatchStats(_sum0, _sumSq0, L0Bias.Data, count, epsilon, momentum, L1RunningMean.Data, L1RunningVar.Data, _mean0, _invStd0);
             Norm.TrainScaleShift(L1Weight.Data, L1Bias.Data, _mean0, _invStd0, _scale0, _shift0);
             var act = new ReluOperator();
-            TrainingPasses.AffineForward(act, ref _z0[0], ref _y0[0], n, 32, 1024, ref _scale0[0], ref _shift0[0]);
+            TrainingPasses.AffineForward(act, ref _z0[0], ref output[0], n, 32, 1024, ref _scale0[0], ref _shift0[0]);
         }
 
         // Group 0 backward: Conv2d[0] + BatchNorm[1] + ReLU[2], gradient (32, 32, 32) -> (16, 32, 32).
@@ -1324,7 +1328,6 @@ namespace FusedOps.Generated
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 16384: the input; group 0's weight gradient reads it
 //   _z0 32768: group 0: Conv2d output, before BatchNorm and activation (backward reads it)
-//   _y0 32768: group 0: output
 //   _gradU 32768: gradient inside a group, after the activation / BatchNorm
 // Buffers, inference: chunks of 64 samples, no pooled buffers; group outputs: y (y: the caller's output);
 //   scratch (floats): 24128 forward, 259200 backward.

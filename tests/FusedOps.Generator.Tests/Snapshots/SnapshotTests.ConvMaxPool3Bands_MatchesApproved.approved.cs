@@ -832,8 +832,7 @@ namespace FusedOps.Generated
             PipelineChecks.BatchNormValues(1, batchSize, 143);
             EnsureCapacity(batchSize);
             _batch = 0;
-            input.CopyTo(_in);
-            G0_Forward(batchSize);
+            G0_Forward(batchSize, input);
             new ReadOnlySpan<float>(_z1, 0, batchSize * OutputLength).CopyTo(output);
             _batch = batchSize;
         }
@@ -878,10 +877,18 @@ namespace FusedOps.Generated
         }
 
         // Group 0 training forward: Conv2d[0] + BatchNorm[1] + ReLU[2], (3, 11, 13) -> (6, 11, 13).
-        private void G0_Forward(int n)
+        private void G0_Forward(int n, ReadOnlySpan<float> input)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            if (_conv0.KeepsInput(n))
+            {
+                _conv0.Forward(input, _in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
+            else
+            {
+                input.CopyTo(_in);
+                _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
 
             // Pass: elementwise: normalise + ReLU + MaxPool2d(3).
             // Batch statistics over n × 143 values per channel; running_var takes the unbiased variance.

@@ -128,7 +128,6 @@ namespace FusedOps.Generated
         private int _capacity;
         private float[] _in = Array.Empty<float>();
         private float[] _z0 = Array.Empty<float>();
-        private float[] _y0 = Array.Empty<float>();
         private float[] _gradU = Array.Empty<float>();
         private readonly double[] _sum0 = new double[13];
         private readonly double[] _sumSq0 = new double[13];
@@ -169,8 +168,7 @@ namespace FusedOps.Generated
             EnsureCapacity(batchSize);
             _batch = 0;
             input.CopyTo(_in);
-            G0_Forward(batchSize);
-            new ReadOnlySpan<float>(_y0, 0, batchSize * OutputLength).CopyTo(output);
+            G0_Forward(batchSize, output);
             _batch = batchSize;
         }
 
@@ -205,13 +203,12 @@ namespace FusedOps.Generated
 
             _in = new float[n * 20];
             _z0 = new float[n * 13];
-            _y0 = new float[n * 13];
             _gradU = new float[n * 20];
             _capacity = n;
         }
 
         // Group 0 training forward: Linear[0] + BatchNorm[1] + LeakyReLU[2], (20) -> (13).
-        private void G0_Forward(int n)
+        private void G0_Forward(int n, Span<float> output)
         {
             // Pass: Linear, epilogue: bias.
             LinearKernels.MatMulNT(ref _in[0], n, ref L0Weight.Data[0], 13, 20, ref _z0[0], L0Bias.Data);
@@ -229,7 +226,7 @@ namespace FusedOps.Generated
             Norm.FinishBatchStats(_sum0, _sumSq0, default, count, epsilon, momentum, L1RunningMean.Data, L1RunningVar.Data, _mean0, _invStd0);
             Norm.TrainScaleShift(L1Weight.Data, L1Bias.Data, _mean0, _invStd0, _scale0, _shift0);
             var act = new LeakyReluOperator(0.2f);
-            TrainingPasses.AffineForward(act, ref _z0[0], ref _y0[0], n, 13, 1, ref _scale0[0], ref _shift0[0]);
+            TrainingPasses.AffineForward(act, ref _z0[0], ref output[0], n, 13, 1, ref _scale0[0], ref _shift0[0]);
         }
 
         // Group 0 backward: Linear[0] + BatchNorm[1] + LeakyReLU[2], gradient (13) -> (20).
@@ -281,7 +278,6 @@ namespace FusedOps.Generated
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 20: the input; group 0's weight gradient reads it
 //   _z0 13: group 0: Linear output, before BatchNorm and activation (backward reads it)
-//   _y0 13: group 0: output
 //   _gradU 20: gradient inside a group, after the activation / BatchNorm
 // Buffers, inference: chunks of 64 samples, no pooled buffers; group outputs: y (y: the caller's output);
 //   scratch (floats): 1 forward, 1 backward.

@@ -1041,8 +1041,7 @@ namespace FusedOps.Generated
             EnsureCapacity(batchSize);
             _batch = 0;
             _random = Dropout.Restart(_random, _seed, _step++);
-            input.CopyTo(_in);
-            G0_Forward(batchSize);
+            G0_Forward(batchSize, input);
             G1_Forward(batchSize);
             G2_Forward(batchSize);
             G3_Forward(batchSize);
@@ -1107,10 +1106,18 @@ namespace FusedOps.Generated
         }
 
         // Group 0 training forward: Conv2d[0], (3, 12, 12) -> (8, 12, 12).
-        private void G0_Forward(int n)
+        private void G0_Forward(int n, ReadOnlySpan<float> input)
         {
             // Pass: Conv2d, epilogue: bias.
-            _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            if (_conv0.KeepsInput(n))
+            {
+                _conv0.Forward(input, _in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
+            else
+            {
+                input.CopyTo(_in);
+                _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
         }
 
         // Group 0 backward: Conv2d[0], gradient (8, 12, 12) -> (3, 12, 12).

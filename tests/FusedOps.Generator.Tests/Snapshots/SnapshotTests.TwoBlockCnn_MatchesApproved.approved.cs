@@ -1775,8 +1775,7 @@ namespace FusedOps.Generated
             PipelineChecks.BatchNormValues(4, batchSize, 64);
             EnsureCapacity(batchSize);
             _batch = 0;
-            input.CopyTo(_in);
-            G0_Forward(batchSize);
+            G0_Forward(batchSize, input);
             G1_Forward(batchSize);
             G2_Forward(batchSize);
             new ReadOnlySpan<float>(_z2, 0, batchSize * OutputLength).CopyTo(output);
@@ -1829,10 +1828,18 @@ namespace FusedOps.Generated
         }
 
         // Group 0 training forward: Conv2d[0] + BatchNorm[1] + ReLU[2], (1, 16, 16) -> (8, 16, 16).
-        private void G0_Forward(int n)
+        private void G0_Forward(int n, ReadOnlySpan<float> input)
         {
             // Pass: Conv2d, epilogue: bias + channel sums.
-            _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            if (_conv0.KeepsInput(n))
+            {
+                _conv0.Forward(input, _in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
+            else
+            {
+                input.CopyTo(_in);
+                _conv0.Forward(_in, L0Weight.Data, L0Bias.Data, _z0, n, _sum0, _sumSq0);
+            }
 
             // Pass: elementwise: normalise + ReLU.
             // Batch statistics over n × 256 values per channel; running_var takes the unbiased variance.
