@@ -8,37 +8,37 @@ namespace FusedOps.Kernels;
 public static unsafe partial class LanesConv
 {
     // Pixels per strip as a type, so each instantiation of the strip kernel has a constant count and drops the rest.
-    private interface IPixels
+    internal interface IPixels
     {
         static abstract int Count { get; }
     }
 
-    private readonly struct N1 : IPixels
+    internal readonly struct N1 : IPixels
     {
         public static int Count => 1;
     }
 
-    private readonly struct N2 : IPixels
+    internal readonly struct N2 : IPixels
     {
         public static int Count => 2;
     }
 
-    private readonly struct N3 : IPixels
+    internal readonly struct N3 : IPixels
     {
         public static int Count => 3;
     }
 
-    private readonly struct N4 : IPixels
+    internal readonly struct N4 : IPixels
     {
         public static int Count => 4;
     }
 
-    private readonly struct N5 : IPixels
+    internal readonly struct N5 : IPixels
     {
         public static int Count => 5;
     }
 
-    private readonly struct N6 : IPixels
+    internal readonly struct N6 : IPixels
     {
         public static int Count => 6;
     }
@@ -156,7 +156,7 @@ public static unsafe partial class LanesConv
     // A 16 × 16 tile: row i (pixel i, 16 channels, `from` floats apart) becomes column i of 16 output rows `to` floats apart.
     // Four shuffle stages: 32-bit and 64-bit interleaves within 128-bit lanes, then two 128-bit lane shuffles.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose16(float* tile, int from, float* y, int to)
+    internal static void Transpose16(float* tile, int from, float* y, int to)
     {
         Vector512<float> r0 = Vector512.Load(tile), r1 = Vector512.Load(tile + (1 * from)), r2 = Vector512.Load(tile + (2 * from)), r3 = Vector512.Load(tile + (3 * from)), r4 = Vector512.Load(tile + (4 * from)), r5 = Vector512.Load(tile + (5 * from)), r6 = Vector512.Load(tile + (6 * from)), r7 = Vector512.Load(tile + (7 * from)), r8 = Vector512.Load(tile + (8 * from)), r9 = Vector512.Load(tile + (9 * from)), r10 = Vector512.Load(tile + (10 * from)), r11 = Vector512.Load(tile + (11 * from)), r12 = Vector512.Load(tile + (12 * from)), r13 = Vector512.Load(tile + (13 * from)), r14 = Vector512.Load(tile + (14 * from)), r15 = Vector512.Load(tile + (15 * from));
         Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3), t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5), t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7), t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9), t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11), t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13), t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);

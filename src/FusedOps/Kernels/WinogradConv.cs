@@ -1,0 +1,330 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FusedOps.Kernels;
+
+/// <summary>
+/// The shape of a stride-1, dilation-1, ungrouped 3 × 3 convolution of one sample run by <see cref="WinogradConv"/>: the
+/// input is <c>OutHeight + 2</c> × <c>OutWidth + 2</c> already padded planes.
+/// </summary>
+/// <param name="Channels">Input channels.</param>
+/// <param name="OutChannels">Output channels.</param>
+/// <param name="OutHeight">Output height.</param>
+/// <param name="OutWidth">Output width.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
+[StructLayout(LayoutKind.Auto)]
+public readonly record struct WinogradShape(int Channels, int OutChannels, int OutHeight, int OutWidth)
+{
+    /// <summary>Rows of 2 × 2 output tiles: ⌈OutHeight / 2⌉.</summary>
+    public int TileRows => (OutHeight + 1) / 2;
+
+    /// <summary>Tiles per tile row: ⌈OutWidth / 2⌉.</summary>
+    public int TileColumns => (OutWidth + 1) / 2;
+
+    /// <summary>Rows of a padded input plane the kernel reads: OutHeight + 2.</summary>
+    public int InHeight => OutHeight + 2;
+
+    /// <summary>Columns of a padded input row the kernel reads: OutWidth + 2.</summary>
+    public int InWidth => OutWidth + 2;
+
+    /// <summary>Output channels rounded up to 16 (the packed weights' and sums' row).</summary>
+    public int OutPad => (OutChannels + 15) & ~15;
+
+    /// <summary>Floats of the transformed, packed weights: [ξ = 16][input channel][<see cref="OutPad"/>].</summary>
+    public int PackedLength => 16 * Channels * OutPad;
+
+    /// <summary>
+    /// Floats of a thread's scratch: one tile row's transformed input [16][Channels][tiles rounded up to 16], its products
+    /// [16][tiles][OutPad], two output rows [2][pixels][OutPad], four padded input rows and the padded epilogue vectors.
+    /// </summary>
+    public int ScratchLength => (16 * Channels * TilePad) + (16 * TilePad * OutPad) + (4 * TilePad * OutPad) + (4 * RowLength) + (2 * OutPad);
+
+    internal int TilePad => (TileColumns + 15) & ~15;
+
+    // A padded input row copy: the 16-tile blocks read 2 × 16 + 2 floats from 2 × (tile) onwards.
+    internal int RowLength => (2 * TilePad) + 32;
+
+    internal void Check()
+    {
+        if (Channels <= 0 || OutChannels <= 0 || OutHeight <= 0 || OutWidth <= 0)
+        {
+            throw new ArgumentOutOfRangeException("shape", this, "Channels, OutChannels, OutHeight and OutWidth must be positive.");
+        }
+    }
+}
+
+/// <summary>
+/// Winograd F(2 × 2, 3 × 3) convolution (Lavin and Gray, 2016) of one sample: each 2 × 2 output tile of each output channel
+/// is Aᵀ [Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)] A, 16 multiplies per tile and channel pair where direct convolution needs 36. The
+/// weights are transformed once (<see cref="Pack"/>); per tile row the input is transformed into [ξ][channel][tile], 16
+/// independent products (one per ξ) run as a GEMM with output channels in the lanes (6 tiles × 64 channels in 24
+/// Vector512 accumulators, one broadcast per tile), and the output transform applies the epilogue before a 16 × 16
+/// transpose writes NCHW. Every output is computed by the same operations in the same order whatever range of tile rows
+/// a call covers, so any split over threads gives the same bits. Vector512 where <see cref="KernelDispatch.Level"/> is 2,
+/// a scalar path otherwise.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static unsafe partial class WinogradConv
+{
+    /// <summary>Whether the Vector512 path runs (<see cref="KernelOptions.MaxVectorBits"/> ≥ 512 on an AVX-512 machine).</summary>
+    public static bool Enabled => KernelDispatch.Level == 2;
+
+    /// <summary>
+    /// Transforms weights <paramref name="w"/> ([OutChannels][Channels][3][3], PyTorch's layout) into <paramref name="packed"/>
+    /// (<see cref="WinogradShape.PackedLength"/> floats): U = G g Gᵀ as [ξ][input channel][output channel, padded with zeros].
+    /// </summary>
+    public static void Pack(in WinogradShape shape, ReadOnlySpan<float> w, Span<float> packed) =>
+        PackCore(in shape, w, packed, transposeFlip: false);
+
+    /// <summary>
+    /// Like <see cref="Pack"/> for the input gradient: <paramref name="w"/> is the forward's [Channels′ = OutChannels]
+    /// [OutChannels′ = Channels][3][3] weights, used transposed and rotated by 180°, so running the result over the output
+    /// gradient padded by 2 is the full correlation dX = Wᵀ ⋆ dY.
+    /// </summary>
+    public static void PackTransposedFlipped(in WinogradShape shape, ReadOnlySpan<float> w, Span<float> packed) =>
+        PackCore(in shape, w, packed, transposeFlip: true);
+
+    private static void PackCore(in WinogradShape shape, ReadOnlySpan<float> w, Span<float> packed, bool transposeFlip)
+    {
+        shape.Check();
+        int cin = shape.Channels, cout = shape.OutChannels, pad = shape.OutPad;
+        if (w.Length != cout * cin * 9)
+        {
+            throw new ArgumentException($"Expected {cout * cin * 9} weights, got {w.Length}.", nameof(w));
+        }
+
+        if (packed.Length < shape.PackedLength)
+        {
+            throw new ArgumentException($"Expected at least {shape.PackedLength} floats, got {packed.Length}.", nameof(packed));
+        }
+
+        packed[..shape.PackedLength].Clear();
+        Span<float> g = stackalloc float[9];
+        Span<float> u = stackalloc float[16];
+        for (int o = 0; o < cout; o++)
+        {
+            for (int c = 0; c < cin; c++)
+            {
+                for (int k = 0; k < 9; k++)
+                {
+                    // Transposed and flipped: output o, input c of the gradient's weights is the forward's [c][o] rotated.
+                    g[k] = transposeFlip ? w[(((c * cout) + o) * 9) + 8 - k] : w[(((o * cin) + c) * 9) + k];
+                }
+
+                Transform(g, u);
+                for (int xi = 0; xi < 16; xi++)
+                {
+                    packed[(((xi * cin) + c) * pad) + o] = u[xi];
+                }
+            }
+        }
+    }
+
+    // U = G g Gᵀ with G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]], in double and rounded once.
+    private static void Transform(ReadOnlySpan<float> g, Span<float> u)
+    {
+        Span<double> t = stackalloc double[12];
+        for (int j = 0; j < 3; j++)
+        {
+            double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+            t[j] = g0;
+            t[3 + j] = 0.5 * (g0 + g1 + g2);
+            t[6 + j] = 0.5 * (g0 - g1 + g2);
+            t[9 + j] = g2;
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            double r0 = t[(3 * i) + 0], r1 = t[(3 * i) + 1], r2 = t[(3 * i) + 2];
+            u[(4 * i) + 0] = (float)r0;
+            u[(4 * i) + 1] = (float)(0.5 * (r0 + r1 + r2));
+            u[(4 * i) + 2] = (float)(0.5 * (r0 - r1 + r2));
+            u[(4 * i) + 3] = (float)r2;
+        }
+    }
+
+    /// <summary>
+    /// Tile rows [<paramref name="tileRow0"/>, <paramref name="tileRow1"/>) (output rows 2·tileRow0 … 2·tileRow1 − 1, clipped
+    /// to OutHeight) of one sample: <c>y = act(scale · conv + shift)</c>, where an empty <paramref name="scale"/> means 1 and an
+    /// empty <paramref name="shift"/> means 0 (so none, a bias, or a folded BatchNorm). <paramref name="input"/> holds
+    /// Channels padded planes (InHeight × InWidth, rows <paramref name="inRowStride"/> and planes
+    /// <paramref name="inPlaneStride"/> floats apart), <paramref name="output"/> OutChannels planes of OutHeight × OutWidth
+    /// (rows <paramref name="outRowStride"/>, planes <paramref name="outPlaneStride"/> apart). <paramref name="packed"/> is
+    /// <see cref="Pack"/>'s; <paramref name="scratch"/> has <see cref="WinogradShape.ScratchLength"/> floats, one per thread.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TAct>(
+        TAct act, in WinogradShape shape, ReadOnlySpan<float> input, int inPlaneStride, int inRowStride, ReadOnlySpan<float> packed,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output, int outPlaneStride, int outRowStride,
+        int tileRow0, int tileRow1, Span<float> scratch)
+        where TAct : struct, IActivationOperator
+    {
+        shape.Check();
+        CheckPlanes(shape.Channels, shape.InHeight, shape.InWidth, input.Length, inPlaneStride, inRowStride, nameof(input));
+        CheckPlanes(shape.OutChannels, shape.OutHeight, shape.OutWidth, output.Length, outPlaneStride, outRowStride, nameof(output));
+        CheckLength(packed.Length, shape.PackedLength, nameof(packed));
+        CheckLength(scratch.Length, shape.ScratchLength, nameof(scratch));
+        if (!scale.IsEmpty)
+        {
+            CheckLength(scale.Length, shape.OutChannels, nameof(scale));
+        }
+
+        if (!shift.IsEmpty)
+        {
+            CheckLength(shift.Length, shape.OutChannels, nameof(shift));
+        }
+
+        if (tileRow0 < 0 || tileRow0 > tileRow1 || tileRow1 > shape.TileRows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tileRow1), $"Expected 0 ≤ tileRow0 ≤ tileRow1 ≤ {shape.TileRows}, got [{tileRow0}, {tileRow1}).");
+        }
+
+        fixed (float* px = input, pw = packed, ps = scale, ph = shift, py = output, pb = scratch)
+        {
+            var run = new Call(in shape, px, inPlaneStride, inRowStride, pw, py, outPlaneStride, outRowStride, pb);
+            int pad = shape.OutPad;
+            for (int o = 0; o < pad; o++)
+            {
+                run.Scale[o] = ps == null ? 1f : o < shape.OutChannels ? ps[o] : 0f;
+                run.Shift[o] = ph == null ? 0f : o < shape.OutChannels ? ph[o] : 0f;
+            }
+
+            bool vector = Enabled;
+            for (int ty = tileRow0; ty < tileRow1; ty++)
+            {
+                if (vector)
+                {
+                    InputRow512(in run, ty);
+                    Products512(in run);
+                    OutputRow512(act, in run);
+                }
+                else
+                {
+                    InputRowScalar(in run, ty);
+                    ProductsScalar(in run);
+                    OutputRowScalar(act, in run);
+                }
+
+                WriteRows(in run, ty);
+            }
+        }
+    }
+
+    private static void CheckLength(int actual, int expected, string name)
+    {
+        if (actual < expected)
+        {
+            throw new ArgumentException($"Expected at least {expected} floats, got {actual}.", name);
+        }
+    }
+
+    // Planes of rows × width that do not overlap and fit in the span.
+    private static void CheckPlanes(int planes, int rows, int width, int length, int planeStride, int rowStride, string name)
+    {
+        if (rowStride < width)
+        {
+            throw new ArgumentOutOfRangeException(name, rowStride, $"The row stride of {name} must be at least {width}, got {rowStride}.");
+        }
+
+        long plane = ((long)(rows - 1) * rowStride) + width;
+        if (planeStride < plane)
+        {
+            throw new ArgumentOutOfRangeException(name, planeStride, $"The plane stride of {name} must be at least {plane}, got {planeStride}.");
+        }
+
+        long needed = ((long)(planes - 1) * planeStride) + plane;
+        if (length < needed)
+        {
+            throw new ArgumentException($"Expected at least {needed} floats in {name}, got {length}.", name);
+        }
+    }
+
+    // One call's pointers and the scratch carved into its buffers.
+    private readonly struct Call
+    {
+        public readonly WinogradShape Shape;
+        public readonly float* Input, Weights, Output, V, M, Stage, Rows, Scale, Shift;
+        public readonly int InPlane, InRow, OutPlane, OutRow, TilePad, Pixels;
+
+        public Call(in WinogradShape shape, float* input, int inPlane, int inRow, float* weights, float* output, int outPlane, int outRow, float* scratch)
+        {
+            Shape = shape;
+            Input = input;
+            InPlane = inPlane;
+            InRow = inRow;
+            Weights = weights;
+            Output = output;
+            OutPlane = outPlane;
+            OutRow = outRow;
+            TilePad = shape.TilePad;
+            Pixels = 2 * TilePad;
+            V = scratch;
+            M = V + (16 * shape.Channels * TilePad);
+            Stage = M + (16 * TilePad * shape.OutPad);
+            Rows = Stage + (2 * Pixels * shape.OutPad);
+            Scale = Rows + (4 * shape.RowLength);
+            Shift = Scale + shape.OutPad;
+        }
+    }
+
+    // The four padded input rows of tile row ty of channel c into the row buffer, zeros past the plane (the last tile of an
+    // odd size reads one row or column beyond it; those products only reach the outputs that are dropped).
+    private static void CopyRows(in Call run, int ty, int c)
+    {
+        int len = run.Shape.RowLength, width = Math.Min(run.Shape.InWidth, (2 * run.Shape.TileColumns) + 2);
+        for (int i = 0; i < 4; i++)
+        {
+            int row = (2 * ty) + i;
+            float* to = run.Rows + (i * len);
+            int copied = 0;
+            if (row < run.Shape.InHeight)
+            {
+                new ReadOnlySpan<float>(run.Input + ((nint)c * run.InPlane) + ((nint)row * run.InRow), width).CopyTo(new Span<float>(to, width));
+                copied = width;
+            }
+
+            new Span<float>(to + copied, len - copied).Clear();
+        }
+    }
+
+    // The stage's two output rows [r][x][OutPad] to the output planes: 16 × 16 blocks transposed in registers where they are
+    // whole, element by element at the edges.
+    private static void WriteRows(in Call run, int ty)
+    {
+        int cout = run.Shape.OutChannels, ow = run.Shape.OutWidth, pad = run.Shape.OutPad;
+        for (int r = 0; r < 2 && (2 * ty) + r < run.Shape.OutHeight; r++)
+        {
+            float* stage = run.Stage + ((nint)r * run.Pixels * pad), y = run.Output + ((nint)((2 * ty) + r) * run.OutRow);
+            int o0 = 0;
+            if (Enabled)
+            {
+                for (; o0 + 16 <= cout; o0 += 16)
+                {
+                    int x0 = 0;
+                    for (; x0 + 16 <= ow; x0 += 16)
+                    {
+                        LanesConv.Transpose16(stage + ((nint)x0 * pad) + o0, pad, y + ((nint)o0 * run.OutPlane) + x0, run.OutPlane);
+                    }
+
+                    Scatter(stage, pad, y, run.OutPlane, o0, o0 + 16, x0, ow);
+                }
+            }
+
+            Scatter(stage, pad, y, run.OutPlane, o0, cout, 0, ow);
+        }
+    }
+
+    private static void Scatter(float* stage, int pad, float* y, int plane, int o0, int o1, int x0, int x1)
+    {
+        for (int o = o0; o < o1; o++)
+        {
+            float* yo = y + ((nint)o * plane);
+            for (int x = x0; x < x1; x++)
+            {
+                yo[x] = stage[((nint)x * pad) + o];
+            }
+        }
+    }
+}

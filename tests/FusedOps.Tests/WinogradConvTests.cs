@@ -1,0 +1,249 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FusedOps.Kernels;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace FusedOps.Tests;
+
+/// <summary>
+/// The Winograd F(2 × 2, 3 × 3) kernel called directly: against a double-precision direct convolution at every kernel width,
+/// on odd and even sizes, channel counts that are not multiples of 16, strided and offset input and output planes, every
+/// epilogue; tile-row splits give the same bits as one call; the transposed, flipped packing gives the input gradient; bad
+/// arguments are named before anything is written; steady calls allocate nothing.
+/// </summary>
+[Collection("KernelLevel")]
+public sealed class WinogradConvTests(ITestOutputHelper output)
+{
+    // Sentinel of the output gaps and margins: the kernel must leave them alone.
+    private const float Gap = 12345f;
+
+    public static IEnumerable<object[]> Cases()
+    {
+        int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= KernelDispatch.HardwareBits).ToArray();
+        int[][] shapes = [[3, 5, 7, 9, 1], [16, 32, 8, 8, 2], [5, 64, 6, 11, 3], [64, 64, 14, 13, 1], [17, 70, 1, 1, 2], [2, 3, 35, 34, 1]];
+        foreach (int level in levels)
+        {
+            foreach (int[] s in shapes)
+            {
+                foreach (Epilogue epilogue in Enum.GetValues<Epilogue>())
+                {
+                    yield return new object[] { level, s[0], s[1], s[2], s[3], s[4], epilogue };
+                }
+            }
+        }
+    }
+
+    public enum Epilogue
+    {
+        None,
+        Bias,
+        ScaleShiftRelu,
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Run_MatchesADoubleDirectConvolution(int vectorBits, int cin, int cout, int height, int width, int batch, Epilogue epilogue) =>
+        KernelLevelCollection.AtLevel(vectorBits, () =>
+        {
+            var rng = new Random((cin * 131) + (cout * 17) + height + width);
+            float[] x = Values(rng, batch * cin * height * width), w = Values(rng, cout * cin * 9);
+            float[] scale = epilogue == Epilogue.ScaleShiftRelu ? Values(rng, cout, 0.5) : [];
+            float[] shift = epilogue == Epilogue.None ? [] : Values(rng, cout);
+            var planes = new Planes(new WinogradShape(cin, cout, height, width), inMargin: 3, outMargin: 4);
+            float[] actual = planes.Run(x, w, scale, shift, batch, epilogue == Epilogue.ScaleShiftRelu);
+            double[] expected = Reference(x, w, scale, shift, batch, cin, cout, height, width, epilogue == Epilogue.ScaleShiftRelu, transposeFlip: false);
+            double error = Normwise.OutputError(Normwise.ToDouble(actual), expected);
+            output.WriteLine($"{vectorBits} bits, {cin}→{cout} {height}×{width}: normwise error {error:E2}");
+            Normwise.AssertWithin(error, 1e-4, "Winograd vs double direct convolution");
+        });
+
+    [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    [InlineData(0)]
+    public void PackTransposedFlipped_GivesTheInputGradient(int vectorBits) =>
+        KernelLevelCollection.AtLevel(vectorBits, () =>
+        {
+            // Forward 6 → 19 channels, 9 × 10; the gradient runs 19 → 6 over dY padded by 1 (a full correlation of the pad-1
+            // forward's output gradient).
+            int cin = 6, cout = 19, height = 9, width = 10;
+            var rng = new Random(11);
+            float[] dy = Values(rng, cout * height * width), w = Values(rng, cout * cin * 9);
+            var shape = new WinogradShape(cout, cin, height, width);
+            float[] packed = new float[shape.PackedLength];
+            WinogradConv.PackTransposedFlipped(shape, w, packed);
+            var planes = new Planes(shape, 0, 0);
+            float[] dx = planes.RunPacked(dy, packed, [], [], 1, relu: false);
+            double[] expected = Reference(dy, w, [], [], 1, cout, cin, height, width, relu: false, transposeFlip: true);
+            Normwise.AssertWithin(Normwise.OutputError(Normwise.ToDouble(dx), expected), 1e-4, "input gradient");
+        });
+
+    [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    [InlineData(0)]
+    public void EveryTileRowSplit_GivesTheSameBitsAsOneCall(int vectorBits) =>
+        KernelLevelCollection.AtLevel(vectorBits, () =>
+        {
+            var shape = new WinogradShape(7, 33, 11, 15);
+            var rng = new Random(5);
+            float[] x = Values(rng, 7 * 11 * 15), w = Values(rng, 33 * 7 * 9), scale = Values(rng, 33, 0.5), shift = Values(rng, 33);
+            var planes = new Planes(shape, 1, 2);
+            float[] whole = planes.Run(x, w, scale, shift, 1, relu: true);
+            for (int parts = 2; parts <= shape.TileRows; parts++)
+            {
+                float[] split = planes.Run(x, w, scale, shift, 1, relu: true, parts);
+                Assert.Equal(whole.Select(BitConverter.SingleToInt32Bits), split.Select(BitConverter.SingleToInt32Bits));
+            }
+        });
+
+    [Fact]
+    public void BadArguments_AreNamed_AndNothingIsWritten()
+    {
+        var shape = new WinogradShape(4, 8, 5, 6);
+        float[] packed = new float[shape.PackedLength], scratch = new float[shape.ScratchLength];
+        float[] input = new float[4 * 7 * 8], y = Enumerable.Repeat(Gap, 8 * 30).ToArray();
+        void Call(float[] i, float[] p, float[] s, float[] o, int inRow = 8, int outRow = 6, int t0 = 0, int t1 = 3, float[]? sc = null) =>
+            WinogradConv.Run(default(IdentityOperator), shape, i, 56, inRow, p, sc ?? [], [], o, 30, outRow, t0, t1, s);
+
+        AssertBad("input", "224", "223", () => Call(input[..^1], packed, scratch, y));
+        AssertBad("input", "8", "7", () => Call(input, packed, scratch, y, inRow: 7));
+        AssertBad("output", "6", "5", () => Call(input, packed, scratch, y, outRow: 5));
+        AssertBad("output", "240", "239", () => Call(input, packed, scratch, y[..^1]));
+        AssertBad("packed", $"{shape.PackedLength}", $"{shape.PackedLength - 1}", () => Call(input, packed[..^1], scratch, y));
+        AssertBad("scratch", $"{shape.ScratchLength}", $"{shape.ScratchLength - 1}", () => Call(input, packed, scratch[..^1], y));
+        AssertBad("scale", "8", "7", () => Call(input, packed, scratch, y, sc: new float[7]));
+        AssertBad("tileRow1", "3", "[0, 4)", () => Call(input, packed, scratch, y, t1: 4));
+        AssertBad("w", "288", "287", () => WinogradConv.Pack(shape, new float[287], packed));
+        AssertBad("packed", $"{shape.PackedLength}", $"{shape.PackedLength - 1}", () => WinogradConv.Pack(shape, new float[288], packed[..^1]));
+        Assert.Throws<ArgumentOutOfRangeException>("shape", () => WinogradConv.Pack(new WinogradShape(0, 8, 5, 6), new float[0], packed));
+        Assert.All(y, v => Assert.Equal(Gap, v));
+
+        void AssertBad(string name, string expected, string actual, Action call)
+        {
+            var e = Assert.ThrowsAny<ArgumentException>(call);
+            Assert.Equal(name, e.ParamName);
+            Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+            Assert.Contains(actual, e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void SteadyCalls_AllocateNothing()
+    {
+        var shape = new WinogradShape(16, 32, 10, 10);
+        float[] packed = new float[shape.PackedLength], scratch = new float[shape.ScratchLength];
+        float[] input = new float[16 * 12 * 12], y = new float[32 * 100], scale = new float[32], shift = new float[32];
+        void Step() => WinogradConv.Run(default(ReluOperator), shape, input, 144, 12, packed, scale, shift, y, 100, 10, 0, shape.TileRows, scratch);
+        Step();
+        Assert.Equal(0, SteadyAllocations.Cleanest(Step));
+    }
+
+    private static float[] Values(Random rng, int count, double offset = -0.5) =>
+        Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() + offset)).ToArray();
+
+    // y[n][o][i][j] = act(scale·Σ_c Σ_ky,kx x[n][c][i + ky − 1][j + kx − 1]·w[o][c][ky][kx] + shift) in double; with
+    // transposeFlip the weights are the forward's [c][o] rotated by 180° (the input gradient of a pad-1 convolution).
+    private static double[] Reference(float[] x, float[] w, float[] scale, float[] shift, int batch, int cin, int cout, int h, int wd, bool relu, bool transposeFlip)
+    {
+        var y = new double[batch * cout * h * wd];
+        for (int n = 0; n < batch; n++)
+        {
+            for (int o = 0; o < cout; o++)
+            {
+                for (int i = 0; i < h; i++)
+                {
+                    for (int j = 0; j < wd; j++)
+                    {
+                        double sum = 0;
+                        for (int c = 0; c < cin; c++)
+                        {
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    int iy = i + ky - 1, ix = j + kx - 1;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < wd)
+                                    {
+                                        double weight = transposeFlip ? w[(((c * cout) + o) * 9) + 8 - ((ky * 3) + kx)] : w[(((o * cin) + c) * 9) + (ky * 3) + kx];
+                                        sum += x[(((n * cin) + c) * h * wd) + (iy * wd) + ix] * weight;
+                                    }
+                                }
+                            }
+                        }
+
+                        double v = (sum * (scale.Length > 0 ? scale[o] : 1.0)) + (shift.Length > 0 ? shift[o] : 0.0);
+                        y[(((n * cout) + o) * h * wd) + (i * wd) + j] = relu ? Math.Max(v, 0) : v;
+                    }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    // Padded input planes and output planes with margins and gaps between rows and planes, one sample at a time.
+    private sealed class Planes(WinogradShape shape, int inMargin, int outMargin)
+    {
+        private readonly int _inRow = shape.InWidth + inMargin, _outRow = shape.OutWidth + outMargin;
+
+        private int InPlane => (shape.InHeight * _inRow) + inMargin;
+
+        private int OutPlane => (shape.OutHeight * _outRow) + outMargin;
+
+        public float[] Run(float[] x, float[] w, float[] scale, float[] shift, int batch, bool relu, int parts = 1)
+        {
+            float[] packed = new float[shape.PackedLength];
+            WinogradConv.Pack(shape, w, packed);
+            return RunPacked(x, packed, scale, shift, batch, relu, parts);
+        }
+
+        public float[] RunPacked(float[] x, float[] packed, float[] scale, float[] shift, int batch, bool relu, int parts = 1)
+        {
+            int cin = shape.Channels, cout = shape.OutChannels, h = shape.OutHeight, wd = shape.OutWidth;
+            float[] scratch = new float[shape.ScratchLength + 5];
+            float[] y = new float[batch * cout * h * wd];
+            for (int n = 0; n < batch; n++)
+            {
+                // Offsets at the start of both buffers and garbage-free zero padding around the input planes.
+                float[] input = new float[inMargin + (cin * InPlane)];
+                float[] output = Enumerable.Repeat(Gap, outMargin + (cout * OutPlane)).ToArray();
+                for (int c = 0; c < cin; c++)
+                {
+                    for (int i = 0; i < h; i++)
+                    {
+                        Array.Copy(x, (((n * cin) + c) * h * wd) + (i * wd), input, inMargin + (c * InPlane) + ((i + 1) * _inRow) + 1, wd);
+                    }
+                }
+
+                for (int p = 0; p < parts; p++)
+                {
+                    int t0 = p * shape.TileRows / parts, t1 = (p + 1) * shape.TileRows / parts;
+                    Span<float> span = output.AsSpan(outMargin);
+                    if (relu)
+                    {
+                        WinogradConv.Run(default(ReluOperator), shape, input.AsSpan(inMargin), InPlane, _inRow, packed, scale, shift, span, OutPlane, _outRow, t0, t1, scratch.AsSpan(5));
+                    }
+                    else
+                    {
+                        WinogradConv.Run(default(IdentityOperator), shape, input.AsSpan(inMargin), InPlane, _inRow, packed, scale, shift, span, OutPlane, _outRow, t0, t1, scratch.AsSpan(5));
+                    }
+                }
+
+                for (int o = 0; o < cout; o++)
+                {
+                    for (int i = 0; i < h; i++)
+                    {
+                        int row = outMargin + (o * OutPlane) + (i * _outRow);
+                        Array.Copy(output, row, y, (((n * cout) + o) * h * wd) + (i * wd), wd);
+                        Assert.All(output.AsSpan(row + wd, outMargin).ToArray(), v => Assert.Equal(Gap, v));
+                    }
+                }
+            }
+
+            return y;
+        }
+    }
+}
