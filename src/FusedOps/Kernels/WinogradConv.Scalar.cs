@@ -8,7 +8,7 @@ public static unsafe partial class WinogradConv
     // V[ξ][c][tile] = Bᵀ d B for every tile of row ty, Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]].
     private static void InputRowScalar(in Call run, int ty)
     {
-        int cin = run.Shape.Channels, tiles = run.Shape.TileColumns, len = run.Shape.RowLength, step = cin * run.TilePad;
+        int cin = run.Shape.Channels, tiles = run.Shape.TileColumns, len = run.Shape.RowLength, step = run.VStep;
         float* d = stackalloc float[16];
         for (int c = 0; c < cin; c++)
         {
@@ -43,10 +43,10 @@ public static unsafe partial class WinogradConv
         int cin = run.Shape.Channels, tiles = run.Shape.TileColumns, pad = run.Shape.OutPad, tp = run.TilePad;
         for (int xi = 0; xi < 16; xi++)
         {
-            float* v = run.V + ((nint)xi * cin * tp), u = run.Weights + ((nint)xi * cin * pad);
+            float* v = run.V + ((nint)xi * run.VStep), u = run.Weights + ((nint)xi * cin * pad);
             for (int t = 0; t < tiles; t++)
             {
-                float* m = run.M + ((nint)((xi * tp) + t) * pad);
+                float* m = run.M + ((nint)xi * run.MStep) + ((nint)t * pad);
                 for (int o = 0; o < pad; o++)
                 {
                     float sum = 0;
@@ -65,7 +65,7 @@ public static unsafe partial class WinogradConv
     private static void OutputRowScalar<TAct>(TAct act, in Call run)
         where TAct : struct, IActivationOperator
     {
-        int tiles = run.Shape.TileColumns, pad = run.Shape.OutPad, tp = run.TilePad;
+        int tiles = run.Shape.TileColumns, pad = run.Shape.OutPad;
         float* m = stackalloc float[16];
         for (int t = 0; t < tiles; t++)
         {
@@ -73,7 +73,7 @@ public static unsafe partial class WinogradConv
             {
                 for (int xi = 0; xi < 16; xi++)
                 {
-                    m[xi] = run.M[((nint)((xi * tp) + t) * pad) + o];
+                    m[xi] = run.M[((nint)xi * run.MStep) + ((nint)t * pad) + o];
                 }
 
                 float s0 = m[0] + m[4] + m[8], s1 = m[1] + m[5] + m[9], s2 = m[2] + m[6] + m[10], s3 = m[3] + m[7] + m[11];

@@ -9,24 +9,37 @@ namespace FusedOps.Kernels;
 public static unsafe partial class WinogradConv
 {
     // 16 tiles at a time: the row transform on 2 × 16 consecutive columns at 2·tile and 2·tile + 2, de-interleaved into the
-    // columns 2t, 2t + 1, 2t + 2, 2t + 3 of the 16 tiles, then the column transform; V[ξ][c][tile] stores whole vectors.
+    // columns 2t, 2t + 1, 2t + 2, 2t + 3 of the 16 tiles, then the column transform; V[ξ][c][tile] stores whole vectors. Where
+    // every read stays inside the planes (16 tiles or more, an even width, not the last tile row of an odd height) the rows
+    // are read in place and the last block overlaps the one before (its tiles get the same values twice); otherwise they are
+    // copied into the zero-padded row buffer first (a copy per row and channel costs as much as the transform).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InputRow512(in Call run, int ty)
     {
-        int cin = run.Shape.Channels, tiles = run.Shape.TileColumns, len = run.Shape.RowLength, tp = run.TilePad;
-        nint step = (nint)cin * tp;
+        int cin = run.Shape.Channels, tiles = run.Shape.TileColumns, tp = run.TilePad;
+        nint step = run.VStep;
+        bool inPlace = tiles >= 16 && (run.Shape.OutWidth & 1) == 0 && (2 * ty) + 4 <= run.Shape.InHeight;
         Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         Vector512<int> odd = even + Vector512<int>.One;
         for (int c = 0; c < cin; c++)
         {
-            CopyRows(in run, ty, c);
-            for (int t0 = 0; t0 < tiles; t0 += 16)
+            float* rows = run.Input + ((nint)c * run.InPlane) + ((nint)(2 * ty) * run.InRow);
+            nint len = run.InRow;
+            if (!inPlace)
             {
-                float* r = run.Rows + (2 * t0), v = run.V + ((nint)c * tp) + t0;
-                Row(r, len, 0, even, odd, out var e00, out var e01, out var e02, out var e03);
-                Row(r, len, 1, even, odd, out var e10, out var e11, out var e12, out var e13);
-                Row(r, len, 2, even, odd, out var e20, out var e21, out var e22, out var e23);
-                Row(r, len, 3, even, odd, out var e30, out var e31, out var e32, out var e33);
+                CopyRows(in run, ty, c);
+                rows = run.Rows;
+                len = run.Shape.RowLength;
+            }
+
+            for (int t = 0; t < tiles; t += 16)
+            {
+                int t0 = inPlace ? Math.Min(t, tiles - 16) : t;
+                float* r = rows + (2 * t0), v = run.V + ((nint)c * tp) + t0;
+                Row(r, 0, even, odd, out var e00, out var e01, out var e02, out var e03);
+                Row(r, len, even, odd, out var e10, out var e11, out var e12, out var e13);
+                Row(r, 2 * len, even, odd, out var e20, out var e21, out var e22, out var e23);
+                Row(r, 3 * len, even, odd, out var e30, out var e31, out var e32, out var e33);
                 Columns(v, step, 0, e00 - e20, e01 - e21, e02 - e22, e03 - e23);
                 Columns(v, step, 4, e10 + e20, e11 + e21, e12 + e22, e13 + e23);
                 Columns(v, step, 8, e20 - e10, e21 - e11, e22 - e12, e23 - e13);
@@ -35,11 +48,11 @@ public static unsafe partial class WinogradConv
         }
     }
 
-    // Columns 2t + k (k = 0…3) of input row i for 16 tiles.
+    // Columns 2t + k (k = 0…3) of the input row `offset` floats after r for 16 tiles.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Row(float* r, int len, int i, Vector512<int> even, Vector512<int> odd, out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3)
+    private static void Row(float* r, nint offset, Vector512<int> even, Vector512<int> odd, out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3)
     {
-        float* at = r + ((nint)i * len);
+        float* at = r + offset;
         Vector512<float> a = Vector512.Load(at), b = Vector512.Load(at + 16), c = Vector512.Load(at + 2), d = Vector512.Load(at + 18);
         e0 = Avx512F.PermuteVar16x32x2(a, even, b);
         e1 = Avx512F.PermuteVar16x32x2(a, odd, b);
@@ -66,7 +79,7 @@ public static unsafe partial class WinogradConv
         int strips = (tiles + 5) / 6, small = tiles / strips, large = tiles % strips;
         for (int xi = 0; xi < 16; xi++)
         {
-            float* v = run.V + ((nint)xi * cin * tp), u = run.Weights + ((nint)xi * cin * pad), m = run.M + ((nint)xi * tp * pad);
+            float* v = run.V + ((nint)xi * run.VStep), u = run.Weights + ((nint)xi * cin * pad), m = run.M + ((nint)xi * run.MStep);
             for (int g = 0; g < pad; g += 64)
             {
                 int nv = Math.Min(4, (pad - g) / 16);
@@ -221,8 +234,8 @@ public static unsafe partial class WinogradConv
     private static void OutputRow512<TAct>(TAct act, in Call run)
         where TAct : struct, IActivationOperator
     {
-        int tiles = run.Shape.TileColumns, pad = run.Shape.OutPad, tp = run.TilePad;
-        nint step = (nint)tp * pad, below = (nint)run.Pixels * pad;
+        int tiles = run.Shape.TileColumns, pad = run.Shape.OutPad;
+        nint step = run.MStep, below = (nint)run.Pixels * pad;
         for (int t = 0; t < tiles; t++)
         {
             float* m = run.M + ((nint)t * pad), at = run.Stage + ((nint)(2 * t) * pad);

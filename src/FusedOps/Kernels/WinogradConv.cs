@@ -39,9 +39,16 @@ public readonly record struct WinogradShape(int Channels, int OutChannels, int O
     /// Floats of a thread's scratch: one tile row's transformed input [16][Channels][tiles rounded up to 16], its products
     /// [16][tiles][OutPad], two output rows [2][pixels][OutPad], four padded input rows and the padded epilogue vectors.
     /// </summary>
-    public int ScratchLength => (16 * Channels * TilePad) + (16 * TilePad * OutPad) + (4 * TilePad * OutPad) + (4 * RowLength) + (2 * OutPad);
+    public int ScratchLength => (16 * VStep) + (16 * MStep) + (4 * TilePad * OutPad) + (4 * RowLength) + (2 * OutPad);
 
     internal int TilePad => (TileColumns + 15) & ~15;
+
+    // Floats from one ξ's transformed input, and products, to the next: a cache line more than their size, so the 16 streams
+    // the transforms write and read are not a multiple of 4 KB apart (which put them all in one L1 set: 2.4× slower input
+    // transform for case C).
+    internal int VStep => (Channels * TilePad) + 16;
+
+    internal int MStep => (TilePad * OutPad) + 16;
 
     // A padded input row copy: the 16-tile blocks read 2 × 16 + 2 floats from 2 × (tile) onwards.
     internal int RowLength => (2 * TilePad) + 32;
@@ -246,7 +253,7 @@ public static unsafe partial class WinogradConv
     {
         public readonly WinogradShape Shape;
         public readonly float* Input, Weights, Output, V, M, Stage, Rows, Scale, Shift;
-        public readonly int InPlane, InRow, OutPlane, OutRow, TilePad, Pixels;
+        public readonly int InPlane, InRow, OutPlane, OutRow, TilePad, Pixels, VStep, MStep;
 
         public Call(in WinogradShape shape, float* input, int inPlane, int inRow, float* weights, float* output, int outPlane, int outRow, float* scratch)
         {
@@ -260,9 +267,11 @@ public static unsafe partial class WinogradConv
             OutRow = outRow;
             TilePad = shape.TilePad;
             Pixels = 2 * TilePad;
+            VStep = shape.VStep;
+            MStep = shape.MStep;
             V = scratch;
-            M = V + (16 * shape.Channels * TilePad);
-            Stage = M + (16 * TilePad * shape.OutPad);
+            M = V + (16 * VStep);
+            Stage = M + (16 * MStep);
             Rows = Stage + (2 * Pixels * shape.OutPad);
             Scale = Rows + (4 * shape.RowLength);
             Shift = Scale + shape.OutPad;
@@ -290,7 +299,7 @@ public static unsafe partial class WinogradConv
     }
 
     // The stage's two output rows [r][x][OutPad] to the output planes: 16 × 16 blocks transposed in registers where they are
-    // whole, element by element at the edges.
+    // whole, element by element for the channels of a last partial block and rows under 16 pixels.
     private static void WriteRows(in Call run, int ty)
     {
         int cout = run.Shape.OutChannels, ow = run.Shape.OutWidth, pad = run.Shape.OutPad;
@@ -298,17 +307,16 @@ public static unsafe partial class WinogradConv
         {
             float* stage = run.Stage + ((nint)r * run.Pixels * pad), y = run.Output + ((nint)((2 * ty) + r) * run.OutRow);
             int o0 = 0;
-            if (Enabled)
+            if (Enabled && ow >= 16)
             {
+                // The last 16 columns overlap the block before when the width is not a multiple of 16 (written twice, same values).
                 for (; o0 + 16 <= cout; o0 += 16)
                 {
-                    int x0 = 0;
-                    for (; x0 + 16 <= ow; x0 += 16)
+                    for (int x0 = 0; x0 < ow; x0 += 16)
                     {
-                        LanesConv.Transpose16(stage + ((nint)x0 * pad) + o0, pad, y + ((nint)o0 * run.OutPlane) + x0, run.OutPlane);
+                        int at = Math.Min(x0, ow - 16);
+                        LanesConv.Transpose16(stage + ((nint)at * pad) + o0, pad, y + ((nint)o0 * run.OutPlane) + at, run.OutPlane);
                     }
-
-                    Scatter(stage, pad, y, run.OutPlane, o0, o0 + 16, x0, ow);
                 }
             }
 
