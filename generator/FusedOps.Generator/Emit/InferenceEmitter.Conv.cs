@@ -26,6 +26,12 @@ internal static partial class InferenceEmitter
             w.Open("else");
         }
 
+        if (c.Winograd)
+        {
+            WriteWinogradCall(w, g); // InferenceEmitter.Winograd.cs: its branch, the direct kernel in the else
+            w.Open("else");
+        }
+
         int i = g.Index;
         long flops = 2L * c.OC * c.Kc * c.P;
         // One part per sample, or per four panels' worth of threads for one sample: a thread the OS delays leaves its parts to the others.
@@ -41,7 +47,7 @@ internal static partial class InferenceEmitter
 
         string res = c.Residual ? "ref res" : "ref x";
         w.Line($"ConvParallel.Run(new G{i}Parts(this, m), ref x, ref y, {res}, ref scratch, parts, threads);");
-        if (c.Lanes)
+        if (c.Lanes || c.Winograd)
         {
             w.Close();
         }
@@ -130,6 +136,11 @@ internal static partial class InferenceEmitter
         if (c.Lanes)
         {
             WriteLanesPart(w, m, g); // InferenceEmitter.Lanes.cs
+        }
+
+        if (c.Winograd)
+        {
+            WriteWinogradPart(w, m, g); // InferenceEmitter.Winograd.cs
         }
     }
 

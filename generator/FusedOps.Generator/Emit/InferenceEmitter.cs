@@ -33,6 +33,7 @@ internal static partial class InferenceEmitter
                 w.Line($"private readonly float[] _w{g.Index};");
                 LinearEmitter.InferenceFields(w, g);
                 LanesField(w, g); // InferenceEmitter.Lanes.cs
+                WinogradField(w, g); // InferenceEmitter.Winograd.cs
             }
 
             w.Line($"private readonly float[] _scale{g.Index} = new float[{g.Channels}];");
@@ -86,6 +87,7 @@ internal static partial class InferenceEmitter
                 w.Close();
                 LinearEmitter.InferenceConstructor(w, g);
                 LanesConstructor(w, g);
+                WinogradConstructor(w, g);
             }
 
             if (g.FusedChannel != ChannelEpilogue.None)

@@ -1,0 +1,72 @@
+using FusedOps.Generator.Model;
+using FusedOps.Generator.Plan;
+
+namespace FusedOps.Generator.Emit;
+
+/// <summary>
+/// The inference pass of a Conv2d group the planner routes to the runtime's <c>WinogradConv</c> (<see cref="ConvPlan.Winograd"/>):
+/// the folded model transforms its weights at construction and, at 512 bits, splits the work by sample for several samples and
+/// by tile rows for one, each part padding the input rows it reads in its thread's scratch; otherwise (other widths, or the
+/// unfolded <c>Infer</c>) the generated direct kernel runs.
+/// </summary>
+internal static partial class InferenceEmitter
+{
+    private static string WinogradShape(ConvPlan c) => $"new WinogradShape({c.C}, {c.OC}, {c.OH}, {c.OW})";
+
+    /// <summary>The transformed weights' field of a group on the Winograd route (null when not folded).</summary>
+    private static void WinogradField(CodeWriter w, GroupPlan g)
+    {
+        if (g.Conv is { Winograd: true })
+        {
+            w.Line($"private readonly float[]? _wg{g.Index};");
+        }
+    }
+
+    /// <summary>Transforms the folded weights for the Winograd route once, in the constructor of the folded model.</summary>
+    private static void WinogradConstructor(CodeWriter w, GroupPlan g)
+    {
+        if (g.Conv is { Winograd: true } c)
+        {
+            w.Line($"// Winograd F(2×2, 3×3) (WinogradConv) at 512 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].");
+            w.Line($"_wg{g.Index} = fold ? WinogradConv.Packed({WinogradShape(c)}, _w{g.Index}) : null;");
+        }
+    }
+
+    /// <summary>Opens the Winograd route's branch of the call (closed by the caller around the direct kernel's call).</summary>
+    private static void WriteWinogradCall(CodeWriter w, GroupPlan g)
+    {
+        ConvPlan c = g.Conv!;
+        long flops = 2L * c.OC * c.Kc * c.P;
+        w.Open($"if (_wg{g.Index} is not null && WinogradConv.Enabled)");
+        w.Line($"int threads = ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000);");
+        w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({(c.OH + 1) / 2}, 4 * threads) : 1;");
+        w.Line($"ConvParallel.Run(new G{g.Index}WinogradParts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);");
+        w.Close();
+    }
+
+    private static void WriteWinogradPart(CodeWriter w, PipelineModel m, GroupPlan g)
+    {
+        ConvPlan c = g.Conv!;
+        int i = g.Index, tileRows = (c.OH + 1) / 2;
+        w.Line($"// Group {i}: part `part` of `parts` on WinogradConv: a slice of the samples, or of one sample's tile rows (each part pads the input rows it reads).");
+        w.Line(ConvEmitter.FullyOptimised);
+        w.Open($"private void G{i}_WinogradPart(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)");
+        w.Line($"var act = {(g.Inference[0].Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)")};");
+        w.Line($"var conv = {WinogradShape(c)};");
+        w.Line("ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.BandScratchLength(conv));");
+        string weights = $"ref _wg{i}![0], ref _scale{i}[0], ref _shift{i}[0]";
+        w.Open("if (m == 1 && parts > 1)");
+        w.Line($"(int t0, int t1) = ParallelWork.Slice({tileRows}, parts, part);");
+        w.Line($"WinogradConv.RunUnpadded(act, conv, {c.Pad}, ref x, {weights}, ref y, ref sc, t0, t1);");
+        w.Line("return;");
+        w.Close();
+        w.Line();
+        w.Line("(int s0, int s1) = ParallelWork.Slice(m, parts, part);");
+        w.Open("for (int s = s0; s < s1; s++)");
+        w.Line($"WinogradConv.RunUnpadded(act, conv, {c.Pad}, ref Unsafe.Add(ref x, s * {g.InLength}), {weights}, ref Unsafe.Add(ref y, s * {c.InferenceOutLength}), ref sc, 0, {tileRows});");
+        w.Close();
+        w.Close();
+        w.Line();
+        WritePartsStruct(w, m, g, "Winograd");
+    }
+}

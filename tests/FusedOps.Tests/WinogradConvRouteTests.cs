@@ -1,0 +1,52 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedOps.Kernels;
+using FusedOps.Tests.Pipelines;
+using Xunit;
+
+namespace FusedOps.Tests;
+
+/// <summary>
+/// The Winograd inference route: Infer (the direct kernel) and Frozen.Infer (the route at 512 bits, the direct kernel at the
+/// other widths) match the reference at every kernel width and give the same bits at 1, 2 and 3 threads (one sample split by
+/// tile rows, several by sample), with padding 1 and 0, odd heights and widths, with and without BatchNorm.
+/// </summary>
+[Collection("KernelLevel")]
+public sealed class WinogradConvRouteTests
+{
+    public static IEnumerable<object[]> Cases()
+    {
+        int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= KernelDispatch.HardwareBits).ToArray();
+        foreach (int level in levels)
+        {
+            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad) })
+            {
+                foreach (int batch in new[] { 1, 3 })
+                {
+                    yield return new object[] { pipeline, level, batch };
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Inference_MatchesReference_AndIsBitwiseIdentical_AtOneTwoAndThreeThreads(string pipeline, int vectorBits, int batch) =>
+        ConvParallelTests.AssertSameBitsAtThreadCounts(pipeline, vectorBits, batch, 2, 3);
+
+    /// <summary>The folded models hold transformed weights (the route is planned), the unfolded ones none (no per-call transform).</summary>
+    [Theory]
+    [InlineData(typeof(WinogradPad1), 64, 64)]
+    [InlineData(typeof(WinogradNoPad), 80, 64)]
+    public void FrozenModels_HoldTheTransformedWeights(System.Type type, int channels, int outChannels)
+    {
+        var model = (IFusedModel)System.Activator.CreateInstance(type, 1)!;
+        const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
+        object frozen = type.GetMethod("Freeze")!.Invoke(model, null)!;
+
+        // Frozen wraps the generated inference model; the route's field is on that.
+        object inference = frozen.GetType().GetFields(Private).Select(f => f.GetValue(frozen)).Single(v => v?.GetType().GetField("_wg0", Private) is not null)!;
+        var packed = Assert.IsType<float[]>(inference.GetType().GetField("_wg0", Private)!.GetValue(inference));
+        Assert.Equal(16 * channels * outChannels, packed.Length);
+    }
+}
