@@ -5,9 +5,9 @@ namespace FusedOps.Generator.Tests;
 
 /// <summary>
 /// The planner's choice of the output-channels-in-lanes route (<c>LanesConv</c>) for inference, shown in the `// Pipeline:`
-/// header and followed by the inference code: case C's layer (64 → 64 on 56 × 56, 576 taps) takes it; a 64-channel layer with
-/// a residual Add, a 1 × 1 one (64 taps), strided ones, one with rows under 16 pixels and a 32-channel one keep the direct
-/// kernel.
+/// header and followed by the inference code: a 32 → 64 layer on 56 × 56 (288 taps) takes it (case C's 64 → 64 takes the
+/// Winograd route, WinogradRouteHeaderTests); a 64-channel layer with a residual Add, a 1 × 1 one (64 taps), strided ones, one
+/// with rows under 16 pixels and a 32-channel one keep the direct kernel.
 /// </summary>
 public sealed class LanesRouteHeaderTests
 {
@@ -17,7 +17,7 @@ public sealed class LanesRouteHeaderTests
         using FusedOps;
 
         /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
-        [FusedPipeline(64, 56, 56)]
+        [FusedPipeline(32, 56, 56)]
         [Conv2d(64, 3, Padding = 1)]
         [BatchNorm]
         [ReLU]
@@ -37,7 +37,7 @@ public sealed class LanesRouteHeaderTests
         """;
 
     [Fact]
-    public void OnlyCaseCsConvolution_TakesTheLanesRoute()
+    public void OnlyThe32To64Convolution_TakesTheLanesRoute()
     {
         GeneratorRun run = GeneratorHarness.Run(Source);
         Assert.Empty(run.GeneratorDiagnostics);
@@ -53,7 +53,7 @@ public sealed class LanesRouteHeaderTests
         Assert.Contains("//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU " + Route, routed[0]);
 
         // The code follows the header: only group 0 packs its weights and calls LanesConv, behind the width check.
-        Assert.Contains("_wl0 = fold ? LanesConv.Packed(new LanesShape(64, 56, 56, 64, 3, 1, 1), _w0) : null;", inference);
+        Assert.Contains("_wl0 = fold ? LanesConv.Packed(new LanesShape(32, 56, 56, 64, 3, 1, 1), _w0) : null;", inference);
         Assert.Contains("if (_wl0 is not null && LanesConv.Enabled)", inference);
         Assert.Contains("LanesConv.Run(act, conv, ref x, ref _wl0![0], ref _scale0[0], ref _shift0[0], ref y, ref sc, r0, r1);", inference);
         Assert.Equal(1, inference.Split("LanesConv.Packed(").Length - 1);
