@@ -70,7 +70,7 @@ public readonly record struct WinogradShape(int Channels, int OutChannels, int O
 /// Vector512 accumulators, one broadcast per tile), and the output transform applies the epilogue before a 16 × 16
 /// transpose writes NCHW. Every output is computed by the same operations in the same order whatever range of tile rows
 /// a call covers, so any split over threads gives the same bits. Vector512 where <see cref="KernelDispatch.Level"/> is 2,
-/// a scalar path otherwise.
+/// Vector256 products where it is 1, a scalar path otherwise.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe partial class WinogradConv
@@ -198,14 +198,20 @@ public static unsafe partial class WinogradConv
                 run.Shift[o] = ph == null ? 0f : o < shape.OutChannels ? ph[o] : 0f;
             }
 
-            bool vector = Enabled;
+            int level = KernelDispatch.Level;
             for (int ty = tileRow0; ty < tileRow1; ty++)
             {
-                if (vector)
+                if (level == 2)
                 {
                     InputRow512(in run, ty);
                     Products512(in run);
                     OutputRow512(act, in run);
+                }
+                else if (level == 1)
+                {
+                    InputRowScalar(in run, ty);
+                    Products256(in run);
+                    OutputRowScalar(act, in run);
                 }
                 else
                 {
