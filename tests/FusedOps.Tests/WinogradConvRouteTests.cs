@@ -34,6 +34,20 @@ public sealed class WinogradConvRouteTests
     public void Inference_MatchesReference_AndIsBitwiseIdentical_AtOneTwoAndThreeThreads(string pipeline, int vectorBits, int batch) =>
         ConvParallelTests.AssertSameBitsAtThreadCounts(pipeline, vectorBits, batch, 2, 3);
 
+    /// <summary>Frozen.Infer on the route allocates nothing once warm, on one sample split over threads and on several.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void FrozenInfer_AllocatesNothing_InSteadyState(int batch) => KernelLevelCollection.AtLevel(512, () =>
+    {
+        var model = new WinogradPad1(1);
+        var frozen = model.Freeze();
+        float[] x = new float[batch * WinogradPad1.InputLength], y = new float[batch * WinogradPad1.OutputLength];
+        void Step() => frozen.Infer(x, y, batch);
+        Step();
+        Assert.Equal(0, SteadyAllocations.Cleanest(Step));
+    });
+
     /// <summary>The folded models hold transformed weights (the route is planned), the unfolded ones none (no per-call transform).</summary>
     [Theory]
     [InlineData(typeof(WinogradPad1), 64, 64)]
