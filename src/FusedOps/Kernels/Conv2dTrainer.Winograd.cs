@@ -5,8 +5,9 @@ namespace FusedOps.Kernels;
 
 /// <content>
 /// The forward product and the input gradient's on Winograd F(2×2, 3×3) (<see cref="WinogradConv"/>): 16 multiplies per 2 × 2
-/// outputs and channel pair instead of 36, for 3×3 same convolutions (stride 1, padding 1, no dilation) on even planes with
-/// enough channels, where the kernel runs at the current width. The forward reads the padded planes the grid route reads (the
+/// outputs and channel pair instead of 36, for 3×3 same convolutions (stride 1, padding 1, no dilation) with enough channels
+/// and pixels (see MinWinogradChannels), where the kernel runs at the current width (512 bits); each product decides on its own
+/// channel counts. The forward reads the padded planes the grid route reads (the
 /// kept ones or the slot's) and writes z straight to NCHW, then the bias and the channel sums Σ, Σ² are taken in place (the grid
 /// route's crop pass on the same planes). The input gradient reads the output gradient's grid, which is the output gradient
 /// padded by one (its margin and the columns past each row are zero), with the weights flipped and channel-transposed, and
@@ -15,13 +16,13 @@ namespace FusedOps.Kernels;
 /// </content>
 public sealed unsafe partial class Conv2dTrainer
 {
-    // Fewest input and output channels of a product the route takes. WinogradConv holds 64 output channels in its register block
-    // and pads them to 16: at 16 channels in or out (case B's 16 → 32, the Fashion-MNIST network's 16 → 16) it measured up to 2×
-    // slower than the grid product, at 32 → 32 and more as fast or faster, at 64 → 64 on 56 × 56 (case C) 25 % faster.
-    private const int MinWinogradChannels = 32;
+    // Fewest input and output channels of a product, and fewest output pixels per plane, the route takes. WinogradConv holds 64
+    // output channels in its register block and pads them to 16; measured per product (Conv2dTrainer's Forward, and Backward with
+    // and without dX, one thread, 2026-11-30): 16 channels in or out at most as fast as the grid (case B's 16 → 32 forward 3 %
+    // slower, the Fashion-MNIST network's 16 → 16 at 28 × 28 40 % slower); 32 → 32 and up on 28 × 28 5–25 % faster, 64 → 64 on
+    // 56 × 56 (case C) 28 %; planes of 7 × 7 2× slower and 14 × 14 no faster (too few tiles per row for the transforms).
+    private const int MinWinogradChannels = 32, MinWinogradPixels = 400;
 
-    // The forward's shape and the input gradient's (output gradient channels in, input channels out), when the layer's geometry
-    // can take the route (else null); their transformed weights, filled per call; the route of the call in progress.
     private readonly WinogradShape? _winogradForward, _winogradInput;
     private float[] _winogradForwardWeights = [], _winogradInputWeights = [], _winogradStaging = [];
     private bool _onWinograd;
@@ -45,6 +46,7 @@ public sealed unsafe partial class Conv2dTrainer
     // once; the width is checked per call), else null.
     private static WinogradShape? WinogradFor(int channels, int outChannels, int height, int width, int kernel, int padding, int dilation) =>
         kernel == 3 && padding == 1 && dilation == 1 && channels >= MinWinogradChannels && outChannels >= MinWinogradChannels
+        && height * width >= MinWinogradPixels
             ? new WinogradShape(channels, outChannels, height, width)
             : null;
 

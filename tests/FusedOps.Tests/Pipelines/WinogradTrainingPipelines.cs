@@ -4,10 +4,10 @@ namespace FusedOps.Tests.Pipelines;
 
 /// <summary>
 /// Two 3×3 same convolutions on even planes that the training forward runs on Winograd F(2×2, 3×3): the second's input gradient
-/// (40 → 32 channels; 40 is not a multiple of the kernel's 16) too, and the first's (the caller's input gradient). Rows of 10:
+/// (40 → 32 channels; 40 is not a multiple of the kernel's 16) too, and the first's (the caller's input gradient). Rows of 20:
 /// output tiles of 2 × 2 that are not whole vectors. The second conv has no bias.
 /// </summary>
-[FusedPipeline(32, 12, 10)]
+[FusedPipeline(32, 20, 20)]
 [Conv2d(32, 3, Padding = 1)]
 [BatchNorm]
 [ReLU]
@@ -22,7 +22,7 @@ public partial class WinogradPair
 /// The Fashion-MNIST network's residual block on a smaller plane, then a convolution with no BatchNorm whose activation runs in
 /// the conv's epilogue (the Winograd forward's output taken by the epilogue, no channel sums).
 /// </summary>
-[FusedPipeline(32, 8, 14)]
+[FusedPipeline(32, 20, 24)]
 [Save("a")]
 [Conv2d(32, 3, Padding = 1)]
 [BatchNorm]
@@ -37,8 +37,8 @@ public partial class WinogradResidual
 {
 }
 
-/// <summary>Odd planes (9 × 7): the last tile row and column of each plane are half used.</summary>
-[FusedPipeline(32, 9, 7)]
+/// <summary>Odd planes (23 × 19): the last tile row and column of each plane are half used.</summary>
+[FusedPipeline(32, 23, 19)]
 [Conv2d(33, 3, Padding = 1)]
 [BatchNorm]
 [ReLU]
