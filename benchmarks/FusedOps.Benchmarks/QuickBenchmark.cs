@@ -52,6 +52,7 @@ internal static class QuickBenchmark
                 Frozen1 = sampler.Add(w.FrozenInfer, 1),
                 Frozen2 = sampler.Add(w.FrozenInfer, 2),
                 Train = sampler.Add(w.TrainingStep, 1),
+                TrainDirect = sampler.Add(() => WithoutWinograd(w.TrainingStep), 1),
                 Primitives = sampler.Add(tp.TrainingStep, 1),
             };
             if (PackedLinearPreview.TryCreate(w) is { } preview)
@@ -134,12 +135,13 @@ internal static class QuickBenchmark
     private static void PrintTraining(List<CaseRows> rows, double peak)
     {
         Console.WriteLine("Training step, 1 thread: ZeroGrad + Forward + Backward (no input gradient), as a multiple of ONNX Runtime's 1-thread inference time (lower is better).");
-        Table table = new("case", "FusedOps", "GFLOP/s", "of peak", "× ORT infer", "target", "", "TensorPrimitives", "× ORT infer", "FusedOps speed-up");
+        Console.WriteLine("'no Winograd': the same step with Conv2dTrainer.WinogradEnabled = false (every product on the padded-width grid); GFLOP/s count direct-convolution FLOPs.");
+        Table table = new("case", "FusedOps", "GFLOP/s", "of peak", "× ORT infer", "target", "", "no Winograd", "× ORT infer", "TensorPrimitives", "× ORT infer", "FusedOps speed-up");
         foreach (CaseRows r in rows)
         {
-            double t = r.Train!.Seconds, p = r.Primitives!.Seconds, o = r.Onnx1?.Seconds ?? double.NaN;
+            double t = r.Train!.Seconds, d = r.TrainDirect!.Seconds, p = r.Primitives!.Seconds, o = r.Onnx1?.Seconds ?? double.NaN;
             table.Add(r.Id, Time(t), Gflops(r.Flops.Training, t), Percent(r.Flops.Training / t / 1e9 / peak), $"{t / o:F2}×", $"≤ {Targets[r.Id].TrainWithin:F2}×",
-                Verdict(t / o <= Targets[r.Id].TrainWithin, o), Time(p), $"{p / o:F2}×", $"{p / t:F2}×");
+                Verdict(t / o <= Targets[r.Id].TrainWithin, o), Time(d), $"{d / o:F2}×", Time(p), $"{p / o:F2}×", $"{p / t:F2}×");
         }
 
         table.Print();
@@ -253,6 +255,20 @@ internal static class QuickBenchmark
 
     private static string Ms(double ms) => Time(ms / 1e3);
 
+    // One training step with every training convolution on the padded-width grid, for the same-run comparison.
+    private static void WithoutWinograd(Action step)
+    {
+        Conv2dTrainer.WinogradEnabled = false;
+        try
+        {
+            step();
+        }
+        finally
+        {
+            Conv2dTrainer.WinogradEnabled = true;
+        }
+    }
+
     private static string Bits(int bits) => bits == 0 ? "scalar" : $"Vector{bits}";
 
     private static string CpuName()
@@ -268,6 +284,7 @@ internal static class QuickBenchmark
         public Sampler.Row? Frozen1;
         public Sampler.Row? Frozen2;
         public Sampler.Row? Train;
+        public Sampler.Row? TrainDirect;
         public Sampler.Row? Primitives;
         public Sampler.Row? Onnx1;
         public Sampler.Row? Onnx2;

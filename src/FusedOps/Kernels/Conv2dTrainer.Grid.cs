@@ -8,11 +8,13 @@ namespace FusedOps.Kernels;
 public sealed unsafe partial class Conv2dTrainer
 {
     /// <summary>
-    /// output[o][oy·OW + ox] = grid[o][oy·Wp + ox] + bias[o] for the valid columns; Σ and Σ² of the grid values
-    /// per channel are added to <paramref name="sums"/> [0 … OC) and [OC … 2·OC).
+    /// output[o][oy·OW + ox] = grid[o·planeStride + oy·rowStride + ox] + bias[o] for the valid columns; Σ and Σ² of the grid values
+    /// per channel are added to <paramref name="sums"/> [0 … OC) and [OC … 2·OC). The padded-width grid (planes of Qp, rows of Wp),
+    /// or the Winograd product already in NCHW (then <paramref name="grid"/> may be <paramref name="output"/>: each value is read
+    /// before it is written).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CropForward(ref float grid, ref float output, Span<double> sums)
+    private void CropForward(ref float grid, int planeStride, int rowStride, ref float output, Span<double> sums)
     {
         bool vector = KernelDispatch.Level >= 1;
         for (int o = 0; o < _oc; o++)
@@ -22,7 +24,7 @@ public sealed unsafe partial class Conv2dTrainer
             float a = 0f, q = 0f;
             for (int oy = 0; oy < _oh; oy++)
             {
-                ref float src = ref Unsafe.Add(ref grid, (o * _qp) + (oy * _wp));
+                ref float src = ref Unsafe.Add(ref grid, (o * planeStride) + (oy * rowStride));
                 ref float dst = ref Unsafe.Add(ref output, (((o * _oh) + oy) * _ow));
                 int i = 0;
                 if (vector)

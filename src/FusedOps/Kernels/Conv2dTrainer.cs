@@ -104,6 +104,8 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _packedForward = new float[ShiftedConv.PackedLength(outChannels, _kc)];
         _packedInput = new float[ShiftedConv.PackedLength(channels, outChannels * _kk)];
         _inputCrop = new GridCrop(height, width, padding, _wp, _qxp);
+        _winogradForward = WinogradFor(channels, outChannels, _oh, _ow, kernel, padding, dilation);
+        _winogradInput = WinogradFor(outChannels, channels, height, width, kernel, padding, dilation);
         _gradientPositions = new int[_oh * _ow];
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];
@@ -125,7 +127,12 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     {
         (_backward, _input, _bias, _output, _n) = (false, input, bias, output, n);
         _keep = PrepareKept(n);
-        ShiftedConv.Pack(ref weight[0], _kc, _oc, _kc, ref _packedForward[0]);
+        PrepareWinogradForward(weight);
+        if (!_onWinograd)
+        {
+            ShiftedConv.Pack(ref weight[0], _kc, _oc, _kc, ref _packedForward[0]);
+        }
+
         Run(2L * n * _oc * _kc * _oh * _ow);
         if (_keep)
         {
@@ -162,7 +169,8 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             throw new ArgumentException($"weightGrad needs {_oc * _kc} values (out channels × in channels × taps), but has {weightGrad.Length}.", nameof(weightGrad));
         }
 
-        if (wantInput)
+        PrepareWinogradInput(weight, wantInput);
+        if (wantInput && !_onWinograd)
         {
             // dX is the forward product on the output gradient with the weights transposed: [ci][o·k² + tap].
             for (int o = 0; o < _oc; o++)
@@ -309,50 +317,28 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private void ForwardSample(int s, ref float scratch, Span<double> sums)
     {
         ref float xp = ref _keep ? ref Kept(s) : ref scratch;
-        ref float grid = ref Unsafe.Add(ref scratch, _gridOffset);
         PadInput(ref ForwardInput(s), ref xp);
-        ShiftedConv.Product(ref _packedForward[0], _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
 
         // An epilogue that does not keep z (Maxout) takes it from the scratch while it is in cache.
         ref float z = ref _epilogue is { KeepsZ: false } ? ref Unsafe.Add(ref scratch, ActivationOffset) : ref _output[s * OutLength];
-        CropForward(ref grid, ref z, sums);
+        if (_onWinograd)
+        {
+            // The product lands in z's planes; the bias and the sums are taken there.
+            WinogradForwardSample(ref xp, ref z, ref scratch);
+            CropForward(ref z, _oh * _ow, _ow, ref z, sums);
+        }
+        else
+        {
+            ref float grid = ref Unsafe.Add(ref scratch, _gridOffset);
+            ShiftedConv.Product(ref _packedForward[0], _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
+            CropForward(ref grid, _qp, _wp, ref z, sums);
+        }
+
         _epilogue?.Forward(s, ref z);
     }
 
-    // The grids and the activation's sample, rounded to a whole cache line: the packed gradient and its sums follow.
-    private int ScratchLength => RoundUp(ActivationOffset + OutLength, 16);
-
-    // The first free slot, claimed for the calling thread.
-    private int ClaimSlot()
-    {
-        while (true)
-        {
-            int busy = Volatile.Read(ref _slotsBusy), slot = BitOperations.TrailingZeroCount(~busy);
-            if (Interlocked.CompareExchange(ref _slotsBusy, busy | (1 << slot), busy) == busy)
-            {
-                return slot;
-            }
-        }
-    }
-
-    // A slot's scratch: the grids, then the weight gradient's packed D and partial sums at the width in force (replaced, zeroed,
-    // when that needs more). Its content never carries from one sample to the next: every read region is written first, or is
-    // a tail past the padded planes that stays zero.
-    private ref float SlotScratch(int slot)
-    {
-        int length = ScratchLength;
-        if (_backward)
-        {
-            length += RoundUp(_gradientLayout.PackedLength, 16) + _gradientLayout.SumsLength(_kc);
-        }
-
-        if (_slots[slot] is not { } array || array.Length - _slotStarts[slot] < length)
-        {
-            array = _slots[slot] = ConvParallel.AlignedScratch(length, out _slotStarts[slot]);
-        }
-
-        return ref array[_slotStarts[slot]];
-    }
+    // The grids, the activation's sample rounded to a whole cache line and the Winograd kernel's scratch: the packed gradient and its sums follow.
+    private int ScratchLength => RoundUp(ActivationOffset + OutLength, 16) + WinogradScratchLength;
 
     private void BackwardSample(int s, int part, ref float scratch, ref float packed, ref float gradientSums, Span<double> biasSums)
     {
@@ -376,7 +362,11 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         if (_wantInput)
         {
             ref float dx = ref Unsafe.AsRef<float>(_dx + ((long)s * InLength));
-            if (ShiftedConv.CanCrop)
+            if (_onWinograd)
+            {
+                WinogradInputSample(ref dzGrid, ref dx, ref scratch);
+            }
+            else if (ShiftedConv.CanCrop)
             {
                 ShiftedConv.ProductCropped(ref _packedInput[0], _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _inputCrop, ref dx, _h * _w);
             }

@@ -1,0 +1,115 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace FusedOps.Kernels;
+
+/// <content>
+/// The forward product and the input gradient's on Winograd F(2×2, 3×3) (<see cref="WinogradConv"/>): 16 multiplies per 2 × 2
+/// outputs and channel pair instead of 36, for 3×3 same convolutions (stride 1, padding 1, no dilation) with enough channels
+/// and pixels (see MinWinogradChannels), where the kernel runs at the current width (512 bits); each product decides on its own
+/// channel counts. The forward reads the padded planes the grid route reads (the
+/// kept ones or the slot's) and writes z straight to NCHW, then the bias and the channel sums Σ, Σ² are taken in place (the grid
+/// route's crop pass on the same planes). The input gradient reads the output gradient's grid, which is the output gradient
+/// padded by one (its margin and the columns past each row are zero), with the weights flipped and channel-transposed, and
+/// writes dX's planes. Weights are transformed once per call into a buffer of the layer's. dW stays on the grid.
+/// The per-sample work is the same at any thread count, so the bits are too; they differ from the grid route's.
+/// </content>
+public sealed unsafe partial class Conv2dTrainer
+{
+    // Fewest input and output channels of a product, and fewest output pixels per plane, the route takes. WinogradConv holds 64
+    // output channels in its register block and pads them to 16; measured per product (Conv2dTrainer's Forward, and Backward with
+    // and without dX, one thread, 2026-11-30): 16 channels in or out at most as fast as the grid (case B's 16 → 32 forward 3 %
+    // slower, the Fashion-MNIST network's 16 → 16 at 28 × 28 40 % slower); 32 → 32 and up on 28 × 28 5–25 % faster, 64 → 64 on
+    // 56 × 56 (case C) 28 %; planes of 7 × 7 2× slower and 14 × 14 no faster (too few tiles per row for the transforms).
+    private const int MinWinogradChannels = 32, MinWinogradPixels = 400;
+
+    private readonly WinogradShape? _winogradForward, _winogradInput;
+    private float[] _winogradForwardWeights = [], _winogradInputWeights = [], _winogradStaging = [];
+    private bool _onWinograd;
+
+    /// <summary>
+    /// Whether training convolutions may run their forward and input-gradient products on Winograd F(2×2, 3×3) (default true).
+    /// Process-wide, like <see cref="KernelOptions.MaxVectorBits"/>: for benchmarks and tests that compare the routes.
+    /// </summary>
+    public static bool WinogradEnabled { get; set; } = true;
+
+    /// <summary>Whether the last Forward ran its product on Winograd F(2×2, 3×3).</summary>
+    public bool ForwardOnWinograd { get; private set; }
+
+    /// <summary>Whether the last Backward computed the input gradient on Winograd F(2×2, 3×3).</summary>
+    public bool InputGradientOnWinograd { get; private set; }
+
+    // Floats of a slot's scratch the kernel needs (after the grids and the activation's sample), for either product.
+    private int WinogradScratchLength => RoundUp(Math.Max(_winogradForward?.ScratchLength ?? 0, _winogradInput?.ScratchLength ?? 0), 16);
+
+    // The Winograd shape of a product of this layer (channels in and out of that product) when it takes the route at all (decided
+    // once; the width is checked per call), else null.
+    private static WinogradShape? WinogradFor(int channels, int outChannels, int height, int width, int kernel, int padding, int dilation) =>
+        kernel == 3 && padding == 1 && dilation == 1 && channels >= MinWinogradChannels && outChannels >= MinWinogradChannels
+        && height * width >= MinWinogradPixels
+            ? new WinogradShape(channels, outChannels, height, width)
+            : null;
+
+    // Before a Forward's parts run: whether it takes the route, and if so its weights transformed.
+    private void PrepareWinogradForward(float[] weight)
+    {
+        _onWinograd = _winogradForward is { } shape && WinogradEnabled && WinogradConv.Enabled;
+        ForwardOnWinograd = _onWinograd;
+        if (_onWinograd)
+        {
+            Transform(weight, _winogradForward!.Value, ref _winogradForwardWeights, transposeFlip: false);
+        }
+    }
+
+    // Before a Backward's parts run: whether its input gradient takes the route, and if so the weights flipped, transposed and transformed.
+    private void PrepareWinogradInput(float[] weight, bool wantInput)
+    {
+        _onWinograd = wantInput && _winogradInput is not null && WinogradEnabled && WinogradConv.Enabled;
+        InputGradientOnWinograd = _onWinograd;
+        if (_onWinograd)
+        {
+            Transform(weight, _winogradInput!.Value, ref _winogradInputWeights, transposeFlip: true);
+        }
+    }
+
+    // One sample's z = conv(x) (no bias) into NCHW planes from its padded planes (Hp × Wp each, Hp·Wp apart).
+    private void WinogradForwardSample(ref float xp, ref float z, ref float scratch)
+    {
+        WinogradShape shape = _winogradForward!.Value;
+        int plane = (_h + 2) * _wp;
+        WinogradConv.Run(default(IdentityOperator), in shape, Planes(ref xp, _c * plane), plane, _wp, _winogradForwardWeights, [], [],
+            Planes(ref z, OutLength), _oh * _ow, _ow, 0, shape.TileRows, WinogradScratch(ref scratch, shape));
+    }
+
+    // One sample's dX from its output gradient's grid: plane o at o·Lz holds dZ padded by one from Lz·o + Wp + 1 (rows Wp apart,
+    // the margin before, the columns past each row and the rows after the last are zero).
+    private void WinogradInputSample(ref float dzGrid, ref float dx, ref float scratch)
+    {
+        WinogradShape shape = _winogradInput!.Value;
+        int length = ((_oc - 1) * _lz) + ((_h + 1) * _wp) + _w + 2;
+        WinogradConv.Run(default(IdentityOperator), in shape, Planes(ref Unsafe.Add(ref dzGrid, _wp + 1), length), _lz, _wp, _winogradInputWeights, [], [],
+            Planes(ref dx, InLength), _h * _w, _w, 0, shape.TileRows, WinogradScratch(ref scratch, shape));
+    }
+
+    // The weights transformed into buffer, which is allocated at the first call that needs it (a first layer never computes its
+    // input gradient).
+    private void Transform(float[] weight, in WinogradShape shape, ref float[] buffer, bool transposeFlip)
+    {
+        if (buffer.Length < shape.PackedLength)
+        {
+            buffer = new float[shape.PackedLength];
+        }
+
+        if (_winogradStaging.Length < 9 * shape.OutPad)
+        {
+            _winogradStaging = new float[9 * shape.OutPad];
+        }
+
+        WinogradConv.PackForTraining(in shape, weight.AsSpan(0, _oc * _kc), buffer, transposeFlip, _winogradStaging);
+    }
+
+    private Span<float> WinogradScratch(ref float scratch, in WinogradShape shape) =>
+        Planes(ref Unsafe.Add(ref scratch, RoundUp(ActivationOffset + OutLength, 16)), shape.ScratchLength);
+
+    private static Span<float> Planes(ref float start, int length) => new(Unsafe.AsPointer(ref start), length);
+}

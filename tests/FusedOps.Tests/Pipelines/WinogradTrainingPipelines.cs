@@ -1,0 +1,47 @@
+using FusedOps;
+
+namespace FusedOps.Tests.Pipelines;
+
+/// <summary>
+/// Two 3×3 same convolutions on even planes that the training forward runs on Winograd F(2×2, 3×3): the second's input gradient
+/// (40 → 32 channels; 40 is not a multiple of the kernel's 16) too, and the first's (the caller's input gradient). Rows of 20:
+/// output tiles of 2 × 2 that are not whole vectors. The second conv has no bias.
+/// </summary>
+[FusedPipeline(32, 20, 20)]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[Conv2d(40, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[ReLU]
+public partial class WinogradPair
+{
+}
+
+/// <summary>
+/// The Fashion-MNIST network's residual block on a smaller plane, then a convolution with no BatchNorm whose activation runs in
+/// the conv's epilogue (the Winograd forward's output taken by the epilogue, no channel sums).
+/// </summary>
+[FusedPipeline(32, 20, 24)]
+[Save("a")]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[Add("a")]
+[ReLU]
+[Conv2d(32, 3, Padding = 1)]
+[SiLU]
+public partial class WinogradResidual
+{
+}
+
+/// <summary>Odd planes (23 × 19): the last tile row and column of each plane are half used.</summary>
+[FusedPipeline(32, 23, 19)]
+[Conv2d(33, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+public partial class WinogradOdd
+{
+}

@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FusedOps.Kernels;
+using FusedOps.Tests.Pipelines;
+using Xunit;
+
+namespace FusedOps.Tests;
+
+/// <summary>
+/// The training convolutions' Winograd F(2×2, 3×3) route (<c>Conv2dTrainer.Winograd.cs</c>): the forward product and the input
+/// gradient's. Generated pipelines that take it against the double-precision reference at every width (forward output, running
+/// statistics, every gradient and the input gradient within the normwise tolerances of <see cref="FusedVsReferenceTests"/>),
+/// bitwise the same at 1, 2 and 3 threads; <see cref="Conv2dTrainer"/> itself against double loops; and the route taken exactly
+/// where it applies (the bits change when it is switched off, and only there).
+/// </summary>
+[Collection("KernelLevel")]
+public sealed class WinogradTrainingTests
+{
+    private static readonly int[] Widths = new[] { 512, 256, 128, 0 }.Where(b => b <= KernelDispatch.HardwareBits).ToArray();
+
+    public static IEnumerable<object[]> ReferenceCases() =>
+        FusedVsReferenceTests.CasesFor(nameof(WinogradPair), nameof(WinogradResidual), nameof(WinogradOdd));
+
+    public static IEnumerable<object[]> ThreadCases() =>
+        Widths.SelectMany(bits => new[] { nameof(WinogradPair), nameof(WinogradResidual) }.Select(p => new object[] { p, bits }));
+
+    public static IEnumerable<object[]> WidthCases() => Widths.Select(bits => new object[] { bits });
+
+    [Theory]
+    [MemberData(nameof(ReferenceCases))]
+    public void Pipeline_MatchesReference(string pipeline, int bits, int batch) => FusedVsReferenceTests.CompareAt(pipeline, bits, batch);
+
+    /// <summary>Batches that are split over threads and not a multiple of the parts: every value bitwise the same.</summary>
+    [Theory]
+    [MemberData(nameof(ThreadCases))]
+    public void TrainingStep_AnyThreadCount_BitwiseIdentical(string pipeline, int bits) => KernelLevelCollection.AtLevel(bits, () =>
+    {
+        TrainingParallelTests.Step? first = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            TrainingParallelTests.Step step = default;
+            KernelLevelCollection.AtThreads(threads, () => step = TrainingParallelTests.Run(pipeline, 13, steps: 2));
+            first ??= step;
+            TrainingParallelTests.AssertBitwise(first.Value.Values, step.Values, $"{pipeline} at {bits} bits, {threads} threads");
+        }
+    });
+
+    /// <summary>
+    /// A generated model's step with the route on and off: different bits where the kernel runs at this width (the model's
+    /// convolutions take it), the same bits elsewhere; a model whose convolutions the route does not take gives the same bits.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WidthCases))]
+    public void GeneratedStep_TakesTheRouteExactlyWhereItApplies(int bits) => KernelLevelCollection.AtLevel(bits, () =>
+    {
+        bool runs = WinogradConv.Enabled;
+        Assert.Equal(runs, Differs(nameof(WinogradPair)));
+        Assert.Equal(runs, Differs(nameof(WinogradOdd)));
+        Assert.False(Differs(nameof(ConvBnRelu)));
+    });
+
+    /// <summary>
+    /// <see cref="Conv2dTrainer"/> on a shape that takes the route: z = conv + bias, the channel sums Σ and Σ² of conv, and dX
+    /// against double loops (the elementwise bound of <see cref="Conv2dTrainerTests"/>), and which route each product took.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WidthCases))]
+    public void Trainer_MatchesDoubleLoops_AndReportsItsRoute(int bits)
+    {
+        const int c = 32, h = 20, w = 22, oc = 40, n = 3;
+        var random = new Random(bits + 3);
+        float[] x = Values(random, n * c * h * w), weight = Values(random, oc * c * 9), bias = Values(random, oc), dz = Values(random, n * oc * h * w);
+        float[] z = new float[dz.Length], dx = new float[x.Length], weightGrad = new float[weight.Length];
+        double[] sum = new double[oc], sumSq = new double[oc];
+        bool forward = false, input = false, runs = false;
+        KernelLevelCollection.AtLevel(bits, () =>
+        {
+            runs = WinogradConv.Enabled;
+            var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
+            trainer.Forward(x, weight, bias, z, n, sum, sumSq);
+            forward = trainer.ForwardOnWinograd;
+            trainer.Backward(x, ref dz[0], weight, weightGrad, null, ref dx[0], true, n);
+            input = trainer.InputGradientOnWinograd;
+        });
+        Assert.Equal(runs, forward);
+        Assert.Equal(runs, input);
+
+        double[] conv = new double[z.Length], convScale = new double[z.Length], expectedX = new double[x.Length], scaleX = new double[x.Length];
+        for (int s = 0; s < n; s++)
+        {
+            for (int o = 0; o < oc; o++)
+            {
+                for (int y = 0; y < h; y++)
+                {
+                    for (int xx = 0; xx < w; xx++)
+                    {
+                        int zi = (((s * oc) + o) * h * w) + (y * w) + xx;
+                        for (int ci = 0; ci < c; ci++)
+                        {
+                            for (int t = 0; t < 9; t++)
+                            {
+                                int iy = y - 1 + (t / 3), ix = xx - 1 + (t % 3);
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                {
+                                    continue;
+                                }
+
+                                int xi = (((s * c) + ci) * h * w) + (iy * w) + ix, wi = (((o * c) + ci) * 9) + t;
+                                conv[zi] += (double)weight[wi] * x[xi];
+                                convScale[zi] += Math.Abs((double)weight[wi] * x[xi]);
+                                expectedX[xi] += (double)dz[zi] * weight[wi];
+                                scaleX[xi] += Math.Abs((double)dz[zi] * weight[wi]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        for (int i = 0; i < z.Length; i++)
+        {
+            double e = conv[i] + bias[i / (h * w) % oc];
+            Assert.True(Math.Abs(e - z[i]) <= 1e-5 * (1 + convScale[i]), $"z[{i}] = {z[i]}, expected {e}");
+        }
+
+        for (int o = 0; o < oc; o++)
+        {
+            double a = 0, q = 0, scale = 0;
+            for (int s = 0; s < n; s++)
+            {
+                for (int p = 0; p < h * w; p++)
+                {
+                    int zi = (((s * oc) + o) * h * w) + p;
+                    (a, q, scale) = (a + conv[zi], q + (conv[zi] * conv[zi]), scale + convScale[zi]);
+                }
+            }
+
+            Assert.True(Math.Abs(a - sum[o]) <= 1e-5 * (1 + scale), $"Σ[{o}] = {sum[o]}, expected {a}");
+            Assert.True(Math.Abs(q - sumSq[o]) <= 1e-5 * (1 + q), $"Σ²[{o}] = {sumSq[o]}, expected {q}");
+        }
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(Math.Abs(expectedX[i] - dx[i]) <= 1e-5 * (1 + scaleX[i]), $"dX[{i}] = {dx[i]}, expected {expectedX[i]}");
+        }
+    }
+
+    /// <summary>Shapes the route does not take: a 1×1 kernel, a dilated 3×3, padding 0, too few input or output channels, small planes.</summary>
+    [Theory]
+    [InlineData(32, 20, 22, 32, 1, 0, 1)]
+    [InlineData(32, 20, 22, 32, 3, 2, 2)]
+    [InlineData(32, 20, 22, 32, 3, 0, 1)]
+    [InlineData(1, 20, 22, 32, 3, 1, 1)]
+    [InlineData(16, 20, 22, 32, 3, 1, 1)]
+    [InlineData(32, 20, 22, 16, 3, 1, 1)]
+    [InlineData(32, 14, 14, 32, 3, 1, 1)]
+    public void Trainer_OtherShapes_StayOnTheGrid(int c, int h, int w, int oc, int k, int pad, int dil)
+    {
+        var random = new Random(c + h + w + k);
+        int oh = h + (2 * pad) - (dil * (k - 1)), ow = w + (2 * pad) - (dil * (k - 1));
+        float[] x = Values(random, 2 * c * h * w), weight = Values(random, oc * c * k * k), dz = Values(random, 2 * oc * oh * ow);
+        float[] dx = new float[x.Length];
+        var trainer = new Conv2dTrainer(c, h, w, oc, k, pad, dil);
+        trainer.Forward(x, weight, null, new float[dz.Length], 2, null, null);
+        trainer.Backward(x, ref dz[0], weight, new float[weight.Length], null, ref dx[0], true, 2);
+        Assert.False(trainer.ForwardOnWinograd);
+        Assert.False(trainer.InputGradientOnWinograd);
+    }
+
+    /// <summary>
+    /// <see cref="WinogradConv.PackForTraining"/> gives <see cref="WinogradConv.Pack"/>'s and <see cref="WinogradConv.PackTransposedFlipped"/>'s
+    /// bits, on channel counts around the 16-lane blocks, at every width (the Vector512 path where the kernel runs, its loop elsewhere).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WidthCases))]
+    public void PackForTraining_GivesThePackedWeightsBitwise(int bits) => KernelLevelCollection.AtLevel(bits, () =>
+    {
+        foreach ((int cin, int cout) in new[] { (1, 1), (3, 17), (32, 40), (64, 64), (17, 33) })
+        {
+            var random = new Random((cin * 31) + cout);
+            float[] w = Values(random, cout * cin * 9);
+            foreach (bool flip in new[] { false, true })
+            {
+                var shape = flip ? new WinogradShape(cout, cin, 6, 5) : new WinogradShape(cin, cout, 6, 5);
+                float[] expected = new float[shape.PackedLength], actual = Enumerable.Repeat(float.NaN, shape.PackedLength).ToArray();
+                if (flip)
+                {
+                    WinogradConv.PackTransposedFlipped(shape, w, expected);
+                }
+                else
+                {
+                    WinogradConv.Pack(shape, w, expected);
+                }
+
+                WinogradConv.PackForTraining(shape, w, actual, flip, new float[9 * shape.OutPad]);
+                Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+            }
+        }
+    });
+
+    // Whether one training step of the pipeline gives other bits with the Winograd route switched off.
+    private static bool Differs(string pipeline)
+    {
+        TrainingParallelTests.Step on = TrainingParallelTests.Run(pipeline, 3, steps: 1);
+        bool saved = Conv2dTrainer.WinogradEnabled;
+        TrainingParallelTests.Step off;
+        try
+        {
+            Conv2dTrainer.WinogradEnabled = false;
+            off = TrainingParallelTests.Run(pipeline, 3, steps: 1);
+        }
+        finally
+        {
+            Conv2dTrainer.WinogradEnabled = saved;
+        }
+
+        return on.Values.Zip(off.Values).Any(p => !p.First.Data.Select(BitConverter.SingleToInt32Bits).SequenceEqual(p.Second.Data.Select(BitConverter.SingleToInt32Bits)));
+    }
+
+    private static float[] Values(Random random, int count) => Enumerable.Range(0, count).Select(_ => random.NextSingle() - 0.5f).ToArray();
+}
