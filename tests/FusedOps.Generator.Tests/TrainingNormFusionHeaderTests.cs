@@ -91,16 +91,20 @@ public sealed class TrainingNormFusionHeaderTests
         }
 
         Assert.Contains("//   _z0 576:", buffers);
-        Assert.Contains("//   _u2 576:", buffers);
+        // Nor the residual sum: the backward's reduction pass recomputes it from z2 and z0 (rule 5).
+        Assert.DoesNotContain("//   _u2 ", buffers);
+        Assert.DoesNotContain("_u2", training);
+        Assert.Contains("backward: elementwise: ReLU' (at u recomputed from z and group 0's z) + gradient to \"a\" + BatchNorm reductions, then", surface);
 
         Assert.Contains("_conv1.NormalizeInput(new ReluOperator(), _scale0, _shift0);", training);
         Assert.Contains("_conv1.Forward(_z0, ", training);
         Assert.Contains("_conv2.NormalizeInput(new ReluOperator(), _scale1, _shift1);", training);
         Assert.Contains("_conv2.Backward(_z1, ", training);
-        Assert.Contains("TrainingPasses.AffineAddNormPoolForward(act, ref _z2[0], new ReluOperator(), ref _z0[0], ref _scale0[0], ref _shift0[0], ref _u2[0], ref _z3[0],", training);
+        Assert.Contains("TrainingPasses.AffineAddNormPoolForward(act, ref _z2[0], new ReluOperator(), ref _z0[0], ref _scale0[0], ref _shift0[0], ref _z3[0],", training);
         Assert.Contains("TrainingPasses.AffinePoolForward(act, ref _z4[0], ref _z5[0], ref _argMax5[0], n, 8, ref _scale4[0], ref _shift4[0],", training);
         Assert.Contains("TrainingPasses.AddBackwardSums(act, ref _gradSave0[0], ref dy, ref zs, n, 4, 144,", training);
-        Assert.Contains("TrainingPasses.PoolAddBackwardReduce(act, ref dy, ref _argMax3[0], new Pooling.Window(12, 12, 6, 6, 2, 2, 0), ref _u2[0], ref _gradSave0[0], true,", training);
+        Assert.Contains("TrainingPasses.PoolAddNormBackwardReduce(act, ref dy, ref _argMax3[0], new Pooling.Window(12, 12, 6, 6, 2, 2, 0), new ReluOperator(), ref _z0[0],", training);
+        Assert.Contains("    ref _scale0[0], ref _shift0[0], ref _gradSave0[0], true,", training);
         Assert.DoesNotContain("G3_Backward", training);
         // dU stored once, as the saved tensor's gradient, and the conv's dZ read from there.
         Assert.Contains("    ref zs, ref _gradSave0[0], n, 4, ref scale, ref shift,", training);
@@ -113,6 +117,21 @@ public sealed class TrainingNormFusionHeaderTests
         Assert.DoesNotContain("TrainingPasses.MaxForward(", training);
         Assert.DoesNotContain("TrainingPasses.BackwardReduce(", training);
         Assert.DoesNotContain("G3_Forward", training);
+    }
+
+    // Without a MaxPool2d after the residual group, its reduction pass reads the full-size dY and u is kept (rule 5 needs rule 4).
+    [Fact]
+    public void ResidualWithoutPool_KeepsItsSum()
+    {
+        string withoutPool = Residual.Replace("[ReLU]\n[MaxPool2d(2)]\n[Conv2d(8", "[ReLU]\n[Conv2d(8", System.StringComparison.Ordinal);
+        Assert.NotEqual(Residual, withoutPool);
+        (string surface, string training) = Generate(withoutPool);
+
+        Assert.Contains("elementwise: normalise + add \"a\" (recomputed from group 0's z) + ReLU", surface);
+        Assert.Contains("//   _u2 576:", surface);
+        Assert.DoesNotContain("recomputed from z and group", surface);
+        Assert.DoesNotContain("PoolAddNormBackwardReduce", training);
+        Assert.Contains("TrainingPasses.AddBackwardReduce(act, ref dy, ref _u2[0], ", training);
     }
 
     [Fact]

@@ -72,6 +72,12 @@ internal static class HeaderEmitter
             stages = stages.Replace($"add \"{g.Branch!.Name}\"", $"add \"{g.Branch.Name}\" (recomputed from group {g.ResidualNormOf}'s z)");
         }
 
+        if (g.SumRecomputed && pass.Kind == PassKind.Elementwise && pass.Has(StageKind.NormReductions))
+        {
+            string derivative = Stage(g, StageKind.ActivationGradient);
+            stages = stages.Replace(derivative, $"{derivative} (at u recomputed from z and group {g.ResidualNormOf}'s z)");
+        }
+
         return pass.Kind switch
         {
             PassKind.Anchor when g.Anchor == AnchorKind.Concat => $"Concat with \"{g.Branch!.Name}\"",

@@ -66,7 +66,9 @@ internal static partial class TrainingEmitter
             residual = $"{saved.Operator.New()}, {residual}, ref _scale{saved.Index}[0], ref _shift{saved.Index}[0]";
         }
 
-        w.Line($"TrainingPasses.{kernel}Forward(act, ref {r.Z}[0], {residual}, ref {u}[0], {output}, {shape}, ref scale, ref shift{window});");
+        // u is not stored when the backward recomputes it (TrainingNormFusion rule 5).
+        string sum = g.SumRecomputed ? string.Empty : $"ref {u}[0], ";
+        w.Line($"TrainingPasses.{kernel}Forward(act, ref {r.Z}[0], {residual}, {sum}{output}, {shape}, ref scale, ref shift{window});");
     }
 
     /// <summary>The pooled output and arg-max of the MaxPool2d fused into <paramref name="g"/>'s normalise pass, as arguments.</summary>
@@ -132,7 +134,19 @@ internal static partial class TrainingEmitter
                     du = save;
                 }
 
-                w.Line($"TrainingPasses.PoolAddBackwardReduce(act, ref {dy}, ref _argMax{pool.Index}[0], {StandaloneEmitter.Window(pool, g.TrainingPool!)}, ref {r.U}[0], ref {save}[0], {(first.Length > 0 ? "true" : "false")},");
+                string window = StandaloneEmitter.Window(pool, g.TrainingPool!), overwrite = first.Length > 0 ? "true" : "false";
+                if (g.SumRecomputed)
+                {
+                    GroupPlan residual = m.Groups[g.ResidualNormOf];
+                    w.Line($"// u is recomputed per sample from z and group {residual.Index}'s z, as the forward computed it (not stored).");
+                    w.Line($"TrainingPasses.PoolAddNormBackwardReduce(act, ref {dy}, ref _argMax{pool.Index}[0], {window}, {residual.Operator.New()}, ref {r.Residual}[0],");
+                    w.Line($"    ref _scale{residual.Index}[0], ref _shift{residual.Index}[0], ref {save}[0], {overwrite},");
+                }
+                else
+                {
+                    w.Line($"TrainingPasses.PoolAddBackwardReduce(act, ref {dy}, ref _argMax{pool.Index}[0], {window}, ref {r.U}[0], ref {save}[0], {overwrite},");
+                }
+
                 w.Line($"    ref zs, ref {du}[0], n, {g.Channels}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
             }
             else

@@ -16,7 +16,8 @@ internal static class TrainingNormFusion
     /// (2) a normalise pass whose output only the next grid conv reads (and a residual Add's normalise pass, through a Save) moves into
     /// that conv's input pad, forward and backward, and the residual pass recomputes it from z; (3) BatchNorm's reduction pass stores
     /// no dU, the conv's backward recomputing act′ from z as it already recomputes x̂; (4) the backward of a MaxPool2d fused by (1)
-    /// into a residual group runs in that group's one-sweep reduction pass (its input gradient formed per sample, never stored).
+    /// into a residual group runs in that group's one-sweep reduction pass (its input gradient formed per sample, never stored); (5) such a
+    /// group whose saved tensor (2) recomputes stores no sum u either: that reduction pass recomputes it per sample.
     /// </summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
@@ -80,6 +81,16 @@ internal static class TrainingNormFusion
                 && first.Has(StageKind.NormReductions) && next is { Forward.Count: 0, Backward.Count: 1 })
             {
                 groups[i + 1] = next with { Backward = EquatableArray<Pass>.Empty };
+            }
+        }
+
+        for (int i = 0; i < groups.Count; i++)
+        {
+            // (5) Its saved tensor recomputed (2) and the pool's backward in its reduction pass (4): that pass reads z and can read the
+            // saved group's z in place of u, so u is recomputed there per sample and never stored.
+            if (groups[i] is { ResidualNormOf: >= 0 } g && PoolBackwardIn(groups, g))
+            {
+                groups[i] = g with { SumRecomputed = true };
             }
         }
     }

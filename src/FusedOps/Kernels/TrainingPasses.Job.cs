@@ -41,6 +41,9 @@ public static unsafe partial class TrainingPasses
         public Pooling.Window Window;
         public double[] Partials = [];
 
+        // Set for PoolAddNormBackwardReduce: u is recomputed per sample instead of read from R.
+        public ResidualSum? Sum;
+
         // Per part: one sample's input gradient of a MaxPool2d run in the residual reduction (PoolAddBackwardReduce).
         private readonly float[]?[] _scratch = new float[MaxParts][];
 
@@ -89,12 +92,15 @@ public static unsafe partial class TrainingPasses
         // (the values the pool's own pass stores, so the same bits), and only the pooled gradient is read from memory.
         public void AddBackwardReduce(int part, int s0, int s1, ref double sumDu, ref double sumDuXhat)
         {
-            int length = _channels * _spatial;
-            float* pooled = ArgMax == null ? null : PoolScratch(part, length);
+            int length = _channels * _spatial, pooledLength = ArgMax == null ? 0 : length;
+            float* scratch = ArgMax == null && Sum == null ? null : PoolScratch(part, pooledLength + (Sum == null ? 0 : 2 * length));
+            float* pooled = ArgMax == null ? null : scratch;
             for (int s = s0; s < s1; s++)
             {
                 long o = (long)s * length;
                 float* dy = Dy + o;
+                // u stored by the forward, or recomputed here (PoolAddNormBackwardReduce).
+                float* u = Sum == null ? R + o : Sum.Compute(o, Z, Scale, Shift, scratch + pooledLength, _channels, _spatial);
                 if (pooled != null)
                 {
                     long po = (long)s * _channels * Window.OutPlane;
@@ -104,7 +110,7 @@ public static unsafe partial class TrainingPasses
 
                 if (FusesAddReduce<TAct>())
                 {
-                    AddReducePlanes(_act, dy, R + o, Y + o, Overwrite, Z + o, U + o, _channels, _spatial, Mean, InvStd, ref sumDu, ref sumDuXhat);
+                    AddReducePlanes(_act, dy, u, Y + o, Overwrite, Z + o, U + o, _channels, _spatial, Mean, InvStd, ref sumDu, ref sumDuXhat);
                     continue;
                 }
 
@@ -113,14 +119,14 @@ public static unsafe partial class TrainingPasses
                     new Span<float>(Y + o, length).Clear();
                 }
 
-                ActivationPass.Backward(_act, ref *dy, ref R[o], ref U[o], length);
+                ActivationPass.Backward(_act, ref *dy, ref *u, ref U[o], length);
                 ConvHelpers.Add(ref U[o], ref Y[o], length);
                 ActivationPass.BackwardReduce(default(IdentityOperator), ref U[o], ref Z[o], ref U[o], 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
                     ref *InvStd, ref sumDu, ref sumDuXhat);
             }
         }
 
-        // The part's scratch of one sample (kept across calls: allocates only when a larger layer first uses it). The job's arrays
+        // The part's scratch of `length` floats (kept across calls: allocates only when a larger layer first uses it). The job's arrays
         // outlive the call, and the caller's are pinned by `fixed`; this one is pinned by the GC's pinned heap.
         private float* PoolScratch(int part, int length)
         {
