@@ -65,8 +65,8 @@ public sealed class TrainingNormFusionHeaderTests
         (string surface, string training) = Generate(Residual);
 
         // Without the fusion: training forward 11 (two normalise passes and two pools more), backward 15 (the BatchNorm input
-        // gradient a pass of its own in the three groups whose dU is no longer stored, and the first pool's backward).
-        Assert.Contains("// Passes: inference 5, training forward 7, backward 11;", surface);
+        // gradient a pass of its own in the three groups whose dU is no longer stored, and both pools' backward).
+        Assert.Contains("// Passes: inference 5, training forward 7, backward 10;", surface);
         Assert.Contains("group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]", surface);
         Assert.Contains("training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 1's input pad (forward and backward), not stored", surface);
         Assert.Contains("training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 2's input pad (forward and backward), not stored", surface);
@@ -75,9 +75,10 @@ public sealed class TrainingNormFusionHeaderTests
         Assert.Contains("training forward: in group 2's normalise pass", surface);
         Assert.Contains("training forward: in group 4's normalise pass", surface);
         // The first pool's backward runs in the residual group's reduction pass (its full-size gradient never stored); the second's
-        // output gradient is read twice (the reductions, the conv's dZ), so it keeps its pass.
+        // twice, per sample, in the reductions and as the conv's dZ goes onto its grid (rule 6).
         Assert.Contains("backward: in group 2's backward", surface);
-        Assert.Contains("backward: MaxPool2d backward (1 pass)", surface);
+        Assert.Contains("backward: in group 4's backward", surface);
+        Assert.DoesNotContain("MaxPool2d backward (1 pass)", surface);
         Assert.Contains("backward: elementwise: dY + gradient from \"a\" (in place) + ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d", surface);
         Assert.Equal(3, Count(surface, "(sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed"));
         Assert.Contains("(its first writer stores, so it is never cleared)", surface);
@@ -109,8 +110,10 @@ public sealed class TrainingNormFusionHeaderTests
         // dU stored once, as the saved tensor's gradient, and the conv's dZ read from there.
         Assert.Contains("    ref zs, ref _gradSave0[0], n, 4, ref scale, ref shift,", training);
         Assert.Contains("dz = ref _gradSave0[0];", training);
-        Assert.Contains("TrainingPasses.MaxBackward(ref dy, ref _argMax5[0], ref dx, n, 8,", training);
-        Assert.Contains("_conv4.NormBackward(new ReluOperator(), _scale4, _shift4, _z3, ref dz, _z4,", training);
+        Assert.Contains("TrainingPasses.PoolBackwardSums(act, ref dy, ref _argMax5[0], new Pooling.Window(6, 6, 3, 3, 2, 2, 0), ref zs, n, 8,", training);
+        Assert.Contains("_conv4.PooledNormBackward(new ReluOperator(), _scale4, _shift4, new Pooling.Window(6, 6, 3, 3, 2, 2, 0), _argMax5, _z3, ref dz, _z4,", training);
+        Assert.DoesNotContain("TrainingPasses.MaxBackward(", training);
+        Assert.DoesNotContain("G5_Backward", training);
         Assert.DoesNotContain("Array.Clear(_gradSave0", training);
         Assert.DoesNotContain("TrainingPasses.Add(ref _gradSave0", training);
         Assert.DoesNotContain("TrainingPasses.AffineForward(", training);

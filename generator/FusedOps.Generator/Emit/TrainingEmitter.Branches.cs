@@ -110,6 +110,13 @@ internal static partial class TrainingEmitter
             w.Line($"TrainingPasses.AddBackwardSums(act, ref _gradSave{saved.Slot}[0], ref {dy}, ref zs, n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd,");
             w.Line("    ref sumDu, ref sumDuXhat);");
         }
+        else if (g.DuRecomputed && TrainingNormFusion.PoolBackwardIn(m.Groups, g))
+        {
+            GroupPlan pool = m.Groups[i + 1];
+            w.Line($"// dY is the pooled gradient: group {pool.Index}'s MaxPool2d backward runs here per sample, and again in the conv's backward.");
+            w.Line($"TrainingPasses.PoolBackwardSums(act, ref {dy}, ref _argMax{pool.Index}[0], {StandaloneEmitter.Window(pool, g.TrainingPool!)}, ref zs, n, {g.Channels},");
+            w.Line("    ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+        }
         else if (g.DuRecomputed)
         {
             w.Line("// Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.");

@@ -108,7 +108,11 @@ internal static partial class TrainingEmitter
             int i = g.Index;
             BatchNormLayer norm = g.Norm!;
             w.Line($"long count = (long)n * {g.Spatial};");
-            w.Line($"{conv}.NormBackward({g.Operator.New()}, _scale{i}, _shift{i}, {r.Input}, ref dz, {r.Z}, {Data(null, norm, "Weight", norm.Affine)}, _mean{i}, _invStd{i}, _sum{i},");
+            // dY the pooled gradient (TrainingNormFusion rule 6): the pool's input gradient formed per sample first.
+            string call = TrainingNormFusion.PoolBackwardIn(m.Groups, g)
+                ? $"PooledNormBackward({g.Operator.New()}, _scale{i}, _shift{i}, {StandaloneEmitter.Window(m.Groups[i + 1], g.TrainingPool!)}, _argMax{i + 1},"
+                : $"NormBackward({g.Operator.New()}, _scale{i}, _shift{i},";
+            w.Line($"{conv}.{call} {r.Input}, ref dz, {r.Z}, {Data(null, norm, "Weight", norm.Affine)}, _mean{i}, _invStd{i}, _sum{i},");
             w.Line($"    _sumSq{i}, count, {tail});");
         }
         else if (pass.Has(StageKind.AddGradient))

@@ -17,7 +17,8 @@ internal static class TrainingNormFusion
     /// that conv's input pad, forward and backward, and the residual pass recomputes it from z; (3) BatchNorm's reduction pass stores
     /// no dU, the conv's backward recomputing act′ from z as it already recomputes x̂; (4) the backward of a MaxPool2d fused by (1)
     /// into a residual group runs in that group's one-sweep reduction pass (its input gradient formed per sample, never stored); (5) such a
-    /// group whose saved tensor (2) recomputes stores no sum u either: that reduction pass recomputes it per sample.
+    /// group whose saved tensor (2) recomputes stores no sum u either: that reduction pass recomputes it per sample; (6) the backward of a
+    /// MaxPool2d fused by (1) into a plain group whose conv forms dZ (3) runs per sample in that group's sums pass and conv backward.
     /// </summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
@@ -79,6 +80,19 @@ internal static class TrainingNormFusion
             if (g.TrainingPool is { Kind: PoolKind.Max } && g.Join is AddLayer && g.Branch is { ProjectionGroup: < 0 } && g.Backward.Count > 0
                 && g.Backward[0] is { Kind: PassKind.Elementwise } first && first.Has(StageKind.AddGradient) && first.Has(StageKind.ActivationGradient)
                 && first.Has(StageKind.NormReductions) && next is { Forward.Count: 0, Backward.Count: 1 })
+            {
+                groups[i + 1] = next with { Backward = EquatableArray<Pass>.Empty };
+            }
+        }
+
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            // (6) A plain group (no Add, no saved gradient joining) whose ReLU′ and BatchNorm input gradient its conv forms: the pool's
+            // backward runs per sample in its sums pass and again in its conv's backward (TrainingPasses.PoolBackwardSums,
+            // Conv2dTrainer.PooledNormBackward), so the pool's full-size input gradient is never stored.
+            GroupPlan g = groups[i], next = groups[i + 1];
+            if (g is { DuRecomputed: true, SavedGradientIn: null, Join: null, TrainingPool.Kind: PoolKind.Max } && g.Operator.OperatorType == "ReluOperator"
+                && next is { Forward.Count: 0, Backward.Count: 1 })
             {
                 groups[i + 1] = next with { Backward = EquatableArray<Pass>.Empty };
             }

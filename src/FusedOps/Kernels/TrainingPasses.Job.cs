@@ -13,6 +13,7 @@ public static unsafe partial class TrainingPasses
         BackwardReduce,
         AddBackwardReduce,
         AddBackwardSums,
+        PoolBackwardSums,
         BackwardApply,
         Backward,
         Add,
@@ -51,7 +52,7 @@ public static unsafe partial class TrainingPasses
         {
             Job<TAct> job = t_job ??= new Job<TAct>();
             (job._kind, job._act, job._n, job._channels, job._spatial) = (kind, act, n, channels, spatial);
-            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce or Kind.AddBackwardSums && job.Partials.Length < 2 * MaxParts * channels)
+            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce or Kind.AddBackwardSums or Kind.PoolBackwardSums && job.Partials.Length < 2 * MaxParts * channels)
             {
                 job.Partials = new double[2 * MaxParts * channels];
             }
@@ -147,6 +148,21 @@ public static unsafe partial class TrainingPasses
             }
         }
 
+        // Samples s0 … s1 − 1 of PoolBackwardSums: each sample's MaxPool2d input gradient formed in the part's scratch (Pooling.MaxBackward,
+        // the values the pool's own pass stores), then the reductions on it while it is in cache.
+        public void PoolBackwardSums(int part, int s0, int s1, ref double sumDu, ref double sumDuXhat)
+        {
+            int length = _channels * _spatial;
+            float* dy = PoolScratch(part, length);
+            for (int s = s0; s < s1; s++)
+            {
+                long o = (long)s * length, po = (long)s * _channels * Window.OutPlane;
+                Pooling.MaxBackward(ref Dy[po], ref ArgMax[po], ref *dy, _channels, Window);
+                ActivationPass.BackwardReduce(_act, ref *dy, ref Z[o], ref Unsafe.NullRef<float>(), 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
+                    ref *InvStd, ref sumDu, ref sumDuXhat);
+            }
+        }
+
         public override void Execute(int part)
         {
             (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
@@ -175,6 +191,11 @@ public static unsafe partial class TrainingPasses
                     Span<double> partialSums = Partials.AsSpan(2 * part * c, 2 * c);
                     partialSums.Clear();
                     AddBackwardSums(s0, s1, ref partialSums[0], ref partialSums[c]);
+                    break;
+                case Kind.PoolBackwardSums:
+                    Span<double> poolSums = Partials.AsSpan(2 * part * c, 2 * c);
+                    poolSums.Clear();
+                    PoolBackwardSums(part, s0, s1, ref poolSums[0], ref poolSums[c]);
                     break;
                 case Kind.BackwardApply:
                     Norm.BackwardApply(ref U[o], ref Z[o], count, c, _spatial, new ReadOnlySpan<float>(Scale, GammaLength), new ReadOnlySpan<float>(Mean, c),
