@@ -66,7 +66,8 @@ public sealed class TrainingNormFusionHeaderTests
 
         // Without the fusion: training forward 11 (two normalise passes and two pools more), backward 15 (the BatchNorm input
         // gradient a pass of its own in the three groups whose dU is no longer stored, and both pools' backward).
-        Assert.Contains("// Passes: inference 5, training forward 7, backward 10;", surface);
+        // Groups 0 and 1's reductions run in the next conv's backward (rule 7): listed, not counted.
+        Assert.Contains("// Passes: inference 5, training forward 7, backward 8;", surface);
         Assert.Contains("group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]", surface);
         Assert.Contains("training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 1's input pad (forward and backward), not stored", surface);
         Assert.Contains("training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 2's input pad (forward and backward), not stored", surface);
@@ -79,8 +80,9 @@ public sealed class TrainingNormFusionHeaderTests
         Assert.Contains("backward: in group 2's backward", surface);
         Assert.Contains("backward: in group 4's backward", surface);
         Assert.DoesNotContain("MaxPool2d backward (1 pass)", surface);
-        Assert.Contains("backward: elementwise: dY + gradient from \"a\" (in place) + ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d", surface);
-        Assert.Equal(3, Count(surface, "(sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed"));
+        Assert.Contains("backward: dY + gradient from \"a\" (in place) + ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 1's Conv2d backward, no pass,", surface);
+        Assert.Contains("backward: ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 2's Conv2d backward, no pass,", surface);
+        Assert.Equal(1, Count(surface, "(sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed"));
         Assert.Contains("(its first writer stores, so it is never cleared)", surface);
 
         // The buffers: z of every conv group is kept; no group's normalised output is.
@@ -103,7 +105,13 @@ public sealed class TrainingNormFusionHeaderTests
         Assert.Contains("_conv2.Backward(_z1, ", training);
         Assert.Contains("TrainingPasses.AffineAddNormPoolForward(act, ref _z2[0], new ReluOperator(), ref _z0[0], ref _scale0[0], ref _shift0[0], ref _z3[0],", training);
         Assert.Contains("TrainingPasses.AffinePoolForward(act, ref _z4[0], ref _z5[0], ref _argMax5[0], n, 8, ref _scale4[0], ref _shift4[0],", training);
-        Assert.Contains("TrainingPasses.AddBackwardSums(act, ref _gradSave0[0], ref dy, ref zs, n, 4, 144,", training);
+        // Group 0's reductions (after the saved gradient joins dY) and group 1's per sample in the next conv's backward (rule 7).
+        Assert.Contains("_conv1.ReduceInputGradient(new ReluOperator(), _z0, _scale0, _shift0, _mean0, _invStd0, _gradSave0, _sumsPerSample0);", training);
+        Assert.Contains("_conv2.ReduceInputGradient(new ReluOperator(), _z1, _scale1, _shift1, _mean1, _invStd1, null, _sumsPerSample1);", training);
+        Assert.Contains("TrainingPasses.FinishSums(_sumsPerSample0, n, 4, 144, ref sumDu, ref sumDuXhat);", training);
+        Assert.Contains("TrainingPasses.FinishSums(_sumsPerSample1, n, 4, 144, ref sumDu, ref sumDuXhat);", training);
+        Assert.DoesNotContain("TrainingPasses.AddBackwardSums(", training);
+        Assert.DoesNotContain("TrainingPasses.BackwardSums(", training);
         Assert.Contains("TrainingPasses.PoolAddNormBackwardReduce(act, ref dy, ref _argMax3[0], new Pooling.Window(12, 12, 6, 6, 2, 2, 0), new ReluOperator(), ref _z0[0],", training);
         Assert.Contains("    ref _scale0[0], ref _shift0[0], ref _gradSave0[0], true,", training);
         Assert.DoesNotContain("G3_Backward", training);

@@ -98,7 +98,13 @@ internal static partial class TrainingEmitter
         w.Line($"ref double sumDu = ref _sum{i}[0];");
         w.Line($"ref double sumDuXhat = ref _sumSq{i}[0];");
         w.Line($"ref float zs = ref {r.Z}[0];");
-        if (channel is not null)
+        if (g.SumsInNextBackward)
+        {
+            string added = g.SavedGradientIn is { } joined ? $" after the gradient from \"{joined.Name}\" was added to dY there" : string.Empty;
+            w.Line($"// Formed per sample in group {i + 1}'s Conv2d backward as it wrote dY{added}: only added up here, in this pass's order.");
+            w.Line($"TrainingPasses.FinishSums(_sumsPerSample{i}, n, {g.Channels}, {g.Spatial}, ref sumDu, ref sumDuXhat);");
+        }
+        else if (channel is not null)
         {
             w.Line($"TrainingPasses.{channel}, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial},");
             w.Line("    ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");

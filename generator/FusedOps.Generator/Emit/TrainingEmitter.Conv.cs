@@ -102,6 +102,15 @@ internal static partial class TrainingEmitter
         string weight = Field(g.Op!, "Weight");
         string tail = $"{weight}.Data, {weight}.Grad, {(g.HasBias ? Field(g.Op!, "Bias") + ".Grad" : "null")}, ref dx, wantInput, n";
         string conv = $"_conv{g.Index}";
+        if (g.PadNormOf >= 0 && m.Groups[g.PadNormOf] is { SumsInNextBackward: true } previous)
+        {
+            // The previous group's reductions per sample as dX is formed (TrainingNormFusion rule 7).
+            int p = previous.Index;
+            string saved = previous.SavedGradientIn is { } joined ? $"_gradSave{joined.Slot}" : "null";
+            StandaloneEmitter.Grow(w, $"_sumsPerSample{p}", "double", $"n * {2 * previous.Channels}");
+            w.Line($"{conv}.ReduceInputGradient({previous.Operator.New()}, {r.Input}, _scale{p}, _shift{p}, _mean{p}, _invStd{p}, {saved}, _sumsPerSample{p});");
+        }
+
         if (g.DuRecomputed)
         {
             // dU = act′(dY) at the recomputed u per sample, then BatchNorm's input gradient, as dZ goes onto the grid.
@@ -158,7 +167,12 @@ internal static partial class TrainingEmitter
             return $"ChannelBackwardReduce({ChannelArgs(m, g, gradient: true)}";
         }
 
-        w.Line($"var act = {g.Operator.New()};");
+        if (!g.SumsInNextBackward)
+        {
+            // With its reductions formed in the next conv's backward (TrainingNormFusion rule 7), nothing here takes the activation.
+            w.Line($"var act = {g.Operator.New()};");
+        }
+
         return null;
     }
 
