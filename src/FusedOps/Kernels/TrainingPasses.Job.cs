@@ -94,20 +94,29 @@ public static unsafe partial class TrainingPasses
         public void AddBackwardReduce(int part, int s0, int s1, ref double sumDu, ref double sumDuXhat)
         {
             int length = _channels * _spatial, pooledLength = ArgMax == null ? 0 : length;
-            float* scratch = ArgMax == null && Sum == null ? null : PoolScratch(part, pooledLength + (Sum == null ? 0 : 2 * length));
+            // u recomputed (PoolAddNormBackwardReduce): inline for ReLU and the identity, else per sample into the scratch after dY.
+            bool inline = Sum != null && FusesAddReduce<TAct>();
+            float* scratch = ArgMax == null && (Sum == null || inline) ? null : PoolScratch(part, pooledLength + (Sum == null || inline ? 0 : 2 * length));
             float* pooled = ArgMax == null ? null : scratch;
             for (int s = s0; s < s1; s++)
             {
                 long o = (long)s * length;
                 float* dy = Dy + o;
-                // u stored by the forward, or recomputed here (PoolAddNormBackwardReduce).
-                float* u = Sum == null ? R + o : Sum.Compute(o, Z, Scale, Shift, scratch + pooledLength, _channels, _spatial);
                 if (pooled != null)
                 {
                     long po = (long)s * _channels * Window.OutPlane;
                     Pooling.MaxBackward(ref Dy[po], ref ArgMax[po], ref *pooled, _channels, Window);
                     dy = pooled;
                 }
+
+                if (inline)
+                {
+                    Sum!.ReducePlanes(dy, o, Y, Overwrite, Z, U, _channels, _spatial, Scale, Shift, Mean, InvStd, ref sumDu, ref sumDuXhat);
+                    continue;
+                }
+
+                // u stored by the forward, or recomputed into the scratch (PoolAddNormBackwardReduce).
+                float* u = Sum == null ? R + o : Sum.Compute(o, Z, Scale, Shift, scratch + pooledLength, _channels, _spatial);
 
                 if (FusesAddReduce<TAct>())
                 {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
@@ -61,6 +62,11 @@ public static unsafe partial class TrainingPasses
     {
         public float* RZ, RScale, RShift;
 
+        // AddReducePlanes with u recomputed inline per value (ReLU and the identity, FusesAddReduce): no pass over a scratch. dy is the
+        // sample's (the pooled input gradient in a scratch); the other arrays are the batch's, at sample offset o.
+        public abstract void ReducePlanes(float* dy, long o, float* save, bool overwrite, float* z, float* du, int channels, int spatial, float* scale,
+            float* shift, float* mean, float* invStd, ref double sumDu, ref double sumDuXhat);
+
         // Sample s's u into scratch[length …) (scratch[0 … length) takes the residual and then act(u), unused), from z (the
         // group's z at sample s), scale and shift; returns where u is.
         public abstract float* Compute(long o, float* z, float* scale, float* shift, float* scratch, int channels, int spatial);
@@ -81,6 +87,62 @@ public static unsafe partial class TrainingPasses
             ResidualSum<TAct, TRes> sum = t_sum ??= new ResidualSum<TAct, TRes>();
             (sum._act, sum._residualAct) = (act, residualAct);
             return sum;
+        }
+
+        // AddReducePlanes (the arithmetic and summation order of its loop, term for term) on sample o with u = z·scale + shift +
+        // residualAct(rz·rscale + rshift) formed per value, as ActivationPass.AffineForward and AffineAddForward form it (elementwise: the
+        // same value at every width).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public override void ReducePlanes(float* dy, long o, float* save, bool overwrite, float* z, float* du, int channels, int spatial, float* scale,
+            float* shift, float* mean, float* invStd, ref double sumDu, ref double sumDuXhat)
+        {
+            bool vector = KernelDispatch.Level >= 1 && spatial >= 8;
+            TAct act = _act;
+            TRes res = _residualAct;
+            save += o;
+            z += o;
+            du += o;
+            float* rz = RZ + o;
+            for (int c = 0; c < channels; c++)
+            {
+                long p = (long)c * spatial;
+                float mu = mean[c], inv = invStd[c], s = scale[c], t = shift[c], rs = RScale[c], rt = RShift[c];
+                double a = 0, b = 0;
+                int i = 0;
+                if (vector)
+                {
+                    Vector256<float> vmu = Vector256.Create(mu), vinv = Vector256.Create(inv), vs = Vector256.Create(s), vt = Vector256.Create(t);
+                    Vector256<float> vrs = Vector256.Create(rs), vrt = Vector256.Create(rt), va = Vector256<float>.Zero, vb = Vector256<float>.Zero;
+                    for (; i <= spatial - 8; i += 8)
+                    {
+                        long k = p + i;
+                        Vector256<float> zv = Vector256.Load(z + k);
+                        Vector256<float> u = (zv * vs) + vt + res.Invoke((Vector256.Load(rz + k) * vrs) + vrt);
+                        Vector256<float> g = act.Backward(Vector256.Load(dy + k), u);
+                        ((overwrite ? Vector256<float>.Zero : Vector256.Load(save + k)) + g).Store(save + k);
+                        g.Store(du + k);
+                        va += g;
+                        vb += g * ((zv - vmu) * vinv);
+                    }
+
+                    a = Vector256.Sum(va);
+                    b = Vector256.Sum(vb);
+                }
+
+                for (; i < spatial; i++)
+                {
+                    long k = p + i;
+                    float u = (z[k] * s) + t + res.Invoke((rz[k] * rs) + rt);
+                    float g = act.Backward(dy[k], u);
+                    save[k] = (overwrite ? 0f : save[k]) + g;
+                    du[k] = g;
+                    a += g;
+                    b += (double)g * ((z[k] - mu) * inv);
+                }
+
+                Unsafe.Add(ref sumDu, c) += a;
+                Unsafe.Add(ref sumDuXhat, c) += b;
+            }
         }
 
         public override float* Compute(long o, float* z, float* scale, float* shift, float* scratch, int channels, int spatial)
