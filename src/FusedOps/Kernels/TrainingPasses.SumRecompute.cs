@@ -5,11 +5,13 @@ namespace FusedOps.Kernels;
 
 /// <content>
 /// A residual group whose saved tensor is itself recomputed from its group's z (<see cref="AffineAddNormPoolForward{TAct, TRes}(TAct, ref float, TRes, ref float, ref float, ref float, ref float, ref float, ref int, int, int, ref float, ref float, Pooling.Window)"/>)
-/// need not store its sum u = z·scale + shift + r for the backward either: the backward's one-sweep reduction recomputes it per sample
-/// into the part's scratch from z and the saved group's z, which that pass reads in place of u (z it reads anyway for x̂). The batch-sized
-/// store of u (3.2 MB per step for the Fashion-MNIST sample) is gone; the backward reads as much as before. u is recomputed by the
-/// calls that computed it forward (<see cref="ActivationPass.AffineForward"/>, then <see cref="ActivationPass.AffineAddForward"/>), so
-/// it is the same bits, and so is everything computed from it.
+/// need not store its sum u = z·scale + shift + r for the backward either: the backward's one-sweep reduction recomputes it from z and
+/// the saved group's z, which that pass reads in place of u (z it reads anyway for x̂). The batch-sized store of u (3.2 MB per step for
+/// the Fashion-MNIST sample) is gone; the backward reads as much as before. For ReLU and the identity u is formed inline per value in
+/// the reduction's loop (a first version recomputed it per sample into a scratch with the forward's calls, and those two extra sweeps
+/// cost more than the store they saved); other activations take the forward's calls per sample (<see cref="ActivationPass.AffineForward"/>,
+/// then <see cref="ActivationPass.AffineAddForward"/>). Either way each value takes the forward's operations, so u is the same bits, and
+/// so is everything computed from it.
 /// </content>
 public static unsafe partial class TrainingPasses
 {
