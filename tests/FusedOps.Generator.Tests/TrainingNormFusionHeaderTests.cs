@@ -65,8 +65,9 @@ public sealed class TrainingNormFusionHeaderTests
         (string surface, string training) = Generate(Residual);
 
         // Without the fusion: training forward 11 (two normalise passes and two pools more), backward 15 (the BatchNorm input
-        // gradient a pass of its own in the three groups whose dU is no longer stored, and the first pool's backward).
-        Assert.Contains("// Passes: inference 5, training forward 7, backward 11;", surface);
+        // gradient a pass of its own in the three groups whose dU is no longer stored, and both pools' backward).
+        // Groups 0 and 1's reductions run in the next conv's backward (rule 7): listed, not counted.
+        Assert.Contains("// Passes: inference 5, training forward 7, backward 8;", surface);
         Assert.Contains("group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]", surface);
         Assert.Contains("training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 1's input pad (forward and backward), not stored", surface);
         Assert.Contains("training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 2's input pad (forward and backward), not stored", surface);
@@ -75,11 +76,13 @@ public sealed class TrainingNormFusionHeaderTests
         Assert.Contains("training forward: in group 2's normalise pass", surface);
         Assert.Contains("training forward: in group 4's normalise pass", surface);
         // The first pool's backward runs in the residual group's reduction pass (its full-size gradient never stored); the second's
-        // output gradient is read twice (the reductions, the conv's dZ), so it keeps its pass.
+        // twice, per sample, in the reductions and as the conv's dZ goes onto its grid (rule 6).
         Assert.Contains("backward: in group 2's backward", surface);
-        Assert.Contains("backward: MaxPool2d backward (1 pass)", surface);
-        Assert.Contains("backward: elementwise: dY + gradient from \"a\" (in place) + ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d", surface);
-        Assert.Equal(3, Count(surface, "(sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed"));
+        Assert.Contains("backward: in group 4's backward", surface);
+        Assert.DoesNotContain("MaxPool2d backward (1 pass)", surface);
+        Assert.Contains("backward: dY + gradient from \"a\" (in place) + ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 1's Conv2d backward, no pass,", surface);
+        Assert.Contains("backward: ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 2's Conv2d backward, no pass,", surface);
+        Assert.Equal(1, Count(surface, "(sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed"));
         Assert.Contains("(its first writer stores, so it is never cleared)", surface);
 
         // The buffers: z of every conv group is kept; no group's normalised output is.
@@ -91,28 +94,55 @@ public sealed class TrainingNormFusionHeaderTests
         }
 
         Assert.Contains("//   _z0 576:", buffers);
-        Assert.Contains("//   _u2 576:", buffers);
+        // Nor the residual sum: the backward's reduction pass recomputes it from z2 and z0 (rule 5).
+        Assert.DoesNotContain("//   _u2 ", buffers);
+        Assert.DoesNotContain("_u2", training);
+        Assert.Contains("backward: elementwise: ReLU' (at u recomputed from z and group 0's z) + gradient to \"a\" + BatchNorm reductions, then", surface);
 
         Assert.Contains("_conv1.NormalizeInput(new ReluOperator(), _scale0, _shift0);", training);
         Assert.Contains("_conv1.Forward(_z0, ", training);
         Assert.Contains("_conv2.NormalizeInput(new ReluOperator(), _scale1, _shift1);", training);
         Assert.Contains("_conv2.Backward(_z1, ", training);
-        Assert.Contains("TrainingPasses.AffineAddNormPoolForward(act, ref _z2[0], new ReluOperator(), ref _z0[0], ref _scale0[0], ref _shift0[0], ref _u2[0], ref _z3[0],", training);
+        Assert.Contains("TrainingPasses.AffineAddNormPoolForward(act, ref _z2[0], new ReluOperator(), ref _z0[0], ref _scale0[0], ref _shift0[0], ref _z3[0],", training);
         Assert.Contains("TrainingPasses.AffinePoolForward(act, ref _z4[0], ref _z5[0], ref _argMax5[0], n, 8, ref _scale4[0], ref _shift4[0],", training);
-        Assert.Contains("TrainingPasses.AddBackwardSums(act, ref _gradSave0[0], ref dy, ref zs, n, 4, 144,", training);
-        Assert.Contains("TrainingPasses.PoolAddBackwardReduce(act, ref dy, ref _argMax3[0], new Pooling.Window(12, 12, 6, 6, 2, 2, 0), ref _u2[0], ref _gradSave0[0], true,", training);
+        // Group 0's reductions (after the saved gradient joins dY) and group 1's per sample in the next conv's backward (rule 7).
+        Assert.Contains("_conv1.ReduceInputGradient(new ReluOperator(), _z0, _scale0, _shift0, _mean0, _invStd0, _gradSave0, _sumsPerSample0);", training);
+        Assert.Contains("_conv2.ReduceInputGradient(new ReluOperator(), _z1, _scale1, _shift1, _mean1, _invStd1, null, _sumsPerSample1);", training);
+        Assert.Contains("TrainingPasses.FinishSums(_sumsPerSample0, n, 4, 144, ref sumDu, ref sumDuXhat);", training);
+        Assert.Contains("TrainingPasses.FinishSums(_sumsPerSample1, n, 4, 144, ref sumDu, ref sumDuXhat);", training);
+        Assert.DoesNotContain("TrainingPasses.AddBackwardSums(", training);
+        Assert.DoesNotContain("TrainingPasses.BackwardSums(", training);
+        Assert.Contains("TrainingPasses.PoolAddNormBackwardReduce(act, ref dy, ref _argMax3[0], new Pooling.Window(12, 12, 6, 6, 2, 2, 0), new ReluOperator(), ref _z0[0],", training);
+        Assert.Contains("    ref _scale0[0], ref _shift0[0], ref _gradSave0[0], true,", training);
         Assert.DoesNotContain("G3_Backward", training);
         // dU stored once, as the saved tensor's gradient, and the conv's dZ read from there.
         Assert.Contains("    ref zs, ref _gradSave0[0], n, 4, ref scale, ref shift,", training);
         Assert.Contains("dz = ref _gradSave0[0];", training);
-        Assert.Contains("TrainingPasses.MaxBackward(ref dy, ref _argMax5[0], ref dx, n, 8,", training);
-        Assert.Contains("_conv4.NormBackward(new ReluOperator(), _scale4, _shift4, _z3, ref dz, _z4,", training);
+        Assert.Contains("TrainingPasses.PoolBackwardSums(act, ref dy, ref _argMax5[0], new Pooling.Window(6, 6, 3, 3, 2, 2, 0), ref zs, n, 8,", training);
+        Assert.Contains("_conv4.PooledNormBackward(new ReluOperator(), _scale4, _shift4, new Pooling.Window(6, 6, 3, 3, 2, 2, 0), _argMax5, _z3, ref dz, _z4,", training);
+        Assert.DoesNotContain("TrainingPasses.MaxBackward(", training);
+        Assert.DoesNotContain("G5_Backward", training);
         Assert.DoesNotContain("Array.Clear(_gradSave0", training);
         Assert.DoesNotContain("TrainingPasses.Add(ref _gradSave0", training);
         Assert.DoesNotContain("TrainingPasses.AffineForward(", training);
         Assert.DoesNotContain("TrainingPasses.MaxForward(", training);
         Assert.DoesNotContain("TrainingPasses.BackwardReduce(", training);
         Assert.DoesNotContain("G3_Forward", training);
+    }
+
+    // Without a MaxPool2d after the residual group, its reduction pass reads the full-size dY and u is kept (rule 5 needs rule 4).
+    [Fact]
+    public void ResidualWithoutPool_KeepsItsSum()
+    {
+        string withoutPool = Residual.Replace("[ReLU]\n[MaxPool2d(2)]\n[Conv2d(8", "[ReLU]\n[Conv2d(8", System.StringComparison.Ordinal);
+        Assert.NotEqual(Residual, withoutPool);
+        (string surface, string training) = Generate(withoutPool);
+
+        Assert.Contains("elementwise: normalise + add \"a\" (recomputed from group 0's z) + ReLU", surface);
+        Assert.Contains("//   _u2 576:", surface);
+        Assert.DoesNotContain("recomputed from z and group", surface);
+        Assert.DoesNotContain("PoolAddNormBackwardReduce", training);
+        Assert.Contains("TrainingPasses.AddBackwardReduce(act, ref dy, ref _u2[0], ", training);
     }
 
     [Fact]

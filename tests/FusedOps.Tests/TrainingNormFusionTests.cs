@@ -257,7 +257,7 @@ public sealed class TrainingNormFusionTests
     }
 
     // The body's results at 1, 2 and 3 threads, each bitwise the same (the fused and unfused routes compared inside the body).
-    private static void AtEveryThreadCount(int bits, Func<float[][]> body) => KernelLevelCollection.AtLevel(bits, () =>
+    internal static void AtEveryThreadCount(int bits, Func<float[][]> body) => KernelLevelCollection.AtLevel(bits, () =>
     {
         float[][]? first = null;
         foreach (int threads in new[] { 1, 2, 3 })
@@ -272,7 +272,7 @@ public sealed class TrainingNormFusionTests
         }
     });
 
-    private static void AssertBitwise(float[] expected, float[] actual)
+    internal static void AssertBitwise(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
@@ -284,7 +284,7 @@ public sealed class TrainingNormFusionTests
         }
     }
 
-    private static float[] Values(Random random, int count)
+    internal static float[] Values(Random random, int count)
     {
         var values = new float[count];
         for (int i = 0; i < count; i++)

@@ -40,7 +40,8 @@ internal static class HeaderEmitter
         int computing = m.Layers.Count(l => l is not (FlattenLayer or SaveLayer));
         int layerwise = computing + m.Layers.Count(l => l is BatchNormLayer);
         int inference = m.AllGroups.Sum(g => g.Inference.Count), forward = m.AllGroups.Sum(g => g.Forward.Count);
-        int backward = m.AllGroups.Sum(g => g.Backward.Count);
+        // A group's reductions formed in the next conv's backward (TrainingNormFusion rule 7) are listed but sweep nothing.
+        int backward = m.AllGroups.Sum(g => g.Backward.Count - (g.SumsInNextBackward ? 1 : 0));
         w.Line($"// Passes: inference {inference}, training forward {forward}, backward {backward}; layer by layer would take {computing} / {layerwise} / {layerwise}.");
         BufferPlan b = m.Buffers;
         w.Line("// Buffers, training (floats per sample, sized for the largest batch seen):");
@@ -66,11 +67,21 @@ internal static class HeaderEmitter
         if (pass.Kind == PassKind.Elementwise && pass.Has(StageKind.NormReductions) && g.DuRecomputed)
         {
             stages = (g.SavedGradientIn is { } saved ? $"dY + gradient from \"{saved.Name}\" (in place) + " : string.Empty) + stages + " (sums only, dU not stored)";
+            if (g.SumsInNextBackward)
+            {
+                return $"{stages}: per sample in group {g.Index + 1}'s Conv2d backward, no pass";
+            }
         }
 
         if (g.ResidualNormOf >= 0 && pass.Has(StageKind.Add) && pass.Kind == PassKind.Elementwise)
         {
             stages = stages.Replace($"add \"{g.Branch!.Name}\"", $"add \"{g.Branch.Name}\" (recomputed from group {g.ResidualNormOf}'s z)");
+        }
+
+        if (g.SumRecomputed && pass.Kind == PassKind.Elementwise && pass.Has(StageKind.NormReductions))
+        {
+            string derivative = Stage(g, StageKind.ActivationGradient);
+            stages = stages.Replace(derivative, $"{derivative} (at u recomputed from z and group {g.ResidualNormOf}'s z)");
         }
 
         return pass.Kind switch

@@ -66,7 +66,9 @@ internal static partial class TrainingEmitter
             residual = $"{saved.Operator.New()}, {residual}, ref _scale{saved.Index}[0], ref _shift{saved.Index}[0]";
         }
 
-        w.Line($"TrainingPasses.{kernel}Forward(act, ref {r.Z}[0], {residual}, ref {u}[0], {output}, {shape}, ref scale, ref shift{window});");
+        // u is not stored when the backward recomputes it (TrainingNormFusion rule 5).
+        string sum = g.SumRecomputed ? string.Empty : $"ref {u}[0], ";
+        w.Line($"TrainingPasses.{kernel}Forward(act, ref {r.Z}[0], {residual}, {sum}{output}, {shape}, ref scale, ref shift{window});");
     }
 
     /// <summary>The pooled output and arg-max of the MaxPool2d fused into <paramref name="g"/>'s normalise pass, as arguments.</summary>
@@ -96,7 +98,13 @@ internal static partial class TrainingEmitter
         w.Line($"ref double sumDu = ref _sum{i}[0];");
         w.Line($"ref double sumDuXhat = ref _sumSq{i}[0];");
         w.Line($"ref float zs = ref {r.Z}[0];");
-        if (channel is not null)
+        if (g.SumsInNextBackward)
+        {
+            string added = g.SavedGradientIn is { } joined ? $" after the gradient from \"{joined.Name}\" was added to dY there" : string.Empty;
+            w.Line($"// Formed per sample in group {i + 1}'s Conv2d backward as it wrote dY{added}: only added up here, in this pass's order.");
+            w.Line($"TrainingPasses.FinishSums(_sumsPerSample{i}, n, {g.Channels}, {g.Spatial}, ref sumDu, ref sumDuXhat);");
+        }
+        else if (channel is not null)
         {
             w.Line($"TrainingPasses.{channel}, ref {dy}, ref zs, ref {r.GradU}[0], n, {g.Channels}, {g.Spatial},");
             w.Line("    ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
@@ -107,6 +115,13 @@ internal static partial class TrainingEmitter
             w.Line("// recomputes dU as dZ goes onto its grid).");
             w.Line($"TrainingPasses.AddBackwardSums(act, ref _gradSave{saved.Slot}[0], ref {dy}, ref zs, n, {g.Channels}, {g.Spatial}, ref scale, ref shift, ref mean, ref invStd,");
             w.Line("    ref sumDu, ref sumDuXhat);");
+        }
+        else if (g.DuRecomputed && TrainingNormFusion.PoolBackwardIn(m.Groups, g))
+        {
+            GroupPlan pool = m.Groups[i + 1];
+            w.Line($"// dY is the pooled gradient: group {pool.Index}'s MaxPool2d backward runs here per sample, and again in the conv's backward.");
+            w.Line($"TrainingPasses.PoolBackwardSums(act, ref {dy}, ref _argMax{pool.Index}[0], {StandaloneEmitter.Window(pool, g.TrainingPool!)}, ref zs, n, {g.Channels},");
+            w.Line("    ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
         }
         else if (g.DuRecomputed)
         {
@@ -132,7 +147,19 @@ internal static partial class TrainingEmitter
                     du = save;
                 }
 
-                w.Line($"TrainingPasses.PoolAddBackwardReduce(act, ref {dy}, ref _argMax{pool.Index}[0], {StandaloneEmitter.Window(pool, g.TrainingPool!)}, ref {r.U}[0], ref {save}[0], {(first.Length > 0 ? "true" : "false")},");
+                string window = StandaloneEmitter.Window(pool, g.TrainingPool!), overwrite = first.Length > 0 ? "true" : "false";
+                if (g.SumRecomputed)
+                {
+                    GroupPlan residual = m.Groups[g.ResidualNormOf];
+                    w.Line($"// u is recomputed per sample from z and group {residual.Index}'s z, as the forward computed it (not stored).");
+                    w.Line($"TrainingPasses.PoolAddNormBackwardReduce(act, ref {dy}, ref _argMax{pool.Index}[0], {window}, {residual.Operator.New()}, ref {r.Residual}[0],");
+                    w.Line($"    ref _scale{residual.Index}[0], ref _shift{residual.Index}[0], ref {save}[0], {overwrite},");
+                }
+                else
+                {
+                    w.Line($"TrainingPasses.PoolAddBackwardReduce(act, ref {dy}, ref _argMax{pool.Index}[0], {window}, ref {r.U}[0], ref {save}[0], {overwrite},");
+                }
+
                 w.Line($"    ref zs, ref {du}[0], n, {g.Channels}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
             }
             else

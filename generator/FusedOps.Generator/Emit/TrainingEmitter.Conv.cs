@@ -102,13 +102,26 @@ internal static partial class TrainingEmitter
         string weight = Field(g.Op!, "Weight");
         string tail = $"{weight}.Data, {weight}.Grad, {(g.HasBias ? Field(g.Op!, "Bias") + ".Grad" : "null")}, ref dx, wantInput, n";
         string conv = $"_conv{g.Index}";
+        if (g.PadNormOf >= 0 && m.Groups[g.PadNormOf] is { SumsInNextBackward: true } previous)
+        {
+            // The previous group's reductions per sample as dX is formed (TrainingNormFusion rule 7).
+            int p = previous.Index;
+            string saved = previous.SavedGradientIn is { } joined ? $"_gradSave{joined.Slot}" : "null";
+            StandaloneEmitter.Grow(w, $"_sumsPerSample{p}", "double", $"n * {2 * previous.Channels}");
+            w.Line($"{conv}.ReduceInputGradient({previous.Operator.New()}, {r.Input}, _scale{p}, _shift{p}, _mean{p}, _invStd{p}, {saved}, _sumsPerSample{p});");
+        }
+
         if (g.DuRecomputed)
         {
             // dU = act′(dY) at the recomputed u per sample, then BatchNorm's input gradient, as dZ goes onto the grid.
             int i = g.Index;
             BatchNormLayer norm = g.Norm!;
             w.Line($"long count = (long)n * {g.Spatial};");
-            w.Line($"{conv}.NormBackward({g.Operator.New()}, _scale{i}, _shift{i}, {r.Input}, ref dz, {r.Z}, {Data(null, norm, "Weight", norm.Affine)}, _mean{i}, _invStd{i}, _sum{i},");
+            // dY the pooled gradient (TrainingNormFusion rule 6): the pool's input gradient formed per sample first.
+            string call = TrainingNormFusion.PoolBackwardIn(m.Groups, g)
+                ? $"PooledNormBackward({g.Operator.New()}, _scale{i}, _shift{i}, {StandaloneEmitter.Window(m.Groups[i + 1], g.TrainingPool!)}, _argMax{i + 1},"
+                : $"NormBackward({g.Operator.New()}, _scale{i}, _shift{i},";
+            w.Line($"{conv}.{call} {r.Input}, ref dz, {r.Z}, {Data(null, norm, "Weight", norm.Affine)}, _mean{i}, _invStd{i}, _sum{i},");
             w.Line($"    _sumSq{i}, count, {tail});");
         }
         else if (pass.Has(StageKind.AddGradient))
@@ -154,7 +167,12 @@ internal static partial class TrainingEmitter
             return $"ChannelBackwardReduce({ChannelArgs(m, g, gradient: true)}";
         }
 
-        w.Line($"var act = {g.Operator.New()};");
+        if (!g.SumsInNextBackward)
+        {
+            // With its reductions formed in the next conv's backward (TrainingNormFusion rule 7), nothing here takes the activation.
+            w.Line($"var act = {g.Operator.New()};");
+        }
+
         return null;
     }
 

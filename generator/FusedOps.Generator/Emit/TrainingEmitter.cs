@@ -161,6 +161,10 @@ internal static partial class TrainingEmitter
             {
                 w.Line($"private readonly double[] _sum{g.Index} = new double[{g.Channels}];");
                 w.Line($"private readonly double[] _sumSq{g.Index} = new double[{g.Channels}];");
+                if (g.SumsInNextBackward)
+                {
+                    w.Line($"private double[] _sumsPerSample{g.Index} = Array.Empty<double>();");
+                }
             }
 
             if (r.NormState)

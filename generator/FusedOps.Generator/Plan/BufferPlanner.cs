@@ -74,7 +74,7 @@ internal static class BufferPlanner
             if (g.Branch is { } use)
             {
                 r = r with { Residual = use.ProjectionGroup >= 0 ? $"_y{use.ProjectionGroup}" : Saved(use.Slot) };
-                if (g.Join is AddLayer && g.Activation is not null)
+                if (g.Join is AddLayer && g.Activation is not null && !g.SumRecomputed)
                 {
                     training.Add(new TrainingBuffer($"_u{g.Index}", g.OutLength, $"group {g.Index}: the sum before the activation (backward reads it)"));
                     r = r with { U = $"_u{g.Index}" };

@@ -207,6 +207,18 @@ internal sealed record GroupPlan(
     /// <summary>Training: BatchNorm's reduction pass stores no dU; the conv's backward recomputes it per sample.</summary>
     public bool DuRecomputed { get; init; }
 
+    /// <summary>
+    /// Training: the residual sum u is not stored; the backward's one-sweep reduction recomputes it per sample from z and the saved
+    /// group's z (<see cref="TrainingNormFusion"/> rule 5).
+    /// </summary>
+    public bool SumRecomputed { get; init; }
+
+    /// <summary>
+    /// Training: BatchNorm's reductions (after the saved tensor's gradient is added to dY) run per sample in the next group's conv
+    /// backward, right after it forms dY (<see cref="TrainingNormFusion"/> rule 7); this group's pass only adds them up.
+    /// </summary>
+    public bool SumsInNextBackward { get; init; }
+
     /// <summary>Training: the saved tensor (right after this group) whose gradient its reduction pass adds to dY as it reads it, or null.</summary>
     public SavePoint? SavedGradientIn { get; init; }
 

@@ -16,7 +16,10 @@ internal static class TrainingNormFusion
     /// (2) a normalise pass whose output only the next grid conv reads (and a residual Add's normalise pass, through a Save) moves into
     /// that conv's input pad, forward and backward, and the residual pass recomputes it from z; (3) BatchNorm's reduction pass stores
     /// no dU, the conv's backward recomputing act′ from z as it already recomputes x̂; (4) the backward of a MaxPool2d fused by (1)
-    /// into a residual group runs in that group's one-sweep reduction pass (its input gradient formed per sample, never stored).
+    /// into a residual group runs in that group's one-sweep reduction pass (its input gradient formed per sample, never stored); (5) such a
+    /// group whose saved tensor (2) recomputes stores no sum u either: that reduction pass recomputes it per sample; (6) the backward of a
+    /// MaxPool2d fused by (1) into a plain group whose conv forms dZ (3) runs per sample in that group's sums pass and conv backward; (7) a
+    /// group (3) whose output (2) the next conv pads gets its reductions from that conv's backward, per sample, with no pass of its own.
     /// </summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
@@ -80,6 +83,44 @@ internal static class TrainingNormFusion
                 && first.Has(StageKind.NormReductions) && next is { Forward.Count: 0, Backward.Count: 1 })
             {
                 groups[i + 1] = next with { Backward = EquatableArray<Pass>.Empty };
+            }
+        }
+
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            // (6) A plain group (no Add, no saved gradient joining) whose ReLU′ and BatchNorm input gradient its conv forms: the pool's
+            // backward runs per sample in its sums pass and again in its conv's backward (TrainingPasses.PoolBackwardSums,
+            // Conv2dTrainer.PooledNormBackward), so the pool's full-size input gradient is never stored.
+            GroupPlan g = groups[i], next = groups[i + 1];
+            if (g is { DuRecomputed: true, SavedGradientIn: null, Join: null, TrainingPool.Kind: PoolKind.Max } && g.Operator.OperatorType == "ReluOperator"
+                && next is { Forward.Count: 0, Backward.Count: 1 })
+            {
+                groups[i + 1] = next with { Backward = EquatableArray<Pass>.Empty };
+            }
+        }
+
+        for (int i = 0; i + 1 < groups.Count; i++)
+        {
+            // (7) A group whose dY is the input gradient of the next grid conv, which pads this group's z (2) and recomputes nothing
+            // between (the next group may be a residual Add of an earlier Save, whose gradient it writes before its conv's backward): its
+            // reductions (and the saved gradient's add) run per sample in that conv's backward, while dY and z are in cache.
+            GroupPlan g = groups[i], next = groups[i + 1];
+            if (g is { DuRecomputed: true, NormInNextPad: true } && !PoolBackwardIn(groups, g) && next.PadNormOf == i
+                && (next.Branch is not { } use || saves.First(s => s.Slot == use.Slot).AfterGroup != i)
+                && next.Backward.Count > 0 && next.Backward[next.Backward.Count - 1].Kind == PassKind.Anchor
+                && saves.Where(s => s.AfterGroup == i).All(s => s == g.SavedGradientIn))
+            {
+                groups[i] = g with { SumsInNextBackward = true };
+            }
+        }
+
+        for (int i = 0; i < groups.Count; i++)
+        {
+            // (5) Its saved tensor recomputed (2) and the pool's backward in its reduction pass (4): that pass reads z and can read the
+            // saved group's z in place of u, so u is recomputed there per sample and never stored.
+            if (groups[i] is { ResidualNormOf: >= 0 } g && PoolBackwardIn(groups, g))
+            {
+                groups[i] = g with { SumRecomputed = true };
             }
         }
     }

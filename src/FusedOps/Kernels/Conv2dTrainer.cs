@@ -169,6 +169,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             throw new ArgumentException($"weightGrad needs {_oc * _kc} values (out channels × in channels × taps), but has {weightGrad.Length}.", nameof(weightGrad));
         }
 
+        CheckInputSums(n, wantInput);
         PrepareWinogradInput(weight, wantInput);
         if (wantInput && !_onWinograd)
         {
@@ -205,6 +206,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
                 _dz = null;
                 _dx = null;
                 _input = [];
+                _inputSums = null;
             }
         }
 
@@ -375,6 +377,8 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
                 ShiftedConv.Product(ref _packedInput[0], _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);
                 CropInput(ref grid, ref dx);
             }
+
+            ReduceInputGradientSample(s, ref dx);
         }
     }
 

@@ -13,6 +13,7 @@ public static unsafe partial class TrainingPasses
         BackwardReduce,
         AddBackwardReduce,
         AddBackwardSums,
+        PoolBackwardSums,
         BackwardApply,
         Backward,
         Add,
@@ -41,6 +42,9 @@ public static unsafe partial class TrainingPasses
         public Pooling.Window Window;
         public double[] Partials = [];
 
+        // Set for PoolAddNormBackwardReduce: u is recomputed per sample instead of read from R.
+        public ResidualSum? Sum;
+
         // Per part: one sample's input gradient of a MaxPool2d run in the residual reduction (PoolAddBackwardReduce).
         private readonly float[]?[] _scratch = new float[MaxParts][];
 
@@ -48,7 +52,7 @@ public static unsafe partial class TrainingPasses
         {
             Job<TAct> job = t_job ??= new Job<TAct>();
             (job._kind, job._act, job._n, job._channels, job._spatial) = (kind, act, n, channels, spatial);
-            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce or Kind.AddBackwardSums && job.Partials.Length < 2 * MaxParts * channels)
+            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce or Kind.AddBackwardSums or Kind.PoolBackwardSums && job.Partials.Length < 2 * MaxParts * channels)
             {
                 job.Partials = new double[2 * MaxParts * channels];
             }
@@ -89,8 +93,11 @@ public static unsafe partial class TrainingPasses
         // (the values the pool's own pass stores, so the same bits), and only the pooled gradient is read from memory.
         public void AddBackwardReduce(int part, int s0, int s1, ref double sumDu, ref double sumDuXhat)
         {
-            int length = _channels * _spatial;
-            float* pooled = ArgMax == null ? null : PoolScratch(part, length);
+            int length = _channels * _spatial, pooledLength = ArgMax == null ? 0 : length;
+            // u recomputed (PoolAddNormBackwardReduce): inline for ReLU and the identity, else per sample into the scratch after dY.
+            bool inline = Sum != null && FusesAddReduce<TAct>();
+            float* scratch = ArgMax == null && (Sum == null || inline) ? null : PoolScratch(part, pooledLength + (Sum == null || inline ? 0 : 2 * length));
+            float* pooled = ArgMax == null ? null : scratch;
             for (int s = s0; s < s1; s++)
             {
                 long o = (long)s * length;
@@ -102,9 +109,18 @@ public static unsafe partial class TrainingPasses
                     dy = pooled;
                 }
 
+                if (inline)
+                {
+                    Sum!.ReducePlanes(dy, o, Y, Overwrite, Z, U, _channels, _spatial, Scale, Shift, Mean, InvStd, ref sumDu, ref sumDuXhat);
+                    continue;
+                }
+
+                // u stored by the forward, or recomputed into the scratch (PoolAddNormBackwardReduce).
+                float* u = Sum == null ? R + o : Sum.Compute(o, Z, Scale, Shift, scratch + pooledLength, _channels, _spatial);
+
                 if (FusesAddReduce<TAct>())
                 {
-                    AddReducePlanes(_act, dy, R + o, Y + o, Overwrite, Z + o, U + o, _channels, _spatial, Mean, InvStd, ref sumDu, ref sumDuXhat);
+                    AddReducePlanes(_act, dy, u, Y + o, Overwrite, Z + o, U + o, _channels, _spatial, Mean, InvStd, ref sumDu, ref sumDuXhat);
                     continue;
                 }
 
@@ -113,14 +129,14 @@ public static unsafe partial class TrainingPasses
                     new Span<float>(Y + o, length).Clear();
                 }
 
-                ActivationPass.Backward(_act, ref *dy, ref R[o], ref U[o], length);
+                ActivationPass.Backward(_act, ref *dy, ref *u, ref U[o], length);
                 ConvHelpers.Add(ref U[o], ref Y[o], length);
                 ActivationPass.BackwardReduce(default(IdentityOperator), ref U[o], ref Z[o], ref U[o], 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
                     ref *InvStd, ref sumDu, ref sumDuXhat);
             }
         }
 
-        // The part's scratch of one sample (kept across calls: allocates only when a larger layer first uses it). The job's arrays
+        // The part's scratch of `length` floats (kept across calls: allocates only when a larger layer first uses it). The job's arrays
         // outlive the call, and the caller's are pinned by `fixed`; this one is pinned by the GC's pinned heap.
         private float* PoolScratch(int part, int length)
         {
@@ -137,6 +153,21 @@ public static unsafe partial class TrainingPasses
                 long o = (long)s * length;
                 ConvHelpers.Add(ref R[o], ref Dy[o], length);
                 ActivationPass.BackwardReduce(_act, ref Dy[o], ref Z[o], ref Unsafe.NullRef<float>(), 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
+                    ref *InvStd, ref sumDu, ref sumDuXhat);
+            }
+        }
+
+        // Samples s0 … s1 − 1 of PoolBackwardSums: each sample's MaxPool2d input gradient formed in the part's scratch (Pooling.MaxBackward,
+        // the values the pool's own pass stores), then the reductions on it while it is in cache.
+        public void PoolBackwardSums(int part, int s0, int s1, ref double sumDu, ref double sumDuXhat)
+        {
+            int length = _channels * _spatial;
+            float* dy = PoolScratch(part, length);
+            for (int s = s0; s < s1; s++)
+            {
+                long o = (long)s * length, po = (long)s * _channels * Window.OutPlane;
+                Pooling.MaxBackward(ref Dy[po], ref ArgMax[po], ref *dy, _channels, Window);
+                ActivationPass.BackwardReduce(_act, ref *dy, ref Z[o], ref Unsafe.NullRef<float>(), 1, _channels, _spatial, ref *Scale, ref *Shift, ref *Mean,
                     ref *InvStd, ref sumDu, ref sumDuXhat);
             }
         }
@@ -169,6 +200,11 @@ public static unsafe partial class TrainingPasses
                     Span<double> partialSums = Partials.AsSpan(2 * part * c, 2 * c);
                     partialSums.Clear();
                     AddBackwardSums(s0, s1, ref partialSums[0], ref partialSums[c]);
+                    break;
+                case Kind.PoolBackwardSums:
+                    Span<double> poolSums = Partials.AsSpan(2 * part * c, 2 * c);
+                    poolSums.Clear();
+                    PoolBackwardSums(part, s0, s1, ref poolSums[0], ref poolSums[c]);
                     break;
                 case Kind.BackwardApply:
                     Norm.BackwardApply(ref U[o], ref Z[o], count, c, _spatial, new ReadOnlySpan<float>(Scale, GammaLength), new ReadOnlySpan<float>(Mean, c),

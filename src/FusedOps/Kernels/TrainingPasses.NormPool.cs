@@ -200,7 +200,9 @@ public static unsafe partial class TrainingPasses
             (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
             int length = _channels * _spatial, c = _channels;
             bool recompute = RZ != null, pool = Pool.HasValue;
-            float[] scratch = _scratch[part] is { } kept && kept.Length >= 2 * length ? kept : _scratch[part] = new float[2 * length];
+            // y, the recomputed residual, and u when it is not stored (the backward recomputes it: PoolAddNormBackwardReduce).
+            int scratchLength = (U == null && (R != null || recompute) ? 3 : 2) * length;
+            float[] scratch = _scratch[part] is { } kept && kept.Length >= scratchLength ? kept : _scratch[part] = new float[scratchLength];
             for (int s = s0; s < s1; s++)
             {
                 long o = (long)s * length;
@@ -218,7 +220,7 @@ public static unsafe partial class TrainingPasses
                 }
                 else
                 {
-                    ActivationPass.AffineAddForward(_act, ref Z[o], ref r, ref U[o], ref y, 1, c, _spatial, ref *Scale, ref *Shift);
+                    ActivationPass.AffineAddForward(_act, ref Z[o], ref r, ref U == null ? ref scratch[2 * length] : ref U[o], ref y, 1, c, _spatial, ref *Scale, ref *Shift);
                 }
 
                 if (pool)

@@ -244,6 +244,42 @@ public static unsafe partial class TrainingPasses
         }
     }
 
+    /// <summary>
+    /// Adds per-sample reductions (<paramref name="perSample"/>: per sample, Σ du then Σ du·x̂ per channel, as
+    /// <see cref="Conv2dTrainer.ReduceInputGradient"/> writes them) to <paramref name="sumDu"/> and <paramref name="sumDuXhat"/> in the
+    /// order <see cref="BackwardSums"/> adds them (each part's samples in order from zero, then the parts in order), so from cleared sums
+    /// the results are that pass's bits.
+    /// </summary>
+    public static void FinishSums(ReadOnlySpan<double> perSample, int n, int channels, int spatial, ref double sumDu, ref double sumDuXhat)
+    {
+        if (perSample.Length < (long)n * 2 * channels)
+        {
+            throw new ArgumentException($"perSample needs {(long)n * 2 * channels} values (n × 2 × channels), but has {perSample.Length}.", nameof(perSample));
+        }
+
+        int parts = Parts(n, (long)channels * spatial);
+        for (int c = 0; c < channels; c++)
+        {
+            double a = 0, b = 0;
+            for (int p = 0; p < parts; p++)
+            {
+                (int s0, int s1) = ParallelWork.Slice(n, parts, p);
+                double pa = 0, pb = 0;
+                for (int s = s0; s < s1; s++)
+                {
+                    pa += perSample[(2 * s * channels) + c];
+                    pb += perSample[(((2 * s) + 1) * channels) + c];
+                }
+
+                a += pa;
+                b += pb;
+            }
+
+            Unsafe.Add(ref sumDu, c) += a;
+            Unsafe.Add(ref sumDuXhat, c) += b;
+        }
+    }
+
     private static void AddPartials(double[] partials, int parts, int channels, ref double sumDu, ref double sumDuXhat)
     {
         for (int c = 0; c < channels; c++)

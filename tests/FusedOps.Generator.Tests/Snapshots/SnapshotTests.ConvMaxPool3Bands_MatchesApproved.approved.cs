@@ -845,8 +845,7 @@ namespace FusedOps.Generated
             ref float dy = ref MemoryMarshal.GetReference(outputGradient);
             bool wantInput = !inputGradient.IsEmpty;
             ref float userDx = ref wantInput ? ref MemoryMarshal.GetReference(inputGradient) : ref s_sink[0];
-            G1_Backward(n, ref dy, ref _gradA[0], true);
-            dy = ref _gradA[0];
+            // Group 1: its derivative runs in group 0's backward, on this gradient.
             G0_Backward(n, ref dy, ref userDx, wantInput);
             // The saved activations serve one Backward, as PyTorch frees its graph after backward.
             _batch = -1;
@@ -922,28 +921,17 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            // Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.
-            TrainingPasses.BackwardSums(act, ref dy, ref zs, n, 6, 143, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+            // dY is the pooled gradient: group 1's MaxPool2d backward runs here per sample, and again in the conv's backward.
+            TrainingPasses.PoolBackwardSums(act, ref dy, ref _argMax1[0], new Pooling.Window(11, 13, 3, 4, 3, 3, 0), ref zs, n, 6,
+                ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq0, L1Weight.Grad);
             Norm.AddTo(_sum0, L1Bias.Grad);
 
             // Pass: Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient.
             long count = (long)n * 143;
-            _conv0.NormBackward(new ReluOperator(), _scale0, _shift0, _in, ref dz, _z0, L1Weight.Data, _mean0, _invStd0, _sum0,
+            _conv0.PooledNormBackward(new ReluOperator(), _scale0, _shift0, new Pooling.Window(11, 13, 3, 4, 3, 3, 0), _argMax1, _in, ref dz, _z0,
+                L1Weight.Data, _mean0, _invStd0, _sum0,
                 _sumSq0, count, L0Weight.Data, L0Weight.Grad, L0Bias.Grad, ref dx, wantInput, n);
-        }
-
-        // Group 1 backward: MaxPool2d[3], gradient (6, 3, 4) -> (6, 11, 13).
-        private void G1_Backward(int n, ref float dy, ref float dx, bool wantInput)
-        {
-            ref float dz = ref dy;
-            // Pass: MaxPool2d backward (1 pass).
-            if (!wantInput)
-            {
-                return;
-            }
-
-            TrainingPasses.MaxBackward(ref dy, ref _argMax1[0], ref dx, n, 6, new Pooling.Window(11, 13, 3, 4, 3, 3, 0));
         }
     }
 }
@@ -962,8 +950,8 @@ namespace FusedOps.Generated
 //   group 1: MaxPool2d[3]  (6, 11, 13) -> (6, 3, 4)
 //     inference: in group 0's epilogue
 //     training forward: in group 0's normalise pass
-//     backward: MaxPool2d backward (1 pass)
-// Passes: inference 1, training forward 2, backward 3; layer by layer would take 4 / 5 / 5.
+//     backward: in group 0's backward
+// Passes: inference 1, training forward 2, backward 2; layer by layer would take 4 / 5 / 5.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 429: the input; group 0's weight gradient reads it
 //   _z0 858: group 0: Conv2d output, before BatchNorm and activation (backward reads it)

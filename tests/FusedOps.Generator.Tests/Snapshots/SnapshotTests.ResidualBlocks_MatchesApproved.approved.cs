@@ -3925,6 +3925,7 @@ namespace FusedOps.Generated
         private float[] _gradU = Array.Empty<float>();
         private readonly double[] _sum0 = new double[16];
         private readonly double[] _sumSq0 = new double[16];
+        private double[] _sumsPerSample0 = Array.Empty<double>();
         private readonly float[] _mean0 = new float[16];
         private readonly float[] _invStd0 = new float[16];
         private readonly float[] _scale0 = new float[16];
@@ -4105,8 +4106,7 @@ namespace FusedOps.Generated
         private void G0_Backward(int n, ref float dy, ref float dx, bool wantInput)
         {
             ref float dz = ref dy;
-            // Pass: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored).
-            var act = new ReluOperator();
+            // Pass: ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 1's Conv2d backward, no pass.
             Array.Clear(_sum0);
             Array.Clear(_sumSq0);
             ref float scale = ref _scale0[0];
@@ -4116,8 +4116,8 @@ namespace FusedOps.Generated
             ref double sumDu = ref _sum0[0];
             ref double sumDuXhat = ref _sumSq0[0];
             ref float zs = ref _z0[0];
-            // Only the sums: the conv's backward recomputes dU as dZ goes onto its grid.
-            TrainingPasses.BackwardSums(act, ref dy, ref zs, n, 16, 1024, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);
+            // Formed per sample in group 1's Conv2d backward as it wrote dY: only added up here, in this pass's order.
+            TrainingPasses.FinishSums(_sumsPerSample0, n, 16, 1024, ref sumDu, ref sumDuXhat);
             Norm.AddTo(_sumSq0, L2Weight.Grad);
             Norm.AddTo(_sum0, L2Bias.Grad);
 
@@ -4173,6 +4173,12 @@ namespace FusedOps.Generated
             dz = ref _gradU[0];
 
             // Pass: Conv2d dW, dB, dX.
+            if (_sumsPerSample0.Length < n * 32)
+            {
+                _sumsPerSample0 = new double[n * 32];
+            }
+
+            _conv1.ReduceInputGradient(new ReluOperator(), _z0, _scale0, _shift0, _mean0, _invStd0, null, _sumsPerSample0);
             _conv1.Backward(_z0, ref dz, _z1, L5Weight.Data, _mean1, _invStd1, _sum1, _sumSq1, count, L4Weight.Data, L4Weight.Grad, L4Bias.Grad, ref dx,
                 wantInput, n);
         }
@@ -4452,7 +4458,8 @@ namespace FusedOps.Generated
 //   group 0: Conv2d[1] + BatchNorm[2] + ReLU[3]  (16, 32, 32) -> (16, 32, 32)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU
 //     training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 1's input pad (forward and backward), not stored
-//     backward: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient
+//     backward: ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 1's Conv2d backward, no pass, then Conv2d dW, dB, dX, dZ formed
+//     first: ReLU' + BatchNorm input gradient
 //   group 1: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7]  (16, 32, 32) -> (16, 32, 32)
 //     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + add "a" + ReLU
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + add "a" + ReLU
@@ -4465,7 +4472,7 @@ namespace FusedOps.Generated
 //     inference: Conv2d, epilogue: BatchNorm scale/shift
 //     training forward: Conv2d, epilogue: channel sums, then elementwise: normalise
 //     backward: elementwise: BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
-// Passes: inference 4, training forward 7, backward 10; layer by layer would take 10 / 13 / 13.
+// Passes: inference 4, training forward 7, backward 9; layer by layer would take 10 / 13 / 13.
 // Buffers, training (floats per sample, sized for the largest batch seen):
 //   _in 16384: the input; group 0's weight gradient reads it
 //   _z0 16384: group 0: Conv2d output, before BatchNorm and activation (backward reads it)

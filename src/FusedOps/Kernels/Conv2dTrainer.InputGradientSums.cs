@@ -1,0 +1,90 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace FusedOps.Kernels;
+
+/// <content>
+/// The previous group's BatchNorm reductions on this conv's input gradient, per sample right after it is formed (in cache), when that
+/// group's normalise and activation run in this conv's input pad (its z is this conv's input, whose planes the backward's re-pad has
+/// just read): Σ act′(dX) and Σ act′(dX)·x̂ per channel and sample, optionally after adding a saved tensor's gradient to dX in place.
+/// The arithmetic of <see cref="TrainingPasses.BackwardSums"/> / <see cref="TrainingPasses.AddBackwardSums"/> per sample; the per-sample
+/// values are added in those passes' order by <see cref="TrainingPasses.FinishSums"/>, so the results are the same bits, and the pass
+/// that read dX (and z) back from memory is gone.
+/// </content>
+public sealed unsafe partial class Conv2dTrainer
+{
+    private InputSums? _inputSums, _inputSumsCache;
+
+    /// <summary>
+    /// For the next <see cref="Backward(float[], ref float, float[], float[], float[], ref float, bool, int)"/> (or its variants) only, which
+    /// must want the input gradient: after each sample's dX is formed, <paramref name="saved"/> (when given) is added to it in place, and
+    /// <c>Σ act′(dX)</c> and <c>Σ act′(dX)·x̂</c> at <c>u = z·scale + shift</c>, <c>x̂ = (z − mean)·invStd</c>, are written per channel to
+    /// <paramref name="perSample"/> [s·2C … s·2C + C) and [s·2C + C … (s + 1)·2C), C the input channels. <paramref name="z"/> is the
+    /// previous group's z (n × C × H × W).
+    /// </summary>
+    public void ReduceInputGradient<TAct>(TAct act, float[] z, float[] scale, float[] shift, float[] mean, float[] invStd, float[]? saved, double[] perSample)
+        where TAct : struct, IActivationOperator
+    {
+        if (_inputSumsCache is not InputSums<TAct> sums)
+        {
+            _inputSumsCache = sums = new InputSums<TAct>();
+        }
+
+        (sums.Act, sums.Z, sums.Scale, sums.Shift, sums.Mean, sums.InvStd, sums.Saved, sums.PerSample) = (act, z, scale, shift, mean, invStd, saved, perSample);
+        _inputSums = sums;
+    }
+
+    // After sample s's input gradient is formed: the reductions set by ReduceInputGradient, if any.
+    private void ReduceInputGradientSample(int s, ref float dx)
+    {
+        if (_inputSums is { } sums)
+        {
+            sums.Sample(this, s, ref dx);
+        }
+    }
+
+    // The sums are set for one Backward: checked before it runs, dropped after it.
+    private void CheckInputSums(int n, bool wantInput)
+    {
+        if (_inputSums is not { } sums)
+        {
+            return;
+        }
+
+        int length = InLength;
+        if (!wantInput || sums.Z.Length < (long)n * length || sums.PerSample.Length < (long)n * 2 * _c || (sums.Saved is { } saved && saved.Length < (long)n * length))
+        {
+            _inputSums = null;
+            throw new ArgumentException($"ReduceInputGradient needs the input gradient wanted, z and saved of {(long)n * length} values and perSample of {(long)n * 2 * _c}.", nameof(wantInput));
+        }
+    }
+
+    private abstract class InputSums
+    {
+        public float[] Z = [], Scale = [], Shift = [], Mean = [], InvStd = [];
+        public float[]? Saved;
+        public double[] PerSample = [];
+
+        public abstract void Sample(Conv2dTrainer t, int s, ref float dx);
+    }
+
+    private sealed class InputSums<TAct> : InputSums
+        where TAct : struct, IActivationOperator
+    {
+        public TAct Act;
+
+        public override void Sample(Conv2dTrainer t, int s, ref float dx)
+        {
+            int c = t._c, spatial = t._h * t._w, length = c * spatial;
+            if (Saved is { } saved)
+            {
+                ConvHelpers.Add(ref saved[s * length], ref dx, length);
+            }
+
+            Span<double> sums = PerSample.AsSpan(s * 2 * c, 2 * c);
+            sums.Clear();
+            ActivationPass.BackwardReduce(Act, ref dx, ref Z[s * length], ref Unsafe.NullRef<float>(), 1, c, spatial, ref Scale[0], ref Shift[0], ref Mean[0],
+                ref InvStd[0], ref sums[0], ref sums[c]);
+        }
+    }
+}
