@@ -46,15 +46,7 @@ public sealed class Im2colRouteHeaderTests
         // Only FOPS0015 (the 128-channel layers' training kernels loop over their register blocks).
         Assert.All(run.GeneratorDiagnostics, d => Assert.Equal("FOPS0015", d.Id));
         Assert.True(run.WarningsAndErrors.All(d => d.Id == "FOPS0015"), GeneratorRun.Describe(run.WarningsAndErrors));
-        string surface = run.Sources.Single(s => s.HintName == "Net.g.cs").SourceText.ToString();
-        string inference = run.Sources.Single(s => s.HintName == "Net.Inference.g.cs").SourceText.ToString();
-
-        string[] lines = surface.Split('\n');
-        string[] routed = lines.Where(l => l.Contains(Route, System.StringComparison.Ordinal)).ToArray();
-        Assert.Single(routed);
-        int at = System.Array.FindIndex(lines, l => l.Contains(Route, System.StringComparison.Ordinal));
-        Assert.Contains("group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]", lines[at - 1]);
-        Assert.Contains("//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU " + Route, routed[0]);
+        string inference = RouteHeader.AssertOnlyGroupZero(run, Route);
 
         // The code follows the header: group 0 runs on Im2colGemm, the others on their generated kernels.
         Assert.Contains("Im2colGemm.Run(act, conv, ref x, ref _w0[0], ref _scale0[0], ref _shift0[0], ref y, ref sc, b0, b1);", inference);

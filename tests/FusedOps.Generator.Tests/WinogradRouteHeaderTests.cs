@@ -42,15 +42,7 @@ public sealed class WinogradRouteHeaderTests
         GeneratorRun run = GeneratorHarness.Run(Source);
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.False(run.WarningsAndErrors.Any(), GeneratorRun.Describe(run.WarningsAndErrors));
-        string surface = run.Sources.Single(s => s.HintName == "Net.g.cs").SourceText.ToString();
-        string inference = run.Sources.Single(s => s.HintName == "Net.Inference.g.cs").SourceText.ToString();
-
-        string[] lines = surface.Split('\n');
-        string[] routed = lines.Where(l => l.Contains(Route, System.StringComparison.Ordinal)).ToArray();
-        Assert.Single(routed);
-        int at = System.Array.FindIndex(lines, l => l.Contains(Route, System.StringComparison.Ordinal));
-        Assert.Contains("group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]", lines[at - 1]);
-        Assert.Contains("//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU " + Route, routed[0]);
+        string inference = RouteHeader.AssertOnlyGroupZero(run, Route);
 
         // The code follows the header: only group 0 transforms its weights and calls WinogradConv, behind the width check.
         Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(64, 64, 56, 56), _w0) : null;", inference);
