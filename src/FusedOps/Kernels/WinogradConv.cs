@@ -199,8 +199,17 @@ public static unsafe partial class WinogradConv
             }
 
             int level = KernelDispatch.Level;
+            bool narrow = level == 2 && TileLanes(in shape);
             for (int ty = tileRow0; ty < tileRow1; ty++)
             {
+                if (narrow)
+                {
+                    // Tiles in the lanes (WinogradConv.Narrow.cs): writes the output rows itself.
+                    InputRow512(in run, ty);
+                    NarrowRow512(act, in run, ty);
+                    continue;
+                }
+
                 if (level == 2)
                 {
                     InputRow512(in run, ty);
