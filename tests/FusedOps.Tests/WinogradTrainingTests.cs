@@ -176,14 +176,16 @@ public sealed class WinogradTrainingTests
     }
 
     /// <summary>
-    /// Each product decides on its own channel counts: 32 or more on both sides, or 16 or more with at most 32 output channels
-    /// (16 → 48 forward stays on the grid, its 48 → 16 input gradient takes the route), where the kernel runs at this width.
+    /// Each product decides on its own channel counts: 32 or more on both sides, or 16 or more with at most 32 input and 48
+    /// output channels (16 → 48 forward takes the route, its 48 → 16 input gradient stays on the grid; 16 → 64 neither), where
+    /// the kernel runs at this width.
     /// </summary>
     [Theory]
     [InlineData(16, 28, 28, 16, true, true)]
     [InlineData(16, 32, 32, 32, true, true)]
-    [InlineData(16, 20, 22, 48, false, true)]
-    [InlineData(48, 20, 22, 16, true, false)]
+    [InlineData(16, 20, 22, 48, true, false)]
+    [InlineData(48, 20, 22, 16, false, true)]
+    [InlineData(16, 20, 22, 64, false, false)]
     [InlineData(32, 20, 22, 48, true, true)]
     public void Trainer_TakesTheRoutePerProduct(int c, int h, int w, int oc, bool forward, bool input)
     {
