@@ -7,7 +7,8 @@ namespace FusedOps.Generator.Tests;
 /// The planner's choice of the Winograd F(2 × 2, 3 × 3) route (<c>WinogradConv</c>) for inference, shown in the `// Pipeline:`
 /// header and followed by the inference code: case C's layer (64 → 64, 3 × 3 on 56 × 56) takes it; a 64-channel 3 × 3 layer
 /// with a residual Add, a dilated one, a 5 × 5 one, a strided one, one with rows under 32 pixels (14 × 14), a 32 → 64 one
-/// (under 64 input channels: the lanes route) and a 64 → 32 one keep their other routes.
+/// (under 64 input channels: the lanes route) and a 64 → 32 one keep their other routes. Case B's layer (16 → 32 on 32 × 32, the
+/// kernel's tiles-in-lanes block) takes it; 32 → 16, 16 → 48, 16 → 8 and 16 → 16 on rows of 28 keep their routes.
 /// </summary>
 public sealed class WinogradRouteHeaderTests
 {
@@ -39,10 +40,7 @@ public sealed class WinogradRouteHeaderTests
     [Fact]
     public void OnlyCaseCsConvolution_TakesTheWinogradRoute()
     {
-        GeneratorRun run = GeneratorHarness.Run(Source);
-        Assert.Empty(run.GeneratorDiagnostics);
-        Assert.False(run.WarningsAndErrors.Any(), GeneratorRun.Describe(run.WarningsAndErrors));
-        string inference = RouteHeader.AssertOnlyGroupZero(run, Route);
+        string inference = RoutedInference(Source);
 
         // The code follows the header: only group 0 transforms its weights and calls WinogradConv, behind the width check.
         Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(64, 64, 56, 56), _w0) : null;", inference);
@@ -50,5 +48,44 @@ public sealed class WinogradRouteHeaderTests
         Assert.Contains("WinogradConv.RunUnpadded(act, conv, 1, ref x, ref _wg0![0], ref _scale0[0], ref _shift0[0], ref y, ref sc, t0, t1);", inference);
         Assert.Equal(1, inference.Split("WinogradConv.Packed(").Length - 1);
         Assert.Equal(2, inference.Split("WinogradConv.RunUnpadded(").Length - 1);
+    }
+
+    private const string NarrowSource = """
+        using FusedOps;
+
+        /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+        [FusedPipeline(16, 32, 32)]
+        [Conv2d(32, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [Conv2d(16, 3, Padding = 1)]
+        [Conv2d(48, 3, Padding = 1)]
+        [Conv2d(16, 3, Padding = 1)]
+        [Conv2d(8, 3, Padding = 1)]
+        [Conv2d(16, 3, Padding = 1)]
+        [Conv2d(16, 3, Padding = 3, Dilation = 3)]
+        [Conv2d(16, 3, Padding = 0)]
+        [Conv2d(16, 3, Padding = 0)]
+        [Conv2d(16, 3, Padding = 1)]
+        public partial class Net
+        {
+        }
+        """;
+
+    [Fact]
+    public void CaseBsConvolution_TakesTheWinogradRoute()
+    {
+        string inference = RoutedInference(NarrowSource);
+        Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
+        Assert.Equal(1, inference.Split("WinogradConv.Packed(").Length - 1);
+    }
+
+    // The generated inference source of a warning-free run of source whose only Winograd group is group 0.
+    private static string RoutedInference(string source)
+    {
+        GeneratorRun run = GeneratorHarness.Run(source);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.False(run.WarningsAndErrors.Any(), GeneratorRun.Describe(run.WarningsAndErrors));
+        return RouteHeader.AssertOnlyGroupZero(run, Route);
     }
 }

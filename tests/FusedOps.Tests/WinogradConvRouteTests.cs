@@ -9,7 +9,8 @@ namespace FusedOps.Tests;
 /// <summary>
 /// The Winograd inference route: Infer (the direct kernel) and Frozen.Infer (the route at 512 bits, the direct kernel at the
 /// other widths) match the reference at every kernel width and give the same bits at 1, 2 and 3 threads (one sample split by
-/// tile rows, several by sample), with padding 1 and 0, odd heights and widths, with and without BatchNorm.
+/// tile rows, several by sample), with padding 1 and 0, odd heights and widths, with and without BatchNorm, on both register
+/// blocks (64 and 32 output channels).
 /// </summary>
 [Collection("KernelLevel")]
 public sealed class WinogradConvRouteTests
@@ -19,7 +20,7 @@ public sealed class WinogradConvRouteTests
         int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= KernelDispatch.HardwareBits).ToArray();
         foreach (int level in levels)
         {
-            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad) })
+            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad), nameof(WinogradNarrowInference) })
             {
                 foreach (int batch in new[] { 1, 3 })
                 {
@@ -52,6 +53,7 @@ public sealed class WinogradConvRouteTests
     [Theory]
     [InlineData(typeof(WinogradPad1), 64, 64)]
     [InlineData(typeof(WinogradNoPad), 80, 64)]
+    [InlineData(typeof(WinogradNarrowInference), 16, 32)]
     public void FrozenModels_HoldTheTransformedWeights(System.Type type, int channels, int outChannels)
     {
         var model = (IFusedModel)System.Activator.CreateInstance(type, 1)!;

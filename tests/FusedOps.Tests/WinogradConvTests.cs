@@ -59,6 +59,50 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
             Normwise.AssertWithin(error, 1e-4, "Winograd vs double direct convolution");
         });
 
+    /// <summary>
+    /// Both Vector512 register blocks (<see cref="WinogradBlock"/>) on 16, 32 and 48 output channels, 16 input channels, odd and
+    /// short rows: against the double direct convolution, the same bits as each other, and the same bits split over tile rows.
+    /// Below 512 bits the block is not used and the test checks the width's path.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 16, 28, 28)]
+    [InlineData(16, 32, 32, 32)]
+    [InlineData(32, 16, 9, 34)]
+    [InlineData(7, 48, 13, 31)]
+    [InlineData(16, 40, 35, 3)]
+    [InlineData(3, 64, 6, 17)]
+    public void BothBlocks_MatchADoubleDirectConvolution_WithTheSameBits(int cin, int cout, int height, int width) =>
+        KernelLevelCollection.AtLevel(Math.Min(512, KernelDispatch.HardwareBits), () =>
+        {
+            var rng = new Random((cin * 7) + cout + height);
+            float[] x = Values(rng, 2 * cin * height * width), w = Values(rng, cout * cin * 9), scale = Values(rng, cout, 0.5), shift = Values(rng, cout);
+            var shape = new WinogradShape(cin, cout, height, width);
+            var planes = new Planes(shape, inMargin: 3, outMargin: 2);
+            double[] expected = Reference(x, w, scale, shift, 2, cin, cout, height, width, relu: true, transposeFlip: false);
+            float[]? first = null;
+            WinogradBlock saved = WinogradConv.Block;
+            try
+            {
+                foreach (WinogradBlock block in new[] { WinogradBlock.ChannelsInLanes, WinogradBlock.TilesInLanes })
+                {
+                    WinogradConv.Block = block;
+                    float[] actual = planes.Run(x, w, scale, shift, 2, relu: true);
+                    Normwise.AssertWithin(Normwise.OutputError(Normwise.ToDouble(actual), expected), 1e-4, $"{block} vs double direct convolution");
+                    first ??= actual;
+                    Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+                    foreach (int parts in new[] { 2, 3 })
+                    {
+                        float[] split = planes.Run(x, w, scale, shift, 2, relu: true, Math.Min(parts, shape.TileRows));
+                        Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), split.Select(BitConverter.SingleToInt32Bits));
+                    }
+                }
+            }
+            finally
+            {
+                WinogradConv.Block = saved;
+            }
+        });
+
     [Theory]
     [InlineData(512)]
     [InlineData(256)]
@@ -207,8 +251,17 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
             float[] y = new float[batch * cout * h * wd];
             for (int n = 0; n < batch; n++)
             {
-                // Offsets at the start of both buffers and garbage-free zero padding around the input planes.
-                float[] input = new float[inMargin + (cin * InPlane)];
+                // Offsets at the start of both buffers, zero padding around the input planes and NaN in the gaps between their rows
+                // and after them (a kernel that read past a padded row into the outputs it keeps would give NaN).
+                float[] input = Enumerable.Repeat(float.NaN, inMargin + (cin * InPlane)).ToArray();
+                for (int c = 0; c < cin; c++)
+                {
+                    for (int i = 0; i < shape.InHeight; i++)
+                    {
+                        Array.Clear(input, inMargin + (c * InPlane) + (i * _inRow), shape.InWidth);
+                    }
+                }
+
                 float[] output = Enumerable.Repeat(Gap, outMargin + (cout * OutPlane)).ToArray();
                 for (int c = 0; c < cin; c++)
                 {

@@ -20,12 +20,17 @@ public sealed class WinogradTrainingTests
     private static readonly int[] Widths = new[] { 512, 256, 128, 0 }.Where(b => b <= KernelDispatch.HardwareBits).ToArray();
 
     public static IEnumerable<object[]> ReferenceCases() =>
-        FusedVsReferenceTests.CasesFor(nameof(WinogradPair), nameof(WinogradResidual), nameof(WinogradOdd));
+        FusedVsReferenceTests.CasesFor(nameof(WinogradPair), nameof(WinogradResidual), nameof(WinogradOdd), nameof(WinogradNarrow));
 
     public static IEnumerable<object[]> ThreadCases() =>
-        Widths.SelectMany(bits => new[] { nameof(WinogradPair), nameof(WinogradResidual) }.Select(p => new object[] { p, bits }));
+        Widths.SelectMany(bits => new[] { nameof(WinogradPair), nameof(WinogradResidual), nameof(WinogradNarrow) }.Select(p => new object[] { p, bits }));
 
     public static IEnumerable<object[]> WidthCases() => Widths.Select(bits => new object[] { bits });
+
+    // The 32 → 40 shape (the channels block both ways) and 16 → 32 on an odd plane (the tiles block both ways: 16 → 32 forward,
+    // 32 → 16 input gradient).
+    public static IEnumerable<object[]> TrainerCases() =>
+        Widths.SelectMany(bits => new[] { new object[] { bits, 32, 20, 22, 40 }, new object[] { bits, 16, 21, 23, 32 } });
 
     [Theory]
     [MemberData(nameof(ReferenceCases))]
@@ -57,6 +62,7 @@ public sealed class WinogradTrainingTests
         bool runs = WinogradConv.Enabled;
         Assert.Equal(runs, Differs(nameof(WinogradPair)));
         Assert.Equal(runs, Differs(nameof(WinogradOdd)));
+        Assert.Equal(runs, Differs(nameof(WinogradNarrow)));
         Assert.False(Differs(nameof(ConvBnRelu)));
     });
 
@@ -65,10 +71,10 @@ public sealed class WinogradTrainingTests
     /// against double loops (the elementwise bound of <see cref="Conv2dTrainerTests"/>), and which route each product took.
     /// </summary>
     [Theory]
-    [MemberData(nameof(WidthCases))]
-    public void Trainer_MatchesDoubleLoops_AndReportsItsRoute(int bits)
+    [MemberData(nameof(TrainerCases))]
+    public void Trainer_MatchesDoubleLoops_AndReportsItsRoute(int bits, int c, int h, int w, int oc)
     {
-        const int c = 32, h = 20, w = 22, oc = 40, n = 3;
+        const int n = 3;
         var random = new Random(bits + 3);
         float[] x = Values(random, n * c * h * w), weight = Values(random, oc * c * 9), bias = Values(random, oc), dz = Values(random, n * oc * h * w);
         float[] z = new float[dz.Length], dx = new float[x.Length], weightGrad = new float[weight.Length];
@@ -152,9 +158,10 @@ public sealed class WinogradTrainingTests
     [InlineData(32, 20, 22, 32, 3, 2, 2)]
     [InlineData(32, 20, 22, 32, 3, 0, 1)]
     [InlineData(1, 20, 22, 32, 3, 1, 1)]
-    [InlineData(16, 20, 22, 32, 3, 1, 1)]
-    [InlineData(32, 20, 22, 16, 3, 1, 1)]
+    [InlineData(8, 20, 22, 32, 3, 1, 1)]
+    [InlineData(32, 20, 22, 8, 3, 1, 1)]
     [InlineData(32, 14, 14, 32, 3, 1, 1)]
+    [InlineData(16, 14, 14, 16, 3, 1, 1)]
     public void Trainer_OtherShapes_StayOnTheGrid(int c, int h, int w, int oc, int k, int pad, int dil)
     {
         var random = new Random(c + h + w + k);
@@ -166,6 +173,30 @@ public sealed class WinogradTrainingTests
         trainer.Backward(x, ref dz[0], weight, new float[weight.Length], null, ref dx[0], true, 2);
         Assert.False(trainer.ForwardOnWinograd);
         Assert.False(trainer.InputGradientOnWinograd);
+    }
+
+    /// <summary>
+    /// Each product decides on its own channel counts: 32 or more on both sides, or 16 or more with at most 32 input and 48
+    /// output channels (16 → 48 forward takes the route, its 48 → 16 input gradient stays on the grid; 16 → 64 neither), where
+    /// the kernel runs at this width.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 28, 28, 16, true, true)]
+    [InlineData(16, 32, 32, 32, true, true)]
+    [InlineData(16, 20, 22, 48, true, false)]
+    [InlineData(48, 20, 22, 16, false, true)]
+    [InlineData(16, 20, 22, 64, false, false)]
+    [InlineData(32, 20, 22, 48, true, true)]
+    public void Trainer_TakesTheRoutePerProduct(int c, int h, int w, int oc, bool forward, bool input)
+    {
+        var random = new Random(c + oc);
+        float[] x = Values(random, c * h * w), weight = Values(random, oc * c * 9), dz = Values(random, oc * h * w), dx = new float[x.Length];
+        var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
+        trainer.Forward(x, weight, null, new float[dz.Length], 1, null, null);
+        trainer.Backward(x, ref dz[0], weight, new float[weight.Length], null, ref dx[0], true, 1);
+        bool runs = WinogradConv.Enabled && Conv2dTrainer.WinogradEnabled;
+        Assert.Equal(runs && forward, trainer.ForwardOnWinograd);
+        Assert.Equal(runs && input, trainer.InputGradientOnWinograd);
     }
 
     /// <summary>

@@ -132,12 +132,13 @@ internal sealed record ConvPlan(
     /// The planner's choice for inference at 512 bits: the runtime's <c>WinogradConv</c> (F(2 × 2, 3 × 3): 16 multiplies per
     /// 2 × 2 output tile and channel pair instead of 36; weights transformed at <c>Freeze()</c>) rather than the direct kernels.
     /// A plain stride-1, dilation-1, ungrouped 3 × 3 convolution with its own epilogue (as <see cref="Lanes"/>; <see cref="Im2col"/>
-    /// takes precedence), 64 or more input channels and 64·k output channels (the 16 products are GEMMs of depth C; with fewer
-    /// channels the transforms dominate: case B, 16 → 32, ran at 0.6× the direct kernel's speed), rows of 32 pixels or more (16
-    /// tiles read in place). Case C (64 → 64 on 56 × 56) ran about 1.4× faster than on <see cref="Lanes"/> (docs/performance.md).
-    /// The folded model (<c>Freeze()</c>) only.
+    /// takes precedence), rows of 32 pixels or more (whole 16-tile vectors), and either 64 or more input channels and 64·k output
+    /// channels (the channels-in-lanes block) or 16 input channels and 32 output channels (the tiles-in-lanes block;
+    /// case B, 16 → 32 on 32 × 32, ran at 0.6× the direct kernel's speed on the channels block). Case C (64 → 64 on 56 × 56) ran
+    /// about 1.4× faster than on <see cref="Lanes"/>, case B see docs/performance.md. The folded model (<c>Freeze()</c>) only.
     /// </summary>
-    public bool Winograd => Groups == 1 && Stride == 1 && Dilation == 1 && K == 3 && !Residual && !TakesNext && !Im2col && C >= 64 && OC % 64 == 0 && OW >= 32;
+    public bool Winograd => Groups == 1 && Stride == 1 && Dilation == 1 && K == 3 && !Residual && !TakesNext && !Im2col && OW >= 32
+        && ((C >= 64 && OC % 64 == 0) || (C == 16 && OC == 32));
 
     public static ConvPlan Create(Conv2dLayer op, Shape input, Shape output)
     {

@@ -16,12 +16,20 @@ namespace FusedOps.Kernels;
 /// </content>
 public sealed unsafe partial class Conv2dTrainer
 {
-    // Fewest input and output channels of a product, and fewest output pixels per plane, the route takes. WinogradConv holds 64
-    // output channels in its register block and pads them to 16; measured per product (Conv2dTrainer's Forward, and Backward with
-    // and without dX, one thread, 2026-11-30): 16 channels in or out at most as fast as the grid (case B's 16 → 32 forward 3 %
-    // slower, the Fashion-MNIST network's 16 → 16 at 28 × 28 40 % slower); 32 → 32 and up on 28 × 28 5–25 % faster, 64 → 64 on
-    // 56 × 56 (case C) 28 %; planes of 7 × 7 2× slower and 14 × 14 no faster (too few tiles per row for the transforms).
-    private const int MinWinogradChannels = 32, MinWinogradPixels = 400;
+    // Fewest input and output channels of a product, and fewest output pixels per plane, the route takes: 32 and more on both
+    // sides, or 16 and more with at most 32 input and 48 output channels (WinogradConv's tiles-in-lanes block below 32 output
+    // channels; the products measured faster). Measured per product
+    // (Conv2dTrainer's Forward, and Backward with and without dX, one thread, 2026-11-30, channels block before its tiles block
+    // and masked row loads): 16 channels in or out at most as fast as the grid (case B's 16 → 32 forward 3 % slower, the
+    // Fashion-MNIST network's 16 → 16 at 28 × 28 40 % slower); 32 → 32 and up on 28 × 28 5–25 % faster, 64 → 64 on 56 × 56
+    // (case C) 28 %; planes of 7 × 7 2× slower and 14 × 14 no faster (too few tiles per row for the transforms). With the tiles
+    // block and masked row loads (grid ÷ Winograd, best of 9–15 alternating rounds, three runs on a shared machine): case B's
+    // 16 → 32 forward 1.17–1.54, its 32 → 16 input gradient 1.44–2.6; Fashion-MNIST 16 → 16 at 28 × 28, batch 64: forward
+    // 1.08–2.9, input gradient 1.19–2.2; 16 → 48 forward 1.10–1.14, but its input gradient (48 → 16) 0.60–1.16: left on the grid.
+    private const int MinWinogradChannels = 16, MinWinogradPixels = 400;
+
+    // With fewer than 32 channels on a side: at most these many input and output channels.
+    private const int MaxNarrowChannels = 32, MaxNarrowOutChannels = 48;
 
     private readonly WinogradShape? _winogradForward, _winogradInput;
     private float[] _winogradForwardWeights = [], _winogradInputWeights = [], _winogradStaging = [];
@@ -46,6 +54,7 @@ public sealed unsafe partial class Conv2dTrainer
     // once; the width is checked per call), else null.
     private static WinogradShape? WinogradFor(int channels, int outChannels, int height, int width, int kernel, int padding, int dilation) =>
         kernel == 3 && padding == 1 && dilation == 1 && channels >= MinWinogradChannels && outChannels >= MinWinogradChannels
+        && (Math.Min(channels, outChannels) >= 32 || (channels <= MaxNarrowChannels && outChannels <= MaxNarrowOutChannels))
         && height * width >= MinWinogradPixels
             ? new WinogradShape(channels, outChannels, height, width)
             : null;

@@ -68,7 +68,7 @@ public readonly record struct WinogradShape(int Channels, int OutChannels, int O
 /// weights are transformed once (<see cref="Pack"/>); per tile row the input is transformed into [ξ][channel][tile], 16
 /// independent products (one per ξ) run as a GEMM with output channels in the lanes (6 tiles × 64 channels in 24
 /// Vector512 accumulators, one broadcast per tile), and the output transform applies the epilogue before a 16 × 16
-/// transpose writes NCHW. Every output is computed by the same operations in the same order whatever range of tile rows
+/// transpose writes NCHW; for few output channels the tiles are in the lanes instead (WinogradConv.Narrow.cs). Every output is computed by the same operations in the same order whatever range of tile rows
 /// a call covers, so any split over threads gives the same bits. Vector512 where <see cref="KernelDispatch.Level"/> is 2,
 /// Vector256 products where it is 1, a scalar path otherwise.
 /// </summary>
@@ -199,8 +199,17 @@ public static unsafe partial class WinogradConv
             }
 
             int level = KernelDispatch.Level;
+            bool narrow = level == 2 && TileLanes(in shape);
             for (int ty = tileRow0; ty < tileRow1; ty++)
             {
+                if (narrow)
+                {
+                    // Tiles in the lanes (WinogradConv.Narrow.cs): writes the output rows itself.
+                    InputRow512(in run, ty);
+                    NarrowRow512(act, in run, ty);
+                    continue;
+                }
+
                 if (level == 2)
                 {
                     InputRow512(in run, ty);

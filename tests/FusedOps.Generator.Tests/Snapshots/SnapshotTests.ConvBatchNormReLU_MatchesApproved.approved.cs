@@ -27,6 +27,7 @@ namespace FusedOps.Generated
         private const int Scratch = 24128;
         private static readonly double[] s_sink = new double[32];
         private readonly float[] _w0;
+        private readonly float[]? _wg0;
         private readonly float[] _scale0 = new float[32];
         private readonly float[] _shift0 = new float[32];
 
@@ -47,6 +48,8 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w0, 144, _scale0);
                 Array.Fill(_scale0, 1f);
             }
+            // Winograd F(2×2, 3×3) (WinogradConv) at 512 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
+            _wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;
         }
 
         /// <summary>
@@ -79,14 +82,23 @@ namespace FusedOps.Generated
         private void G0_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU.
-            int threads = ParallelWork.ThreadsFor((long)m * 9437184, 1_000_000);
-            int parts = m > 1 ? m : threads > 1 ? Math.Min(32, 4 * threads) : 1;
-            if (m == 1 && parts > 1)
+            if (_wg0 is not null && WinogradConv.Enabled)
             {
-                ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch);
+                int threads = ParallelWork.ThreadsFor((long)m * 9437184, 1_000_000);
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(16, 4 * threads) : 1;
+                ConvParallel.Run(new G0WinogradParts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
             }
+            else
+            {
+                int threads = ParallelWork.ThreadsFor((long)m * 9437184, 1_000_000);
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(32, 4 * threads) : 1;
+                if (m == 1 && parts > 1)
+                {
+                    ConvHelpers.Pad(ref x, 16, 32, 32, 1, ref scratch);
+                }
 
-            ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
+                ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
+            }
         }
 
         // Group 0: part `part` of `parts`: a slice of the samples, or (one sample, input padded by the caller) a slice of its panels.
@@ -124,6 +136,40 @@ namespace FusedOps.Generated
 
             public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>
                 _model.G0_Part(ref x, ref y, ref res, ref scratch, _m, part, parts);
+        }
+
+        // Group 0: part `part` of `parts` on WinogradConv: a slice of the samples, or of one sample's tile rows (each part pads the input rows it reads).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void G0_WinogradPart(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)
+        {
+            var act = new ReluOperator();
+            var conv = new WinogradShape(16, 32, 32, 32);
+            ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.BandScratchLength(conv));
+            if (m == 1 && parts > 1)
+            {
+                (int t0, int t1) = ParallelWork.Slice(16, parts, part);
+                WinogradConv.RunUnpadded(act, conv, 1, ref x, ref _wg0![0], ref _scale0[0], ref _shift0[0], ref y, ref sc, t0, t1);
+                return;
+            }
+
+            (int s0, int s1) = ParallelWork.Slice(m, parts, part);
+            for (int s = s0; s < s1; s++)
+            {
+                WinogradConv.RunUnpadded(act, conv, 1, ref Unsafe.Add(ref x, s * 16384), ref _wg0![0], ref _scale0[0], ref _shift0[0],
+                    ref Unsafe.Add(ref y, s * 32768), ref sc, 0, 16);
+            }
+        }
+
+        /// <summary>Group 0's convolution as parts for ConvParallel (Winograd route).</summary>
+        private readonly struct G0WinogradParts : IConvParts
+        {
+            private readonly Samples_ConvBnRelu_Inference _model;
+            private readonly int _m;
+
+            public G0WinogradParts(Samples_ConvBnRelu_Inference model, int m) => (_model, _m) = (model, m);
+
+            public void Run(ref float x, ref float y, ref float res, ref float scratch, int part, int parts) =>
+                _model.G0_WinogradPart(ref x, ref y, ref res, ref scratch, _m, part, parts);
         }
     }
 }
@@ -1321,7 +1367,7 @@ namespace FusedOps.Generated
 //   [2] ReLU -> (32, 32, 32)
 // Fusion groups and their passes (each pass is one sweep over memory; "then" separates passes):
 //   group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]  (16, 32, 32) -> (32, 32, 32)
-//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU
+//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU (folded at 512 bits: Winograd F(2×2, 3×3), chosen by the planner)
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU
 //     backward: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient
 // Passes: inference 1, training forward 2, backward 2; layer by layer would take 3 / 4 / 4.

@@ -23,3 +23,15 @@ public partial class WinogradPad1
 public partial class WinogradNoPad
 {
 }
+
+/// <summary>
+/// Case B's shape of layer (16 → 32: the tiles-in-lanes block) on 11 × 37, padding 1: an odd height, and 19 tiles per row, so
+/// the second 16-tile vector is partial and the rows end in masked stores.
+/// </summary>
+[FusedPipeline(16, 11, 37)]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+public partial class WinogradNarrowInference
+{
+}

@@ -45,3 +45,18 @@ public partial class WinogradResidual
 public partial class WinogradOdd
 {
 }
+
+/// <summary>
+/// The Fashion-MNIST network's 16-channel convolutions on its 28 × 28 plane, then case B's 16 → 32: the products with 16 input or
+/// output channels that run on WinogradConv's tiles-in-lanes block (16 → 16 both ways, 16 → 32 forward and 32 → 16 input gradient).
+/// </summary>
+[FusedPipeline(16, 28, 28)]
+[Conv2d(16, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[Conv2d(32, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[ReLU]
+public partial class WinogradNarrow
+{
+}
