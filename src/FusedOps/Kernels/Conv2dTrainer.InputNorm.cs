@@ -64,6 +64,7 @@ public sealed unsafe partial class Conv2dTrainer
                 {
                     ref float src = ref Unsafe.Add(ref source, ((c * h) + y) * w);
                     ref float row = ref Unsafe.Add(ref plane, ((y + pad) * pw) + pad);
+                    Prefetch.Ahead(ref src, w);
                     if (vector)
                     {
                         int i = 0;

@@ -118,6 +118,8 @@ public static unsafe partial class TrainingPasses
                     for (; i <= spatial - 8; i += 8)
                     {
                         long k = p + i;
+                        Prefetch.Line(ref z[k]);
+                        Prefetch.Line(ref rz[k]);
                         Vector256<float> zv = Vector256.Load(z + k);
                         Vector256<float> u = (zv * vs) + vt + res.Invoke((Vector256.Load(rz + k) * vrs) + vrt);
                         Vector256<float> g = act.Backward(Vector256.Load(dy + k), u);
