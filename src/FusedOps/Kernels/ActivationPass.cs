@@ -177,6 +177,8 @@ public static partial class ActivationPass
                     Vector256<float> va = Vector256<float>.Zero, vb = Vector256<float>.Zero;
                     for (; i <= spatial - 8; i += 8)
                     {
+                        Prefetch.Line(ref Unsafe.Add(ref z, o + i));
+                        Prefetch.Line(ref Unsafe.Add(ref dy, o + i));
                         Vector256<float> zv = Vector256.LoadUnsafe(ref z, (nuint)(o + i));
                         Vector256<float> g = act.Backward(Vector256.LoadUnsafe(ref dy, (nuint)(o + i)), (zv * vs) + vt);
                         if (store)

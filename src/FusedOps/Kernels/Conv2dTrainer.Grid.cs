@@ -16,17 +16,36 @@ public sealed unsafe partial class Conv2dTrainer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CropForward(ref float grid, int planeStride, int rowStride, ref float output, Span<double> sums)
     {
-        bool vector = KernelDispatch.Level >= 1;
+        bool vector = KernelDispatch.Level >= 1, wide = KernelDispatch.Level >= 2;
         for (int o = 0; o < _oc; o++)
         {
             float b = _bias is null ? 0f : _bias[o];
             Vector256<float> vb = Vector256.Create(b), va = Vector256<float>.Zero, vq = Vector256<float>.Zero;
+            Vector512<float> wb = Vector512.Create(b);
             float a = 0f, q = 0f;
             for (int oy = 0; oy < _oh; oy++)
             {
                 ref float src = ref Unsafe.Add(ref grid, (o * planeStride) + (oy * rowStride));
                 ref float dst = ref Unsafe.Add(ref output, (((o * _oh) + oy) * _ow));
                 int i = 0;
+                if (wide)
+                {
+                    // z goes to a batch-sized array: its lines are fetched ahead so the stores need not wait for them.
+                    Prefetch.Ahead(ref dst, _ow);
+
+                    // 16 values a step, summed as their two 8-lane halves in order: the 8-lane loop's terms in its order.
+                    for (; i <= _ow - 16; i += 16)
+                    {
+                        Vector512<float> v = Vector512.LoadUnsafe(ref src, (nuint)i);
+                        Vector256<float> lo = v.GetLower(), hi = v.GetUpper();
+                        va += lo;
+                        vq += lo * lo;
+                        va += hi;
+                        vq += hi * hi;
+                        (v + wb).StoreUnsafe(ref dst, (nuint)i);
+                    }
+                }
+
                 if (vector)
                 {
                     for (; i <= _ow - 8; i += 8)
@@ -78,6 +97,14 @@ public sealed unsafe partial class Conv2dTrainer
     {
         bool norm = !Unsafe.IsNullRef(ref z);
         new Span<float>(Unsafe.AsPointer(ref plane), m).Clear();
+        int end = m + (oh * wp);
+        if (vector && ow >= 4 && KernelDispatch.Level >= 2)
+        {
+            double rows = FillGradientRows512(ref src, ref z, in n, ref plane, oh, ow, wp, m);
+            new Span<float>(Unsafe.AsPointer(ref Unsafe.Add(ref plane, end)), lz - end).Clear();
+            return rows;
+        }
+
         (float k, float na, float nb, float mu, float inv) = (n.K, n.A, n.B, n.Mean, n.InvStd);
         (bool relu, float sc, float sh) = (n.Relu, n.Scale, n.Shift);
         Vector256<float> vk = Vector256.Create(k), vna = Vector256.Create(na), vnb = Vector256.Create(nb), vmu = Vector256.Create(mu), vinv = Vector256.Create(inv);
@@ -165,7 +192,6 @@ public sealed unsafe partial class Conv2dTrainer
 
         // Summed before the call that clears the tail: a running sum live across a call was kept on the stack inside the loops.
         double sum = Vector256.Sum(va) + (double)Vector128.Sum(va4) + a;
-        int end = m + (oh * wp);
         new Span<float>(Unsafe.AsPointer(ref Unsafe.Add(ref plane, end)), lz - end).Clear();
         return sum;
     }
@@ -198,6 +224,7 @@ public sealed unsafe partial class Conv2dTrainer
             {
                 ref float src = ref Unsafe.Add(ref source, ((c * _h) + y) * w);
                 ref float row = ref Unsafe.Add(ref plane, ((y + pad) * pw) + pad);
+                Prefetch.Ahead(ref src, w);
                 if (vector)
                 {
                     int i = 0;

@@ -346,6 +346,7 @@ public static partial class ConvHelpers
         {
             for (; i <= count - 8; i += 8)
             {
+                Prefetch.Line(ref Unsafe.Add(ref source, i));
                 (Vector256.LoadUnsafe(ref destination, (nuint)i) + Vector256.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
             }
         }

@@ -6,9 +6,9 @@ namespace FusedOps.Kernels;
 /// <content>
 /// BatchNorm's normalise pass with what follows it in the same sweep, sample by sample while each is in cache: a MaxPool2d (only
 /// the pooled output and its arg-max are stored, not the full-size activation), and a residual whose saved tensor is itself a
-/// BatchNorm output that was never stored (recomputed from that group's z). Each sample runs the passes it replaces, in their
-/// order, on a per-part scratch: <see cref="ActivationPass.AffineForward"/>, <see cref="ActivationPass.AffineAddForward"/>,
-/// <see cref="Pooling.MaxForward"/>, so the results are the same bits.
+/// BatchNorm output that was never stored (recomputed from that group's z). Each channel plane of each sample (each sample when the
+/// planes are single values) runs the passes it replaces, in their order, on a per-part scratch: <see cref="ActivationPass.AffineForward"/>,
+/// <see cref="ActivationPass.AffineAddForward"/>, <see cref="Pooling.MaxForward"/>, so the results are the same bits.
 /// </content>
 public static unsafe partial class TrainingPasses
 {
@@ -200,34 +200,40 @@ public static unsafe partial class TrainingPasses
             (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
             int length = _channels * _spatial, c = _channels;
             bool recompute = RZ != null, pool = Pool.HasValue;
-            // y, the recomputed residual, and u when it is not stored (the backward recomputes it: PoolAddNormBackwardReduce).
-            int scratchLength = (U == null && (R != null || recompute) ? 3 : 2) * length;
-            float[] scratch = _scratch[part] is { } kept && kept.Length >= scratchLength ? kept : _scratch[part] = new float[scratchLength];
+            // One channel plane at a time when the planes are planes (spatial > 1: each call then runs the per-plane loops the whole
+            // sample's call ran, the same bits): the residual, u and y of one plane stay in L1 (a sample's three were 150 KB for the
+            // Fashion-MNIST sample, so each sweep went out to L2). u not stored goes where y does, which overwrites it.
+            int planes = _spatial > 1 ? c : 1, step = c / planes, span = step * _spatial;
+            float[] scratch = _scratch[part] is { } kept && kept.Length >= 2 * span ? kept : _scratch[part] = new float[2 * span];
             for (int s = s0; s < s1; s++)
             {
-                long o = (long)s * length;
-                ref float r = ref R == null ? ref Unsafe.NullRef<float>() : ref R[o];
-                if (recompute)
+                for (int p = 0; p < planes; p++)
                 {
-                    ActivationPass.AffineForward(_residualAct, ref RZ[o], ref scratch[length], 1, c, _spatial, ref *RScale, ref *RShift);
-                    r = ref scratch[length];
-                }
+                    int ch = p * step;
+                    long o = ((long)s * length) + ((long)ch * _spatial);
+                    ref float r = ref R == null ? ref Unsafe.NullRef<float>() : ref R[o];
+                    if (recompute)
+                    {
+                        ActivationPass.AffineForward(_residualAct, ref RZ[o], ref scratch[span], 1, step, _spatial, ref RScale[ch], ref RShift[ch]);
+                        r = ref scratch[span];
+                    }
 
-                ref float y = ref pool ? ref scratch[0] : ref Y[o];
-                if (Unsafe.IsNullRef(ref r))
-                {
-                    ActivationPass.AffineForward(_act, ref Z[o], ref y, 1, c, _spatial, ref *Scale, ref *Shift);
-                }
-                else
-                {
-                    ActivationPass.AffineAddForward(_act, ref Z[o], ref r, ref U == null ? ref scratch[2 * length] : ref U[o], ref y, 1, c, _spatial, ref *Scale, ref *Shift);
-                }
+                    ref float y = ref pool ? ref scratch[0] : ref Y[o];
+                    if (Unsafe.IsNullRef(ref r))
+                    {
+                        ActivationPass.AffineForward(_act, ref Z[o], ref y, 1, step, _spatial, ref Scale[ch], ref Shift[ch]);
+                    }
+                    else
+                    {
+                        ActivationPass.AffineAddForward(_act, ref Z[o], ref r, ref U == null ? ref y : ref U[o], ref y, 1, step, _spatial, ref Scale[ch], ref Shift[ch]);
+                    }
 
-                if (pool)
-                {
-                    Pooling.Window g = Pool!.Value;
-                    long po = (long)s * c * g.OutPlane;
-                    Pooling.MaxForward(ref y, ref Y[po], ref ArgMax[po], c, g, true);
+                    if (pool)
+                    {
+                        Pooling.Window g = Pool!.Value;
+                        long po = ((long)s * c * g.OutPlane) + ((long)ch * g.OutPlane);
+                        Pooling.MaxForward(ref y, ref Y[po], ref ArgMax[po], step, g, true);
+                    }
                 }
             }
         }

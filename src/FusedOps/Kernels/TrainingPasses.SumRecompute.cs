@@ -65,9 +65,10 @@ public static unsafe partial class TrainingPasses
         public float* RZ, RScale, RShift;
 
         // AddReducePlanes with u recomputed inline per value (ReLU and the identity, FusesAddReduce): no pass over a scratch. dy is the
-        // sample's (the pooled input gradient in a scratch); the other arrays are the batch's, at sample offset o.
-        public abstract void ReducePlanes(float* dy, long o, float* save, bool overwrite, float* z, float* du, int channels, int spatial, float* scale,
-            float* shift, float* mean, float* invStd, ref double sumDu, ref double sumDuXhat);
+        // sample's or one plane's (the pooled input gradient in a scratch); the other arrays are the batch's, at offset o.
+        // Channels first … first + channels − 1 of the sample: o, scale, shift, mean, invStd and the sums start at channel `first`, dy at its plane.
+        public abstract void ReducePlanes(float* dy, long o, float* save, bool overwrite, float* z, float* du, int first, int channels, int spatial,
+            float* scale, float* shift, float* mean, float* invStd, ref double sumDu, ref double sumDuXhat);
 
         // Sample s's u into scratch[length …) (scratch[0 … length) takes the residual and then act(u), unused), from z (the
         // group's z at sample s), scale and shift; returns where u is.
@@ -95,8 +96,8 @@ public static unsafe partial class TrainingPasses
         // residualAct(rz·rscale + rshift) formed per value, as ActivationPass.AffineForward and AffineAddForward form it (elementwise: the
         // same value at every width).
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public override void ReducePlanes(float* dy, long o, float* save, bool overwrite, float* z, float* du, int channels, int spatial, float* scale,
-            float* shift, float* mean, float* invStd, ref double sumDu, ref double sumDuXhat)
+        public override void ReducePlanes(float* dy, long o, float* save, bool overwrite, float* z, float* du, int first, int channels, int spatial,
+            float* scale, float* shift, float* mean, float* invStd, ref double sumDu, ref double sumDuXhat)
         {
             bool vector = KernelDispatch.Level >= 1 && spatial >= 8;
             TAct act = _act;
@@ -108,7 +109,7 @@ public static unsafe partial class TrainingPasses
             for (int c = 0; c < channels; c++)
             {
                 long p = (long)c * spatial;
-                float mu = mean[c], inv = invStd[c], s = scale[c], t = shift[c], rs = RScale[c], rt = RShift[c];
+                float mu = mean[c], inv = invStd[c], s = scale[c], t = shift[c], rs = RScale[first + c], rt = RShift[first + c];
                 double a = 0, b = 0;
                 int i = 0;
                 if (vector)
@@ -118,6 +119,8 @@ public static unsafe partial class TrainingPasses
                     for (; i <= spatial - 8; i += 8)
                     {
                         long k = p + i;
+                        Prefetch.Line(ref z[k]);
+                        Prefetch.Line(ref rz[k]);
                         Vector256<float> zv = Vector256.Load(z + k);
                         Vector256<float> u = (zv * vs) + vt + res.Invoke((Vector256.Load(rz + k) * vrs) + vrt);
                         Vector256<float> g = act.Backward(Vector256.Load(dy + k), u);
