@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using static System.FormattableString;
 
 namespace FusedOps.Data;
@@ -147,10 +149,7 @@ public sealed class MinibatchLoader
             Span<float> target = inputs.Slice(n * length, length);
             if (RandomCropPadding == 0 && !HorizontalFlip)
             {
-                for (int i = 0; i < length; i++)
-                {
-                    target[i] = _table[source[i]];
-                }
+                Normalize(source, target, _table);
             }
             else
             {
@@ -159,6 +158,38 @@ public sealed class MinibatchLoader
         }
 
         _batch.Size = size;
+    }
+
+    /// <summary>
+    /// <c>target[i] = table[source[i]]</c>: the table's values themselves (so the same bits on every path), gathered 8 at a time
+    /// where AVX2 is there. The loader fills a batch between two training steps on one thread, so this is serial time of the
+    /// step: 64 Fashion-MNIST images took 120-140 µs with the bounds-checked scalar loop, a few per cent of a 2-thread step.
+    /// </summary>
+    internal static unsafe void Normalize(ReadOnlySpan<byte> source, Span<float> target, float[] table)
+    {
+        if (table.Length != 256 || target.Length < source.Length)
+        {
+            throw new ArgumentException(Invariant($"table needs 256 values (has {table.Length}) and target at least the source's {source.Length} (has {target.Length})."), nameof(table));
+        }
+
+        int length = source.Length, i = 0;
+        fixed (byte* s = source)
+        fixed (float* t = target, lookup = table)
+        {
+            if (Avx2.IsSupported)
+            {
+                for (; i <= length - 8; i += 8)
+                {
+                    Vector256<int> index = Avx2.ConvertToVector256Int32(s + i);
+                    Avx.Store(t + i, Avx2.GatherVector256(lookup, index, 4));
+                }
+            }
+
+            for (; i < length; i++)
+            {
+                t[i] = lookup[s[i]];
+            }
+        }
     }
 
     /// <summary>Crop offset in [0, 2·padding] per axis and an optional flip, drawn per image from the seeded stream.</summary>

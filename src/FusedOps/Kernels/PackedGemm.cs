@@ -110,33 +110,43 @@ public static partial class PackedGemm
         fixed (float* pw = w, start = packed)
         {
             float* pp = start + StartPanels(start, depth, cols);
-            for (int p = 0; p < Panels(cols); p++)
+            if (!PackJob.TryRun(pw, pp, cols, depth))
             {
-                int width = Math.Min(PanelWidth, cols - (p * PanelWidth));
-                float* panel = pp + ((nint)p * depth * PanelWidth), rows = pw + ((nint)p * PanelWidth * depth);
-                if (width == PanelWidth && Avx2.IsSupported && (long)depth * PanelWidth < int.MaxValue)
-                {
-                    // Row t of the panel is column t of 16 rows of W: two 8-lane gathers with stride `depth`.
-                    Vector256<int> index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * depth;
-                    float* upper = rows + (8 * (nint)depth);
-                    for (int t = 0; t < depth; t++)
-                    {
-                        Vector256.Store(Avx2.GatherVector256(rows + t, index, 4), panel + (t * PanelWidth));
-                        Vector256.Store(Avx2.GatherVector256(upper + t, index, 4), panel + (t * PanelWidth) + 8);
-                    }
+                PackTransposedPanels(pw, pp, cols, depth, 0, Panels(cols));
+            }
+        }
+    }
 
-                    continue;
+    // Panels p0 … p1 − 1 of PackTransposed, from W at `pw` into the panels at `pp`.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackTransposedPanels(float* pw, float* pp, int cols, int depth, int p0, int p1)
+    {
+        for (int p = p0; p < p1; p++)
+        {
+            int width = Math.Min(PanelWidth, cols - (p * PanelWidth));
+            float* panel = pp + ((nint)p * depth * PanelWidth), rows = pw + ((nint)p * PanelWidth * depth);
+            if (width == PanelWidth && Avx2.IsSupported && (long)depth * PanelWidth < int.MaxValue)
+            {
+                // Row t of the panel is column t of 16 rows of W: two 8-lane gathers with stride `depth`.
+                Vector256<int> index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * depth;
+                float* upper = rows + (8 * (nint)depth);
+                for (int t = 0; t < depth; t++)
+                {
+                    Vector256.Store(Avx2.GatherVector256(rows + t, index, 4), panel + (t * PanelWidth));
+                    Vector256.Store(Avx2.GatherVector256(upper + t, index, 4), panel + (t * PanelWidth) + 8);
                 }
 
-                // Without gathers, or for the last, partial panel: zero it, then read W's rows contiguously.
-                new Span<float>(panel, depth * PanelWidth).Clear();
-                for (int j = 0; j < width; j++)
+                continue;
+            }
+
+            // Without gathers, or for the last, partial panel: zero it, then read W's rows contiguously.
+            new Span<float>(panel, depth * PanelWidth).Clear();
+            for (int j = 0; j < width; j++)
+            {
+                float* source = rows + ((nint)j * depth), target = panel + j;
+                for (int t = 0; t < depth; t++)
                 {
-                    float* source = rows + ((nint)j * depth), target = panel + j;
-                    for (int t = 0; t < depth; t++)
-                    {
-                        target[t * PanelWidth] = source[t];
-                    }
+                    target[t * PanelWidth] = source[t];
                 }
             }
         }

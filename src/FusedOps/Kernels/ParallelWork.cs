@@ -85,6 +85,8 @@ public static class ParallelWork
     private static Worker[] s_workers = [];
     private static int s_busy;
     private static ParallelJob? s_job;
+    private static long s_lastEnd; // when the last parallel call ended (Stopwatch ticks): the workers spin for a while after it
+    private static int s_helpers; // workers the last parallel call woke: only they spin (not ones left over from a higher degree)
 
     /// <summary>How many threads a call with <paramref name="work"/> units should use: one per <paramref name="minWorkPerThread"/>, at most <see cref="KernelOptions.MaxDegreeOfParallelism"/>.</summary>
     public static int ThreadsFor(long work, long minWorkPerThread)
@@ -129,6 +131,7 @@ public static class ParallelWork
         try
         {
             job.Open(parts);
+            Volatile.Write(ref s_helpers, helpers);
             Volatile.Write(ref s_job, job);
             for (int w = 0; w < helpers; w++)
             {
@@ -141,6 +144,7 @@ public static class ParallelWork
         finally
         {
             Volatile.Write(ref s_job, null);
+            Volatile.Write(ref s_lastEnd, Stopwatch.GetTimestamp());
             Volatile.Write(ref s_busy, 0);
         }
     }
@@ -166,18 +170,29 @@ public static class ParallelWork
         }
     }
 
-    // How long a worker that has just helped keeps checking for the next job before it blocks: a model's layers and
-    // back-to-back calls follow each other within microseconds, and waking a blocked thread took tens of microseconds
-    // (on a 2-core VM the MLP's 2-thread Infer was slower than its 1-thread one). SpinWait yields the core while it spins.
-    private static readonly long s_spinTicks = Stopwatch.Frequency / 20_000; // 50 µs
+    // How long after the last parallel call ended a worker keeps checking for the next job before it blocks: a model's layers
+    // and back-to-back calls follow each other within microseconds, and waking a blocked thread took tens of microseconds (on a
+    // 2-core VM the MLP's 2-thread Infer was slower than its 1-thread one). The window counts from the end of the call, not
+    // from the end of the worker's own last part: a worker done first used to spend its 50 µs while the caller finished a long
+    // part (a training convolution's part runs 0.1-0.8 ms), then blocked, and came tens of µs late to the next call, which in
+    // Fashion-MNIST's training step was 8 blocking waits a step. 250 µs also spans the step's serial passes between calls
+    // (the loader, the loss, the Linear weights' packing: 100-200 µs each). SpinWait yields the core while it spins.
+    private static readonly long s_spinTicks = Stopwatch.Frequency / 4_000; // 250 µs
+
+    // Whether worker `index` should keep spinning rather than block: the last call woke it, and that call is running (the worker
+    // has run out of parts, the caller is finishing its own) or ended less than the spin window ago.
+    private static bool SpinOn(int index) =>
+        index < Volatile.Read(ref s_helpers) && (Volatile.Read(ref s_busy) != 0 || Stopwatch.GetTimestamp() - Volatile.Read(ref s_lastEnd) < s_spinTicks);
 
     // A background thread that waits on its event between jobs and helps whichever job is open when it wakes.
     private sealed class Worker
     {
         private readonly ManualResetEventSlim _wake = new(false, spinCount: 100);
+        private readonly int _index;
 
         public Worker(int index)
         {
+            _index = index;
             var thread = new Thread(Loop) { IsBackground = true, Name = $"FusedOps worker {index + 1}" };
             thread.Start();
         }
@@ -188,9 +203,8 @@ public static class ParallelWork
         {
             while (true)
             {
-                long until = Stopwatch.GetTimestamp() + s_spinTicks;
                 var spin = default(SpinWait);
-                while (!_wake.IsSet && Stopwatch.GetTimestamp() < until)
+                while (!_wake.IsSet && SpinOn(_index))
                 {
                     spin.SpinOnce(sleep1Threshold: -1);
                 }

@@ -28,10 +28,10 @@ internal static class UpdateLoop
     public static void Run<TKernel>(in TKernel kernel, Span<float> p, ReadOnlySpan<float> g, Span<float> a, Span<float> b, Span<float> c)
         where TKernel : struct, IUpdateKernel
     {
-        int parts = ParallelWork.ThreadsFor(p.Length, UpdateJob<TKernel>.MinPerPart);
-        if (parts > 1)
+        int threads = ParallelWork.ThreadsFor(p.Length, UpdateJob<TKernel>.MinPerPart);
+        if (threads > 1)
         {
-            UpdateJob<TKernel>.Run(kernel, p, g, a, b, c, parts);
+            UpdateJob<TKernel>.Run(kernel, p, g, a, b, c, threads);
             return;
         }
 

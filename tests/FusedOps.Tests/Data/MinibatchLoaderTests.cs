@@ -38,6 +38,28 @@ public sealed class MinibatchLoaderTests
     }
 
     [Fact]
+    public void Epoch_EveryPixelValue_IsTheNormalisationOfItsByte()
+    {
+        // 16 images of 5 × 7 = 35 pixels (four 8-pixel vectors and a tail of 3), all 256 byte values among them.
+        const int length = 35, count = 16;
+        byte[] pixels = new byte[count * length];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = (byte)((i * 7) % 256);
+        }
+
+        var data = new ImageDataset(pixels, new byte[count], 1, 5, 7);
+        var loader = new MinibatchLoader(data, batchSize: count, mean: 0.2860f, standardDeviation: 0.3530f, shuffle: false);
+        Minibatch batch = loader.Epoch().Single();
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            float expected = ((pixels[i] / 255f) - 0.2860f) / 0.3530f;
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(batch.Inputs[i]),
+                $"pixel {i} (byte {pixels[i]}): {batch.Inputs[i]:R}, expected {expected:R}");
+        }
+    }
+
+    [Fact]
     public void Epoch_SameSeed_SameOrder_NextEpochReshuffles()
     {
         int[] Order(MinibatchLoader l) => l.Epoch().SelectMany(b => b.Labels.ToArray()).ToArray();
