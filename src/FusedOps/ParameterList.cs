@@ -78,12 +78,12 @@ public sealed class ParameterList : IReadOnlyList<Parameter>
         }
     }
 
-    /// <summary>Sets every gradient to zero.</summary>
+    /// <summary>Sets every gradient to zero (a long one split over up to <see cref="KernelOptions.MaxDegreeOfParallelism"/> threads).</summary>
     public void ZeroGrad()
     {
         foreach (Parameter p in _items)
         {
-            Array.Clear(p.Grad);
+            Kernels.ClearJob.Clear(p.Grad);
         }
     }
 
