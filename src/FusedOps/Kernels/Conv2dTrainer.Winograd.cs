@@ -33,13 +33,22 @@ public sealed unsafe partial class Conv2dTrainer
 
     private readonly WinogradShape? _winogradForward, _winogradInput;
     private float[] _winogradForwardWeights = [], _winogradInputWeights = [], _winogradStaging = [];
-    private bool _onWinograd;
+    private bool _onWinograd, _weightsOnWinograd;
 
     /// <summary>
     /// Whether training convolutions may run their forward and input-gradient products on Winograd F(2×2, 3×3) (default true).
     /// Process-wide, like <see cref="KernelOptions.MaxVectorBits"/>: for benchmarks and tests that compare the routes.
     /// </summary>
     public static bool WinogradEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Whether training convolutions whose forward takes the Winograd route may also compute their weight gradient on Winograd
+    /// F(3×3, 2×2) (default true; needs <see cref="WinogradEnabled"/>). Process-wide, for benchmarks and tests that compare the routes.
+    /// </summary>
+    public static bool WinogradWeightGradientEnabled { get; set; } = true;
+
+    /// <summary>Whether the last Backward computed the weight gradient on Winograd F(3×3, 2×2).</summary>
+    public bool WeightGradientOnWinograd { get; private set; }
 
     /// <summary>Whether the last Forward ran its product on Winograd F(2×2, 3×3).</summary>
     public bool ForwardOnWinograd { get; private set; }
@@ -79,6 +88,26 @@ public sealed unsafe partial class Conv2dTrainer
         {
             Transform(weight, _winogradInput!.Value, ref _winogradInputWeights, transposeFlip: true);
         }
+    }
+
+    // Before a Backward's parts run: whether its weight gradient takes the route (the forward's shape, input channels in 16s).
+    private void PrepareWinogradWeights()
+    {
+        _weightsOnWinograd = _winogradForward is { } shape && WinogradEnabled && WinogradWeightGradientEnabled && WinogradConv.WeightGradientRuns(in shape);
+        WeightGradientOnWinograd = _weightsOnWinograd;
+    }
+
+    // Floats of a slot's scratch past ScratchLength for the Winograd weight gradient: its sums M, then the kernel's scratch.
+    private int WinogradWeightsLength =>
+        RoundUp(WinogradConv.WeightGradientSumsLength(_winogradForward!.Value), 16) + WinogradConv.WeightGradientScratchLength(_winogradForward!.Value);
+
+    // One sample's M sums from its padded planes and its output gradient's grid (dZ from Lz·o + m, rows Wp apart).
+    private void WinogradWeightSample(ref float xp, ref float dzGrid, ref float sums)
+    {
+        WinogradShape shape = _winogradForward!.Value;
+        int plane = (_h + 2) * _wp, sumsLength = WinogradConv.WeightGradientSumsLength(in shape);
+        WinogradConv.WeightGradientSample(in shape, Planes(ref xp, _c * plane), plane, _wp, Planes(ref Unsafe.Add(ref dzGrid, _m), ((_oc - 1) * _lz) + ((_oh - 1) * _wp) + _ow),
+            _lz, _wp, Planes(ref sums, sumsLength), Planes(ref Unsafe.Add(ref sums, RoundUp(sumsLength, 16)), WinogradConv.WeightGradientScratchLength(in shape)));
     }
 
     // One sample's z = conv(x) (no bias) into NCHW planes from its padded planes (Hp × Wp each, Hp·Wp apart).
