@@ -74,30 +74,7 @@ public sealed class WinogradWeightGradientTests
         float[] dw = Enumerable.Repeat(float.NaN, (oc * row) - 2).ToArray();
         WinogradConv.CloseWeightGradient(in shape, sums, dw, row);
 
-        double[] expected = new double[oc * c * 9];
-        for (int s = 0; s < n; s++)
-        {
-            for (int o = 0; o < oc; o++)
-            {
-                for (int ci = 0; ci < c; ci++)
-                {
-                    for (int k = 0; k < 9; k++)
-                    {
-                        double a = 0;
-                        for (int y = 0; y < oh; y++)
-                        {
-                            for (int xx = 0; xx < ow; xx++)
-                            {
-                                a += (double)dz[s][(o * dzPlane) + (y * dzRow) + xx] * x[s][(ci * inPlane) + ((y + (k / 3)) * inRow) + xx + (k % 3)];
-                            }
-                        }
-
-                        expected[(((o * c) + ci) * 9) + k] += a;
-                    }
-                }
-            }
-        }
-
+        double[] expected = Direct(n, c, oc, oh, ow, (s, o, y, xx) => dz[s][(o * dzPlane) + (y * dzRow) + xx], (s, ci, y, xx) => x[s][(ci * inPlane) + (y * inRow) + xx]);
         double largest = expected.Max(Math.Abs);
         for (int o = 0; o < oc; o++)
         {
@@ -132,34 +109,9 @@ public sealed class WinogradWeightGradientTests
             Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), dw.Select(BitConverter.SingleToInt32Bits));
         }
 
-        double[] expected = new double[weight.Length];
-        for (int s = 0; s < n; s++)
-        {
-            for (int o = 0; o < oc; o++)
-            {
-                for (int ci = 0; ci < c; ci++)
-                {
-                    for (int k = 0; k < 9; k++)
-                    {
-                        double a = 0;
-                        for (int y = 0; y < h; y++)
-                        {
-                            for (int xx = 0; xx < w; xx++)
-                            {
-                                int iy = y - 1 + (k / 3), ix = xx - 1 + (k % 3);
-                                if (iy >= 0 && iy < h && ix >= 0 && ix < w)
-                                {
-                                    a += (double)dz[(((s * oc) + o) * h * w) + (y * w) + xx] * x[(((s * c) + ci) * h * w) + (iy * w) + ix];
-                                }
-                            }
-                        }
-
-                        expected[(((o * c) + ci) * 9) + k] += a;
-                    }
-                }
-            }
-        }
-
+        // The padded input: zero in the margin.
+        double[] expected = Direct(n, c, oc, h, w, (s, o, y, xx) => dz[(((s * oc) + o) * h * w) + (y * w) + xx], (s, ci, y, xx) =>
+            y >= 1 && y <= h && xx >= 1 && xx <= w ? x[(((s * c) + ci) * h * w) + ((y - 1) * w) + xx - 1] : 0f);
         double largest = expected.Max(Math.Abs);
         for (int i = 0; i < expected.Length; i++)
         {
@@ -193,6 +145,36 @@ public sealed class WinogradWeightGradientTests
             onWinograd = on;
             return dw;
         }
+    }
+
+    // dW[o][c][ky][kx] = Σ_n Σ_y Σ_x dZ[n][o][y][x]·Xpad[n][c][y + ky][x + kx] in double, as [o][c][9].
+    private static double[] Direct(int n, int c, int oc, int oh, int ow, Func<int, int, int, int, float> dz, Func<int, int, int, int, float> xpad)
+    {
+        double[] expected = new double[oc * c * 9];
+        for (int s = 0; s < n; s++)
+        {
+            for (int o = 0; o < oc; o++)
+            {
+                for (int ci = 0; ci < c; ci++)
+                {
+                    for (int k = 0; k < 9; k++)
+                    {
+                        double a = 0;
+                        for (int y = 0; y < oh; y++)
+                        {
+                            for (int xx = 0; xx < ow; xx++)
+                            {
+                                a += (double)dz(s, o, y, xx) * xpad(s, ci, y + (k / 3), xx + (k % 3));
+                            }
+                        }
+
+                        expected[(((o * c) + ci) * 9) + k] += a;
+                    }
+                }
+            }
+        }
+
+        return expected;
     }
 
     private static float[] Values(Random random, int count) => Enumerable.Range(0, count).Select(_ => random.NextSingle() - 0.5f).ToArray();
