@@ -5,6 +5,7 @@
 #   base    the defaults
 #   b256    KernelOptions.MaxVectorBits = 256 (the Winograd products then run their 256-bit path)
 #   nowino  Conv2dTrainer.WinogradEnabled = false (every product on the grid)
+#   nowgrad Conv2dTrainer.WinogradWeightGradientEnabled = false (the weight gradients on the grid, the rest as base)
 #   chan    WinogradConv.Block = ChannelsInLanes (the 16 -> 16 products on the channels-in-lanes block)
 # Usage: benchmarks/fashion-step-switches.sh [rounds] [steps] [switches] [threads]
 # (defaults: 15 20 base,b256,nowino,chan 1). Needs the data in /usr/share/datasets/fashion-mnist (or FASHION_DATA).
@@ -88,6 +89,7 @@ void Apply(string s)
 {
     KernelOptions.MaxVectorBits = s == "b256" ? 256 : widest;
     Conv2dTrainer.WinogradEnabled = s != "nowino";
+    Conv2dTrainer.WinogradWeightGradientEnabled = s != "nowgrad";
     WinogradConv.Block = s == "chan" ? WinogradBlock.ChannelsInLanes : WinogradBlock.Auto;
 }
 

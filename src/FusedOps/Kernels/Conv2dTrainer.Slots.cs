@@ -25,7 +25,11 @@ public sealed partial class Conv2dTrainer
     private ref float SlotScratch(int slot)
     {
         int length = ScratchLength;
-        if (_backward)
+        if (_backward && _weightsOnWinograd)
+        {
+            length += WinogradWeightsLength;
+        }
+        else if (_backward)
         {
             length += RoundUp(_gradientLayout.PackedLength, 16) + _gradientLayout.SumsLength(_kc);
         }

@@ -189,8 +189,13 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
 
         // The weight gradient's packed form at the current width, and where each of its steps reads the padded input.
-        _gradientLayout = ShiftedConv.WeightGradientLayoutFor(_oc, _oh, _ow);
-        ShiftedConv.GradientPositions(in _gradientLayout, _wp, _gradientPositions);
+        PrepareWinogradWeights();
+        if (!_weightsOnWinograd)
+        {
+            _gradientLayout = ShiftedConv.WeightGradientLayoutFor(_oc, _oh, _ow);
+            ShiftedConv.GradientPositions(in _gradientLayout, _wp, _gradientPositions);
+        }
+
         fixed (float* pdz = &dz, pdx = &dx)
         {
             (_backward, _input, _wantInput, _n) = (true, input, wantInput, n);
@@ -281,8 +286,21 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             Span<float> dw = _partialWeights.AsSpan(part * length, length);
             dw.Clear();
 
-            // The part's samples add, in order, into its partial sums (lanes of the packed layout), closed once per part.
+            // The part's samples add, in order, into its partial sums (lanes of the packed layout, or Winograd's M), closed once per part.
             ref float packed = ref Unsafe.Add(ref scratch, ScratchLength);
+            if (_weightsOnWinograd)
+            {
+                Span<float> m = Planes(ref packed, WinogradConv.WeightGradientSumsLength(_winogradForward!.Value));
+                m.Clear();
+                for (int s = s0; s < s1; s++)
+                {
+                    BackwardSample(s, part, ref scratch, ref packed, ref packed, sums.Slice(2 * _oc));
+                }
+
+                WinogradConv.CloseWeightGradient(_winogradForward!.Value, m, dw, _kc);
+                return;
+            }
+
             ref float gradientSums = ref Unsafe.Add(ref packed, RoundUp(_gradientLayout.PackedLength, 16));
             new Span<float>(Unsafe.AsPointer(ref gradientSums), _gradientLayout.SumsLength(_kc)).Clear();
             for (int s = s0; s < s1; s++)
@@ -359,8 +377,16 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             PadInput(ref _input[s * InLength], ref xp);
         }
 
-        ShiftedConv.PackGradient(in _gradientLayout, ref Unsafe.Add(ref dzGrid, _m), _lz, _wp, ref packed);
-        ShiftedConv.WeightGradient(in _gradientLayout, ref packed, ref _gradientPositions[0], ref xp, ref _tapOffsets[0], _kc, ref gradientSums);
+        if (_weightsOnWinograd)
+        {
+            WinogradWeightSample(ref xp, ref dzGrid, ref gradientSums);
+        }
+        else
+        {
+            ShiftedConv.PackGradient(in _gradientLayout, ref Unsafe.Add(ref dzGrid, _m), _lz, _wp, ref packed);
+            ShiftedConv.WeightGradient(in _gradientLayout, ref packed, ref _gradientPositions[0], ref xp, ref _tapOffsets[0], _kc, ref gradientSums);
+        }
+
         if (_wantInput)
         {
             ref float dx = ref Unsafe.AsRef<float>(_dx + ((long)s * InLength));

@@ -1,0 +1,248 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FusedOps.Kernels;
+
+/// <content>
+/// The weight gradient on Winograd F(3 × 3, 2 × 2) (Lavin and Gray): for each 4 × 4 input tile d (the forward's tiles) and its
+/// 2 × 2 output-gradient tile g, V = Bᵀ d B (the forward's input transform, <see cref="InputRow512"/>) and U′ = A g Aᵀ with
+/// Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]; M[ξ][c][o] = Σ_tiles V[ξ][c][t]·U′[ξ][t][o] (16 products, output channels in the lanes,
+/// 16 input channels broadcast), and dW[o][c] = Gᵀ M G (G the forward's 4 × 3 weight transform). 16 multiplies per tile and
+/// channel pair where the direct sum needs 36. Samples add into the same M in call order; the caller closes it once.
+/// </content>
+public static unsafe partial class WinogradConv
+{
+    // Tile rows whose transforms are formed before the products run over them (the products keep their sums in registers across them).
+    private const int WeightBand = 4;
+
+    /// <summary>Whether <see cref="WeightGradientSample"/> runs on this shape: the Vector512 path, input channels a multiple of 16.</summary>
+    public static bool WeightGradientRuns(in WinogradShape shape) => Enabled && Vector512.IsHardwareAccelerated && shape.Channels % 16 == 0;
+
+    /// <summary>Floats of <see cref="WeightGradientSample"/>'s sums M: [ξ = 16][Channels][OutPad].</summary>
+    public static int WeightGradientSumsLength(in WinogradShape shape) => 16 * shape.Channels * shape.OutPad;
+
+    /// <summary>Floats of <see cref="WeightGradientSample"/>'s scratch (one per thread).</summary>
+    public static int WeightGradientScratchLength(in WinogradShape shape) =>
+        (WeightBand * 16 * shape.VStep) + (WeightBand * 16 * UStep(in shape)) + (16 * 256);
+
+    private static int UStep(in WinogradShape shape) => (shape.TilePad * shape.OutPad) + 16;
+
+    /// <summary>
+    /// Adds one sample's M[ξ][c][o] = Σ_tiles V[ξ][c][t]·U′[ξ][t][o] to <paramref name="sums"/>. <paramref name="input"/> holds
+    /// Channels padded planes (InHeight × InWidth, rows <paramref name="inRowStride"/> and planes <paramref name="inPlaneStride"/>
+    /// apart), <paramref name="dz"/> OutChannels output-gradient planes of OutHeight × OutWidth (rows <paramref name="dzRowStride"/>,
+    /// planes <paramref name="dzPlaneStride"/> apart). Needs <see cref="WeightGradientRuns"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WeightGradientSample(
+        in WinogradShape shape, ReadOnlySpan<float> input, int inPlaneStride, int inRowStride, ReadOnlySpan<float> dz, int dzPlaneStride,
+        int dzRowStride, Span<float> sums, Span<float> scratch)
+    {
+        if (!WeightGradientRuns(in shape))
+        {
+            throw new NotSupportedException("The Winograd weight gradient needs the Vector512 path and input channels in multiples of 16.");
+        }
+
+        CheckPlanes(shape.Channels, shape.InHeight, shape.InWidth, input.Length, inPlaneStride, inRowStride, nameof(input));
+        CheckPlanes(shape.OutChannels, shape.OutHeight, shape.OutWidth, dz.Length, dzPlaneStride, dzRowStride, nameof(dz));
+        CheckLength(sums.Length, WeightGradientSumsLength(in shape), nameof(sums));
+        CheckLength(scratch.Length, WeightGradientScratchLength(in shape), nameof(scratch));
+        int rows = shape.TileRows, vBand = 16 * shape.VStep, uBand = 16 * UStep(in shape);
+        fixed (float* px = input, pg = dz, pm = sums, pb = scratch)
+        {
+            float* u = pb + (WeightBand * vBand), stage = u + (WeightBand * uBand);
+            for (int ty0 = 0; ty0 < rows; ty0 += WeightBand)
+            {
+                int band = Math.Min(WeightBand, rows - ty0);
+                for (int r = 0; r < band; r++)
+                {
+                    var run = new Call(in shape, px, inPlaneStride, inRowStride, null, null, 0, 0, pb + (r * vBand));
+                    InputRow512(in run, ty0 + r);
+                    GradientRow512(in shape, pg, dzPlaneStride, dzRowStride, ty0 + r, u + (r * uBand), stage);
+                }
+
+                WeightProducts512(in shape, pb, u, band, pm);
+            }
+        }
+    }
+
+    /// <summary>
+    /// dW[o][c][3 × 3] = Gᵀ M[·][c][o] G from <see cref="WeightGradientSample"/>'s sums, in double and rounded once, into
+    /// <paramref name="dw"/> ([OutChannels][Channels × 9], rows <paramref name="dwRow"/> floats apart; overwritten).
+    /// </summary>
+    public static void CloseWeightGradient(in WinogradShape shape, ReadOnlySpan<float> sums, Span<float> dw, int dwRow)
+    {
+        int cin = shape.Channels, cout = shape.OutChannels, pad = shape.OutPad;
+        CheckLength(sums.Length, WeightGradientSumsLength(in shape), nameof(sums));
+        CheckLength(dw.Length, ((cout - 1) * dwRow) + (cin * 9), nameof(dw));
+        Span<double> m = stackalloc double[16];
+        Span<double> t = stackalloc double[12];
+        for (int o = 0; o < cout; o++)
+        {
+            for (int c = 0; c < cin; c++)
+            {
+                for (int xi = 0; xi < 16; xi++)
+                {
+                    m[xi] = sums[(((xi * cin) + c) * pad) + o];
+                }
+
+                // Gᵀ M: row k of the result from the rows ρ of M (G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]).
+                for (int j = 0; j < 4; j++)
+                {
+                    double m0 = m[j], m1 = m[4 + j], m2 = m[8 + j], m3 = m[12 + j];
+                    t[j] = m0 + (0.5 * (m1 + m2));
+                    t[4 + j] = 0.5 * (m1 - m2);
+                    t[8 + j] = (0.5 * (m1 + m2)) + m3;
+                }
+
+                Span<float> to = dw.Slice((o * dwRow) + (c * 9), 9);
+                for (int k = 0; k < 3; k++)
+                {
+                    double a0 = t[4 * k], a1 = t[(4 * k) + 1], a2 = t[(4 * k) + 2], a3 = t[(4 * k) + 3];
+                    to[3 * k] = (float)(a0 + (0.5 * (a1 + a2)));
+                    to[(3 * k) + 1] = (float)(0.5 * (a1 - a2));
+                    to[(3 * k) + 2] = (float)((0.5 * (a1 + a2)) + a3);
+                }
+            }
+        }
+    }
+
+    // U′[ξ][t][o] of tile row ty for every output channel (zeros past OutChannels): per 16 output channels and 16 tiles, the rows
+    // 2ty and 2ty + 1 of the 16 planes (zeros past the plane) staged as [row][channel][32 columns], transposed 16 × 16 into
+    // [row][column][channel], then g Aᵀ and A on the rows with the channels in the lanes, stored whole. (Transforming with the
+    // tiles in the lanes and transposing each ξ after took 16 transposes a block instead of 4.)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GradientRow512(in WinogradShape shape, float* dz, int plane, int row, int ty, float* u, float* stage)
+    {
+        int cout = shape.OutChannels, pad = shape.OutPad, tiles = shape.TileColumns, ow = shape.OutWidth;
+        bool second = (2 * ty) + 1 < shape.OutHeight;
+        nint step = UStep(in shape);
+        float* columns = stage + 1024;
+        for (int o0 = 0; o0 < pad; o0 += 16)
+        {
+            for (int t0 = 0; t0 < tiles; t0 += 16)
+            {
+                int valid = ow - (2 * t0);
+                for (int k = 0; k < 16; k++)
+                {
+                    int o = o0 + k;
+                    float* s0 = stage + (k * 32), s1 = s0 + 512;
+                    float* r0 = dz + ((nint)o * plane) + ((nint)(2 * ty) * row) + (2 * t0);
+                    bool here = o < cout, below = here && second;
+                    Vector512.Store(here ? LoadPartial(r0, valid) : Vector512<float>.Zero, s0);
+                    Vector512.Store(here ? LoadPartial(r0 + 16, valid - 16) : Vector512<float>.Zero, s0 + 16);
+                    Vector512.Store(below ? LoadPartial(r0 + row, valid) : Vector512<float>.Zero, s1);
+                    Vector512.Store(below ? LoadPartial(r0 + row + 16, valid - 16) : Vector512<float>.Zero, s1 + 16);
+                }
+
+                LanesConv.Transpose16(stage, 32, columns, 16);
+                LanesConv.Transpose16(stage + 16, 32, columns + 256, 16);
+                LanesConv.Transpose16(stage + 512, 32, columns + 512, 16);
+                LanesConv.Transpose16(stage + 528, 32, columns + 768, 16);
+                int n = Math.Min(16, tiles - t0);
+                for (int t = 0; t < n; t++)
+                {
+                    float* g = columns + (t * 32);
+                    Vector512<float> a0 = Vector512.Load(g), b0 = Vector512.Load(g + 16), a1 = Vector512.Load(g + 512), b1 = Vector512.Load(g + 528);
+                    float* to = u + (((nint)t0 + t) * pad) + o0;
+
+                    // g Aᵀ per row: (a, a + b, a − b, −b); A on the rows: (r0, r0 + r1, r0 − r1, −r1).
+                    GradientColumns(to, step, 0, a0, b0);
+                    GradientColumns(to, step, 4, a0 + a1, b0 + b1);
+                    GradientColumns(to, step, 8, a0 - a1, b0 - b1);
+                    GradientColumns(to, step, 12, -a1, -b1);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientColumns(float* to, nint step, int xi0, Vector512<float> a, Vector512<float> b)
+    {
+        Vector512.Store(a, to + (xi0 * step));
+        Vector512.Store(a + b, to + ((xi0 + 1) * step));
+        Vector512.Store(a - b, to + ((xi0 + 2) * step));
+        Vector512.Store(-b, to + ((xi0 + 3) * step));
+    }
+
+    // M[ξ][c][o] += Σ over the band's tile rows and tiles of V[ξ][c][t]·U′[ξ][t][o]: per ξ, 16 output channels in the lanes × 16
+    // input channels in registers, one U′ load and 16 broadcasts of V per tile.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightProducts512(in WinogradShape shape, float* v, float* u, int band, float* m)
+    {
+        int cin = shape.Channels, pad = shape.OutPad, tiles = shape.TileColumns, tp = shape.TilePad;
+        nint vBand = 16 * shape.VStep, uBand = 16 * UStep(in shape), vStep = shape.VStep, uStep = UStep(in shape);
+        for (int xi = 0; xi < 16; xi++)
+        {
+            for (int o0 = 0; o0 < pad; o0 += 16)
+            {
+                for (int c0 = 0; c0 < cin; c0 += 16)
+                {
+                    float* mm = m + ((((nint)xi * cin) + c0) * pad) + o0;
+                    if (tp == 16)
+                    {
+                        WeightBlock(mm, pad, v + (xi * vStep) + ((nint)c0 * 16), 16, vBand, u + (xi * uStep) + o0, pad, uBand, band, tiles);
+                    }
+                    else
+                    {
+                        WeightBlock(mm, pad, v + (xi * vStep) + ((nint)c0 * tp), tp, vBand, u + (xi * uStep) + o0, pad, uBand, band, tiles);
+                    }
+                }
+            }
+        }
+    }
+
+    // 16 rows of M (rows `pad` apart) += Σ_r Σ_t v[r][k·tp + t] · u[r][t·pad]: the sums stay in registers over the band.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightBlock(float* m, int pad, float* v, nint tp, nint vBand, float* u, int uRow, nint uBand, int band, int tiles)
+    {
+        Vector512<float> s0 = Vector512.Load(m), s1 = Vector512.Load(m + pad), s2 = Vector512.Load(m + (2 * pad)), s3 = Vector512.Load(m + (3 * pad));
+        Vector512<float> s4 = Vector512.Load(m + (4 * pad)), s5 = Vector512.Load(m + (5 * pad)), s6 = Vector512.Load(m + (6 * pad)), s7 = Vector512.Load(m + (7 * pad));
+        Vector512<float> s8 = Vector512.Load(m + (8 * pad)), s9 = Vector512.Load(m + (9 * pad)), s10 = Vector512.Load(m + (10 * pad)), s11 = Vector512.Load(m + (11 * pad));
+        Vector512<float> s12 = Vector512.Load(m + (12 * pad)), s13 = Vector512.Load(m + (13 * pad)), s14 = Vector512.Load(m + (14 * pad)), s15 = Vector512.Load(m + (15 * pad));
+        for (int r = 0; r < band; r++)
+        {
+            float* vr = v + (r * vBand), ur = u + (r * uBand);
+            for (int t = 0; t < tiles; t++)
+            {
+                Vector512<float> x = Vector512.Load(ur + ((nint)t * uRow));
+                float* p = vr + t;
+                s0 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[0]), x, s0);
+                s1 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[tp]), x, s1);
+                s2 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[2 * tp]), x, s2);
+                s3 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[3 * tp]), x, s3);
+                s4 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[4 * tp]), x, s4);
+                s5 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[5 * tp]), x, s5);
+                s6 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[6 * tp]), x, s6);
+                s7 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[7 * tp]), x, s7);
+                s8 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[8 * tp]), x, s8);
+                s9 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[9 * tp]), x, s9);
+                s10 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[10 * tp]), x, s10);
+                s11 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[11 * tp]), x, s11);
+                s12 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[12 * tp]), x, s12);
+                s13 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[13 * tp]), x, s13);
+                s14 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[14 * tp]), x, s14);
+                s15 = Avx512F.FusedMultiplyAdd(Vector512.Create(p[15 * tp]), x, s15);
+            }
+        }
+
+        Vector512.Store(s0, m);
+        Vector512.Store(s1, m + pad);
+        Vector512.Store(s2, m + (2 * pad));
+        Vector512.Store(s3, m + (3 * pad));
+        Vector512.Store(s4, m + (4 * pad));
+        Vector512.Store(s5, m + (5 * pad));
+        Vector512.Store(s6, m + (6 * pad));
+        Vector512.Store(s7, m + (7 * pad));
+        Vector512.Store(s8, m + (8 * pad));
+        Vector512.Store(s9, m + (9 * pad));
+        Vector512.Store(s10, m + (10 * pad));
+        Vector512.Store(s11, m + (11 * pad));
+        Vector512.Store(s12, m + (12 * pad));
+        Vector512.Store(s13, m + (13 * pad));
+        Vector512.Store(s14, m + (14 * pad));
+        Vector512.Store(s15, m + (15 * pad));
+    }
+}
