@@ -14,6 +14,21 @@ namespace FusedOps.Tests;
 [Collection("KernelLevel")]
 public sealed class WinogradWeightGradientTests
 {
+    [Fact]
+    public void Kernel_RejectsInputChannelsNotInSixteens_NamingTheCount()
+    {
+        // 24 input channels (not a multiple of 16): refused before anything is written, the message naming the count.
+        var shape = new WinogradShape(24, 16, 8, 8);
+        Assert.False(WinogradConv.WeightGradientRuns(in shape));
+        float[] sums = new float[WinogradConv.WeightGradientSumsLength(in shape)];
+        sums.AsSpan().Fill(3f);
+        var error = Assert.Throws<NotSupportedException>(() => WinogradConv.WeightGradientSample(
+            in shape, new float[24 * 10 * 10], 100, 10, new float[16 * 64], 64, 8, sums, new float[1 << 16]));
+        Assert.Contains("multiples of 16", error.Message);
+        Assert.Contains("24 input channels", error.Message);
+        Assert.All(sums, v => Assert.Equal(3f, v));
+    }
+
     [Theory]
     [InlineData(16, 16, 28, 28, 3)]
     [InlineData(16, 16, 14, 14, 2)]

@@ -42,7 +42,8 @@ public static unsafe partial class WinogradConv
     {
         if (!WeightGradientRuns(in shape))
         {
-            throw new NotSupportedException("The Winograd weight gradient needs the Vector512 path and input channels in multiples of 16.");
+            throw new NotSupportedException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The Winograd weight gradient needs the Vector512 path and input channels in multiples of 16; this shape has {shape.Channels} input channels, Vector512 {(Enabled && Vector512.IsHardwareAccelerated ? "enabled" : "not enabled")}."));
         }
 
         CheckPlanes(shape.Channels, shape.InHeight, shape.InWidth, input.Length, inPlaneStride, inRowStride, nameof(input));
