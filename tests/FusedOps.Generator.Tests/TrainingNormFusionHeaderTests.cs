@@ -83,7 +83,8 @@ public sealed class TrainingNormFusionHeaderTests
         Assert.Contains("backward: dY + gradient from \"a\" (in place) + ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 1's Conv2d backward, no pass,", surface);
         Assert.Contains("backward: ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 2's Conv2d backward, no pass,", surface);
         Assert.Equal(1, Count(surface, "(sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed"));
-        Assert.Contains("(its first writer stores, so it is never cleared)", surface);
+        // "a"'s gradient is stored at the pooled size only (rule 8): ReLU′ at the pool's output, formed per plane where it is read.
+        Assert.Contains("//   _gradPool2 144: group 2: ReLU' of the pooled gradient", surface);
 
         // The buffers: z of every conv group is kept; no group's normalised output is.
         string buffers = surface.Substring(surface.IndexOf("// Buffers, training", System.StringComparison.Ordinal));
@@ -97,27 +98,29 @@ public sealed class TrainingNormFusionHeaderTests
         // Nor the residual sum: the backward's reduction pass recomputes it from z2 and z0 (rule 5).
         Assert.DoesNotContain("//   _u2 ", buffers);
         Assert.DoesNotContain("_u2", training);
-        Assert.Contains("backward: elementwise: ReLU' (at u recomputed from z and group 0's z) + gradient to \"a\" + BatchNorm reductions, then", surface);
+        Assert.Contains("backward: elementwise: ReLU' (at the pool's output, on the pooled gradient, stored at the pooled size) + gradient to \"a\" + BatchNorm reductions, then", surface);
 
         Assert.Contains("_conv1.NormalizeInput(new ReluOperator(), _scale0, _shift0);", training);
         Assert.Contains("_conv1.Forward(_z0, ", training);
         Assert.Contains("_conv2.NormalizeInput(new ReluOperator(), _scale1, _shift1);", training);
-        Assert.Contains("_conv2.Backward(_z1, ", training);
         Assert.Contains("TrainingPasses.AffineAddNormPoolForward(act, ref _z2[0], new ReluOperator(), ref _z0[0], ref _scale0[0], ref _shift0[0], ref _z3[0],", training);
         Assert.Contains("TrainingPasses.AffinePoolForward(act, ref _z4[0], ref _z5[0], ref _argMax5[0], n, 8, ref _scale4[0], ref _shift4[0],", training);
         // Group 0's reductions (after the saved gradient joins dY) and group 1's per sample in the next conv's backward (rule 7).
-        Assert.Contains("_conv1.ReduceInputGradient(new ReluOperator(), _z0, _scale0, _shift0, _mean0, _invStd0, _gradSave0, _sumsPerSample0);", training);
+        Assert.Contains("_conv1.ReducePooledInputGradient(new ReluOperator(), _z0, _scale0, _shift0, _mean0, _invStd0, new Pooling.Window(12, 12, 6, 6, 2, 2, 0),", training);
+        Assert.Contains("_gradPool2, _sumsPerSample0);", training);
         Assert.Contains("_conv2.ReduceInputGradient(new ReluOperator(), _z1, _scale1, _shift1, _mean1, _invStd1, null, _sumsPerSample1);", training);
         Assert.Contains("TrainingPasses.FinishSums(_sumsPerSample0, n, 4, 144, ref sumDu, ref sumDuXhat);", training);
         Assert.Contains("TrainingPasses.FinishSums(_sumsPerSample1, n, 4, 144, ref sumDu, ref sumDuXhat);", training);
         Assert.DoesNotContain("TrainingPasses.AddBackwardSums(", training);
         Assert.DoesNotContain("TrainingPasses.BackwardSums(", training);
-        Assert.Contains("TrainingPasses.PoolAddNormBackwardReduce(act, ref dy, ref _argMax3[0], new Pooling.Window(12, 12, 6, 6, 2, 2, 0), new ReluOperator(), ref _z0[0],", training);
-        Assert.Contains("    ref _scale0[0], ref _shift0[0], ref _gradSave0[0], true,", training);
+        Assert.Contains("TrainingPasses.PoolMaskBackwardSums(act, ref dy, ref _argMax3[0], new Pooling.Window(12, 12, 6, 6, 2, 2, 0), ref _z3[0], ref _gradPool2[0],", training);
+        Assert.DoesNotContain("PoolAddNormBackwardReduce", training);
         Assert.DoesNotContain("G3_Backward", training);
-        // dU stored once, as the saved tensor's gradient, and the conv's dZ read from there.
-        Assert.Contains("    ref zs, ref _gradSave0[0], n, 4, ref scale, ref shift,", training);
-        Assert.Contains("dz = ref _gradSave0[0];", training);
+        // dU stored once at the pooled size, the conv's dZ formed from it per plane; no full-size gradient of "a" at all.
+        Assert.Contains("    ref zs, n, 4, ref mean, ref invStd, ref sumDu, ref sumDuXhat);", training);
+        Assert.Contains("dz = ref _gradPool2[0];", training);
+        Assert.Contains("_conv2.PooledBackward(new Pooling.Window(12, 12, 6, 6, 2, 2, 0), _argMax3, _z1, ref dz, _z2,", training);
+        Assert.DoesNotContain("_gradSave0", training);
         Assert.Contains("TrainingPasses.PoolBackwardSums(act, ref dy, ref _argMax5[0], new Pooling.Window(6, 6, 3, 3, 2, 2, 0), ref zs, n, 8,", training);
         Assert.Contains("_conv4.PooledNormBackward(new ReluOperator(), _scale4, _shift4, new Pooling.Window(6, 6, 3, 3, 2, 2, 0), _argMax5, _z3, ref dz, _z4,", training);
         Assert.DoesNotContain("TrainingPasses.MaxBackward(", training);

@@ -81,7 +81,9 @@ internal static class HeaderEmitter
         if (g.SumRecomputed && pass.Kind == PassKind.Elementwise && pass.Has(StageKind.NormReductions))
         {
             string derivative = Stage(g, StageKind.ActivationGradient);
-            stages = stages.Replace(derivative, $"{derivative} (at u recomputed from z and group {g.ResidualNormOf}'s z)");
+            stages = stages.Replace(derivative, g.PooledSavedGradient
+                ? $"{derivative} (at the pool's output, on the pooled gradient, stored at the pooled size)"
+                : $"{derivative} (at u recomputed from z and group {g.ResidualNormOf}'s z)");
         }
 
         return pass.Kind switch

@@ -148,7 +148,14 @@ internal static partial class TrainingEmitter
                 }
 
                 string window = StandaloneEmitter.Window(pool, g.TrainingPool!), overwrite = first.Length > 0 ? "true" : "false";
-                if (g.SumRecomputed)
+                if (g.PooledSavedGradient)
+                {
+                    w.Line($"// ReLU' at the pool's output (> 0 exactly where u at the arg-max is): dU at the pooled size, stored once for the conv's");
+                    w.Line($"// backward and \"{g.Branch!.Name}\"'s gradient, which form it per plane; u is not recomputed, the full-size dU never stored.");
+                    w.Line($"TrainingPasses.PoolMaskBackwardSums(act, ref {dy}, ref _argMax{pool.Index}[0], {window}, ref {m.Buffers.Groups[pool.Index].Output}[0], ref _gradPool{i}[0],");
+                    w.Line($"    ref zs, n, {g.Channels}, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+                }
+                else if (g.SumRecomputed)
                 {
                     GroupPlan residual = m.Groups[g.ResidualNormOf];
                     w.Line($"// u is recomputed per sample from z and group {residual.Index}'s z, as the forward computed it (not stored).");
@@ -160,7 +167,10 @@ internal static partial class TrainingEmitter
                     w.Line($"TrainingPasses.PoolAddBackwardReduce(act, ref {dy}, ref _argMax{pool.Index}[0], {window}, ref {r.U}[0], ref {save}[0], {overwrite},");
                 }
 
-                w.Line($"    ref zs, ref {du}[0], n, {g.Channels}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+                if (!g.PooledSavedGradient)
+                {
+                    w.Line($"    ref zs, ref {du}[0], n, {g.Channels}, ref scale, ref shift, ref mean, ref invStd, ref sumDu, ref sumDuXhat);");
+                }
             }
             else
             {

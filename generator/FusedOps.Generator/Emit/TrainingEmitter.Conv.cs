@@ -108,7 +108,16 @@ internal static partial class TrainingEmitter
             int p = previous.Index;
             string saved = previous.SavedGradientIn is { } joined ? $"_gradSave{joined.Slot}" : "null";
             StandaloneEmitter.Grow(w, $"_sumsPerSample{p}", "double", $"n * {2 * previous.Channels}");
-            w.Line($"{conv}.ReduceInputGradient({previous.Operator.New()}, {r.Input}, _scale{p}, _shift{p}, _mean{p}, _invStd{p}, {saved}, _sumsPerSample{p});");
+            string head = $"{conv}.ReduceInputGradient({previous.Operator.New()}, {r.Input}, _scale{p}, _shift{p}, _mean{p}, _invStd{p}, ";
+            if (previous.SavedGradientIn is { } slot && TrainingNormFusion.PooledSavedGradientOf(m.Groups, slot.Slot) is { } pooled)
+            {
+                // The saved tensor's gradient stored at the pooled size (TrainingNormFusion rule 8): formed per plane and added to dX there.
+                GroupPlan pool = m.Groups[pooled.Index + 1];
+                head = $"{conv}.ReducePooledInputGradient({previous.Operator.New()}, {r.Input}, _scale{p}, _shift{p}, _mean{p}, _invStd{p}, ";
+                saved = $"{StandaloneEmitter.Window(pool, pooled.TrainingPool!)}, _argMax{pool.Index}, _gradPool{pooled.Index}";
+            }
+
+            w.Line($"{head}{saved}, _sumsPerSample{p});");
         }
 
         if (g.DuRecomputed)
@@ -145,7 +154,11 @@ internal static partial class TrainingEmitter
         else
         {
             string norm = normArgs is null ? string.Empty : normArgs + ", ";
-            w.Line($"{conv}.Backward({r.Input}, ref dz, {norm}{tail});");
+            // dU from the pooled gradient per plane as dZ goes onto the grid (TrainingNormFusion rule 8).
+            string call = g.PooledSavedGradient && normArgs is not null
+                ? $"PooledBackward({StandaloneEmitter.Window(m.Groups[g.Index + 1], g.TrainingPool!)}, _argMax{g.Index + 1}, "
+                : "Backward(";
+            w.Line($"{conv}.{call}{r.Input}, ref dz, {norm}{tail});");
         }
     }
 

@@ -129,7 +129,8 @@ internal static partial class TrainingEmitter
                     {
                         // The conv's Backward forms dZ from dU as it puts it on its grid: no pass over dZ here.
                         w.Line("// Formed by the Conv2d's Backward as dZ goes onto its grid.");
-                        w.Line($"dz = ref {(TrainingNormFusion.DuInSavedGradient(m.Groups, g) ? $"_gradSave{g.Branch!.Slot}" : r.GradU)}[0];");
+                        string du = g.PooledSavedGradient ? $"_gradPool{i}" : TrainingNormFusion.DuInSavedGradient(m.Groups, g) ? $"_gradSave{g.Branch!.Slot}" : r.GradU;
+                        w.Line($"dz = ref {du}[0];");
                         normArgs = $"{z}, {gamma}, _mean{i}, _invStd{i}, _sum{i}, _sumSq{i}, count";
                         break;
                     }

@@ -97,6 +97,13 @@ internal static class BufferPlanner
 
         foreach (SavePoint s in saves.Where(s => groups.Any(g => g.Branch?.Slot == s.Slot)))
         {
+            if (TrainingNormFusion.PooledSavedGradientOf(groups, s.Slot) is { } pooled)
+            {
+                training.Add(new TrainingBuffer($"_gradPool{pooled.Index}", groups[pooled.Index + 1].OutLength,
+                    $"group {pooled.Index}: ReLU' of the pooled gradient, \"{s.Name}\"'s gradient before the pool's backward (formed per plane where read)"));
+                continue;
+            }
+
             string first = TrainingNormFusion.SavedGradientStoredFirst(groups, s.Slot) ? " (its first writer stores, so it is never cleared)" : string.Empty;
             training.Add(new TrainingBuffer($"_gradSave{s.Slot}", s.Length, $"gradient sent back to \"{s.Name}\" by the layers that use it{first}"));
         }

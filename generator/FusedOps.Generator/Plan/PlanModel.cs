@@ -214,6 +214,13 @@ internal sealed record GroupPlan(
     public bool SumRecomputed { get; init; }
 
     /// <summary>
+    /// Training: with ReLU and the pool after it, dU is formed at the pooled size (ReLU′ at the pool's output) and stored there, in
+    /// place of the saved tensor's full-size gradient; this conv's backward and the saved group's reductions form dU from it per
+    /// plane (<see cref="TrainingNormFusion"/> rule 8).
+    /// </summary>
+    public bool PooledSavedGradient { get; init; }
+
+    /// <summary>
     /// Training: BatchNorm's reductions (after the saved tensor's gradient is added to dY) run per sample in the next group's conv
     /// backward, right after it forms dY (<see cref="TrainingNormFusion"/> rule 7); this group's pass only adds them up.
     /// </summary>

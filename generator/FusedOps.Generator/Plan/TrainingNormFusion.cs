@@ -19,7 +19,8 @@ internal static class TrainingNormFusion
     /// into a residual group runs in that group's one-sweep reduction pass (its input gradient formed per sample, never stored); (5) such a
     /// group whose saved tensor (2) recomputes stores no sum u either: that reduction pass recomputes it per sample; (6) the backward of a
     /// MaxPool2d fused by (1) into a plain group whose conv forms dZ (3) runs per sample in that group's sums pass and conv backward; (7) a
-    /// group (3) whose output (2) the next conv pads gets its reductions from that conv's backward, per sample, with no pass of its own.
+    /// group (3) whose output (2) the next conv pads gets its reductions from that conv's backward, per sample, with no pass of its own;
+    /// (8) a group (5) with ReLU stores its dU at the pooled size instead of the saved tensor's gradient at the full size.
     /// </summary>
     public static void Apply(List<GroupPlan> groups, List<SavePoint> saves)
     {
@@ -123,7 +124,24 @@ internal static class TrainingNormFusion
                 groups[i] = g with { SumRecomputed = true };
             }
         }
+
+        for (int i = 0; i < groups.Count; i++)
+        {
+            // (8) Such a group (5) with ReLU, the only user of its saved tensor, whose gradient the saved group's reductions take in the
+            // next conv's backward (7): ReLU′ at u is needed only at each window's arg-max, where u > 0 exactly when the pool's output
+            // is, so dU is formed at the pooled size and stored there; u is not recomputed and the full-size dU never stored.
+            if (groups[i] is { SumRecomputed: true } g && DuInSavedGradient(groups, g) && g.Operator.OperatorType == "ReluOperator"
+                && g.Branch is { } use && groups.Count(u => u.Branch?.Slot == use.Slot) == 1
+                && groups[g.ResidualNormOf] is { SumsInNextBackward: true, SavedGradientIn: { } joined } && joined.Slot == use.Slot)
+            {
+                groups[i] = g with { PooledSavedGradient = true };
+            }
+        }
     }
+
+    /// <summary>The group whose dU is stored at the pooled size as saved tensor <paramref name="slot"/>'s gradient (rule 8), or null.</summary>
+    public static GroupPlan? PooledSavedGradientOf(IEnumerable<GroupPlan> groups, int slot) =>
+        groups.FirstOrDefault(u => u.PooledSavedGradient && u.Branch?.Slot == slot);
 
     /// <summary>
     /// Whether the MaxPool2d after <paramref name="g"/> runs its backward in <paramref name="g"/>'s reduction pass (rule 4 of

@@ -78,15 +78,18 @@ public sealed unsafe partial class Conv2dTrainer
     /// and each value goes through <see cref="Norm.BackwardApply"/>'s arithmetic first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void FillGradientGrid(ref float dz, ref float z, ref float dzGrid, Span<double> biasSums)
+    private void FillGradientGrid(int s, ref float dz, ref float z, ref float dzGrid, Span<double> biasSums, ref float planeScratch)
     {
-        bool vector = KernelDispatch.Level >= 1, norm = !Unsafe.IsNullRef(ref z);
+        bool vector = KernelDispatch.Level >= 1, norm = !Unsafe.IsNullRef(ref z), pooled = _pooledArgMax is not null;
         int plane = _oh * _ow;
         for (int o = 0; o < _oc; o++)
         {
             ref float zo = ref norm ? ref Unsafe.Add(ref z, o * plane) : ref Unsafe.NullRef<float>();
             var coefficients = norm ? new NormCoefficients(_normK[o], _normA[o], _normB[o], _normMean[o], _normInvStd[o], _normRelu, _normRelu ? _normScale[o] : 0f, _normRelu ? _normShift[o] : 0f) : default;
-            biasSums[o] += FillGradientPlane(ref Unsafe.Add(ref dz, o * plane), ref zo, in coefficients, ref Unsafe.Add(ref dzGrid, o * _lz), _oh, _ow, _wp, _m, _lz, vector);
+
+            // PooledBackward: the plane's dU formed from the masked pooled gradient first, in L1.
+            ref float source = ref pooled ? ref PooledPlane(s, o, ref planeScratch) : ref Unsafe.Add(ref dz, o * plane);
+            biasSums[o] += FillGradientPlane(ref source, ref zo, in coefficients, ref Unsafe.Add(ref dzGrid, o * _lz), _oh, _ow, _wp, _m, _lz, vector);
         }
     }
 

@@ -31,15 +31,17 @@ public sealed unsafe partial class Conv2dTrainer
         }
 
         (sums.Act, sums.Z, sums.Scale, sums.Shift, sums.Mean, sums.InvStd, sums.Saved, sums.PerSample) = (act, z, scale, shift, mean, invStd, saved, perSample);
+        sums.SavedPooled = null;
         _inputSums = sums;
     }
 
     // After sample s's input gradient is formed: the reductions set by ReduceInputGradient, if any.
-    private void ReduceInputGradientSample(int s, ref float dx)
+    // planeScratch: one input plane's room, free at this point (the grids').
+    private void ReduceInputGradientSample(int s, ref float dx, ref float planeScratch)
     {
         if (_inputSums is { } sums)
         {
-            sums.Sample(this, s, ref dx);
+            sums.Sample(this, s, ref dx, ref planeScratch);
         }
     }
 
@@ -52,10 +54,11 @@ public sealed unsafe partial class Conv2dTrainer
         }
 
         int length = InLength;
-        if (!wantInput || sums.Z.Length < (long)n * length || sums.PerSample.Length < (long)n * 2 * _c || (sums.Saved is { } saved && saved.Length < (long)n * length))
+        if (!wantInput || sums.Z.Length < (long)n * length || sums.PerSample.Length < (long)n * 2 * _c || (sums.Saved is { } saved && saved.Length < (long)n * length)
+            || (sums.SavedPooled is { } pooled && (pooled.Length < (long)n * _c * sums.SavedWindow.OutPlane || sums.SavedArgMax.Length < (long)n * _c * sums.SavedWindow.OutPlane)))
         {
             _inputSums = null;
-            throw new ArgumentException($"ReduceInputGradient needs the input gradient wanted, z and saved of {(long)n * length} values and perSample of {(long)n * 2 * _c}.", nameof(wantInput));
+            throw new ArgumentException($"ReduceInputGradient needs the input gradient wanted, z and saved of {(long)n * length} values (pooled: n × channels × the pooled plane, and its arg-max) and perSample of {(long)n * 2 * _c}.", nameof(wantInput));
         }
     }
 
@@ -65,7 +68,12 @@ public sealed unsafe partial class Conv2dTrainer
         public float[]? Saved;
         public double[] PerSample = [];
 
-        public abstract void Sample(Conv2dTrainer t, int s, ref float dx);
+        // The saved tensor's gradient as a MaxPool2d's pooled gradient (the pooled ReduceInputGradient), or null.
+        public float[]? SavedPooled;
+        public int[] SavedArgMax = [];
+        public Pooling.Window SavedWindow;
+
+        public abstract void Sample(Conv2dTrainer t, int s, ref float dx, ref float planeScratch);
     }
 
     private sealed class InputSums<TAct> : InputSums
@@ -73,12 +81,23 @@ public sealed unsafe partial class Conv2dTrainer
     {
         public TAct Act;
 
-        public override void Sample(Conv2dTrainer t, int s, ref float dx)
+        public override void Sample(Conv2dTrainer t, int s, ref float dx, ref float planeScratch)
         {
             int c = t._c, spatial = t._h * t._w, length = c * spatial;
             if (Saved is { } saved)
             {
                 ConvHelpers.Add(ref saved[s * length], ref dx, length);
+            }
+            else if (SavedPooled is { } pooled)
+            {
+                // The saved gradient formed per plane in L1 (the values the stored one held) and added as that one was.
+                int op = SavedWindow.OutPlane;
+                for (int ci = 0; ci < c; ci++)
+                {
+                    int po = ((s * c) + ci) * op;
+                    Pooling.MaxBackward(ref pooled[po], ref SavedArgMax[po], ref planeScratch, 1, SavedWindow);
+                    ConvHelpers.Add(ref planeScratch, ref Unsafe.Add(ref dx, ci * spatial), spatial);
+                }
             }
 
             Span<double> sums = PerSample.AsSpan(s * 2 * c, 2 * c);

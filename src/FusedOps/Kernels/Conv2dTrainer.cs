@@ -365,13 +365,15 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         ref float xp = ref _keep ? ref Kept(s) : ref scratch;
         ref float dzGrid = ref Unsafe.Add(ref scratch, _xpLength);
         ref float grid = ref Unsafe.Add(ref scratch, _gridOffset);
-        scoped ref float dz = ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength));
+        // PooledBackward: _dz is the pooled gradient, read per plane by FillGradientGrid.
+        scoped ref float dz = ref _pooledArgMax is null ? ref Unsafe.AsRef<float>(_dz + ((long)s * OutLength)) : ref Unsafe.NullRef<float>();
         if (_epilogue is { } epilogue)
         {
             dz = ref epilogue.Backward(s, part, ref Unsafe.Add(ref scratch, ActivationOffset));
         }
 
-        FillGradientGrid(ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums);
+        FillGradientGrid(s, ref dz, ref _normZ is null ? ref Unsafe.NullRef<float>() : ref _normZ[s * OutLength], ref dzGrid, biasSums,
+            ref Unsafe.Add(ref scratch, ActivationOffset));
         if (!_keep)
         {
             PadInput(ref _input[s * InLength], ref xp);
@@ -404,7 +406,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
                 CropInput(ref grid, ref dx);
             }
 
-            ReduceInputGradientSample(s, ref dx);
+            ReduceInputGradientSample(s, ref dx, ref grid);
         }
     }
 

@@ -14,6 +14,7 @@ public static unsafe partial class TrainingPasses
         AddBackwardReduce,
         AddBackwardSums,
         PoolBackwardSums,
+        PoolMaskSums,
         BackwardApply,
         Backward,
         Add,
@@ -52,7 +53,7 @@ public static unsafe partial class TrainingPasses
         {
             Job<TAct> job = t_job ??= new Job<TAct>();
             (job._kind, job._act, job._n, job._channels, job._spatial) = (kind, act, n, channels, spatial);
-            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce or Kind.AddBackwardSums or Kind.PoolBackwardSums && job.Partials.Length < 2 * MaxParts * channels)
+            if (kind is Kind.BackwardReduce or Kind.AddBackwardReduce or Kind.AddBackwardSums or Kind.PoolBackwardSums or Kind.PoolMaskSums && job.Partials.Length < 2 * MaxParts * channels)
             {
                 job.Partials = new double[2 * MaxParts * channels];
             }
@@ -188,6 +189,47 @@ public static unsafe partial class TrainingPasses
             }
         }
 
+        // A pooled sums pass (PoolBackwardSums, PoolMaskSums) with its pointers set: one part straight into the sums, or the parts'
+        // partials added in part order.
+        public void RunSums(int parts, ref double sumDu, ref double sumDuXhat)
+        {
+            if (parts > 1)
+            {
+                Run(parts);
+                AddPartials(Partials, parts, _channels, ref sumDu, ref sumDuXhat);
+                return;
+            }
+
+            if (_kind == Kind.PoolMaskSums)
+            {
+                PoolMaskSums(0, 0, _n, ref sumDu, ref sumDuXhat);
+            }
+            else
+            {
+                PoolBackwardSums(0, 0, _n, ref sumDu, ref sumDuXhat);
+            }
+
+            Run(0);
+        }
+
+        // Samples s0 … s1 − 1 of PoolMaskBackwardSums, one plane at a time: the masked pooled gradient stored, the pool's input gradient
+        // formed in the part's scratch (one plane, in L1), then its sums; each channel's sums added to in sample order.
+        public void PoolMaskSums(int part, int s0, int s1, ref double sumDu, ref double sumDuXhat)
+        {
+            int op = Window.OutPlane;
+            float* plane = PoolScratch(part, _spatial);
+            for (int s = s0; s < s1; s++)
+            {
+                for (int c = 0; c < _channels; c++)
+                {
+                    long po = (((long)s * _channels) + c) * op, o = (((long)s * _channels) + c) * _spatial;
+                    ActivationPass.Backward(_act, ref Dy[po], ref R[po], ref Y[po], op);
+                    Pooling.MaxBackward(ref Y[po], ref ArgMax[po], ref *plane, 1, Window);
+                    PlaneSums(plane, Z + o, _spatial, Mean[c], InvStd[c], ref Unsafe.Add(ref sumDu, c), ref Unsafe.Add(ref sumDuXhat, c));
+                }
+            }
+        }
+
         public override void Execute(int part)
         {
             (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
@@ -221,6 +263,11 @@ public static unsafe partial class TrainingPasses
                     Span<double> poolSums = Partials.AsSpan(2 * part * c, 2 * c);
                     poolSums.Clear();
                     PoolBackwardSums(part, s0, s1, ref poolSums[0], ref poolSums[c]);
+                    break;
+                case Kind.PoolMaskSums:
+                    Span<double> maskSums = Partials.AsSpan(2 * part * c, 2 * c);
+                    maskSums.Clear();
+                    PoolMaskSums(part, s0, s1, ref maskSums[0], ref maskSums[c]);
                     break;
                 case Kind.BackwardApply:
                     Norm.BackwardApply(ref U[o], ref Z[o], count, c, _spatial, new ReadOnlySpan<float>(Scale, GammaLength), new ReadOnlySpan<float>(Mean, c),

@@ -42,17 +42,8 @@ public static unsafe partial class TrainingPasses
             job.Window = g;
             job.Z = pz;
             job.SetNorm(ps, pt, pm, pi);
-            if (parts == 1)
-            {
-                job.PoolBackwardSums(0, 0, n, ref sumDu, ref sumDuXhat);
-                job.Run(0);
-                return;
-            }
-
-            job.Run(parts);
+            job.RunSums(parts, ref sumDu, ref sumDuXhat);
         }
-
-        AddPartials(job.Partials, parts, channels, ref sumDu, ref sumDuXhat);
     }
 
     // AddBackwardReduce; with an arg-max (not a null ref), dY is the pooled gradient of window g.
