@@ -47,7 +47,7 @@ public static unsafe partial class WinogradConv
     {
         public nint In, Out;
         public int Rows;
-        public bool Second;
+        public bool Second, Low, High;
     }
 
     // Tile rows [tileRow0, tileRow1) on the narrow block, 16 flat tiles at a time.
@@ -100,6 +100,8 @@ public static unsafe partial class WinogradConv
                 Out = ((nint)(2 * ty) * run.OutRow) + shift,
                 Rows = Math.Min(4, run.Shape.InHeight - (2 * ty)),
                 Second = (2 * ty) + 1 < run.Shape.OutHeight,
+                Low = first < 16,
+                High = end > 16,
             };
             lane += n;
             f += n;
@@ -143,12 +145,20 @@ public static unsafe partial class WinogradConv
         {
             if (q < segments[s].Rows)
             {
+                // Only the halves the segment's positions reach (a segment of 7 tiles or fewer fills one or spans both).
                 float* p = at + segments[s].In;
                 Vector512<float>* m = masks + (s * SegmentMasks);
-                a = Avx512F.MaskLoad(p, m[0], a);
-                b = Avx512F.MaskLoad(p + 16, m[1], b);
-                c = Avx512F.MaskLoad(p + 2, m[2], c);
-                d = Avx512F.MaskLoad(p + 18, m[3], d);
+                if (segments[s].Low)
+                {
+                    a = Avx512F.MaskLoad(p, m[0], a);
+                    c = Avx512F.MaskLoad(p + 2, m[2], c);
+                }
+
+                if (segments[s].High)
+                {
+                    b = Avx512F.MaskLoad(p + 16, m[1], b);
+                    d = Avx512F.MaskLoad(p + 18, m[3], d);
+                }
             }
         }
 
@@ -179,9 +189,7 @@ public static unsafe partial class WinogradConv
             Vector512<float> lo = Avx512F.PermuteVar16x32x2(y0, low, y1), hi = Avx512F.PermuteVar16x32x2(y0, high, y1);
             for (int s = 0; s < count; s++)
             {
-                float* p = y + segments[s].Out;
-                Avx512F.MaskStore(p, masks[(s * SegmentMasks) + 4], lo);
-                Avx512F.MaskStore(p + 16, masks[(s * SegmentMasks) + 5], hi);
+                Store(y + segments[s].Out, in segments[s], masks + (s * SegmentMasks), lo, hi);
             }
 
             if (second)
@@ -196,11 +204,24 @@ public static unsafe partial class WinogradConv
                 hi = Avx512F.PermuteVar16x32x2(y0, high, y1);
                 for (int s = 0; s < count && segments[s].Second; s++)
                 {
-                    float* p = y + segments[s].Out + run.OutRow;
-                    Avx512F.MaskStore(p, masks[(s * SegmentMasks) + 4], lo);
-                    Avx512F.MaskStore(p + 16, masks[(s * SegmentMasks) + 5], hi);
+                    Store(y + segments[s].Out + run.OutRow, in segments[s], masks + (s * SegmentMasks), lo, hi);
                 }
             }
+        }
+    }
+
+    // A segment's pixels of the 32 interleaved ones (lo, hi) to p: only the halves its positions reach.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* p, in Segment segment, Vector512<float>* m, Vector512<float> lo, Vector512<float> hi)
+    {
+        if (segment.Low)
+        {
+            Avx512F.MaskStore(p, m[4], lo);
+        }
+
+        if (segment.High)
+        {
+            Avx512F.MaskStore(p + 16, m[5], hi);
         }
     }
 #endif
