@@ -105,13 +105,14 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
 
     /// <summary>
     /// The tiles-in-lanes block's two layouts (<see cref="WinogradTileLayout"/>) on planes whose tiles straddle tile rows in the
-    /// flat layout: 14 tiles a row (two rows in most vectors), 7 (three), odd widths and heights (the last tile column and row
+    /// flat layout: 14 tiles a row (two rows in most vectors), 12 on an odd width, 7 (three), odd widths and heights (the last tile column and row
     /// half used), more than 16 tiles a row (a vector at the end of one row and the start of the next), one tile a row (16 rows
     /// in a vector), one tile: against the double direct convolution, the same bits as each other, and the same bits split over
     /// tile rows (each call's tiles flat on their own). Below 512 bits the block is not used and the test checks the width's path.
     /// </summary>
     [Theory]
     [InlineData(16, 16, 28, 28)]
+    [InlineData(16, 16, 24, 23)]
     [InlineData(16, 32, 14, 14)]
     [InlineData(32, 16, 13, 15)]
     [InlineData(16, 16, 7, 9)]

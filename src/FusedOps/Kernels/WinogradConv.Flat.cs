@@ -27,14 +27,16 @@ public static unsafe partial class WinogradConv
     /// </summary>
     public static WinogradTileLayout Layout { get; set; } = WinogradTileLayout.Auto;
 
-    // Auto: flat where at least two tile rows fit in a vector. Measured (WinogradConv.Run, batch 64, one thread, thread CPU time,
-    // best of 15-20 alternating rounds, 2026-12-01): 16 → 32 and 32 → 16 on 14 × 14 (7 tiles a row) row ÷ flat 1.43–1.51, but
-    // 16 → 16 on 28 × 28 (14 tiles a row: 13 vectors instead of 14, each with two segments) 0.93–0.98.
+    // Auto: flat up to 12 tiles a row. Measured (WinogradConv.Run, batch 64, one thread, thread CPU time,
+    // best of 15–20 alternating rounds, 2026-12-01), time on rows ÷ time flat: 16 → 32 and 32 → 16 on 14 × 14 (7 tiles a row)
+    // 1.39–1.51, 16 → 16 on 8 × 8 2.68; but 16 → 16 on 28 × 28 (14 tiles a row: 13 vectors instead of 14, most with two segments,
+    // twice the masked loads and stores of the transforms) 0.93–0.98; between them 16 → 16 on 24 × 24 (12 tiles) 1.24 and on
+    // 18 × 18 (9 tiles) 1.13. From 16 tiles a row up the row path fills whole vectors but for the row's last (unmeasured: rows).
     private static bool FlatLayout(in WinogradShape shape) => Layout switch
     {
         WinogradTileLayout.Flat => true,
         WinogradTileLayout.Rows => false,
-        _ => shape.TileColumns <= 8,
+        _ => shape.TileColumns <= 12,
     };
 #if NET9_0_OR_GREATER
 

@@ -177,8 +177,10 @@ public static unsafe partial class WinogradConv
 
 #if NET9_0_OR_GREATER
     // WeightGradientSample on flat tiles (WinogradConv.Flat.cs) where the forward packs them so: bands of WeightBand vectors of 16
-    // tiles, each V[ξ][c][16] (the forward's flat input transform) and U′[ξ][16 tiles][o] (zeros in the lanes past the plane's tiles,
-    // whose V is zero too), then the products over all 16 lanes.
+    // tiles, each V[ξ][c][16] (the forward's flat input transform) and U′[ξ][16 tiles][o], then the products over the vectors' tiles.
+    // The tiles are added in the row path's order (row after row), so the bits are the same; 14 × 14 planes (7 tiles a row)
+    // transform 4 vectors instead of 7. Measured (Conv2dTrainer's Backward without dX, 16 → 32 on 14 × 14, batch 64, one thread,
+    // thread CPU time, best / median of 25 alternating rounds, 2026-12-01): rows 1.153 / 1.455 ms, flat 1.083 / 1.274.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FlatWeightGradient(in WinogradShape shape, float* px, int inPlane, int inRow, float* pg, int dzPlane, int dzRow, float* pm, float* pb, float* u, float* stage)
     {
