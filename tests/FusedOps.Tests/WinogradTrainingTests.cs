@@ -200,7 +200,10 @@ public sealed class WinogradTrainingTests
         }
     }
 
-    /// <summary>Shapes the route does not take: a 1×1 kernel, a dilated 3×3, padding 0, too few input or output channels, small planes.</summary>
+    /// <summary>
+    /// Shapes the route does not take: a 1×1 kernel, a dilated 3×3, padding 0, too few input or output channels, small planes
+    /// (under 196 pixels, or under 400 where the input channels are not a multiple of 16).
+    /// </summary>
     [Theory]
     [InlineData(32, 20, 22, 32, 1, 0, 1)]
     [InlineData(32, 20, 22, 32, 3, 2, 2)]
@@ -210,6 +213,7 @@ public sealed class WinogradTrainingTests
     [InlineData(32, 20, 22, 8, 3, 1, 1)]
     [InlineData(32, 13, 14, 32, 3, 1, 1)]
     [InlineData(16, 7, 7, 32, 3, 1, 1)]
+    [InlineData(24, 14, 14, 24, 3, 1, 1)]
     public void Trainer_OtherShapes_StayOnTheGrid(int c, int h, int w, int oc, int k, int pad, int dil)
     {
         var random = new Random(c + h + w + k);

@@ -38,9 +38,14 @@ public sealed unsafe partial class Conv2dTrainer
     // 1.30, Backward 1.33; 64 → 64 1.67 and 1.53. 7 × 7 stays on the grid (16 → 32: forward 1.12, but Backward 0.92, dW 0.81).
     private const int MinWinogradChannels = 16;
 
+    // Fewest output pixels per plane for layers whose weight gradient cannot take Winograd (input channels not a multiple of 16):
+    // the 14 × 14 planes were measured with it on Winograd only.
+    private const int MinWinogradPixelsOnGridWeights = 400;
+
     /// <summary>
-    /// Fewest output pixels per plane for which a training convolution's products take the Winograd route (default 196: 14 × 14
-    /// planes and larger). Read when a trainer is constructed; process-wide, for benchmarks and tests that compare the routes.
+    /// Fewest output pixels per plane for which a training convolution whose input channels are a multiple of 16 (its weight
+    /// gradient then on Winograd too) takes the Winograd route for its products (default 196: 14 × 14 planes and larger; other
+    /// layers from 400). Read when a trainer is constructed; process-wide, for benchmarks and tests that compare the routes.
     /// </summary>
     public static int MinWinogradPixels { get; set; } = 196;
 
@@ -77,10 +82,10 @@ public sealed unsafe partial class Conv2dTrainer
 
     // The Winograd shape of a product of this layer (channels in and out of that product) when it takes the route at all (decided
     // once; the width is checked per call), else null.
-    private static WinogradShape? WinogradFor(int channels, int outChannels, int height, int width, int kernel, int padding, int dilation) =>
+    private static WinogradShape? WinogradFor(int channels, int outChannels, int height, int width, int kernel, int padding, int dilation, int minPixels) =>
         kernel == 3 && padding == 1 && dilation == 1 && channels >= MinWinogradChannels && outChannels >= MinWinogradChannels
         && (Math.Min(channels, outChannels) >= 32 || (channels <= MaxNarrowChannels && outChannels <= MaxNarrowOutChannels))
-        && height * width >= MinWinogradPixels
+        && height * width >= minPixels
             ? new WinogradShape(channels, outChannels, height, width)
             : null;
 

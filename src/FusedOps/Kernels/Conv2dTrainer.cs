@@ -104,8 +104,9 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _packedForward = new float[ShiftedConv.PackedLength(outChannels, _kc)];
         _packedInput = new float[ShiftedConv.PackedLength(channels, outChannels * _kk)];
         _inputCrop = new GridCrop(height, width, padding, _wp, _qxp);
-        _winogradForward = WinogradFor(channels, outChannels, _oh, _ow, kernel, padding, dilation);
-        _winogradInput = WinogradFor(outChannels, channels, height, width, kernel, padding, dilation);
+        int minPixels = channels % 16 == 0 ? MinWinogradPixels : MinWinogradPixelsOnGridWeights;
+        _winogradForward = WinogradFor(channels, outChannels, _oh, _ow, kernel, padding, dilation, minPixels);
+        _winogradInput = WinogradFor(outChannels, channels, height, width, kernel, padding, dilation, minPixels);
         _gradientPositions = new int[_oh * _ow];
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];
