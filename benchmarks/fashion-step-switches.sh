@@ -7,6 +7,8 @@
 #   nowino  Conv2dTrainer.WinogradEnabled = false (every product on the grid)
 #   nowgrad Conv2dTrainer.WinogradWeightGradientEnabled = false (the weight gradients on the grid, the rest as base)
 #   chan    WinogradConv.Block = ChannelsInLanes (the 16 -> 16 products on the channels-in-lanes block)
+#   rows    WinogradConv.Layout = Rows (the tiles-in-lanes block one tile row at a time, not flat across rows)
+#   px400   a second model built with Conv2dTrainer.MinWinogradPixels = 400 (the 16 -> 32 layer on 14 x 14 on the grid)
 # Usage: benchmarks/fashion-step-switches.sh [rounds] [steps] [switches] [threads]
 # (defaults: 15 20 base,b256,nowino,chan 1). Needs the data in /usr/share/datasets/fashion-mnist (or FASHION_DATA).
 # Prints, per switch, the best and median step time (each round: `steps` steps after one untimed step) and images/s.
@@ -53,8 +55,14 @@ string[] switches = args[2].Split(',');
 KernelOptions.MaxDegreeOfParallelism = int.Parse(args[3]);
 int widest = KernelOptions.MaxVectorBits;
 ImageDataset train = FashionMnist.Load(args[4], train: true);
-var model = new FashionNet(seed: 1);
-var optimizer = new Adam(model.Parameters, 1e-3f);
+var model0 = new FashionNet(seed: 1);
+var optimizer0 = new Adam(model0.Parameters, 1e-3f);
+int minPixels = Conv2dTrainer.MinWinogradPixels;
+Conv2dTrainer.MinWinogradPixels = 400;
+var model1 = new FashionNet(seed: 1);
+var optimizer1 = new Adam(model1.Parameters, 1e-3f);
+Conv2dTrainer.MinWinogradPixels = minPixels;
+var (model, optimizer) = (model0, optimizer0);
 var loader = new MinibatchLoader(train, 64, FashionMnist.Mean, FashionMnist.StandardDeviation, shuffle: true, seed: 1);
 var batches = loader.Epoch().Take(40).Select(b => (b.Inputs.ToArray(), b.Labels.ToArray())).ToArray();
 float[] logits = new float[64 * FashionNet.OutputLength], gradient = new float[logits.Length];
@@ -91,6 +99,8 @@ void Apply(string s)
     Conv2dTrainer.WinogradEnabled = s != "nowino";
     Conv2dTrainer.WinogradWeightGradientEnabled = s != "nowgrad";
     WinogradConv.Block = s == "chan" ? WinogradBlock.ChannelsInLanes : WinogradBlock.Auto;
+    WinogradConv.Layout = s == "rows" ? WinogradTileLayout.Rows : WinogradTileLayout.Auto;
+    (model, optimizer) = s == "px400" ? (model1, optimizer1) : (model0, optimizer0);
 }
 
 void Step()

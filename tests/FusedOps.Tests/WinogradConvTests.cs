@@ -103,6 +103,55 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
             }
         });
 
+    /// <summary>
+    /// The tiles-in-lanes block's two layouts (<see cref="WinogradTileLayout"/>) on planes whose tiles straddle tile rows in the
+    /// flat layout: 14 tiles a row (two rows in most vectors), 12 on an odd width, 7 (three), odd widths and heights (the last tile column and row
+    /// half used), more than 16 tiles a row (a vector at the end of one row and the start of the next), one tile a row (16 rows
+    /// in a vector), one tile: against the double direct convolution, the same bits as each other, and the same bits split over
+    /// tile rows (each call's tiles flat on their own). Below 512 bits the block is not used and the test checks the width's path.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 16, 28, 28)]
+    [InlineData(16, 16, 24, 23)]
+    [InlineData(16, 32, 14, 14)]
+    [InlineData(32, 16, 13, 15)]
+    [InlineData(16, 16, 7, 9)]
+    [InlineData(5, 16, 3, 35)]
+    [InlineData(16, 40, 11, 2)]
+    [InlineData(3, 16, 1, 1)]
+    public void BothLayouts_MatchADoubleDirectConvolution_WithTheSameBits(int cin, int cout, int height, int width) =>
+        KernelLevelCollection.AtLevel(Math.Min(512, KernelDispatch.HardwareBits), () =>
+        {
+            var rng = new Random((cin * 5) + cout + width);
+            float[] x = Values(rng, 2 * cin * height * width), w = Values(rng, cout * cin * 9), scale = Values(rng, cout, 0.5), shift = Values(rng, cout);
+            var shape = new WinogradShape(cin, cout, height, width);
+            var planes = new Planes(shape, inMargin: 5, outMargin: 3);
+            double[] expected = Reference(x, w, scale, shift, 2, cin, cout, height, width, relu: true, transposeFlip: false);
+            float[]? first = null;
+            (WinogradBlock block, WinogradTileLayout layout) saved = (WinogradConv.Block, WinogradConv.Layout);
+            try
+            {
+                WinogradConv.Block = WinogradBlock.TilesInLanes;
+                foreach (WinogradTileLayout layout in new[] { WinogradTileLayout.Rows, WinogradTileLayout.Flat, WinogradTileLayout.Auto })
+                {
+                    WinogradConv.Layout = layout;
+                    float[] actual = planes.Run(x, w, scale, shift, 2, relu: true);
+                    Normwise.AssertWithin(Normwise.OutputError(Normwise.ToDouble(actual), expected), 1e-4, $"{layout} vs double direct convolution");
+                    first ??= actual;
+                    Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+                    foreach (int parts in new[] { 2, 3 })
+                    {
+                        float[] split = planes.Run(x, w, scale, shift, 2, relu: true, Math.Min(parts, shape.TileRows));
+                        Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), split.Select(BitConverter.SingleToInt32Bits));
+                    }
+                }
+            }
+            finally
+            {
+                (WinogradConv.Block, WinogradConv.Layout) = saved;
+            }
+        });
+
     [Theory]
     [InlineData(512)]
     [InlineData(256)]

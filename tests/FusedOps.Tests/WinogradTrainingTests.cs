@@ -27,10 +27,10 @@ public sealed class WinogradTrainingTests
 
     public static IEnumerable<object[]> WidthCases() => Widths.Select(bits => new object[] { bits });
 
-    // The 32 → 40 shape (the channels block both ways) and 16 → 32 on an odd plane (the tiles block both ways: 16 → 32 forward,
-    // 32 → 16 input gradient).
+    // The 32 → 40 shape (the channels block both ways), 16 → 32 on an odd plane (the tiles block both ways: 16 → 32 forward,
+    // 32 → 16 input gradient) and on 14 × 14 (the tiles block on flat tiles, three tile rows in a vector).
     public static IEnumerable<object[]> TrainerCases() =>
-        Widths.SelectMany(bits => new[] { new object[] { bits, 32, 20, 22, 40 }, new object[] { bits, 16, 21, 23, 32 } });
+        Widths.SelectMany(bits => new[] { new object[] { bits, 32, 20, 22, 40 }, new object[] { bits, 16, 21, 23, 32 }, new object[] { bits, 16, 14, 14, 32 } });
 
     [Theory]
     [MemberData(nameof(ReferenceCases))]
@@ -152,7 +152,58 @@ public sealed class WinogradTrainingTests
         }
     }
 
-    /// <summary>Shapes the route does not take: a 1×1 kernel, a dilated 3×3, padding 0, too few input or output channels, small planes.</summary>
+    /// <summary>
+    /// <see cref="Conv2dTrainer"/> on 14 × 14 planes (7 tiles a row: the tiles-in-lanes block on flat tiles, 16 → 32 forward and
+    /// 32 → 16 input gradient) and an odd 17 × 15 (8 tiles a row, the last column and row half used): z, Σ, Σ², dX and dW bitwise the same at 1, 2 and 3 threads (batches not a
+    /// multiple of the parts) and with the tiles one row at a time (<see cref="WinogradTileLayout.Rows"/>).
+    /// </summary>
+    [Theory]
+    [InlineData(16, 14, 14, 32)]
+    [InlineData(16, 17, 15, 32)]
+    public void Trainer_FlatTiles_AnyThreadCount_Bitwise(int c, int h, int w, int oc)
+    {
+        const int n = 7;
+        var random = new Random(c + h + oc);
+        float[] x = Values(random, n * c * h * w), weight = Values(random, oc * c * 9), bias = Values(random, oc), dz = Values(random, n * oc * h * w);
+        int saved = Conv2dTrainer.MinWinogradPixels;
+        WinogradTileLayout layout = WinogradConv.Layout;
+        try
+        {
+            Conv2dTrainer.MinWinogradPixels = 196;
+            float[]? first = null;
+            double[]? firstSums = null;
+            foreach ((int threads, WinogradTileLayout tiles) in new[] { (1, WinogradTileLayout.Auto), (2, WinogradTileLayout.Auto), (3, WinogradTileLayout.Auto), (2, WinogradTileLayout.Rows) })
+            {
+                WinogradConv.Layout = tiles;
+                float[] all = [];
+                double[] sums = [];
+                KernelLevelCollection.AtThreads(threads, () =>
+                {
+                    var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
+                    float[] z = new float[dz.Length], dx = new float[x.Length], dw = new float[weight.Length];
+                    double[] sum = new double[oc], sumSq = new double[oc];
+                    trainer.Forward(x, weight, bias, z, n, sum, sumSq);
+                    trainer.Backward(x, ref dz[0], weight, dw, null, ref dx[0], true, n);
+                    Assert.Equal(WinogradConv.Enabled, trainer.ForwardOnWinograd && trainer.InputGradientOnWinograd);
+                    all = [.. z, .. dx, .. dw];
+                    sums = [.. sum, .. sumSq];
+                });
+                first ??= all;
+                firstSums ??= sums;
+                Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), all.Select(BitConverter.SingleToInt32Bits));
+                Assert.Equal(firstSums.Select(BitConverter.DoubleToInt64Bits), sums.Select(BitConverter.DoubleToInt64Bits));
+            }
+        }
+        finally
+        {
+            (Conv2dTrainer.MinWinogradPixels, WinogradConv.Layout) = (saved, layout);
+        }
+    }
+
+    /// <summary>
+    /// Shapes the route does not take: a 1×1 kernel, a dilated 3×3, padding 0, too few input or output channels, small planes
+    /// (under 196 pixels, or under 400 where the input channels are not a multiple of 16).
+    /// </summary>
     [Theory]
     [InlineData(32, 20, 22, 32, 1, 0, 1)]
     [InlineData(32, 20, 22, 32, 3, 2, 2)]
@@ -160,8 +211,9 @@ public sealed class WinogradTrainingTests
     [InlineData(1, 20, 22, 32, 3, 1, 1)]
     [InlineData(8, 20, 22, 32, 3, 1, 1)]
     [InlineData(32, 20, 22, 8, 3, 1, 1)]
-    [InlineData(32, 14, 14, 32, 3, 1, 1)]
-    [InlineData(16, 14, 14, 16, 3, 1, 1)]
+    [InlineData(32, 13, 14, 32, 3, 1, 1)]
+    [InlineData(16, 7, 7, 32, 3, 1, 1)]
+    [InlineData(24, 14, 14, 24, 3, 1, 1)]
     public void Trainer_OtherShapes_StayOnTheGrid(int c, int h, int w, int oc, int k, int pad, int dil)
     {
         var random = new Random(c + h + w + k);
@@ -187,6 +239,8 @@ public sealed class WinogradTrainingTests
     [InlineData(48, 20, 22, 16, false, true)]
     [InlineData(16, 20, 22, 64, false, false)]
     [InlineData(32, 20, 22, 48, true, true)]
+    [InlineData(16, 14, 14, 32, true, true)]
+    [InlineData(32, 14, 14, 32, true, true)]
     public void Trainer_TakesTheRoutePerProduct(int c, int h, int w, int oc, bool forward, bool input)
     {
         var random = new Random(c + oc);

@@ -110,6 +110,7 @@ public sealed class WinogradWeightGradientTests
     [InlineData(16, 28, 28, 16, 13)]
     [InlineData(16, 32, 32, 32, 5)]
     [InlineData(32, 21, 23, 32, 4)]
+    [InlineData(16, 14, 14, 32, 7)]
     public void Trainer_WeightGradient_AnyThreadCount_Bitwise(int c, int h, int w, int oc, int n)
     {
         var random = new Random(c + h + w + oc);

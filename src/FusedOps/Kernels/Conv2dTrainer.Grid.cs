@@ -11,10 +11,11 @@ public sealed unsafe partial class Conv2dTrainer
     /// output[o][oy·OW + ox] = grid[o·planeStride + oy·rowStride + ox] + bias[o] for the valid columns; Σ and Σ² of the grid values
     /// per channel are added to <paramref name="sums"/> [0 … OC) and [OC … 2·OC). The padded-width grid (planes of Qp, rows of Wp),
     /// or the Winograd product already in NCHW (then <paramref name="grid"/> may be <paramref name="output"/>: each value is read
-    /// before it is written).
+    /// before it is written). <paramref name="rows"/> × <paramref name="width"/> values a plane: OH × OW, or 1 × OH·OW for NCHW
+    /// planes, which are then taken as one row (on 14-pixel rows, 6 of each row's 14 values went through the scalar tail).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CropForward(ref float grid, int planeStride, int rowStride, ref float output, Span<double> sums)
+    private void CropForward(ref float grid, int planeStride, int rowStride, ref float output, Span<double> sums, int rows, int width)
     {
         bool vector = KernelDispatch.Level >= 1, wide = KernelDispatch.Level >= 2;
         for (int o = 0; o < _oc; o++)
@@ -23,18 +24,18 @@ public sealed unsafe partial class Conv2dTrainer
             Vector256<float> vb = Vector256.Create(b), va = Vector256<float>.Zero, vq = Vector256<float>.Zero;
             Vector512<float> wb = Vector512.Create(b);
             float a = 0f, q = 0f;
-            for (int oy = 0; oy < _oh; oy++)
+            for (int oy = 0; oy < rows; oy++)
             {
                 ref float src = ref Unsafe.Add(ref grid, (o * planeStride) + (oy * rowStride));
-                ref float dst = ref Unsafe.Add(ref output, (((o * _oh) + oy) * _ow));
+                ref float dst = ref Unsafe.Add(ref output, (((o * rows) + oy) * width));
                 int i = 0;
                 if (wide)
                 {
                     // z goes to a batch-sized array: its lines are fetched ahead so the stores need not wait for them.
-                    Prefetch.Ahead(ref dst, _ow);
+                    Prefetch.Ahead(ref dst, width);
 
                     // 16 values a step, summed as their two 8-lane halves in order: the 8-lane loop's terms in its order.
-                    for (; i <= _ow - 16; i += 16)
+                    for (; i <= width - 16; i += 16)
                     {
                         Vector512<float> v = Vector512.LoadUnsafe(ref src, (nuint)i);
                         Vector256<float> lo = v.GetLower(), hi = v.GetUpper();
@@ -48,7 +49,7 @@ public sealed unsafe partial class Conv2dTrainer
 
                 if (vector)
                 {
-                    for (; i <= _ow - 8; i += 8)
+                    for (; i <= width - 8; i += 8)
                     {
                         Vector256<float> v = Vector256.LoadUnsafe(ref src, (nuint)i);
                         va += v;
@@ -57,7 +58,7 @@ public sealed unsafe partial class Conv2dTrainer
                     }
                 }
 
-                for (; i < _ow; i++)
+                for (; i < width; i++)
                 {
                     float v = Unsafe.Add(ref src, i);
                     a += v;

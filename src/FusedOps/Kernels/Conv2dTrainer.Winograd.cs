@@ -32,7 +32,22 @@ public sealed unsafe partial class Conv2dTrainer
     // block and masked row loads (grid ÷ Winograd, best of 9–15 alternating rounds, three runs on a shared machine): case B's
     // 16 → 32 forward 1.17–1.54, its 32 → 16 input gradient 1.44–2.6; Fashion-MNIST 16 → 16 at 28 × 28, batch 64: forward
     // 1.08–2.9, input gradient 1.19–2.2; 16 → 48 forward 1.10–1.14, but its input gradient (48 → 16) 0.60–1.16: left on the grid.
-    private const int MinWinogradChannels = 16, MinWinogradPixels = 400;
+    // Planes of 14 × 14 (7 tiles a row) take the route since the tiles-in-lanes block packs tiles across rows (WinogradConv.Flat.cs)
+    // and dW runs on Winograd (2026-12-01, one thread, batch 64, thread CPU time, best of 8–10 alternating rounds, grid ÷ Winograd):
+    // 16 → 32 forward 1.03–1.07, Backward with dX 1.10–1.14, dW alone 1.15; 16 → 16 forward 0.97, Backward 1.15; 32 → 32 forward
+    // 1.30, Backward 1.33; 64 → 64 1.67 and 1.53. 7 × 7 stays on the grid (16 → 32: forward 1.12, but Backward 0.92, dW 0.81).
+    private const int MinWinogradChannels = 16;
+
+    // Fewest output pixels per plane for layers whose weight gradient cannot take Winograd (input channels not a multiple of 16):
+    // the 14 × 14 planes were measured with it on Winograd only.
+    private const int MinWinogradPixelsOnGridWeights = 400;
+
+    /// <summary>
+    /// Fewest output pixels per plane for which a training convolution whose input channels are a multiple of 16 (its weight
+    /// gradient then on Winograd too) takes the Winograd route for its products (default 196: 14 × 14 planes and larger; other
+    /// layers from 400). Read when a trainer is constructed; process-wide, for benchmarks and tests that compare the routes.
+    /// </summary>
+    public static int MinWinogradPixels { get; set; } = 196;
 
     // With fewer than 32 channels on a side: at most these many input and output channels.
     private const int MaxNarrowChannels = 32, MaxNarrowOutChannels = 48;
@@ -67,10 +82,10 @@ public sealed unsafe partial class Conv2dTrainer
 
     // The Winograd shape of a product of this layer (channels in and out of that product) when it takes the route at all (decided
     // once; the width is checked per call), else null.
-    private static WinogradShape? WinogradFor(int channels, int outChannels, int height, int width, int kernel, int padding, int dilation) =>
+    private static WinogradShape? WinogradFor(int channels, int outChannels, int height, int width, int kernel, int padding, int dilation, int minPixels) =>
         kernel == 3 && padding == 1 && dilation == 1 && channels >= MinWinogradChannels && outChannels >= MinWinogradChannels
         && (Math.Min(channels, outChannels) >= 32 || (channels <= MaxNarrowChannels && outChannels <= MaxNarrowOutChannels))
-        && height * width >= MinWinogradPixels
+        && height * width >= minPixels
             ? new WinogradShape(channels, outChannels, height, width)
             : null;
 

@@ -104,8 +104,9 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _packedForward = new float[ShiftedConv.PackedLength(outChannels, _kc)];
         _packedInput = new float[ShiftedConv.PackedLength(channels, outChannels * _kk)];
         _inputCrop = new GridCrop(height, width, padding, _wp, _qxp);
-        _winogradForward = WinogradFor(channels, outChannels, _oh, _ow, kernel, padding, dilation);
-        _winogradInput = WinogradFor(outChannels, channels, height, width, kernel, padding, dilation);
+        int minPixels = channels % 16 == 0 ? MinWinogradPixels : MinWinogradPixelsOnGridWeights;
+        _winogradForward = WinogradFor(channels, outChannels, _oh, _ow, kernel, padding, dilation, minPixels);
+        _winogradInput = WinogradFor(outChannels, channels, height, width, kernel, padding, dilation, minPixels);
         _gradientPositions = new int[_oh * _ow];
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];
@@ -345,13 +346,13 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         {
             // The product lands in z's planes; the bias and the sums are taken there.
             WinogradForwardSample(ref xp, ref z, ref scratch);
-            CropForward(ref z, _oh * _ow, _ow, ref z, sums);
+            CropForward(ref z, _oh * _ow, _oh * _ow, ref z, sums, 1, _oh * _ow);
         }
         else
         {
             ref float grid = ref Unsafe.Add(ref scratch, _gridOffset);
             ShiftedConv.Product(ref _packedForward[0], _oc, _kc, ref xp, ref _tapOffsets[0], _qp, ref grid, _qp);
-            CropForward(ref grid, _qp, _wp, ref z, sums);
+            CropForward(ref grid, _qp, _wp, ref z, sums, _oh, _ow);
         }
 
         _epilogue?.Forward(s, ref z);

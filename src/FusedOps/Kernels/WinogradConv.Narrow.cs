@@ -14,7 +14,8 @@ namespace FusedOps.Kernels;
 /// a time against 16 broadcast output channels (16 accumulators); the 16 products of one tile vector and 16 channels (16 KB) are
 /// transformed at once, over the tiles, and the even and odd output columns interleaved straight into the NCHW rows: no
 /// transpose, no staging. The sums over channels and the output transform are the other paths' operations in the same order,
-/// so the bits are the same as theirs.
+/// so the bits are the same as theirs. Where a tile row leaves a quarter of a vector or more idle (12 tiles a row or fewer) the tiles are packed
+/// across tile rows instead of one row at a time (<see cref="Layout"/>, WinogradConv.Flat.cs), the same bits.
 /// </content>
 public static unsafe partial class WinogradConv
 {

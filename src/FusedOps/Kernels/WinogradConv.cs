@@ -200,6 +200,14 @@ public static unsafe partial class WinogradConv
 
             int level = KernelDispatch.Level;
             bool narrow = level == 2 && TileLanes(in shape);
+#if NET9_0_OR_GREATER
+            if (narrow && FlatLayout(in shape))
+            {
+                // Tiles in the lanes across tile rows (WinogradConv.Flat.cs): writes the output rows itself.
+                FlatRows512(act, in run, tileRow0, tileRow1);
+                return;
+            }
+#endif
             for (int ty = tileRow0; ty < tileRow1; ty++)
             {
                 if (narrow)
