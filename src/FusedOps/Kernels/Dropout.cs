@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -54,7 +55,7 @@ public static class Dropout
     /// <summary>y = x·factor with factor = (draw ≥ p ? 1/(1 − p) : 0), saved in <paramref name="factor"/>; y may alias x.</summary>
     /// <remarks>
     /// The draws are <paramref name="random"/>'s next <paramref name="count"/> <see cref="InitRandom.NextSingle"/> values, taken
-    /// by position (SplitMix64's draw i is a hash of the stream's state plus i + 1 steps), 8 or 16 at a time in vectors, and the
+    /// by position (SplitMix64's draw i is a hash of the stream's state plus i + 1 steps), a vector of floats at a time, and the
     /// stream is left where <paramref name="count"/> NextSingle calls would leave it: the same masks, bit for bit, as one draw per
     /// element in order, at any vector width.
     /// </remarks>
@@ -70,15 +71,9 @@ public static class Dropout
         float keep = (float)(1.0 / (1.0 - p));
         uint threshold = KeepThreshold(p);
         ulong state = random.Skip(count);
-        int i = 0;
-        if (KernelDispatch.RuntimeBits >= 512)
-        {
-            i = Forward512(ref x, ref y, ref factor, count, keep, threshold, state);
-        }
-        else if (KernelDispatch.RuntimeBits >= 256)
-        {
-            i = Forward256(ref x, ref y, ref factor, count, keep, threshold, state);
-        }
+        int i = Vector.IsHardwareAccelerated && KernelDispatch.RuntimeBits >= Vector<byte>.Count * 8
+            ? ForwardVector(ref x, ref y, ref factor, count, keep, threshold, state)
+            : 0;
 
         for (; i < count; i++)
         {
@@ -136,58 +131,35 @@ public static class Dropout
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Draw(Vector512<ulong> z)
+    private static Vector<ulong> Draw(Vector<ulong> z)
     {
-        z = (z ^ Vector512.ShiftRightLogical(z, 30)) * Vector512.Create(Mix1);
-        z = (z ^ Vector512.ShiftRightLogical(z, 27)) * Vector512.Create(Mix2);
-        return Vector512.ShiftRightLogical(z ^ Vector512.ShiftRightLogical(z, 31), 40);
+        z = (z ^ Vector.ShiftRightLogical(z, 30)) * new Vector<ulong>(Mix1);
+        z = (z ^ Vector.ShiftRightLogical(z, 27)) * new Vector<ulong>(Mix2);
+        return Vector.ShiftRightLogical(z ^ Vector.ShiftRightLogical(z, 31), 40);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<ulong> Draw(Vector256<ulong> z)
+    // A vector of floats a step (8 with 256-bit vectors): draws i + 1 … i + width as two vectors of states, narrowed to the k's in
+    // element order. Returns where it stopped.
+    private static int ForwardVector(ref float x, ref float y, ref float factor, int count, float keep, uint threshold, ulong state)
     {
-        z = (z ^ Vector256.ShiftRightLogical(z, 30)) * Vector256.Create(Mix1);
-        z = (z ^ Vector256.ShiftRightLogical(z, 27)) * Vector256.Create(Mix2);
-        return Vector256.ShiftRightLogical(z ^ Vector256.ShiftRightLogical(z, 31), 40);
-    }
-
-    // 16 elements a step: draws i + 1 … i + 16 as two vectors of 8 states, narrowed to 16 k's in element order. Returns where it stopped.
-    private static int Forward512(ref float x, ref float y, ref float factor, int count, float keep, uint threshold, ulong state)
-    {
-        const ulong g = InitRandom.Golden;
-        Vector512<ulong> z0 = Vector512.Create(state) + (Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8) * Vector512.Create(g));
-        Vector512<ulong> z1 = z0 + Vector512.Create(unchecked(8 * g)), stride = Vector512.Create(unchecked(16 * g));
-        Vector512<uint> limit = Vector512.Create(threshold);
-        Vector512<float> kept = Vector512.Create(keep);
-        int i = 0;
-        for (; i <= count - 16; i += 16)
+        int width = Vector<float>.Count, half = Vector<ulong>.Count;
+        Span<ulong> lanes = stackalloc ulong[half];
+        for (int j = 0; j < half; j++)
         {
-            Vector512<uint> k = Vector512.Narrow(Draw(z0), Draw(z1));
-            Vector512<float> f = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(k, limit).AsSingle(), kept, Vector512<float>.Zero);
-            f.StoreUnsafe(ref factor, (nuint)i);
-            (Vector512.LoadUnsafe(ref x, (nuint)i) * f).StoreUnsafe(ref y, (nuint)i);
-            z0 += stride;
-            z1 += stride;
+            lanes[j] = state + (InitRandom.Golden * (ulong)(j + 1));
         }
 
-        return i;
-    }
-
-    // As Forward512 with 8 elements a step.
-    private static int Forward256(ref float x, ref float y, ref float factor, int count, float keep, uint threshold, ulong state)
-    {
-        const ulong g = InitRandom.Golden;
-        Vector256<ulong> z0 = Vector256.Create(state) + (Vector256.Create(1UL, 2, 3, 4) * Vector256.Create(g));
-        Vector256<ulong> z1 = z0 + Vector256.Create(unchecked(4 * g)), stride = Vector256.Create(unchecked(8 * g));
-        Vector256<uint> limit = Vector256.Create(threshold);
-        Vector256<float> kept = Vector256.Create(keep);
+        var z0 = new Vector<ulong>(lanes);
+        Vector<ulong> z1 = z0 + new Vector<ulong>(InitRandom.Golden * (ulong)half), stride = new Vector<ulong>(InitRandom.Golden * (ulong)width);
+        var limit = new Vector<uint>(threshold);
+        var kept = new Vector<float>(keep);
         int i = 0;
-        for (; i <= count - 8; i += 8)
+        for (; i <= count - width; i += width)
         {
-            Vector256<uint> k = Vector256.Narrow(Draw(z0), Draw(z1));
-            Vector256<float> f = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(k, limit).AsSingle(), kept, Vector256<float>.Zero);
-            f.StoreUnsafe(ref factor, (nuint)i);
-            (Vector256.LoadUnsafe(ref x, (nuint)i) * f).StoreUnsafe(ref y, (nuint)i);
+            Vector<uint> k = Vector.Narrow(Draw(z0), Draw(z1));
+            Vector<float> f = Vector.ConditionalSelect(Vector.AsVectorInt32(Vector.GreaterThanOrEqual(k, limit)), kept, Vector<float>.Zero);
+            Simd.Store(f, ref factor, i);
+            Simd.Store(Simd.Load(ref x, i) * f, ref y, i);
             z0 += stride;
             z1 += stride;
         }
