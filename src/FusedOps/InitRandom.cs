@@ -18,6 +18,17 @@ public sealed class InitRandom
     // Restarts the stream as a new InitRandom(seed) would start: a training step reseeds its stream without allocating.
     internal void Reset(int seed) => _state = 0x9E3779B97F4A7C15UL * (ulong)(uint)seed + 0xD1B54A32D192ED03UL;
 
+    // Where the stream stands, then skips `count` draws: draw i (from 0) of the skipped run is Mix(state + (i + 1)·Golden), so a
+    // vector kernel can take every draw of a run at once (Dropout's masks) and leave the stream where `count` NextUInt64 calls would.
+    internal ulong Skip(int count)
+    {
+        ulong state = _state;
+        _state = state + (Golden * (ulong)(uint)count);
+        return state;
+    }
+
+    internal const ulong Golden = 0x9E3779B97F4A7C15UL;
+
     /// <summary>Next 64 random bits.</summary>
     public ulong NextUInt64()
     {

@@ -1,6 +1,8 @@
 using System;
 using System.ComponentModel;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
@@ -51,6 +53,12 @@ public static class Dropout
     }
 
     /// <summary>y = x·factor with factor = (draw ≥ p ? 1/(1 − p) : 0), saved in <paramref name="factor"/>; y may alias x.</summary>
+    /// <remarks>
+    /// The draws are <paramref name="random"/>'s next <paramref name="count"/> <see cref="InitRandom.NextSingle"/> values, taken
+    /// by position (SplitMix64's draw i is a hash of the stream's state plus i + 1 steps), a vector of floats at a time, and the
+    /// stream is left where <paramref name="count"/> NextSingle calls would leave it: the same masks, bit for bit, as one draw per
+    /// element in order, at any vector width.
+    /// </remarks>
     /// <param name="x">The input, <paramref name="count"/> values.</param>
     /// <param name="y">The output.</param>
     /// <param name="factor">Receives each element's factor, for Backward.</param>
@@ -61,10 +69,16 @@ public static class Dropout
     {
         ArgumentNullException.ThrowIfNull(random);
         float keep = (float)(1.0 / (1.0 - p));
-        for (int i = 0; i < count; i++)
+        uint threshold = KeepThreshold(p);
+        ulong state = random.Skip(count);
+        int i = Vector.IsHardwareAccelerated && KernelDispatch.RuntimeBits >= Vector<byte>.Count * 8
+            ? ForwardVector(ref x, ref y, ref factor, count, keep, threshold, state)
+            : 0;
+
+        for (; i < count; i++)
         {
             // As in PyTorch (input · mask), a dropped NaN stays NaN.
-            float f = random.NextSingle() >= p ? keep : 0f;
+            float f = Draw(state + (InitRandom.Golden * (ulong)(i + 1))) >= threshold ? keep : 0f;
             Unsafe.Add(ref factor, i) = f;
             Unsafe.Add(ref y, i) = Unsafe.Add(ref x, i) * f;
         }
@@ -77,9 +91,82 @@ public static class Dropout
     /// <param name="count">Elements of the whole batch.</param>
     public static void Backward(ref float dy, ref float factor, ref float dx, int count)
     {
-        for (int i = 0; i < count; i++)
+        int i = 0;
+        if (KernelDispatch.RuntimeBits >= 512)
+        {
+            for (; i <= count - 16; i += 16)
+            {
+                (Vector512.LoadUnsafe(ref dy, (nuint)i) * Vector512.LoadUnsafe(ref factor, (nuint)i)).StoreUnsafe(ref dx, (nuint)i);
+            }
+        }
+        else if (KernelDispatch.RuntimeBits >= 256)
+        {
+            for (; i <= count - 8; i += 8)
+            {
+                (Vector256.LoadUnsafe(ref dy, (nuint)i) * Vector256.LoadUnsafe(ref factor, (nuint)i)).StoreUnsafe(ref dx, (nuint)i);
+            }
+        }
+
+        for (; i < count; i++)
         {
             Unsafe.Add(ref dx, i) = Unsafe.Add(ref dy, i) * Unsafe.Add(ref factor, i);
         }
     }
+
+    // The 24 bits NextSingle scales by 2⁻²⁴: u = k·2⁻²⁴ exactly, so u ≥ p ⇔ k ≥ ⌈p·2²⁴⌉ (exact in double). p ≤ 0 keeps every
+    // element, p ≥ 1 or NaN none (k < 2²⁴ < the threshold), as the float comparison would.
+    private static uint KeepThreshold(float p)
+    {
+        double t = Math.Ceiling(p * 16777216.0);
+        return t <= 0 ? 0u : t <= 16777216.0 ? (uint)t : 16777217u;
+    }
+
+    // SplitMix64's output for the state after a step, top 24 bits: NextSingle's k.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Draw(ulong z)
+    {
+        z = (z ^ (z >> 30)) * Mix1;
+        z = (z ^ (z >> 27)) * Mix2;
+        return (uint)((z ^ (z >> 31)) >> 40);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<ulong> Draw(Vector<ulong> z)
+    {
+        z = (z ^ Vector.ShiftRightLogical(z, 30)) * new Vector<ulong>(Mix1);
+        z = (z ^ Vector.ShiftRightLogical(z, 27)) * new Vector<ulong>(Mix2);
+        return Vector.ShiftRightLogical(z ^ Vector.ShiftRightLogical(z, 31), 40);
+    }
+
+    // A vector of floats a step (8 with 256-bit vectors): draws i + 1 … i + width as two vectors of states, narrowed to the k's in
+    // element order. Returns where it stopped.
+    private static int ForwardVector(ref float x, ref float y, ref float factor, int count, float keep, uint threshold, ulong state)
+    {
+        int width = Vector<float>.Count, half = Vector<ulong>.Count;
+        Span<ulong> lanes = stackalloc ulong[half];
+        for (int j = 0; j < half; j++)
+        {
+            lanes[j] = state + (InitRandom.Golden * (ulong)(j + 1));
+        }
+
+        var z0 = new Vector<ulong>(lanes);
+        Vector<ulong> z1 = z0 + new Vector<ulong>(InitRandom.Golden * (ulong)half), stride = new Vector<ulong>(InitRandom.Golden * (ulong)width);
+        var limit = new Vector<uint>(threshold);
+        var kept = new Vector<float>(keep);
+        int i = 0;
+        for (; i <= count - width; i += width)
+        {
+            Vector<uint> k = Vector.Narrow(Draw(z0), Draw(z1));
+            Vector<float> f = Vector.ConditionalSelect(Vector.AsVectorInt32(Vector.GreaterThanOrEqual(k, limit)), kept, Vector<float>.Zero);
+            Simd.Store(f, ref factor, i);
+            Simd.Store(Simd.Load(ref x, i) * f, ref y, i);
+            z0 += stride;
+            z1 += stride;
+        }
+
+        return i;
+    }
+
+    private const ulong Mix1 = 0xBF58476D1CE4E5B9UL;
+    private const ulong Mix2 = 0x94D049BB133111EBUL;
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Numerics;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -31,4 +32,14 @@ public static class Simd
     /// <summary>Sum of all lanes, in double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Sum(Vector256<float> v) => Vector256.Sum(v);
+
+    /// <summary>The <see cref="Vector{T}"/> of floats at <paramref name="origin"/> + <paramref name="offset"/>, unaligned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector<float> Load(ref float origin, int offset) =>
+        Unsafe.ReadUnaligned<Vector<float>>(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref origin, offset)));
+
+    /// <summary>Stores <paramref name="value"/> at <paramref name="origin"/> + <paramref name="offset"/>, unaligned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Store(Vector<float> value, ref float origin, int offset) =>
+        Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref origin, offset)), value);
 }

@@ -65,6 +65,9 @@ public static class SoftmaxCrossEntropy
 
         double invTotal = 1.0 / totalWeight;
         double total = 0;
+
+        // Each row's exponentials, taken once for the sum and reused by the gradient (the same values: one exp per logit, not two).
+        Span<double> exps = classes <= MaxStackClasses ? stackalloc double[classes] : new double[classes];
         for (int n = 0; n < batchSize; n++)
         {
             ReadOnlySpan<float> row = logits.Slice(n * classes, classes);
@@ -84,7 +87,8 @@ public static class SoftmaxCrossEntropy
             double sum = 0;
             for (int j = 0; j < row.Length; j++)
             {
-                sum += Math.Exp(row[j] - max);
+                exps[j] = Math.Exp(row[j] - max);
+                sum += exps[j];
             }
 
             double logSum = Math.Log(sum);
@@ -109,7 +113,7 @@ public static class SoftmaxCrossEntropy
                 double invSum = 1.0 / sum;
                 for (int j = 0; j < row.Length; j++)
                 {
-                    double softmax = Math.Exp(row[j] - max) * invSum;
+                    double softmax = exps[j] * invSum;
                     double g = keep * labelWeight * (j == label ? softmax - 1.0 : softmax);
                     if (spread != 0)
                     {
@@ -123,6 +127,9 @@ public static class SoftmaxCrossEntropy
 
         return (float)(total * invTotal);
     }
+
+    // Classes whose exponentials fit on the stack (8 KB); more take one array a call.
+    private const int MaxStackClasses = 1024;
 
     private static double Weight(ReadOnlySpan<float> classWeights, int c) => classWeights.IsEmpty ? 1.0 : classWeights[c];
 

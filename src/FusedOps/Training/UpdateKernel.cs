@@ -51,25 +51,25 @@ internal static class UpdateLoop
         ref float rc = ref MemoryMarshal.GetReference(c);
         for (; j <= n - width; j += width)
         {
-            Vector<float> vp = Load(ref rp, j), vg = Load(ref rg, j);
-            Vector<float> va = hasA ? Load(ref ra, j) : default;
-            Vector<float> vb = hasB ? Load(ref rb, j) : default;
-            Vector<float> vc = hasC ? Load(ref rc, j) : default;
+            Vector<float> vp = Simd.Load(ref rp, j), vg = Simd.Load(ref rg, j);
+            Vector<float> va = hasA ? Simd.Load(ref ra, j) : default;
+            Vector<float> vb = hasB ? Simd.Load(ref rb, j) : default;
+            Vector<float> vc = hasC ? Simd.Load(ref rc, j) : default;
             kernel.Apply(ref vp, vg, ref va, ref vb, ref vc);
-            Store(vp, ref rp, j);
+            Simd.Store(vp, ref rp, j);
             if (hasA)
             {
-                Store(va, ref ra, j);
+                Simd.Store(va, ref ra, j);
             }
 
             if (hasB)
             {
-                Store(vb, ref rb, j);
+                Simd.Store(vb, ref rb, j);
             }
 
             if (hasC)
             {
-                Store(vc, ref rc, j);
+                Simd.Store(vc, ref rc, j);
             }
         }
 
@@ -103,12 +103,4 @@ internal static class UpdateLoop
         sb[..b.Length].CopyTo(b);
         sc[..c.Length].CopyTo(c);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> Load(ref float origin, int offset) =>
-        Unsafe.ReadUnaligned<Vector<float>>(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref origin, offset)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector<float> value, ref float origin, int offset) =>
-        Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref origin, offset)), value);
 }
