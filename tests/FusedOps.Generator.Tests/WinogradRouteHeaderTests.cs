@@ -8,7 +8,9 @@ namespace FusedOps.Generator.Tests;
 /// header and followed by the inference code: case C's layer (64 → 64, 3 × 3 on 56 × 56) takes it; a 64-channel 3 × 3 layer
 /// with a residual Add, a dilated one, a 5 × 5 one, a strided one, one with rows under 32 pixels (14 × 14), a 32 → 64 one
 /// (under 64 input channels: the lanes route) and a 64 → 32 one keep their other routes. Case B's layer (16 → 32 on 32 × 32, the
-/// kernel's tiles-in-lanes block) takes it; 32 → 16, 16 → 48, 16 → 8 and 16 → 16 on rows of 28 keep their routes.
+/// kernel's tiles-in-lanes block) takes it; 32 → 16, 16 → 48, 16 → 8 and 16 → 16 on rows of 28 keep their routes. A
+/// MaxPool2d(2) after a Winograd convolution keeps its own pass (the route has no pool epilogue); a MaxPool2d(3) there joins
+/// the convolution, which then stays off the route.
 /// </summary>
 public sealed class WinogradRouteHeaderTests
 {
@@ -78,6 +80,48 @@ public sealed class WinogradRouteHeaderTests
         string inference = RoutedInference(NarrowSource);
         Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
         Assert.Equal(1, inference.Split("WinogradConv.Packed(").Length - 1);
+    }
+
+    private const string PooledSource = """
+        using FusedOps;
+
+        /// <summary>A documented pipeline, so the whole compilation is warning-free.</summary>
+        [FusedPipeline(16, 32, 32)]
+        [Conv2d(32, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [MaxPool2d(2)]
+        [Conv2d(32, 3, Padding = 1)]
+        [BatchNorm]
+        [ReLU]
+        [MaxPool2d(2)]
+        public partial class Net
+        {
+        }
+        """;
+
+    [Fact]
+    public void MaxPool2AfterAWinogradConvolution_KeepsItsPass_ElsewhereItJoinsTheConvolution()
+    {
+        // Case P (16 → 32 on 32 × 32 + BatchNorm + ReLU + MaxPool2d(2)): the convolution takes the Winograd route and the pool
+        // its own vectorised pass; the second convolution (32 → 32 on 16 × 16, rows under 32) is not on Winograd, so its pool
+        // still rides its pass.
+        string inference = RoutedInference(PooledSource);
+        Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
+        Assert.Single(inference.Split("Pooling.MaxForward(").Skip(1));
+        Assert.Contains("new Pooling.Window(32, 32, 16, 16, 2, 2, 0)", inference);
+
+        GeneratorRun run = GeneratorHarness.Run(PooledSource);
+        string header = run.Sources.Single(s => s.HintName == "Net.g.cs").SourceText.ToString().Replace("\r\n", "\n");
+        Assert.Single(header.Split("inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU + MaxPool2d(2)\n").Skip(1));
+
+        // A MaxPool2d(3) after the same convolution joins it (its own pass would be scalar): no Winograd there.
+        int first = PooledSource.IndexOf("[MaxPool2d(2)]", System.StringComparison.Ordinal);
+        GeneratorRun three = GeneratorHarness.Run(PooledSource[..first] + "[MaxPool2d(3)]" + PooledSource[(first + 14)..]);
+        Assert.False(three.WarningsAndErrors.Any(), GeneratorRun.Describe(three.WarningsAndErrors));
+        string threeInference = three.Sources.Single(s => s.HintName == "Net.Inference.g.cs").SourceText.ToString();
+        Assert.DoesNotContain("WinogradConv.Packed(", threeInference);
+        Assert.DoesNotContain("Pooling.MaxForward(", threeInference);
     }
 
     // The generated inference source of a warning-free run of source whose only Winograd group is group 0.
