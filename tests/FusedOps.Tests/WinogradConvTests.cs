@@ -71,37 +71,20 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     [InlineData(7, 48, 13, 31)]
     [InlineData(16, 40, 35, 3)]
     [InlineData(3, 64, 6, 17)]
-    public void BothBlocks_MatchADoubleDirectConvolution_WithTheSameBits(int cin, int cout, int height, int width) =>
-        KernelLevelCollection.AtLevel(Math.Min(512, KernelDispatch.HardwareBits), () =>
+    public void BothBlocks_MatchADoubleDirectConvolution_WithTheSameBits(int cin, int cout, int height, int width)
+    {
+        WinogradBlock saved = WinogradConv.Block;
+        try
         {
-            var rng = new Random((cin * 7) + cout + height);
-            float[] x = Values(rng, 2 * cin * height * width), w = Values(rng, cout * cin * 9), scale = Values(rng, cout, 0.5), shift = Values(rng, cout);
-            var shape = new WinogradShape(cin, cout, height, width);
-            var planes = new Planes(shape, inMargin: 3, outMargin: 2);
-            double[] expected = Reference(x, w, scale, shift, 2, cin, cout, height, width, relu: true, transposeFlip: false);
-            float[]? first = null;
-            WinogradBlock saved = WinogradConv.Block;
-            try
-            {
-                foreach (WinogradBlock block in new[] { WinogradBlock.ChannelsInLanes, WinogradBlock.TilesInLanes })
-                {
-                    WinogradConv.Block = block;
-                    float[] actual = planes.Run(x, w, scale, shift, 2, relu: true);
-                    Normwise.AssertWithin(Normwise.OutputError(Normwise.ToDouble(actual), expected), 1e-4, $"{block} vs double direct convolution");
-                    first ??= actual;
-                    Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
-                    foreach (int parts in new[] { 2, 3 })
-                    {
-                        float[] split = planes.Run(x, w, scale, shift, 2, relu: true, Math.Min(parts, shape.TileRows));
-                        Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), split.Select(BitConverter.SingleToInt32Bits));
-                    }
-                }
-            }
-            finally
-            {
-                WinogradConv.Block = saved;
-            }
-        });
+            AssertSettingsAgree(
+                cin, cout, height, width, new Random((cin * 7) + cout + height), inMargin: 3, outMargin: 2,
+                new[] { WinogradBlock.ChannelsInLanes, WinogradBlock.TilesInLanes }.Select(block => (block.ToString(), (Action)(() => WinogradConv.Block = block))));
+        }
+        finally
+        {
+            WinogradConv.Block = saved;
+        }
+    }
 
     /// <summary>
     /// The tiles-in-lanes block's two layouts (<see cref="WinogradTileLayout"/>) on planes whose tiles straddle tile rows in the
@@ -119,36 +102,45 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     [InlineData(5, 16, 3, 35)]
     [InlineData(16, 40, 11, 2)]
     [InlineData(3, 16, 1, 1)]
-    public void BothLayouts_MatchADoubleDirectConvolution_WithTheSameBits(int cin, int cout, int height, int width) =>
+    public void BothLayouts_MatchADoubleDirectConvolution_WithTheSameBits(int cin, int cout, int height, int width)
+    {
+        (WinogradBlock block, WinogradTileLayout layout) saved = (WinogradConv.Block, WinogradConv.Layout);
+        try
+        {
+            WinogradConv.Block = WinogradBlock.TilesInLanes;
+            AssertSettingsAgree(
+                cin, cout, height, width, new Random((cin * 5) + cout + width), inMargin: 5, outMargin: 3,
+                new[] { WinogradTileLayout.Rows, WinogradTileLayout.Flat, WinogradTileLayout.Auto }.Select(layout => (layout.ToString(), (Action)(() => WinogradConv.Layout = layout))));
+        }
+        finally
+        {
+            (WinogradConv.Block, WinogradConv.Layout) = saved;
+        }
+    }
+
+    // Under each setting in turn (at the widest level up to 512 bits): the output of two samples against the double direct
+    // convolution, the same bits as under the first setting, and the same bits split over 2 and 3 parts of tile rows.
+    private static void AssertSettingsAgree(
+        int cin, int cout, int height, int width, Random rng, int inMargin, int outMargin, IEnumerable<(string Name, Action Apply)> settings) =>
         KernelLevelCollection.AtLevel(Math.Min(512, KernelDispatch.HardwareBits), () =>
         {
-            var rng = new Random((cin * 5) + cout + width);
             float[] x = Values(rng, 2 * cin * height * width), w = Values(rng, cout * cin * 9), scale = Values(rng, cout, 0.5), shift = Values(rng, cout);
             var shape = new WinogradShape(cin, cout, height, width);
-            var planes = new Planes(shape, inMargin: 5, outMargin: 3);
+            var planes = new Planes(shape, inMargin, outMargin);
             double[] expected = Reference(x, w, scale, shift, 2, cin, cout, height, width, relu: true, transposeFlip: false);
             float[]? first = null;
-            (WinogradBlock block, WinogradTileLayout layout) saved = (WinogradConv.Block, WinogradConv.Layout);
-            try
+            foreach ((string name, Action apply) in settings)
             {
-                WinogradConv.Block = WinogradBlock.TilesInLanes;
-                foreach (WinogradTileLayout layout in new[] { WinogradTileLayout.Rows, WinogradTileLayout.Flat, WinogradTileLayout.Auto })
+                apply();
+                float[] actual = planes.Run(x, w, scale, shift, 2, relu: true);
+                Normwise.AssertWithin(Normwise.OutputError(Normwise.ToDouble(actual), expected), 1e-4, $"{name} vs double direct convolution");
+                first ??= actual;
+                Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+                foreach (int parts in new[] { 2, 3 })
                 {
-                    WinogradConv.Layout = layout;
-                    float[] actual = planes.Run(x, w, scale, shift, 2, relu: true);
-                    Normwise.AssertWithin(Normwise.OutputError(Normwise.ToDouble(actual), expected), 1e-4, $"{layout} vs double direct convolution");
-                    first ??= actual;
-                    Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
-                    foreach (int parts in new[] { 2, 3 })
-                    {
-                        float[] split = planes.Run(x, w, scale, shift, 2, relu: true, Math.Min(parts, shape.TileRows));
-                        Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), split.Select(BitConverter.SingleToInt32Bits));
-                    }
+                    float[] split = planes.Run(x, w, scale, shift, 2, relu: true, Math.Min(parts, shape.TileRows));
+                    Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), split.Select(BitConverter.SingleToInt32Bits));
                 }
-            }
-            finally
-            {
-                (WinogradConv.Block, WinogradConv.Layout) = saved;
             }
         });
 
