@@ -51,20 +51,7 @@ internal static partial class ConvEmitter
         w.Open(chunked ? "for (nint k = k0; k < k1; k++)" : $"for (nint k = 0; k < {c.Kc}; k++)");
         w.Line("int offset = Unsafe.Add(ref offsets, k);");
         w.Line("ref float bk = ref Unsafe.Add(ref b, offset);");
-        for (int j = 0; j < nv; j++)
-        {
-            w.Line($"{vt} b{j} = {v}.LoadUnsafe(ref bk, {j * lanes});");
-        }
-
-        for (int r = 0; r < rows; r++)
-        {
-            w.Line($"{vt} a{r} = {v}.Create(Unsafe.Add(ref a, {(r == 0 ? "k" : $"{r * c.Kc} + k")}));");
-            for (int j = 0; j < nv; j++)
-            {
-                w.Line($"c{r}_{j} = Simd.Fma(a{r}, b{j}, c{r}_{j});");
-            }
-        }
-
+        WriteTapProducts(w, c, bits, rows, j => $"ref bk, {j * lanes}");
         w.Close();
         w.Line();
         if (chunked)
@@ -134,6 +121,56 @@ internal static partial class ConvEmitter
         w.Close();
         w.Line();
     }
+
+    /// <summary>
+    /// One tap of a register block: <c>c{r}_{j} += a{r} · b{j}</c> for every row r and vector j, each accumulator's terms in tap
+    /// order (so the same bits whatever the schedule). All B vectors are loaded first and shared by the rows, unless that needs
+    /// more vector registers than the width has (16 below 512 bits: 12 accumulators + 4 loads + 1 broadcast would be 17, and the
+    /// JIT would keep an accumulator on the stack, stored and reloaded every tap); then the rows' broadcasts come first and each
+    /// B vector is loaded just before its FMAs (accumulators + rows + 1 registers). RegisterPressureTests checks the count.
+    /// </summary>
+    private static void WriteTapProducts(CodeWriter w, ConvPlan c, int bits, int rows, System.Func<int, string> load)
+    {
+        int nv = 32 / (bits / 32);
+        string v = $"Vector{bits}";
+        string vt = $"{v}<float>";
+        string Broadcast(int r) => $"{vt} a{r} = {v}.Create(Unsafe.Add(ref a, {(r == 0 ? "k" : $"{r * c.Kc} + k")}));";
+        if ((rows * nv) + nv + 1 <= VectorRegisters(bits))
+        {
+            for (int j = 0; j < nv; j++)
+            {
+                w.Line($"{vt} b{j} = {v}.LoadUnsafe({load(j)});");
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line(Broadcast(r));
+                for (int j = 0; j < nv; j++)
+                {
+                    w.Line($"c{r}_{j} = Simd.Fma(a{r}, b{j}, c{r}_{j});");
+                }
+            }
+
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line(Broadcast(r));
+        }
+
+        for (int j = 0; j < nv; j++)
+        {
+            w.Line($"{vt} b{j} = {v}.LoadUnsafe({load(j)});");
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"c{r}_{j} = Simd.Fma(a{r}, b{j}, c{r}_{j});");
+            }
+        }
+    }
+
+    /// <summary>Vector registers of the x64 width: 32 zmm with AVX-512, 16 ymm or xmm below it.</summary>
+    private static int VectorRegisters(int bits) => bits >= 512 ? 32 : 16;
 
     private static void WriteScalar(CodeWriter w, ConvPlan c)
     {

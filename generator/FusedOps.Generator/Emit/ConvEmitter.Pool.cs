@@ -141,20 +141,7 @@ internal static partial class ConvEmitter
         w.Open($"for (nint k = 0; k < {c.Kc}; k++)");
         w.Line("ref float bk = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, k));");
         w.Line("ref float bk1 = ref Unsafe.Add(ref bk, step);");
-        for (int j = 0; j < nv; j++)
-        {
-            w.Line($"{vt} b{j} = {v}.LoadUnsafe(ref {(j < half ? "bk" : "bk1")}, {(j % half) * lanes});");
-        }
-
-        for (int r = 0; r < rows; r++)
-        {
-            w.Line($"{vt} a{r} = {v}.Create(Unsafe.Add(ref a, {(r == 0 ? "k" : $"{r * c.Kc} + k")}));");
-            for (int j = 0; j < nv; j++)
-            {
-                w.Line($"c{r}_{j} = Simd.Fma(a{r}, b{j}, c{r}_{j});");
-            }
-        }
-
+        WriteTapProducts(w, c, bits, rows, j => $"ref {(j < half ? "bk" : "bk1")}, {(j % half) * lanes}");
         w.Close();
         w.Line();
         w.Line("// Epilogue: the output pixels never leave registers; the pooled outputs are written once.");

@@ -674,24 +674,24 @@ namespace FusedOps.Generated
             {
                 int offset = Unsafe.Add(ref offsets, k);
                 ref float bk = ref Unsafe.Add(ref b, offset);
-                Vector256<float> b0 = Vector256.LoadUnsafe(ref bk, 0);
-                Vector256<float> b1 = Vector256.LoadUnsafe(ref bk, 8);
-                Vector256<float> b2 = Vector256.LoadUnsafe(ref bk, 16);
-                Vector256<float> b3 = Vector256.LoadUnsafe(ref bk, 24);
                 Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref a, k));
-                c0_0 = Simd.Fma(a0, b0, c0_0);
-                c0_1 = Simd.Fma(a0, b1, c0_1);
-                c0_2 = Simd.Fma(a0, b2, c0_2);
-                c0_3 = Simd.Fma(a0, b3, c0_3);
                 Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref a, 27 + k));
-                c1_0 = Simd.Fma(a1, b0, c1_0);
-                c1_1 = Simd.Fma(a1, b1, c1_1);
-                c1_2 = Simd.Fma(a1, b2, c1_2);
-                c1_3 = Simd.Fma(a1, b3, c1_3);
                 Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref a, 54 + k));
+                Vector256<float> b0 = Vector256.LoadUnsafe(ref bk, 0);
+                c0_0 = Simd.Fma(a0, b0, c0_0);
+                c1_0 = Simd.Fma(a1, b0, c1_0);
                 c2_0 = Simd.Fma(a2, b0, c2_0);
+                Vector256<float> b1 = Vector256.LoadUnsafe(ref bk, 8);
+                c0_1 = Simd.Fma(a0, b1, c0_1);
+                c1_1 = Simd.Fma(a1, b1, c1_1);
                 c2_1 = Simd.Fma(a2, b1, c2_1);
+                Vector256<float> b2 = Vector256.LoadUnsafe(ref bk, 16);
+                c0_2 = Simd.Fma(a0, b2, c0_2);
+                c1_2 = Simd.Fma(a1, b2, c1_2);
                 c2_2 = Simd.Fma(a2, b2, c2_2);
+                Vector256<float> b3 = Vector256.LoadUnsafe(ref bk, 24);
+                c0_3 = Simd.Fma(a0, b3, c0_3);
+                c1_3 = Simd.Fma(a1, b3, c1_3);
                 c2_3 = Simd.Fma(a2, b3, c2_3);
             }
 
@@ -749,24 +749,24 @@ namespace FusedOps.Generated
             {
                 int offset = Unsafe.Add(ref offsets, k);
                 ref float bk = ref Unsafe.Add(ref b, offset);
-                Vector256<float> b0 = Vector256.LoadUnsafe(ref bk, 0);
-                Vector256<float> b1 = Vector256.LoadUnsafe(ref bk, 8);
-                Vector256<float> b2 = Vector256.LoadUnsafe(ref bk, 16);
-                Vector256<float> b3 = Vector256.LoadUnsafe(ref bk, 24);
                 Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref a, k));
-                c0_0 = Simd.Fma(a0, b0, c0_0);
-                c0_1 = Simd.Fma(a0, b1, c0_1);
-                c0_2 = Simd.Fma(a0, b2, c0_2);
-                c0_3 = Simd.Fma(a0, b3, c0_3);
                 Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref a, 27 + k));
-                c1_0 = Simd.Fma(a1, b0, c1_0);
-                c1_1 = Simd.Fma(a1, b1, c1_1);
-                c1_2 = Simd.Fma(a1, b2, c1_2);
-                c1_3 = Simd.Fma(a1, b3, c1_3);
                 Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref a, 54 + k));
+                Vector256<float> b0 = Vector256.LoadUnsafe(ref bk, 0);
+                c0_0 = Simd.Fma(a0, b0, c0_0);
+                c1_0 = Simd.Fma(a1, b0, c1_0);
                 c2_0 = Simd.Fma(a2, b0, c2_0);
+                Vector256<float> b1 = Vector256.LoadUnsafe(ref bk, 8);
+                c0_1 = Simd.Fma(a0, b1, c0_1);
+                c1_1 = Simd.Fma(a1, b1, c1_1);
                 c2_1 = Simd.Fma(a2, b1, c2_1);
+                Vector256<float> b2 = Vector256.LoadUnsafe(ref bk, 16);
+                c0_2 = Simd.Fma(a0, b2, c0_2);
+                c1_2 = Simd.Fma(a1, b2, c1_2);
                 c2_2 = Simd.Fma(a2, b2, c2_2);
+                Vector256<float> b3 = Vector256.LoadUnsafe(ref bk, 24);
+                c0_3 = Simd.Fma(a0, b3, c0_3);
+                c1_3 = Simd.Fma(a1, b3, c1_3);
                 c2_3 = Simd.Fma(a2, b3, c2_3);
             }
 
