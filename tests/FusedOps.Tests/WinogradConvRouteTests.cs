@@ -7,7 +7,7 @@ using Xunit;
 namespace FusedOps.Tests;
 
 /// <summary>
-/// The Winograd inference route: Infer (the direct kernel) and Frozen.Infer (the route at 512 bits, the direct kernel at the
+/// The Winograd inference route: Infer (the direct kernel) and Frozen.Infer (the route at 512 and 256 bits, the direct kernel at the
 /// other widths) match the reference at every kernel width and give the same bits at 1, 2 and 3 threads (one sample split by
 /// tile rows, several by sample), with padding 1 and 0, odd heights and widths, with and without BatchNorm, on both register
 /// blocks (64 and 32 output channels).

@@ -62,7 +62,7 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
     /// <summary>
     /// Both Vector512 register blocks (<see cref="WinogradBlock"/>) on 16, 32 and 48 output channels, 16 input channels, odd and
     /// short rows: against the double direct convolution, the same bits as each other, and the same bits split over tile rows.
-    /// Below 512 bits the block is not used and the test checks the width's path.
+    /// At 256 bits the blocks are the Vector256 tiles-in-lanes block and the channels-in-lanes products between the scalar transforms.
     /// </summary>
     [Theory]
     [InlineData(16, 16, 28, 28)]
@@ -143,6 +143,57 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
                 }
             }
         });
+
+    /// <summary>
+    /// The Vector256 path (tiles in the lanes, 8 a vector, WinogradConv.Narrow256.cs) and its channels-in-lanes block give the
+    /// scalar path's bits (and, on an AVX-512 machine, the Vector512 path's): case B's shape, 16 tiles a row and fewer, a last
+    /// 16-tile group of 1 to 12 tiles (partial 8-tile halves and masked pixel stores), odd heights, output channels not a multiple
+    /// of 6 or 16, more than 16, one tile; one call and split over tile rows.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 32, 32, 32)]
+    [InlineData(16, 16, 28, 28)]
+    [InlineData(5, 40, 9, 35)]
+    [InlineData(64, 64, 14, 13)]
+    [InlineData(17, 70, 3, 50)]
+    [InlineData(16, 7, 7, 18)]
+    [InlineData(3, 16, 1, 1)]
+    public void Vector256_GivesTheScalarPathsBits(int cin, int cout, int height, int width)
+    {
+        var shape = new WinogradShape(cin, cout, height, width);
+        var rng = new Random((cin * 3) + cout + (height * 7) + width);
+        float[] x = Values(rng, 2 * cin * height * width), w = Values(rng, cout * cin * 9), scale = Values(rng, cout, 0.5), shift = Values(rng, cout);
+        var planes = new Planes(shape, inMargin: 3, outMargin: 2);
+        float[] scalar = null!;
+        KernelLevelCollection.AtLevel(0, () => scalar = planes.Run(x, w, scale, shift, 2, relu: true));
+        double[] expected = Reference(x, w, scale, shift, 2, cin, cout, height, width, relu: true, transposeFlip: false);
+        Normwise.AssertWithin(Normwise.OutputError(Normwise.ToDouble(scalar), expected), 1e-4, "scalar vs double direct convolution");
+        var bits = scalar.Select(BitConverter.SingleToInt32Bits).ToArray();
+        WinogradBlock saved = WinogradConv.Block;
+        try
+        {
+            foreach (int level in new[] { 256, 512 }.Where(l => l <= KernelDispatch.HardwareBits))
+            {
+                foreach (WinogradBlock block in new[] { WinogradBlock.Auto, WinogradBlock.ChannelsInLanes })
+                {
+                    WinogradConv.Block = block;
+                    KernelLevelCollection.AtLevel(level, () =>
+                    {
+                        Assert.True(WinogradConv.Enabled);
+                        foreach (int parts in new[] { 1, 2, 3 }.Where(p => p <= shape.TileRows))
+                        {
+                            float[] actual = planes.Run(x, w, scale, shift, 2, relu: true, parts);
+                            Assert.Equal(bits, actual.Select(BitConverter.SingleToInt32Bits));
+                        }
+                    });
+                }
+            }
+        }
+        finally
+        {
+            WinogradConv.Block = saved;
+        }
+    }
 
     [Theory]
     [InlineData(512)]

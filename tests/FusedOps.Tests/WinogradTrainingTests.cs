@@ -59,7 +59,7 @@ public sealed class WinogradTrainingTests
     [MemberData(nameof(WidthCases))]
     public void GeneratedStep_TakesTheRouteExactlyWhereItApplies(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
-        bool runs = WinogradConv.Enabled;
+        bool runs = WinogradConv.TrainingEnabled;
         Assert.Equal(runs, Differs(nameof(WinogradPair)));
         Assert.Equal(runs, Differs(nameof(WinogradOdd)));
         Assert.Equal(runs, Differs(nameof(WinogradNarrow)));
@@ -82,7 +82,7 @@ public sealed class WinogradTrainingTests
         bool forward = false, input = false, runs = false;
         KernelLevelCollection.AtLevel(bits, () =>
         {
-            runs = WinogradConv.Enabled;
+            runs = WinogradConv.TrainingEnabled;
             var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
             trainer.Forward(x, weight, bias, z, n, sum, sumSq);
             forward = trainer.ForwardOnWinograd;
@@ -184,7 +184,7 @@ public sealed class WinogradTrainingTests
                     double[] sum = new double[oc], sumSq = new double[oc];
                     trainer.Forward(x, weight, bias, z, n, sum, sumSq);
                     trainer.Backward(x, ref dz[0], weight, dw, null, ref dx[0], true, n);
-                    Assert.Equal(WinogradConv.Enabled, trainer.ForwardOnWinograd && trainer.InputGradientOnWinograd);
+                    Assert.Equal(WinogradConv.TrainingEnabled, trainer.ForwardOnWinograd && trainer.InputGradientOnWinograd);
                     all = [.. z, .. dx, .. dw];
                     sums = [.. sum, .. sumSq];
                 });
@@ -248,7 +248,7 @@ public sealed class WinogradTrainingTests
         var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
         trainer.Forward(x, weight, null, new float[dz.Length], 1, null, null);
         trainer.Backward(x, ref dz[0], weight, new float[weight.Length], null, ref dx[0], true, 1);
-        bool runs = WinogradConv.Enabled && Conv2dTrainer.WinogradEnabled;
+        bool runs = WinogradConv.TrainingEnabled && Conv2dTrainer.WinogradEnabled;
         Assert.Equal(runs && forward, trainer.ForwardOnWinograd);
         Assert.Equal(runs && input, trainer.InputGradientOnWinograd);
     }

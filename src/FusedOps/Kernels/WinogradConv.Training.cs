@@ -15,13 +15,13 @@ public static unsafe partial class WinogradConv
     /// <summary>
     /// <see cref="Pack"/> (or, with <paramref name="transposeFlip"/>, <see cref="PackTransposedFlipped"/>) into
     /// <paramref name="packed"/>, the same bits; <paramref name="staging"/> holds 9 × <see cref="WinogradShape.OutPad"/> floats.
-    /// Vector512 where <see cref="Enabled"/>, else <see cref="Pack"/>'s own loop.
+    /// Vector512 where the Vector512 path runs, else <see cref="Pack"/>'s own loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackForTraining(in WinogradShape shape, ReadOnlySpan<float> w, Span<float> packed, bool transposeFlip, Span<float> staging)
     {
         int cin = shape.Channels, cout = shape.OutChannels, pad = shape.OutPad;
-        if (!Enabled || !Vector512.IsHardwareAccelerated)
+        if (!TrainingEnabled || !Vector512.IsHardwareAccelerated)
         {
             PackCore(in shape, w, packed, transposeFlip);
             return;

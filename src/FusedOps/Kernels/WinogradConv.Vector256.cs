@@ -4,8 +4,9 @@ using System.Runtime.Intrinsics;
 namespace FusedOps.Kernels;
 
 /// <summary>
-/// The Vector256 path of <see cref="WinogradConv"/> (AVX2 + FMA, <see cref="KernelDispatch.Level"/> 1): the products, 16 output
-/// channels in two vectors; the transforms (a tenth of the work at 64 channels) are the scalar path's.
+/// The Vector256 channels-in-lanes products of <see cref="WinogradConv"/> (AVX2 + FMA, <see cref="KernelDispatch.Level"/> 1, only
+/// under <see cref="WinogradBlock.ChannelsInLanes"/>; the default at 256 bits is WinogradConv.Narrow256.cs): 16 output channels in
+/// two vectors; the transforms are the scalar path's.
 /// </summary>
 public static unsafe partial class WinogradConv
 {

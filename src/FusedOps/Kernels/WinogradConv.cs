@@ -70,13 +70,24 @@ public readonly record struct WinogradShape(int Channels, int OutChannels, int O
 /// Vector512 accumulators, one broadcast per tile), and the output transform applies the epilogue before a 16 × 16
 /// transpose writes NCHW; for few output channels the tiles are in the lanes instead (WinogradConv.Narrow.cs). Every output is computed by the same operations in the same order whatever range of tile rows
 /// a call covers, so any split over threads gives the same bits. Vector512 where <see cref="KernelDispatch.Level"/> is 2,
-/// Vector256 products where it is 1, a scalar path otherwise.
+/// Vector256 where it is 1 (tiles in the lanes, 8 a vector: WinogradConv.Narrow256.cs; <see cref="WinogradBlock.ChannelsInLanes"/>
+/// there takes the Vector256 products between the scalar transforms), a scalar path otherwise.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe partial class WinogradConv
 {
-    /// <summary>Whether the Vector512 path runs (<see cref="KernelOptions.MaxVectorBits"/> ≥ 512 on an AVX-512 machine).</summary>
-    public static bool Enabled => KernelDispatch.Level == 2;
+    /// <summary>
+    /// Whether a vector path runs: Vector512 (<see cref="KernelOptions.MaxVectorBits"/> ≥ 512 on an AVX-512 machine) or Vector256
+    /// (AVX2 + FMA, <see cref="KernelDispatch.Level"/> 1: the tiles-in-lanes block at 8 tiles a vector, WinogradConv.Narrow256.cs).
+    /// The inference route (generated code) runs where this holds; the training route needs <see cref="TrainingEnabled"/>.
+    /// </summary>
+    public static bool Enabled => KernelDispatch.Level >= 1;
+
+    /// <summary>
+    /// Whether <see cref="Conv2dTrainer"/>'s Winograd route runs: the Vector512 path only (its forward and input gradient were
+    /// measured against the grid kernels at 512 bits, its weight transform and weight gradient are Vector512 code).
+    /// </summary>
+    public static bool TrainingEnabled => KernelDispatch.Level == 2;
 
     /// <summary>
     /// Transforms weights <paramref name="w"/> ([OutChannels][Channels][3][3], PyTorch's layout) into <paramref name="packed"/>
@@ -224,6 +235,13 @@ public static unsafe partial class WinogradConv
                     Products512(in run);
                     OutputRow512(act, in run);
                 }
+                else if (level == 1 && Block != WinogradBlock.ChannelsInLanes)
+                {
+                    // Tiles in the lanes at 8 a vector (WinogradConv.Narrow256.cs): writes the output rows itself.
+                    InputRow256(in run, ty);
+                    NarrowRow256(act, in run, ty);
+                    continue;
+                }
                 else if (level == 1)
                 {
                     InputRowScalar(in run, ty);
@@ -330,7 +348,7 @@ public static unsafe partial class WinogradConv
         {
             float* stage = run.Stage + ((nint)r * run.Pixels * pad), y = run.Output + ((nint)((2 * ty) + r) * run.OutRow);
             int o0 = 0;
-            if (Enabled && ow >= 16)
+            if (KernelDispatch.Level == 2 && ow >= 16)
             {
                 // The last 16 columns overlap the block before when the width is not a multiple of 16 (written twice, same values).
                 for (; o0 + 16 <= cout; o0 += 16)
