@@ -18,7 +18,7 @@ internal static class CnnPoolBenchmark
     public static int Run()
     {
         Console.WriteLine("CNN with MaxPool (case P: Conv2d 16→32 3×3 p1 + BN + ReLU + MaxPool2d(2), 8×16×32×32), Frozen.Infer; ratio = other ÷ P as planned, above 1 = P faster.");
-        Console.WriteLine("P as planned: the convolution takes Winograd (at 512 bits) and the pool its own vectorised pass; P3's MaxPool2d(3) rides the convolution's epilogue.");
+        Console.WriteLine("P as planned: the convolution takes Winograd (at 512 and 256 bits) and the pool its own vectorised pass; P3's MaxPool2d(3) rides the convolution's epilogue.");
         var sampler = new Sampler();
         var disposables = new List<IDisposable>();
         bool agree = true;

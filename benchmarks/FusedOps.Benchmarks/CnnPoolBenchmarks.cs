@@ -8,7 +8,7 @@ namespace FusedOps.Benchmarks;
 
 /// <summary>
 /// Case P under BenchmarkDotNet (allocations measured): Conv2d 16→32 3×3 p1 + BatchNorm + ReLU + MaxPool2d(2) on
-/// 8×16×32×32, <c>Frozen.Infer</c> as planned (the conv, on Winograd at 512 bits, then the pool in its own pass: the planner
+/// 8×16×32×32, <c>Frozen.Infer</c> as planned (the conv, on Winograd at 512 and 256 bits, then the pool in its own pass: the planner
 /// does not fuse a 2×2 max pool into a Winograd convolution) at 1 and 2 threads, the same layers with a Save keeping the
 /// pool in its own pass, and ONNX Runtime on the same model at 1 and 2 intra-op threads.
 /// </summary>

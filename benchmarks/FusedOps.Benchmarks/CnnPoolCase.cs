@@ -6,7 +6,7 @@ using FusedOps.Reference;
 
 namespace FusedOps.Benchmarks;
 
-/// <summary>Case P: Conv2d 16→32 3×3 (padding 1) + BatchNorm + ReLU + MaxPool2d(2) on 32×32 images (batch 8); the planner runs the conv on Winograd (at 512 bits) and the pool in its own pass, not in the conv's epilogue.</summary>
+/// <summary>Case P: Conv2d 16→32 3×3 (padding 1) + BatchNorm + ReLU + MaxPool2d(2) on 32×32 images (batch 8); the planner runs the conv on Winograd (at 512 and 256 bits) and the pool in its own pass, not in the conv's epilogue.</summary>
 [FusedPipeline(16, 32, 32)]
 [Conv2d(32, 3, Padding = 1)]
 [BatchNorm]

@@ -14,7 +14,7 @@ namespace FusedOps.Generator.Tests;
 /// </summary>
 public sealed class WinogradRouteHeaderTests
 {
-    private const string Route = "(folded at 512 bits: Winograd F(2×2, 3×3), chosen by the planner)";
+    private const string Route = "(folded at 512 and 256 bits: Winograd F(2×2, 3×3), chosen by the planner)";
 
     private const string Source = """
         using FusedOps;

@@ -129,11 +129,12 @@ internal sealed record ConvPlan(
     public bool Lanes => Groups == 1 && Stride == 1 && !Residual && !TakesNext && !Im2col && !Winograd && OC % 64 == 0 && OW >= 16 && Kc >= 288;
 
     /// <summary>
-    /// The planner's choice for inference at 512 bits: the runtime's <c>WinogradConv</c> (F(2 × 2, 3 × 3): 16 multiplies per
+    /// The planner's choice for inference at 512 and 256 bits: the runtime's <c>WinogradConv</c> (F(2 × 2, 3 × 3): 16 multiplies per
     /// 2 × 2 output tile and channel pair instead of 36; weights transformed at <c>Freeze()</c>) rather than the direct kernels.
     /// A plain stride-1, dilation-1, ungrouped 3 × 3 convolution with its own epilogue (as <see cref="Lanes"/>; <see cref="Im2col"/>
     /// takes precedence), rows of 32 pixels or more (whole 16-tile vectors), and either 64 or more input channels and 64·k output
-    /// channels (the channels-in-lanes block) or 16 input channels and 32 output channels (the tiles-in-lanes block;
+    /// channels (the channels-in-lanes block) or 16 input channels and 32 output channels (the tiles-in-lanes block, the only one at
+    /// 256 bits, where it also runs case C at 1.5–1.8× ONNX Runtime's speed;
     /// case B, 16 → 32 on 32 × 32, ran at 0.6× the direct kernel's speed on the channels block). Case C (64 → 64 on 56 × 56) ran
     /// about 1.4× faster than on <see cref="Lanes"/>, case B see docs/performance.md. The folded model (<c>Freeze()</c>) only.
     /// </summary>

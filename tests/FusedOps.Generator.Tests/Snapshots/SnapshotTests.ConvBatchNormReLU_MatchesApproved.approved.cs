@@ -1367,7 +1367,7 @@ namespace FusedOps.Generated
 //   [2] ReLU -> (32, 32, 32)
 // Fusion groups and their passes (each pass is one sweep over memory; "then" separates passes):
 //   group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]  (16, 32, 32) -> (32, 32, 32)
-//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU (folded at 512 bits: Winograd F(2×2, 3×3), chosen by the planner)
+//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU (folded at 512 and 256 bits: Winograd F(2×2, 3×3), chosen by the planner)
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU
 //     backward: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient
 // Passes: inference 1, training forward 2, backward 2; layer by layer would take 3 / 4 / 4.
