@@ -109,6 +109,13 @@ public sealed unsafe partial class Conv2dTrainer
             return rows;
         }
 
+        if (vector && ow >= 4)
+        {
+            double rows = FillGradientRows256(ref src, ref z, in n, ref plane, oh, ow, wp, m);
+            new Span<float>(Unsafe.AsPointer(ref Unsafe.Add(ref plane, end)), lz - end).Clear();
+            return rows;
+        }
+
         (float k, float na, float nb, float mu, float inv) = (n.K, n.A, n.B, n.Mean, n.InvStd);
         (bool relu, float sc, float sh) = (n.Relu, n.Scale, n.Shift);
         Vector256<float> vk = Vector256.Create(k), vna = Vector256.Create(na), vnb = Vector256.Create(nb), vmu = Vector256.Create(mu), vinv = Vector256.Create(inv);

@@ -81,6 +81,110 @@ public sealed unsafe partial class Conv2dTrainer
         return Vector256.Sum(va) + (double)Vector128.Sum(va4) + a;
     }
 
+    /// <summary>
+    /// One plane of FillGradientPlane at Level 1 (rows of at least 4): <see cref="FillGradientRows512{TNorm, TRelu}"/>'s loops
+    /// without the 16-wide step, on <see cref="GridConstants256"/>. The general loop below it kept the scalar coefficients live
+    /// beside the vector ones for its scalar tail, which left AVX2's 16 ymm registers one short: the 4-wide step of every row
+    /// (rows of 28 and 14) stored and reloaded each intermediate on the stack, 70 % of the plane's time. The same values in the
+    /// same order as that loop, so the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double FillGradientRows256<TNorm, TRelu>(ref float src, ref float z, in NormCoefficients n, ref float plane, int oh, int ow, int wp, int m)
+        where TNorm : struct, IFlag
+        where TRelu : struct, IFlag
+    {
+        var c = new GridConstants256(n);
+        Vector256<float> va = Vector256<float>.Zero;
+        Vector128<float> va4 = Vector128<float>.Zero;
+        float a = 0f;
+        for (int oy = 0; oy < oh; oy++)
+        {
+            ref float row = ref Unsafe.Add(ref src, oy * ow);
+            ref float zr = ref default(TNorm).On ? ref Unsafe.Add(ref z, oy * ow) : ref row;
+            ref float dst = ref Unsafe.Add(ref plane, m + (oy * wp));
+            Prefetch.Ahead(ref row, ow);
+            if (default(TNorm).On)
+            {
+                Prefetch.Ahead(ref zr, ow);
+            }
+
+            int i = 0;
+            for (; i <= ow - 8; i += 8)
+            {
+                Vector256<float> v = c.Value<TNorm, TRelu>(Vector256.LoadUnsafe(ref row, (nuint)i), Vector256.LoadUnsafe(ref zr, (nuint)i));
+                va += v;
+                v.StoreUnsafe(ref dst, (nuint)i);
+            }
+
+            if (i <= ow - 4)
+            {
+                Vector128<float> v = c.Value<TNorm, TRelu>(Vector128.LoadUnsafe(ref row, (nuint)i), Vector128.LoadUnsafe(ref zr, (nuint)i));
+                va4 += v;
+                v.StoreUnsafe(ref dst, (nuint)i);
+                i += 4;
+            }
+
+            if (i < ow)
+            {
+                // The last 1 to 3 values: lanes of a step over the row's last 4, added one by one as the scalar loop added them.
+                int j = ow - 4;
+                Vector128<float> v = c.Value<TNorm, TRelu>(Vector128.LoadUnsafe(ref row, (nuint)j), Vector128.LoadUnsafe(ref zr, (nuint)j));
+                v.StoreUnsafe(ref dst, (nuint)j);
+                for (; i < ow; i++)
+                {
+                    a += v.GetElement(i - j);
+                }
+            }
+
+            for (; i < wp; i++)
+            {
+                Unsafe.Add(ref dst, i) = 0f;
+            }
+        }
+
+        return Vector256.Sum(va) + (double)Vector128.Sum(va4) + a;
+    }
+
+    // FillGradientRows256 for the coefficients' case.
+    private static double FillGradientRows256(ref float src, ref float z, in NormCoefficients n, ref float plane, int oh, int ow, int wp, int m) =>
+        Unsafe.IsNullRef(ref z) ? FillGradientRows256<No, No>(ref src, ref z, in n, ref plane, oh, ow, wp, m)
+        : n.Relu ? FillGradientRows256<Yes, Yes>(ref src, ref z, in n, ref plane, oh, ow, wp, m)
+        : FillGradientRows256<Yes, No>(ref src, ref z, in n, ref plane, oh, ow, wp, m);
+
+    // NormCoefficients broadcast to 8 lanes (GridConstants' arithmetic, without Vector512 fields on a machine that lacks them).
+    private readonly struct GridConstants256(NormCoefficients n)
+    {
+        private readonly Vector256<float> _k = Vector256.Create(n.K), _a = Vector256.Create(n.A), _b = Vector256.Create(n.B);
+        private readonly Vector256<float> _mean = Vector256.Create(n.Mean), _invStd = Vector256.Create(n.InvStd);
+        private readonly Vector256<float> _scale = Vector256.Create(n.Scale), _shift = Vector256.Create(n.Shift);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Value<TNorm, TRelu>(Vector256<float> d, Vector256<float> z)
+            where TNorm : struct, IFlag
+            where TRelu : struct, IFlag
+        {
+            if (!default(TNorm).On)
+            {
+                return d;
+            }
+
+            if (default(TRelu).On)
+            {
+                d = Vector256.AndNot(d, Vector256.LessThanOrEqual((z * _scale) + _shift, Vector256<float>.Zero));
+            }
+
+            Vector256<float> xh = (z - _mean) * _invStd;
+            return (d - _a - (xh * _b)) * _k;
+        }
+
+        // The 8-lane arithmetic in the lower lanes (the upper ones zero, never used).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<float> Value<TNorm, TRelu>(Vector128<float> d, Vector128<float> z)
+            where TNorm : struct, IFlag
+            where TRelu : struct, IFlag =>
+            default(TNorm).On ? Value<TNorm, TRelu>(d.ToVector256(), z.ToVector256()).GetLower() : d;
+    }
+
     // FillGradientRows512 for the coefficients' case.
     private static double FillGradientRows512(ref float src, ref float z, in NormCoefficients n, ref float plane, int oh, int ow, int wp, int m) =>
         Unsafe.IsNullRef(ref z) ? FillGradientRows512<No, No>(ref src, ref z, in n, ref plane, oh, ow, wp, m)
