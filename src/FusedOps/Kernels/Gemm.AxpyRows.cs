@@ -258,8 +258,8 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// Up to 3 rows × 32 columns in 12 ymm accumulators, which with the four B vectors fits the 16 ymm
-    /// registers of AVX2.
+    /// Up to 3 rows × 32 columns in 12 ymm accumulators, which with the three row broadcasts and one B vector
+    /// fits the 16 ymm registers of AVX2.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AxpyRows256x3x32(ref float a, nint rs, nint cs, int n, int depth, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
@@ -272,25 +272,28 @@ public static partial class Gemm
         ref float bt = ref b;
         for (int t = 0; t < depth; t++)
         {
-            Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-            Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-            Vector256<float> b2 = Vector256.LoadUnsafe(ref bt, 16);
-            Vector256<float> b3 = Vector256.LoadUnsafe(ref bt, 24);
-            Vector256<float> x = Vector256.Create(at);
-            r0a = Simd.Fma(x, b0, r0a);
-            r0b = Simd.Fma(x, b1, r0b);
-            r0c = Simd.Fma(x, b2, r0c);
-            r0d = Simd.Fma(x, b3, r0d);
-            x = Vector256.Create(Unsafe.Add(ref at, o1));
-            r1a = Simd.Fma(x, b0, r1a);
-            r1b = Simd.Fma(x, b1, r1b);
-            r1c = Simd.Fma(x, b2, r1c);
-            r1d = Simd.Fma(x, b3, r1d);
-            x = Vector256.Create(Unsafe.Add(ref at, o2));
-            r2a = Simd.Fma(x, b0, r2a);
-            r2b = Simd.Fma(x, b1, r2b);
-            r2c = Simd.Fma(x, b2, r2c);
-            r2d = Simd.Fma(x, b3, r2d);
+            // The three broadcasts first, then each B vector used at once: 12 accumulators + 3 + 1 = the 16 ymm of AVX2
+            // (four B vectors held across the rows would need 17 and spill an accumulator). Each sum gets the same FMAs in
+            // the same order.
+            Vector256<float> x0 = Vector256.Create(at);
+            Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref at, o1));
+            Vector256<float> x2 = Vector256.Create(Unsafe.Add(ref at, o2));
+            Vector256<float> v = Vector256.LoadUnsafe(ref bt);
+            r0a = Simd.Fma(x0, v, r0a);
+            r1a = Simd.Fma(x1, v, r1a);
+            r2a = Simd.Fma(x2, v, r2a);
+            v = Vector256.LoadUnsafe(ref bt, 8);
+            r0b = Simd.Fma(x0, v, r0b);
+            r1b = Simd.Fma(x1, v, r1b);
+            r2b = Simd.Fma(x2, v, r2b);
+            v = Vector256.LoadUnsafe(ref bt, 16);
+            r0c = Simd.Fma(x0, v, r0c);
+            r1c = Simd.Fma(x1, v, r1c);
+            r2c = Simd.Fma(x2, v, r2c);
+            v = Vector256.LoadUnsafe(ref bt, 24);
+            r0d = Simd.Fma(x0, v, r0d);
+            r1d = Simd.Fma(x1, v, r1d);
+            r2d = Simd.Fma(x2, v, r2d);
 
             at = ref Unsafe.Add(ref at, cs);
             bt = ref Unsafe.Add(ref bt, ldb);
