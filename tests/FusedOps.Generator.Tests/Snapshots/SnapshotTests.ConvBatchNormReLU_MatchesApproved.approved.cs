@@ -48,7 +48,7 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w0, 144, _scale0);
                 Array.Fill(_scale0, 1f);
             }
-            // Winograd F(2×2, 3×3) (WinogradConv) at 512 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
+            // Winograd F(2×2, 3×3) (WinogradConv) at 512 and 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
             _wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;
         }
 
