@@ -1,9 +1,11 @@
 using System;
+using System.Linq;
 using BenchmarkDotNet.Running;
 using FusedOps.Benchmarks;
 
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick            (Stopwatch, a minute or two: the five cases, then the generator)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels    (the five cases only)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels --case M    (some of the five cases, comma-separated, and nothing else)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick linear     (the Linear kernels alone)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick mlp        (the LayerNorm + GELU MLP only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick cnn        (case P, a CNN with MaxPool, and the Fashion convolutions)
@@ -43,6 +45,19 @@ if (quick >= 0)
     {
         QuickBenchmark.PrintFirstCalls();
         return 0;
+    }
+
+    int cases = Array.IndexOf(args, "--case");
+    if (cases >= 0)
+    {
+        string[] ids = cases + 1 < args.Length ? args[cases + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+        if (part != "kernels" || ids.Length == 0 || Array.Exists(ids, id => !Workload.CaseIds.Contains(id)))
+        {
+            Console.Error.WriteLine($"--case: expected '--quick kernels --case' and some of {string.Join(", ", Workload.CaseIds)}, comma-separated");
+            return 2;
+        }
+
+        return QuickBenchmark.Run(ids);
     }
 
     // Exit code 1 if an output disagrees with the reference or the generator's caching check fails.

@@ -27,8 +27,24 @@ public static partial class PackedGemm
         }
     }
 
+    // The 6 × 16 tile at row r, or, with 4 or fewer rows left before rEnd, a 4 × 16 one: 64 rows take 10 tiles of 6 and one of 4,
+    // not 11 of 6 with 2 rows computed twice (3 % of the product). Only the rows computed differ: each sum is the same.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile256(in GemmCall g, int p, int r, int rEnd)
+    {
+        if (rEnd - r <= 4)
+        {
+            Tile256<FourRows>(in g, p, r, rEnd);
+        }
+        else
+        {
+            Tile256<SixRows>(in g, p, r, rEnd);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile256(in GemmCall g, int p, int r, int rEnd)
+    private static unsafe void Tile256<TRows>(in GemmCall g, int p, int r, int rEnd)
+        where TRows : struct, ITileRows
     {
         TileRows6(in g, r, rEnd, out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5);
         nint cs = g.AColStride;
@@ -47,14 +63,36 @@ public static partial class PackedGemm
             c20 = Simd.Fma(x, b0, c20); c21 = Simd.Fma(x, b1, c21);
             x = Vector256.Create(a3[off]);
             c30 = Simd.Fma(x, b0, c30); c31 = Simd.Fma(x, b1, c31);
-            x = Vector256.Create(a4[off]);
-            c40 = Simd.Fma(x, b0, c40); c41 = Simd.Fma(x, b1, c41);
-            x = Vector256.Create(a5[off]);
-            c50 = Simd.Fma(x, b0, c50); c51 = Simd.Fma(x, b1, c51);
+            if (default(TRows).Count > 4)
+            {
+                x = Vector256.Create(a4[off]);
+                c40 = Simd.Fma(x, b0, c40); c41 = Simd.Fma(x, b1, c41);
+                x = Vector256.Create(a5[off]);
+                c50 = Simd.Fma(x, b0, c50); c51 = Simd.Fma(x, b1, c51);
+            }
         }
 
-        Park256(g.Scratch, 0, c00, c01); Park256(g.Scratch, 1, c10, c11); Park256(g.Scratch, 2, c20, c21);
-        Park256(g.Scratch, 3, c30, c31); Park256(g.Scratch, 4, c40, c41); Park256(g.Scratch, 5, c50, c51);
+        Park256(g.Scratch, 0, c00, c01); Park256(g.Scratch, 1, c10, c11); Park256(g.Scratch, 2, c20, c21); Park256(g.Scratch, 3, c30, c31);
+        if (default(TRows).Count > 4)
+        {
+            Park256(g.Scratch, 4, c40, c41); Park256(g.Scratch, 5, c50, c51);
+        }
+    }
+
+    /// <summary>Rows of a 256-bit tile: a constant of each instantiation, so the unused rows fold away.</summary>
+    private interface ITileRows
+    {
+        int Count { get; }
+    }
+
+    private readonly struct SixRows : ITileRows
+    {
+        public int Count => TileRows;
+    }
+
+    private readonly struct FourRows : ITileRows
+    {
+        public int Count => 4;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -138,28 +176,13 @@ public static partial class PackedGemm
     private static unsafe void Store256<TAct>(in GemmCall g, TAct act, Vector256<float> lo, Vector256<float> hi, int row, int col, int count)
         where TAct : struct, IActivationOperator
     {
-        float* c = g.C + ((nint)row * g.Ldc) + col;
         if (count < PanelWidth)
         {
-            if (act is IColumnEpilogue && g.Column == ColumnOperator.MaxoutRuns)
-            {
-                FinishRunsPartial(in g, act, lo, hi, count, row, col);
-                return;
-            }
-
-            if (act is IColumnEpilogue && g.Activated != null)
-            {
-                KeepPartial(in g, act, lo, hi, count, row, col);
-                return;
-            }
-
-            for (int j = 0; j < count; j++)
-            {
-                g.Put(act, j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8), c + j, col + j);
-            }
-
+            StorePartial256(in g, act, lo, hi, row, col, count);
             return;
         }
+
+        float* c = g.C + ((nint)row * g.Ldc) + col;
 
         if (g.Scale != null)
         {
@@ -201,9 +224,8 @@ public static partial class PackedGemm
         }
         else
         {
-            // At 128 bits the activation runs on Vector128, as the caller asked.
-            lo = Vector256.Create(act.Invoke(lo.GetLower()), act.Invoke(lo.GetUpper()));
-            hi = Vector256.Create(act.Invoke(hi.GetLower()), act.Invoke(hi.GetUpper()));
+            lo = Invoke128(act, lo);
+            hi = Invoke128(act, hi);
         }
 
         if (act is IColumnEpilogue && g.Column != ColumnOperator.None)
@@ -215,4 +237,37 @@ public static partial class PackedGemm
         Vector256.Store(lo, c);
         Vector256.Store(hi, c + 8);
     }
+
+    // Store256's two cold paths, out of line: with a scalar GELU (the partial panel's) and four Vector128 ones (the 128-bit
+    // path's) inlined beside the Vector256 GELU, FinishColumns256 ran out of the JIT's inlining budget and called NormalCdf and
+    // ExpReduce on the hot path, spilling every live vector around the calls.
+    // The epilogue on a partial panel's row: only `count` < 16 columns exist in C.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void StorePartial256<TAct>(in GemmCall g, TAct act, Vector256<float> lo, Vector256<float> hi, int row, int col, int count)
+        where TAct : struct, IActivationOperator
+    {
+        if (act is IColumnEpilogue && g.Column == ColumnOperator.MaxoutRuns)
+        {
+            FinishRunsPartial(in g, act, lo, hi, count, row, col);
+            return;
+        }
+
+        if (act is IColumnEpilogue && g.Activated != null)
+        {
+            KeepPartial(in g, act, lo, hi, count, row, col);
+            return;
+        }
+
+        float* c = g.C + ((nint)row * g.Ldc) + col;
+        for (int j = 0; j < count; j++)
+        {
+            g.Put(act, j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8), c + j, col + j);
+        }
+    }
+
+    // At 128 bits the activation runs on Vector128, as the caller asked.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector256<float> Invoke128<TAct>(TAct act, Vector256<float> v)
+        where TAct : struct, IActivationOperator =>
+        Vector256.Create(act.Invoke(v.GetLower()), act.Invoke(v.GetUpper()));
 }
