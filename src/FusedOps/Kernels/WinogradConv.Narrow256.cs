@@ -147,7 +147,14 @@ public static unsafe partial class WinogradConv
                     }
                 }
 
-                NarrowOutput256(act, in run, ty, o0, o1, t0);
+                if (run.Pool || run.Residual != null)
+                {
+                    NarrowOutput256<TAct, RichEpilogue>(act, in run, ty, o0, o1, t0);
+                }
+                else
+                {
+                    NarrowOutput256<TAct, PlainEpilogue>(act, in run, ty, o0, o1, t0);
+                }
             }
         }
     }
@@ -206,8 +213,9 @@ public static unsafe partial class WinogradConv
     // Y = Aᵀ M A over 8 tiles at a time for each of the o1 channels from o0, the epilogue, and the columns 2t (from Y's first
     // column) and 2t + 1 (its second) interleaved into 16 consecutive pixels per row.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NarrowOutput256<TAct>(TAct act, in Call run, int ty, int o0, int o1, int t0)
+    private static void NarrowOutput256<TAct, TEpilogue>(TAct act, in Call run, int ty, int o0, int o1, int t0)
         where TAct : struct, IActivationOperator
+        where TEpilogue : struct, IEpilogue
     {
         bool second = (2 * ty) + 1 < run.Shape.OutHeight;
         for (int k = 0; k < o1; k++)
@@ -224,9 +232,9 @@ public static unsafe partial class WinogradConv
 
                 float* m = run.M + (16 * k) + half, y = row + (2 * (t0 + half));
                 OutputTiles256(m, second, out var y00, out var y01, out var y10, out var y11);
-                if (run.Pool || run.Residual != null)
+                if (TEpilogue.Rich)
                 {
-                    // The residual, the pool, or both (WinogradConv.Pool256.cs).
+                    // The residual, the pool, or both (WinogradConv.Pool256.cs); compiled out of the plain instantiation.
                     Epilogue256(act, in run, o0 + k, ty, t0 + half, count, second, Simd.Fma(y00, a, h), Simd.Fma(y01, a, h), Simd.Fma(y10, a, h), Simd.Fma(y11, a, h));
                     continue;
                 }

@@ -77,6 +77,23 @@ public static unsafe partial class WinogradConv
         }
     }
 
+    // Which epilogue NarrowOutput256 is compiled for: the plain one (act(scale · conv + shift), interleaved stores) or the one with a
+    // residual and a pool (Epilogue256). Its own instantiation each, so the plain one's loop is as small as it was.
+    private interface IEpilogue
+    {
+        static abstract bool Rich { get; }
+    }
+
+    private readonly struct PlainEpilogue : IEpilogue
+    {
+        public static bool Rich => false;
+    }
+
+    private readonly struct RichEpilogue : IEpilogue
+    {
+        public static bool Rich => true;
+    }
+
     // The epilogue of 8 tiles (from `tile`) of output channel `channel` in tile row ty, given scale · conv + shift of their first
     // row's columns 2t (e00) and 2t + 1 (e01) and the second row's (e10, e11; that row exists with `second`); `count` pixels a row.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
