@@ -8,7 +8,8 @@ namespace FusedOps.Generator.Tests;
 /// header and followed by the inference code: case C's layer (64 → 64, 3 × 3 on 56 × 56) takes it; a 64-channel 3 × 3 layer
 /// with a residual Add, a dilated one, a 5 × 5 one, a strided one, one with rows under 32 pixels (14 × 14), a 32 → 64 one
 /// (under 64 input channels: the lanes route) and a 64 → 32 one keep their other routes. Case B's layer (16 → 32 on 32 × 32, the
-/// kernel's tiles-in-lanes block) takes it; 32 → 16, 16 → 48, 16 → 8 and 16 → 16 on rows of 28 keep their routes. A
+/// kernel's tiles-in-lanes block) takes it; 32 → 16, 16 → 48 and 16 → 8 keep their routes, 16 → 16 on rows of 28 and 30 take the
+/// 256-bit-only route (and the dilated 16 → 16 neither). A
 /// MaxPool2d(2) after a Winograd convolution keeps its own pass (the route has no pool epilogue); a MaxPool2d(3) there joins
 /// the convolution, which then stays off the route.
 /// </summary>
@@ -79,7 +80,11 @@ public sealed class WinogradRouteHeaderTests
     {
         string inference = RoutedInference(NarrowSource);
         Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
-        Assert.Equal(1, inference.Split("WinogradConv.Packed(").Length - 1);
+        Assert.Equal(1, inference.Split("fold ? WinogradConv.Packed(").Length - 1);
+
+        // The three 16 → 16 layers on rows of 28 and 30 take the 256-bit-only route (WinogradConv.RunUnpadded256), the dilated one not.
+        Assert.Equal(3, inference.Split("fold && WinogradConv.Enabled256 ? WinogradConv.Packed(new WinogradShape(16, 16, ").Length - 1);
+        Assert.Equal(6, inference.Split("WinogradConv.RunUnpadded256(").Length - 1);
     }
 
     private const string PooledSource = """

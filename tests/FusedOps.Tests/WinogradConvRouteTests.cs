@@ -10,7 +10,7 @@ namespace FusedOps.Tests;
 /// The Winograd inference route: Infer (the direct kernel) and Frozen.Infer (the route at 512 and 256 bits, the direct kernel at the
 /// other widths) match the reference at every kernel width and give the same bits at 1, 2 and 3 threads (one sample split by
 /// tile rows, several by sample), with padding 1 and 0, odd heights and widths, with and without BatchNorm, on both register
-/// blocks (64 and 32 output channels).
+/// blocks (64 and 32 output channels); and the 256-bit-only route with a residual and a MaxPool2d(2) in its epilogue.
 /// </summary>
 [Collection("KernelLevel")]
 public sealed class WinogradConvRouteTests
@@ -20,7 +20,7 @@ public sealed class WinogradConvRouteTests
         int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= KernelDispatch.HardwareBits).ToArray();
         foreach (int level in levels)
         {
-            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad), nameof(WinogradNarrowInference) })
+            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad), nameof(WinogradNarrowInference), nameof(WinogradResidualPool256), nameof(WinogradPool256Small) })
             {
                 foreach (int batch in new[] { 1, 3 })
                 {
@@ -54,7 +54,11 @@ public sealed class WinogradConvRouteTests
     [InlineData(typeof(WinogradPad1), 64, 64)]
     [InlineData(typeof(WinogradNoPad), 80, 64)]
     [InlineData(typeof(WinogradNarrowInference), 16, 32)]
-    public void FrozenModels_HoldTheTransformedWeights(System.Type type, int channels, int outChannels)
+    [InlineData(typeof(WinogradPool256Small), 16, 32, 256)]
+    public void FrozenModels_HoldTheTransformedWeights(System.Type type, int channels, int outChannels, int vectorBits = 512) =>
+        KernelLevelCollection.AtLevel(vectorBits, () => HoldsTheTransformedWeights(type, channels, outChannels));
+
+    private static void HoldsTheTransformedWeights(System.Type type, int channels, int outChannels)
     {
         var model = (IFusedModel)System.Activator.CreateInstance(type, 1)!;
         const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
@@ -62,7 +66,15 @@ public sealed class WinogradConvRouteTests
 
         // Frozen wraps the generated inference model; the route's field is on that.
         object inference = frozen.GetType().GetFields(Private).Select(f => f.GetValue(frozen)).Single(v => v?.GetType().GetField("_wg0", Private) is not null)!;
-        var packed = Assert.IsType<float[]>(inference.GetType().GetField("_wg0", Private)!.GetValue(inference));
+        object? weights = inference.GetType().GetField("_wg0", Private)!.GetValue(inference);
+        if (type == typeof(WinogradPool256Small) && !WinogradConv.Enabled256)
+        {
+            // The 256-bit-only route transforms its weights only where it can run (AVX2 + FMA).
+            Assert.Null(weights);
+            return;
+        }
+
+        var packed = Assert.IsType<float[]>(weights);
         Assert.Equal(16 * channels * outChannels, packed.Length);
     }
 }

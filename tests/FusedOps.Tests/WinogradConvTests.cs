@@ -195,6 +195,63 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The 256-bit route's epilogue (<see cref="WinogradConv.RunUnpadded256{TAct}"/>): the residual added before the activation and
+    /// the MaxPool2d(2) give the bits of <see cref="WinogradConv.RunUnpadded{TAct}"/> with those applied after it, whole or split
+    /// into two ranges of tile rows; rows of 14 tiles (partial stores), 7 (one vector: the 8-tile products) and 20 (two blocks).
+    /// </summary>
+    [Theory]
+    [InlineData(16, 16, 10, 28)]
+    [InlineData(16, 32, 14, 14)]
+    [InlineData(16, 16, 4, 40)]
+    [InlineData(16, 32, 6, 32)]
+    public void RunUnpadded256_ResidualAndPool_GiveTheUnpooledRunsBits(int cin, int cout, int height, int width) =>
+        KernelLevelCollection.AtLevel(256, () =>
+        {
+            if (!WinogradConv.Enabled256)
+            {
+                return; // no AVX2 + FMA: the generated code keeps its direct kernels
+            }
+
+            var shape = new WinogradShape(cin, cout, height, width);
+            var rng = new Random((cin * 7) + cout + height + width);
+            int plane = height * width, pooled = plane / 4;
+            float[] x = Values(rng, cin * plane), w = Values(rng, cout * cin * 9), scale = Values(rng, cout, 0.5), shift = Values(rng, cout);
+            float[] res = Values(rng, cout * plane), packed = WinogradConv.Packed(shape, w), scratch = new float[WinogradConv.BandScratchLength(shape)];
+            float[] conv = new float[cout * plane];
+            WinogradConv.RunUnpadded(default(IdentityOperator), shape, 1, ref x[0], ref packed[0], ref scale[0], ref shift[0], ref conv[0], ref scratch[0], 0, shape.TileRows);
+            float[] expected = conv.Select((v, i) => MathF.Max(v + res[i], 0f)).ToArray();
+            float[] expectedPooled = new float[cout * pooled];
+            for (int o = 0; o < cout; o++)
+            {
+                for (int i = 0; i < height / 2; i++)
+                {
+                    for (int j = 0; j < width / 2; j++)
+                    {
+                        int at = (o * plane) + (2 * i * width) + (2 * j);
+                        expectedPooled[(o * pooled) + (i * (width / 2)) + j] =
+                            MathF.Max(MathF.Max(expected[at], expected[at + 1]), MathF.Max(expected[at + width], expected[at + width + 1]));
+                    }
+                }
+            }
+
+            foreach (bool pool in new[] { false, true })
+            {
+                foreach (int split in new[] { 0, shape.TileRows / 2 })
+                {
+                    float[] y = Enumerable.Repeat(Gap, pool ? cout * pooled : cout * plane).ToArray();
+                    foreach ((int t0, int t1) in new[] { (0, split), (split, shape.TileRows) })
+                    {
+                        WinogradConv.RunUnpadded256(
+                            default(ReluOperator), shape, 1, ref x[0], ref packed[0], ref scale[0], ref shift[0], ref y[0], ref res[0], residual: true, pool,
+                            ref scratch[0], t0, t1);
+                    }
+
+                    Assert.Equal((pool ? expectedPooled : expected).Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+                }
+            }
+        });
+
     [Theory]
     [InlineData(512)]
     [InlineData(256)]

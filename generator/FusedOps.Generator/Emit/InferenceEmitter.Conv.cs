@@ -26,7 +26,7 @@ internal static partial class InferenceEmitter
             w.Open("else");
         }
 
-        if (c.Winograd)
+        if (c.Winograd || c.Winograd256)
         {
             WriteWinogradCall(w, g); // InferenceEmitter.Winograd.cs: its branch, the direct kernel in the else
             w.Open("else");
@@ -47,7 +47,7 @@ internal static partial class InferenceEmitter
 
         string res = c.Residual ? "ref res" : "ref x";
         w.Line($"ConvParallel.Run(new G{i}Parts(this, m), ref x, ref y, {res}, ref scratch, parts, threads);");
-        if (c.Lanes || c.Winograd)
+        if (c.Lanes || c.Winograd || c.Winograd256)
         {
             w.Close();
         }
@@ -138,7 +138,7 @@ internal static partial class InferenceEmitter
             WriteLanesPart(w, m, g); // InferenceEmitter.Lanes.cs
         }
 
-        if (c.Winograd)
+        if (c.Winograd || c.Winograd256)
         {
             WriteWinogradPart(w, m, g); // InferenceEmitter.Winograd.cs
         }

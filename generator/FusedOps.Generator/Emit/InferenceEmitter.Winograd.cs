@@ -16,7 +16,7 @@ internal static partial class InferenceEmitter
     /// <summary>The transformed weights' field of a group on the Winograd route (null when not folded).</summary>
     private static void WinogradField(CodeWriter w, GroupPlan g)
     {
-        if (g.Conv is { Winograd: true })
+        if (g.Conv is { Winograd: true } or { Winograd256: true })
         {
             w.Line($"private readonly float[]? _wg{g.Index};");
         }
@@ -25,6 +25,12 @@ internal static partial class InferenceEmitter
     /// <summary>Transforms the folded weights for the Winograd route once, in the constructor of the folded model.</summary>
     private static void WinogradConstructor(CodeWriter w, GroupPlan g)
     {
+        if (g.Conv is { Winograd256: true } c256)
+        {
+            w.Line($"// Winograd F(2×2, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].");
+            w.Line($"_wg{g.Index} = fold && WinogradConv.Enabled256 ? WinogradConv.Packed({WinogradShape(c256)}, _w{g.Index}) : null;");
+        }
+
         if (g.Conv is { Winograd: true } c)
         {
             w.Line($"// Winograd F(2×2, 3×3) (WinogradConv) at 512 and 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].");
@@ -37,10 +43,10 @@ internal static partial class InferenceEmitter
     {
         ConvPlan c = g.Conv!;
         long flops = 2L * c.OC * c.Kc * c.P;
-        w.Open($"if (_wg{g.Index} is not null && WinogradConv.Enabled)");
+        w.Open($"if (_wg{g.Index} is not null && WinogradConv.{(c.Winograd256 ? "Enabled256" : "Enabled")})");
         w.Line($"int threads = ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000);");
         w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({(c.OH + 1) / 2}, 4 * threads) : 1;");
-        w.Line($"ConvParallel.Run(new G{g.Index}WinogradParts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);");
+        w.Line($"ConvParallel.Run(new G{g.Index}WinogradParts(this, m), ref x, ref y, {(c.Residual ? "ref res" : "ref x")}, ref scratch, parts, threads);");
         w.Close();
     }
 
@@ -55,15 +61,19 @@ internal static partial class InferenceEmitter
         w.Line($"var conv = {WinogradShape(c)};");
         w.Line("ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.BandScratchLength(conv));");
         string weights = $"ref _wg{i}![0], ref _scale{i}[0], ref _shift{i}[0]";
+        // At 256 bits only: the residual (read with `Residual`) and the MaxPool2d(2) in WinogradConv.RunUnpadded256's epilogue.
+        string run = c.Winograd256 ? "RunUnpadded256" : "RunUnpadded";
+        string options = c.Winograd256 ? $", {(c.Residual ? "true" : "false")}, {(c.PoolKernel > 0 ? "true" : "false")}" : string.Empty;
         w.Open("if (m == 1 && parts > 1)");
         w.Line($"(int t0, int t1) = ParallelWork.Slice({tileRows}, parts, part);");
-        w.Line($"WinogradConv.RunUnpadded(act, conv, {c.Pad}, ref x, {weights}, ref y, ref sc, t0, t1);");
+        w.Line($"WinogradConv.{run}(act, conv, {c.Pad}, ref x, {weights}, ref y{(c.Winograd256 ? ", ref res" : string.Empty)}{options}, ref sc, t0, t1);");
         w.Line("return;");
         w.Close();
         w.Line();
         w.Line("(int s0, int s1) = ParallelWork.Slice(m, parts, part);");
         w.Open("for (int s = s0; s < s1; s++)");
-        w.Line($"WinogradConv.RunUnpadded(act, conv, {c.Pad}, ref Unsafe.Add(ref x, s * {g.InLength}), {weights}, ref Unsafe.Add(ref y, s * {c.InferenceOutLength}), ref sc, 0, {tileRows});");
+        string res = c.Winograd256 ? (c.Residual ? $", ref Unsafe.Add(ref res, s * {g.OutLength})" : ", ref res") : string.Empty;
+        w.Line($"WinogradConv.{run}(act, conv, {c.Pad}, ref Unsafe.Add(ref x, s * {g.InLength}), {weights}, ref Unsafe.Add(ref y, s * {c.InferenceOutLength}){res}{options}, ref sc, 0, {tileRows});");
         w.Close();
         w.Close();
         w.Line();

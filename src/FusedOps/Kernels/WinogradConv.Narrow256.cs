@@ -28,17 +28,21 @@ public static unsafe partial class WinogradConv
             float* rows = run.Input + ((nint)c * run.InPlane) + ((nint)(2 * ty) * run.InRow);
             for (int t = 0; t < tp; t += 8)
             {
-                // Columns of each row the block may read (18 or more: all its loads whole); none for a row below the plane.
-                int valid = width - (2 * t), last = below < 4 ? 0 : valid;
+                // Columns of each row the block may read (18 or more: all its loads whole; always where the caller lets whole loads
+                // read past the row); none for a row below the plane.
+                int valid = run.WholeRows ? 18 : width - (2 * t), last = below < 4 ? 0 : valid;
                 float* r = rows + (2 * t), v = run.V + ((nint)c * tp) + t;
-                Row256(r, valid, out var e00, out var e01, out var e02, out var e03);
+
+                // Rows 1 and 2 first, then each of rows 0 and 3 used up as soon as it is read: at most 12 of the 16 transformed
+                // columns live (all 16 at once spilled one to the stack), the same operations as ever.
                 Row256(r + len, valid, out var e10, out var e11, out var e12, out var e13);
                 Row256(r + (2 * len), valid, out var e20, out var e21, out var e22, out var e23);
-                Row256(r + (3 * len), last, out var e30, out var e31, out var e32, out var e33);
+                Row256(r, valid, out var e00, out var e01, out var e02, out var e03);
                 Columns256(v, step, 0, e00 - e20, e01 - e21, e02 - e22, e03 - e23);
+                Row256(r + (3 * len), last, out var e30, out var e31, out var e32, out var e33);
+                Columns256(v, step, 12, e10 - e30, e11 - e31, e12 - e32, e13 - e33);
                 Columns256(v, step, 4, e10 + e20, e11 + e21, e12 + e22, e13 + e23);
                 Columns256(v, step, 8, e20 - e10, e21 - e11, e22 - e12, e23 - e13);
-                Columns256(v, step, 12, e10 - e30, e11 - e31, e12 - e32, e13 - e33);
             }
         }
     }
@@ -63,11 +67,17 @@ public static unsafe partial class WinogradConv
             d = LoadPartial256(at + 10, valid - 10);
         }
 
+        Deinterleave256(a, b, out e0, out e1);
+        Deinterleave256(c, d, out e2, out e3);
+    }
+
+    // The even (a0 a2 … b6) and odd (a1 a3 … b7) floats of the 16 in a, b.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Deinterleave256(Vector256<float> a, Vector256<float> b, out Vector256<float> even, out Vector256<float> odd)
+    {
         // shufps picks [a0 a2 b0 b2 | a4 a6 b4 b6] (even) and the odd ones; the 64-bit permute 0, 2, 1, 3 orders the pairs.
-        e0 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle();
-        e1 = Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle();
-        e2 = Avx2.Permute4x64(Avx.Shuffle(c, d, 0x88).AsDouble(), 0xD8).AsSingle();
-        e3 = Avx2.Permute4x64(Avx.Shuffle(c, d, 0xDD).AsDouble(), 0xD8).AsSingle();
+        even = Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle();
+        odd = Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle();
     }
 
     // The first `count` floats at p (none at or below 0, 8 at or above it), zeros after; nothing past them is read.
@@ -112,6 +122,19 @@ public static unsafe partial class WinogradConv
                 for (int xi = 0; xi < 16; xi++)
                 {
                     float* v = run.V + ((nint)xi * run.VStep) + t0, u = run.Weights + ((nint)xi * cin * pad) + o0, m = run.M + (xi * 256);
+                    if (tiles <= 8)
+                    {
+                        // One vector of tiles holds the row (14 × 14 planes: 7 tiles): 12 and 4 output channels on 8 tiles
+                        // (WinogradConv.Pool256.cs), not 6 on 16 with half the lanes past the row; the same sums per lane.
+                        Product8x256<LanesConv.N6>(v, tp, u, pad, cin, m);
+                        if (o1 > 12)
+                        {
+                            Product8x256<LanesConv.N2>(v, tp, u + 12, pad, cin, m + 192);
+                        }
+
+                        continue;
+                    }
+
                     Product256<LanesConv.N6>(v, tp, u, pad, cin, m);
                     if (o1 > 6)
                     {
@@ -124,7 +147,14 @@ public static unsafe partial class WinogradConv
                     }
                 }
 
-                NarrowOutput256(act, in run, ty, o0, o1, t0);
+                if (run.Pool || run.Residual != null)
+                {
+                    NarrowOutput256<TAct, RichEpilogue>(act, in run, ty, o0, o1, t0);
+                }
+                else
+                {
+                    NarrowOutput256<TAct, PlainEpilogue>(act, in run, ty, o0, o1, t0);
+                }
             }
         }
     }
@@ -183,8 +213,9 @@ public static unsafe partial class WinogradConv
     // Y = Aᵀ M A over 8 tiles at a time for each of the o1 channels from o0, the epilogue, and the columns 2t (from Y's first
     // column) and 2t + 1 (its second) interleaved into 16 consecutive pixels per row.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NarrowOutput256<TAct>(TAct act, in Call run, int ty, int o0, int o1, int t0)
+    private static void NarrowOutput256<TAct, TEpilogue>(TAct act, in Call run, int ty, int o0, int o1, int t0)
         where TAct : struct, IActivationOperator
+        where TEpilogue : struct, IEpilogue
     {
         bool second = (2 * ty) + 1 < run.Shape.OutHeight;
         for (int k = 0; k < o1; k++)
@@ -200,20 +231,44 @@ public static unsafe partial class WinogradConv
                 }
 
                 float* m = run.M + (16 * k) + half, y = row + (2 * (t0 + half));
-                Vector256<float> s0 = Vector256.Load(m) + Vector256.Load(m + (4 * 256)) + Vector256.Load(m + (8 * 256));
-                Vector256<float> s1 = Vector256.Load(m + 256) + Vector256.Load(m + (5 * 256)) + Vector256.Load(m + (9 * 256));
-                Vector256<float> s2 = Vector256.Load(m + (2 * 256)) + Vector256.Load(m + (6 * 256)) + Vector256.Load(m + (10 * 256));
-                Vector256<float> s3 = Vector256.Load(m + (3 * 256)) + Vector256.Load(m + (7 * 256)) + Vector256.Load(m + (11 * 256));
-                StorePixels256(y, count, act.Invoke(Simd.Fma(s0 + s1 + s2, a, h)), act.Invoke(Simd.Fma(s1 - s2 - s3, a, h)));
+                OutputTiles256(m, second, out var y00, out var y01, out var y10, out var y11);
+                if (TEpilogue.Rich)
+                {
+                    // The residual, the pool, or both (WinogradConv.Pool256.cs); compiled out of the plain instantiation.
+                    Epilogue256(act, in run, o0 + k, ty, t0 + half, count, second, Simd.Fma(y00, a, h), Simd.Fma(y01, a, h), Simd.Fma(y10, a, h), Simd.Fma(y11, a, h));
+                    continue;
+                }
+
+                StorePixels256(y, count, act.Invoke(Simd.Fma(y00, a, h)), act.Invoke(Simd.Fma(y01, a, h)));
                 if (second)
                 {
-                    Vector256<float> d0 = Vector256.Load(m + (4 * 256)) - Vector256.Load(m + (8 * 256)) - Vector256.Load(m + (12 * 256));
-                    Vector256<float> d1 = Vector256.Load(m + (5 * 256)) - Vector256.Load(m + (9 * 256)) - Vector256.Load(m + (13 * 256));
-                    Vector256<float> d2 = Vector256.Load(m + (6 * 256)) - Vector256.Load(m + (10 * 256)) - Vector256.Load(m + (14 * 256));
-                    Vector256<float> d3 = Vector256.Load(m + (7 * 256)) - Vector256.Load(m + (11 * 256)) - Vector256.Load(m + (15 * 256));
-                    StorePixels256(y + run.OutRow, count, act.Invoke(Simd.Fma(d0 + d1 + d2, a, h)), act.Invoke(Simd.Fma(d1 - d2 - d3, a, h)));
+                    StorePixels256(y + run.OutRow, count, act.Invoke(Simd.Fma(y10, a, h)), act.Invoke(Simd.Fma(y11, a, h)));
                 }
             }
+        }
+    }
+
+    // Aᵀ M A of 8 tiles from their products at m (M[ξ][k][tile] with ξ 256 floats apart): the first output row's columns 2t (y00)
+    // and 2t + 1 (y01), and with `second` the second row's (else zeros).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTiles256(
+        float* m, bool second, out Vector256<float> y00, out Vector256<float> y01, out Vector256<float> y10, out Vector256<float> y11)
+    {
+        Vector256<float> s0 = Vector256.Load(m) + Vector256.Load(m + (4 * 256)) + Vector256.Load(m + (8 * 256));
+        Vector256<float> s1 = Vector256.Load(m + 256) + Vector256.Load(m + (5 * 256)) + Vector256.Load(m + (9 * 256));
+        Vector256<float> s2 = Vector256.Load(m + (2 * 256)) + Vector256.Load(m + (6 * 256)) + Vector256.Load(m + (10 * 256));
+        Vector256<float> s3 = Vector256.Load(m + (3 * 256)) + Vector256.Load(m + (7 * 256)) + Vector256.Load(m + (11 * 256));
+        y00 = s0 + s1 + s2;
+        y01 = s1 - s2 - s3;
+        y10 = y11 = Vector256<float>.Zero;
+        if (second)
+        {
+            Vector256<float> d0 = Vector256.Load(m + (4 * 256)) - Vector256.Load(m + (8 * 256)) - Vector256.Load(m + (12 * 256));
+            Vector256<float> d1 = Vector256.Load(m + (5 * 256)) - Vector256.Load(m + (9 * 256)) - Vector256.Load(m + (13 * 256));
+            Vector256<float> d2 = Vector256.Load(m + (6 * 256)) - Vector256.Load(m + (10 * 256)) - Vector256.Load(m + (14 * 256));
+            Vector256<float> d3 = Vector256.Load(m + (7 * 256)) - Vector256.Load(m + (11 * 256)) - Vector256.Load(m + (15 * 256));
+            y10 = d0 + d1 + d2;
+            y11 = d1 - d2 - d3;
         }
     }
 
@@ -234,12 +289,38 @@ public static unsafe partial class WinogradConv
             Vector256.Store(lo, y);
             if (count > 8)
             {
-                Avx.MaskStore(y + 8, Below256(count - 8), hi);
+                StorePartial256(y + 8, count - 8, hi);
             }
         }
         else
         {
-            Avx.MaskStore(y, Below256(count), lo);
+            StorePartial256(y, count, lo);
+        }
+    }
+
+    // The first `count` (1…7) floats of v to y, in 4-, 2- and 1-float stores: a masked store (vmaskmovps) took about as long as
+    // the 8 tiles' whole output transform on Zen 3 (rows of 28 and 14 pixels end in partial vectors).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePartial256(float* y, int count, Vector256<float> v)
+    {
+        Vector128<float> part = v.GetLower();
+        if ((count & 4) != 0)
+        {
+            part.Store(y);
+            y += 4;
+            part = v.GetUpper();
+        }
+
+        if ((count & 2) != 0)
+        {
+            *(double*)y = part.AsDouble().ToScalar();
+            y += 2;
+            part = Sse.MoveHighToLow(part, part);
+        }
+
+        if ((count & 1) != 0)
+        {
+            *y = part.ToScalar();
         }
     }
 }

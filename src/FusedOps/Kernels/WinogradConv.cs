@@ -296,8 +296,25 @@ public static unsafe partial class WinogradConv
         public readonly float* Input, Weights, Output, V, M, Stage, Rows, Scale, Shift;
         public readonly int InPlane, InRow, OutPlane, OutRow, TilePad, Pixels, VStep, MStep;
 
-        public Call(in WinogradShape shape, float* input, int inPlane, int inRow, float* weights, float* output, int outPlane, int outRow, float* scratch)
+        // The Vector256 epilogue's options (WinogradConv.Pool256.cs): a residual added before the activation (planes and rows
+        // ResPlane and ResRow apart, null for none) and a MaxPool2d(2) of the activated tiles (Output then holds the pooled planes).
+        public readonly float* Residual;
+        public readonly int ResPlane, ResRow;
+        public readonly bool Pool;
+
+        // Whether the input transform may load whole vectors past the end of an input row (the caller's own padded band, with
+        // readable scratch after it): what they read reaches only the lanes of tiles past the row, whose outputs are not stored.
+        public readonly bool WholeRows;
+
+        public Call(
+            in WinogradShape shape, float* input, int inPlane, int inRow, float* weights, float* output, int outPlane, int outRow, float* scratch,
+            float* residual = null, int resPlane = 0, int resRow = 0, bool pool = false, bool wholeRows = false)
         {
+            Residual = residual;
+            ResPlane = resPlane;
+            ResRow = resRow;
+            Pool = pool;
+            WholeRows = wholeRows;
             Shape = shape;
             Input = input;
             InPlane = inPlane;

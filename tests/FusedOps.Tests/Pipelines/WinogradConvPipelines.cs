@@ -35,3 +35,36 @@ public partial class WinogradNoPad
 public partial class WinogradNarrowInference
 {
 }
+
+/// <summary>
+/// The 256-bit-only route (<c>WinogradConv.RunUnpadded256</c>) as in samples/FusedOps.Samples.FashionMnist: 16 → 16 on 10 × 28
+/// (14 tiles a row), then a residual pair's second convolution with the Add and a MaxPool2d(2) in its epilogue, then 16 → 32 on
+/// 5 × 14 (an odd height: the direct kernel with its fused pool).
+/// </summary>
+[FusedPipeline(16, 10, 28)]
+[Conv2d(16, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[Save("a")]
+[Conv2d(16, 3, Padding = 1)]
+[BatchNorm]
+[Add("a")]
+[ReLU]
+[MaxPool2d(2)]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[MaxPool2d(2)]
+public partial class WinogradResidualPool256
+{
+}
+
+/// <summary>The 256-bit-only route on 14 × 14 (7 tiles a row: one vector of 8) with its MaxPool2d(2), 16 → 32.</summary>
+[FusedPipeline(16, 14, 14)]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[MaxPool2d(2)]
+public partial class WinogradPool256Small
+{
+}

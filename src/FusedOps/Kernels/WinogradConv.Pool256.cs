@@ -1,0 +1,193 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FusedOps.Kernels;
+
+/// <content>
+/// The Vector256 inference route's richer epilogue: <c>y = act(scale · conv + shift + residual)</c>, optionally max-pooled 2 × 2.
+/// A 2 × 2 output tile is exactly one MaxPool2d(2) window (tiles start on even rows and columns), so the pool is the maximum of
+/// the output transform's four vectors of 8 tiles, and its 8 pooled pixels are consecutive in the pooled row: no interleave, a
+/// quarter of the stores. The residual's two rows per tile row are read de-interleaved into even and odd columns. Only at
+/// <see cref="KernelDispatch.Level"/> 1 (the tiles-in-lanes block of WinogradConv.Narrow256.cs); the generated code calls it there
+/// for the shapes that route takes at 256 bits only, and keeps its direct kernels elsewhere.
+/// </content>
+public static unsafe partial class WinogradConv
+{
+    /// <summary>
+    /// Whether <see cref="RunUnpadded256{TAct}"/> runs: AVX2 + FMA without the Vector512 path (<see cref="KernelDispatch.Level"/> 1).
+    /// </summary>
+    public static bool Enabled256 => KernelDispatch.Level == 1;
+
+    /// <summary>
+    /// <see cref="RunUnpadded{TAct}"/> at 256 bits (<see cref="Enabled256"/>) with a residual and a pool: <c>y = act(scale·conv +
+    /// shift + res)</c>, where <paramref name="res"/> is read only with <paramref name="residual"/> (OutChannels × OutHeight ×
+    /// OutWidth, the convolution's output layout), and with <paramref name="pool"/> (even OutHeight and OutWidth) <paramref name="y"/>
+    /// receives the MaxPool2d(2) of it: OutChannels × OutHeight/2 × OutWidth/2. Tile row t is pooled row t, so any split of the
+    /// tile rows gives the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunUnpadded256<TAct>(
+        TAct act, in WinogradShape shape, int padding, ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float res,
+        bool residual, bool pool, ref float scratch, int tileRow0, int tileRow1)
+        where TAct : struct, IActivationOperator
+    {
+        shape.Check();
+        if (!Enabled256)
+        {
+            throw new InvalidOperationException("WinogradConv.RunUnpadded256 needs KernelDispatch.Level 1 (AVX2 + FMA, no Vector512 path).");
+        }
+
+        int oh = shape.OutHeight, ow = shape.OutWidth, plane = oh * ow, wp = shape.InWidth, bandRows = BandTileRows(in shape);
+        if (pool && (oh % 2 != 0 || ow % 2 != 0))
+        {
+            throw new ArgumentException($"The 2 × 2 pool needs an even output size, got {oh} × {ow}.", nameof(pool));
+        }
+
+        if (tileRow0 < 0 || tileRow0 > tileRow1 || tileRow1 > shape.TileRows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tileRow1), $"Expected 0 ≤ tileRow0 ≤ tileRow1 ≤ {shape.TileRows}, got [{tileRow0}, {tileRow1}).");
+        }
+
+        int height = shape.InHeight - (2 * padding), width = shape.InWidth - (2 * padding), band = BandLength(in shape);
+        int outPlane = pool ? plane / 4 : plane, outRow = pool ? ow / 2 : ow;
+        fixed (float* px = &x, pw = &w, ps = &scale, ph = &shift, py = &y, pr = &res, pb = &scratch)
+        {
+            for (int t0 = tileRow0; t0 < tileRow1; t0 += bandRows)
+            {
+                int t1 = Math.Min(t0 + bandRows, tileRow1), rows = Math.Min(2 * t1, oh) - (2 * t0);
+                ConvHelpers.PadRows(px, shape.Channels, height, width, padding, 2 * t0, rows + 2, pb);
+                var part = shape with { OutHeight = rows };
+                float* output = py + (pool ? (nint)t0 * outRow : (nint)(2 * t0) * ow);
+                var run = new Call(
+                    in part, pb, (rows + 2) * wp, wp, pw, output, outPlane, outRow, pb + band,
+                    residual ? pr + ((nint)(2 * t0) * ow) : null, plane, ow, pool, wholeRows: true);
+                for (int o = 0; o < shape.OutPad; o++)
+                {
+                    run.Scale[o] = o < shape.OutChannels ? ps[o] : 0f;
+                    run.Shift[o] = o < shape.OutChannels ? ph[o] : 0f;
+                }
+
+                for (int ty = 0; ty < part.TileRows; ty++)
+                {
+                    InputRow256(in run, ty);
+                    NarrowRow256(act, in run, ty);
+                }
+            }
+        }
+    }
+
+    // Which epilogue NarrowOutput256 is compiled for: the plain one (act(scale · conv + shift), interleaved stores) or the one with a
+    // residual and a pool (Epilogue256). Its own instantiation each, so the plain one's loop is as small as it was.
+    private interface IEpilogue
+    {
+        static abstract bool Rich { get; }
+    }
+
+    private readonly struct PlainEpilogue : IEpilogue
+    {
+        public static bool Rich => false;
+    }
+
+    private readonly struct RichEpilogue : IEpilogue
+    {
+        public static bool Rich => true;
+    }
+
+    // The epilogue of 8 tiles (from `tile`) of output channel `channel` in tile row ty, given scale · conv + shift of their first
+    // row's columns 2t (e00) and 2t + 1 (e01) and the second row's (e10, e11; that row exists with `second`); `count` pixels a row.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Epilogue256<TAct>(
+        TAct act, in Call run, int channel, int ty, int tile, int count, bool second,
+        Vector256<float> e00, Vector256<float> e01, Vector256<float> e10, Vector256<float> e11)
+        where TAct : struct, IActivationOperator
+    {
+        if (run.Residual != null)
+        {
+            float* r = run.Residual + ((nint)channel * run.ResPlane) + ((nint)(2 * ty) * run.ResRow) + (2 * tile);
+            Deinterleave256(LoadPartial256(r, count), LoadPartial256(r + 8, count - 8), out var r00, out var r01);
+            e00 += r00;
+            e01 += r01;
+            if (second)
+            {
+                Deinterleave256(LoadPartial256(r + run.ResRow, count), LoadPartial256(r + run.ResRow + 8, count - 8), out var r10, out var r11);
+                e10 += r10;
+                e11 += r11;
+            }
+        }
+
+        e00 = act.Invoke(e00);
+        e01 = act.Invoke(e01);
+        e10 = act.Invoke(e10);
+        e11 = act.Invoke(e11);
+        if (run.Pool)
+        {
+            // Both rows exist (even height); `count` is even: count / 2 pooled pixels.
+            Vector256<float> p = ConvHelpers.PoolMax(ConvHelpers.PoolMax(e00, e10), ConvHelpers.PoolMax(e01, e11));
+            float* yp = run.Output + ((nint)channel * run.OutPlane) + ((nint)ty * run.OutRow) + tile;
+            if (count == 16)
+            {
+                Vector256.Store(p, yp);
+            }
+            else
+            {
+                StorePartial256(yp, count / 2, p);
+            }
+
+            return;
+        }
+
+        float* y = run.Output + ((nint)channel * run.OutPlane) + ((nint)(2 * ty) * run.OutRow) + (2 * tile);
+        StorePixels256(y, count, e00, e01);
+        if (second)
+        {
+            StorePixels256(y + run.OutRow, count, e10, e11);
+        }
+    }
+
+    // m[k][tile] = Σ_c v[c·tilePad + tile] · u[c·pad + k] for 8 tiles (one vector) and 2·TN.Count (12 or 4) output channels k, the
+    // channels in order (Product256's sums, lane by lane). Live: 12 accumulators, the tile vector and one broadcast.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Product8x256<TN>(float* v, int tilePad, float* u, int pad, int channels, float* m)
+        where TN : struct, LanesConv.IPixels
+    {
+        bool wide = TN.Count > 2;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+        Vector256<float> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+        for (int c = 0; c < channels; c++, v += tilePad, u += pad)
+        {
+            Vector256<float> x = Vector256.Load(v);
+            a0 = Simd.Fma(x, Vector256.Create(u[0]), a0);
+            a1 = Simd.Fma(x, Vector256.Create(u[1]), a1);
+            a2 = Simd.Fma(x, Vector256.Create(u[2]), a2);
+            a3 = Simd.Fma(x, Vector256.Create(u[3]), a3);
+            if (wide)
+            {
+                a4 = Simd.Fma(x, Vector256.Create(u[4]), a4);
+                a5 = Simd.Fma(x, Vector256.Create(u[5]), a5);
+                a6 = Simd.Fma(x, Vector256.Create(u[6]), a6);
+                a7 = Simd.Fma(x, Vector256.Create(u[7]), a7);
+                a8 = Simd.Fma(x, Vector256.Create(u[8]), a8);
+                a9 = Simd.Fma(x, Vector256.Create(u[9]), a9);
+                a10 = Simd.Fma(x, Vector256.Create(u[10]), a10);
+                a11 = Simd.Fma(x, Vector256.Create(u[11]), a11);
+            }
+        }
+
+        Vector256.Store(a0, m);
+        Vector256.Store(a1, m + 16);
+        Vector256.Store(a2, m + 32);
+        Vector256.Store(a3, m + 48);
+        if (wide)
+        {
+            Vector256.Store(a4, m + 64);
+            Vector256.Store(a5, m + 80);
+            Vector256.Store(a6, m + 96);
+            Vector256.Store(a7, m + 112);
+            Vector256.Store(a8, m + 128);
+            Vector256.Store(a9, m + 144);
+            Vector256.Store(a10, m + 160);
+            Vector256.Store(a11, m + 176);
+        }
+    }
+}
