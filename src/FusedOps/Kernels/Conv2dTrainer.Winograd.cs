@@ -92,7 +92,7 @@ public sealed unsafe partial class Conv2dTrainer
     // Before a Forward's parts run: whether it takes the route, and if so its weights transformed.
     private void PrepareWinogradForward(float[] weight)
     {
-        _onWinograd = _winogradForward is { } shape && WinogradEnabled && WinogradConv.TrainingEnabled;
+        _onWinograd = _winogradForward is { } shape && WinogradEnabled && WinogradConv.TrainingRuns(in shape);
         ForwardOnWinograd = _onWinograd;
         if (_onWinograd)
         {
@@ -103,7 +103,7 @@ public sealed unsafe partial class Conv2dTrainer
     // Before a Backward's parts run: whether its input gradient takes the route, and if so the weights flipped, transposed and transformed.
     private void PrepareWinogradInput(float[] weight, bool wantInput)
     {
-        _onWinograd = wantInput && _winogradInput is not null && WinogradEnabled && WinogradConv.TrainingEnabled;
+        _onWinograd = wantInput && _winogradInput is { } shape && WinogradEnabled && WinogradConv.TrainingRuns(in shape);
         InputGradientOnWinograd = _onWinograd;
         if (_onWinograd)
         {

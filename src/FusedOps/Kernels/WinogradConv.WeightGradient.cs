@@ -18,7 +18,7 @@ public static unsafe partial class WinogradConv
     private const int WeightBand = 4;
 
     /// <summary>Whether <see cref="WeightGradientSample"/> runs on this shape: the Vector512 path, input channels a multiple of 16.</summary>
-    public static bool WeightGradientRuns(in WinogradShape shape) => TrainingEnabled && Vector512.IsHardwareAccelerated && shape.Channels % 16 == 0;
+    public static bool WeightGradientRuns(in WinogradShape shape) => KernelDispatch.Level == 2 && Vector512.IsHardwareAccelerated && shape.Channels % 16 == 0;
 
     /// <summary>Floats of <see cref="WeightGradientSample"/>'s sums M: [ξ = 16][Channels][OutPad].</summary>
     public static int WeightGradientSumsLength(in WinogradShape shape) => 16 * shape.Channels * shape.OutPad;
@@ -43,7 +43,7 @@ public static unsafe partial class WinogradConv
         if (!WeightGradientRuns(in shape))
         {
             throw new NotSupportedException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"The Winograd weight gradient needs the Vector512 path and input channels in multiples of 16; this shape has {shape.Channels} input channels, Vector512 {(TrainingEnabled && Vector512.IsHardwareAccelerated ? "enabled" : "not enabled")}."));
+                $"The Winograd weight gradient needs the Vector512 path and input channels in multiples of 16; this shape has {shape.Channels} input channels, Vector512 {(KernelDispatch.Level == 2 && Vector512.IsHardwareAccelerated ? "enabled" : "not enabled")}."));
         }
 
         CheckPlanes(shape.Channels, shape.InHeight, shape.InWidth, input.Length, inPlaneStride, inRowStride, nameof(input));
