@@ -18,11 +18,18 @@ public static unsafe partial class WinogradConv
     private const int WeightBand = 4;
 
     /// <summary>
+    /// Fewest tiles per tile row (<see cref="WinogradShape.TileColumns"/>) for which <see cref="WeightGradientRuns"/> holds at 256
+    /// bits. Process-wide, for benchmarks and tests that compare the routes; read per call.
+    /// </summary>
+    public static int MinWeightGradientTiles256 { get; set; } = 14;
+
+    /// <summary>
     /// Whether <see cref="WeightGradientSample"/> runs on this shape: input channels a multiple of 16, on the Vector512 path, or
-    /// on the Vector256 path where the training route runs the shape (<see cref="TrainingRuns"/>: rows of 16 tiles and more).
+    /// on the Vector256 path for rows of <see cref="MinWeightGradientTiles256"/> tiles and more.
     /// </summary>
     public static bool WeightGradientRuns(in WinogradShape shape) =>
-        shape.Channels % 16 == 0 && ((KernelDispatch.Level == 2 && Vector512.IsHardwareAccelerated) || (KernelDispatch.Level == 1 && TrainingRuns(in shape)));
+        shape.Channels % 16 == 0
+        && ((KernelDispatch.Level == 2 && Vector512.IsHardwareAccelerated) || (KernelDispatch.Level == 1 && shape.TileColumns >= MinWeightGradientTiles256));
 
     /// <summary>Floats of <see cref="WeightGradientSample"/>'s sums M: [ξ = 16][Channels][OutPad].</summary>
     public static int WeightGradientSumsLength(in WinogradShape shape) => 16 * shape.Channels * shape.OutPad;
@@ -47,7 +54,7 @@ public static unsafe partial class WinogradConv
         if (!WeightGradientRuns(in shape))
         {
             throw new NotSupportedException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"The Winograd weight gradient needs input channels in multiples of 16 and the Vector512 path, or the Vector256 path with rows of {MinTrainingTiles256} tiles or more; this shape has {shape.Channels} input channels and {shape.TileColumns} tiles a row, kernel level {KernelDispatch.Level}."));
+                $"The Winograd weight gradient needs input channels in multiples of 16 and the Vector512 path, or the Vector256 path with rows of {MinWeightGradientTiles256} tiles or more; this shape has {shape.Channels} input channels and {shape.TileColumns} tiles a row, kernel level {KernelDispatch.Level}."));
         }
 
         CheckPlanes(shape.Channels, shape.InHeight, shape.InWidth, input.Length, inPlaneStride, inRowStride, nameof(input));
