@@ -59,16 +59,17 @@ public sealed class WinogradTrainingTests
     /// <summary>
     /// A generated model's step with the route on and off: different bits where the kernel runs this shape at this width
     /// (<see cref="WinogradConv.TrainingRuns"/> on the model's convolutions: every shape at 512 bits, the rows of 16 tiles and
-    /// more at 256), the same bits elsewhere; a model whose convolutions the route does not take gives the same bits.
+    /// more at 256) or its weight gradient (<see cref="WinogradConv.WeightGradientRuns"/>: from 14 tiles a row at 256 bits, so
+    /// the 28 × 28 16 → 16 layer), the same bits elsewhere; a model whose convolutions the route does not take gives the same bits.
     /// </summary>
     [Theory]
     [MemberData(nameof(WidthCases))]
     public void GeneratedStep_TakesTheRouteExactlyWhereItApplies(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
-        Assert.Equal(Runs(32, 32, 20, 20), Differs(nameof(WinogradPair)));
-        Assert.Equal(Runs(32, 33, 23, 19), Differs(nameof(WinogradOdd)));
-        Assert.Equal(Runs(16, 16, 28, 28), Differs(nameof(WinogradNarrow)));
-        Assert.Equal(Runs(16, 32, 10, 34), Differs(nameof(WinogradWide)));
+        Assert.Equal(Takes(32, 32, 20, 20), Differs(nameof(WinogradPair)));
+        Assert.Equal(Takes(32, 33, 23, 19), Differs(nameof(WinogradOdd)));
+        Assert.Equal(Takes(16, 16, 28, 28), Differs(nameof(WinogradNarrow)));
+        Assert.Equal(Takes(16, 32, 10, 34), Differs(nameof(WinogradWide)));
         Assert.Equal(bits >= 256, Runs(16, 32, 10, 34));
         Assert.Equal(bits >= 512, Runs(16, 16, 28, 28));
         Assert.False(Differs(nameof(ConvBnRelu)));
@@ -299,6 +300,9 @@ public sealed class WinogradTrainingTests
 
     // Whether the route's kernel runs a product of this shape (channels in and out, output plane) at the current width.
     private static bool Runs(int c, int oc, int h, int w) => WinogradConv.TrainingRuns(new WinogradShape(c, oc, h, w));
+
+    // Whether a convolution of this shape (channels in and out, output plane) takes the route for a product or its weight gradient.
+    private static bool Takes(int c, int oc, int h, int w) => Runs(c, oc, h, w) || WinogradConv.WeightGradientRuns(new WinogradShape(c, oc, h, w));
 
     // Whether one training step of the pipeline gives other bits with the Winograd route switched off.
     private static bool Differs(string pipeline)
