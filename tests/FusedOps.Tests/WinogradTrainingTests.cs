@@ -20,17 +20,22 @@ public sealed class WinogradTrainingTests
     private static readonly int[] Widths = new[] { 512, 256, 128, 0 }.Where(b => b <= KernelDispatch.HardwareBits).ToArray();
 
     public static IEnumerable<object[]> ReferenceCases() =>
-        FusedVsReferenceTests.CasesFor(nameof(WinogradPair), nameof(WinogradResidual), nameof(WinogradOdd), nameof(WinogradNarrow));
+        FusedVsReferenceTests.CasesFor(nameof(WinogradPair), nameof(WinogradResidual), nameof(WinogradOdd), nameof(WinogradNarrow), nameof(WinogradWide));
 
     public static IEnumerable<object[]> ThreadCases() =>
-        Widths.SelectMany(bits => new[] { nameof(WinogradPair), nameof(WinogradResidual), nameof(WinogradNarrow) }.Select(p => new object[] { p, bits }));
+        Widths.SelectMany(bits => new[] { nameof(WinogradPair), nameof(WinogradResidual), nameof(WinogradNarrow), nameof(WinogradWide) }.Select(p => new object[] { p, bits }));
 
     public static IEnumerable<object[]> WidthCases() => Widths.Select(bits => new object[] { bits });
 
     // The 32 → 40 shape (the channels block both ways), 16 → 32 on an odd plane (the tiles block both ways: 16 → 32 forward,
-    // 32 → 16 input gradient) and on 14 × 14 (the tiles block on flat tiles, three tile rows in a vector).
+    // 32 → 16 input gradient) and on 14 × 14 (the tiles block on flat tiles, three tile rows in a vector); rows of 16 and more
+    // tiles (the route at 256 bits too): 16 → 32 on 9 × 33 (17 tiles: the second 16-tile block partial) and 32 → 40 on 6 × 40.
     public static IEnumerable<object[]> TrainerCases() =>
-        Widths.SelectMany(bits => new[] { new object[] { bits, 32, 20, 22, 40 }, new object[] { bits, 16, 21, 23, 32 }, new object[] { bits, 16, 14, 14, 32 } });
+        Widths.SelectMany(bits => new[]
+        {
+            new object[] { bits, 32, 20, 22, 40 }, new object[] { bits, 16, 21, 23, 32 }, new object[] { bits, 16, 14, 14, 32 },
+            new object[] { bits, 16, 9, 33, 32 }, new object[] { bits, 32, 6, 40, 40 },
+        });
 
     [Theory]
     [MemberData(nameof(ReferenceCases))]
@@ -52,17 +57,21 @@ public sealed class WinogradTrainingTests
     });
 
     /// <summary>
-    /// A generated model's step with the route on and off: different bits where the kernel runs at this width (the model's
-    /// convolutions take it), the same bits elsewhere; a model whose convolutions the route does not take gives the same bits.
+    /// A generated model's step with the route on and off: different bits where the kernel runs this shape at this width
+    /// (<see cref="WinogradConv.TrainingRuns"/> on the model's convolutions: every shape at 512 bits, the rows of 16 tiles and
+    /// more at 256) or its weight gradient (<see cref="WinogradConv.WeightGradientRuns"/>: from 14 tiles a row at 256 bits, so
+    /// the 28 × 28 16 → 16 layer), the same bits elsewhere; a model whose convolutions the route does not take gives the same bits.
     /// </summary>
     [Theory]
     [MemberData(nameof(WidthCases))]
     public void GeneratedStep_TakesTheRouteExactlyWhereItApplies(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
-        bool runs = WinogradConv.TrainingEnabled;
-        Assert.Equal(runs, Differs(nameof(WinogradPair)));
-        Assert.Equal(runs, Differs(nameof(WinogradOdd)));
-        Assert.Equal(runs, Differs(nameof(WinogradNarrow)));
+        Assert.Equal(Takes(32, 32, 20, 20), Differs(nameof(WinogradPair)));
+        Assert.Equal(Takes(32, 33, 23, 19), Differs(nameof(WinogradOdd)));
+        Assert.Equal(Takes(16, 16, 28, 28), Differs(nameof(WinogradNarrow)));
+        Assert.Equal(Takes(16, 32, 10, 34), Differs(nameof(WinogradWide)));
+        Assert.Equal(bits >= 256, Runs(16, 32, 10, 34));
+        Assert.Equal(bits >= 512, Runs(16, 16, 28, 28));
         Assert.False(Differs(nameof(ConvBnRelu)));
     });
 
@@ -82,7 +91,7 @@ public sealed class WinogradTrainingTests
         bool forward = false, input = false, runs = false;
         KernelLevelCollection.AtLevel(bits, () =>
         {
-            runs = WinogradConv.TrainingEnabled;
+            runs = Runs(c, oc, h, w);
             var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
             trainer.Forward(x, weight, bias, z, n, sum, sumSq);
             forward = trainer.ForwardOnWinograd;
@@ -184,7 +193,8 @@ public sealed class WinogradTrainingTests
                     double[] sum = new double[oc], sumSq = new double[oc];
                     trainer.Forward(x, weight, bias, z, n, sum, sumSq);
                     trainer.Backward(x, ref dz[0], weight, dw, null, ref dx[0], true, n);
-                    Assert.Equal(WinogradConv.TrainingEnabled, trainer.ForwardOnWinograd && trainer.InputGradientOnWinograd);
+                    Assert.Equal(Runs(c, oc, h, w), trainer.ForwardOnWinograd);
+                    Assert.Equal(Runs(oc, c, h, w), trainer.InputGradientOnWinograd);
                     all = [.. z, .. dx, .. dw];
                     sums = [.. sum, .. sumSq];
                 });
@@ -230,7 +240,8 @@ public sealed class WinogradTrainingTests
     /// <summary>
     /// Each product decides on its own channel counts: 32 or more on both sides, or 16 or more with at most 32 input and 48
     /// output channels (16 → 48 forward takes the route, its 48 → 16 input gradient stays on the grid; 16 → 64 neither), where
-    /// the kernel runs at this width.
+    /// the kernel runs this shape at this width (<see cref="WinogradConv.TrainingRuns"/>: at 256 bits rows of 32 output
+    /// columns take it, rows of 30 do not).
     /// </summary>
     [Theory]
     [InlineData(16, 28, 28, 16, true, true)]
@@ -241,6 +252,9 @@ public sealed class WinogradTrainingTests
     [InlineData(32, 20, 22, 48, true, true)]
     [InlineData(16, 14, 14, 32, true, true)]
     [InlineData(32, 14, 14, 32, true, true)]
+    [InlineData(16, 8, 32, 32, true, true)]
+    [InlineData(64, 4, 56, 64, true, true)]
+    [InlineData(16, 8, 30, 32, true, true)]
     public void Trainer_TakesTheRoutePerProduct(int c, int h, int w, int oc, bool forward, bool input)
     {
         var random = new Random(c + oc);
@@ -248,9 +262,9 @@ public sealed class WinogradTrainingTests
         var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
         trainer.Forward(x, weight, null, new float[dz.Length], 1, null, null);
         trainer.Backward(x, ref dz[0], weight, new float[weight.Length], null, ref dx[0], true, 1);
-        bool runs = WinogradConv.TrainingEnabled && Conv2dTrainer.WinogradEnabled;
-        Assert.Equal(runs && forward, trainer.ForwardOnWinograd);
-        Assert.Equal(runs && input, trainer.InputGradientOnWinograd);
+        bool on = Conv2dTrainer.WinogradEnabled;
+        Assert.Equal(on && forward && Runs(c, oc, h, w), trainer.ForwardOnWinograd);
+        Assert.Equal(on && input && Runs(oc, c, h, w), trainer.InputGradientOnWinograd);
     }
 
     /// <summary>
@@ -283,6 +297,12 @@ public sealed class WinogradTrainingTests
             }
         }
     });
+
+    // Whether the route's kernel runs a product of this shape (channels in and out, output plane) at the current width.
+    private static bool Runs(int c, int oc, int h, int w) => WinogradConv.TrainingRuns(new WinogradShape(c, oc, h, w));
+
+    // Whether a convolution of this shape (channels in and out, output plane) takes the route for a product or its weight gradient.
+    private static bool Takes(int c, int oc, int h, int w) => Runs(c, oc, h, w) || WinogradConv.WeightGradientRuns(new WinogradShape(c, oc, h, w));
 
     // Whether one training step of the pipeline gives other bits with the Winograd route switched off.
     private static bool Differs(string pipeline)

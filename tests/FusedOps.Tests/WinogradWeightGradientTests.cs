@@ -37,6 +37,9 @@ public sealed class WinogradWeightGradientTests
     [InlineData(32, 32, 21, 23, 1)]
     [InlineData(16, 20, 7, 9, 3)]
     [InlineData(16, 16, 40, 37, 1)]
+    [InlineData(32, 20, 9, 33, 2)]
+    [InlineData(64, 64, 6, 56, 1)]
+    [InlineData(48, 16, 4, 32, 2)]
     public void Kernel_MatchesTheDirectSum(int c, int oc, int oh, int ow, int n)
     {
         var shape = new WinogradShape(c, oc, oh, ow);
@@ -111,6 +114,7 @@ public sealed class WinogradWeightGradientTests
     [InlineData(16, 32, 32, 32, 5)]
     [InlineData(32, 21, 23, 32, 4)]
     [InlineData(16, 14, 14, 32, 7)]
+    [InlineData(32, 9, 33, 20, 3)]
     public void Trainer_WeightGradient_AnyThreadCount_Bitwise(int c, int h, int w, int oc, int n)
     {
         var random = new Random(c + h + w + oc);

@@ -85,7 +85,7 @@ public static partial class ShiftedConv
 
     /// <summary>Rows r0 … r7 of an 8 × 8 block of floats become its columns (AVX unpack, shuffle and lane permute).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
+    internal static void Transpose8(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
         ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
     {
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);

@@ -7,7 +7,7 @@ namespace FusedOps.Kernels;
 /// <content>
 /// The weight transform for training, where the weights change every step and are transformed once per Forward (and once per
 /// Backward, flipped and transposed, for the input gradient): <see cref="Pack"/>'s values bit for bit (the same double arithmetic,
-/// rounded once), 16 output channels at a time in Vector512 lanes. <see cref="Pack"/> takes one channel pair at a time through
+/// rounded once), 16 output channels at a time in Vector512 lanes (Vector256 at 256 bits). <see cref="Pack"/> takes one channel pair at a time through
 /// spans; on case C's 64 × 64 pairs that was 0.4–0.7 ms a call, a third of the product it feeds.
 /// </content>
 public static unsafe partial class WinogradConv
@@ -15,13 +15,15 @@ public static unsafe partial class WinogradConv
     /// <summary>
     /// <see cref="Pack"/> (or, with <paramref name="transposeFlip"/>, <see cref="PackTransposedFlipped"/>) into
     /// <paramref name="packed"/>, the same bits; <paramref name="staging"/> holds 9 × <see cref="WinogradShape.OutPad"/> floats.
-    /// Vector512 where the Vector512 path runs, else <see cref="Pack"/>'s own loop.
+    /// Vector512 where the Vector512 path runs, Vector256 (4 lanes of doubles at a time) where the Vector256 path runs, else
+    /// <see cref="Pack"/>'s own loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackForTraining(in WinogradShape shape, ReadOnlySpan<float> w, Span<float> packed, bool transposeFlip, Span<float> staging)
     {
         int cin = shape.Channels, cout = shape.OutChannels, pad = shape.OutPad;
-        if (!TrainingEnabled || !Vector512.IsHardwareAccelerated)
+        bool wide = KernelDispatch.Level == 2 && Vector512.IsHardwareAccelerated;
+        if (!wide && !(KernelDispatch.Level == 1 && Vector256.IsHardwareAccelerated))
         {
             PackCore(in shape, w, packed, transposeFlip);
             return;
@@ -48,7 +50,14 @@ public static unsafe partial class WinogradConv
 
                 for (int o = 0; o < pad; o += 16)
                 {
-                    TransformLanes(g + o, pad, pp + ((nint)c * pad) + o, (nint)cin * pad);
+                    if (wide)
+                    {
+                        TransformLanes(g + o, pad, pp + ((nint)c * pad) + o, (nint)cin * pad);
+                    }
+                    else
+                    {
+                        TransformLanes256(g + o, pad, pp + ((nint)c * pad) + o, (nint)cin * pad);
+                    }
                 }
             }
         }
@@ -90,4 +99,39 @@ public static unsafe partial class WinogradConv
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector512<double> v, float* u) => Vector512.Narrow(v, Vector512<double>.Zero).GetLower().Store(u);
+
+    // TransformLanes at 256 bits: the same operations in double on four lanes at a time, rounded once.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransformLanes256(float* g, int stride, float* u, nint uStride)
+    {
+        Vector256<double> half = Vector256.Create(0.5);
+        for (int h = 0; h < 16; h += 4)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                Vector256<double> r0 = Row(i, 0), r1 = Row(i, 1), r2 = Row(i, 2);
+                Store256(r0, u + ((4 * i) * uStride) + h);
+                Store256(half * (r0 + r1 + r2), u + (((4 * i) + 1) * uStride) + h);
+                Store256(half * (r0 - r1 + r2), u + (((4 * i) + 2) * uStride) + h);
+                Store256(r2, u + (((4 * i) + 3) * uStride) + h);
+            }
+
+            Vector256<double> Row(int i, int j)
+            {
+                Vector256<double> g0 = Weight(j), g1 = Weight(3 + j), g2 = Weight(6 + j);
+                return i switch
+                {
+                    0 => g0,
+                    1 => half * (g0 + g1 + g2),
+                    2 => half * (g0 - g1 + g2),
+                    _ => g2,
+                };
+            }
+
+            Vector256<double> Weight(int k) => Vector256.WidenLower(Vector256.Create(Vector128.Load(g + ((nint)k * stride) + h), Vector128<float>.Zero));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(Vector256<double> v, float* u) => Vector256.Narrow(v, Vector256<double>.Zero).GetLower().Store(u);
 }

@@ -17,8 +17,19 @@ public static unsafe partial class WinogradConv
     // Tile rows whose transforms are formed before the products run over them (the products keep their sums in registers across them).
     private const int WeightBand = 4;
 
-    /// <summary>Whether <see cref="WeightGradientSample"/> runs on this shape: the Vector512 path, input channels a multiple of 16.</summary>
-    public static bool WeightGradientRuns(in WinogradShape shape) => TrainingEnabled && Vector512.IsHardwareAccelerated && shape.Channels % 16 == 0;
+    /// <summary>
+    /// Fewest tiles per tile row (<see cref="WinogradShape.TileColumns"/>) for which <see cref="WeightGradientRuns"/> holds at 256
+    /// bits. Process-wide, for benchmarks and tests that compare the routes; read per call.
+    /// </summary>
+    public static int MinWeightGradientTiles256 { get; set; } = 14;
+
+    /// <summary>
+    /// Whether <see cref="WeightGradientSample"/> runs on this shape: input channels a multiple of 16, on the Vector512 path, or
+    /// on the Vector256 path for rows of <see cref="MinWeightGradientTiles256"/> tiles and more.
+    /// </summary>
+    public static bool WeightGradientRuns(in WinogradShape shape) =>
+        shape.Channels % 16 == 0
+        && ((KernelDispatch.Level == 2 && Vector512.IsHardwareAccelerated) || (KernelDispatch.Level == 1 && shape.TileColumns >= MinWeightGradientTiles256));
 
     /// <summary>Floats of <see cref="WeightGradientSample"/>'s sums M: [ξ = 16][Channels][OutPad].</summary>
     public static int WeightGradientSumsLength(in WinogradShape shape) => 16 * shape.Channels * shape.OutPad;
@@ -43,7 +54,7 @@ public static unsafe partial class WinogradConv
         if (!WeightGradientRuns(in shape))
         {
             throw new NotSupportedException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"The Winograd weight gradient needs the Vector512 path and input channels in multiples of 16; this shape has {shape.Channels} input channels, Vector512 {(TrainingEnabled && Vector512.IsHardwareAccelerated ? "enabled" : "not enabled")}."));
+                $"The Winograd weight gradient needs input channels in multiples of 16 and the Vector512 path, or the Vector256 path with rows of {MinWeightGradientTiles256} tiles or more; this shape has {shape.Channels} input channels and {shape.TileColumns} tiles a row, kernel level {KernelDispatch.Level}."));
         }
 
         CheckPlanes(shape.Channels, shape.InHeight, shape.InWidth, input.Length, inPlaneStride, inRowStride, nameof(input));
@@ -54,6 +65,12 @@ public static unsafe partial class WinogradConv
         fixed (float* px = input, pg = dz, pm = sums, pb = scratch)
         {
             float* u = pb + (WeightBand * vBand), stage = u + (WeightBand * uBand);
+            if (KernelDispatch.Level == 1)
+            {
+                WeightGradientRows256(in shape, px, inPlaneStride, inRowStride, pg, dzPlaneStride, dzRowStride, pm, pb, u, stage);
+                return;
+            }
+
 #if NET9_0_OR_GREATER
             if (FlatLayout(in shape))
             {

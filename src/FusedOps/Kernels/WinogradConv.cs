@@ -79,15 +79,25 @@ public static unsafe partial class WinogradConv
     /// <summary>
     /// Whether a vector path runs: Vector512 (<see cref="KernelOptions.MaxVectorBits"/> ≥ 512 on an AVX-512 machine) or Vector256
     /// (AVX2 + FMA, <see cref="KernelDispatch.Level"/> 1: the tiles-in-lanes block at 8 tiles a vector, WinogradConv.Narrow256.cs).
-    /// The inference route (generated code) runs where this holds; the training route needs <see cref="TrainingEnabled"/>.
+    /// The inference route (generated code) runs where this holds; the training route needs <see cref="TrainingRuns"/>.
     /// </summary>
     public static bool Enabled => KernelDispatch.Level >= 1;
 
     /// <summary>
-    /// Whether <see cref="Conv2dTrainer"/>'s Winograd route runs: the Vector512 path only (its forward and input gradient were
-    /// measured against the grid kernels at 512 bits, its weight transform and weight gradient are Vector512 code).
+    /// Fewest tiles per tile row (<see cref="WinogradShape.TileColumns"/>, ⌈OutWidth / 2⌉) for which <see cref="TrainingRuns"/> holds
+    /// at 256 bits (default 16: one whole 16-tile block of WinogradConv.Narrow256.cs, output rows of 31 and more). Process-wide,
+    /// for benchmarks and tests that compare the routes; read per call.
     /// </summary>
-    public static bool TrainingEnabled => KernelDispatch.Level == 2;
+    public static int MinTrainingTiles256 { get; set; } = 16;
+
+    /// <summary>
+    /// Whether <see cref="Conv2dTrainer"/>'s Winograd route runs a product of this shape at the current width: always on the
+    /// Vector512 path (<see cref="KernelDispatch.Level"/> 2); on the Vector256 path (Level 1) where a tile row fills a 16-tile
+    /// block (<see cref="MinTrainingTiles256"/>): rows with fewer tiles leave most of each block idle, so there the grid kernels
+    /// are faster (the Fashion-MNIST network's 14 × 14 and 28 × 28 layers). Never on the scalar path.
+    /// </summary>
+    public static bool TrainingRuns(in WinogradShape shape) =>
+        KernelDispatch.Level == 2 || (KernelDispatch.Level == 1 && shape.TileColumns >= MinTrainingTiles256);
 
     /// <summary>
     /// Transforms weights <paramref name="w"/> ([OutChannels][Channels][3][3], PyTorch's layout) into <paramref name="packed"/>

@@ -60,3 +60,18 @@ public partial class WinogradOdd
 public partial class WinogradNarrow
 {
 }
+
+/// <summary>
+/// Rows of 17 tiles (10 × 34): the training route at 256 bits too (<c>WinogradConv.TrainingRuns</c>: 16 tiles a row and more),
+/// the second 16-tile block of each row one tile; 16 → 32 forward and 32 → 16 input gradient, then 32 → 32 without a bias.
+/// </summary>
+[FusedPipeline(16, 10, 34)]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+[Conv2d(32, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[ReLU]
+public partial class WinogradWide
+{
+}
