@@ -77,9 +77,15 @@ float[] logits = new float[test.Count * FashionNet.OutputLength];
 float[] inputs = new float[test.Count * FashionNet.InputLength];
 new MinibatchLoader(test, test.Count, FashionMnist.Mean, FashionMnist.StandardDeviation, shuffle: false).Epoch().Single().Inputs.CopyTo(inputs);
 double oneThread = Inference.Measure(frozen, inputs, logits, test.Count, threads: 1);
-double allThreads = Inference.Measure(frozen, inputs, logits, test.Count, options.Threads);
+string speed = $"{oneThread:N0} images/s on 1 thread";
+if (options.Threads > 1)
+{
+    double allThreads = Inference.Measure(frozen, inputs, logits, test.Count, options.Threads);
+    speed += $", {allThreads:N0} on {options.Threads}";
+}
+
 int[] labels = test.Labels.Select(l => (int)l).ToArray();
-Console.WriteLine($"Frozen model: test accuracy {Metrics.Accuracy(logits, labels, test.Count):P2}; inference {oneThread:N0} images/s on 1 thread, {allThreads:N0} on {options.Threads}");
+Console.WriteLine($"Frozen model: test accuracy {Metrics.Accuracy(logits, labels, test.Count):P2}; inference {speed}");
 Report.PrintConfusionMatrix(logits, labels, FashionMnist.ClassNames);
 
 // 5. Save the model (PyTorch state-dict names) and the learning curves.
