@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
@@ -62,6 +63,58 @@ public sealed unsafe partial class Conv2dTrainer
         }
     }
 
+    // One plane's rows from the grid (rows wp apart) into dst (rows w apart), plus saved (laid out as dst) when TAdd: CropInput's
+    // vector copy, the overlapping last vector recomputing the same sums of the same values.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CropRows<TAdd>(ref float grid, ref float saved, ref float dst, int h, int w, int wp, bool vector)
+        where TAdd : struct, IFlag
+    {
+        for (int y = 0; y < h; y++)
+        {
+            ref float src = ref Unsafe.Add(ref grid, y * wp);
+            ref float to = ref Unsafe.Add(ref dst, y * w);
+            ref float add = ref Unsafe.Add(ref saved, y * w);
+            if (vector)
+            {
+                int i = 0;
+                for (; i <= w - 8; i += 8)
+                {
+                    Vector256<float> v = Vector256.LoadUnsafe(ref src, (nuint)i);
+                    if (default(TAdd).On)
+                    {
+                        v += Vector256.LoadUnsafe(ref add, (nuint)i);
+                    }
+
+                    v.StoreUnsafe(ref to, (nuint)i);
+                }
+
+                if (i < w)
+                {
+                    Vector256<float> v = Vector256.LoadUnsafe(ref src, (nuint)(w - 8));
+                    if (default(TAdd).On)
+                    {
+                        v += Vector256.LoadUnsafe(ref add, (nuint)(w - 8));
+                    }
+
+                    v.StoreUnsafe(ref to, (nuint)(w - 8));
+                }
+            }
+            else
+            {
+                for (int i = 0; i < w; i++)
+                {
+                    float v = Unsafe.Add(ref src, i);
+                    if (default(TAdd).On)
+                    {
+                        v += Unsafe.Add(ref add, i);
+                    }
+
+                    Unsafe.Add(ref to, i) = v;
+                }
+            }
+        }
+    }
+
     private abstract class InputSums
     {
         public float[] Z = [], Scale = [], Shift = [], Mean = [], InvStd = [];
@@ -74,6 +127,10 @@ public sealed unsafe partial class Conv2dTrainer
         public Pooling.Window SavedWindow;
 
         public abstract void Sample(Conv2dTrainer t, int s, ref float dx, ref float planeScratch);
+
+        // Sample on the input gradient still on its grid (the padded-width planes of Qxp, rows of Wp): each channel's plane cropped
+        // into dx, with the saved gradient added as it is copied, then its sums while it is in L1.
+        public abstract void CropSample(Conv2dTrainer t, int s, ref float grid, ref float dx, ref float planeScratch);
     }
 
     private sealed class InputSums<TAct> : InputSums
@@ -104,6 +161,46 @@ public sealed unsafe partial class Conv2dTrainer
             sums.Clear();
             ActivationPass.BackwardReduce(Act, ref dx, ref Z[s * length], ref Unsafe.NullRef<float>(), 1, c, spatial, ref Scale[0], ref Shift[0], ref Mean[0],
                 ref InvStd[0], ref sums[0], ref sums[c]);
+        }
+
+        // Per channel plane: CropInput's copy of its rows, the saved gradient (or the pooled one's plane, formed first in the scratch)
+        // added to each value as Sample's Add adds it (dX + saved, the same operands), then BackwardReduce on the one plane, which runs
+        // the loop the sample's call runs for that channel: the same bits as CropInput and Sample. The cropped sample was read back
+        // from L2 twice (the Add, then the sums); a plane is 3 KB.
+        public override void CropSample(Conv2dTrainer t, int s, ref float grid, ref float dx, ref float planeScratch)
+        {
+            int c = t._c, h = t._h, w = t._w, wp = t._wp, qxp = t._qxp, spatial = h * w, length = c * spatial;
+            bool vector = Vector256.IsHardwareAccelerated && w >= 8;
+            Span<double> sums = PerSample.AsSpan(s * 2 * c, 2 * c);
+            sums.Clear();
+            for (int ci = 0; ci < c; ci++)
+            {
+                ref float to = ref Unsafe.Add(ref dx, ci * spatial);
+                scoped ref float saved = ref Unsafe.NullRef<float>();
+                if (Saved is { } whole)
+                {
+                    saved = ref whole[(s * length) + (ci * spatial)];
+                }
+                else if (SavedPooled is { } pooled)
+                {
+                    int po = ((s * c) + ci) * SavedWindow.OutPlane;
+                    Pooling.MaxBackward(ref pooled[po], ref SavedArgMax[po], ref planeScratch, 1, SavedWindow);
+                    saved = ref planeScratch;
+                }
+
+                ref float plane = ref Unsafe.Add(ref grid, (ci * qxp) + t._pad);
+                if (Unsafe.IsNullRef(ref saved))
+                {
+                    CropRows<No>(ref plane, ref to, ref to, h, w, wp, vector);
+                }
+                else
+                {
+                    CropRows<Yes>(ref plane, ref saved, ref to, h, w, wp, vector);
+                }
+
+                ActivationPass.BackwardReduce(Act, ref to, ref Z[(s * length) + (ci * spatial)], ref Unsafe.NullRef<float>(), 1, 1, spatial, ref Scale[ci], ref Shift[ci],
+                    ref Mean[ci], ref InvStd[ci], ref sums[ci], ref sums[c + ci]);
+            }
         }
     }
 }

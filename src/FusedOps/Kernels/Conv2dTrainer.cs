@@ -404,6 +404,13 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
             else
             {
                 ShiftedConv.Product(ref _packedInput[0], _c, _oc * _kk, ref Unsafe.Add(ref dzGrid, _pad * _wp), ref _inputOffsets[0], _qxp, ref grid, _qxp);
+                if (_inputSums is { } sums && _h * _w <= OutLength)
+                {
+                    // The crop and the reductions per plane; the activation's room is free once the gradient is on its grid.
+                    sums.CropSample(this, s, ref grid, ref dx, ref Unsafe.Add(ref scratch, ActivationOffset));
+                    return;
+                }
+
                 CropInput(ref grid, ref dx);
             }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
@@ -195,6 +196,34 @@ public static unsafe partial class TrainingPasses
             }
         }
 
+        // y = act(z·scale + shift + residualAct(rz·rscale + rshift)) for `count` values, `spatial` a channel: ActivationPass.AffineForward's
+        // residual and AffineAddForward's u and y, value for value (element-wise, the same value at every width), in one loop.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void AffineAddNorm(TAct act, TRes res, ref float z, ref float rz, ref float y, int count, int spatial, ref float scale, ref float shift,
+            ref float rscale, ref float rshift)
+        {
+            for (int c = 0, o = 0; o < count; c++, o += spatial)
+            {
+                float s = Unsafe.Add(ref scale, c), t = Unsafe.Add(ref shift, c), rs = Unsafe.Add(ref rscale, c), rt = Unsafe.Add(ref rshift, c);
+                int i = 0;
+                if (KernelDispatch.Level >= 1)
+                {
+                    Vector256<float> vs = Vector256.Create(s), vt = Vector256.Create(t), vrs = Vector256.Create(rs), vrt = Vector256.Create(rt);
+                    for (; i <= spatial - 8; i += 8)
+                    {
+                        Vector256<float> r = res.Invoke((Vector256.LoadUnsafe(ref rz, (nuint)(o + i)) * vrs) + vrt);
+                        act.Invoke((Vector256.LoadUnsafe(ref z, (nuint)(o + i)) * vs) + vt + r).StoreUnsafe(ref y, (nuint)(o + i));
+                    }
+                }
+
+                for (; i < spatial; i++)
+                {
+                    float r = res.Invoke((Unsafe.Add(ref rz, o + i) * rs) + rt);
+                    Unsafe.Add(ref y, o + i) = act.Invoke((Unsafe.Add(ref z, o + i) * s) + t + r);
+                }
+            }
+        }
+
         public override void Execute(int part)
         {
             (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
@@ -212,14 +241,19 @@ public static unsafe partial class TrainingPasses
                     int ch = p * step;
                     long o = ((long)s * length) + ((long)ch * _spatial);
                     ref float r = ref R == null ? ref Unsafe.NullRef<float>() : ref R[o];
-                    if (recompute)
+                    if (recompute && U != null)
                     {
                         ActivationPass.AffineForward(_residualAct, ref RZ[o], ref scratch[span], 1, step, _spatial, ref RScale[ch], ref RShift[ch]);
                         r = ref scratch[span];
                     }
 
                     ref float y = ref pool ? ref scratch[0] : ref Y[o];
-                    if (Unsafe.IsNullRef(ref r))
+                    if (recompute && U == null)
+                    {
+                        // The residual, u and y in one sweep (u not stored): no scratch plane for the residual written and read back.
+                        AffineAddNorm(_act, _residualAct, ref Z[o], ref RZ[o], ref y, step * _spatial, _spatial, ref Scale[ch], ref Shift[ch], ref RScale[ch], ref RShift[ch]);
+                    }
+                    else if (Unsafe.IsNullRef(ref r))
                     {
                         ActivationPass.AffineForward(_act, ref Z[o], ref y, 1, step, _spatial, ref Scale[ch], ref Shift[ch]);
                     }
