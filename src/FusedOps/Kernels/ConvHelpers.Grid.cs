@@ -113,6 +113,25 @@ public static partial class ConvHelpers
             return;
         }
 
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // The valid lanes are runs of consecutive lanes (one output row's pixels each): every run of 8 or more is
+            // copied as whole vectors, the last one overlapping (same values), a shorter run lane by lane.
+            for (int j = 0; j < count;)
+            {
+                int start = Unsafe.Add(ref lane, j), end = j + 1;
+                while (end < count && Unsafe.Add(ref lane, end) == start + (end - j))
+                {
+                    end++;
+                }
+
+                CopyRun(ref Unsafe.Add(ref tail, start), ref Unsafe.Add(ref destination, j), rows, stride, end - j);
+                j = end;
+            }
+
+            return;
+        }
+
         for (int r = 0; r < rows; r++)
         {
             ref float t = ref Unsafe.Add(ref tail, r * PanelWidth);
@@ -120,6 +139,38 @@ public static partial class ConvHelpers
             for (int j = 0; j < count; j++)
             {
                 Unsafe.Add(ref d, j) = Unsafe.Add(ref t, Unsafe.Add(ref lane, j));
+            }
+        }
+    }
+
+    // Copies `length` consecutive floats of each of `rows` tail rows (PanelWidth apart) to output rows `stride` apart.
+    private static void CopyRun(ref float source, ref float destination, int rows, int stride, int length)
+    {
+        if (length >= 8)
+        {
+            nuint last = (nuint)(length - 8);
+            for (int r = 0; r < rows; r++)
+            {
+                ref float t = ref Unsafe.Add(ref source, r * PanelWidth);
+                ref float d = ref Unsafe.Add(ref destination, r * stride);
+                for (nuint i = 0; i < last; i += 8)
+                {
+                    Vector256.LoadUnsafe(ref t, i).StoreUnsafe(ref d, i);
+                }
+
+                Vector256.LoadUnsafe(ref t, last).StoreUnsafe(ref d, last);
+            }
+
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            ref float t = ref Unsafe.Add(ref source, r * PanelWidth);
+            ref float d = ref Unsafe.Add(ref destination, r * stride);
+            for (int i = 0; i < length; i++)
+            {
+                Unsafe.Add(ref d, i) = Unsafe.Add(ref t, i);
             }
         }
     }
