@@ -77,6 +77,7 @@ public sealed class GridPanelTests
     [InlineData(56, 56, 58, 3)]
     [InlineData(14, 14, 16, 5)]
     [InlineData(6, 5, 7, 2)]
+    [InlineData(16, 16, 18, 8)]
     public void CompressColumns_WritesOnlyTheValidPixels_AndExpandInvertsIt(int outHeight, int outWidth, int paddedWidth, int rows)
     {
         int panels = ConvHelpers.GridPanelCount(outHeight, outWidth, paddedWidth);
@@ -108,6 +109,40 @@ public sealed class GridPanelTests
                     int lane = lanes[(pb * 32) + j];
                     Assert.Equal(tail[(r * 32) + lane], back[(r * 32) + lane]);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The shifted copies read through their tap offsets give every output pixel of every tap the value the padded input
+    /// gives it through the ordinary tap offsets; every float is written (nothing is left from before), the zeros after
+    /// the copies included. 3 × 3 on rows of whole vectors takes the one-pass route, the others the block copies.
+    /// </summary>
+    [Theory]
+    [InlineData(8, 16, 16, 1, 3)]
+    [InlineData(1, 4, 8, 1, 3)]
+    [InlineData(3, 17, 15, 1, 3)]
+    [InlineData(2, 9, 16, 2, 5)]
+    [InlineData(2, 6, 7, 0, 1)]
+    public void PadShifted_ReadThroughItsTaps_MatchesThePaddedInput(int channels, int height, int width, int padding, int kernel)
+    {
+        int hp = height + (2 * padding), wp = width + (2 * padding);
+        float[] x = Enumerable.Range(0, channels * height * width).Select(i => (float)(i + 1)).ToArray();
+        float[] padded = new float[channels * hp * wp];
+        ConvHelpers.Pad(ref x[0], channels, height, width, padding, ref padded[0]);
+        int length = ConvHelpers.ShiftedLength(channels, height, width, padding, kernel);
+        float[] copies = Enumerable.Repeat(float.NaN, length).ToArray();
+        ConvHelpers.PadShifted(ref x[0], channels, height, width, padding, kernel, ref copies[0]);
+        Assert.DoesNotContain(copies, float.IsNaN);
+        Assert.All(copies.Skip(length - 32), v => Assert.Equal(0f, v));
+        int[] taps = ConvHelpers.TapOffsets(channels, kernel, 1, hp, wp);
+        int[] shifted = ConvHelpers.ShiftedTapOffsets(channels, height, width, padding, kernel);
+        Assert.Equal(taps.Length, shifted.Length);
+        for (int k = 0; k < taps.Length; k++)
+        {
+            for (int q = 0; q < height * width; q++)
+            {
+                Assert.Equal(padded[taps[k] + ((q / width) * wp) + (q % width)], copies[shifted[k] + q]);
             }
         }
     }

@@ -18,7 +18,12 @@ internal static partial class ConvEmitter
     public static bool UsesGrid(ConvPlan c) => c.Stride == 1 && c.Pad > 0 && c.OW % 32 != 0 && c.MaxoutPieces == 0;
 
     /// <summary>Grid panels of one sample (the im2col path's panel count otherwise).</summary>
-    public static int InferencePanels(ConvPlan c) => UsesGrid(c) ? (((c.OH - 1) * c.Wp) + c.OW + 31) / 32 : c.Panels;
+    public static int InferencePanels(ConvPlan c) => UsesGrid(c) && !c.Shifted ? (((c.OH - 1) * c.Wp) + c.OW + 31) / 32 : c.Panels;
+
+    /// <summary>The call that pads one sample's input for the grid panels: as a padded-width grid, or as shifted copies (<see cref="ConvPlan.Shifted"/>).</summary>
+    public static string GridPad(ConvPlan c, string x, string destination) => c.Shifted
+        ? $"ConvHelpers.PadShifted(ref {x}, {c.C}, {c.H}, {c.W}, {c.Pad}, {c.K}, ref {destination});"
+        : $"ConvHelpers.Pad(ref {x}, {c.C}, {c.H}, {c.W}, {c.Pad}, ref {destination});";
 
     /// <summary>
     /// Taps per cache block of the grid path: whole input channels whose weights for all output channels fit in 16 KB, so
@@ -53,29 +58,43 @@ internal static partial class ConvEmitter
         }
 
         int i = c.Layer;
-        w.Line($"// Layer {i} grid panels: first output pixel and valid lanes per panel, then the valid lanes in order.");
-        w.Line($"private static readonly int[] s_l{i}GridOutputs = ConvHelpers.GridPanelOutputs({c.OH}, {c.OW}, {c.Wp});");
-        w.Line($"private static readonly int[] s_l{i}GridLanes = ConvHelpers.GridPanelLanes({c.OH}, {c.OW}, {c.Wp});");
+        bool shifted = c.Shifted;
+        if (shifted)
+        {
+            w.Line($"// Layer {i} shifted copies: offset per tap into {c.K} column-shifted copies of the padded input ({c.C}×{c.Hp}×{c.W} each).");
+            w.Line($"private static readonly int[] s_l{i}ShiftedTaps = ConvHelpers.ShiftedTapOffsets({c.C}, {c.H}, {c.W}, {c.Pad}, {c.K});");
+        }
+        else
+        {
+            w.Line($"// Layer {i} grid panels: first output pixel and valid lanes per panel, then the valid lanes in order.");
+            w.Line($"private static readonly int[] s_l{i}GridOutputs = ConvHelpers.GridPanelOutputs({c.OH}, {c.OW}, {c.Wp});");
+            w.Line($"private static readonly int[] s_l{i}GridLanes = ConvHelpers.GridPanelLanes({c.OH}, {c.OW}, {c.Wp});");
+        }
+
         w.Line();
         string residual = c.Residual ? ", ref float res" : string.Empty;
-        w.Line($"// Layer {i} Conv2d, one sample, inference on the padded-width grid: {c.C}×{c.H}×{c.W} -> {c.OC}×{c.OH}×{c.OW}; {InferencePanels(c)} grid panels × {c.Kc} taps.");
+        w.Line(shifted
+            ? $"// Layer {i} Conv2d, one sample, inference on column-shifted copies: {c.C}×{c.H}×{c.W} -> {c.OC}×{c.OH}×{c.OW}; {InferencePanels(c)} panels × {c.Kc} taps."
+            : $"// Layer {i} Conv2d, one sample, inference on the padded-width grid: {c.C}×{c.H}×{c.W} -> {c.OC}×{c.OH}×{c.OW}; {InferencePanels(c)} grid panels × {c.Kc} taps.");
         w.Line(FullyOptimised);
         w.Line($"internal static void L{i}_GridConv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch{residual})");
         w.Line("    where TAct : struct, IActivationOperator");
         w.Open();
-        w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch);");
-        w.Line($"L{i}_GridPanels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, {c.PadLength}), 0, {InferencePanels(c)}"
+        w.Line(GridPad(c, "x", "scratch"));
+        w.Line($"L{i}_GridPanels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, {(shifted ? c.ShiftedLength : c.PadLength)}), 0, {InferencePanels(c)}"
             + (c.Residual ? ", ref res);" : ");"));
         w.Close();
         w.Line();
-        w.Line($"// Layer {i}: grid panels [pb0, pb1) of one padded sample (at least 32 readable floats after it); `tail` is this caller's scratch.");
+        w.Line(shifted
+            ? $"// Layer {i}: panels [pb0, pb1) of one sample's shifted copies (ConvHelpers.PadShifted); `tail` is this caller's scratch."
+            : $"// Layer {i}: grid panels [pb0, pb1) of one padded sample (at least 32 readable floats after it); `tail` is this caller's scratch.");
         w.Line(FullyOptimised);
         w.Line($"internal static void L{i}_GridPanels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,");
         w.Line($"    ref float tail, int pb0, int pb1{residual})");
         w.Line("    where TAct : struct, IActivationOperator");
         w.Open();
         w.Line("int level = KernelDispatch.Level;");
-        w.Line($"ref int offsets = ref s_l{i}Taps[0];");
+        w.Line($"ref int offsets = ref s_l{i}{(shifted ? "ShiftedTaps" : "Taps")}[0];");
         if (c.Residual)
         {
             w.Line($"ref float resTail = ref Unsafe.Add(ref tail, {c.OC * 32});");
@@ -86,14 +105,24 @@ internal static partial class ConvEmitter
         w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {c.OCg * c.Kc});");
         w.Line($"int c0 = g * {c.OCg};");
         w.Open("for (int pb = pb0; pb < pb1; pb++)");
-        w.Line($"int first = s_l{i}GridOutputs[2 * pb], valid = s_l{i}GridOutputs[(2 * pb) + 1];");
-        w.Open("if (valid == 0)");
-        w.Line("continue;");
-        w.Close();
-        w.Line();
+        if (shifted)
+        {
+            w.Line($"int first = pb * 32, valid = Math.Min(32, {c.P} - first);");
+        }
+        else
+        {
+            w.Line($"int first = s_l{i}GridOutputs[2 * pb], valid = s_l{i}GridOutputs[(2 * pb) + 1];");
+            w.Open("if (valid == 0)");
+            w.Line("continue;");
+            w.Close();
+            w.Line();
+        }
+
         w.Line("ref float b = ref Unsafe.Add(ref xg, pb * 32);");
         w.Line($"ref float yb = ref Unsafe.Add(ref y, (c0 * {c.P}) + first);");
-        w.Line("// 32 valid lanes are one row's consecutive pixels: stored in place; else computed into the tail and compressed.");
+        w.Line(shifted
+            ? "// A whole panel is 32 consecutive output pixels: stored in place; the last, partial one is computed into the tail and copied."
+            : "// 32 valid lanes are one row's consecutive pixels: stored in place; else computed into the tail and compressed.");
         if (chunk < c.Kc && c.Residual)
         {
             // Tap blocks store partial sums before the epilogue reads the residual: kept in the tail, so a residual that is
@@ -145,7 +174,9 @@ internal static partial class ConvEmitter
         w.Close();
         w.Line();
         w.Open("if (!full)");
-        w.Line($"ConvHelpers.CompressColumns(ref tail, {c.OCg}, ref yb, {c.P}, s_l{i}GridLanes, pb, valid);");
+        w.Line(shifted
+            ? $"ConvHelpers.CopyColumns(ref tail, {c.OCg}, 32, valid, ref yb, {c.P});"
+            : $"ConvHelpers.CompressColumns(ref tail, {c.OCg}, ref yb, {c.P}, s_l{i}GridLanes, pb, valid);");
         w.Close();
         w.Close();
         w.Close();

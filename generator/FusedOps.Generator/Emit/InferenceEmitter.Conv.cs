@@ -40,7 +40,7 @@ internal static partial class InferenceEmitter
         if (c.Pad > 0)
         {
             w.Open("if (m == 1 && parts > 1)");
-            w.Line($"ConvHelpers.Pad(ref x, {c.C}, {c.H}, {c.W}, {c.Pad}, ref scratch);");
+            w.Line(ConvEmitter.GridPad(c, "x", "scratch"));
             w.Close();
             w.Line();
         }

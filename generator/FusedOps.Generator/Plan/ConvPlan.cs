@@ -100,12 +100,25 @@ internal sealed record ConvPlan(
     public int PadLength => Pad > 0 ? C * Hp * Wp : 0;
 
     /// <summary>
-    /// Scratch floats for one sample's forward: padded input, one panel, then a 32-wide tail block (and its residual), or the
-    /// band of a fused pool (and its residual) when that is larger.
+    /// Whether inference's grid path reads K column-shifted copies of the padded input (ConvHelpers.PadShifted) instead of
+    /// the padded-width grid: a small stride-1 "same" convolution (rows keep their width) without residual, pool, Maxout or
+    /// groups, whose weights fit one tap block. Panel pb is then output pixels [32·pb, 32·pb + 32), read in place: no
+    /// position past a row is computed and dropped, and no panel is compressed into the output (case S2, 8 → 8 on 16 × 16:
+    /// 8 panels instead of 9, 8 of them stored in place instead of none). Same taps in the same order: the same bits.
+    /// </summary>
+    public bool Shifted => Stride == 1 && Pad > 0 && OW % 32 != 0 && MaxoutPieces == 0 && PoolKernel == 0 && Groups == 1 && Dilation == 1
+        && !Residual && 2 * Pad == K - 1 && K <= W && OCg * Kc <= 4096 && K * C * Hp * W <= 8192;
+
+    /// <summary>Floats of <see cref="Shifted"/>'s input copies and the zeros after them (ConvHelpers.ShiftedLength), else 0.</summary>
+    public int ShiftedLength => Shifted ? (K * C * Hp * W) + 32 : 0;
+
+    /// <summary>
+    /// Scratch floats for one sample's forward: padded input (or its shifted copies), one panel, then a 32-wide tail block (and
+    /// its residual), or the band of a fused pool (and its residual) when that is larger.
     /// </summary>
     public int ForwardScratch => Im2col
         ? (Kc * 32) + 16 + ((OC + 6) * 32) + (C * Hp * Wp) + 32 // Im2colConv.PanelLength + PaddedLength: a thread's scratch
-        : PadLength + (Kc * 32) + System.Math.Max(OC * 32 * (Residual ? 2 : 1), Band?.Scratch(OCg, Residual) ?? 0);
+        : System.Math.Max(PadLength, ShiftedLength) + (Kc * 32) + System.Math.Max(OC * 32 * (Residual ? 2 : 1), Band?.Scratch(OCg, Residual) ?? 0);
 
     /// <summary>
     /// The planner's choice for inference: the runtime's <c>Im2colGemm</c> (im2col blocks of 32 pixels packed as

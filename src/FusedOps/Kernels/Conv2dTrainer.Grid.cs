@@ -291,7 +291,7 @@ public sealed unsafe partial class Conv2dTrainer
         for (int c = 0; c < _c; c++)
         {
             ref float plane = ref Unsafe.Add(ref destination, c * ph * pw);
-            Zero(ref plane, (pad * pw) + pad);
+            ConvHelpers.ClearShort(ref plane, (pad * pw) + pad);
             for (int y = 0; y < _h; y++)
             {
                 ref float src = ref Unsafe.Add(ref source, ((c * _h) + y) * w);
@@ -319,27 +319,10 @@ public sealed unsafe partial class Conv2dTrainer
                 }
 
                 // This row's right border and the next row's left border are adjacent.
-                Zero(ref Unsafe.Add(ref row, w), 2 * pad);
+                ConvHelpers.ClearShort(ref Unsafe.Add(ref row, w), 2 * pad);
             }
 
-            Zero(ref Unsafe.Add(ref plane, ((_h + pad) * pw) + pad), (pad * pw) - pad);
-        }
-    }
-
-    private static void Zero(ref float destination, int count)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i <= count - 8; i += 8)
-            {
-                Vector256<float>.Zero.StoreUnsafe(ref destination, (nuint)i);
-            }
-        }
-
-        for (; i < count; i++)
-        {
-            Unsafe.Add(ref destination, i) = 0f;
+            ConvHelpers.ClearShort(ref Unsafe.Add(ref plane, ((_h + pad) * pw) + pad), (pad * pw) - pad);
         }
     }
 

@@ -60,7 +60,7 @@ public sealed unsafe partial class Conv2dTrainer
                 Vector256<float> vs = Vector256.Create(s), vb = Vector256.Create(b);
                 Vector512<float> ws = Vector512.Create(s), wb = Vector512.Create(b);
                 ref float plane = ref Unsafe.Add(ref destination, c * ph * pw);
-                Zero(ref plane, (pad * pw) + pad);
+                ConvHelpers.ClearShort(ref plane, (pad * pw) + pad);
                 for (int y = 0; y < h; y++)
                 {
                     ref float src = ref Unsafe.Add(ref source, ((c * h) + y) * w);
@@ -102,10 +102,10 @@ public sealed unsafe partial class Conv2dTrainer
                         }
                     }
 
-                    Zero(ref Unsafe.Add(ref row, w), 2 * pad);
+                    ConvHelpers.ClearShort(ref Unsafe.Add(ref row, w), 2 * pad);
                 }
 
-                Zero(ref Unsafe.Add(ref plane, ((h + pad) * pw) + pad), (pad * pw) - pad);
+                ConvHelpers.ClearShort(ref Unsafe.Add(ref plane, ((h + pad) * pw) + pad), (pad * pw) - pad);
             }
         }
     }

@@ -23,7 +23,7 @@ namespace FusedOps.Generated
     {
         private const int InferChunk = 56;
         private const int BufferLength = 1152;
-        private const int Scratch = 1708;
+        private const int Scratch = 2664;
         private static readonly double[] s_sink = new double[10];
         private readonly float[] _w0;
         private readonly float[] _scale0 = new float[8];
@@ -113,10 +113,10 @@ namespace FusedOps.Generated
         {
             // Pass: Conv2d, epilogue: bias.
             int threads = ParallelWork.ThreadsFor((long)m * 62208, 1_000_000);
-            int parts = m > 1 ? m : threads > 1 ? Math.Min(6, 4 * threads) : 1;
+            int parts = m > 1 ? m : threads > 1 ? Math.Min(5, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
-                ConvHelpers.Pad(ref x, 3, 12, 12, 1, ref scratch);
+                ConvHelpers.PadShifted(ref x, 3, 12, 12, 1, 3, ref scratch);
             }
 
             ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
@@ -129,7 +129,7 @@ namespace FusedOps.Generated
             var act = default(IdentityOperator);
             if (m == 1 && parts > 1)
             {
-                (int pb0, int pb1) = ParallelWork.Slice(6, parts, part);
+                (int pb0, int pb1) = ParallelWork.Slice(5, parts, part);
                 ref float panel = ref ConvParallel.ThreadScratch(Scratch);
                 Samples_Catalogue_Kernels.L0_GridPanels(act, ref scratch, ref _w0[0], ref _scale0[0], ref _shift0[0], ref y, ref panel, pb0, pb1);
                 return;
@@ -838,27 +838,26 @@ namespace FusedOps.Generated
             }
         }
 
-        // Layer 0 grid panels: first output pixel and valid lanes per panel, then the valid lanes in order.
-        private static readonly int[] s_l0GridOutputs = ConvHelpers.GridPanelOutputs(12, 12, 14);
-        private static readonly int[] s_l0GridLanes = ConvHelpers.GridPanelLanes(12, 12, 14);
+        // Layer 0 shifted copies: offset per tap into 3 column-shifted copies of the padded input (3×14×12 each).
+        private static readonly int[] s_l0ShiftedTaps = ConvHelpers.ShiftedTapOffsets(3, 12, 12, 1, 3);
 
-        // Layer 0 Conv2d, one sample, inference on the padded-width grid: 3×12×12 -> 8×12×12; 6 grid panels × 27 taps.
+        // Layer 0 Conv2d, one sample, inference on column-shifted copies: 3×12×12 -> 8×12×12; 5 panels × 27 taps.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_GridConv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch)
             where TAct : struct, IActivationOperator
         {
-            ConvHelpers.Pad(ref x, 3, 12, 12, 1, ref scratch);
-            L0_GridPanels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 588), 0, 6);
+            ConvHelpers.PadShifted(ref x, 3, 12, 12, 1, 3, ref scratch);
+            L0_GridPanels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 1544), 0, 5);
         }
 
-        // Layer 0: grid panels [pb0, pb1) of one padded sample (at least 32 readable floats after it); `tail` is this caller's scratch.
+        // Layer 0: panels [pb0, pb1) of one sample's shifted copies (ConvHelpers.PadShifted); `tail` is this caller's scratch.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_GridPanels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,
             ref float tail, int pb0, int pb1)
             where TAct : struct, IActivationOperator
         {
             int level = KernelDispatch.Level;
-            ref int offsets = ref s_l0Taps[0];
+            ref int offsets = ref s_l0ShiftedTaps[0];
             for (int g = 0; g < 1; g++)
             {
                 ref float xg = ref Unsafe.Add(ref xp, g * 588);
@@ -866,15 +865,10 @@ namespace FusedOps.Generated
                 int c0 = g * 8;
                 for (int pb = pb0; pb < pb1; pb++)
                 {
-                    int first = s_l0GridOutputs[2 * pb], valid = s_l0GridOutputs[(2 * pb) + 1];
-                    if (valid == 0)
-                    {
-                        continue;
-                    }
-
+                    int first = pb * 32, valid = Math.Min(32, 144 - first);
                     ref float b = ref Unsafe.Add(ref xg, pb * 32);
                     ref float yb = ref Unsafe.Add(ref y, (c0 * 144) + first);
-                    // 32 valid lanes are one row's consecutive pixels: stored in place; else computed into the tail and compressed.
+                    // A whole panel is 32 consecutive output pixels: stored in place; the last, partial one is computed into the tail and copied.
                     bool full = valid == 32;
                     ref float dst = ref full ? ref yb : ref tail;
                     int ld = full ? 144 : 32;
@@ -899,7 +893,7 @@ namespace FusedOps.Generated
 
                     if (!full)
                     {
-                        ConvHelpers.CompressColumns(ref tail, 8, ref yb, 144, s_l0GridLanes, pb, valid);
+                        ConvHelpers.CopyColumns(ref tail, 8, 32, valid, ref yb, 144);
                     }
                 }
             }
@@ -1308,7 +1302,7 @@ namespace FusedOps.Generated
 //   _gradU 1152: gradient inside a group, after the activation / BatchNorm
 // Buffers, inference: chunks of 56 samples, 2 pooled buffer(s) of 1152 floats per sample; group outputs: buf0, buf1, buf0, buf0, buf1, y, y (y: the caller's
 //     output);
-//   scratch (floats): 1708 forward, 13624 backward.
+//   scratch (floats): 2664 forward, 13624 backward.
 #nullable enable
 
 namespace Samples

@@ -115,10 +115,10 @@ namespace FusedOps.Generated
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU.
             int threads = ParallelWork.ThreadsFor((long)m * 36864, 1_000_000);
-            int parts = m > 1 ? m : threads > 1 ? Math.Min(9, 4 * threads) : 1;
+            int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
             if (m == 1 && parts > 1)
             {
-                ConvHelpers.Pad(ref x, 1, 16, 16, 1, ref scratch);
+                ConvHelpers.PadShifted(ref x, 1, 16, 16, 1, 3, ref scratch);
             }
 
             ConvParallel.Run(new G0Parts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
@@ -131,7 +131,7 @@ namespace FusedOps.Generated
             var act = new ReluOperator();
             if (m == 1 && parts > 1)
             {
-                (int pb0, int pb1) = ParallelWork.Slice(9, parts, part);
+                (int pb0, int pb1) = ParallelWork.Slice(8, parts, part);
                 ref float panel = ref ConvParallel.ThreadScratch(Scratch);
                 Samples_TwoBlockCnn_Kernels.L0_GridPanels(act, ref scratch, ref _w0[0], ref _scale0[0], ref _shift0[0], ref y, ref panel, pb0, pb1);
                 return;
@@ -857,27 +857,26 @@ namespace FusedOps.Generated
             }
         }
 
-        // Layer 0 grid panels: first output pixel and valid lanes per panel, then the valid lanes in order.
-        private static readonly int[] s_l0GridOutputs = ConvHelpers.GridPanelOutputs(16, 16, 18);
-        private static readonly int[] s_l0GridLanes = ConvHelpers.GridPanelLanes(16, 16, 18);
+        // Layer 0 shifted copies: offset per tap into 3 column-shifted copies of the padded input (1×18×16 each).
+        private static readonly int[] s_l0ShiftedTaps = ConvHelpers.ShiftedTapOffsets(1, 16, 16, 1, 3);
 
-        // Layer 0 Conv2d, one sample, inference on the padded-width grid: 1×16×16 -> 8×16×16; 9 grid panels × 9 taps.
+        // Layer 0 Conv2d, one sample, inference on column-shifted copies: 1×16×16 -> 8×16×16; 8 panels × 9 taps.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_GridConv<TAct>(TAct act, ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float scratch)
             where TAct : struct, IActivationOperator
         {
-            ConvHelpers.Pad(ref x, 1, 16, 16, 1, ref scratch);
-            L0_GridPanels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 324), 0, 9);
+            ConvHelpers.PadShifted(ref x, 1, 16, 16, 1, 3, ref scratch);
+            L0_GridPanels(act, ref scratch, ref w, ref scale, ref shift, ref y, ref Unsafe.Add(ref scratch, 896), 0, 8);
         }
 
-        // Layer 0: grid panels [pb0, pb1) of one padded sample (at least 32 readable floats after it); `tail` is this caller's scratch.
+        // Layer 0: panels [pb0, pb1) of one sample's shifted copies (ConvHelpers.PadShifted); `tail` is this caller's scratch.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void L0_GridPanels<TAct>(TAct act, ref float xp, ref float w, ref float scale, ref float shift, ref float y,
             ref float tail, int pb0, int pb1)
             where TAct : struct, IActivationOperator
         {
             int level = KernelDispatch.Level;
-            ref int offsets = ref s_l0Taps[0];
+            ref int offsets = ref s_l0ShiftedTaps[0];
             for (int g = 0; g < 1; g++)
             {
                 ref float xg = ref Unsafe.Add(ref xp, g * 324);
@@ -885,15 +884,10 @@ namespace FusedOps.Generated
                 int c0 = g * 8;
                 for (int pb = pb0; pb < pb1; pb++)
                 {
-                    int first = s_l0GridOutputs[2 * pb], valid = s_l0GridOutputs[(2 * pb) + 1];
-                    if (valid == 0)
-                    {
-                        continue;
-                    }
-
+                    int first = pb * 32, valid = Math.Min(32, 256 - first);
                     ref float b = ref Unsafe.Add(ref xg, pb * 32);
                     ref float yb = ref Unsafe.Add(ref y, (c0 * 256) + first);
-                    // 32 valid lanes are one row's consecutive pixels: stored in place; else computed into the tail and compressed.
+                    // A whole panel is 32 consecutive output pixels: stored in place; the last, partial one is computed into the tail and copied.
                     bool full = valid == 32;
                     ref float dst = ref full ? ref yb : ref tail;
                     int ld = full ? 256 : 32;
@@ -918,7 +912,7 @@ namespace FusedOps.Generated
 
                     if (!full)
                     {
-                        ConvHelpers.CompressColumns(ref tail, 8, ref yb, 256, s_l0GridLanes, pb, valid);
+                        ConvHelpers.CopyColumns(ref tail, 8, 32, valid, ref yb, 256);
                     }
                 }
             }
