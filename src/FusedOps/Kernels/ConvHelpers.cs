@@ -94,8 +94,11 @@ public static partial class ConvHelpers
             {
                 ref float row = ref Unsafe.Add(ref plane, ((y + padding) * pw) + padding);
                 CopyShort(ref Unsafe.Add(ref source, ((c * height) + y) * width), ref row, width);
-                // This row's right border and the next row's left border are adjacent.
-                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref row, width), 2 * padding).Clear();
+                // This row's right border and the next row's left border are adjacent: a float or two, stored (no Span.Clear call).
+                for (int i = 0; i < 2 * padding; i++)
+                {
+                    Unsafe.Add(ref row, width + i) = 0f;
+                }
             }
 
             MemoryMarshal.CreateSpan(ref Unsafe.Add(ref plane, ((height + padding) * pw) + padding), (padding * pw) - padding).Clear();
