@@ -115,9 +115,25 @@ internal static partial class InferenceEmitter
         w.Line();
         w.Line("(int s0, int s1) = ParallelWork.Slice(m, parts, part);");
         w.Line("ref float sc = ref ConvParallel.ThreadScratch(Scratch);");
+        bool single = !pooled && grid && SingleChannel(c);
+        if (single)
+        {
+            w.Line("bool single = SingleChannelConv.Enabled256;");
+        }
+
         w.Open("for (int s = s0; s < s1; s++)");
         w.Line($"ref float xs = ref Unsafe.Add(ref x, s * {g.InLength});");
         w.Line($"ref float ys = ref Unsafe.Add(ref y, s * {c.InferenceOutLength});");
+        if (single)
+        {
+            // One input channel, 3 × 3 (a grey image's first layer): rows of 8-pixel vectors at 256 bits, the same sums (SingleChannelConv).
+            w.Open("if (single)");
+            w.Line($"SingleChannelConv.Run3x3(act, ref xs, {c.H}, {c.W}, {c.OC}, {weights}, ref ys, ref sc);");
+            w.Line("continue;");
+            w.Close();
+            w.Line();
+        }
+
         string rs = string.Empty;
         if (c.Residual)
         {
@@ -143,6 +159,15 @@ internal static partial class InferenceEmitter
             WriteWinogradPart(w, m, g); // InferenceEmitter.Winograd.cs
         }
     }
+
+    /// <summary>
+    /// Whether the per-sample inference of <paramref name="c"/> runs the runtime's SingleChannelConv at 256 bits: one input
+    /// channel, 3 × 3, stride 1, padding 1, rows of at least 8 pixels, a plain epilogue (no residual, pool, channel activation
+    /// or Maxout). The padded plane fits the scratch the grid kernel pads into.
+    /// </summary>
+    private static bool SingleChannel(ConvPlan c) =>
+        c.C == 1 && c.Groups == 1 && c.K == 3 && c.Stride == 1 && c.Pad == 1 && c.Dilation == 1 && c.W >= 8 && c.OH == c.H && c.OW == c.W
+        && !c.Residual && c.PoolKernel == 0 && c.Channel == ChannelEpilogue.None && c.MaxoutPieces == 0;
 
     /// <summary>The parts struct of group <paramref name="g"/>'s <c>G{i}_{route}Part</c>, named <c>G{i}{route}Parts</c>.</summary>
     private static void WritePartsStruct(CodeWriter w, PipelineModel m, GroupPlan g, string route = "")

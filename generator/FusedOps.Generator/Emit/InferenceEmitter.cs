@@ -104,29 +104,42 @@ internal static partial class InferenceEmitter
     private static void WriteInfer(CodeWriter w, PipelineModel m)
     {
         BufferPlan plan = m.Buffers;
+        var groups = m.Groups.Where(g => g.Inference.Count > 0).ToList();
+        int head = HeadStart(m, groups);
         w.Summary("Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache; buffers "
             + "come from the shared pool and scratch from the calling thread's own, so concurrent calls do not interfere.");
+        if (head > 0)
+        {
+            w.Line($"/// <remarks>The Linear head (group {groups[head].Index} on) runs on {HeadChunk(plan)} samples at a time, gathered from chunks of {plan.InferChunk}: its weights are read once per {HeadChunk(plan)} samples, and each row's sums are those of any chunk.</remarks>");
+        }
+
         w.Open("internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)");
         w.Line($"PipelineChecks.Batch(batchSize, input.Length, output.Length, {m.TrainingType}.InputLength, {m.TrainingType}.OutputLength);");
         w.Line("int chunk = Math.Min(batchSize, InferChunk);");
+        if (head > 0)
+        {
+            w.Line($"int headChunk = Math.Min(batchSize, {HeadChunk(plan)});");
+        }
+
         w.Line("ArrayPool<float> pool = ArrayPool<float>.Shared;");
         for (int k = 0; k < plan.ChunkBuffers; k++)
         {
             w.Line($"float[] buf{k} = pool.Rent(chunk * BufferLength);");
         }
 
+        int headLength = head > 0 ? groups.Skip(head).SelectMany(g => new[] { g.InLength, g.OutLength }).Max() : 0;
+        if (head > 0)
+        {
+            w.Line($"float[] head0 = pool.Rent(headChunk * {headLength});");
+            w.Line($"float[] head1 = pool.Rent(headChunk * {headLength});");
+        }
+
         // The call's scratch (a sample's padded input, read by every part) on a 64-byte boundary, kept per thread: no rent per call.
         w.Line("ref float scratch = ref ConvParallel.CallScratch(Scratch);");
         w.Open("try");
-        w.Open("for (int s0 = 0; s0 < batchSize; s0 += chunk)");
-        w.Line("int m = Math.Min(chunk, batchSize - s0);");
-        w.Line($"ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * {m.Input.Length});");
-        w.Line($"ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * {m.Output.Length});");
         string Where(int group) => group < 0 ? "x" : plan.InferenceOutputs[group] == "y" ? "y" : plan.InferenceOutputs[group] + "[0]";
-        foreach (GroupPlan g in m.Groups.Where(g => g.Inference.Count > 0))
+        string Call(GroupPlan g, string from, string to, string count)
         {
-            // A conv group that runs the next group's pool or channel activation in its epilogue writes that group's output.
-            int writes = g.TakesNext ? g.Index + 1 : g.Index;
             string branch = string.Empty;
             if (g.Branch is { } use)
             {
@@ -137,10 +150,49 @@ internal static partial class InferenceEmitter
                 }
             }
 
-            w.Line($"G{g.Index}_Infer(ref {Where(g.Index - 1)}, {branch}ref {Where(writes)}, m, ref scratch);");
+            return $"G{g.Index}_Infer(ref {from}, {branch}ref {to}, {count}, ref scratch);";
         }
 
-        w.Close();
+        if (head > 0)
+        {
+            w.Open("for (int h0 = 0; h0 < batchSize; h0 += headChunk)");
+            w.Line("int n = Math.Min(headChunk, batchSize - h0);");
+            w.Open("for (int s0 = h0; s0 < h0 + n; s0 += chunk)");
+            w.Line("int m = Math.Min(chunk, h0 + n - s0);");
+            w.Line($"ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * {m.Input.Length});");
+            w.Line($"ref float features = ref Unsafe.Add(ref head0[0], (s0 - h0) * {groups[head].InLength});");
+            for (int k = 0; k < head; k++)
+            {
+                GroupPlan g = groups[k];
+                w.Line(Call(g, Where(g.Index - 1), k == head - 1 ? "features" : Where(g.TakesNext ? g.Index + 1 : g.Index), "m"));
+            }
+
+            w.Close();
+            w.Line();
+            w.Line($"ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), h0 * {m.Output.Length});");
+            for (int k = head; k < groups.Count; k++)
+            {
+                string from = (k - head) % 2 == 0 ? "head0[0]" : "head1[0]", to = k == groups.Count - 1 ? "y" : (k - head) % 2 == 0 ? "head1[0]" : "head0[0]";
+                w.Line(Call(groups[k], from, to, "n"));
+            }
+
+            w.Close();
+        }
+        else
+        {
+            w.Open("for (int s0 = 0; s0 < batchSize; s0 += chunk)");
+            w.Line("int m = Math.Min(chunk, batchSize - s0);");
+            w.Line($"ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), s0 * {m.Input.Length});");
+            w.Line($"ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), s0 * {m.Output.Length});");
+            foreach (GroupPlan g in groups)
+            {
+                // A conv group that runs the next group's pool or channel activation in its epilogue writes that group's output.
+                w.Line(Call(g, Where(g.Index - 1), Where(g.TakesNext ? g.Index + 1 : g.Index), "m"));
+            }
+
+            w.Close();
+        }
+
         w.Close();
         w.Open("finally");
         for (int k = 0; k < plan.ChunkBuffers; k++)
@@ -148,9 +200,46 @@ internal static partial class InferenceEmitter
             w.Line($"pool.Return(buf{k});");
         }
 
+        if (head > 0)
+        {
+            w.Line("pool.Return(head0);");
+            w.Line("pool.Return(head1);");
+        }
+
         w.Close();
         w.Close();
         w.Line();
+    }
+
+    /// <summary>Samples the Linear head runs on at once: whole chunks, up to 32 samples.</summary>
+    private static int HeadChunk(BufferPlan plan) => plan.InferChunk * System.Math.Max(1, 32 / plan.InferChunk);
+
+    /// <summary>
+    /// Where the Linear head starts among the groups Infer runs (0: none): the groups from there on are Linear or elementwise ones
+    /// with no saved tensor, after at least one convolution, the last writing the caller's output, and a chunk of under 17 samples
+    /// (a head batch of more chunks than one). The head then runs on <see cref="HeadChunk"/> samples at a time, not a chunk: a
+    /// Linear layer's weights are read from memory once per batch, and its rows' sums do not depend on how many rows it has.
+    /// </summary>
+    private static int HeadStart(PipelineModel m, System.Collections.Generic.List<GroupPlan> groups)
+    {
+        BufferPlan plan = m.Buffers;
+        if (HeadChunk(plan) <= plan.InferChunk || groups.Count < 2)
+        {
+            return 0;
+        }
+
+        static bool InHead(GroupPlan g) => g.Conv is null && g.Branch is null && g.Anchor is AnchorKind.Linear or AnchorKind.Elementwise;
+        int start = groups.Count;
+        while (start > 0 && InHead(groups[start - 1]))
+        {
+            start--;
+        }
+
+        GroupPlan last = groups[groups.Count - 1];
+        bool toCaller = plan.InferenceOutputs[last.TakesNext ? last.Index + 1 : last.Index] == "y";
+        bool convBefore = groups.Take(start).Any(g => g.Conv is not null);
+        bool linear = groups.Skip(start).Any(g => g.Anchor == AnchorKind.Linear);
+        return start < groups.Count && start > 0 && convBefore && linear && toCaller ? start : 0;
     }
 
     private static void WriteGroup(CodeWriter w, PipelineModel m, GroupPlan g)

@@ -29,9 +29,14 @@ public static unsafe partial class ConvHelpers
                     continue;
                 }
 
-                new Span<float>(to, padding).Clear();
+                // The borders are a float or two: stores, not a Span.Clear call each (those calls were 3 % of the Fashion network's inference).
+                for (int i = 0; i < padding; i++)
+                {
+                    to[i] = 0f;
+                    to[padding + width + i] = 0f;
+                }
+
                 CopyShort(ref *(x + ((((nint)ci * height) + ih) * width)), ref *(to + padding), width);
-                new Span<float>(to + padding + width, padding).Clear();
             }
         }
 

@@ -139,10 +139,17 @@ namespace FusedOps.Generated
 
             (int s0, int s1) = ParallelWork.Slice(m, parts, part);
             ref float sc = ref ConvParallel.ThreadScratch(Scratch);
+            bool single = SingleChannelConv.Enabled256;
             for (int s = s0; s < s1; s++)
             {
                 ref float xs = ref Unsafe.Add(ref x, s * 256);
                 ref float ys = ref Unsafe.Add(ref y, s * 2048);
+                if (single)
+                {
+                    SingleChannelConv.Run3x3(act, ref xs, 16, 16, 8, ref _w0[0], ref _scale0[0], ref _shift0[0], ref ys, ref sc);
+                    continue;
+                }
+
                 Samples_TwoBlockCnn_Kernels.L0_GridConv(act, ref xs, ref _w0[0], ref _scale0[0], ref _shift0[0], ref ys, ref sc);
             }
         }
