@@ -93,6 +93,42 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void FashionNet_MatchesApproved()
+    {
+        // The Fashion-MNIST sample's network: a one-channel first layer, a residual block, pools, and a Linear head that
+        // inference runs on blocks of whole convolution chunks (headChunk) rather than per chunk.
+        string generated = GenerateClean(
+            """
+            using FusedOps;
+
+            namespace Samples;
+
+            /// <summary>The Fashion-MNIST network.</summary>
+            [FusedPipeline(1, 28, 28)]
+            [Conv2d(16, 3, Padding = 1)] [BatchNorm] [ReLU]
+            [Save("a")]
+            [Conv2d(16, 3, Padding = 1)] [BatchNorm] [ReLU]
+            [Conv2d(16, 3, Padding = 1)] [BatchNorm]
+            [Add("a")] [ReLU]
+            [MaxPool2d(2)]
+            [Conv2d(32, 3, Padding = 1)] [BatchNorm] [ReLU]
+            [MaxPool2d(2)]
+            [Flatten]
+            [Linear(128)] [ReLU] [Dropout(P = 0.25f)]
+            [Linear(10)]
+            public partial class FashionNet
+            {
+            }
+            """,
+            "Samples.FashionNet",
+            conv: true);
+
+        Assert.Contains("headChunk", generated, System.StringComparison.Ordinal);
+        Assert.Contains("SingleChannelConv.Run3x3", generated, System.StringComparison.Ordinal);
+        Snapshot.Verify(generated, nameof(SnapshotTests));
+    }
+
+    [Fact]
     public void LinearBatchNormLeakyReLU_MatchesApproved()
     {
         // BatchNorm on rank-1 input is BatchNorm1d: the generator warns (FOPS0013) that training needs a batch of 2.
