@@ -29,12 +29,15 @@ public sealed class WinogradTrainingTests
 
     // The 32 → 40 shape (the channels block both ways), 16 → 32 on an odd plane (the tiles block both ways: 16 → 32 forward,
     // 32 → 16 input gradient) and on 14 × 14 (the tiles block on flat tiles, three tile rows in a vector); rows of 16 and more
-    // tiles (the route at 256 bits too): 16 → 32 on 9 × 33 (17 tiles: the second 16-tile block partial) and 32 → 40 on 6 × 40.
+    // tiles (the route at 256 bits too): 16 → 32 on 9 × 33 (17 tiles: the second 16-tile block partial) and 32 → 40 on 6 × 40;
+    // rows of 14 and 15 tiles (the route at 256 bits since MinTrainingTiles256 is 14): 16 → 16 on 28 × 28 (Fashion-MNIST's
+    // layers) and 16 → 20 on 27 × 30 (odd height, 20 output channels).
     public static IEnumerable<object[]> TrainerCases() =>
         Widths.SelectMany(bits => new[]
         {
             new object[] { bits, 32, 20, 22, 40 }, new object[] { bits, 16, 21, 23, 32 }, new object[] { bits, 16, 14, 14, 32 },
-            new object[] { bits, 16, 9, 33, 32 }, new object[] { bits, 32, 6, 40, 40 },
+            new object[] { bits, 16, 9, 33, 32 }, new object[] { bits, 32, 6, 40, 40 }, new object[] { bits, 16, 28, 28, 16 },
+            new object[] { bits, 16, 27, 30, 20 },
         });
 
     [Theory]
@@ -58,8 +61,8 @@ public sealed class WinogradTrainingTests
 
     /// <summary>
     /// A generated model's step with the route on and off: different bits where the kernel runs this shape at this width
-    /// (<see cref="WinogradConv.TrainingRuns"/> on the model's convolutions: every shape at 512 bits, the rows of 16 tiles and
-    /// more at 256) or its weight gradient (<see cref="WinogradConv.WeightGradientRuns"/>: from 14 tiles a row at 256 bits, so
+    /// (<see cref="WinogradConv.TrainingRuns"/> on the model's convolutions: every shape at 512 bits, the rows of 14 tiles and
+    /// more at 256, so the 28 × 28 16 → 16 layer's products, not 26 × 26) or its weight gradient (<see cref="WinogradConv.WeightGradientRuns"/>: from 14 tiles a row at 256 bits, so
     /// the 28 × 28 16 → 16 layer), the same bits elsewhere; a model whose convolutions the route does not take gives the same bits.
     /// </summary>
     [Theory]
@@ -71,7 +74,8 @@ public sealed class WinogradTrainingTests
         Assert.Equal(Takes(16, 16, 28, 28), Differs(nameof(WinogradNarrow)));
         Assert.Equal(Takes(16, 32, 10, 34), Differs(nameof(WinogradWide)));
         Assert.Equal(bits >= 256, Runs(16, 32, 10, 34));
-        Assert.Equal(bits >= 512, Runs(16, 16, 28, 28));
+        Assert.Equal(bits >= 256, Runs(16, 16, 28, 28));
+        Assert.Equal(bits >= 512, Runs(16, 16, 26, 26));
         Assert.False(Differs(nameof(ConvBnRelu)));
     });
 
@@ -240,8 +244,8 @@ public sealed class WinogradTrainingTests
     /// <summary>
     /// Each product decides on its own channel counts: 32 or more on both sides, or 16 or more with at most 32 input and 48
     /// output channels (16 → 48 forward takes the route, its 48 → 16 input gradient stays on the grid; 16 → 64 neither), where
-    /// the kernel runs this shape at this width (<see cref="WinogradConv.TrainingRuns"/>: at 256 bits rows of 32 output
-    /// columns take it, rows of 30 do not).
+    /// the kernel runs this shape at this width (<see cref="WinogradConv.TrainingRuns"/>: at 256 bits rows of 28 output
+    /// columns and more take it, rows of 14 do not).
     /// </summary>
     [Theory]
     [InlineData(16, 28, 28, 16, true, true)]

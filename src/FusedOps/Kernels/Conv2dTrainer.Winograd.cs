@@ -19,13 +19,14 @@ namespace FusedOps.Kernels;
 /// 12 alternating rounds, 2026-12-01): Fashion-MNIST's 16 → 16 at 28 × 28 grid ÷ Winograd 1.32–1.36, case B's 16 → 32 at
 /// 32 × 32 1.42–1.45, 32 → 32 at 28 × 28 1.52.
 /// The per-sample work is the same at any thread count, so the bits are too; they differ from the grid route's.
-/// At 256 bits (AVX2, <see cref="KernelDispatch.Level"/> 1) the forward and input-gradient products take the route where a tile
-/// row fills a 16-tile block of the Vector256 path (<see cref="WinogradConv.TrainingRuns"/>: output rows of 31 and more, cases
-/// B and C), and dW from 14 tiles a row (<see cref="WinogradConv.WeightGradientRuns"/>, so the Fashion-MNIST network's 16 → 16
-/// layers on 28 × 28 too). Measured (Conv2dTrainer alone, one thread, thread CPU time, best of 21 alternating rounds on a
+/// At 256 bits (AVX2, <see cref="KernelDispatch.Level"/> 1) the forward and input-gradient products take the route from 14
+/// tiles a row (<see cref="WinogradConv.TrainingRuns"/>: output rows of 27 and more, cases B and C and the Fashion-MNIST
+/// network's 16 → 16 layers on 28 × 28), and dW from 14 tiles a row too (<see cref="WinogradConv.WeightGradientRuns"/>). Measured (Conv2dTrainer alone, one thread, thread CPU time, best of 21 alternating rounds on a
 /// loaded 2-core AMD EPYC Zen 3, 2026-12-01; grid ÷ Winograd): case C forward 1.58, Backward without dX 1.44; case B forward
 /// 1.30, Backward without dX 0.98; 16 → 16 on 28 × 28 (batch 64) forward 0.90, Backward with dX 1.42 (dW alone on
-/// Winograd 1.18); 16 → 32 on 14 × 14 forward 0.70, Backward 0.85, dW alone 0.96: those stay on the grid.
+/// Winograd 1.18); 16 → 32 on 14 × 14 forward 0.70, Backward 0.85, dW alone 0.96. Re-measured after the 256-bit output
+/// transform lost its masked stores (wt-wino28, best of 40–60 rounds): 16 → 16 on 28 × 28 forward 1.14–1.19, input gradient
+/// 1.15–1.2 (taken since); 16 → 32 on 14 × 14 forward 0.91, Backward 0.91–0.93 (grid).
 /// </content>
 public sealed unsafe partial class Conv2dTrainer
 {

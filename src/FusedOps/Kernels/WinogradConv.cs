@@ -85,16 +85,20 @@ public static unsafe partial class WinogradConv
 
     /// <summary>
     /// Fewest tiles per tile row (<see cref="WinogradShape.TileColumns"/>, ⌈OutWidth / 2⌉) for which <see cref="TrainingRuns"/> holds
-    /// at 256 bits (default 16: one whole 16-tile block of WinogradConv.Narrow256.cs, output rows of 31 and more). Process-wide,
-    /// for benchmarks and tests that compare the routes; read per call.
+    /// at 256 bits (default 14: output rows of 27 and more, so the Fashion-MNIST network's 16 → 16 layers on 28 × 28, 14 tiles
+    /// in each 16-tile block of WinogradConv.Narrow256.cs). Process-wide, for benchmarks and tests that compare the routes; read
+    /// per call. Measured (<see cref="Conv2dTrainer"/> alone, 16 → 16 on 28 × 28, batch 64, one thread, thread CPU time, best of
+    /// 40–60 rounds, 2026-12-01, grid ÷ Winograd): forward 1.14–1.19, input gradient 1.15–1.2; the 16 → 32 layer on 14 × 14
+    /// (7 tiles) forward 0.91, Backward 0.91–0.93: it stays on the grid. The 0.90 forward measured at 16 before was taken
+    /// without the output transform's partial stores of WinogradConv.Narrow256.cs (a vmaskmovps per row end then).
     /// </summary>
-    public static int MinTrainingTiles256 { get; set; } = 16;
+    public static int MinTrainingTiles256 { get; set; } = 14;
 
     /// <summary>
     /// Whether <see cref="Conv2dTrainer"/>'s Winograd route runs a product of this shape at the current width: always on the
-    /// Vector512 path (<see cref="KernelDispatch.Level"/> 2); on the Vector256 path (Level 1) where a tile row fills a 16-tile
-    /// block (<see cref="MinTrainingTiles256"/>): rows with fewer tiles leave most of each block idle, so there the grid kernels
-    /// are faster (the Fashion-MNIST network's 14 × 14 and 28 × 28 layers). Never on the scalar path.
+    /// Vector512 path (<see cref="KernelDispatch.Level"/> 2); on the Vector256 path (Level 1) where a tile row fills most of a
+    /// 16-tile block (<see cref="MinTrainingTiles256"/>): rows with fewer tiles leave much of each block idle, so there the grid
+    /// kernels are faster (the Fashion-MNIST network's 14 × 14 layer). Never on the scalar path.
     /// </summary>
     public static bool TrainingRuns(in WinogradShape shape) =>
         KernelDispatch.Level == 2 || (KernelDispatch.Level == 1 && shape.TileColumns >= MinTrainingTiles256);
