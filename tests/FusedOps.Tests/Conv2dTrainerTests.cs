@@ -133,6 +133,42 @@ public sealed class Conv2dTrainerTests
     }
 
     /// <summary>
+    /// The forward on more than one thread runs one part per sample and adds the samples' channel sums up afterwards in the order
+    /// of the batch's parts: the output and Σ, Σ² bitwise the same as on one thread, for a batch that is not a multiple of the parts
+    /// (parts of 3 and 2 samples), on the grid and on Winograd's tiles, and at more threads than the trainer has scratch slots.
+    /// </summary>
+    [Theory]
+    [InlineData(512, 16, 14)]
+    [InlineData(256, 16, 14)]
+    [InlineData(256, 16, 28)]
+    [InlineData(0, 3, 20)]
+    public void Forward_PerSampleParts_AnyThreadCount_BitwiseIdentical(int bits, int c, int side)
+    {
+        const int oc = 16, n = 21;
+        var random = new Random(bits + c + side);
+        float[] x = Values(random, n * c * side * side), weight = Values(random, oc * c * 9), bias = Values(random, oc);
+        int[]? first = null;
+        foreach (int threads in new[] { 1, 2, 3, 12 })
+        {
+            float[] z = new float[n * oc * side * side];
+            double[] sum = new double[oc], sumSq = new double[oc];
+            KernelLevelCollection.AtLevel(bits, () => KernelLevelCollection.AtThreads(threads, () =>
+            {
+                var trainer = new Conv2dTrainer(c, side, side, oc, 3, 1, 1);
+                for (int repeat = 0; repeat < 2; repeat++)
+                {
+                    trainer.Forward(x, weight, bias, z, n, sum, sumSq);
+                }
+            }));
+            int[] all = [.. z.Select(BitConverter.SingleToInt32Bits),
+                .. sum.Concat(sumSq).Select(v => (int)BitConverter.DoubleToInt64Bits(v)),
+                .. sum.Concat(sumSq).Select(v => (int)(BitConverter.DoubleToInt64Bits(v) >> 32))];
+            first ??= all;
+            Assert.True(first.SequenceEqual(all), $"{threads} threads at {bits} bits differ from 1 thread");
+        }
+    }
+
+    /// <summary>
     /// The forward keeps its padded input for the backward when the batch's is small; a backward on another input array must pad
     /// that one: the same bits as a trainer whose forward ran on it.
     /// </summary>
