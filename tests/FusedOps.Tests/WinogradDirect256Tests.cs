@@ -8,7 +8,8 @@ namespace FusedOps.Tests;
 
 /// <summary>
 /// The 256-bit inference route's direct input transform (<see cref="WinogradConv.DirectInput256"/>, WinogradConv.Direct256.cs):
-/// the unpadded input read in place, the padding masked in registers, the tiles in shufps order. It gives the bits of the padded
+/// the unpadded input read in place, the padding masked in registers, the tiles in shufps order, rows of one vector of tiles on
+/// blocks of 12, 8 and 4 output channels. It gives the bits of the padded
 /// bands (the switch off) for padding 1 and 0, odd and even sizes, rows of 1 to 40 pixels (one, two and three vectors of tiles),
 /// channel counts that are not multiples of 16, with and without the residual and the pool, whole or split into any range of
 /// tile rows; it matches a double-precision convolution; it reads nothing outside the input (the sample at an array's end) and
@@ -31,6 +32,9 @@ public sealed class WinogradDirect256Tests
     [InlineData(4, 6, 1, 1, 1)]
     [InlineData(7, 9, 2, 2, 0)]
     [InlineData(8, 16, 10, 40, 1)]
+    [InlineData(3, 48, 5, 10, 1)]
+    [InlineData(16, 16, 14, 14, 1)]
+    [InlineData(6, 30, 8, 16, 1)]
     public void DirectInput_GivesThePaddedBandsBits_AnySplit(int cin, int cout, int height, int width, int padding) =>
         KernelLevelCollection.AtLevel(256, () =>
         {

@@ -148,6 +148,12 @@ public static unsafe partial class WinogradConv
         where TAct : struct, IActivationOperator
     {
         int cin = run.Shape.Channels, pad = run.Shape.OutPad, tiles = run.Shape.TileColumns, tp = run.TilePad;
+        if (tiles <= 8)
+        {
+            NarrowRowsOfOneVector256(act, in run, ty);
+            return;
+        }
+
         for (int o0 = 0; o0 < pad; o0 += 16)
         {
             int o1 = Math.Min(16, run.Shape.OutChannels - o0);
@@ -156,17 +162,6 @@ public static unsafe partial class WinogradConv
                 for (int xi = 0; xi < 16; xi++)
                 {
                     float* v = run.V + ((nint)xi * run.VStep) + t0, u = run.Weights + ((nint)xi * cin * pad) + o0, m = run.M + (xi * 256);
-                    if (tiles <= 8)
-                    {
-                        Product8x256<LanesConv.N6>(v, tp, u, pad, cin, m);
-                        if (o1 > 12)
-                        {
-                            Product8x256<LanesConv.N2>(v, tp, u + 12, pad, cin, m + 192);
-                        }
-
-                        continue;
-                    }
-
                     Product256<LanesConv.N6>(v, tp, u, pad, cin, m);
                     if (o1 > 6)
                     {
@@ -187,6 +182,134 @@ public static unsafe partial class WinogradConv
                 {
                     NarrowOutputDirect256<TAct, PlainEpilogue>(act, in run, ty, o0, o1, t0);
                 }
+            }
+        }
+    }
+
+    // A row of at most 8 tiles (one vector): per block of up to 32 output channels, the products of 12, 8 or 4 of them at a time
+    // (12 + 12 + 8 for 32, 8 + 8 for 16: no block of 4 whose 4 accumulators leave the FMA pipes waiting on their latency) into
+    // M[ξ][k][8 tiles] (ξ 256 floats apart, as OutputTiles256 reads them), then the output transform. Each channel's sum is
+    // Product8x256's, term by term: the same bits.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void NarrowRowsOfOneVector256<TAct>(TAct act, in Call run, int ty)
+        where TAct : struct, IActivationOperator
+    {
+        int cin = run.Shape.Channels, pad = run.Shape.OutPad, tp = run.TilePad;
+        for (int o0 = 0; o0 < pad; o0 += 32)
+        {
+            int o1 = Math.Min(32, run.Shape.OutChannels - o0), block = Math.Min(pad - o0, (o1 + 3) & ~3);
+            for (int xi = 0; xi < 16; xi++)
+            {
+                float* v = run.V + ((nint)xi * run.VStep), u = run.Weights + ((nint)xi * cin * pad) + o0, m = run.M + (xi * 256);
+                for (int k = 0; k < block;)
+                {
+                    int left = block - k;
+                    if (left >= 20 || left == 12)
+                    {
+                        ProductOfOneVector256<LanesConv.N6>(v, tp, u + k, pad, cin, m + (8 * k));
+                        k += 12;
+                    }
+                    else if (left > 4)
+                    {
+                        ProductOfOneVector256<LanesConv.N4>(v, tp, u + k, pad, cin, m + (8 * k));
+                        k += 8;
+                    }
+                    else
+                    {
+                        ProductOfOneVector256<LanesConv.N2>(v, tp, u + k, pad, cin, m + (8 * k));
+                        k += 4;
+                    }
+                }
+            }
+
+            if (run.Pool || run.Residual != null)
+            {
+                OutputOfOneVector256<TAct, RichEpilogue>(act, in run, ty, o0, o1);
+            }
+            else
+            {
+                OutputOfOneVector256<TAct, PlainEpilogue>(act, in run, ty, o0, o1);
+            }
+        }
+    }
+
+    // m[8k + tile] = Σ_c v[c·tilePad + tile] · u[c·pad + k] for 8 tiles and 2·TN.Count (12, 8 or 4) output channels k, the channels
+    // in order (Product8x256's sums, stored 8 floats apart).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ProductOfOneVector256<TN>(float* v, int tilePad, float* u, int pad, int channels, float* m)
+        where TN : struct, LanesConv.IPixels
+    {
+        int n = TN.Count;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+        Vector256<float> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+        for (int c = 0; c < channels; c++, v += tilePad, u += pad)
+        {
+            Vector256<float> x = Vector256.Load(v);
+            a0 = Simd.Fma(x, Vector256.Create(u[0]), a0);
+            a1 = Simd.Fma(x, Vector256.Create(u[1]), a1);
+            a2 = Simd.Fma(x, Vector256.Create(u[2]), a2);
+            a3 = Simd.Fma(x, Vector256.Create(u[3]), a3);
+            if (n > 2)
+            {
+                a4 = Simd.Fma(x, Vector256.Create(u[4]), a4);
+                a5 = Simd.Fma(x, Vector256.Create(u[5]), a5);
+                a6 = Simd.Fma(x, Vector256.Create(u[6]), a6);
+                a7 = Simd.Fma(x, Vector256.Create(u[7]), a7);
+            }
+
+            if (n > 4)
+            {
+                a8 = Simd.Fma(x, Vector256.Create(u[8]), a8);
+                a9 = Simd.Fma(x, Vector256.Create(u[9]), a9);
+                a10 = Simd.Fma(x, Vector256.Create(u[10]), a10);
+                a11 = Simd.Fma(x, Vector256.Create(u[11]), a11);
+            }
+        }
+
+        Vector256.Store(a0, m);
+        Vector256.Store(a1, m + 8);
+        Vector256.Store(a2, m + 16);
+        Vector256.Store(a3, m + 24);
+        if (n > 2)
+        {
+            Vector256.Store(a4, m + 32);
+            Vector256.Store(a5, m + 40);
+            Vector256.Store(a6, m + 48);
+            Vector256.Store(a7, m + 56);
+        }
+
+        if (n > 4)
+        {
+            Vector256.Store(a8, m + 64);
+            Vector256.Store(a9, m + 72);
+            Vector256.Store(a10, m + 80);
+            Vector256.Store(a11, m + 88);
+        }
+    }
+
+    // NarrowOutputDirect256 for a row of one vector of tiles: channels o0 … o0 + o1 − 1, their products 8 floats apart.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputOfOneVector256<TAct, TEpilogue>(TAct act, in Call run, int ty, int o0, int o1)
+        where TAct : struct, IActivationOperator
+        where TEpilogue : struct, IEpilogue
+    {
+        bool second = (2 * ty) + 1 < run.Shape.OutHeight;
+        int count = Math.Min(16, run.Shape.OutWidth);
+        for (int k = 0; k < o1; k++)
+        {
+            Vector256<float> a = Vector256.Create(run.Scale[o0 + k]), h = Vector256.Create(run.Shift[o0 + k]);
+            float* y = run.Output + ((nint)(o0 + k) * run.OutPlane) + ((nint)(2 * ty) * run.OutRow);
+            OutputTiles256(run.M + (8 * k), second, out var y00, out var y01, out var y10, out var y11);
+            if (TEpilogue.Rich)
+            {
+                EpilogueDirect256(act, in run, o0 + k, ty, 0, count, second, Simd.Fma(y00, a, h), Simd.Fma(y01, a, h), Simd.Fma(y10, a, h), Simd.Fma(y11, a, h));
+                continue;
+            }
+
+            StorePixelsDirect256(y, count, act.Invoke(Simd.Fma(y00, a, h)), act.Invoke(Simd.Fma(y01, a, h)));
+            if (second)
+            {
+                StorePixelsDirect256(y + run.OutRow, count, act.Invoke(Simd.Fma(y10, a, h)), act.Invoke(Simd.Fma(y11, a, h)));
             }
         }
     }
