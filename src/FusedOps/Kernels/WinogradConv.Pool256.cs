@@ -53,6 +53,13 @@ public static unsafe partial class WinogradConv
         int outPlane = pool ? plane / 4 : plane, outRow = pool ? ow / 2 : ow;
         fixed (float* px = &x, pw = &w, ps = &scale, ph = &shift, py = &y, pr = &res, pb = &scratch)
         {
+            if (DirectInput256)
+            {
+                // The unpadded input transformed directly, no padded band (WinogradConv.Direct256.cs): the same bits.
+                RunDirect256(act, in shape, padding, px, pw, ps, ph, py, residual ? pr : null, pool, pb, tileRow0, tileRow1);
+                return;
+            }
+
             for (int t0 = tileRow0; t0 < tileRow1; t0 += bandRows)
             {
                 int t1 = Math.Min(t0 + bandRows, tileRow1), rows = Math.Min(2 * t1, oh) - (2 * t0);
