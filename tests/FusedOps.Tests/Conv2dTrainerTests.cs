@@ -133,16 +133,15 @@ public sealed class Conv2dTrainerTests
     }
 
     /// <summary>
-    /// The forward on more than one thread runs one part per sample and adds the samples' channel sums up afterwards in the order
-    /// of the batch's parts: the output and Σ, Σ² bitwise the same as on one thread, for a batch that is not a multiple of the parts
-    /// (parts of 3 and 2 samples), on the grid and on Winograd's tiles, and at more threads than the trainer has scratch slots.
+    /// The forward on any number of threads: the output and Σ, Σ² bitwise the same as on one thread, for a batch that is not a
+    /// multiple of the parts (parts of 3 and 2 samples), on the grid and on Winograd's tiles, and at more threads than parts.
     /// </summary>
     [Theory]
     [InlineData(512, 16, 14)]
     [InlineData(256, 16, 14)]
     [InlineData(256, 16, 28)]
     [InlineData(0, 3, 20)]
-    public void Forward_PerSampleParts_AnyThreadCount_BitwiseIdentical(int bits, int c, int side)
+    public void Forward_UnevenParts_AnyThreadCount_BitwiseIdentical(int bits, int c, int side)
     {
         const int oc = 16, n = 21;
         var random = new Random(bits + c + side);

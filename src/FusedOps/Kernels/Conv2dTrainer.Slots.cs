@@ -6,21 +6,12 @@ namespace FusedOps.Kernels;
 /// <content>The per-slot scratch: claimed by the thread that runs a part, sized for the call in progress.</content>
 public sealed partial class Conv2dTrainer
 {
-    // The first free slot, claimed for the calling thread. A forward cut per sample has more parts than slots, and a worker woken
-    // late for an earlier call may join a later one beyond its thread count: should all MaxParts slots be held, it waits for one
-    // (each is held by a running part).
+    // The first free slot, claimed for the calling thread.
     private int ClaimSlot()
     {
-        var spin = default(SpinWait);
         while (true)
         {
             int busy = Volatile.Read(ref _slotsBusy), slot = BitOperations.TrailingZeroCount(~busy);
-            if (slot >= MaxParts)
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
-                continue;
-            }
-
             if (Interlocked.CompareExchange(ref _slotsBusy, busy | (1 << slot), busy) == busy)
             {
                 return slot;

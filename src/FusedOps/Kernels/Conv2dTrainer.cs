@@ -45,10 +45,6 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
     private readonly float[]?[] _slots = new float[MaxParts][];
     private readonly int[] _slotStarts = new int[MaxParts];
     private int _slotsBusy;
-    // The forward on more than one thread runs one part per sample (see Run): each sample's Σ, Σ² (and the epilogue's third row)
-    // go to its own row here, and are added up afterwards in the order a part of MaxParts adds them.
-    private double[] _sampleSums = [];
-    private bool _perSample;
     private readonly int[] _gradientPositions;
     private WeightGradientLayout _gradientLayout;
     private readonly float[] _partialWeights;
@@ -282,14 +278,6 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
 
     private void ExecuteOn(int part, ref float scratch)
     {
-        if (_perSample)
-        {
-            Span<double> own = _sampleSums.AsSpan(part * 3 * _oc, 3 * _oc);
-            own.Clear();
-            ForwardSample(part, ref scratch, own);
-            return;
-        }
-
         (int s0, int s1) = ParallelWork.Slice(_n, _parts, part);
         Span<double> sums = _partialSums.AsSpan(part * 3 * _oc, 3 * _oc);
         sums.Clear();
@@ -332,65 +320,18 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         }
     }
 
-    // The batch is cut into _parts parts of whole samples (ParallelWork.Slice), which fixes the order of every sum. The backward runs
-    // them as they are (a part's samples add into one weight-gradient accumulator, in order). The forward on more than one thread
-    // runs one part per sample: its only sums are the channels' Σ and Σ², one double per sample and channel, so each sample's go to
-    // its own row and are then added up in the same order a part adds them (the same bits). With parts of 8 samples two threads
-    // ended a forward up to a part apart (the one done first waited 5-20 % of the call); one sample is the most either waits now.
     private void Run(long flops)
     {
         _parts = Math.Min(_n, MaxParts);
         if (_parts > 1 && ParallelWork.ThreadsFor(flops, MinFlopsPerThread) > 1)
         {
-            if (_backward)
-            {
-                ParallelWork.Run(this, _parts);
-                return;
-            }
-
-            RunPerSample();
+            ParallelWork.Run(this, _parts);
             return;
         }
 
         for (int p = 0; p < _parts; p++)
         {
             Execute(p);
-        }
-    }
-
-    // The forward with one part per sample, on at most MaxParts threads (a running part holds one of the MaxParts slots), then the
-    // samples' sums added into the parts' partial sums, sample by sample in order: what ExecuteOn's parts add.
-    private void RunPerSample()
-    {
-        int width = 3 * _oc;
-        if (_sampleSums.Length < _n * width)
-        {
-            _sampleSums = new double[_n * width];
-        }
-
-        _perSample = true;
-        try
-        {
-            ParallelWork.Run(this, _n, MaxParts);
-        }
-        finally
-        {
-            _perSample = false;
-        }
-
-        for (int p = 0; p < _parts; p++)
-        {
-            (int s0, int s1) = ParallelWork.Slice(_n, _parts, p);
-            Span<double> sums = _partialSums.AsSpan(p * width, width);
-            sums.Clear();
-            for (int s = s0; s < s1; s++)
-            {
-                ReadOnlySpan<double> own = _sampleSums.AsSpan(s * width, width);
-                for (int i = 0; i < width; i++)
-                {
-                    sums[i] += own[i];
-                }
-            }
         }
     }
 
