@@ -176,11 +176,11 @@ public static unsafe partial class WinogradConv
 
                 if (run.Pool || run.Residual != null)
                 {
-                    NarrowOutputDirect256<TAct, RichEpilogue>(act, in run, ty, o0, o1, t0);
+                    NarrowOutput256<TAct, RichEpilogue, ShuffledTiles>(act, in run, ty, o0, o1, t0);
                 }
                 else
                 {
-                    NarrowOutputDirect256<TAct, PlainEpilogue>(act, in run, ty, o0, o1, t0);
+                    NarrowOutput256<TAct, PlainEpilogue, ShuffledTiles>(act, in run, ty, o0, o1, t0);
                 }
             }
         }
@@ -287,7 +287,7 @@ public static unsafe partial class WinogradConv
         }
     }
 
-    // NarrowOutputDirect256 for a row of one vector of tiles: channels o0 … o0 + o1 − 1, their products 8 floats apart.
+    // NarrowOutput256 for a row of one vector of tiles: channels o0 … o0 + o1 − 1, their products 8 floats apart.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OutputOfOneVector256<TAct, TEpilogue>(TAct act, in Call run, int ty, int o0, int o1)
         where TAct : struct, IActivationOperator
@@ -302,129 +302,15 @@ public static unsafe partial class WinogradConv
             OutputTiles256(run.M + (8 * k), second, out var y00, out var y01, out var y10, out var y11);
             if (TEpilogue.Rich)
             {
-                EpilogueDirect256(act, in run, o0 + k, ty, 0, count, second, Simd.Fma(y00, a, h), Simd.Fma(y01, a, h), Simd.Fma(y10, a, h), Simd.Fma(y11, a, h));
+                Epilogue256<TAct, ShuffledTiles>(act, in run, o0 + k, ty, 0, count, second, Simd.Fma(y00, a, h), Simd.Fma(y01, a, h), Simd.Fma(y10, a, h), Simd.Fma(y11, a, h));
                 continue;
             }
 
-            StorePixelsDirect256(y, count, act.Invoke(Simd.Fma(y00, a, h)), act.Invoke(Simd.Fma(y01, a, h)));
+            StorePixels256<ShuffledTiles>(y, count, act.Invoke(Simd.Fma(y00, a, h)), act.Invoke(Simd.Fma(y01, a, h)));
             if (second)
             {
-                StorePixelsDirect256(y + run.OutRow, count, act.Invoke(Simd.Fma(y10, a, h)), act.Invoke(Simd.Fma(y11, a, h)));
+                StorePixels256<ShuffledTiles>(y + run.OutRow, count, act.Invoke(Simd.Fma(y10, a, h)), act.Invoke(Simd.Fma(y11, a, h)));
             }
-        }
-    }
-
-    // NarrowOutput256 for tiles in the shuffled order.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NarrowOutputDirect256<TAct, TEpilogue>(TAct act, in Call run, int ty, int o0, int o1, int t0)
-        where TAct : struct, IActivationOperator
-        where TEpilogue : struct, IEpilogue
-    {
-        bool second = (2 * ty) + 1 < run.Shape.OutHeight;
-        for (int k = 0; k < o1; k++)
-        {
-            Vector256<float> a = Vector256.Create(run.Scale[o0 + k]), h = Vector256.Create(run.Shift[o0 + k]);
-            float* row = run.Output + ((nint)(o0 + k) * run.OutPlane) + ((nint)(2 * ty) * run.OutRow);
-            for (int half = 0; half < 16; half += 8)
-            {
-                int count = Math.Min(16, run.Shape.OutWidth - (2 * (t0 + half)));
-                if (count <= 0)
-                {
-                    break;
-                }
-
-                float* m = run.M + (16 * k) + half, y = row + (2 * (t0 + half));
-                OutputTiles256(m, second, out var y00, out var y01, out var y10, out var y11);
-                if (TEpilogue.Rich)
-                {
-                    EpilogueDirect256(act, in run, o0 + k, ty, t0 + half, count, second, Simd.Fma(y00, a, h), Simd.Fma(y01, a, h), Simd.Fma(y10, a, h), Simd.Fma(y11, a, h));
-                    continue;
-                }
-
-                StorePixelsDirect256(y, count, act.Invoke(Simd.Fma(y00, a, h)), act.Invoke(Simd.Fma(y01, a, h)));
-                if (second)
-                {
-                    StorePixelsDirect256(y + run.OutRow, count, act.Invoke(Simd.Fma(y10, a, h)), act.Invoke(Simd.Fma(y11, a, h)));
-                }
-            }
-        }
-    }
-
-    // Epilogue256 for tiles in the shuffled order.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void EpilogueDirect256<TAct>(
-        TAct act, in Call run, int channel, int ty, int tile, int count, bool second,
-        Vector256<float> e00, Vector256<float> e01, Vector256<float> e10, Vector256<float> e11)
-        where TAct : struct, IActivationOperator
-    {
-        if (run.Residual != null)
-        {
-            // shufps alone de-interleaves the residual's 16 pixels into the tiles' order.
-            float* r = run.Residual + ((nint)channel * run.ResPlane) + ((nint)(2 * ty) * run.ResRow) + (2 * tile);
-            Vector256<float> a = LoadPartial256(r, count), b = LoadPartial256(r + 8, count - 8);
-            e00 += Avx.Shuffle(a, b, 0x88);
-            e01 += Avx.Shuffle(a, b, 0xDD);
-            if (second)
-            {
-                a = LoadPartial256(r + run.ResRow, count);
-                b = LoadPartial256(r + run.ResRow + 8, count - 8);
-                e10 += Avx.Shuffle(a, b, 0x88);
-                e11 += Avx.Shuffle(a, b, 0xDD);
-            }
-        }
-
-        e00 = act.Invoke(e00);
-        e01 = act.Invoke(e01);
-        e10 = act.Invoke(e10);
-        e11 = act.Invoke(e11);
-        if (run.Pool)
-        {
-            // The pairs (0 1) (4 5) (2 3) (6 7) put in order by one 64-bit permute.
-            Vector256<float> p = ConvHelpers.PoolMax(ConvHelpers.PoolMax(e00, e10), ConvHelpers.PoolMax(e01, e11));
-            p = Avx2.Permute4x64(p.AsDouble(), 0xD8).AsSingle();
-            float* yp = run.Output + ((nint)channel * run.OutPlane) + ((nint)ty * run.OutRow) + tile;
-            if (count == 16)
-            {
-                Vector256.Store(p, yp);
-            }
-            else
-            {
-                StorePartial256(yp, count / 2, p);
-            }
-
-            return;
-        }
-
-        float* y = run.Output + ((nint)channel * run.OutPlane) + ((nint)(2 * ty) * run.OutRow) + (2 * tile);
-        StorePixelsDirect256(y, count, e00, e01);
-        if (second)
-        {
-            StorePixelsDirect256(y + run.OutRow, count, e10, e11);
-        }
-    }
-
-    // Columns y0 (2t) and y1 (2t + 1) of 8 tiles in the order [0 1 4 5 | 2 3 6 7] interleaved, the first `count` (1…16) of the
-    // 16 pixels to y: unpcklps gives pixels 0…7 and unpckhps 8…15, no lane permute.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePixelsDirect256(float* y, int count, Vector256<float> y0, Vector256<float> y1)
-    {
-        Vector256<float> lo = Avx.UnpackLow(y0, y1), hi = Avx.UnpackHigh(y0, y1);
-        if (count == 16)
-        {
-            Vector256.Store(lo, y);
-            Vector256.Store(hi, y + 8);
-        }
-        else if (count >= 8)
-        {
-            Vector256.Store(lo, y);
-            if (count > 8)
-            {
-                StorePartial256(y + 8, count - 8, hi);
-            }
-        }
-        else
-        {
-            StorePartial256(y, count, lo);
         }
     }
 }

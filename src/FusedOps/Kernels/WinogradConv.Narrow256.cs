@@ -149,11 +149,11 @@ public static unsafe partial class WinogradConv
 
                 if (run.Pool || run.Residual != null)
                 {
-                    NarrowOutput256<TAct, RichEpilogue>(act, in run, ty, o0, o1, t0);
+                    NarrowOutput256<TAct, RichEpilogue, TilesInOrder>(act, in run, ty, o0, o1, t0);
                 }
                 else
                 {
-                    NarrowOutput256<TAct, PlainEpilogue>(act, in run, ty, o0, o1, t0);
+                    NarrowOutput256<TAct, PlainEpilogue, TilesInOrder>(act, in run, ty, o0, o1, t0);
                 }
             }
         }
@@ -213,9 +213,10 @@ public static unsafe partial class WinogradConv
     // Y = Aᵀ M A over 8 tiles at a time for each of the o1 channels from o0, the epilogue, and the columns 2t (from Y's first
     // column) and 2t + 1 (its second) interleaved into 16 consecutive pixels per row.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NarrowOutput256<TAct, TEpilogue>(TAct act, in Call run, int ty, int o0, int o1, int t0)
+    private static void NarrowOutput256<TAct, TEpilogue, TOrder>(TAct act, in Call run, int ty, int o0, int o1, int t0)
         where TAct : struct, IActivationOperator
         where TEpilogue : struct, IEpilogue
+        where TOrder : struct, ITileOrder256
     {
         bool second = (2 * ty) + 1 < run.Shape.OutHeight;
         for (int k = 0; k < o1; k++)
@@ -235,14 +236,14 @@ public static unsafe partial class WinogradConv
                 if (TEpilogue.Rich)
                 {
                     // The residual, the pool, or both (WinogradConv.Pool256.cs); compiled out of the plain instantiation.
-                    Epilogue256(act, in run, o0 + k, ty, t0 + half, count, second, Simd.Fma(y00, a, h), Simd.Fma(y01, a, h), Simd.Fma(y10, a, h), Simd.Fma(y11, a, h));
+                    Epilogue256<TAct, TOrder>(act, in run, o0 + k, ty, t0 + half, count, second, Simd.Fma(y00, a, h), Simd.Fma(y01, a, h), Simd.Fma(y10, a, h), Simd.Fma(y11, a, h));
                     continue;
                 }
 
-                StorePixels256(y, count, act.Invoke(Simd.Fma(y00, a, h)), act.Invoke(Simd.Fma(y01, a, h)));
+                StorePixels256<TOrder>(y, count, act.Invoke(Simd.Fma(y00, a, h)), act.Invoke(Simd.Fma(y01, a, h)));
                 if (second)
                 {
-                    StorePixels256(y + run.OutRow, count, act.Invoke(Simd.Fma(y10, a, h)), act.Invoke(Simd.Fma(y11, a, h)));
+                    StorePixels256<TOrder>(y + run.OutRow, count, act.Invoke(Simd.Fma(y10, a, h)), act.Invoke(Simd.Fma(y11, a, h)));
                 }
             }
         }
@@ -272,13 +273,12 @@ public static unsafe partial class WinogradConv
         }
     }
 
-    // Columns y0 (2t) and y1 (2t + 1) of 8 tiles interleaved, the first `count` (1…16) of the 16 pixels to y.
+    // Columns y0 (2t) and y1 (2t + 1) of 8 tiles (in TOrder's order) interleaved, the first `count` (1…16) of the 16 pixels to y.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePixels256(float* y, int count, Vector256<float> y0, Vector256<float> y1)
+    private static void StorePixels256<TOrder>(float* y, int count, Vector256<float> y0, Vector256<float> y1)
+        where TOrder : struct, ITileOrder256
     {
-        // unpack: [p0 p1 p2 p3 | p8 p9 p10 p11] and [p4 … p7 | p12 … p15]; the 128-bit permutes put the halves in order.
-        Vector256<float> l = Avx.UnpackLow(y0, y1), u = Avx.UnpackHigh(y0, y1);
-        Vector256<float> lo = Avx.Permute2x128(l, u, 0x20), hi = Avx.Permute2x128(l, u, 0x31);
+        TOrder.Interleave(y0, y1, out var lo, out var hi);
         if (count == 16)
         {
             Vector256.Store(lo, y);

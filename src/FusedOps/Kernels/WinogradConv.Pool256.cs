@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FusedOps.Kernels;
 
@@ -101,23 +102,81 @@ public static unsafe partial class WinogradConv
         public static bool Rich => true;
     }
 
+    // The order of the 8 tiles in a vector where NarrowOutput256 and Epilogue256 read them: tile order (InputRow256's transform) or
+    // the order shufps leaves them in, [0 1 4 5 | 2 3 6 7] (InputRowDirect256's). Only where pixels are stored or loaded does it
+    // matter; the arithmetic is the same, so both give the same bits.
+    private interface ITileOrder256
+    {
+        // The columns 2t (y0) and 2t + 1 (y1) of 8 tiles as 16 consecutive pixels.
+        static abstract void Interleave(Vector256<float> y0, Vector256<float> y1, out Vector256<float> lo, out Vector256<float> hi);
+
+        // 16 consecutive pixels a, b as columns 2t (even) and 2t + 1 (odd) of 8 tiles.
+        static abstract void Deinterleave(Vector256<float> a, Vector256<float> b, out Vector256<float> even, out Vector256<float> odd);
+
+        // The 8 pooled pixels of 8 tiles in pixel order.
+        static abstract Vector256<float> Pooled(Vector256<float> p);
+    }
+
+    private readonly struct TilesInOrder : ITileOrder256
+    {
+        // unpack: [p0 p1 p2 p3 | p8 p9 p10 p11] and [p4 … p7 | p12 … p15]; the 128-bit permutes put the halves in order.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Interleave(Vector256<float> y0, Vector256<float> y1, out Vector256<float> lo, out Vector256<float> hi)
+        {
+            Vector256<float> l = Avx.UnpackLow(y0, y1), u = Avx.UnpackHigh(y0, y1);
+            lo = Avx.Permute2x128(l, u, 0x20);
+            hi = Avx.Permute2x128(l, u, 0x31);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Deinterleave(Vector256<float> a, Vector256<float> b, out Vector256<float> even, out Vector256<float> odd) =>
+            Deinterleave256(a, b, out even, out odd);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Pooled(Vector256<float> p) => p;
+    }
+
+    private readonly struct ShuffledTiles : ITileOrder256
+    {
+        // unpcklps gives pixels 0…7 and unpckhps 8…15: no lane permute.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Interleave(Vector256<float> y0, Vector256<float> y1, out Vector256<float> lo, out Vector256<float> hi)
+        {
+            lo = Avx.UnpackLow(y0, y1);
+            hi = Avx.UnpackHigh(y0, y1);
+        }
+
+        // shufps alone de-interleaves 16 pixels into the tiles' order.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Deinterleave(Vector256<float> a, Vector256<float> b, out Vector256<float> even, out Vector256<float> odd)
+        {
+            even = Avx.Shuffle(a, b, 0x88);
+            odd = Avx.Shuffle(a, b, 0xDD);
+        }
+
+        // The pairs (0 1) (4 5) (2 3) (6 7) put in order by one 64-bit permute.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Pooled(Vector256<float> p) => Avx2.Permute4x64(p.AsDouble(), 0xD8).AsSingle();
+    }
+
     // The epilogue of 8 tiles (from `tile`) of output channel `channel` in tile row ty, given scale · conv + shift of their first
     // row's columns 2t (e00) and 2t + 1 (e01) and the second row's (e10, e11; that row exists with `second`); `count` pixels a row.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Epilogue256<TAct>(
+    private static void Epilogue256<TAct, TOrder>(
         TAct act, in Call run, int channel, int ty, int tile, int count, bool second,
         Vector256<float> e00, Vector256<float> e01, Vector256<float> e10, Vector256<float> e11)
         where TAct : struct, IActivationOperator
+        where TOrder : struct, ITileOrder256
     {
         if (run.Residual != null)
         {
             float* r = run.Residual + ((nint)channel * run.ResPlane) + ((nint)(2 * ty) * run.ResRow) + (2 * tile);
-            Deinterleave256(LoadPartial256(r, count), LoadPartial256(r + 8, count - 8), out var r00, out var r01);
+            TOrder.Deinterleave(LoadPartial256(r, count), LoadPartial256(r + 8, count - 8), out var r00, out var r01);
             e00 += r00;
             e01 += r01;
             if (second)
             {
-                Deinterleave256(LoadPartial256(r + run.ResRow, count), LoadPartial256(r + run.ResRow + 8, count - 8), out var r10, out var r11);
+                TOrder.Deinterleave(LoadPartial256(r + run.ResRow, count), LoadPartial256(r + run.ResRow + 8, count - 8), out var r10, out var r11);
                 e10 += r10;
                 e11 += r11;
             }
@@ -130,7 +189,7 @@ public static unsafe partial class WinogradConv
         if (run.Pool)
         {
             // Both rows exist (even height); `count` is even: count / 2 pooled pixels.
-            Vector256<float> p = ConvHelpers.PoolMax(ConvHelpers.PoolMax(e00, e10), ConvHelpers.PoolMax(e01, e11));
+            Vector256<float> p = TOrder.Pooled(ConvHelpers.PoolMax(ConvHelpers.PoolMax(e00, e10), ConvHelpers.PoolMax(e01, e11)));
             float* yp = run.Output + ((nint)channel * run.OutPlane) + ((nint)ty * run.OutRow) + tile;
             if (count == 16)
             {
@@ -145,10 +204,10 @@ public static unsafe partial class WinogradConv
         }
 
         float* y = run.Output + ((nint)channel * run.OutPlane) + ((nint)(2 * ty) * run.OutRow) + (2 * tile);
-        StorePixels256(y, count, e00, e01);
+        StorePixels256<TOrder>(y, count, e00, e01);
         if (second)
         {
-            StorePixels256(y + run.OutRow, count, e10, e11);
+            StorePixels256<TOrder>(y + run.OutRow, count, e10, e11);
         }
     }
 
