@@ -16,6 +16,13 @@ public static partial class PackedGemm
     private static unsafe void Range256<TAct>(in GemmCall g, TAct act, int p0, int p1, int r0, int r1)
         where TAct : struct, IActivationOperator
     {
+        // A row-major A (inference, the training forward) takes the unrolled tiles with the next panel's prefetch (PackedGemm.Unit256.cs).
+        if (g.AColStride == 1)
+        {
+            Range256Unit(in g, act, p0, p1, r0, r1);
+            return;
+        }
+
         for (int p = p0; p < p1; p++)
         {
             int col = p * PanelWidth, width = Math.Min(PanelWidth, g.Cols - col);
