@@ -105,6 +105,59 @@ public sealed class WinogradWeightGradientTests
     }
 
     /// <summary>
+    /// <see cref="WinogradConv.CloseWeightGradient"/> gives Gᵀ M G in double, rounded once, bit for bit as the scalar formula below
+    /// (4 output channels in the lanes of a vector of doubles on AVX): output channel counts that leave 1 to 3 lanes of the last
+    /// vector past the channels, sums over a wide range of magnitudes (so a changed rounding shows), and the floats between dW's
+    /// rows never written.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 1)]
+    [InlineData(16, 19)]
+    [InlineData(3, 6)]
+    [InlineData(32, 64)]
+    [InlineData(17, 33)]
+    public void Close_GivesTheScalarFormulaBitwise(int c, int oc)
+    {
+        var shape = new WinogradShape(c, oc, 6, 6);
+        var random = new Random((c * 13) + oc);
+        float[] sums = Enumerable.Range(0, WinogradConv.WeightGradientSumsLength(in shape))
+            .Select(_ => (random.NextSingle() - 0.5f) * MathF.Pow(10f, random.Next(-6, 7))).ToArray();
+        int row = (c * 9) + 3;
+        float[] dw = Enumerable.Repeat(float.NaN, (oc * row) - 3).ToArray();
+        WinogradConv.CloseWeightGradient(in shape, sums, dw, row);
+        for (int o = 0; o < oc; o++)
+        {
+            for (int ci = 0; ci < c; ci++)
+            {
+                double[] m = Enumerable.Range(0, 16).Select(xi => (double)sums[(((xi * c) + ci) * shape.OutPad) + o]).ToArray();
+                double[] t = new double[12];
+                for (int j = 0; j < 4; j++)
+                {
+                    t[j] = m[j] + (0.5 * (m[4 + j] + m[8 + j]));
+                    t[4 + j] = 0.5 * (m[4 + j] - m[8 + j]);
+                    t[8 + j] = (0.5 * (m[4 + j] + m[8 + j])) + m[12 + j];
+                }
+
+                for (int k = 0; k < 3; k++)
+                {
+                    double a0 = t[4 * k], a1 = t[(4 * k) + 1], a2 = t[(4 * k) + 2], a3 = t[(4 * k) + 3];
+                    float[] expected = [(float)(a0 + (0.5 * (a1 + a2))), (float)(0.5 * (a1 - a2)), (float)((0.5 * (a1 + a2)) + a3)];
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float actual = dw[(o * row) + (ci * 9) + (3 * k) + i];
+                        Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual), $"dW[{o}][{ci}][{(3 * k) + i}] = {actual}, expected {expected[i]}");
+                    }
+                }
+            }
+
+            for (int i = c * 9; i < row && (o * row) + i < dw.Length; i++)
+            {
+                Assert.True(float.IsNaN(dw[(o * row) + i]), $"dW's gap after row {o} written at {i}");
+            }
+        }
+    }
+
+    /// <summary>
     /// <see cref="Conv2dTrainer"/> on shapes whose forward takes the Winograd route (Fashion-MNIST's 16 → 16 at 28 × 28, case B's
     /// 16 → 32, an odd plane): dW near the direct sum, bitwise the same at 1, 2 and 3 threads, reported on the route, and other
     /// bits with <see cref="Conv2dTrainer.WinogradWeightGradientEnabled"/> off (then on the grid).

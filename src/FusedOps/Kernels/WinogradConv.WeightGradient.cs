@@ -102,6 +102,16 @@ public static unsafe partial class WinogradConv
         int cin = shape.Channels, cout = shape.OutChannels, pad = shape.OutPad;
         CheckLength(sums.Length, WeightGradientSumsLength(in shape), nameof(sums));
         CheckLength(dw.Length, ((cout - 1) * dwRow) + (cin * 9), nameof(dw));
+        if (Avx.IsSupported)
+        {
+            fixed (float* ps = sums, pw = dw)
+            {
+                CloseLanes(ps, cin, cout, pad, pw, dwRow);
+            }
+
+            return;
+        }
+
         Span<double> m = stackalloc double[16];
         Span<double> t = stackalloc double[12];
         for (int o = 0; o < cout; o++)
@@ -130,6 +140,66 @@ public static unsafe partial class WinogradConv
                     to[(3 * k) + 1] = (float)(0.5 * (a1 - a2));
                     to[(3 * k) + 2] = (float)((0.5 * (a1 + a2)) + a3);
                 }
+            }
+        }
+    }
+
+    // CloseWeightGradient with 4 output channels in the lanes of Vector256<double> (M's rows hold them side by side): each lane
+    // takes the scalar loop's operations in its order, in double, rounded once (the same bits). Channel by channel with 16
+    // strided loads per value and the arithmetic on the stack, the scalar loop took 175–200 µs for case C's 64 → 64 (4 % of its
+    // training step) and 13 µs per part for case B's 16 → 32, closed once per sample at batch 8.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CloseLanes(float* sums, int cin, int cout, int pad, float* dw, int dwRow)
+    {
+        var half = Vector256.Create(0.5);
+        nint xiStep = (nint)cin * pad;
+        for (int c = 0; c < cin; c++)
+        {
+            float* mc = sums + ((nint)c * pad);
+            for (int o0 = 0; o0 < cout; o0 += 4)
+            {
+                float* p = mc + o0;
+
+                // Gᵀ M: row k of the result from the rows ρ of M, then G on the columns, as in the scalar loop.
+                Vector256<double> t00 = default, t01 = default, t02 = default, t03 = default;
+                Vector256<double> t10 = default, t11 = default, t12 = default, t13 = default;
+                Vector256<double> t20 = default, t21 = default, t22 = default, t23 = default;
+                Rows(p, xiStep, 0, half, ref t00, ref t10, ref t20);
+                Rows(p, xiStep, 1, half, ref t01, ref t11, ref t21);
+                Rows(p, xiStep, 2, half, ref t02, ref t12, ref t22);
+                Rows(p, xiStep, 3, half, ref t03, ref t13, ref t23);
+                float* to = dw + ((nint)o0 * dwRow) + (c * 9);
+                int lanes = Math.Min(4, cout - o0);
+                Columns(to, dwRow, lanes, 0, half, t00, t01, t02, t03);
+                Columns(to, dwRow, lanes, 3, half, t10, t11, t12, t13);
+                Columns(to, dwRow, lanes, 6, half, t20, t21, t22, t23);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Rows(float* p, nint xiStep, int j, Vector256<double> half, ref Vector256<double> r0, ref Vector256<double> r1, ref Vector256<double> r2)
+        {
+            Vector256<double> m0 = Avx.ConvertToVector256Double(Vector128.Load(p + (j * xiStep)));
+            Vector256<double> m1 = Avx.ConvertToVector256Double(Vector128.Load(p + ((4 + j) * xiStep)));
+            Vector256<double> m2 = Avx.ConvertToVector256Double(Vector128.Load(p + ((8 + j) * xiStep)));
+            Vector256<double> m3 = Avx.ConvertToVector256Double(Vector128.Load(p + ((12 + j) * xiStep)));
+            r0 = m0 + (half * (m1 + m2));
+            r1 = half * (m1 - m2);
+            r2 = (half * (m1 + m2)) + m3;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Columns(float* to, int dwRow, int lanes, int k3, Vector256<double> half, Vector256<double> a0, Vector256<double> a1, Vector256<double> a2, Vector256<double> a3)
+        {
+            Vector128<float> w0 = Avx.ConvertToVector128Single(a0 + (half * (a1 + a2)));
+            Vector128<float> w1 = Avx.ConvertToVector128Single(half * (a1 - a2));
+            Vector128<float> w2 = Avx.ConvertToVector128Single((half * (a1 + a2)) + a3);
+            for (int l = 0; l < lanes; l++)
+            {
+                float* d = to + ((nint)l * dwRow) + k3;
+                d[0] = w0.GetElement(l);
+                d[1] = w1.GetElement(l);
+                d[2] = w2.GetElement(l);
             }
         }
     }
