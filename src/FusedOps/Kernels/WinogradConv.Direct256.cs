@@ -58,7 +58,7 @@ public static unsafe partial class WinogradConv
     private static void InputRowDirect256(in Call run, int ty, int padding, int height, int width)
     {
         int cin = run.Shape.Channels, tp = run.TilePad, r0 = (2 * ty) - padding;
-        int blocks = run.Shape.TileColumns <= 8 ? 8 : tp; // a row of at most 8 tiles takes Product8x256: one vector of tiles
+        int blocks = run.Shape.TileColumns <= 8 ? 8 : tp; // a row of at most 8 tiles takes ProductOfOneVector256: one vector of tiles
         nint step = run.VStep, plane = run.InPlane;
         float* zeros = run.Rows;
         nint o0 = Offset(r0, height, run.InRow), o1 = Offset(r0 + 1, height, run.InRow);
@@ -189,7 +189,7 @@ public static unsafe partial class WinogradConv
     // A row of at most 8 tiles (one vector): per block of up to 32 output channels, the products of 12, 8 or 4 of them at a time
     // (12 + 12 + 8 for 32, 8 + 8 for 16: no block of 4 whose 4 accumulators leave the FMA pipes waiting on their latency) into
     // M[ξ][k][8 tiles] (ξ 256 floats apart, as OutputTiles256 reads them), then the output transform. Each channel's sum is
-    // Product8x256's, term by term: the same bits.
+    // Product256's, lane by lane: the same bits.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NarrowRowsOfOneVector256<TAct>(TAct act, in Call run, int ty)
         where TAct : struct, IActivationOperator
@@ -206,17 +206,17 @@ public static unsafe partial class WinogradConv
                     int left = block - k;
                     if (left >= 20 || left == 12)
                     {
-                        ProductOfOneVector256<LanesConv.N6>(v, tp, u + k, pad, cin, m + (8 * k));
+                        ProductOfOneVector256<LanesConv.N6>(v, tp, u + k, pad, cin, m + (8 * k), 8);
                         k += 12;
                     }
                     else if (left > 4)
                     {
-                        ProductOfOneVector256<LanesConv.N4>(v, tp, u + k, pad, cin, m + (8 * k));
+                        ProductOfOneVector256<LanesConv.N4>(v, tp, u + k, pad, cin, m + (8 * k), 8);
                         k += 8;
                     }
                     else
                     {
-                        ProductOfOneVector256<LanesConv.N2>(v, tp, u + k, pad, cin, m + (8 * k));
+                        ProductOfOneVector256<LanesConv.N2>(v, tp, u + k, pad, cin, m + (8 * k), 8);
                         k += 4;
                     }
                 }
@@ -233,10 +233,10 @@ public static unsafe partial class WinogradConv
         }
     }
 
-    // m[8k + tile] = Σ_c v[c·tilePad + tile] · u[c·pad + k] for 8 tiles and 2·TN.Count (12, 8 or 4) output channels k, the channels
-    // in order (Product8x256's sums, stored 8 floats apart).
+    // m[step·k + tile] = Σ_c v[c·tilePad + tile] · u[c·pad + k] for 8 tiles (one vector) and 2·TN.Count (12, 8 or 4) output
+    // channels k, the channels in order (Product256's sums, lane by lane). Live: 12 accumulators, the tile vector and one broadcast.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ProductOfOneVector256<TN>(float* v, int tilePad, float* u, int pad, int channels, float* m)
+    private static void ProductOfOneVector256<TN>(float* v, int tilePad, float* u, int pad, int channels, float* m, int step)
         where TN : struct, LanesConv.IPixels
     {
         int n = TN.Count;
@@ -267,23 +267,23 @@ public static unsafe partial class WinogradConv
         }
 
         Vector256.Store(a0, m);
-        Vector256.Store(a1, m + 8);
-        Vector256.Store(a2, m + 16);
-        Vector256.Store(a3, m + 24);
+        Vector256.Store(a1, m + step);
+        Vector256.Store(a2, m + (2 * step));
+        Vector256.Store(a3, m + (3 * step));
         if (n > 2)
         {
-            Vector256.Store(a4, m + 32);
-            Vector256.Store(a5, m + 40);
-            Vector256.Store(a6, m + 48);
-            Vector256.Store(a7, m + 56);
+            Vector256.Store(a4, m + (4 * step));
+            Vector256.Store(a5, m + (5 * step));
+            Vector256.Store(a6, m + (6 * step));
+            Vector256.Store(a7, m + (7 * step));
         }
 
         if (n > 4)
         {
-            Vector256.Store(a8, m + 64);
-            Vector256.Store(a9, m + 72);
-            Vector256.Store(a10, m + 80);
-            Vector256.Store(a11, m + 88);
+            Vector256.Store(a8, m + (8 * step));
+            Vector256.Store(a9, m + (9 * step));
+            Vector256.Store(a10, m + (10 * step));
+            Vector256.Store(a11, m + (11 * step));
         }
     }
 

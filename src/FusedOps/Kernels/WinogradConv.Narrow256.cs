@@ -125,11 +125,11 @@ public static unsafe partial class WinogradConv
                     if (tiles <= 8)
                     {
                         // One vector of tiles holds the row (14 × 14 planes: 7 tiles): 12 and 4 output channels on 8 tiles
-                        // (WinogradConv.Pool256.cs), not 6 on 16 with half the lanes past the row; the same sums per lane.
-                        Product8x256<LanesConv.N6>(v, tp, u, pad, cin, m);
+                        // (ProductOfOneVector256, WinogradConv.Direct256.cs), not 6 on 16 with half the lanes past the row; the same sums per lane.
+                        ProductOfOneVector256<LanesConv.N6>(v, tp, u, pad, cin, m, 16);
                         if (o1 > 12)
                         {
-                            Product8x256<LanesConv.N2>(v, tp, u + 12, pad, cin, m + 192);
+                            ProductOfOneVector256<LanesConv.N2>(v, tp, u + 12, pad, cin, m + 192, 16);
                         }
 
                         continue;
@@ -235,7 +235,7 @@ public static unsafe partial class WinogradConv
                 OutputTiles256(m, second, out var y00, out var y01, out var y10, out var y11);
                 if (TEpilogue.Rich)
                 {
-                    // The residual, the pool, or both (WinogradConv.Pool256.cs); compiled out of the plain instantiation.
+                    // The residual, the pool, or both (ProductOfOneVector256, WinogradConv.Direct256.cs); compiled out of the plain instantiation.
                     Epilogue256<TAct, TOrder>(act, in run, o0 + k, ty, t0 + half, count, second, Simd.Fma(y00, a, h), Simd.Fma(y01, a, h), Simd.Fma(y10, a, h), Simd.Fma(y11, a, h));
                     continue;
                 }
