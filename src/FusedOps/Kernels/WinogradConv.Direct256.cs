@@ -142,48 +142,19 @@ public static unsafe partial class WinogradConv
         e3 = Avx.Shuffle(c, d, 0xDD);
     }
 
-    // NarrowRow256 over the direct transform's V: the same products, the output in the shuffled tile order.
+    // NarrowRow256 over the direct transform's V (the output in the shuffled tile order); a row of at most 8 tiles on
+    // NarrowRowsOfOneVector256.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NarrowRowDirect256<TAct>(TAct act, in Call run, int ty)
         where TAct : struct, IActivationOperator
     {
-        int cin = run.Shape.Channels, pad = run.Shape.OutPad, tiles = run.Shape.TileColumns, tp = run.TilePad;
-        if (tiles <= 8)
+        if (run.Shape.TileColumns <= 8)
         {
             NarrowRowsOfOneVector256(act, in run, ty);
             return;
         }
 
-        for (int o0 = 0; o0 < pad; o0 += 16)
-        {
-            int o1 = Math.Min(16, run.Shape.OutChannels - o0);
-            for (int t0 = 0; t0 < tiles; t0 += 16)
-            {
-                for (int xi = 0; xi < 16; xi++)
-                {
-                    float* v = run.V + ((nint)xi * run.VStep) + t0, u = run.Weights + ((nint)xi * cin * pad) + o0, m = run.M + (xi * 256);
-                    Product256<LanesConv.N6>(v, tp, u, pad, cin, m);
-                    if (o1 > 6)
-                    {
-                        Product256<LanesConv.N6>(v, tp, u + 6, pad, cin, m + 96);
-                    }
-
-                    if (o1 > 12)
-                    {
-                        Product256<LanesConv.N4>(v, tp, u + 12, pad, cin, m + 192);
-                    }
-                }
-
-                if (run.Pool || run.Residual != null)
-                {
-                    NarrowOutput256<TAct, RichEpilogue, ShuffledTiles>(act, in run, ty, o0, o1, t0);
-                }
-                else
-                {
-                    NarrowOutput256<TAct, PlainEpilogue, ShuffledTiles>(act, in run, ty, o0, o1, t0);
-                }
-            }
-        }
+        NarrowRow256<TAct, ShuffledTiles>(act, in run, ty);
     }
 
     // A row of at most 8 tiles (one vector): per block of up to 32 output channels, the products of 12, 8 or 4 of them at a time

@@ -108,10 +108,11 @@ public static unsafe partial class WinogradConv
     }
 
     // One tile row: per 16 output channels and 16 tiles, the 16 products (M[ξ][k][tile] at run.M + 256ξ + 16k), then their
-    // output transform.
+    // output transform, the tiles of V in TOrder's order.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NarrowRow256<TAct>(TAct act, in Call run, int ty)
+    private static void NarrowRow256<TAct, TOrder>(TAct act, in Call run, int ty)
         where TAct : struct, IActivationOperator
+        where TOrder : struct, ITileOrder256
     {
         int cin = run.Shape.Channels, pad = run.Shape.OutPad, tiles = run.Shape.TileColumns, tp = run.TilePad;
         for (int o0 = 0; o0 < pad; o0 += 16)
@@ -149,11 +150,11 @@ public static unsafe partial class WinogradConv
 
                 if (run.Pool || run.Residual != null)
                 {
-                    NarrowOutput256<TAct, RichEpilogue, TilesInOrder>(act, in run, ty, o0, o1, t0);
+                    NarrowOutput256<TAct, RichEpilogue, TOrder>(act, in run, ty, o0, o1, t0);
                 }
                 else
                 {
-                    NarrowOutput256<TAct, PlainEpilogue, TilesInOrder>(act, in run, ty, o0, o1, t0);
+                    NarrowOutput256<TAct, PlainEpilogue, TOrder>(act, in run, ty, o0, o1, t0);
                 }
             }
         }

@@ -79,7 +79,7 @@ public static unsafe partial class WinogradConv
                 for (int ty = 0; ty < part.TileRows; ty++)
                 {
                     InputRow256(in run, ty);
-                    NarrowRow256(act, in run, ty);
+                    NarrowRow256<TAct, TilesInOrder>(act, in run, ty);
                 }
             }
         }

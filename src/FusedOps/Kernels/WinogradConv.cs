@@ -253,7 +253,7 @@ public static unsafe partial class WinogradConv
                 {
                     // Tiles in the lanes at 8 a vector (WinogradConv.Narrow256.cs): writes the output rows itself.
                     InputRow256(in run, ty);
-                    NarrowRow256(act, in run, ty);
+                    NarrowRow256<TAct, TilesInOrder>(act, in run, ty);
                     continue;
                 }
                 else if (level == 1)
