@@ -224,17 +224,24 @@ public static partial class PackedGemm
             c = g.Activated + (c - g.C);
         }
 
-        if (KernelDispatch.RuntimeBits >= 256)
+        if (KernelDispatch.RuntimeBits < 256)
         {
-            lo = act.Invoke(lo);
-            hi = act.Invoke(hi);
-        }
-        else
-        {
-            lo = Invoke128(act, lo);
-            hi = Invoke128(act, hi);
+            // Out of line with the rest of the row: Invoke128 returns through memory, and with its calls here the JIT kept lo and
+            // hi in stack slots through the whole epilogue (a store and a reload around every operation of every row).
+            Finish128(in g, act, lo, hi, row, col, c);
+            return;
         }
 
+        lo = act.Invoke(lo);
+        hi = act.Invoke(hi);
+        StoreActivated256(in g, act, lo, hi, row, col, c);
+    }
+
+    // The activated row to C, through the column operator if there is one.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreActivated256<TAct>(in GemmCall g, TAct act, Vector256<float> lo, Vector256<float> hi, int row, int col, float* c)
+        where TAct : struct, IActivationOperator
+    {
         if (act is IColumnEpilogue && g.Column != ColumnOperator.None)
         {
             StoreColumns256(in g, lo, hi, row, col, c);
@@ -243,6 +250,16 @@ public static partial class PackedGemm
 
         Vector256.Store(lo, c);
         Vector256.Store(hi, c + 8);
+    }
+
+    // Store256's end at 128 bits: the activation on Vector128, as the caller asked, then the same stores.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Finish128<TAct>(in GemmCall g, TAct act, Vector256<float> lo, Vector256<float> hi, int row, int col, float* c)
+        where TAct : struct, IActivationOperator
+    {
+        lo = Invoke128(act, lo);
+        hi = Invoke128(act, hi);
+        StoreActivated256(in g, act, lo, hi, row, col, c);
     }
 
     // Store256's two cold paths, out of line: with a scalar GELU (the partial panel's) and four Vector128 ones (the 128-bit
