@@ -9,6 +9,12 @@ namespace FusedOps.Kernels;
 /// Backward, flipped and transposed, for the input gradient): <see cref="Pack"/>'s values bit for bit (the same double arithmetic,
 /// rounded once), 16 output channels at a time in Vector512 lanes (Vector256 at 256 bits). <see cref="Pack"/> takes one channel pair at a time through
 /// spans; on case C's 64 × 64 pairs that was 0.4–0.7 ms a call, a third of the product it feeds.
+/// Also the padded route's Vector256 input transform with each 8 tiles in the order shufps leaves them, [0 1 4 5 | 2 3 6 7]
+/// (<see cref="InputRowShuffled256"/>): <see cref="InputRow256"/>'s values without the lane permute after each de-interleave (half
+/// its shuffles), the direct route's block (<c>BlockDirect256</c>) on the padded planes. The training products read it: the
+/// forward and the input gradient through <see cref="Run"/> (NarrowRow256 with <c>ShuffledTiles</c>: lane by lane, the order
+/// only where pixels are stored), and the weight gradient (WeightBlock256 broadcasts tile t from its shuffled place, so every
+/// sum still takes its tiles in order). The same bits.
 /// </content>
 public static unsafe partial class WinogradConv
 {
@@ -138,4 +144,42 @@ public static unsafe partial class WinogradConv
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store256(Vector256<double> v, float* u) => Vector256.Narrow(v, Vector256<double>.Zero).GetLower().Store(u);
+
+    // V[ξ][c][tile] for every tile of row ty (8 at a time, up to TilePad; tiles past the row read zeros), each 8 in the order
+    // [0 1 4 5 | 2 3 6 7]: InputRow256's loads (masked where a block reaches past the row, a row below the plane read as zeros)
+    // and operations.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputRowShuffled256(in Call run, int ty)
+    {
+        int cin = run.Shape.Channels, tp = run.TilePad, width = run.Shape.InWidth;
+        bool fourth = run.Shape.InHeight - (2 * ty) >= 4;
+        nint step = run.VStep, len = run.InRow;
+        Vector256<float>* zeros = stackalloc Vector256<float>[3];
+        zeros[0] = zeros[1] = zeros[2] = Vector256<float>.Zero;
+        for (int t = 0; t < tp; t += 8)
+        {
+            int valid = run.WholeRows ? 18 : width - (2 * t);
+            Vector256<float> m0 = Below256(valid), m1 = Below256(valid - 8), m2 = Below256(valid - 2), m3 = Below256(valid - 10);
+            for (int c = 0; c < cin; c++)
+            {
+                float* r = run.Input + ((nint)c * run.InPlane) + ((nint)(2 * ty) * len) + (2 * t), v = run.V + ((nint)c * tp) + t;
+                float* r3 = fourth ? r + (3 * len) : (float*)zeros;
+                if (valid >= 18)
+                {
+                    BlockDirect256(r, r + len, r + (2 * len), r3, v, step, false, m0, m1, m2, m3);
+                }
+                else
+                {
+                    BlockDirect256(r, r + len, r + (2 * len), r3, v, step, true, m0, m1, m2, m3);
+                }
+            }
+        }
+    }
+
+    // From tile t's place in a row of InputRowShuffled256's V to tile t + 1's: the places of 0…7 are 0 1 4 5 2 3 6 7 (one load from
+    // a table where computing the place took 11 integer operations per 12 FMAs of WeightBlock256, past the core's 6 a cycle).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint NextShuffledTile(int t) => ShuffledSteps[t & 7];
+
+    private static ReadOnlySpan<sbyte> ShuffledSteps => [1, 3, 1, -3, 1, 3, 1, 1];
 }

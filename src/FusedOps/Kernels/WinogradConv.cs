@@ -251,7 +251,15 @@ public static unsafe partial class WinogradConv
                 }
                 else if (level == 1 && Block != WinogradBlock.ChannelsInLanes)
                 {
-                    // Tiles in the lanes at 8 a vector (WinogradConv.Narrow256.cs): writes the output rows itself.
+                    // Tiles in the lanes at 8 a vector (WinogradConv.Narrow256.cs): writes the output rows itself. Rows of more
+                    // than 8 tiles in shufps order (InputRowShuffled256, WinogradConv.Training.cs: no lane permutes, the same bits).
+                    if (shape.TileColumns > 8)
+                    {
+                        InputRowShuffled256(in run, ty);
+                        NarrowRow256<TAct, ShuffledTiles>(act, in run, ty);
+                        continue;
+                    }
+
                     InputRow256(in run, ty);
                     NarrowRow256<TAct, TilesInOrder>(act, in run, ty);
                     continue;
