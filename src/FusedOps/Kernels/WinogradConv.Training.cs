@@ -175,11 +175,4 @@ public static unsafe partial class WinogradConv
             }
         }
     }
-
-    // From tile t's place in a row of InputRowShuffled256's V to tile t + 1's: the places of 0…7 are 0 1 4 5 2 3 6 7 (one load from
-    // a table where computing the place took 11 integer operations per 12 FMAs of WeightBlock256, past the core's 6 a cycle).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint NextShuffledTile(int t) => ShuffledSteps[t & 7];
-
-    private static ReadOnlySpan<sbyte> ShuffledSteps => [1, 3, 1, -3, 1, 3, 1, 1];
 }

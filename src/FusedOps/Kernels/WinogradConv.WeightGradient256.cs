@@ -7,7 +7,7 @@ namespace FusedOps.Kernels;
 /// <content>
 /// The weight gradient on Winograd F(3 × 3, 2 × 2) (WinogradConv.WeightGradient.cs) on the Vector256 path (AVX2 + FMA,
 /// <see cref="KernelDispatch.Level"/> 1, 16 ymm registers), one tile row at a time in bands of <see cref="WeightBand"/>: V from
-/// the forward's 256-bit input transform with each 8 tiles in shufps order (<see cref="InputRowShuffled256"/>), U′[ξ][t][o] from 8 output-gradient planes at a time
+/// the forward's 256-bit input transform (<see cref="InputRow256"/>), U′[ξ][t][o] from 8 output-gradient planes at a time
 /// transposed 8 × 8 in registers, and the products 16 output channels (two vectors) × 6 input channels (broadcast) in 12
 /// accumulators, 2 U′ loads and 1 broadcast live: 15 of the 16 registers. Every M[ξ][c][o] takes the same FMAs in the same
 /// order as the Vector512 path's (band after band, tile after tile) and U′ the same additions: the same bits.
@@ -25,7 +25,7 @@ public static unsafe partial class WinogradConv
             for (int r = 0; r < band; r++)
             {
                 var run = new Call(in shape, px, inPlane, inRow, null, null, 0, 0, pb + (r * vBand));
-                InputRowShuffled256(in run, ty0 + r);
+                InputRow256(in run, ty0 + r);
                 GradientRow256(in shape, pg, dzPlane, dzRow, ty0 + r, u + (r * uBand), stage);
             }
 
@@ -138,8 +138,8 @@ public static unsafe partial class WinogradConv
         }
     }
 
-    // TN.Count (1…6) rows of M (rows `pad` apart), 16 output channels each, += Σ_r Σ_t v[r][k·tp + t′] · u[r][t·uRow], t′ tile t's
-    // place in InputRowShuffled256's order (the tiles still in order): the sums stay in registers over the band. Rows written out by hand (a loop over them would not stay in registers).
+    // TN.Count (1…6) rows of M (rows `pad` apart), 16 output channels each, += Σ_r Σ_t v[r][k·tp + t] · u[r][t·uRow]: the sums
+    // stay in registers over the band. Rows written out by hand (a loop over them would not stay in registers).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightBlock256<TN>(float* m, int pad, float* v, nint tp, nint vBand, float* u, int uRow, nint uBand, int band, int tiles)
         where TN : struct, LanesConv.IPixels
@@ -181,7 +181,7 @@ public static unsafe partial class WinogradConv
         for (int r = 0; r < band; r++)
         {
             float* vr = v + (r * vBand), ur = u + (r * uBand);
-            for (int t = 0; t < tiles; vr += NextShuffledTile(t), t++, ur += uRow)
+            for (int t = 0; t < tiles; t++, vr++, ur += uRow)
             {
                 Vector256<float> x0 = Vector256.Load(ur), x1 = Vector256.Load(ur + 8), b = Vector256.Create(vr[0]);
                 a00 = Simd.Fma(b, x0, a00);
