@@ -82,9 +82,11 @@ public sealed class WinogradRouteHeaderTests
         Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
         Assert.Equal(1, inference.Split("fold ? WinogradConv.Packed(").Length - 1);
 
-        // The three 16 → 16 layers on rows of 28 and 30 take the 256-bit-only route (WinogradConv.RunUnpadded256), the dilated one not.
-        Assert.Equal(3, inference.Split("fold && WinogradConv.Enabled256 ? WinogradConv.Packed(new WinogradShape(16, 16, ").Length - 1);
-        Assert.Equal(6, inference.Split("WinogradConv.RunUnpadded256(").Length - 1);
+        // The three 16 → 16 layers on rows of 28 and 30 take the 256-bit-only route on F(4 × 4, 3 × 3) (WinogradConv.RunUnpadded43x256),
+        // the dilated one not, and none of them on F(2 × 2, 3 × 3).
+        Assert.Equal(3, inference.Split("fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, ").Length - 1);
+        Assert.Equal(6, inference.Split("WinogradConv.RunUnpadded43x256(").Length - 1);
+        Assert.Equal(0, inference.Split("fold && WinogradConv.Enabled256 ? WinogradConv.Packed(new WinogradShape(16, 16, ").Length - 1);
     }
 
     private const string PooledSource = """

@@ -25,7 +25,12 @@ internal static partial class InferenceEmitter
     /// <summary>Transforms the folded weights for the Winograd route once, in the constructor of the folded model.</summary>
     private static void WinogradConstructor(CodeWriter w, GroupPlan g)
     {
-        if (g.Conv is { Winograd256: true } c256)
+        if (g.Conv is { Winograd43: true } c43)
+        {
+            w.Line($"// Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].");
+            w.Line($"_wg{g.Index} = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43({WinogradShape(c43)}, _w{g.Index}) : null;");
+        }
+        else if (g.Conv is { Winograd256: true } c256)
         {
             w.Line($"// Winograd F(2×2, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].");
             w.Line($"_wg{g.Index} = fold && WinogradConv.Enabled256 ? WinogradConv.Packed({WinogradShape(c256)}, _w{g.Index}) : null;");
@@ -45,24 +50,27 @@ internal static partial class InferenceEmitter
         long flops = 2L * c.OC * c.Kc * c.P;
         w.Open($"if (_wg{g.Index} is not null && WinogradConv.{(c.Winograd256 ? "Enabled256" : "Enabled")})");
         w.Line($"int threads = ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000);");
-        w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({(c.OH + 1) / 2}, 4 * threads) : 1;");
+        w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({TileRows(c)}, 4 * threads) : 1;");
         w.Line($"ConvParallel.Run(new G{g.Index}WinogradParts(this, m), ref x, ref y, {(c.Residual ? "ref res" : "ref x")}, ref scratch, parts, threads);");
         w.Close();
     }
 
+    // Tile rows the route splits one sample's work by: of 4 output rows on F(4 × 4, 3 × 3), of 2 on F(2 × 2, 3 × 3).
+    private static int TileRows(ConvPlan c) => c.Winograd43 ? (c.OH + 3) / 4 : (c.OH + 1) / 2;
+
     private static void WriteWinogradPart(CodeWriter w, PipelineModel m, GroupPlan g)
     {
         ConvPlan c = g.Conv!;
-        int i = g.Index, tileRows = (c.OH + 1) / 2;
+        int i = g.Index, tileRows = TileRows(c);
         w.Line($"// Group {i}: part `part` of `parts` on WinogradConv: a slice of the samples, or of one sample's tile rows (each part pads the input rows it reads).");
         w.Line(ConvEmitter.FullyOptimised);
         w.Open($"private void G{i}_WinogradPart(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)");
         w.Line($"var act = {(g.Inference[0].Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)")};");
         w.Line($"var conv = {WinogradShape(c)};");
-        w.Line("ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.BandScratchLength(conv));");
+        w.Line($"ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.{(c.Winograd43 ? "ScratchLength43" : "BandScratchLength")}(conv));");
         string weights = $"ref _wg{i}![0], ref _scale{i}[0], ref _shift{i}[0]";
         // At 256 bits only: the residual (read with `Residual`) and the MaxPool2d(2) in WinogradConv.RunUnpadded256's epilogue.
-        string run = c.Winograd256 ? "RunUnpadded256" : "RunUnpadded";
+        string run = c.Winograd43 ? "RunUnpadded43x256" : c.Winograd256 ? "RunUnpadded256" : "RunUnpadded";
         string options = c.Winograd256 ? $", {(c.Residual ? "true" : "false")}, {(c.PoolKernel > 0 ? "true" : "false")}" : string.Empty;
         w.Open("if (m == 1 && parts > 1)");
         w.Line($"(int t0, int t1) = ParallelWork.Slice({tileRows}, parts, part);");

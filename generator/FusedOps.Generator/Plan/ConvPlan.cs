@@ -169,6 +169,15 @@ internal sealed record ConvPlan(
         && (PoolKernel == 0 || (PoolInRegisters && PoolMax && OH % 2 == 0 && OW % 2 == 0))
         && C == 16 && (OC == 16 || OC == 32) && (OW >= 28 || OW is >= 14 and <= 16);
 
+    /// <summary>
+    /// Of the shapes on <see cref="Winograd256"/>, those that run Winograd F(4 × 4, 3 × 3) (<c>WinogradConv.RunUnpadded43x256</c>: 6 × 6
+    /// tiles, 36 products per 16 outputs where F(2 × 2, 3 × 3) needs 64) rather than F(2 × 2, 3 × 3): 16 output channels on rows of 28
+    /// pixels or more (the Fashion-MNIST network's 16 → 16 layers on 28 × 28). Measured on AMD EPYC Zen 3 (AVX2): docs/performance.md,
+    /// wt-f43. A summation order of its own, so at 256 bits these layers do not give the bits of the 512-bit and narrower paths'
+    /// direct kernels (which never did: those are not Winograd).
+    /// </summary>
+    public bool Winograd43 => Winograd256 && OC == 16 && OW >= 28;
+
     public static ConvPlan Create(Conv2dLayer op, Shape input, Shape output)
     {
         int cg = input.C / op.Groups, ocg = output.C / op.Groups;

@@ -136,16 +136,7 @@ public static unsafe partial class WinogradConv
                         continue;
                     }
 
-                    Product256<LanesConv.N6>(v, tp, u, pad, cin, m);
-                    if (o1 > 6)
-                    {
-                        Product256<LanesConv.N6>(v, tp, u + 6, pad, cin, m + 96);
-                    }
-
-                    if (o1 > 12)
-                    {
-                        Product256<LanesConv.N4>(v, tp, u + 12, pad, cin, m + 192);
-                    }
+                    ProductsOfTwoVectors256(v, tp, u, pad, cin, m, o1);
                 }
 
                 if (run.Pool || run.Residual != null)
@@ -157,6 +148,22 @@ public static unsafe partial class WinogradConv
                     NarrowOutput256<TAct, PlainEpilogue, TOrder>(act, in run, ty, o0, o1, t0);
                 }
             }
+        }
+    }
+
+    // The products of 16 tiles (two vectors) and o1 (up to 16) output channels from u into m (16 floats a channel): 6, 6 and 4.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ProductsOfTwoVectors256(float* v, int tp, float* u, int pad, int cin, float* m, int o1)
+    {
+        Product256<LanesConv.N6>(v, tp, u, pad, cin, m);
+        if (o1 > 6)
+        {
+            Product256<LanesConv.N6>(v, tp, u + 6, pad, cin, m + 96);
+        }
+
+        if (o1 > 12)
+        {
+            Product256<LanesConv.N4>(v, tp, u + 12, pad, cin, m + 192);
         }
     }
 
@@ -280,23 +287,7 @@ public static unsafe partial class WinogradConv
         where TOrder : struct, ITileOrder256
     {
         TOrder.Interleave(y0, y1, out var lo, out var hi);
-        if (count == 16)
-        {
-            Vector256.Store(lo, y);
-            Vector256.Store(hi, y + 8);
-        }
-        else if (count >= 8)
-        {
-            Vector256.Store(lo, y);
-            if (count > 8)
-            {
-                StorePartial256(y + 8, count - 8, hi);
-            }
-        }
-        else
-        {
-            StorePartial256(y, count, lo);
-        }
+        StorePartial256x2(y, count, lo, hi);
     }
 
     // The first `count` (1…7) floats of v to y, in 4-, 2- and 1-float stores: a masked store (vmaskmovps) took about as long as

@@ -33,22 +33,8 @@ public static unsafe partial class WinogradConv
         bool residual, bool pool, ref float scratch, int tileRow0, int tileRow1)
         where TAct : struct, IActivationOperator
     {
-        shape.Check();
-        if (!Enabled256)
-        {
-            throw new InvalidOperationException("WinogradConv.RunUnpadded256 needs KernelDispatch.Level 1 (AVX2 + FMA, no Vector512 path).");
-        }
-
+        CheckUnpadded256(in shape, pool, tileRow0, tileRow1, shape.TileRows);
         int oh = shape.OutHeight, ow = shape.OutWidth, plane = oh * ow, wp = shape.InWidth, bandRows = BandTileRows(in shape);
-        if (pool && (oh % 2 != 0 || ow % 2 != 0))
-        {
-            throw new ArgumentException($"The 2 × 2 pool needs an even output size, got {oh} × {ow}.", nameof(pool));
-        }
-
-        if (tileRow0 < 0 || tileRow0 > tileRow1 || tileRow1 > shape.TileRows)
-        {
-            throw new ArgumentOutOfRangeException(nameof(tileRow1), $"Expected 0 ≤ tileRow0 ≤ tileRow1 ≤ {shape.TileRows}, got [{tileRow0}, {tileRow1}).");
-        }
 
         int height = shape.InHeight - (2 * padding), width = shape.InWidth - (2 * padding), band = BandLength(in shape);
         int outPlane = pool ? plane / 4 : plane, outRow = pool ? ow / 2 : ow;
@@ -82,6 +68,27 @@ public static unsafe partial class WinogradConv
                     NarrowRow256<TAct, TilesInOrder>(act, in run, ty);
                 }
             }
+        }
+    }
+
+    // The arguments of RunUnpadded256 and RunUnpadded43x256 (tile rows of `tileRows`): a valid shape, the 256-bit path, an even size
+    // to pool, a range of tile rows.
+    private static void CheckUnpadded256(in WinogradShape shape, bool pool, int tileRow0, int tileRow1, int tileRows)
+    {
+        shape.Check();
+        if (!Enabled256)
+        {
+            throw new InvalidOperationException("WinogradConv's 256-bit inference route needs KernelDispatch.Level 1 (AVX2 + FMA, no Vector512 path).");
+        }
+
+        if (pool && (shape.OutHeight % 2 != 0 || shape.OutWidth % 2 != 0))
+        {
+            throw new ArgumentException($"The 2 × 2 pool needs an even output size, got {shape.OutHeight} × {shape.OutWidth}.", nameof(pool));
+        }
+
+        if (tileRow0 < 0 || tileRow0 > tileRow1 || tileRow1 > tileRows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tileRow1), $"Expected 0 ≤ tileRow0 ≤ tileRow1 ≤ {tileRows}, got [{tileRow0}, {tileRow1}).");
         }
     }
 

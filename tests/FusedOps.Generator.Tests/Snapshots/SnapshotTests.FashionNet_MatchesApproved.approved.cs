@@ -78,8 +78,8 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w1, 144, _scale1);
                 Array.Fill(_scale1, 1f);
             }
-            // Winograd F(2×2, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
-            _wg1 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed(new WinogradShape(16, 16, 28, 28), _w1) : null;
+            // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
+            _wg1 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, 28, 28), _w1) : null;
             // Group 2: Conv2d[7] + BatchNorm[8] + Add[9] + ReLU[10].
             float epsilon2 = 1e-05f;
             Norm.EvalScaleShift(model.L8Weight.Data, model.L8Bias.Data, model.L8RunningMean.Data, model.L8RunningVar.Data, epsilon2, model.L7Bias.Data,
@@ -91,8 +91,8 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w2, 144, _scale2);
                 Array.Fill(_scale2, 1f);
             }
-            // Winograd F(2×2, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
-            _wg2 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed(new WinogradShape(16, 16, 28, 28), _w2) : null;
+            // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
+            _wg2 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, 28, 28), _w2) : null;
             // Group 4: Conv2d[12] + BatchNorm[13] + ReLU[14].
             float epsilon4 = 1e-05f;
             Norm.EvalScaleShift(model.L13Weight.Data, model.L13Bias.Data, model.L13RunningMean.Data, model.L13RunningVar.Data, epsilon4, model.L12Bias.Data,
@@ -243,7 +243,7 @@ namespace FusedOps.Generated
             if (_wg1 is not null && WinogradConv.Enabled256)
             {
                 int threads = ParallelWork.ThreadsFor((long)m * 3612672, 1_000_000);
-                int parts = m > 1 ? m : threads > 1 ? Math.Min(14, 4 * threads) : 1;
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(7, 4 * threads) : 1;
                 ConvParallel.Run(new G1WinogradParts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
             }
             else
@@ -300,19 +300,19 @@ namespace FusedOps.Generated
         {
             var act = new ReluOperator();
             var conv = new WinogradShape(16, 16, 28, 28);
-            ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.BandScratchLength(conv));
+            ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
             if (m == 1 && parts > 1)
             {
-                (int t0, int t1) = ParallelWork.Slice(14, parts, part);
-                WinogradConv.RunUnpadded256(act, conv, 1, ref x, ref _wg1![0], ref _scale1[0], ref _shift1[0], ref y, ref res, false, false, ref sc, t0, t1);
+                (int t0, int t1) = ParallelWork.Slice(7, parts, part);
+                WinogradConv.RunUnpadded43x256(act, conv, 1, ref x, ref _wg1![0], ref _scale1[0], ref _shift1[0], ref y, ref res, false, false, ref sc, t0, t1);
                 return;
             }
 
             (int s0, int s1) = ParallelWork.Slice(m, parts, part);
             for (int s = s0; s < s1; s++)
             {
-                WinogradConv.RunUnpadded256(act, conv, 1, ref Unsafe.Add(ref x, s * 12544), ref _wg1![0], ref _scale1[0], ref _shift1[0],
-                    ref Unsafe.Add(ref y, s * 12544), ref res, false, false, ref sc, 0, 14);
+                WinogradConv.RunUnpadded43x256(act, conv, 1, ref Unsafe.Add(ref x, s * 12544), ref _wg1![0], ref _scale1[0], ref _shift1[0],
+                    ref Unsafe.Add(ref y, s * 12544), ref res, false, false, ref sc, 0, 7);
             }
         }
 
@@ -336,7 +336,7 @@ namespace FusedOps.Generated
             if (_wg2 is not null && WinogradConv.Enabled256)
             {
                 int threads = ParallelWork.ThreadsFor((long)m * 3612672, 1_000_000);
-                int parts = m > 1 ? m : threads > 1 ? Math.Min(14, 4 * threads) : 1;
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(7, 4 * threads) : 1;
                 ConvParallel.Run(new G2WinogradParts(this, m), ref x, ref y, ref res, ref scratch, parts, threads);
             }
             else
@@ -394,19 +394,19 @@ namespace FusedOps.Generated
         {
             var act = new ReluOperator();
             var conv = new WinogradShape(16, 16, 28, 28);
-            ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.BandScratchLength(conv));
+            ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
             if (m == 1 && parts > 1)
             {
-                (int t0, int t1) = ParallelWork.Slice(14, parts, part);
-                WinogradConv.RunUnpadded256(act, conv, 1, ref x, ref _wg2![0], ref _scale2[0], ref _shift2[0], ref y, ref res, true, true, ref sc, t0, t1);
+                (int t0, int t1) = ParallelWork.Slice(7, parts, part);
+                WinogradConv.RunUnpadded43x256(act, conv, 1, ref x, ref _wg2![0], ref _scale2[0], ref _shift2[0], ref y, ref res, true, true, ref sc, t0, t1);
                 return;
             }
 
             (int s0, int s1) = ParallelWork.Slice(m, parts, part);
             for (int s = s0; s < s1; s++)
             {
-                WinogradConv.RunUnpadded256(act, conv, 1, ref Unsafe.Add(ref x, s * 12544), ref _wg2![0], ref _scale2[0], ref _shift2[0],
-                    ref Unsafe.Add(ref y, s * 3136), ref Unsafe.Add(ref res, s * 12544), true, true, ref sc, 0, 14);
+                WinogradConv.RunUnpadded43x256(act, conv, 1, ref Unsafe.Add(ref x, s * 12544), ref _wg2![0], ref _scale2[0], ref _shift2[0],
+                    ref Unsafe.Add(ref y, s * 3136), ref Unsafe.Add(ref res, s * 12544), true, true, ref sc, 0, 7);
             }
         }
 
@@ -5854,12 +5854,12 @@ namespace FusedOps.Generated
 //     backward: dY + gradient from "a" (in place) + ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 1's Conv2d backward, no pass,
 //     then Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient
 //   group 1: Conv2d[4] + BatchNorm[5] + ReLU[6]  (16, 28, 28) -> (16, 28, 28)
-//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU (folded at 256 bits: Winograd F(2×2, 3×3) with its epilogue, chosen by the planner)
+//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU (folded at 256 bits: Winograd F(4×4, 3×3) with its epilogue, chosen by the planner)
 //     training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 2's input pad (forward and backward), not stored
 //     backward: ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 2's Conv2d backward, no pass, then Conv2d dW, dB, dX, dZ formed
 //     first: ReLU' + BatchNorm input gradient
 //   group 2: Conv2d[7] + BatchNorm[8] + Add[9] + ReLU[10]  (16, 28, 28) -> (16, 28, 28)
-//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + add "a" + ReLU + MaxPool2d(2) (folded at 256 bits: Winograd F(2×2, 3×3) with its epilogue,
+//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + add "a" + ReLU + MaxPool2d(2) (folded at 256 bits: Winograd F(4×4, 3×3) with its epilogue,
 //     chosen by the planner)
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + add "a" (recomputed from group 0's z) + ReLU + MaxPool2d(2)
 //     backward: elementwise: ReLU' (at the pool's output, on the pooled gradient, stored at the pooled size) + gradient to "a" + BatchNorm reductions, then

@@ -57,8 +57,8 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w0, 144, _scale0);
                 Array.Fill(_scale0, 1f);
             }
-            // Winograd F(2×2, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
-            _wg0 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed(new WinogradShape(16, 16, 32, 32), _w0) : null;
+            // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
+            _wg0 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, 32, 32), _w0) : null;
             // Group 1: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7].
             float epsilon1 = 1e-05f;
             Norm.EvalScaleShift(model.L5Weight.Data, model.L5Bias.Data, model.L5RunningMean.Data, model.L5RunningVar.Data, epsilon1, model.L4Bias.Data,
@@ -70,8 +70,8 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w1, 144, _scale1);
                 Array.Fill(_scale1, 1f);
             }
-            // Winograd F(2×2, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
-            _wg1 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed(new WinogradShape(16, 16, 32, 32), _w1) : null;
+            // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
+            _wg1 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, 32, 32), _w1) : null;
             // Group 2: Conv2d[9] + BatchNorm[10] + Add[11].
             float epsilon2 = 1e-05f;
             Norm.EvalScaleShift(model.L10Weight.Data, model.L10Bias.Data, model.L10RunningMean.Data, model.L10RunningVar.Data, epsilon2, model.L9Bias.Data,
@@ -135,7 +135,7 @@ namespace FusedOps.Generated
             if (_wg0 is not null && WinogradConv.Enabled256)
             {
                 int threads = ParallelWork.ThreadsFor((long)m * 4718592, 1_000_000);
-                int parts = m > 1 ? m : threads > 1 ? Math.Min(16, 4 * threads) : 1;
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
                 ConvParallel.Run(new G0WinogradParts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
             }
             else
@@ -193,19 +193,19 @@ namespace FusedOps.Generated
         {
             var act = new ReluOperator();
             var conv = new WinogradShape(16, 16, 32, 32);
-            ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.BandScratchLength(conv));
+            ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
             if (m == 1 && parts > 1)
             {
-                (int t0, int t1) = ParallelWork.Slice(16, parts, part);
-                WinogradConv.RunUnpadded256(act, conv, 1, ref x, ref _wg0![0], ref _scale0[0], ref _shift0[0], ref y, ref res, false, false, ref sc, t0, t1);
+                (int t0, int t1) = ParallelWork.Slice(8, parts, part);
+                WinogradConv.RunUnpadded43x256(act, conv, 1, ref x, ref _wg0![0], ref _scale0[0], ref _shift0[0], ref y, ref res, false, false, ref sc, t0, t1);
                 return;
             }
 
             (int s0, int s1) = ParallelWork.Slice(m, parts, part);
             for (int s = s0; s < s1; s++)
             {
-                WinogradConv.RunUnpadded256(act, conv, 1, ref Unsafe.Add(ref x, s * 16384), ref _wg0![0], ref _scale0[0], ref _shift0[0],
-                    ref Unsafe.Add(ref y, s * 16384), ref res, false, false, ref sc, 0, 16);
+                WinogradConv.RunUnpadded43x256(act, conv, 1, ref Unsafe.Add(ref x, s * 16384), ref _wg0![0], ref _scale0[0], ref _shift0[0],
+                    ref Unsafe.Add(ref y, s * 16384), ref res, false, false, ref sc, 0, 8);
             }
         }
 
@@ -229,7 +229,7 @@ namespace FusedOps.Generated
             if (_wg1 is not null && WinogradConv.Enabled256)
             {
                 int threads = ParallelWork.ThreadsFor((long)m * 4718592, 1_000_000);
-                int parts = m > 1 ? m : threads > 1 ? Math.Min(16, 4 * threads) : 1;
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
                 ConvParallel.Run(new G1WinogradParts(this, m), ref x, ref y, ref res, ref scratch, parts, threads);
             }
             else
@@ -289,19 +289,19 @@ namespace FusedOps.Generated
         {
             var act = new ReluOperator();
             var conv = new WinogradShape(16, 16, 32, 32);
-            ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.BandScratchLength(conv));
+            ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
             if (m == 1 && parts > 1)
             {
-                (int t0, int t1) = ParallelWork.Slice(16, parts, part);
-                WinogradConv.RunUnpadded256(act, conv, 1, ref x, ref _wg1![0], ref _scale1[0], ref _shift1[0], ref y, ref res, true, false, ref sc, t0, t1);
+                (int t0, int t1) = ParallelWork.Slice(8, parts, part);
+                WinogradConv.RunUnpadded43x256(act, conv, 1, ref x, ref _wg1![0], ref _scale1[0], ref _shift1[0], ref y, ref res, true, false, ref sc, t0, t1);
                 return;
             }
 
             (int s0, int s1) = ParallelWork.Slice(m, parts, part);
             for (int s = s0; s < s1; s++)
             {
-                WinogradConv.RunUnpadded256(act, conv, 1, ref Unsafe.Add(ref x, s * 16384), ref _wg1![0], ref _scale1[0], ref _shift1[0],
-                    ref Unsafe.Add(ref y, s * 16384), ref Unsafe.Add(ref res, s * 16384), true, false, ref sc, 0, 16);
+                WinogradConv.RunUnpadded43x256(act, conv, 1, ref Unsafe.Add(ref x, s * 16384), ref _wg1![0], ref _scale1[0], ref _shift1[0],
+                    ref Unsafe.Add(ref y, s * 16384), ref Unsafe.Add(ref res, s * 16384), true, false, ref sc, 0, 8);
             }
         }
 
@@ -4548,12 +4548,12 @@ namespace FusedOps.Generated
 //   Save "a": the input
 //   Save "b": the output of group 1
 //   group 0: Conv2d[1] + BatchNorm[2] + ReLU[3]  (16, 32, 32) -> (16, 32, 32)
-//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU (folded at 256 bits: Winograd F(2×2, 3×3) with its epilogue, chosen by the planner)
+//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU (folded at 256 bits: Winograd F(4×4, 3×3) with its epilogue, chosen by the planner)
 //     training forward: Conv2d, epilogue: bias + channel sums; normalise + ReLU: in group 1's input pad (forward and backward), not stored
 //     backward: ReLU' + BatchNorm reductions (sums only, dU not stored): per sample in group 1's Conv2d backward, no pass, then Conv2d dW, dB, dX, dZ formed
 //     first: ReLU' + BatchNorm input gradient
 //   group 1: Conv2d[4] + BatchNorm[5] + Add[6] + ReLU[7]  (16, 32, 32) -> (16, 32, 32)
-//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + add "a" + ReLU (folded at 256 bits: Winograd F(2×2, 3×3) with its epilogue, chosen by the
+//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + add "a" + ReLU (folded at 256 bits: Winograd F(4×4, 3×3) with its epilogue, chosen by the
 //     planner)
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + add "a" + ReLU
 //     backward: elementwise: ReLU' + gradient to "a" + BatchNorm reductions, then BatchNorm input gradient, then Conv2d dW, dB, dX
