@@ -5,7 +5,7 @@ namespace FusedOps.Generator.Tests;
 
 /// <summary>
 /// The planner's choice of the Winograd F(2 × 2, 3 × 3) route (<c>WinogradConv</c>) for inference, shown in the `// Pipeline:`
-/// header and followed by the inference code: case C's layer (64 → 64, 3 × 3 on 56 × 56) takes it; a 64-channel 3 × 3 layer
+/// header and followed by the inference code: case C's layer (64 → 64, 3 × 3 on 56 × 56) takes it (F(4 × 4, 3 × 3) at 256 bits); a 64-channel 3 × 3 layer
 /// with a residual Add, a dilated one, a 5 × 5 one, a strided one, one with rows under 32 pixels (14 × 14), a 32 → 64 one
 /// (under 64 input channels: the lanes route) and a 64 → 32 one keep their other routes. Case B's layer (16 → 32 on 32 × 32, the
 /// kernel's tiles-in-lanes block) takes it; 32 → 16, 16 → 48 and 16 → 8 keep their routes, 16 → 16 on rows of 28 and 30 take the
@@ -16,6 +16,9 @@ namespace FusedOps.Generator.Tests;
 public sealed class WinogradRouteHeaderTests
 {
     private const string Route = "(folded at 512 and 256 bits: Winograd F(2×2, 3×3), chosen by the planner)";
+
+    // Case C's kind of layer (64 or more input channels on rows of 56 or more): F(4 × 4, 3 × 3) at 256 bits (ConvPlan.Winograd43Wide).
+    private const string WideRoute = "(folded: Winograd F(2×2, 3×3) at 512 bits, F(4×4, 3×3) at 256, chosen by the planner)";
 
     private const string Source = """
         using FusedOps;
@@ -43,14 +46,20 @@ public sealed class WinogradRouteHeaderTests
     [Fact]
     public void OnlyCaseCsConvolution_TakesTheWinogradRoute()
     {
-        string inference = RoutedInference(Source);
+        string inference = RoutedInference(Source, WideRoute);
 
-        // The code follows the header: only group 0 transforms its weights and calls WinogradConv, behind the width check.
+        // The code follows the header: only group 0 transforms its weights and calls WinogradConv, behind the width check; at 256
+        // bits it transforms them a second time for F(4 × 4, 3 × 3) and runs that first.
         Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(64, 64, 56, 56), _w0) : null;", inference);
         Assert.Contains("if (_wg0 is not null && WinogradConv.Enabled)", inference);
         Assert.Contains("WinogradConv.RunUnpadded(act, conv, 1, ref x, ref _wg0![0], ref _scale0[0], ref _shift0[0], ref y, ref sc, t0, t1);", inference);
         Assert.Equal(1, inference.Split("WinogradConv.Packed(").Length - 1);
         Assert.Equal(2, inference.Split("WinogradConv.RunUnpadded(").Length - 1);
+        Assert.Contains("_wf0 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(64, 64, 56, 56), _w0) : null;", inference);
+        Assert.Contains("if (_wf0 is not null && WinogradConv.Enabled256)", inference);
+        Assert.Contains("WinogradConv.RunUnpadded43x256(act, conv, 1, ref Unsafe.Add(ref x, s * 200704), ref _wf0![0], ref _scale0[0], ref _shift0[0],", inference);
+        Assert.Contains("ref y, false, false, ref sf, f0, f1);", inference);
+        Assert.Equal(1, inference.Split("WinogradConv.Packed43(").Length - 1);
     }
 
     private const string NarrowSource = """
@@ -132,11 +141,11 @@ public sealed class WinogradRouteHeaderTests
     }
 
     // The generated inference source of a warning-free run of source whose only Winograd group is group 0.
-    private static string RoutedInference(string source)
+    private static string RoutedInference(string source, string route = Route)
     {
         GeneratorRun run = GeneratorHarness.Run(source);
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.False(run.WarningsAndErrors.Any(), GeneratorRun.Describe(run.WarningsAndErrors));
-        return RouteHeader.AssertOnlyGroupZero(run, Route);
+        return RouteHeader.AssertOnlyGroupZero(run, route);
     }
 }

@@ -20,7 +20,7 @@ public sealed class WinogradConvRouteTests
         int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= KernelDispatch.HardwareBits).ToArray();
         foreach (int level in levels)
         {
-            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad), nameof(WinogradNarrowInference), nameof(WinogradResidualPool256), nameof(WinogradPool256Small) })
+            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad), nameof(WinogradNarrowInference), nameof(WinogradResidualPool256), nameof(WinogradPool256Small), nameof(Winograd43Wide) })
             {
                 foreach (int batch in new[] { 1, 3 })
                 {
@@ -57,6 +57,27 @@ public sealed class WinogradConvRouteTests
     [InlineData(typeof(WinogradPool256Small), 16, 32, 256)]
     public void FrozenModels_HoldTheTransformedWeights(System.Type type, int channels, int outChannels, int vectorBits = 512) =>
         KernelLevelCollection.AtLevel(vectorBits, () => HoldsTheTransformedWeights(type, channels, outChannels));
+
+    /// <summary>
+    /// Case C's kind of layer (64 → 64 on rows of 56 or more) holds, besides the F(2 × 2, 3 × 3) weights of 512 bits, the
+    /// F(4 × 4, 3 × 3) weights its 256-bit route reads (36 per input and output channel) where that route can run, and none where not.
+    /// </summary>
+    [Fact]
+    public void WideLayers_HoldTheFourByFourWeights_At256Bits() => KernelLevelCollection.AtLevel(256, () =>
+    {
+        var model = new Winograd43Wide(1);
+        const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
+        object frozen = model.Freeze();
+        object inference = frozen.GetType().GetFields(Private).Select(f => f.GetValue(frozen)).Single(v => v?.GetType().GetField("_wf0", Private) is not null)!;
+        object? weights = inference.GetType().GetField("_wf0", Private)!.GetValue(inference);
+        if (!WinogradConv.Enabled256)
+        {
+            Assert.Null(weights);
+            return;
+        }
+
+        Assert.Equal(36 * 64 * 64, Assert.IsType<float[]>(weights).Length);
+    });
 
     private static void HoldsTheTransformedWeights(System.Type type, int channels, int outChannels)
     {

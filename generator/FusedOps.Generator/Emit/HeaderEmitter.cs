@@ -27,6 +27,7 @@ internal static class HeaderEmitter
             w.Line($"//   group {g.Index}: {g.Describe()}  {g.Input} -> {g.Output}{role}");
             string route = g.Conv is { Im2col: true } ? " (im2col blocks of 32 pixels × PackedGemm, chosen by the planner)"
                 : g.Conv is { Lanes: true } ? " (folded at 512 bits: channels in lanes, chosen by the planner)"
+                : g.Conv is { Winograd43Wide: true } ? " (folded: Winograd F(2×2, 3×3) at 512 bits, F(4×4, 3×3) at 256, chosen by the planner)"
                 : g.Conv is { Winograd: true } ? " (folded at 512 and 256 bits: Winograd F(2×2, 3×3), chosen by the planner)"
                 : g.Conv is { Winograd43: true } ? " (folded at 256 bits: Winograd F(4×4, 3×3) with its epilogue, chosen by the planner)"
                 : g.Conv is { Winograd256: true } ? " (folded at 256 bits: Winograd F(2×2, 3×3) with its epilogue, chosen by the planner)"

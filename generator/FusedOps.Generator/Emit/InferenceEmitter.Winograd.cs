@@ -20,6 +20,11 @@ internal static partial class InferenceEmitter
         {
             w.Line($"private readonly float[]? _wg{g.Index};");
         }
+
+        if (g.Conv is { Winograd43Wide: true })
+        {
+            w.Line($"private readonly float[]? _wf{g.Index};");
+        }
     }
 
     /// <summary>Transforms the folded weights for the Winograd route once, in the constructor of the folded model.</summary>
@@ -40,6 +45,11 @@ internal static partial class InferenceEmitter
         {
             w.Line($"// Winograd F(2×2, 3×3) (WinogradConv) at 512 and 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].");
             w.Line($"_wg{g.Index} = fold ? WinogradConv.Packed({WinogradShape(c)}, _w{g.Index}) : null;");
+            if (c.Winograd43Wide)
+            {
+                w.Line($"// At 256 bits Winograd F(4×4, 3×3) instead: U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].");
+                w.Line($"_wf{g.Index} = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43({WinogradShape(c)}, _w{g.Index}) : null;");
+            }
         }
     }
 
@@ -55,6 +65,25 @@ internal static partial class InferenceEmitter
         w.Close();
     }
 
+    // At 256 bits, a Winograd group's F(4 × 4, 3 × 3) instead (ConvPlan.Winograd43Wide): its tile rows of 4 output rows split into the
+    // same parts (a part may get none when the parts outnumber them).
+    private static void WriteWide43(CodeWriter w, GroupPlan g)
+    {
+        ConvPlan c = g.Conv!;
+        int i = g.Index, tileRows = (c.OH + 3) / 4;
+        string weights = $"ref _wf{i}![0], ref _scale{i}[0], ref _shift{i}[0]";
+        w.Open($"if (_wf{i} is not null && WinogradConv.Enabled256)");
+        w.Line("ref float sf = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));");
+        w.Line($"(int f0, int f1) = m == 1 && parts > 1 ? ParallelWork.Slice({tileRows}, parts, part) : (0, {tileRows});");
+        w.Line("(int n0, int n1) = m == 1 ? (0, 1) : ParallelWork.Slice(m, parts, part);");
+        w.Open("for (int s = n0; s < n1; s++)");
+        w.Line($"WinogradConv.RunUnpadded43x256(act, conv, {c.Pad}, ref Unsafe.Add(ref x, s * {g.InLength}), {weights}, ref Unsafe.Add(ref y, s * {c.InferenceOutLength}), ref y, false, false, ref sf, f0, f1);");
+        w.Close();
+        w.Line("return;");
+        w.Close();
+        w.Line();
+    }
+
     // Tile rows the route splits one sample's work by: of 4 output rows on F(4 × 4, 3 × 3), of 2 on F(2 × 2, 3 × 3).
     private static int TileRows(ConvPlan c) => c.Winograd43 ? (c.OH + 3) / 4 : (c.OH + 1) / 2;
 
@@ -67,6 +96,11 @@ internal static partial class InferenceEmitter
         w.Open($"private void G{i}_WinogradPart(ref float x, ref float y, ref float res, ref float scratch, int m, int part, int parts)");
         w.Line($"var act = {(g.Inference[0].Has(StageKind.Activation) ? g.Operator.New() : "default(IdentityOperator)")};");
         w.Line($"var conv = {WinogradShape(c)};");
+        if (c.Winograd43Wide)
+        {
+            WriteWide43(w, g);
+        }
+
         w.Line($"ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.{(c.Winograd43 ? "ScratchLength43" : "BandScratchLength")}(conv));");
         string weights = $"ref _wg{i}![0], ref _scale{i}[0], ref _shift{i}[0]";
         // At 256 bits only: the residual (read with `Residual`) and the MaxPool2d(2) in WinogradConv.RunUnpadded256's epilogue.

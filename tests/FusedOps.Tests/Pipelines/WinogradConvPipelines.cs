@@ -68,3 +68,16 @@ public partial class WinogradResidualPool256
 public partial class WinogradPool256Small
 {
 }
+
+/// <summary>
+/// Case C's kind of layer (64 → 64, rows of 56 and more) on 7 × 58, padding 1: on F(4 × 4, 3 × 3) at 256 bits (ConvPlan.Winograd43Wide,
+/// <c>WinogradConv.RunUnpadded43x256</c>), F(2 × 2, 3 × 3) at 512; the last tile row has 3 output rows, the last tile 2 columns
+/// (15 tiles: the second vector of 8 partial).
+/// </summary>
+[FusedPipeline(64, 7, 58)]
+[Conv2d(64, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+public partial class Winograd43Wide
+{
+}
