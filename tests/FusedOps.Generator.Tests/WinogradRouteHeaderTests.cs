@@ -49,9 +49,9 @@ public sealed class WinogradRouteHeaderTests
         string inference = RoutedInference(Source, WideRoute);
 
         // The code follows the header: only group 0 transforms its weights and calls WinogradConv, behind the width check; at 256
-        // bits it transforms them a second time for F(4 × 4, 3 × 3) and runs that first.
-        Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(64, 64, 56, 56), _w0) : null;", inference);
-        Assert.Contains("if (_wg0 is not null && WinogradConv.Enabled)", inference);
+        // bits it transforms them for F(4 × 4, 3 × 3) instead and runs that first; F(2 × 2, 3 × 3)'s only where those were not made.
+        Assert.Contains("_wg0 = fold && _wf0 is null ? WinogradConv.Packed(new WinogradShape(64, 64, 56, 56), _w0) : null;", inference);
+        Assert.Contains("if ((_wg0 is not null || (_wf0 is not null && WinogradConv.Enabled256)) && WinogradConv.Enabled)", inference);
         Assert.Contains("WinogradConv.RunUnpadded(act, conv, 1, ref x, ref _wg0![0], ref _scale0[0], ref _shift0[0], ref y, ref sc, t0, t1);", inference);
         Assert.Equal(1, inference.Split("WinogradConv.Packed(").Length - 1);
         Assert.Equal(2, inference.Split("WinogradConv.RunUnpadded(").Length - 1);

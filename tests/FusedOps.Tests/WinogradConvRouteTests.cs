@@ -59,30 +59,64 @@ public sealed class WinogradConvRouteTests
         KernelLevelCollection.AtLevel(vectorBits, () => HoldsTheTransformedWeights(type, channels, outChannels));
 
     /// <summary>
-    /// Case C's kind of layer (64 → 64 on rows of 56 or more) holds, besides the F(2 × 2, 3 × 3) weights of 512 bits, the
-    /// F(4 × 4, 3 × 3) weights its 256-bit route reads (36 per input and output channel) where that route can run, and none where not.
+    /// Case C's kind of layer (64 → 64 on rows of 56 or more) holds the F(4 × 4, 3 × 3) weights its 256-bit route reads (36 per
+    /// input and output channel) where that route can run, and then not the F(2 × 2, 3 × 3) weights (16 per pair) of 512 bits; elsewhere
+    /// those only.
     /// </summary>
-    [Fact]
-    public void WideLayers_HoldTheFourByFourWeights_At256Bits() => KernelLevelCollection.AtLevel(256, () =>
+    [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    [InlineData(128)]
+    public void WideLayers_HoldOneTransformOfTheWeights(int vectorBits) => KernelLevelCollection.AtLevel(vectorBits, () =>
     {
         var model = new Winograd43Wide(1);
-        const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
         object frozen = model.Freeze();
         object inference = frozen.GetType().GetFields(Private).Select(f => f.GetValue(frozen)).Single(v => v?.GetType().GetField("_wf0", Private) is not null)!;
-        object? weights = inference.GetType().GetField("_wf0", Private)!.GetValue(inference);
-        if (!WinogradConv.Enabled256)
+        object? fourByFour = inference.GetType().GetField("_wf0", Private)!.GetValue(inference);
+        object? twoByTwo = inference.GetType().GetField("_wg0", Private)!.GetValue(inference);
+        if (WinogradConv.Enabled256)
         {
-            Assert.Null(weights);
+            Assert.Equal(36 * 64 * 64, Assert.IsType<float[]>(fourByFour).Length);
+            Assert.Null(twoByTwo);
             return;
         }
 
-        Assert.Equal(36 * 64 * 64, Assert.IsType<float[]>(weights).Length);
+        Assert.Null(fourByFour);
+        Assert.Equal(16 * 64 * 64, Assert.IsType<float[]>(twoByTwo).Length);
     });
+
+    /// <summary>
+    /// A model of case C's kind frozen at one width and run at another takes a route the width of the call can run: the direct kernel at
+    /// 512 bits when only the F(4 × 4, 3 × 3) weights were made (frozen at 256), F(2 × 2, 3 × 3) at 256 bits when only its weights were
+    /// (frozen at 512): in each case the same output as the model frozen at the width of the call, within the 1e-5 the routes are held to.
+    /// </summary>
+    [Theory]
+    [InlineData(256, 512)]
+    [InlineData(512, 256)]
+    [InlineData(256, 128)]
+    public void WideLayers_FrozenAtOneWidth_RunAtAnother(int frozenAt, int runAt)
+    {
+        var model = new Winograd43Wide(1);
+        var rng = new System.Random(11);
+        float[] x = Enumerable.Range(0, 2 * Winograd43Wide.InputLength).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        IInferenceModel frozen = null!, native = null!;
+        KernelLevelCollection.AtLevel(frozenAt, () => frozen = model.Freeze());
+        KernelLevelCollection.AtLevel(runAt, () =>
+        {
+            native = model.Freeze();
+            float[] expected = new float[2 * Winograd43Wide.OutputLength], actual = new float[expected.Length];
+            native.Infer(x, expected, 2);
+            frozen.Infer(x, actual, 2);
+            double error = System.Math.Sqrt(expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Sum() / expected.Sum(e => (double)e * e));
+            Assert.True(error < 1e-5, $"frozen at {frozenAt} bits, run at {runAt}: normwise difference {error:E2} from the model frozen at {runAt}");
+        });
+    }
+
+    private const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
 
     private static void HoldsTheTransformedWeights(System.Type type, int channels, int outChannels)
     {
         var model = (IFusedModel)System.Activator.CreateInstance(type, 1)!;
-        const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
         object frozen = type.GetMethod("Freeze")!.Invoke(model, null)!;
 
         // Frozen wraps the generated inference model; the route's field is on that.

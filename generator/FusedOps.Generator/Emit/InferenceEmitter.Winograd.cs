@@ -41,15 +41,17 @@ internal static partial class InferenceEmitter
             w.Line($"_wg{g.Index} = fold && WinogradConv.Enabled256 ? WinogradConv.Packed({WinogradShape(c256)}, _w{g.Index}) : null;");
         }
 
-        if (g.Conv is { Winograd: true } c)
+        if (g.Conv is { Winograd43Wide: true } wide)
+        {
+            w.Line($"// Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel];");
+            w.Line($"// F(2×2, 3×3)'s (4 × 4) only where that route cannot run at Freeze (512 bits); a call takes the route its width and these weights allow.");
+            w.Line($"_wf{g.Index} = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43({WinogradShape(wide)}, _w{g.Index}) : null;");
+            w.Line($"_wg{g.Index} = fold && _wf{g.Index} is null ? WinogradConv.Packed({WinogradShape(wide)}, _w{g.Index}) : null;");
+        }
+        else if (g.Conv is { Winograd: true } c)
         {
             w.Line($"// Winograd F(2×2, 3×3) (WinogradConv) at 512 and 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].");
             w.Line($"_wg{g.Index} = fold ? WinogradConv.Packed({WinogradShape(c)}, _w{g.Index}) : null;");
-            if (c.Winograd43Wide)
-            {
-                w.Line($"// At 256 bits Winograd F(4×4, 3×3) instead: U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].");
-                w.Line($"_wf{g.Index} = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43({WinogradShape(c)}, _w{g.Index}) : null;");
-            }
         }
     }
 
@@ -58,7 +60,8 @@ internal static partial class InferenceEmitter
     {
         ConvPlan c = g.Conv!;
         long flops = 2L * c.OC * c.Kc * c.P;
-        w.Open($"if (_wg{g.Index} is not null && WinogradConv.{(c.Winograd256 ? "Enabled256" : "Enabled")})");
+        string held = c.Winograd43Wide ? $"(_wg{g.Index} is not null || (_wf{g.Index} is not null && WinogradConv.Enabled256))" : $"_wg{g.Index} is not null";
+        w.Open($"if ({held} && WinogradConv.{(c.Winograd256 ? "Enabled256" : "Enabled")})");
         w.Line($"int threads = ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000);");
         w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({TileRows(c)}, 4 * threads) : 1;");
         w.Line($"ConvParallel.Run(new G{g.Index}WinogradParts(this, m), ref x, ref y, {(c.Residual ? "ref res" : "ref x")}, ref scratch, parts, threads);");
