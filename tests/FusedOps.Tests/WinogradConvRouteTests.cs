@@ -20,7 +20,7 @@ public sealed class WinogradConvRouteTests
         int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= KernelDispatch.HardwareBits).ToArray();
         foreach (int level in levels)
         {
-            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad), nameof(WinogradNarrowInference), nameof(WinogradResidualPool256), nameof(WinogradPool256Small), nameof(Winograd43Wide) })
+            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad), nameof(WinogradNarrowInference), nameof(WinogradResidualPool256), nameof(WinogradPool256Small), nameof(Winograd43Wide), nameof(Winograd43Paired) })
             {
                 foreach (int batch in new[] { 1, 3 })
                 {
@@ -59,15 +59,19 @@ public sealed class WinogradConvRouteTests
         KernelLevelCollection.AtLevel(vectorBits, () => HoldsTheTransformedWeights(type, channels, outChannels));
 
     /// <summary>
-    /// Case C's kind of layer (64 → 64 on rows of 56 or more) holds, besides the F(2 × 2, 3 × 3) weights of 512 bits, the
-    /// F(4 × 4, 3 × 3) weights its 256-bit route reads (36 per input and output channel) where that route can run, and none where not.
+    /// Case C's kind of layer (64 → 64 on rows of 56 or more) and case B's (16 → 32) hold, besides the F(2 × 2, 3 × 3) weights of
+    /// 512 bits, the F(4 × 4, 3 × 3) weights their 256-bit route reads (36 per input and output channel) where that route can run,
+    /// and none where not.
     /// </summary>
-    [Fact]
-    public void WideLayers_HoldTheFourByFourWeights_At256Bits() => KernelLevelCollection.AtLevel(256, () =>
+    [Theory]
+    [InlineData(typeof(Winograd43Wide), 64, 64)]
+    [InlineData(typeof(Winograd43Paired), 16, 32)]
+    [InlineData(typeof(WinogradNarrowInference), 16, 32)]
+    public void WideLayers_HoldTheFourByFourWeights_At256Bits(System.Type type, int channels, int outChannels) => KernelLevelCollection.AtLevel(256, () =>
     {
-        var model = new Winograd43Wide(1);
+        var model = (IFusedModel)System.Activator.CreateInstance(type, 1)!;
         const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
-        object frozen = model.Freeze();
+        object frozen = type.GetMethod("Freeze")!.Invoke(model, null)!;
         object inference = frozen.GetType().GetFields(Private).Select(f => f.GetValue(frozen)).Single(v => v?.GetType().GetField("_wf0", Private) is not null)!;
         object? weights = inference.GetType().GetField("_wf0", Private)!.GetValue(inference);
         if (!WinogradConv.Enabled256)
@@ -76,7 +80,7 @@ public sealed class WinogradConvRouteTests
             return;
         }
 
-        Assert.Equal(36 * 64 * 64, Assert.IsType<float[]>(weights).Length);
+        Assert.Equal(36 * channels * outChannels, Assert.IsType<float[]>(weights).Length);
     });
 
     private static void HoldsTheTransformedWeights(System.Type type, int channels, int outChannels)
