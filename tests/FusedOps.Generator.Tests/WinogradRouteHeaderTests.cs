@@ -8,8 +8,8 @@ namespace FusedOps.Generator.Tests;
 /// header and followed by the inference code: case C's layer (64 → 64, 3 × 3 on 56 × 56) takes it (F(4 × 4, 3 × 3) at 256 bits); a 64-channel 3 × 3 layer
 /// with a residual Add, a dilated one, a 5 × 5 one, a strided one, one with rows under 32 pixels (14 × 14), a 32 → 64 one
 /// (under 64 input channels: the lanes route) and a 64 → 32 one keep their other routes. Case B's layer (16 → 32 on 32 × 32, the
-/// kernel's tiles-in-lanes block) takes it; 32 → 16, 16 → 48 and 16 → 8 keep their routes, 16 → 16 on rows of 28 and 30 take the
-/// 256-bit-only route (and the dilated 16 → 16 neither). A
+/// kernel's tiles-in-lanes block) takes it (F(4 × 4, 3 × 3) at 256 bits); 32 → 16, 16 → 48 and 16 → 8 keep their routes, 16 → 16 on
+/// rows of 28 and 30 take the 256-bit-only route (and the dilated 16 → 16 neither). A
 /// MaxPool2d(2) after a Winograd convolution keeps its own pass (the route has no pool epilogue); a MaxPool2d(3) there joins
 /// the convolution, which then stays off the route.
 /// </summary>
@@ -17,7 +17,8 @@ public sealed class WinogradRouteHeaderTests
 {
     private const string Route = "(folded at 512 and 256 bits: Winograd F(2×2, 3×3), chosen by the planner)";
 
-    // Case C's kind of layer (64 or more input channels on rows of 56 or more): F(4 × 4, 3 × 3) at 256 bits (ConvPlan.Winograd43Wide).
+    // Case C's kind of layer (64 or more input channels on rows of 56 or more) and case B's (16 → 32): F(4 × 4, 3 × 3) at 256 bits
+    // (ConvPlan.Winograd43Wide).
     private const string WideRoute = "(folded: Winograd F(2×2, 3×3) at 512 bits, F(4×4, 3×3) at 256, chosen by the planner)";
 
     private const string Source = """
@@ -87,14 +88,18 @@ public sealed class WinogradRouteHeaderTests
     [Fact]
     public void CaseBsConvolution_TakesTheWinogradRoute()
     {
-        string inference = RoutedInference(NarrowSource);
+        string inference = RoutedInference(NarrowSource, WideRoute);
         Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
         Assert.Equal(1, inference.Split("fold ? WinogradConv.Packed(").Length - 1);
+
+        // At 256 bits case B's layer runs F(4 × 4, 3 × 3) on weights transformed a second time.
+        Assert.Contains("_wf0 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
+        Assert.Contains("if (_wf0 is not null && WinogradConv.Enabled256)", inference);
 
         // The three 16 → 16 layers on rows of 28 and 30 take the 256-bit-only route on F(4 × 4, 3 × 3) (WinogradConv.RunUnpadded43x256),
         // the dilated one not, and none of them on F(2 × 2, 3 × 3).
         Assert.Equal(3, inference.Split("fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, ").Length - 1);
-        Assert.Equal(6, inference.Split("WinogradConv.RunUnpadded43x256(").Length - 1);
+        Assert.Equal(7, inference.Split("WinogradConv.RunUnpadded43x256(").Length - 1);
         Assert.Equal(0, inference.Split("fold && WinogradConv.Enabled256 ? WinogradConv.Packed(new WinogradShape(16, 16, ").Length - 1);
     }
 
@@ -122,7 +127,7 @@ public sealed class WinogradRouteHeaderTests
         // Case P (16 → 32 on 32 × 32 + BatchNorm + ReLU + MaxPool2d(2)): the convolution takes the Winograd route and the pool
         // its own vectorised pass; the second convolution (32 → 32 on 16 × 16, rows under 32) is not on Winograd, so its pool
         // still rides its pass.
-        string inference = RoutedInference(PooledSource);
+        string inference = RoutedInference(PooledSource, WideRoute);
         Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
         Assert.Single(inference.Split("Pooling.MaxForward(").Skip(1));
         Assert.Contains("new Pooling.Window(32, 32, 16, 16, 2, 2, 0)", inference);

@@ -8,7 +8,8 @@ namespace FusedOps.Tests;
 /// <summary>
 /// The 256-bit inference route's Winograd F(4 × 4, 3 × 3) (<see cref="WinogradConv.RunUnpadded43x256{TAct}"/>, WinogradConv.F43x256.cs)
 /// against a double-precision convolution: padding 1 and 0, heights and widths that leave partial tiles (rows of 1 to 3 outputs
-/// in the last tile row, columns of 1 to 3 in the last tile, one to three vectors of 8 tiles), channel counts that are not
+/// in the last tile row, columns of 1 to 3 in the last tile, one to three vectors of 8 tiles; rows of at most 8 tiles run two at a
+/// time, so an odd count of tile rows ends in a lone one), channel counts that are not
 /// multiples of 8, with and without the residual and the pool, ReLU and none; any split into ranges of tile rows gives the same
 /// bits, and nothing outside the output is written (the input at its array's very end: nothing outside it is read).
 /// </summary>
@@ -38,6 +39,9 @@ public sealed class Winograd43x256Tests
     [InlineData(3, 12, 14, 14, 1)]
     [InlineData(6, 30, 8, 70, 1)]
     [InlineData(9, 13, 11, 58, 1)]
+    [InlineData(16, 32, 32, 32, 1)]
+    [InlineData(16, 32, 13, 32, 1)]
+    [InlineData(16, 32, 9, 30, 1)]
     public void MatchesADoubleConvolution_AnySplitTheSameBits(int cin, int cout, int height, int width, int padding) =>
         KernelLevelCollection.AtLevel(256, () =>
         {

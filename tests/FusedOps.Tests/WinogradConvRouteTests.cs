@@ -20,7 +20,7 @@ public sealed class WinogradConvRouteTests
         int[] levels = new[] { 512, 256, 128, 0 }.Where(l => l <= KernelDispatch.HardwareBits).ToArray();
         foreach (int level in levels)
         {
-            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad), nameof(WinogradNarrowInference), nameof(WinogradResidualPool256), nameof(WinogradPool256Small), nameof(Winograd43Wide) })
+            foreach (string pipeline in new[] { nameof(WinogradPad1), nameof(WinogradNoPad), nameof(WinogradNarrowInference), nameof(WinogradResidualPool256), nameof(WinogradPool256Small), nameof(Winograd43Wide), nameof(Winograd43Paired) })
             {
                 foreach (int batch in new[] { 1, 3 })
                 {
@@ -53,37 +53,40 @@ public sealed class WinogradConvRouteTests
     [Theory]
     [InlineData(typeof(WinogradPad1), 64, 64)]
     [InlineData(typeof(WinogradNoPad), 80, 64)]
-    [InlineData(typeof(WinogradNarrowInference), 16, 32)]
     [InlineData(typeof(WinogradPool256Small), 16, 32, 256)]
     public void FrozenModels_HoldTheTransformedWeights(System.Type type, int channels, int outChannels, int vectorBits = 512) =>
         KernelLevelCollection.AtLevel(vectorBits, () => HoldsTheTransformedWeights(type, channels, outChannels));
 
     /// <summary>
-    /// Case C's kind of layer (64 → 64 on rows of 56 or more) holds the F(4 × 4, 3 × 3) weights its 256-bit route reads (36 per
-    /// input and output channel) where that route can run, and then not the F(2 × 2, 3 × 3) weights (16 per pair) of 512 bits; elsewhere
-    /// those only.
+    /// Case C's kind of layer (64 → 64 on rows of 56 or more) and case B's (16 → 32 on rows of 32 or more) hold the F(4 × 4, 3 × 3)
+    /// weights their 256-bit route reads (36 per input and output channel) where that route can run, and then not the F(2 × 2, 3 × 3)
+    /// weights (16 per pair) of 512 bits; elsewhere those only.
     /// </summary>
     [Theory]
-    [InlineData(512)]
-    [InlineData(256)]
-    [InlineData(128)]
-    public void WideLayers_HoldOneTransformOfTheWeights(int vectorBits) => KernelLevelCollection.AtLevel(vectorBits, () =>
-    {
-        var model = new Winograd43Wide(1);
-        object frozen = model.Freeze();
-        object inference = frozen.GetType().GetFields(Private).Select(f => f.GetValue(frozen)).Single(v => v?.GetType().GetField("_wf0", Private) is not null)!;
-        object? fourByFour = inference.GetType().GetField("_wf0", Private)!.GetValue(inference);
-        object? twoByTwo = inference.GetType().GetField("_wg0", Private)!.GetValue(inference);
-        if (WinogradConv.Enabled256)
+    [MemberData(nameof(WideCases))]
+    public void WideLayers_HoldOneTransformOfTheWeights(System.Type type, int channels, int outChannels, int vectorBits) =>
+        KernelLevelCollection.AtLevel(vectorBits, () =>
         {
-            Assert.Equal(36 * 64 * 64, Assert.IsType<float[]>(fourByFour).Length);
-            Assert.Null(twoByTwo);
-            return;
-        }
+            var model = (IFusedModel)System.Activator.CreateInstance(type, 1)!;
+            object frozen = type.GetMethod("Freeze")!.Invoke(model, null)!;
+            object inference = frozen.GetType().GetFields(Private).Select(f => f.GetValue(frozen)).Single(v => v?.GetType().GetField("_wf0", Private) is not null)!;
+            object? fourByFour = inference.GetType().GetField("_wf0", Private)!.GetValue(inference);
+            object? twoByTwo = inference.GetType().GetField("_wg0", Private)!.GetValue(inference);
+            if (WinogradConv.Enabled256)
+            {
+                Assert.Equal(36 * channels * outChannels, Assert.IsType<float[]>(fourByFour).Length);
+                Assert.Null(twoByTwo);
+                return;
+            }
 
-        Assert.Null(fourByFour);
-        Assert.Equal(16 * 64 * 64, Assert.IsType<float[]>(twoByTwo).Length);
-    });
+            Assert.Null(fourByFour);
+            Assert.Equal(16 * channels * outChannels, Assert.IsType<float[]>(twoByTwo).Length);
+        });
+
+    public static IEnumerable<object[]> WideCases() =>
+        from row in new[] { (typeof(Winograd43Wide), 64, 64), (typeof(Winograd43Paired), 16, 32), (typeof(WinogradNarrowInference), 16, 32) }
+        from bits in new[] { 512, 256, 128 }
+        select new object[] { row.Item1, row.Item2, row.Item3, bits };
 
     /// <summary>
     /// A model of case C's kind frozen at one width and run at another takes a route the width of the call can run: the direct kernel at

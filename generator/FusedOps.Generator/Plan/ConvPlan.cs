@@ -182,10 +182,11 @@ internal sealed record ConvPlan(
     /// Of the shapes on <see cref="Winograd"/>, those that run Winograd F(4 × 4, 3 × 3) at 256 bits (<c>WinogradConv.RunUnpadded43x256</c>,
     /// the weights transformed for it at <c>Freeze()</c>, instead of for F(2 × 2, 3 × 3)) while 512 bits keeps F(2 × 2, 3 × 3): 64 or more input channels on
     /// rows of 56 pixels or more (case C, 64 → 64 on 56 × 56: 1.2–1.4× the F(2 × 2, 3 × 3) route's speed on one thread,
-    /// docs/performance.md, wt-f43). So at 256 bits these layers do not give the bits of 512 bits. Case B (16 → 32 on 32 × 32,
-    /// 1.03–1.08×) stays on F(2 × 2, 3 × 3).
+    /// docs/performance.md, wt-f43), and 16 input with 32 output channels (case B, 16 → 32 on 32 × 32, its rows of 8 tiles two at
+    /// a time: 1.3–1.8× in the kernel, rows of 40 to 64 pixels 1.3–1.5×; docs/performance.md, wt-f43x). So at 256 bits these
+    /// layers do not give the bits of 512 bits.
     /// </summary>
-    public bool Winograd43Wide => Winograd && C >= 64 && OW >= 56;
+    public bool Winograd43Wide => Winograd && ((C >= 64 && OW >= 56) || (C == 16 && OC == 32));
 
     public static ConvPlan Create(Conv2dLayer op, Shape input, Shape output)
     {

@@ -172,7 +172,7 @@ public static unsafe partial class WinogradConv
             for (int xi = 0; xi < 16; xi++)
             {
                 float* v = run.V + ((nint)xi * run.VStep), u = run.Weights + ((nint)xi * cin * pad) + o0, m = run.M + (xi * 256);
-                ProductsOfOneVector256(v, tp, u, pad, cin, m, block);
+                ProductsOfOneVector256(v, tp, u, pad, cin, m, block, 8);
             }
 
             if (run.Pool || run.Residual != null)
@@ -186,27 +186,27 @@ public static unsafe partial class WinogradConv
         }
     }
 
-    // The products of one vector of tiles and `block` (a multiple of 4) output channels from u into m (8 floats a channel): 12, 8
-    // or 4 of them at a time, no block of 4 where more are left (its 4 accumulators leave the FMA pipes waiting on their latency).
+    // The products of one vector of tiles and `block` (a multiple of 4) output channels from u into m (`step` floats a channel): 12,
+    // 8 or 4 of them at a time, no block of 4 where more are left (its 4 accumulators leave the FMA pipes waiting on their latency).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ProductsOfOneVector256(float* v, int tp, float* u, int pad, int cin, float* m, int block)
+    private static void ProductsOfOneVector256(float* v, int tp, float* u, int pad, int cin, float* m, int block, int step)
     {
         for (int k = 0; k < block;)
         {
             int left = block - k;
             if (left >= 20 || left == 12)
             {
-                ProductOfOneVector256<LanesConv.N6>(v, tp, u + k, pad, cin, m + (8 * k), 8);
+                ProductOfOneVector256<LanesConv.N6>(v, tp, u + k, pad, cin, m + (step * k), step);
                 k += 12;
             }
             else if (left > 4)
             {
-                ProductOfOneVector256<LanesConv.N4>(v, tp, u + k, pad, cin, m + (8 * k), 8);
+                ProductOfOneVector256<LanesConv.N4>(v, tp, u + k, pad, cin, m + (step * k), step);
                 k += 8;
             }
             else
             {
-                ProductOfOneVector256<LanesConv.N2>(v, tp, u + k, pad, cin, m + (8 * k), 8);
+                ProductOfOneVector256<LanesConv.N2>(v, tp, u + k, pad, cin, m + (step * k), step);
                 k += 4;
             }
         }

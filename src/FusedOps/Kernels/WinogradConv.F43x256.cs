@@ -11,7 +11,8 @@ namespace FusedOps.Kernels;
 /// Lavin and Gray's points 0, ±1, ±2, ∞, 36 products per 4 × 4 output tile and channel pair (2.25 per output where F(2 × 2, 3 × 3)
 /// needs 4). Tiles in the lanes, 8 a vector, kept in the order the in-lane 4 × 4 transpose leaves them, [0 2 4 6 | 1 3 5 7]; the
 /// input transform reads the unpadded planes directly (padding masked off the loads, rows outside the plane read a zero row), the
-/// products are <see cref="ProductOfOneVector256{TN}"/> (rows of up to 8 tiles) and <see cref="Product256{TN}"/> (16 tiles), and
+/// products are <see cref="Product256{TN}"/> on 16 tiles: two vectors of a row, or rows of at most 8 tiles two at a time (each
+/// weight broadcast serves both; a lone row left at the end of a range takes <see cref="ProductOfOneVector256{TN}"/>), and
 /// the output transform applies scale, shift, residual, activation and the MaxPool2d(2) before the transpose back to pixels.
 /// A summation order of its own (not F(2 × 2, 3 × 3)'s bits, and a larger rounding error: see docs/performance.md, wt-f43);
 /// each output is computed the same way whatever range of tile rows a call covers, so any split gives the same bits.
@@ -38,14 +39,11 @@ public static unsafe partial class WinogradConv
     public static int PackedLength43(in WinogradShape shape) => 36 * shape.Channels * shape.OutPad;
 
     /// <summary>
-    /// Floats of a thread's scratch for <see cref="RunUnpadded43x256{TAct}"/>: the transformed input [36][Channels][tiles], the
-    /// products [36][16 channels][tiles], the transforms' staging, a zero row and the padded epilogue vectors.
+    /// Floats of a thread's scratch for <see cref="RunUnpadded43x256{TAct}"/>: the transformed input [36][Channels][16 tiles or
+    /// more], the products [36][16 channels][16 tiles], the transforms' staging, a zero row and the padded epilogue vectors.
     /// </summary>
-    public static int ScratchLength43(in WinogradShape shape)
-    {
-        int tp = TilePad43(in shape);
-        return (36 * VStep43(in shape)) + (36 * MStep43(tp)) + 288 + 64 + (2 * shape.OutPad);
-    }
+    public static int ScratchLength43(in WinogradShape shape) =>
+        (36 * VStep43(in shape)) + (36 * MStep43) + 288 + 64 + (2 * shape.OutPad);
 
     /// <summary>
     /// The weights <paramref name="w"/> ([OutChannels][Channels][3][3]) transformed for <see cref="RunUnpadded43x256{TAct}"/> into
@@ -116,34 +114,40 @@ public static unsafe partial class WinogradConv
             }
 
             new Span<float>(run.Zeros, 64).Clear();
-            for (int ty = tileRow0; ty < tileRow1; ty++)
+            for (int ty = tileRow0; ty < tileRow1; ty += run.Paired ? 2 : 1)
             {
-                InputRow43x256(in run, ty);
-                Row43x256(act, in run, ty);
+                // Rows of at most 8 tiles two at a time (the second in V's tiles 8 … 15) where the range holds both.
+                bool two = run.Paired && ty + 1 < tileRow1;
+                InputRow43x256(in run, ty, 0);
+                if (two)
+                {
+                    InputRow43x256(in run, ty + 1, 8);
+                }
+
+                Row43x256(act, in run, ty, two);
             }
         }
     }
 
-    // Tiles a row rounded up to a vector (8) for rows of at most 8 tiles, else to 16 (Product256's two vectors).
-    private static int TilePad43(in WinogradShape shape)
-    {
-        int tiles = (shape.OutWidth + 3) / 4;
-        return tiles <= 8 ? 8 : (tiles + 15) & ~15;
-    }
+    // Tiles a row rounded up to 16 (Product256's two vectors); rows of at most 8 tiles are paired, 8 slots each.
+    private static int TilePad43(in WinogradShape shape) => (((shape.OutWidth + 3) / 4) + 15) & ~15;
 
     // A cache line more than a ξ's transformed input (as VStep).
     private static int VStep43(in WinogradShape shape) => (shape.Channels * TilePad43(in shape)) + 16;
 
-    // A ξ's products of 16 output channels and a chunk of 8 or 16 tiles, a cache line more.
-    private static int MStep43(int tilePad) => (16 * Math.Min(tilePad, 16)) + 16;
+    // A ξ's products of 16 output channels and a chunk of 16 tiles, a cache line more.
+    private const int MStep43 = (16 * 16) + 16;
 
     // One call's pointers and the scratch carved into its buffers.
     private readonly struct Call43
     {
         public readonly WinogradShape Shape;
         public readonly float* Input, Weights, Output, Residual, V, M, T, Zeros, Scale, Shift;
-        public readonly int Padding, Height, Width, OutPlane, OutRow, TilePad, Chunk, VStep, MStep;
+        public readonly int Padding, Height, Width, OutPlane, OutRow, TilePad, Tiles, VStep, MStep;
         public readonly bool Pool;
+
+        // Whether a row has at most 8 tiles (one vector): two tile rows a pass then, row ty in V's tiles 0 … 7 and ty + 1 in 8 … 15.
+        public readonly bool Paired;
 
         public Call43(in WinogradShape shape, int padding, float* input, float* weights, float* output, float* residual, bool pool, float* scratch)
         {
@@ -159,9 +163,10 @@ public static unsafe partial class WinogradConv
             OutPlane = pool ? shape.OutHeight * shape.OutWidth / 4 : shape.OutHeight * shape.OutWidth;
             OutRow = pool ? shape.OutWidth / 2 : shape.OutWidth;
             TilePad = TilePad43(in shape);
-            Chunk = Math.Min(TilePad, 16);
+            Tiles = (shape.OutWidth + 3) / 4;
+            Paired = Tiles <= 8;
             VStep = VStep43(in shape);
-            MStep = MStep43(TilePad);
+            MStep = MStep43;
             V = scratch;
             M = V + (36 * VStep);
             T = M + (36 * MStep);
@@ -171,13 +176,14 @@ public static unsafe partial class WinogradConv
         }
     }
 
-    // V[ξ = 6i + j][c][tile] for the tiles of tile row ty (8 at a time, in the order [0 2 4 6 | 1 3 5 7] within each 8): tile t's
-    // 6 × 6 input is the padded rows 4·ty … 4·ty + 5 and columns 4t … 4t + 5, that is unpadded ones less `padding`, zeros outside
+    // V[ξ = 6i + j][c][slot + tile] for the tiles of tile row ty (8 at a time, in the order [0 2 4 6 | 1 3 5 7] within each 8): tile
+    // t's 6 × 6 input is the padded rows 4·ty … 4·ty + 5 and columns 4t … 4t + 5, that is unpadded ones less `padding`, zeros outside
     // the plane. Each input row's transform (d B) is staged in T, then each column's (Bᵀ ·) goes to V.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputRow43x256(in Call43 run, int ty)
+    private static void InputRow43x256(in Call43 run, int ty, int slot)
     {
         int cin = run.Shape.Channels, tp = run.TilePad, width = run.Width, r0 = (4 * ty) - run.Padding;
+        int blocks = run.Paired ? 8 : tp;
         nint step = run.VStep, plane = (nint)run.Height * width;
         float* zeros = run.Zeros, stage = run.T;
         nint* rows = stackalloc nint[6];
@@ -186,7 +192,7 @@ public static unsafe partial class WinogradConv
             rows[i] = Offset(r0 + i, run.Height, width);
         }
 
-        for (int t = 0; t < tp; t += 8)
+        for (int t = 0; t < blocks; t += 8)
         {
             // The block's columns: 4t − padding onwards, loads at +0, +8, +16, +24 (columns 0…3 of each tile) and +4, +12, +20, +28
             // (columns 4 and 5).
@@ -195,7 +201,7 @@ public static unsafe partial class WinogradConv
             var masks = new Masks43(s, width);
             for (int c = 0; c < cin; c++)
             {
-                float* p = run.Input + (c * plane) + s, v = run.V + ((nint)c * tp) + t;
+                float* p = run.Input + (c * plane) + s, v = run.V + ((nint)c * tp) + slot + t;
                 for (int i = 0; i < 6; i++)
                 {
                     float* at = rows[i] < 0 ? zeros : p + rows[i];
@@ -329,24 +335,25 @@ public static unsafe partial class WinogradConv
         y3 = Simd.Fma(Vector256.Create(8f), d, b) + m5;
     }
 
-    // One tile row: per 16 output channels and chunk of 8 or 16 tiles, the 36 products (M[ξ][k][tile], ξ MStep apart), then their
-    // output transform and epilogue.
+    // One tile row, or with `two` rows ty and ty + 1 (V's tiles 0 … 7 and 8 … 15): per 16 output channels and chunk of 16 tiles, the
+    // 36 products (M[ξ][k][tile], ξ MStep apart), then the output transform and epilogue of each vector of 8 tiles.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Row43x256<TAct>(TAct act, in Call43 run, int ty)
+    private static void Row43x256<TAct>(TAct act, in Call43 run, int ty, bool two)
         where TAct : struct, IActivationOperator
     {
-        int cin = run.Shape.Channels, pad = run.Shape.OutPad, tiles = (run.Shape.OutWidth + 3) / 4, tp = run.TilePad;
+        int cin = run.Shape.Channels, pad = run.Shape.OutPad, tp = run.TilePad;
         for (int o0 = 0; o0 < pad; o0 += 16)
         {
             int o1 = Math.Min(16, run.Shape.OutChannels - o0);
-            for (int t0 = 0; t0 < tiles; t0 += run.Chunk)
+            for (int t0 = 0; t0 < run.Tiles; t0 += 16)
             {
                 for (int xi = 0; xi < 36; xi++)
                 {
                     float* v = run.V + ((nint)xi * run.VStep) + t0, u = run.Weights + ((nint)xi * cin * pad) + o0, m = run.M + ((nint)xi * run.MStep);
-                    if (run.Chunk == 8)
+                    if (run.Paired && !two)
                     {
-                        ProductsOfOneVector256(v, tp, u, pad, cin, m, Math.Min(16, (o1 + 3) & ~3));
+                        // One tile row of at most 8 tiles: one vector (each lane's sums are Product256's).
+                        ProductsOfOneVector256(v, tp, u, pad, cin, m, Math.Min(16, (o1 + 3) & ~3), 16);
                     }
                     else
                     {
@@ -354,106 +361,114 @@ public static unsafe partial class WinogradConv
                     }
                 }
 
-                if (run.Pool || run.Residual != null)
+                // The chunk's vectors: tiles t0 and t0 + 8 of row ty, or tiles 0 of rows ty and ty + 1.
+                Output43x256(act, in run, ty, o0, o1, t0, 0);
+                if (two)
                 {
-                    Output43x256<TAct, RichEpilogue>(act, in run, ty, o0, o1, t0);
+                    Output43x256(act, in run, ty + 1, o0, o1, 0, 8);
                 }
-                else
+                else if (t0 + 8 < run.Tiles)
                 {
-                    Output43x256<TAct, PlainEpilogue>(act, in run, ty, o0, o1, t0);
+                    Output43x256(act, in run, ty, o0, o1, t0 + 8, 8);
                 }
             }
         }
     }
 
-    // Y = Aᵀ M A of each vector of 8 tiles in the chunk from t0 for channels o0 … o0 + o1 − 1: the columns of each output row staged
-    // in T (Aᵀ ·), then per row · A, scale · y + shift, the residual, the activation, and the 32 pixels (or with the pool the 16
-    // pooled ones of two rows) stored.
+    // The output transform and epilogue of the vector of 8 tiles from `tile` in row ty (products at M's `half`), the epilogue's kind.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Output43x256<TAct>(TAct act, in Call43 run, int ty, int o0, int o1, int tile, int half)
+        where TAct : struct, IActivationOperator
+    {
+        if (run.Pool || run.Residual != null)
+        {
+            Output43x256<TAct, RichEpilogue>(act, in run, ty, o0, o1, tile, half);
+        }
+        else
+        {
+            Output43x256<TAct, PlainEpilogue>(act, in run, ty, o0, o1, tile, half);
+        }
+    }
+
+    // Y = Aᵀ M A of the 8 tiles from `tile` in row ty (their products at M's `half` of the chunk) for channels o0 … o0 + o1 − 1: the
+    // columns of each output row staged in T (Aᵀ ·), then per row · A, scale · y + shift, the residual, the activation, and the 32
+    // pixels (or with the pool the 16 pooled ones of two rows) stored.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Output43x256<TAct, TEpilogue>(TAct act, in Call43 run, int ty, int o0, int o1, int t0)
+    private static void Output43x256<TAct, TEpilogue>(TAct act, in Call43 run, int ty, int o0, int o1, int tile, int half)
         where TAct : struct, IActivationOperator
         where TEpilogue : struct, IEpilogue
     {
-        int rows = Math.Min(4, run.Shape.OutHeight - (4 * ty)), ow = run.Shape.OutWidth;
+        int rows = Math.Min(4, run.Shape.OutHeight - (4 * ty)), ow = run.Shape.OutWidth, count = Math.Min(32, ow - (4 * tile));
         nint ms = run.MStep;
         float* stage = run.T;
         for (int k = 0; k < o1; k++)
         {
             int o = o0 + k;
             Vector256<float> a = Vector256.Create(run.Scale[o]), h = Vector256.Create(run.Shift[o]);
-            for (int half = 0; half < run.Chunk; half += 8)
+            float* m = run.M + (16 * k) + half;
+            for (int j = 0; j < 6; j++)
             {
-                int tile = t0 + half, count = Math.Min(32, ow - (4 * tile));
-                if (count <= 0)
+                float* mj = m + (j * ms);
+                Output43(
+                    Vector256.Load(mj), Vector256.Load(mj + (6 * ms)), Vector256.Load(mj + (12 * ms)), Vector256.Load(mj + (18 * ms)),
+                    Vector256.Load(mj + (24 * ms)), Vector256.Load(mj + (30 * ms)), out var c0, out var c1, out var c2, out var c3);
+                Vector256.Store(c0, stage + (8 * j));
+                Vector256.Store(c1, stage + 48 + (8 * j));
+                Vector256.Store(c2, stage + 96 + (8 * j));
+                Vector256.Store(c3, stage + 144 + (8 * j));
+            }
+
+            float* y = run.Output + ((nint)o * run.OutPlane) + (TEpilogue.Rich && run.Pool ? (nint)(2 * ty) * run.OutRow + (2 * tile) : ((nint)(4 * ty) * run.OutRow) + (4 * tile));
+            float* r = TEpilogue.Rich && run.Residual != null
+                ? run.Residual + ((nint)o * run.Shape.OutHeight * ow) + ((nint)(4 * ty) * ow) + (4 * tile) : null;
+            for (int i = 0; i < rows; i += 2)
+            {
+                OutputRow43(stage + (48 * i), a, h, out var y0, out var y1, out var y2, out var y3);
+                OutputRow43(stage + (48 * (i + 1)), a, h, out var z0, out var z1, out var z2, out var z3);
+                if (!TEpilogue.Rich)
                 {
-                    break;
-                }
-
-                float* m = run.M + (run.Chunk * k) + half;
-                for (int j = 0; j < 6; j++)
-                {
-                    float* mj = m + (j * ms);
-                    Output43(
-                        Vector256.Load(mj), Vector256.Load(mj + (6 * ms)), Vector256.Load(mj + (12 * ms)), Vector256.Load(mj + (18 * ms)),
-                        Vector256.Load(mj + (24 * ms)), Vector256.Load(mj + (30 * ms)), out var c0, out var c1, out var c2, out var c3);
-                    Vector256.Store(c0, stage + (8 * j));
-                    Vector256.Store(c1, stage + 48 + (8 * j));
-                    Vector256.Store(c2, stage + 96 + (8 * j));
-                    Vector256.Store(c3, stage + 144 + (8 * j));
-                }
-
-                float* y = run.Output + ((nint)o * run.OutPlane) + (TEpilogue.Rich && run.Pool ? (nint)(2 * ty) * run.OutRow + (2 * tile) : ((nint)(4 * ty) * run.OutRow) + (4 * tile));
-                float* r = TEpilogue.Rich && run.Residual != null
-                    ? run.Residual + ((nint)o * run.Shape.OutHeight * ow) + ((nint)(4 * ty) * ow) + (4 * tile) : null;
-                for (int i = 0; i < rows; i += 2)
-                {
-                    OutputRow43(stage + (48 * i), a, h, out var y0, out var y1, out var y2, out var y3);
-                    OutputRow43(stage + (48 * (i + 1)), a, h, out var z0, out var z1, out var z2, out var z3);
-                    if (!TEpilogue.Rich)
-                    {
-                        StoreRow43(y + ((nint)i * run.OutRow), count, act.Invoke(y0), act.Invoke(y1), act.Invoke(y2), act.Invoke(y3));
-                        if (i + 1 < rows)
-                        {
-                            StoreRow43(y + ((nint)(i + 1) * run.OutRow), count, act.Invoke(z0), act.Invoke(z1), act.Invoke(z2), act.Invoke(z3));
-                        }
-
-                        continue;
-                    }
-
-                    if (r != null)
-                    {
-                        AddResidual43(r + ((nint)i * ow), count, ref y0, ref y1, ref y2, ref y3);
-                        if (i + 1 < rows)
-                        {
-                            AddResidual43(r + ((nint)(i + 1) * ow), count, ref z0, ref z1, ref z2, ref z3);
-                        }
-                    }
-
-                    y0 = act.Invoke(y0);
-                    y1 = act.Invoke(y1);
-                    y2 = act.Invoke(y2);
-                    y3 = act.Invoke(y3);
-                    z0 = act.Invoke(z0);
-                    z1 = act.Invoke(z1);
-                    z2 = act.Invoke(z2);
-                    z3 = act.Invoke(z3);
-                    if (run.Pool)
-                    {
-                        // Both rows exist (even height), `count` is even; pooled columns 2t and 2t + 1, interleaved into pixel order.
-                        Vector256<float> p0 = ConvHelpers.PoolMax(ConvHelpers.PoolMax(y0, z0), ConvHelpers.PoolMax(y1, z1));
-                        Vector256<float> p1 = ConvHelpers.PoolMax(ConvHelpers.PoolMax(y2, z2), ConvHelpers.PoolMax(y3, z3));
-                        Vector256<float> lo = Avx2.Permute4x64(Avx.UnpackLow(p0, p1).AsDouble(), 0xD8).AsSingle();
-                        Vector256<float> hi = Avx2.Permute4x64(Avx.UnpackHigh(p0, p1).AsDouble(), 0xD8).AsSingle();
-                        float* yp = y + ((nint)(i / 2) * run.OutRow);
-                        StorePartial256x2(yp, count / 2, lo, hi);
-                        continue;
-                    }
-
-                    StoreRow43(y + ((nint)i * run.OutRow), count, y0, y1, y2, y3);
+                    StoreRow43(y + ((nint)i * run.OutRow), count, act.Invoke(y0), act.Invoke(y1), act.Invoke(y2), act.Invoke(y3));
                     if (i + 1 < rows)
                     {
-                        StoreRow43(y + ((nint)(i + 1) * run.OutRow), count, z0, z1, z2, z3);
+                        StoreRow43(y + ((nint)(i + 1) * run.OutRow), count, act.Invoke(z0), act.Invoke(z1), act.Invoke(z2), act.Invoke(z3));
                     }
+
+                    continue;
+                }
+
+                if (r != null)
+                {
+                    AddResidual43(r + ((nint)i * ow), count, ref y0, ref y1, ref y2, ref y3);
+                    if (i + 1 < rows)
+                    {
+                        AddResidual43(r + ((nint)(i + 1) * ow), count, ref z0, ref z1, ref z2, ref z3);
+                    }
+                }
+
+                y0 = act.Invoke(y0);
+                y1 = act.Invoke(y1);
+                y2 = act.Invoke(y2);
+                y3 = act.Invoke(y3);
+                z0 = act.Invoke(z0);
+                z1 = act.Invoke(z1);
+                z2 = act.Invoke(z2);
+                z3 = act.Invoke(z3);
+                if (run.Pool)
+                {
+                    // Both rows exist (even height), `count` is even; pooled columns 2t and 2t + 1, interleaved into pixel order.
+                    Vector256<float> p0 = ConvHelpers.PoolMax(ConvHelpers.PoolMax(y0, z0), ConvHelpers.PoolMax(y1, z1));
+                    Vector256<float> p1 = ConvHelpers.PoolMax(ConvHelpers.PoolMax(y2, z2), ConvHelpers.PoolMax(y3, z3));
+                    Vector256<float> lo = Avx2.Permute4x64(Avx.UnpackLow(p0, p1).AsDouble(), 0xD8).AsSingle();
+                    Vector256<float> hi = Avx2.Permute4x64(Avx.UnpackHigh(p0, p1).AsDouble(), 0xD8).AsSingle();
+                    float* yp = y + ((nint)(i / 2) * run.OutRow);
+                    StorePartial256x2(yp, count / 2, lo, hi);
+                    continue;
+                }
+
+                StoreRow43(y + ((nint)i * run.OutRow), count, y0, y1, y2, y3);
+                if (i + 1 < rows)
+                {
+                    StoreRow43(y + ((nint)(i + 1) * run.OutRow), count, z0, z1, z2, z3);
                 }
             }
         }

@@ -28,6 +28,7 @@ namespace FusedOps.Generated
         private static readonly double[] s_sink = new double[32];
         private readonly float[] _w0;
         private readonly float[]? _wg0;
+        private readonly float[]? _wf0;
         private readonly float[] _scale0 = new float[32];
         private readonly float[] _shift0 = new float[32];
 
@@ -50,6 +51,8 @@ namespace FusedOps.Generated
             }
             // Winograd F(2×2, 3×3) (WinogradConv) at 512 and 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
             _wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;
+            // At 256 bits Winograd F(4×4, 3×3) instead: U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
+            _wf0 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 32, 32, 32), _w0) : null;
         }
 
         /// <summary>
@@ -144,6 +147,19 @@ namespace FusedOps.Generated
         {
             var act = new ReluOperator();
             var conv = new WinogradShape(16, 32, 32, 32);
+            if (_wf0 is not null && WinogradConv.Enabled256)
+            {
+                ref float sf = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
+                (int f0, int f1) = m == 1 && parts > 1 ? ParallelWork.Slice(8, parts, part) : (0, 8);
+                (int n0, int n1) = m == 1 ? (0, 1) : ParallelWork.Slice(m, parts, part);
+                for (int s = n0; s < n1; s++)
+                {
+                    WinogradConv.RunUnpadded43x256(act, conv, 1, ref Unsafe.Add(ref x, s * 16384), ref _wf0![0], ref _scale0[0], ref _shift0[0],
+                        ref Unsafe.Add(ref y, s * 32768), ref y, false, false, ref sf, f0, f1);
+                }
+                return;
+            }
+
             ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.BandScratchLength(conv));
             if (m == 1 && parts > 1)
             {
@@ -1367,7 +1383,7 @@ namespace FusedOps.Generated
 //   [2] ReLU -> (32, 32, 32)
 // Fusion groups and their passes (each pass is one sweep over memory; "then" separates passes):
 //   group 0: Conv2d[0] + BatchNorm[1] + ReLU[2]  (16, 32, 32) -> (32, 32, 32)
-//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU (folded at 512 and 256 bits: Winograd F(2×2, 3×3), chosen by the planner)
+//     inference: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU (folded: Winograd F(2×2, 3×3) at 512 bits, F(4×4, 3×3) at 256, chosen by the planner)
 //     training forward: Conv2d, epilogue: bias + channel sums, then elementwise: normalise + ReLU
 //     backward: elementwise: ReLU' + BatchNorm reductions (sums only, dU not stored), then Conv2d dW, dB, dX, dZ formed first: ReLU' + BatchNorm input gradient
 // Passes: inference 1, training forward 2, backward 2; layer by layer would take 3 / 4 / 4.

@@ -81,3 +81,15 @@ public partial class WinogradPool256Small
 public partial class Winograd43Wide
 {
 }
+
+/// <summary>
+/// Case B's layer (16 → 32, 3 × 3, padding 1) on 10 × 32: on F(4 × 4, 3 × 3) at 256 bits (ConvPlan.Winograd43Wide), F(2 × 2, 3 × 3)
+/// at 512; rows of 8 tiles, so its three tile rows run as a pair and a lone row, the last of 2 output rows.
+/// </summary>
+[FusedPipeline(16, 10, 32)]
+[Conv2d(32, 3, Padding = 1)]
+[BatchNorm]
+[ReLU]
+public partial class Winograd43Paired
+{
+}
