@@ -31,13 +31,16 @@ public sealed class WinogradTrainingTests
     // 32 → 16 input gradient) and on 14 × 14 (the tiles block on flat tiles, three tile rows in a vector); rows of 16 and more
     // tiles (the route at 256 bits too): 16 → 32 on 9 × 33 (17 tiles: the second 16-tile block partial) and 32 → 40 on 6 × 40;
     // rows of 14 and 15 tiles (the route at 256 bits since MinTrainingTiles256 is 14): 16 → 16 on 28 × 28 (Fashion-MNIST's
-    // layers) and 16 → 20 on 27 × 30 (odd height, 20 output channels).
+    // layers) and 16 → 20 on 27 × 30 (odd height, 20 output channels); 64 → 64 on 6 × 56 and 64 → 80 on 9 × 58 (case C's kind of
+    // layer, whose forward takes F(4 × 4, 3 × 3) at 256 bits: a partial last tile row and tile column) and 16 → 32 on 7 × 32 and
+    // 16 → 24 on 7 × 30 (rows of 8 tiles, case B's kind, the same).
     public static IEnumerable<object[]> TrainerCases() =>
         Widths.SelectMany(bits => new[]
         {
             new object[] { bits, 32, 20, 22, 40 }, new object[] { bits, 16, 21, 23, 32 }, new object[] { bits, 16, 14, 14, 32 },
             new object[] { bits, 16, 9, 33, 32 }, new object[] { bits, 32, 6, 40, 40 }, new object[] { bits, 16, 28, 28, 16 },
-            new object[] { bits, 16, 27, 30, 20 },
+            new object[] { bits, 16, 27, 30, 20 }, new object[] { bits, 64, 6, 56, 64 }, new object[] { bits, 64, 9, 58, 80 },
+            new object[] { bits, 16, 7, 32, 32 }, new object[] { bits, 16, 7, 30, 24 },
         });
 
     [Theory]
@@ -92,18 +95,20 @@ public sealed class WinogradTrainingTests
         float[] x = Values(random, n * c * h * w), weight = Values(random, oc * c * 9), bias = Values(random, oc), dz = Values(random, n * oc * h * w);
         float[] z = new float[dz.Length], dx = new float[x.Length], weightGrad = new float[weight.Length];
         double[] sum = new double[oc], sumSq = new double[oc];
-        bool forward = false, input = false, runs = false;
+        bool forward = false, input = false, runs = false, forward43 = false;
         KernelLevelCollection.AtLevel(bits, () =>
         {
             runs = Runs(c, oc, h, w);
             var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
             trainer.Forward(x, weight, bias, z, n, sum, sumSq);
             forward = trainer.ForwardOnWinograd;
+            forward43 = trainer.ForwardOnWinograd43;
             trainer.Backward(x, ref dz[0], weight, weightGrad, null, ref dx[0], true, n);
             input = trainer.InputGradientOnWinograd;
         });
         Assert.Equal(runs, forward);
         Assert.Equal(runs, input);
+        Assert.Equal(runs && bits == 256 && ((c >= 64 && w >= 56) || (w + 3) / 4 == 8), forward43);
 
         double[] conv = new double[z.Length], convScale = new double[z.Length], expectedX = new double[x.Length], scaleX = new double[x.Length];
         for (int s = 0; s < n; s++)
@@ -168,11 +173,14 @@ public sealed class WinogradTrainingTests
     /// <summary>
     /// <see cref="Conv2dTrainer"/> on 14 × 14 planes (7 tiles a row: the tiles-in-lanes block on flat tiles, 16 → 32 forward and
     /// 32 → 16 input gradient) and an odd 17 × 15 (8 tiles a row, the last column and row half used): z, Σ, Σ², dX and dW bitwise the same at 1, 2 and 3 threads (batches not a
-    /// multiple of the parts) and with the tiles one row at a time (<see cref="WinogradTileLayout.Rows"/>).
+    /// multiple of the parts) and with the tiles one row at a time (<see cref="WinogradTileLayout.Rows"/>); and 64 → 80 on 9 × 58 and
+    /// 16 → 24 on 7 × 30, whose forwards take F(4 × 4, 3 × 3) at 256 bits (<see cref="Conv2dTrainer.Winograd43Enabled"/>).
     /// </summary>
     [Theory]
     [InlineData(16, 14, 14, 32)]
     [InlineData(16, 17, 15, 32)]
+    [InlineData(64, 9, 58, 80)]
+    [InlineData(16, 7, 30, 24)]
     public void Trainer_FlatTiles_AnyThreadCount_Bitwise(int c, int h, int w, int oc)
     {
         const int n = 7;

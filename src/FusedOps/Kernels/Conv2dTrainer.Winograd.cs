@@ -64,6 +64,24 @@ public sealed unsafe partial class Conv2dTrainer
     private float[] _winogradForwardWeights = [], _winogradInputWeights = [], _winogradStaging = [];
     private bool _onWinograd, _weightsOnWinograd;
 
+    // The forward on F(4 × 4, 3 × 3) at 256 bits (WinogradConv.RunUnpadded43x256 on the padded planes, padding 0), for the inference
+    // route's Winograd43Wide kind of layer: 64 or more input channels on rows of 56 or more (case C). Its weights, transformed once
+    // per Forward, and the epilogue's unit scale and zero shift.
+    private readonly bool _forward43Shape;
+    private float[] _winograd43Weights = [], _unitScale = [], _zeroShift = [];
+    private bool _on43;
+
+    /// <summary>
+    /// Whether the training forward of a convolution with 64 or more input channels on output rows of 56 or more (on the Winograd
+    /// route) runs Winograd F(4 × 4, 3 × 3) at 256 bits (<see cref="KernelDispatch.Level"/> 1) instead of F(2 × 2, 3 × 3) (default
+    /// true): 2.25 products per output instead of 4, the route case C's inference takes at 256 bits. Process-wide, for benchmarks
+    /// and tests that compare the routes.
+    /// </summary>
+    public static bool Winograd43Enabled { get; set; } = true;
+
+    /// <summary>Whether the last Forward ran its product on Winograd F(4 × 4, 3 × 3) (see <see cref="Winograd43Enabled"/>).</summary>
+    public bool ForwardOnWinograd43 { get; private set; }
+
     /// <summary>
     /// Whether training convolutions may run their forward and input-gradient products on Winograd F(2×2, 3×3) (default true).
     /// Process-wide, like <see cref="KernelOptions.MaxVectorBits"/>: for benchmarks and tests that compare the routes.
@@ -86,7 +104,16 @@ public sealed unsafe partial class Conv2dTrainer
     public bool InputGradientOnWinograd { get; private set; }
 
     // Floats of a slot's scratch the kernel needs (after the grids and the activation's sample), for either product.
-    private int WinogradScratchLength => RoundUp(Math.Max(_winogradForward?.ScratchLength ?? 0, _winogradInput?.ScratchLength ?? 0), 16);
+    private int WinogradScratchLength => RoundUp(Math.Max(
+        Math.Max(_winogradForward?.ScratchLength ?? 0, _winogradInput?.ScratchLength ?? 0),
+        _forward43Shape ? WinogradConv.ScratchLength43(_winogradForward!.Value) : 0), 16);
+
+    // Whether a forward of this shape may take F(4 × 4, 3 × 3) at 256 bits: 64 or more input channels on rows of 56 or more
+    // (ConvPlan.Winograd43Wide's kind of layer, case C: the step 13–17 % faster), or rows of exactly 8 tiles (29 to 32 pixels: one
+    // whole vector of tiles; case B, 16 → 32 on 32 × 32: the step 1–5 % faster). Rows of 9 to 13 tiles would pad to 16 (not
+    // measured); the Fashion-MNIST network's rows of 28 (7 tiles) stay on F(2 × 2, 3 × 3).
+    private static bool Forward43Shape(in WinogradShape? shape) =>
+        shape is { } f && ((f.Channels >= 64 && f.OutWidth >= 56) || (f.OutWidth + 3) / 4 == 8);
 
     // The Winograd shape of a product of this layer (channels in and out of that product) when it takes the route at all (decided
     // once; the width is checked per call), else null.
@@ -102,7 +129,20 @@ public sealed unsafe partial class Conv2dTrainer
     {
         _onWinograd = _winogradForward is { } shape && WinogradEnabled && WinogradConv.TrainingRuns(in shape);
         ForwardOnWinograd = _onWinograd;
-        if (_onWinograd)
+        _on43 = _onWinograd && _forward43Shape && Winograd43Enabled && WinogradConv.Enabled256;
+        ForwardOnWinograd43 = _on43;
+        if (_on43)
+        {
+            WinogradShape f = _winogradForward!.Value;
+            if (_winograd43Weights.Length < WinogradConv.PackedLength43(in f))
+            {
+                (_winograd43Weights, _unitScale, _zeroShift) = (new float[WinogradConv.PackedLength43(in f)], new float[f.OutPad], new float[f.OutPad]);
+                _unitScale.AsSpan().Fill(1f);
+            }
+
+            WinogradConv.Pack43(in f, weight.AsSpan(0, _oc * _kc), _winograd43Weights);
+        }
+        else if (_onWinograd)
         {
             Transform(weight, _winogradForward!.Value, ref _winogradForwardWeights, transposeFlip: false);
         }
@@ -144,6 +184,15 @@ public sealed unsafe partial class Conv2dTrainer
     {
         WinogradShape shape = _winogradForward!.Value;
         int plane = (_h + 2) * _wp;
+        if (_on43)
+        {
+            // The padded planes with padding 0: (OH + 2) × Wp each, Hp·Wp apart, as the unpadded kernel reads its planes; y = 1·conv + 0.
+            ref float scratch43 = ref Unsafe.Add(ref scratch, RoundUp(ActivationOffset + OutLength, 16));
+            WinogradConv.RunUnpadded43x256(default(IdentityOperator), in shape, 0, ref xp, ref _winograd43Weights[0], ref _unitScale[0], ref _zeroShift[0],
+                ref z, ref z, false, false, ref scratch43, 0, WinogradConv.TileRows43(in shape));
+            return;
+        }
+
         WinogradConv.Run(default(IdentityOperator), in shape, Planes(ref xp, _c * plane), plane, _wp, _winogradForwardWeights, [], [],
             Planes(ref z, OutLength), _oh * _ow, _ow, 0, shape.TileRows, WinogradScratch(ref scratch, shape));
     }
