@@ -89,10 +89,10 @@ public sealed class WinogradRouteHeaderTests
     public void CaseBsConvolution_TakesTheWinogradRoute()
     {
         string inference = RoutedInference(NarrowSource, WideRoute);
-        Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
-        Assert.Equal(1, inference.Split("fold ? WinogradConv.Packed(").Length - 1);
+        Assert.Contains("_wg0 = fold && _wf0 is null ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
+        Assert.Equal(1, inference.Split("? WinogradConv.Packed(").Length - 1);
 
-        // At 256 bits case B's layer runs F(4 × 4, 3 × 3) on weights transformed a second time.
+        // At 256 bits case B's layer runs F(4 × 4, 3 × 3) on its own transform of the weights (made instead of F(2 × 2, 3 × 3)'s).
         Assert.Contains("_wf0 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
         Assert.Contains("if (_wf0 is not null && WinogradConv.Enabled256)", inference);
 
@@ -128,7 +128,7 @@ public sealed class WinogradRouteHeaderTests
         // its own vectorised pass; the second convolution (32 → 32 on 16 × 16, rows under 32) is not on Winograd, so its pool
         // still rides its pass.
         string inference = RoutedInference(PooledSource, WideRoute);
-        Assert.Contains("_wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
+        Assert.Contains("_wg0 = fold && _wf0 is null ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
         Assert.Single(inference.Split("Pooling.MaxForward(").Skip(1));
         Assert.Contains("new Pooling.Window(32, 32, 16, 16, 2, 2, 0)", inference);
 

@@ -49,10 +49,10 @@ namespace FusedOps.Generated
                 Norm.ScaleRows(_w0, 144, _scale0);
                 Array.Fill(_scale0, 1f);
             }
-            // Winograd F(2×2, 3×3) (WinogradConv) at 512 and 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
-            _wg0 = fold ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;
-            // At 256 bits Winograd F(4×4, 3×3) instead: U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
+            // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel];
+            // F(2×2, 3×3)'s (4 × 4) only where that route cannot run at Freeze (512 bits); a call takes the route its width and these weights allow.
             _wf0 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 32, 32, 32), _w0) : null;
+            _wg0 = fold && _wf0 is null ? WinogradConv.Packed(new WinogradShape(16, 32, 32, 32), _w0) : null;
         }
 
         /// <summary>
@@ -85,7 +85,7 @@ namespace FusedOps.Generated
         private void G0_Infer(ref float x, ref float y, int m, ref float scratch)
         {
             // Pass: Conv2d, epilogue: bias + BatchNorm scale/shift + ReLU.
-            if (_wg0 is not null && WinogradConv.Enabled)
+            if ((_wg0 is not null || (_wf0 is not null && WinogradConv.Enabled256)) && WinogradConv.Enabled)
             {
                 int threads = ParallelWork.ThreadsFor((long)m * 9437184, 1_000_000);
                 int parts = m > 1 ? m : threads > 1 ? Math.Min(16, 4 * threads) : 1;
