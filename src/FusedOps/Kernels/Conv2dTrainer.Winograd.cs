@@ -64,18 +64,18 @@ public sealed unsafe partial class Conv2dTrainer
     private float[] _winogradForwardWeights = [], _winogradInputWeights = [], _winogradStaging = [];
     private bool _onWinograd, _weightsOnWinograd;
 
-    // The forward on F(4 × 4, 3 × 3) at 256 bits (WinogradConv.RunUnpadded43x256 on the padded planes, padding 0), for the inference
-    // route's Winograd43Wide kind of layer: 64 or more input channels on rows of 56 or more (case C). Its weights, transformed once
-    // per Forward, and the epilogue's unit scale and zero shift.
+    // The forward on F(4 × 4, 3 × 3) at 256 bits (WinogradConv.RunUnpadded43x256 on the padded planes, padding 0), for the shapes
+    // Forward43Shape names (case C's kind of layer, and rows of 8 tiles: case B's). Its weights, transformed once per Forward, and
+    // the epilogue's unit scale and zero shift.
     private readonly bool _forward43Shape;
     private float[] _winograd43Weights = [], _unitScale = [], _zeroShift = [];
     private bool _on43;
 
     /// <summary>
-    /// Whether the training forward of a convolution with 64 or more input channels on output rows of 56 or more (on the Winograd
-    /// route) runs Winograd F(4 × 4, 3 × 3) at 256 bits (<see cref="KernelDispatch.Level"/> 1) instead of F(2 × 2, 3 × 3) (default
-    /// true): 2.25 products per output instead of 4, the route case C's inference takes at 256 bits. Process-wide, for benchmarks
-    /// and tests that compare the routes.
+    /// Whether the training forward of a convolution on the Winograd route with 64 or more input channels on output rows of 56 or
+    /// more, or with output rows of 29 to 32 pixels (8 tiles), runs Winograd F(4 × 4, 3 × 3) at 256 bits (<see cref="KernelDispatch.Level"/>
+    /// 1) instead of F(2 × 2, 3 × 3) (default true): 2.25 products per output instead of 4, the route cases B's and C's inference take
+    /// at 256 bits. Process-wide, for benchmarks and tests that compare the routes.
     /// </summary>
     public static bool Winograd43Enabled { get; set; } = true;
 
