@@ -61,6 +61,10 @@ public sealed class WinogradRouteHeaderTests
         Assert.Contains("WinogradConv.RunUnpadded43x256(act, conv, 1, ref Unsafe.Add(ref x, s * 200704), ref _wf0![0], ref _scale0[0], ref _shift0[0],", inference);
         Assert.Contains("ref y, false, false, ref sf, f0, f1);", inference);
         Assert.Equal(1, inference.Split("WinogradConv.Packed43(").Length - 1);
+
+        // Rows of 14 tiles run one tile row a pass: one sample's 14 tile rows are sliced singly.
+        Assert.Contains("(int f0, int f1) = m == 1 && parts > 1 ? ParallelWork.Slice(14, parts, part) : (0, 14);", inference);
+        Assert.DoesNotContain("SliceInPairs", inference);
     }
 
     private const string NarrowSource = """
@@ -95,6 +99,12 @@ public sealed class WinogradRouteHeaderTests
         // At 256 bits case B's layer runs F(4 × 4, 3 × 3) on its own transform of the weights (made instead of F(2 × 2, 3 × 3)'s).
         Assert.Contains("_wf0 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 32, 32, 32), _w0) : null;", inference);
         Assert.Contains("if (_wf0 is not null && WinogradConv.Enabled256)", inference);
+
+        // Its rows of 8 tiles run two tile rows a pass, so one sample split over threads is sliced in pairs of tile rows (so are
+        // the 16 → 16 layers' on rows of 28 and 30); no split would leave a part's row alone.
+        Assert.Contains("(int f0, int f1) = m == 1 && parts > 1 ? ParallelWork.SliceInPairs(8, parts, part) : (0, 8);", inference);
+        Assert.Contains("(int t0, int t1) = ParallelWork.SliceInPairs(8, parts, part);", inference);
+        Assert.DoesNotContain("ParallelWork.Slice(8, parts, part)", inference);
 
         // The three 16 → 16 layers on rows of 28 and 30 take the 256-bit-only route on F(4 × 4, 3 × 3) (WinogradConv.RunUnpadded43x256),
         // the dilated one not, and none of them on F(2 × 2, 3 × 3).

@@ -114,6 +114,31 @@ public class ParallelWorkTests
     }
 
     [Fact]
+    public void SliceInPairs_CoversRangeInOrder_StartingOnEvenItems()
+    {
+        for (int count = 0; count < 30; count++)
+        {
+            for (int parts = 1; parts < 8; parts++)
+            {
+                int expectedStart = 0, pairs = (count + 1) / 2;
+                for (int part = 0; part < parts; part++)
+                {
+                    (int start, int end) = ParallelWork.SliceInPairs(count, parts, part);
+                    Assert.Equal(expectedStart, start);
+                    Assert.True(start % 2 == 0 || start == end, $"count {count}, parts {parts}, part {part}: starts at {start}");
+                    int length = end - start;
+                    // Whole pairs (the slice that ends the range may end on its odd last item), as many as Slice gives the pairs.
+                    Assert.Equal(ParallelWork.Slice(pairs, parts, part).End - ParallelWork.Slice(pairs, parts, part).Start, (length + 1) / 2);
+                    Assert.True(length % 2 == 0 || end == count, $"count {count}, parts {parts}, part {part}: {start}..{end} splits a pair");
+                    expectedStart = end;
+                }
+
+                Assert.Equal(count, expectedStart);
+            }
+        }
+    }
+
+    [Fact]
     public void MaxDegreeOfParallelism_OutOfRange_Throws()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => KernelOptions.MaxDegreeOfParallelism = 0);

@@ -63,7 +63,7 @@ internal static partial class InferenceEmitter
         string held = c.Winograd43Wide ? $"(_wg{g.Index} is not null || (_wf{g.Index} is not null && WinogradConv.Enabled256))" : $"_wg{g.Index} is not null";
         w.Open($"if ({held} && WinogradConv.{(c.Winograd256 ? "Enabled256" : "Enabled")})");
         w.Line($"int threads = ParallelWork.ThreadsFor((long)m * {flops}, 1_000_000);");
-        w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({TileRows(c)}, 4 * threads) : 1;");
+        w.Line($"int parts = m > 1 ? m : threads > 1 ? Math.Min({SliceUnits(c)}, 4 * threads) : 1;");
         w.Line($"ConvParallel.Run(new G{g.Index}WinogradParts(this, m), ref x, ref y, {(c.Residual ? "ref res" : "ref x")}, ref scratch, parts, threads);");
         w.Close();
     }
@@ -77,7 +77,7 @@ internal static partial class InferenceEmitter
         string weights = $"ref _wf{i}![0], ref _scale{i}[0], ref _shift{i}[0]";
         w.Open($"if (_wf{i} is not null && WinogradConv.Enabled256)");
         w.Line("ref float sf = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));");
-        w.Line($"(int f0, int f1) = m == 1 && parts > 1 ? ParallelWork.Slice({tileRows}, parts, part) : (0, {tileRows});");
+        w.Line($"(int f0, int f1) = m == 1 && parts > 1 ? {SliceTileRows(tileRows, Paired43(c))} : (0, {tileRows});");
         w.Line("(int n0, int n1) = m == 1 ? (0, 1) : ParallelWork.Slice(m, parts, part);");
         w.Open("for (int s = n0; s < n1; s++)");
         w.Line($"WinogradConv.RunUnpadded43x256(act, conv, {c.Pad}, ref Unsafe.Add(ref x, s * {g.InLength}), {weights}, ref Unsafe.Add(ref y, s * {c.InferenceOutLength}), ref y, false, false, ref sf, f0, f1);");
@@ -89,6 +89,18 @@ internal static partial class InferenceEmitter
 
     // Tile rows the route splits one sample's work by: of 4 output rows on F(4 × 4, 3 × 3), of 2 on F(2 × 2, 3 × 3).
     private static int TileRows(ConvPlan c) => c.Winograd43 ? (c.OH + 3) / 4 : (c.OH + 1) / 2;
+
+    // Whether F(4 × 4, 3 × 3) runs this layer's tile rows two a pass (rows of at most 8 tiles: WinogradConv's Call43.Paired).
+    private static bool Paired43(ConvPlan c) => (c.OW + 3) / 4 <= 8;
+
+    // What one sample's work is sliced into across parts: pairs of tile rows where F(4 × 4, 3 × 3) runs them two a pass (a slice
+    // of single rows would leave each part's last row alone, half a pass), else tile rows. At 256 bits a Winograd43Wide layer
+    // splits its F(4 × 4, 3 × 3) tile rows into as many parts as F(2 × 2, 3 × 3) would take (some may get none).
+    private static int SliceUnits(ConvPlan c) => c.Winograd43 && Paired43(c) ? (TileRows(c) + 1) / 2 : TileRows(c);
+
+    // The call that gives part `part` of `parts` its tile rows [t0, t1) of tileRows: in pairs when paired (the last may be one row).
+    private static string SliceTileRows(int tileRows, bool paired) =>
+        paired ? $"ParallelWork.SliceInPairs({tileRows}, parts, part)" : $"ParallelWork.Slice({tileRows}, parts, part)";
 
     private static void WriteWinogradPart(CodeWriter w, PipelineModel m, GroupPlan g)
     {
@@ -110,7 +122,7 @@ internal static partial class InferenceEmitter
         string run = c.Winograd43 ? "RunUnpadded43x256" : c.Winograd256 ? "RunUnpadded256" : "RunUnpadded";
         string options = c.Winograd256 ? $", {(c.Residual ? "true" : "false")}, {(c.PoolKernel > 0 ? "true" : "false")}" : string.Empty;
         w.Open("if (m == 1 && parts > 1)");
-        w.Line($"(int t0, int t1) = ParallelWork.Slice({tileRows}, parts, part);");
+        w.Line($"(int t0, int t1) = {SliceTileRows(tileRows, c.Winograd43 && Paired43(c))};");
         w.Line($"WinogradConv.{run}(act, conv, {c.Pad}, ref x, {weights}, ref y{(c.Winograd256 ? ", ref res" : string.Empty)}{options}, ref sc, t0, t1);");
         w.Line("return;");
         w.Close();

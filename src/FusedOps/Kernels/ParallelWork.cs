@@ -103,6 +103,17 @@ public static class ParallelWork
         return (start, start + size + (part < extra ? 1 : 0));
     }
 
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> slices of 0 … <paramref name="count"/> − 1 made of whole pairs
+    /// (<see cref="Slice"/> over the ⌈count / 2⌉ pairs; the last pair may be one item, and slices past the last pair are empty at
+    /// <paramref name="count"/>): for kernels that take two items a pass.
+    /// </summary>
+    public static (int Start, int End) SliceInPairs(int count, int parts, int part)
+    {
+        (int start, int end) = Slice((count + 1) / 2, parts, part);
+        return (Math.Min(2 * start, count), Math.Min(2 * end, count));
+    }
+
     /// <summary>Runs every part of <paramref name="job"/>, on up to <paramref name="parts"/> threads, and returns when all are done.</summary>
     public static void Run(ParallelJob job, int parts) => Run(job, parts, parts);
 

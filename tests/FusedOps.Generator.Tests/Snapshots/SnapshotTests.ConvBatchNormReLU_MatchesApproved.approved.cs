@@ -150,7 +150,7 @@ namespace FusedOps.Generated
             if (_wf0 is not null && WinogradConv.Enabled256)
             {
                 ref float sf = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
-                (int f0, int f1) = m == 1 && parts > 1 ? ParallelWork.Slice(8, parts, part) : (0, 8);
+                (int f0, int f1) = m == 1 && parts > 1 ? ParallelWork.SliceInPairs(8, parts, part) : (0, 8);
                 (int n0, int n1) = m == 1 ? (0, 1) : ParallelWork.Slice(m, parts, part);
                 for (int s = n0; s < n1; s++)
                 {

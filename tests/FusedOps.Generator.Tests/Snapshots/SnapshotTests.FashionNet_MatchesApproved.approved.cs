@@ -243,7 +243,7 @@ namespace FusedOps.Generated
             if (_wg1 is not null && WinogradConv.Enabled256)
             {
                 int threads = ParallelWork.ThreadsFor((long)m * 3612672, 1_000_000);
-                int parts = m > 1 ? m : threads > 1 ? Math.Min(7, 4 * threads) : 1;
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(4, 4 * threads) : 1;
                 ConvParallel.Run(new G1WinogradParts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
             }
             else
@@ -303,7 +303,7 @@ namespace FusedOps.Generated
             ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
             if (m == 1 && parts > 1)
             {
-                (int t0, int t1) = ParallelWork.Slice(7, parts, part);
+                (int t0, int t1) = ParallelWork.SliceInPairs(7, parts, part);
                 WinogradConv.RunUnpadded43x256(act, conv, 1, ref x, ref _wg1![0], ref _scale1[0], ref _shift1[0], ref y, ref res, false, false, ref sc, t0, t1);
                 return;
             }
@@ -336,7 +336,7 @@ namespace FusedOps.Generated
             if (_wg2 is not null && WinogradConv.Enabled256)
             {
                 int threads = ParallelWork.ThreadsFor((long)m * 3612672, 1_000_000);
-                int parts = m > 1 ? m : threads > 1 ? Math.Min(7, 4 * threads) : 1;
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(4, 4 * threads) : 1;
                 ConvParallel.Run(new G2WinogradParts(this, m), ref x, ref y, ref res, ref scratch, parts, threads);
             }
             else
@@ -397,7 +397,7 @@ namespace FusedOps.Generated
             ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
             if (m == 1 && parts > 1)
             {
-                (int t0, int t1) = ParallelWork.Slice(7, parts, part);
+                (int t0, int t1) = ParallelWork.SliceInPairs(7, parts, part);
                 WinogradConv.RunUnpadded43x256(act, conv, 1, ref x, ref _wg2![0], ref _scale2[0], ref _shift2[0], ref y, ref res, true, true, ref sc, t0, t1);
                 return;
             }

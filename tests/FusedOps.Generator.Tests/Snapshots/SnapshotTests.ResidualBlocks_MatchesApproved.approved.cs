@@ -135,7 +135,7 @@ namespace FusedOps.Generated
             if (_wg0 is not null && WinogradConv.Enabled256)
             {
                 int threads = ParallelWork.ThreadsFor((long)m * 4718592, 1_000_000);
-                int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(4, 4 * threads) : 1;
                 ConvParallel.Run(new G0WinogradParts(this, m), ref x, ref y, ref x, ref scratch, parts, threads);
             }
             else
@@ -196,7 +196,7 @@ namespace FusedOps.Generated
             ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
             if (m == 1 && parts > 1)
             {
-                (int t0, int t1) = ParallelWork.Slice(8, parts, part);
+                (int t0, int t1) = ParallelWork.SliceInPairs(8, parts, part);
                 WinogradConv.RunUnpadded43x256(act, conv, 1, ref x, ref _wg0![0], ref _scale0[0], ref _shift0[0], ref y, ref res, false, false, ref sc, t0, t1);
                 return;
             }
@@ -229,7 +229,7 @@ namespace FusedOps.Generated
             if (_wg1 is not null && WinogradConv.Enabled256)
             {
                 int threads = ParallelWork.ThreadsFor((long)m * 4718592, 1_000_000);
-                int parts = m > 1 ? m : threads > 1 ? Math.Min(8, 4 * threads) : 1;
+                int parts = m > 1 ? m : threads > 1 ? Math.Min(4, 4 * threads) : 1;
                 ConvParallel.Run(new G1WinogradParts(this, m), ref x, ref y, ref res, ref scratch, parts, threads);
             }
             else
@@ -292,7 +292,7 @@ namespace FusedOps.Generated
             ref float sc = ref ConvParallel.ThreadScratch(WinogradConv.ScratchLength43(conv));
             if (m == 1 && parts > 1)
             {
-                (int t0, int t1) = ParallelWork.Slice(8, parts, part);
+                (int t0, int t1) = ParallelWork.SliceInPairs(8, parts, part);
                 WinogradConv.RunUnpadded43x256(act, conv, 1, ref x, ref _wg1![0], ref _scale1[0], ref _shift1[0], ref y, ref res, true, false, ref sc, t0, t1);
                 return;
             }
