@@ -32,7 +32,7 @@ namespace FusedOps.Kernels;
 /// case B) and for 64 or more channels on rows of 56 or more (case C's kind), the input gradient on the output gradient's grid
 /// through <see cref="WinogradConv.RunStrided43x256{TAct}"/>. Measured (wt-t43, Conv2dTrainer alone, one thread, thread CPU time,
 /// 101 alternating rounds on a loaded 2-core AMD EPYC Zen 3, 2026-12-02; F(2 × 2) ÷ F(4 × 4), median): 16 → 16 on 28 × 28
-/// (batch 64) forward 1.32, Backward with dX 1.06–1.08 (without dX 0.99: the input gradient alone about 1.15–1.2); case B's
+/// (batch 64) forward 1.30–1.32, Backward with dX 1.06–1.08 (without dX 0.99: the input gradient alone about 1.15–1.2); case B's
 /// 16 → 32 on 32 × 32 (batch 8) Backward with dX 1.09–1.10; case C's 64 → 64 on 56 × 56 (batch 1) 1.07–1.10.
 /// </content>
 public sealed unsafe partial class Conv2dTrainer
@@ -136,7 +136,7 @@ public sealed unsafe partial class Conv2dTrainer
     // Whether a forward of this shape may take F(4 × 4, 3 × 3) at 256 bits: 64 or more input channels on rows of 56 or more
     // (ConvPlan.Winograd43Wide's kind of layer, case C: the step 13–17 % faster), or rows of 7 or 8 tiles (25 to 32 pixels: one
     // vector of tiles, two tile rows a pass; case B, 16 → 32 on 32 × 32: the step 1–5 % faster; the Fashion-MNIST network's
-    // 16 → 16 on 28 × 28: the forward 1.32× as fast, wt-t43). Rows of 9 to 13 tiles would pad to 16 (not measured).
+    // 16 → 16 on 28 × 28: the forward 1.30–1.32× as fast, wt-t43). Rows of 9 to 13 tiles would pad to 16 (not measured).
     private static bool Forward43Shape(in WinogradShape? shape) =>
         shape is { } f && ((f.Channels >= 64 && f.OutWidth >= 56) || (f.OutWidth + 3) / 4 is 7 or 8);
 
