@@ -138,6 +138,59 @@ public sealed class Winograd43x256Tests
             }
         });
 
+    /// <summary>
+    /// <see cref="WinogradConv.RunStrided43x256{TAct}"/> (the training input gradient's call: planes further apart than their rows ×
+    /// columns, here with NaN in the gaps, which must not be read) gives <see cref="WinogradConv.RunUnpadded43x256{TAct}"/>'s bits on
+    /// the same planes one after another, for padding 0 and 1, partial tiles, paired and lone tile rows and a split into two ranges.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 16, 28, 28, 0, 37)]
+    [InlineData(16, 16, 9, 27, 0, 5)]
+    [InlineData(32, 16, 10, 31, 0, 64)]
+    [InlineData(5, 20, 6, 11, 1, 3)]
+    [InlineData(16, 40, 9, 34, 1, 16)]
+    public void Strided_GivesThePackedPlanesBits(int cin, int cout, int height, int width, int padding, int gap) =>
+        KernelLevelCollection.AtLevel(256, () =>
+        {
+            if (!WinogradConv.Enabled256)
+            {
+                return;
+            }
+
+            var shape = new WinogradShape(cin, cout, height, width);
+            var rng = new Random(cin + cout + height + width + gap);
+            int ih = height + 2 - (2 * padding), iw = width + 2 - (2 * padding), plane = ih * iw, stride = plane + gap;
+            float[] x = Values(rng, cin * plane), w = Values(rng, cout * cin * 9), scale = Values(rng, cout, 0.5), shift = Values(rng, cout);
+            float[] spread = Enumerable.Repeat(float.NaN, (cin * stride) - gap).ToArray(), packed = WinogradConv.Packed43(shape, w);
+            for (int c = 0; c < cin; c++)
+            {
+                Array.Copy(x, c * plane, spread, c * stride, plane);
+            }
+
+            int tileRows = WinogradConv.TileRows43(shape);
+            float[] expected = Run(shape, padding, x, packed, scale, shift, new float[1], false, false, false, 0, tileRows);
+            foreach (int split in new[] { 0, tileRows / 2 })
+            {
+                float[] y = new float[cout * height * width], scratch = new float[WinogradConv.ScratchLength43(shape)];
+                foreach ((int t0, int t1) in new[] { (split, tileRows), (0, split) })
+                {
+                    WinogradConv.RunStrided43x256(
+                        default(IdentityOperator), shape, padding, ref spread[0], stride, ref packed[0], ref scale[0], ref shift[0], ref y[0], ref y[0], false, false,
+                        ref scratch[0], t0, t1);
+                }
+
+                Assert.Equal(Bits(expected), Bits(y));
+            }
+
+            Assert.Throws<ArgumentOutOfRangeException>(() =>
+            {
+                float[] y = new float[cout * height * width], scratch = new float[WinogradConv.ScratchLength43(shape)];
+                WinogradConv.RunStrided43x256(
+                    default(IdentityOperator), shape, padding, ref spread[0], plane - 1, ref packed[0], ref scale[0], ref shift[0], ref y[0], ref y[0], false, false,
+                    ref scratch[0], 0, tileRows);
+            });
+        });
+
     private static double[] Convolution(float[] x, float[] w, int cin, int cout, int ih, int iw, int height, int width, int padding)
     {
         var sums = new double[cout * height * width];

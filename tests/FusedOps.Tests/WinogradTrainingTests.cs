@@ -33,14 +33,18 @@ public sealed class WinogradTrainingTests
     // rows of 14 and 15 tiles (the route at 256 bits since MinTrainingTiles256 is 14): 16 → 16 on 28 × 28 (Fashion-MNIST's
     // layers) and 16 → 20 on 27 × 30 (odd height, 20 output channels); 64 → 64 on 6 × 56 and 64 → 80 on 9 × 58 (case C's kind of
     // layer, whose forward takes F(4 × 4, 3 × 3) at 256 bits: a partial last tile row and tile column) and 16 → 32 on 7 × 32 and
-    // 16 → 24 on 7 × 30 (rows of 8 tiles, case B's kind, the same).
+    // 16 → 24 on 7 × 30 (rows of 8 tiles, case B's kind, the same); 16 → 16 on 9 × 27 (rows of 7 tiles, the last with 3 columns,
+    // and a lone last tile row of 1 output row) and 32 → 16 on 10 × 31 (8 tiles, the last with 3 columns; its input gradient
+    // 16 → 32), whose forwards and input gradients take F(4 × 4, 3 × 3) at 256 bits like the 28 × 28 and 27 × 30 ones (and the
+    // input gradients of case C's kind: 64 → 64 on 6 × 56, 80 → 64 on 9 × 58).
     public static IEnumerable<object[]> TrainerCases() =>
         Widths.SelectMany(bits => new[]
         {
             new object[] { bits, 32, 20, 22, 40 }, new object[] { bits, 16, 21, 23, 32 }, new object[] { bits, 16, 14, 14, 32 },
             new object[] { bits, 16, 9, 33, 32 }, new object[] { bits, 32, 6, 40, 40 }, new object[] { bits, 16, 28, 28, 16 },
             new object[] { bits, 16, 27, 30, 20 }, new object[] { bits, 64, 6, 56, 64 }, new object[] { bits, 64, 9, 58, 80 },
-            new object[] { bits, 16, 7, 32, 32 }, new object[] { bits, 16, 7, 30, 24 },
+            new object[] { bits, 16, 7, 32, 32 }, new object[] { bits, 16, 7, 30, 24 }, new object[] { bits, 16, 9, 27, 16 },
+            new object[] { bits, 32, 10, 31, 16 },
         });
 
     [Theory]
@@ -95,7 +99,7 @@ public sealed class WinogradTrainingTests
         float[] x = Values(random, n * c * h * w), weight = Values(random, oc * c * 9), bias = Values(random, oc), dz = Values(random, n * oc * h * w);
         float[] z = new float[dz.Length], dx = new float[x.Length], weightGrad = new float[weight.Length];
         double[] sum = new double[oc], sumSq = new double[oc];
-        bool forward = false, input = false, runs = false, forward43 = false;
+        bool forward = false, input = false, runs = false, forward43 = false, input43 = false;
         KernelLevelCollection.AtLevel(bits, () =>
         {
             runs = Runs(c, oc, h, w);
@@ -105,10 +109,12 @@ public sealed class WinogradTrainingTests
             forward43 = trainer.ForwardOnWinograd43;
             trainer.Backward(x, ref dz[0], weight, weightGrad, null, ref dx[0], true, n);
             input = trainer.InputGradientOnWinograd;
+            input43 = trainer.InputGradientOnWinograd43;
         });
         Assert.Equal(runs, forward);
         Assert.Equal(runs, input);
-        Assert.Equal(runs && bits == 256 && ((c >= 64 && w >= 56) || (w + 3) / 4 == 8), forward43);
+        Assert.Equal(runs && bits == 256 && ((c >= 64 && w >= 56) || (w + 3) / 4 is 7 or 8), forward43);
+        Assert.Equal(runs && bits == 256 && ((oc >= 64 && w >= 56) || (w + 3) / 4 is 7 or 8), input43);
 
         double[] conv = new double[z.Length], convScale = new double[z.Length], expectedX = new double[x.Length], scaleX = new double[x.Length];
         for (int s = 0; s < n; s++)
@@ -221,6 +227,65 @@ public sealed class WinogradTrainingTests
             (Conv2dTrainer.MinWinogradPixels, WinogradConv.Layout) = (saved, layout);
         }
     }
+
+    /// <summary>
+    /// <see cref="Conv2dTrainer"/> where the forward and the input gradient take F(4 × 4, 3 × 3) at 256 bits (rows of 7 and 8 tiles:
+    /// the Fashion-MNIST network's 16 → 16 on 28 × 28, 7 tiles with a partial last one and a lone last tile row, and 32 → 16 with
+    /// the input gradient 16 → 32): z, Σ, Σ², dX, dW and dB bitwise the same at 1, 2 and 3 threads (7 samples: parts of unequal
+    /// size), and the routes reported (<see cref="Conv2dTrainer.ForwardOnWinograd43"/>, <see cref="Conv2dTrainer.InputGradientOnWinograd43"/>);
+    /// with <see cref="Conv2dTrainer.InputGradient43Enabled"/> off the input gradient takes F(2 × 2, 3 × 3) (other bits) and the forward
+    /// stays on F(4 × 4, 3 × 3) (the same z).
+    /// </summary>
+    [Theory]
+    [InlineData(16, 28, 28, 16)]
+    [InlineData(16, 9, 27, 16)]
+    [InlineData(32, 10, 31, 16)]
+    public void Trainer_OnF43_AnyThreadCount_Bitwise(int c, int h, int w, int oc) => KernelLevelCollection.AtLevel(256, () =>
+    {
+        const int n = 7;
+        var random = new Random(c + h + w + oc);
+        float[] x = Values(random, n * c * h * w), weight = Values(random, oc * c * 9), bias = Values(random, oc), dz = Values(random, n * oc * h * w);
+        bool f43 = WinogradConv.Enabled256 && Runs(c, oc, h, w), in43 = WinogradConv.Enabled256 && Runs(oc, c, h, w);
+        float[]? first = null;
+        double[]? firstSums = null;
+        foreach ((int threads, bool input43) in new[] { (1, true), (2, true), (3, true), (2, false) })
+        {
+            float[] z = new float[dz.Length], dx = new float[x.Length], dw = new float[weight.Length], db = new float[oc];
+            double[] sum = new double[oc], sumSq = new double[oc];
+            try
+            {
+                Conv2dTrainer.InputGradient43Enabled = input43;
+                KernelLevelCollection.AtThreads(threads, () =>
+                {
+                    var trainer = new Conv2dTrainer(c, h, w, oc, 3, 1, 1);
+                    trainer.Forward(x, weight, bias, z, n, sum, sumSq);
+                    Assert.Equal(f43, trainer.ForwardOnWinograd43);
+                    trainer.Backward(x, ref dz[0], weight, dw, db, ref dx[0], true, n);
+                    Assert.Equal(Runs(oc, c, h, w), trainer.InputGradientOnWinograd);
+                    Assert.Equal(in43 && input43, trainer.InputGradientOnWinograd43);
+                });
+            }
+            finally
+            {
+                Conv2dTrainer.InputGradient43Enabled = true;
+            }
+
+            float[] all = [.. z, .. dx, .. dw, .. db];
+            double[] sums = [.. sum, .. sumSq];
+            first ??= all;
+            firstSums ??= sums;
+            if (input43)
+            {
+                Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), all.Select(BitConverter.SingleToInt32Bits));
+                Assert.Equal(firstSums.Select(BitConverter.DoubleToInt64Bits), sums.Select(BitConverter.DoubleToInt64Bits));
+            }
+            else
+            {
+                Assert.Equal(first.Take(z.Length).Select(BitConverter.SingleToInt32Bits), z.Select(BitConverter.SingleToInt32Bits));
+                Assert.Equal(!in43, first.Skip(z.Length).Take(dx.Length).Select(BitConverter.SingleToInt32Bits).SequenceEqual(dx.Select(BitConverter.SingleToInt32Bits)));
+            }
+        }
+    });
 
     /// <summary>
     /// Shapes the route does not take: a 1×1 kernel, a dilated 3×3, padding 0, too few input or output channels, small planes

@@ -27,6 +27,13 @@ namespace FusedOps.Kernels;
 /// Winograd 1.18); 16 → 32 on 14 × 14 forward 0.70, Backward 0.85, dW alone 0.96. Re-measured after the 256-bit output
 /// transform lost its masked stores (wt-wino28, best of 40–60 rounds): 16 → 16 on 28 × 28 forward 1.14–1.19, input gradient
 /// 1.15–1.2 (taken since); 16 → 32 on 14 × 14 forward 0.91, Backward 0.91–0.93 (grid).
+/// Of those, at 256 bits the forward and the input gradient run Winograd F(4 × 4, 3 × 3) (WinogradConv.F43x256.cs: 2.25 products
+/// per output instead of 4) on rows of 7 or 8 of its tiles (25 to 32 pixels: the Fashion-MNIST network's 16 → 16 on 28 × 28,
+/// case B) and for 64 or more channels on rows of 56 or more (case C's kind), the input gradient on the output gradient's grid
+/// through <see cref="WinogradConv.RunStrided43x256{TAct}"/>. Measured (wt-t43, Conv2dTrainer alone, one thread, thread CPU time,
+/// 101 alternating rounds on a loaded 2-core AMD EPYC Zen 3, 2026-12-02; F(2 × 2) ÷ F(4 × 4), median): 16 → 16 on 28 × 28
+/// (batch 64) forward 1.30–1.32, Backward with dX 1.06–1.08 (without dX 0.99: the input gradient alone about 1.15–1.2); case B's
+/// 16 → 32 on 32 × 32 (batch 8) Backward with dX 1.09–1.10; case C's 64 → 64 on 56 × 56 (batch 1) 1.07–1.10.
 /// </content>
 public sealed unsafe partial class Conv2dTrainer
 {
@@ -65,15 +72,33 @@ public sealed unsafe partial class Conv2dTrainer
     private bool _onWinograd, _weightsOnWinograd;
 
     // The forward on F(4 × 4, 3 × 3) at 256 bits (WinogradConv.RunUnpadded43x256 on the padded planes, padding 0), for the shapes
-    // Forward43Shape names (case C's kind of layer, and rows of 8 tiles: case B's). Its weights, transformed once per Forward, and
-    // the epilogue's unit scale and zero shift.
+    // Forward43Shape names (case C's kind of layer, and rows of 7 or 8 tiles: Fashion-MNIST's, case B's). Its weights, transformed
+    // once per Forward, and the epilogue's unit scale and zero shift (either product's).
     private readonly bool _forward43Shape;
     private float[] _winograd43Weights = [], _unitScale = [], _zeroShift = [];
     private bool _on43;
 
+    // The input gradient on F(4 × 4, 3 × 3) at 256 bits (WinogradConv.RunStrided43x256 on the output gradient's grid, each plane
+    // padded by one and Lz apart, padding 0), for the shapes Input43Shape names. Its weights flipped and channel-transposed
+    // (staged) and transformed once per Backward.
+    private readonly bool _input43Shape;
+    private float[] _winograd43InputWeights = [], _flipped = [];
+    private bool _onInput43;
+
+    /// <summary>
+    /// Whether the input gradient of a convolution on the Winograd route with 64 or more output channels on rows of 56 or more, or
+    /// with rows of 25 to 32 pixels (7 or 8 tiles), runs Winograd F(4 × 4, 3 × 3) at 256 bits (<see cref="KernelDispatch.Level"/> 1) instead of
+    /// F(2 × 2, 3 × 3) (default true; needs <see cref="Winograd43Enabled"/>). Process-wide, for benchmarks and tests that compare
+    /// the routes.
+    /// </summary>
+    public static bool InputGradient43Enabled { get; set; } = true;
+
+    /// <summary>Whether the last Backward computed the input gradient on Winograd F(4 × 4, 3 × 3) (see <see cref="InputGradient43Enabled"/>).</summary>
+    public bool InputGradientOnWinograd43 { get; private set; }
+
     /// <summary>
     /// Whether the training forward of a convolution on the Winograd route with 64 or more input channels on output rows of 56 or
-    /// more, or with output rows of 29 to 32 pixels (8 tiles), runs Winograd F(4 × 4, 3 × 3) at 256 bits (<see cref="KernelDispatch.Level"/>
+    /// more, or with output rows of 25 to 32 pixels (7 or 8 tiles), runs Winograd F(4 × 4, 3 × 3) at 256 bits (<see cref="KernelDispatch.Level"/>
     /// 1) instead of F(2 × 2, 3 × 3) (default true): 2.25 products per output instead of 4, the route cases B's and C's inference take
     /// at 256 bits. Process-wide, for benchmarks and tests that compare the routes.
     /// </summary>
@@ -106,14 +131,20 @@ public sealed unsafe partial class Conv2dTrainer
     // Floats of a slot's scratch the kernel needs (after the grids and the activation's sample), for either product.
     private int WinogradScratchLength => RoundUp(Math.Max(
         Math.Max(_winogradForward?.ScratchLength ?? 0, _winogradInput?.ScratchLength ?? 0),
-        _forward43Shape ? WinogradConv.ScratchLength43(_winogradForward!.Value) : 0), 16);
+        Math.Max(_forward43Shape ? WinogradConv.ScratchLength43(_winogradForward!.Value) : 0, _input43Shape ? WinogradConv.ScratchLength43(_winogradInput!.Value) : 0)), 16);
 
     // Whether a forward of this shape may take F(4 × 4, 3 × 3) at 256 bits: 64 or more input channels on rows of 56 or more
-    // (ConvPlan.Winograd43Wide's kind of layer, case C: the step 13–17 % faster), or rows of exactly 8 tiles (29 to 32 pixels: one
-    // whole vector of tiles; case B, 16 → 32 on 32 × 32: the step 1–5 % faster). Rows of 9 to 13 tiles would pad to 16 (not
-    // measured); the Fashion-MNIST network's rows of 28 (7 tiles) stay on F(2 × 2, 3 × 3).
+    // (ConvPlan.Winograd43Wide's kind of layer, case C: the step 13–17 % faster), or rows of 7 or 8 tiles (25 to 32 pixels: one
+    // vector of tiles, two tile rows a pass; case B, 16 → 32 on 32 × 32: the step 1–5 % faster; the Fashion-MNIST network's
+    // 16 → 16 on 28 × 28: the forward 1.30–1.32× as fast, wt-t43). Rows of 9 to 13 tiles would pad to 16 (not measured).
     private static bool Forward43Shape(in WinogradShape? shape) =>
-        shape is { } f && ((f.Channels >= 64 && f.OutWidth >= 56) || (f.OutWidth + 3) / 4 == 8);
+        shape is { } f && ((f.Channels >= 64 && f.OutWidth >= 56) || (f.OutWidth + 3) / 4 is 7 or 8);
+
+    // Whether an input gradient of this shape (channels: the layer's output channels) may take F(4 × 4, 3 × 3) at 256 bits: the
+    // forward's kinds (Backward with dX 1.06–1.10× as fast for Fashion-MNIST's 16 → 16 on 28 × 28, case B's 32 → 16 and case C's
+    // 64 → 64, wt-t43).
+    private static bool Input43Shape(in WinogradShape? shape) =>
+        shape is { } f && ((f.Channels >= 64 && f.OutWidth >= 56) || (f.OutWidth + 3) / 4 is 7 or 8);
 
     // The Winograd shape of a product of this layer (channels in and out of that product) when it takes the route at all (decided
     // once; the width is checked per call), else null.
@@ -136,10 +167,10 @@ public sealed unsafe partial class Conv2dTrainer
             WinogradShape f = _winogradForward!.Value;
             if (_winograd43Weights.Length < WinogradConv.PackedLength43(in f))
             {
-                (_winograd43Weights, _unitScale, _zeroShift) = (new float[WinogradConv.PackedLength43(in f)], new float[f.OutPad], new float[f.OutPad]);
-                _unitScale.AsSpan().Fill(1f);
+                _winograd43Weights = new float[WinogradConv.PackedLength43(in f)];
             }
 
+            UnitEpilogue(f.OutPad);
             WinogradConv.Pack43(in f, weight.AsSpan(0, _oc * _kc), _winograd43Weights);
         }
         else if (_onWinograd)
@@ -153,9 +184,45 @@ public sealed unsafe partial class Conv2dTrainer
     {
         _onWinograd = wantInput && _winogradInput is { } shape && WinogradEnabled && WinogradConv.TrainingRuns(in shape);
         InputGradientOnWinograd = _onWinograd;
-        if (_onWinograd)
+        _onInput43 = _onWinograd && _input43Shape && Winograd43Enabled && InputGradient43Enabled && WinogradConv.Enabled256;
+        InputGradientOnWinograd43 = _onInput43;
+        if (_onInput43)
+        {
+            // The input gradient's weights [c][o][3][3], each kernel flipped: dX = conv(dZ padded by one, w′) with w′[c][o][k] = w[o][c][8 − k].
+            WinogradShape f = _winogradInput!.Value;
+            if (_winograd43InputWeights.Length < WinogradConv.PackedLength43(in f))
+            {
+                (_winograd43InputWeights, _flipped) = (new float[WinogradConv.PackedLength43(in f)], new float[_oc * _kc]);
+            }
+
+            for (int ci = 0; ci < _c; ci++)
+            {
+                for (int o = 0; o < _oc; o++)
+                {
+                    int to = ((ci * _oc) + o) * 9, from = (o * _kc) + (ci * 9);
+                    for (int k = 0; k < 9; k++)
+                    {
+                        _flipped[to + k] = weight[from + 8 - k];
+                    }
+                }
+            }
+
+            UnitEpilogue(f.OutPad);
+            WinogradConv.Pack43(in f, _flipped, _winograd43InputWeights);
+        }
+        else if (_onWinograd)
         {
             Transform(weight, _winogradInput!.Value, ref _winogradInputWeights, transposeFlip: true);
+        }
+    }
+
+    // The F(4 × 4, 3 × 3) kernel's epilogue for a product with `pad` output channels (padded): y = 1·conv + 0.
+    private void UnitEpilogue(int pad)
+    {
+        if (_unitScale.Length < pad)
+        {
+            (_unitScale, _zeroShift) = (new float[pad], new float[pad]);
+            _unitScale.AsSpan().Fill(1f);
         }
     }
 
@@ -202,6 +269,15 @@ public sealed unsafe partial class Conv2dTrainer
     private void WinogradInputSample(ref float dzGrid, ref float dx, ref float scratch)
     {
         WinogradShape shape = _winogradInput!.Value;
+        if (_onInput43)
+        {
+            // The padded planes of dZ read with padding 0: (H + 2) × Wp each (Wp = W + 2), Lz apart; y = 1·conv + 0.
+            ref float scratch43 = ref Unsafe.Add(ref scratch, RoundUp(ActivationOffset + OutLength, 16));
+            WinogradConv.RunStrided43x256(default(IdentityOperator), in shape, 0, ref Unsafe.Add(ref dzGrid, _wp + 1), _lz, ref _winograd43InputWeights[0],
+                ref _unitScale[0], ref _zeroShift[0], ref dx, ref dx, false, false, ref scratch43, 0, WinogradConv.TileRows43(in shape));
+            return;
+        }
+
         int length = ((_oc - 1) * _lz) + ((_h + 1) * _wp) + _w + 2;
         WinogradConv.Run(default(IdentityOperator), in shape, Planes(ref Unsafe.Add(ref dzGrid, _wp + 1), length), _lz, _wp, _winogradInputWeights, [], [],
             Planes(ref dx, InLength), _h * _w, _w, 0, shape.TileRows, WinogradScratch(ref scratch, shape));

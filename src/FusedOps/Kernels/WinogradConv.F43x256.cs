@@ -16,6 +16,8 @@ namespace FusedOps.Kernels;
 /// the output transform applies scale, shift, residual, activation and the MaxPool2d(2) before the transpose back to pixels.
 /// A summation order of its own (not F(2 × 2, 3 × 3)'s bits, and a larger rounding error: see docs/performance.md, wt-f43);
 /// each output is computed the same way whatever range of tile rows a call covers, so any split gives the same bits.
+/// Training runs it too (Conv2dTrainer.Winograd.cs): the forward on the padded planes (padding 0), and the input gradient on the
+/// output gradient's grid, whose planes are further apart than their rows × columns (<see cref="RunStrided43x256{TAct}"/>).
 /// </content>
 public static unsafe partial class WinogradConv
 {
@@ -169,16 +171,35 @@ public static unsafe partial class WinogradConv
     /// <paramref name="pool"/> (even OutHeight and OutWidth) max-pooled 2 × 2. <paramref name="w"/> is <see cref="Packed43"/>'s,
     /// <paramref name="scratch"/> has <see cref="ScratchLength43"/> floats. Needs <see cref="Enabled256"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunUnpadded43x256<TAct>(
         TAct act, in WinogradShape shape, int padding, ref float x, ref float w, ref float scale, ref float shift, ref float y, ref float res,
+        bool residual, bool pool, ref float scratch, int tileRow0, int tileRow1)
+        where TAct : struct, IActivationOperator =>
+        RunStrided43x256(
+            act, in shape, padding, ref x, (shape.InHeight - (2 * padding)) * (shape.InWidth - (2 * padding)), ref w, ref scale, ref shift, ref y, ref res,
+            residual, pool, ref scratch, tileRow0, tileRow1);
+
+    /// <summary>
+    /// <see cref="RunUnpadded43x256{TAct}"/> with the input planes <paramref name="inPlane"/> floats apart (at least their rows ×
+    /// columns; the rows stay one plane row apart), the same operations, so the same bits as planes one after another: the
+    /// training input gradient reads the output gradient's grid this way (Conv2dTrainer.Winograd.cs: each plane padded by one,
+    /// Lz apart).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunStrided43x256<TAct>(
+        TAct act, in WinogradShape shape, int padding, ref float x, int inPlane, ref float w, ref float scale, ref float shift, ref float y, ref float res,
         bool residual, bool pool, ref float scratch, int tileRow0, int tileRow1)
         where TAct : struct, IActivationOperator
     {
         CheckUnpadded256(in shape, pool, tileRow0, tileRow1, TileRows43(in shape));
+        if (inPlane < (shape.InHeight - (2 * padding)) * (shape.InWidth - (2 * padding)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(inPlane), $"Expected planes at least {(shape.InHeight - (2 * padding)) * (shape.InWidth - (2 * padding))} floats apart, got {inPlane}.");
+        }
+
         fixed (float* px = &x, pw = &w, ps = &scale, ph = &shift, py = &y, pr = &res, pb = &scratch)
         {
-            var run = new Call43(in shape, padding, px, pw, py, residual ? pr : null, pool, pb);
+            var run = new Call43(in shape, padding, px, inPlane, pw, py, residual ? pr : null, pool, pb);
             for (int o = 0; o < shape.OutPad; o++)
             {
                 run.Scale[o] = o < shape.OutChannels ? ps[o] : 0f;
@@ -215,18 +236,19 @@ public static unsafe partial class WinogradConv
     {
         public readonly WinogradShape Shape;
         public readonly float* Input, Weights, Output, Residual, V, M, T, Zeros, Scale, Shift;
-        public readonly int Padding, Height, Width, OutPlane, OutRow, TilePad, Tiles, VStep, MStep;
+        public readonly int Padding, Height, Width, InPlane, OutPlane, OutRow, TilePad, Tiles, VStep, MStep;
         public readonly bool Pool;
 
         // Whether a row has at most 8 tiles (one vector): two tile rows a pass then, row ty in V's tiles 0 … 7 and ty + 1 in 8 … 15.
         public readonly bool Paired;
 
-        public Call43(in WinogradShape shape, int padding, float* input, float* weights, float* output, float* residual, bool pool, float* scratch)
+        public Call43(in WinogradShape shape, int padding, float* input, int inPlane, float* weights, float* output, float* residual, bool pool, float* scratch)
         {
             Shape = shape;
             Padding = padding;
             Height = shape.InHeight - (2 * padding);
             Width = shape.InWidth - (2 * padding);
+            InPlane = inPlane;
             Input = input;
             Weights = weights;
             Output = output;
@@ -256,7 +278,7 @@ public static unsafe partial class WinogradConv
     {
         int cin = run.Shape.Channels, tp = run.TilePad, width = run.Width, r0 = (4 * ty) - run.Padding;
         int blocks = run.Paired ? 8 : tp;
-        nint step = run.VStep, plane = (nint)run.Height * width;
+        nint step = run.VStep, plane = run.InPlane;
         float* zeros = run.Zeros, stage = run.T;
         nint* rows = stackalloc nint[6];
         for (int i = 0; i < 6; i++)
