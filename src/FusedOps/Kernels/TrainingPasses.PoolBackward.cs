@@ -23,7 +23,7 @@ public static unsafe partial class TrainingPasses
             ref invStd, ref sumDu, ref sumDuXhat);
 
     /// <summary>
-    /// <see cref="BackwardSums"/> whose dY is the input gradient of MaxPool2d(<paramref name="g"/>), formed per sample in a part's scratch
+    /// <see cref="BackwardSums"/> whose dY is the input gradient of MaxPool2d(<paramref name="g"/>), formed per channel plane in a part's scratch
     /// from the pooled gradient <paramref name="pooledDy"/> and the forward's <paramref name="argMax"/>: the bits of
     /// <see cref="MaxBackward"/> then <see cref="BackwardSums"/>, without the full-size gradient stored and read back. For a conv whose
     /// backward forms it again as it reads it (<see cref="Conv2dTrainer.PooledNormBackward"/>).
