@@ -172,7 +172,7 @@ internal sealed record ConvPlan(
     /// <summary>
     /// Of the shapes on <see cref="Winograd256"/>, those that run Winograd F(4 × 4, 3 × 3) (<c>WinogradConv.RunUnpadded43x256</c>: 6 × 6
     /// tiles, 36 products per 16 outputs where F(2 × 2, 3 × 3) needs 64) rather than F(2 × 2, 3 × 3): 16 output channels on rows of 28
-    /// pixels or more (the Fashion-MNIST network's 16 → 16 layers on 28 × 28). Measured on AMD EPYC Zen 3 (AVX2): docs/performance.md,
+    /// pixels or more (the Fashion-MNIST network's 16 → 16 layers on 28 × 28). Measured on AMD EPYC Zen 3 (AVX2): docs/performance-history.md,
     /// wt-f43. A summation order of its own, so at 256 bits these layers do not give the bits of the 512-bit and narrower paths'
     /// direct kernels (which never did: those are not Winograd).
     /// </summary>
@@ -182,7 +182,7 @@ internal sealed record ConvPlan(
     /// Of the shapes on <see cref="Winograd"/>, those that run Winograd F(4 × 4, 3 × 3) at 256 bits (<c>WinogradConv.RunUnpadded43x256</c>,
     /// the weights transformed for it at <c>Freeze()</c>, instead of for F(2 × 2, 3 × 3)) while 512 bits keeps F(2 × 2, 3 × 3): 64 or more input channels on
     /// rows of 56 pixels or more (case C, 64 → 64 on 56 × 56: 1.2–1.4× the F(2 × 2, 3 × 3) route's speed on one thread,
-    /// docs/performance.md, wt-f43), and 16 input with 32 output channels (case B, 16 → 32 on 32 × 32, its rows of 8 tiles two at
+    /// docs/performance-history.md, wt-f43), and 16 input with 32 output channels (case B, 16 → 32 on 32 × 32, its rows of 8 tiles two at
     /// a time: 1.3–1.8× in the kernel, rows of 40 to 64 pixels 1.3–1.5×; docs/performance.md, wt-f43x). So at 256 bits these
     /// layers do not give the bits of 512 bits.
     /// </summary>

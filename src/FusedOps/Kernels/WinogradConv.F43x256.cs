@@ -14,7 +14,7 @@ namespace FusedOps.Kernels;
 /// products are <see cref="Product256{TN}"/> on 16 tiles: two vectors of a row, or rows of at most 8 tiles two at a time (each
 /// weight broadcast serves both; a lone row left at the end of a range takes <see cref="ProductOfOneVector256{TN}"/>), and
 /// the output transform applies scale, shift, residual, activation and the MaxPool2d(2) before the transpose back to pixels.
-/// A summation order of its own (not F(2 × 2, 3 × 3)'s bits, and a larger rounding error: see docs/performance.md, wt-f43);
+/// A summation order of its own (not F(2 × 2, 3 × 3)'s bits, and a larger rounding error: see docs/performance-history.md, wt-f43);
 /// each output is computed the same way whatever range of tile rows a call covers, so any split gives the same bits.
 /// Training runs it too (Conv2dTrainer.Winograd.cs): the forward on the padded planes (padding 0), and the input gradient on the
 /// output gradient's grid, whose planes are further apart than their rows × columns (<see cref="RunStrided43x256{TAct}"/>).
