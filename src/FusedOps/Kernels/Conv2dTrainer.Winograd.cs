@@ -72,14 +72,14 @@ public sealed unsafe partial class Conv2dTrainer
     private bool _onWinograd, _weightsOnWinograd;
 
     // The forward on F(4 × 4, 3 × 3) at 256 bits (WinogradConv.RunUnpadded43x256 on the padded planes, padding 0), for the shapes
-    // Forward43Shape names (case C's kind of layer, and rows of 7 or 8 tiles: Fashion-MNIST's, case B's). Its weights, transformed
+    // Shape43 names (case C's kind of layer, and rows of 7 or 8 tiles: Fashion-MNIST's, case B's). Its weights, transformed
     // once per Forward, and the epilogue's unit scale and zero shift (either product's).
     private readonly bool _forward43Shape;
     private float[] _winograd43Weights = [], _unitScale = [], _zeroShift = [];
     private bool _on43;
 
     // The input gradient on F(4 × 4, 3 × 3) at 256 bits (WinogradConv.RunStrided43x256 on the output gradient's grid, each plane
-    // padded by one and Lz apart, padding 0), for the shapes Input43Shape names. Its weights flipped and channel-transposed
+    // padded by one and Lz apart, padding 0), for the shapes Shape43 names. Its weights flipped and channel-transposed
     // (staged) and transformed once per Backward.
     private readonly bool _input43Shape;
     private float[] _winograd43InputWeights = [], _flipped = [];
@@ -133,17 +133,13 @@ public sealed unsafe partial class Conv2dTrainer
         Math.Max(_winogradForward?.ScratchLength ?? 0, _winogradInput?.ScratchLength ?? 0),
         Math.Max(_forward43Shape ? WinogradConv.ScratchLength43(_winogradForward!.Value) : 0, _input43Shape ? WinogradConv.ScratchLength43(_winogradInput!.Value) : 0)), 16);
 
-    // Whether a forward of this shape may take F(4 × 4, 3 × 3) at 256 bits: 64 or more input channels on rows of 56 or more
-    // (ConvPlan.Winograd43Wide's kind of layer, case C: the step 13–17 % faster), or rows of 7 or 8 tiles (25 to 32 pixels: one
-    // vector of tiles, two tile rows a pass; case B, 16 → 32 on 32 × 32: the step 1–5 % faster; the Fashion-MNIST network's
-    // 16 → 16 on 28 × 28: the forward 1.30–1.32× as fast, wt-t43). Rows of 9 to 13 tiles would pad to 16 (not measured).
-    private static bool Forward43Shape(in WinogradShape? shape) =>
-        shape is { } f && ((f.Channels >= 64 && f.OutWidth >= 56) || (f.OutWidth + 3) / 4 is 7 or 8);
-
-    // Whether an input gradient of this shape (channels: the layer's output channels) may take F(4 × 4, 3 × 3) at 256 bits: the
-    // forward's kinds (Backward with dX 1.06–1.10× as fast for Fashion-MNIST's 16 → 16 on 28 × 28, case B's 32 → 16 and case C's
-    // 64 → 64, wt-t43).
-    private static bool Input43Shape(in WinogradShape? shape) =>
+    // Whether a product of this shape (the forward, or the input gradient: channels then the layer's output channels) may take
+    // F(4 × 4, 3 × 3) at 256 bits: 64 or more input channels on rows of 56 or more (ConvPlan.Winograd43Wide's kind of layer, case C:
+    // the step 13–17 % faster), or rows of 7 or 8 tiles (25 to 32 pixels: one vector of tiles, two tile rows a pass; case B, 16 → 32
+    // on 32 × 32: the step 1–5 % faster; the Fashion-MNIST network's 16 → 16 on 28 × 28: the forward 1.30–1.32× as fast, wt-t43).
+    // Backward with dX on it 1.06–1.10× as fast for Fashion-MNIST's 16 → 16 on 28 × 28, case B's 32 → 16 and case C's 64 → 64
+    // (wt-t43). Rows of 9 to 13 tiles would pad to 16 (not measured).
+    private static bool Shape43(in WinogradShape? shape) =>
         shape is { } f && ((f.Channels >= 64 && f.OutWidth >= 56) || (f.OutWidth + 3) / 4 is 7 or 8);
 
     // The Winograd shape of a product of this layer (channels in and out of that product) when it takes the route at all (decided

@@ -107,8 +107,8 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         int minPixels = channels % 16 == 0 ? MinWinogradPixels : MinWinogradPixelsOnGridWeights;
         _winogradForward = WinogradFor(channels, outChannels, _oh, _ow, kernel, padding, dilation, minPixels);
         _winogradInput = WinogradFor(outChannels, channels, height, width, kernel, padding, dilation, minPixels);
-        _forward43Shape = Forward43Shape(_winogradForward);
-        _input43Shape = Input43Shape(_winogradInput);
+        _forward43Shape = Shape43(_winogradForward);
+        _input43Shape = Shape43(_winogradInput);
         _gradientPositions = new int[_oh * _ow];
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];
