@@ -167,6 +167,32 @@ public sealed class LinearPathTests
         }
     });
 
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public void InputAndWeightGradient_SplitOverThreads_BitwiseOneCall(int bits) => KernelLevelCollection.AtLevel(bits, () =>
+    {
+        // Fashion-MNIST's 1568 → 128 Linear and an odd width with a scalar tail split C's columns; 200 rows × 100 split its rows.
+        var random = new Random(8);
+        foreach ((int rows, int cols, int length) in new[] { (64, 128, 1568), (48, 96, 453), (200, 64, 100) })
+        {
+            float[] dz = Inputs(random, rows * cols), w = Inputs(random, cols * length), x = Inputs(random, rows * length), dw0 = Inputs(random, cols * length);
+            float[] dxOne = new float[rows * length], dwOne = dw0.ToArray();
+            Gemm.AxpyRows(ref dz[0], cols, 1, ref w[0], length, rows, cols, length, ref dxOne[0], length, accumulate: false);
+            Gemm.AxpyRows(ref dz[0], 1, cols, ref x[0], length, cols, rows, length, ref dwOne[0], length, accumulate: true);
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                float[] dx = new float[rows * length], dw = dw0.ToArray();
+                KernelLevelCollection.AtThreads(threads, () =>
+                {
+                    LinearKernels.InputGradient(ref dz[0], rows, ref w[0], cols, length, ref dx[0]);
+                    LinearKernels.WeightGradient(ref dz[0], rows, ref x[0], cols, length, ref dw[0]);
+                });
+                Assert.True(dxOne.AsSpan().SequenceEqual(dx), $"{bits} bits {rows}×{cols}×{length}, {threads} threads: dX");
+                Assert.True(dwOne.AsSpan().SequenceEqual(dw), $"{bits} bits {rows}×{cols}×{length}, {threads} threads: dW");
+            }
+        }
+    });
+
     [Fact]
     public void Infer_ShortScaleOrShift_ThrowsBeforeWriting()
     {
