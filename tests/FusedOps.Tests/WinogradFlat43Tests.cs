@@ -19,8 +19,6 @@ namespace FusedOps.Tests;
 [Collection("KernelLevel")]
 public sealed class WinogradFlat43Tests
 {
-    private const float Gap = 12345f;
-
     private static readonly int[] Widths = new[] { 512, 256, 128, 0 }.Where(b => b <= KernelDispatch.HardwareBits).ToArray();
 
     public static IEnumerable<object[]> ReferenceCases() => FusedVsReferenceTests.CasesFor(nameof(WinogradFlat43));
@@ -54,7 +52,7 @@ public sealed class WinogradFlat43Tests
             int ih = height + 2 - (2 * padding), iw = width + 2 - (2 * padding);
             float[] x = Values(rng, cin * ih * iw), w = Values(rng, cout * cin * 9), scale = Values(rng, cout, 0.5), shift = Values(rng, cout);
             float[] packed = WinogradConv.Packed43(shape, w);
-            double[] conv = Convolution(x, w, cin, cout, ih, iw, height, width, padding);
+            double[] conv = Winograd43x256Tests.Convolution(x, w, cin, cout, ih, iw, height, width, padding);
             int tileRows = WinogradConv.TileRows43(shape);
             foreach (bool relu in new[] { false, true })
             {
@@ -201,60 +199,9 @@ public sealed class WinogradFlat43Tests
         Assert.Equal(bits == 256 && WinogradConv.Enabled256, differs);
     });
 
-    // Tile rows [split, tileRows) and then [0, split) into a fresh output (sentinels before and after it, checked); the input at the
-    // very end of its array.
-    private static float[] Run(WinogradShape shape, int padding, float[] x, float[] packed, float[] scale, float[] shift, bool relu, int split, int tileRows)
-    {
-        int length = shape.OutChannels * shape.OutHeight * shape.OutWidth;
-        float[] y = Enumerable.Repeat(Gap, length + 64).ToArray(), res = new float[length];
-        float[] scratch = new float[WinogradConv.ScratchLength43(shape)];
-        foreach ((int t0, int t1) in new[] { (split, tileRows), (0, split) })
-        {
-            if (relu)
-            {
-                WinogradConv.RunUnpadded43x256(
-                    default(ReluOperator), shape, padding, ref x[0], ref packed[0], ref scale[0], ref shift[0], ref y[32], ref res[0], false, false, ref scratch[0], t0, t1);
-            }
-            else
-            {
-                WinogradConv.RunUnpadded43x256(
-                    default(IdentityOperator), shape, padding, ref x[0], ref packed[0], ref scale[0], ref shift[0], ref y[32], ref res[0], false, false, ref scratch[0], t0, t1);
-            }
-        }
-
-        Assert.All(y.Take(32).Concat(y.Skip(32 + length)), v => Assert.Equal(Gap, v));
-        return y.Skip(32).Take(length).ToArray();
-    }
-
-    private static double[] Convolution(float[] x, float[] w, int cin, int cout, int ih, int iw, int height, int width, int padding)
-    {
-        var sums = new double[cout * height * width];
-        for (int o = 0; o < cout; o++)
-        {
-            for (int i = 0; i < height; i++)
-            {
-                for (int j = 0; j < width; j++)
-                {
-                    double sum = 0;
-                    for (int c = 0; c < cin; c++)
-                    {
-                        for (int t = 0; t < 9; t++)
-                        {
-                            int r = i + (t / 3) - padding, q = j + (t % 3) - padding;
-                            if (r >= 0 && r < ih && q >= 0 && q < iw)
-                            {
-                                sum += (double)x[(((c * ih) + r) * iw) + q] * w[(((o * cin) + c) * 9) + t];
-                            }
-                        }
-                    }
-
-                    sums[(((o * height) + i) * width) + j] = sum;
-                }
-            }
-        }
-
-        return sums;
-    }
+    // Winograd43x256Tests.Run without the residual and the pool: tile rows [split, tileRows) then [0, split), the sentinels checked.
+    private static float[] Run(WinogradShape shape, int padding, float[] x, float[] packed, float[] scale, float[] shift, bool relu, int split, int tileRows) =>
+        Winograd43x256Tests.Run(shape, padding, x, packed, scale, shift, new float[shape.OutChannels * shape.OutHeight * shape.OutWidth], false, false, relu, split, tileRows);
 
     private static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
 

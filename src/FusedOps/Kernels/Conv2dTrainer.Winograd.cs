@@ -34,6 +34,11 @@ namespace FusedOps.Kernels;
 /// 101 alternating rounds on a loaded 2-core AMD EPYC Zen 3, 2026-12-02; F(2 × 2) ÷ F(4 × 4), median): 16 → 16 on 28 × 28
 /// (batch 64) forward 1.30–1.32, Backward with dX 1.06–1.08 (without dX 0.99: the input gradient alone about 1.15–1.2); case B's
 /// 16 → 32 on 32 × 32 (batch 8) Backward with dX 1.09–1.10; case C's 64 → 64 on 56 × 56 (batch 1) 1.07–1.10.
+/// Rows of 4 F(4 × 4) tiles (13 to 16 pixels: the Fashion-MNIST network's 16 → 32 on 14 × 14, which F(2 × 2) at 256 bits left on
+/// the grid) take both products on F(4 × 4, 3 × 3) at 256 bits with two tile rows a vector (<see cref="Flat43Enabled"/>,
+/// WinogradConv.F43Quad256.cs: a 14 × 14 plane's 16 tiles in one pass of two vectors); dW stays on the grid. Measured (wt-g4,
+/// Conv2dTrainer alone, batch 64, one thread, thread CPU time, alternating rounds on a loaded 2-core AMD EPYC Zen 3, 2026-12-02;
+/// grid ÷ F(4 × 4), median): forward 1.75–1.77, Backward with dX 1.23–1.25; the sample's training step 1.055.
 /// </content>
 public sealed unsafe partial class Conv2dTrainer
 {
