@@ -191,7 +191,7 @@ public sealed class Winograd43x256Tests
             });
         });
 
-    private static double[] Convolution(float[] x, float[] w, int cin, int cout, int ih, int iw, int height, int width, int padding)
+    internal static double[] Convolution(float[] x, float[] w, int cin, int cout, int ih, int iw, int height, int width, int padding)
     {
         var sums = new double[cout * height * width];
         for (int o = 0; o < cout; o++)
@@ -258,7 +258,7 @@ public sealed class Winograd43x256Tests
 
     // Tile rows [split, tileRows) and then [0, split) into a fresh output (sentinels before and after it, checked); the input at the
     // very end of its array.
-    private static float[] Run(
+    internal static float[] Run(
         WinogradShape shape, int padding, float[] x, float[] packed, float[] scale, float[] shift, float[] res, bool residual, bool pool, bool relu,
         int split, int tileRows)
     {

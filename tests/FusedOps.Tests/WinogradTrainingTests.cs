@@ -36,7 +36,8 @@ public sealed class WinogradTrainingTests
     // 16 → 24 on 7 × 30 (rows of 8 tiles, case B's kind, the same); 16 → 16 on 9 × 27 (rows of 7 tiles, the last with 3 columns,
     // and a lone last tile row of 1 output row) and 32 → 16 on 10 × 31 (8 tiles, the last with 3 columns; its input gradient
     // 16 → 32), whose forwards and input gradients take F(4 × 4, 3 × 3) at 256 bits like the 28 × 28 and 27 × 30 ones (and the
-    // input gradients of case C's kind: 64 → 64 on 6 × 56, 80 → 64 on 9 × 58).
+    // input gradients of case C's kind: 64 → 64 on 6 × 56, 80 → 64 on 9 × 58); 16 → 32 on 14 × 14, 22 × 14 and 32 → 16 on
+    // 26 × 13 (rows of 4 F(4 × 4, 3 × 3) tiles: both products on it at 256 bits, two tile rows a vector; 6 and 7 tile rows).
     public static IEnumerable<object[]> TrainerCases() =>
         Widths.SelectMany(bits => new[]
         {
@@ -44,7 +45,7 @@ public sealed class WinogradTrainingTests
             new object[] { bits, 16, 9, 33, 32 }, new object[] { bits, 32, 6, 40, 40 }, new object[] { bits, 16, 28, 28, 16 },
             new object[] { bits, 16, 27, 30, 20 }, new object[] { bits, 64, 6, 56, 64 }, new object[] { bits, 64, 9, 58, 80 },
             new object[] { bits, 16, 7, 32, 32 }, new object[] { bits, 16, 7, 30, 24 }, new object[] { bits, 16, 9, 27, 16 },
-            new object[] { bits, 32, 10, 31, 16 },
+            new object[] { bits, 32, 10, 31, 16 }, new object[] { bits, 16, 22, 14, 32 }, new object[] { bits, 32, 26, 13, 16 },
         });
 
     [Theory]
@@ -113,8 +114,8 @@ public sealed class WinogradTrainingTests
         });
         Assert.Equal(runs, forward);
         Assert.Equal(runs, input);
-        Assert.Equal(runs && bits == 256 && ((c >= 64 && w >= 56) || (w + 3) / 4 is 7 or 8), forward43);
-        Assert.Equal(runs && bits == 256 && ((oc >= 64 && w >= 56) || (w + 3) / 4 is 7 or 8), input43);
+        Assert.Equal(runs && bits == 256 && ((c >= 64 && w >= 56) || (w + 3) / 4 is 4 or 7 or 8), forward43);
+        Assert.Equal(runs && bits == 256 && ((oc >= 64 && w >= 56) || (w + 3) / 4 is 4 or 7 or 8), input43);
 
         double[] conv = new double[z.Length], convScale = new double[z.Length], expectedX = new double[x.Length], scaleX = new double[x.Length];
         for (int s = 0; s < n; s++)
@@ -375,8 +376,10 @@ public sealed class WinogradTrainingTests
         }
     });
 
-    // Whether the route's kernel runs a product of this shape (channels in and out, output plane) at the current width.
-    private static bool Runs(int c, int oc, int h, int w) => WinogradConv.TrainingRuns(new WinogradShape(c, oc, h, w));
+    // Whether the route's kernel runs a product of this shape (channels in and out, output plane) at the current width: where
+    // WinogradConv.TrainingRuns holds, and at 256 bits on rows of 4 F(4 × 4, 3 × 3) tiles (Conv2dTrainer.Flat43Enabled).
+    private static bool Runs(int c, int oc, int h, int w) =>
+        WinogradConv.TrainingRuns(new WinogradShape(c, oc, h, w)) || (WinogradConv.Enabled256 && (w + 3) / 4 == 4);
 
     // Whether a convolution of this shape (channels in and out, output plane) takes the route for a product or its weight gradient.
     private static bool Takes(int c, int oc, int h, int w) => Runs(c, oc, h, w) || WinogradConv.WeightGradientRuns(new WinogradShape(c, oc, h, w));

@@ -34,6 +34,11 @@ namespace FusedOps.Kernels;
 /// 101 alternating rounds on a loaded 2-core AMD EPYC Zen 3, 2026-12-02; F(2 × 2) ÷ F(4 × 4), median): 16 → 16 on 28 × 28
 /// (batch 64) forward 1.30–1.32, Backward with dX 1.06–1.08 (without dX 0.99: the input gradient alone about 1.15–1.2); case B's
 /// 16 → 32 on 32 × 32 (batch 8) Backward with dX 1.09–1.10; case C's 64 → 64 on 56 × 56 (batch 1) 1.07–1.10.
+/// Rows of 4 F(4 × 4) tiles (13 to 16 pixels: the Fashion-MNIST network's 16 → 32 on 14 × 14, which F(2 × 2) at 256 bits left on
+/// the grid) take both products on F(4 × 4, 3 × 3) at 256 bits with two tile rows a vector (<see cref="Flat43Enabled"/>,
+/// WinogradConv.F43Quad256.cs: a 14 × 14 plane's 16 tiles in one pass of two vectors); dW stays on the grid. Measured (wt-g4,
+/// Conv2dTrainer alone, batch 64, one thread, thread CPU time, alternating rounds on a loaded 2-core AMD EPYC Zen 3, 2026-12-02;
+/// grid ÷ F(4 × 4), median): forward 1.75–1.77, Backward with dX 1.23–1.25; the sample's training step 1.055.
 /// </content>
 public sealed unsafe partial class Conv2dTrainer
 {
@@ -82,6 +87,20 @@ public sealed unsafe partial class Conv2dTrainer
     // padded by one and Lz apart, padding 0), for the shapes Shape43 names. Its weights flipped and channel-transposed
     // (staged) and transformed once per Backward.
     private readonly bool _input43Shape;
+
+    // The forward's and the input gradient's shapes with rows of 4 F(4 × 4, 3 × 3) tiles (13 to 16 pixels: the Fashion-MNIST
+    // network's 16 → 32 on 14 × 14), which take F(4 × 4, 3 × 3) at 256 bits with two tile rows a vector (Flat43Enabled) though
+    // F(2 × 2, 3 × 3) does not run there (WinogradConv.TrainingRuns).
+    private readonly bool _flat43Forward, _flat43Input;
+
+    /// <summary>
+    /// Whether the training forward and input gradient of a convolution on the Winograd route's shapes with output rows of 13 to 16
+    /// pixels (4 tiles of F(4 × 4, 3 × 3): 14 × 14 planes) run Winograd F(4 × 4, 3 × 3) at 256 bits (<see cref="KernelDispatch.Level"/> 1)
+    /// with two tile rows a vector (<see cref="WinogradConv.Flat43"/>) instead of the grid (default true; needs
+    /// <see cref="Winograd43Enabled"/>, and for the input gradient <see cref="InputGradient43Enabled"/>). The weight gradient stays
+    /// on the grid. Process-wide, for benchmarks and tests that compare the routes.
+    /// </summary>
+    public static bool Flat43Enabled { get; set; } = true;
     private float[] _winograd43InputWeights = [], _flipped = [];
     private bool _onInput43;
 
@@ -131,7 +150,8 @@ public sealed unsafe partial class Conv2dTrainer
     // Floats of a slot's scratch the kernel needs (after the grids and the activation's sample), for either product.
     private int WinogradScratchLength => RoundUp(Math.Max(
         Math.Max(_winogradForward?.ScratchLength ?? 0, _winogradInput?.ScratchLength ?? 0),
-        Math.Max(_forward43Shape ? WinogradConv.ScratchLength43(_winogradForward!.Value) : 0, _input43Shape ? WinogradConv.ScratchLength43(_winogradInput!.Value) : 0)), 16);
+        Math.Max(_forward43Shape || _flat43Forward ? WinogradConv.ScratchLength43(_winogradForward!.Value) : 0,
+            _input43Shape || _flat43Input ? WinogradConv.ScratchLength43(_winogradInput!.Value) : 0)), 16);
 
     // Whether a product of this shape (the forward, or the input gradient: channels then the layer's output channels) may take
     // F(4 × 4, 3 × 3) at 256 bits: 64 or more input channels on rows of 56 or more (ConvPlan.Winograd43Wide's kind of layer, case C:
@@ -141,6 +161,9 @@ public sealed unsafe partial class Conv2dTrainer
     // (wt-t43). Rows of 9 to 13 tiles would pad to 16 (not measured).
     private static bool Shape43(in WinogradShape? shape) =>
         shape is { } f && ((f.Channels >= 64 && f.OutWidth >= 56) || (f.OutWidth + 3) / 4 is 7 or 8);
+
+    // Whether a product of this shape has rows of 4 F(4 × 4, 3 × 3) tiles (13 to 16 pixels), for Flat43Enabled.
+    private static bool Flat43Shape(in WinogradShape? shape) => shape is { } f && (f.OutWidth + 3) / 4 == 4;
 
     // The Winograd shape of a product of this layer (channels in and out of that product) when it takes the route at all (decided
     // once; the width is checked per call), else null.
@@ -154,9 +177,10 @@ public sealed unsafe partial class Conv2dTrainer
     // Before a Forward's parts run: whether it takes the route, and if so its weights transformed.
     private void PrepareWinogradForward(float[] weight)
     {
-        _onWinograd = _winogradForward is { } shape && WinogradEnabled && WinogradConv.TrainingRuns(in shape);
+        bool flat = _flat43Forward && Flat43Enabled && Winograd43Enabled && WinogradConv.Enabled256;
+        _onWinograd = _winogradForward is { } shape && WinogradEnabled && (WinogradConv.TrainingRuns(in shape) || flat);
         ForwardOnWinograd = _onWinograd;
-        _on43 = _onWinograd && _forward43Shape && Winograd43Enabled && WinogradConv.Enabled256;
+        _on43 = _onWinograd && (_forward43Shape || flat) && Winograd43Enabled && WinogradConv.Enabled256;
         ForwardOnWinograd43 = _on43;
         if (_on43)
         {
@@ -178,9 +202,10 @@ public sealed unsafe partial class Conv2dTrainer
     // Before a Backward's parts run: whether its input gradient takes the route, and if so the weights flipped, transposed and transformed.
     private void PrepareWinogradInput(float[] weight, bool wantInput)
     {
-        _onWinograd = wantInput && _winogradInput is { } shape && WinogradEnabled && WinogradConv.TrainingRuns(in shape);
+        bool flat = _flat43Input && Flat43Enabled && Winograd43Enabled && InputGradient43Enabled && WinogradConv.Enabled256;
+        _onWinograd = wantInput && _winogradInput is { } shape && WinogradEnabled && (WinogradConv.TrainingRuns(in shape) || flat);
         InputGradientOnWinograd = _onWinograd;
-        _onInput43 = _onWinograd && _input43Shape && Winograd43Enabled && InputGradient43Enabled && WinogradConv.Enabled256;
+        _onInput43 = _onWinograd && (_input43Shape || flat) && Winograd43Enabled && InputGradient43Enabled && WinogradConv.Enabled256;
         InputGradientOnWinograd43 = _onInput43;
         if (_onInput43)
         {

@@ -109,6 +109,7 @@ public sealed unsafe partial class Conv2dTrainer : ParallelJob
         _winogradInput = WinogradFor(outChannels, channels, height, width, kernel, padding, dilation, minPixels);
         _forward43Shape = Shape43(_winogradForward);
         _input43Shape = Shape43(_winogradInput);
+        (_flat43Forward, _flat43Input) = (Flat43Shape(_winogradForward), Flat43Shape(_winogradInput));
         _gradientPositions = new int[_oh * _ow];
         _partialWeights = new float[MaxParts * outChannels * _kc];
         _partialSums = new double[MaxParts * 3 * outChannels];

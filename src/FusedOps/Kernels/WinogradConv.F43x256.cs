@@ -207,6 +207,17 @@ public static unsafe partial class WinogradConv
             }
 
             new Span<float>(run.Zeros, 64).Clear();
+            if (run.Quad)
+            {
+                // Rows of at most 4 tiles four at a time, two a vector (WinogradConv.F43Quad256.cs).
+                for (int ty = tileRow0; ty < tileRow1; ty += 4)
+                {
+                    Quad43x256(act, in run, ty, Math.Min(4, tileRow1 - ty));
+                }
+
+                return;
+            }
+
             for (int ty = tileRow0; ty < tileRow1; ty += run.Paired ? 2 : 1)
             {
                 // Rows of at most 8 tiles two at a time (the second in V's tiles 8 … 15) where the range holds both.
@@ -242,6 +253,10 @@ public static unsafe partial class WinogradConv
         // Whether a row has at most 8 tiles (one vector): two tile rows a pass then, row ty in V's tiles 0 … 7 and ty + 1 in 8 … 15.
         public readonly bool Paired;
 
+        // Whether a row has at most 4 tiles (half a vector) and the epilogue is plain: four tile rows a pass then, two a vector
+        // (WinogradConv.F43Quad256.cs, Flat43).
+        public readonly bool Quad;
+
         public Call43(in WinogradShape shape, int padding, float* input, int inPlane, float* weights, float* output, float* residual, bool pool, float* scratch)
         {
             Shape = shape;
@@ -259,6 +274,7 @@ public static unsafe partial class WinogradConv
             TilePad = TilePad43(in shape);
             Tiles = (shape.OutWidth + 3) / 4;
             Paired = Tiles <= 8;
+            Quad = Flat43 && Tiles <= 4 && !pool && residual == null;
             VStep = VStep43(in shape);
             MStep = MStep43;
             V = scratch;
@@ -309,21 +325,28 @@ public static unsafe partial class WinogradConv
                     }
                 }
 
-                for (int j = 0; j < 6; j++)
-                {
-                    float* e = stage + (8 * j);
-                    Transform43(
-                        Vector256.Load(e), Vector256.Load(e + 48), Vector256.Load(e + 96), Vector256.Load(e + 144), Vector256.Load(e + 192), Vector256.Load(e + 240),
-                        out var b0, out var b1, out var b2, out var b3, out var b4, out var b5);
-                    float* vj = v + (j * step);
-                    Vector256.Store(b0, vj);
-                    Vector256.Store(b1, vj + (6 * step));
-                    Vector256.Store(b2, vj + (12 * step));
-                    Vector256.Store(b3, vj + (18 * step));
-                    Vector256.Store(b4, vj + (24 * step));
-                    Vector256.Store(b5, vj + (30 * step));
-                }
+                ColumnTransforms43(stage, v, step);
             }
+        }
+    }
+
+    // Bᵀ · of each of the 6 staged columns (rows 48 floats apart in `stage`) to V (ξ = 6i + j at v + ξ·step).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnTransforms43(float* stage, float* v, nint step)
+    {
+        for (int j = 0; j < 6; j++)
+        {
+            float* e = stage + (8 * j);
+            Transform43(
+                Vector256.Load(e), Vector256.Load(e + 48), Vector256.Load(e + 96), Vector256.Load(e + 144), Vector256.Load(e + 192), Vector256.Load(e + 240),
+                out var b0, out var b1, out var b2, out var b3, out var b4, out var b5);
+            float* vj = v + (j * step);
+            Vector256.Store(b0, vj);
+            Vector256.Store(b1, vj + (6 * step));
+            Vector256.Store(b2, vj + (12 * step));
+            Vector256.Store(b3, vj + (18 * step));
+            Vector256.Store(b4, vj + (24 * step));
+            Vector256.Store(b5, vj + (30 * step));
         }
     }
 
@@ -349,30 +372,37 @@ public static unsafe partial class WinogradConv
     // One input row of 8 tiles (from the block's first column `at`): its columns 4t + k (k = 0…5) de-interleaved, then d B, the
     // six vectors to e[8j].
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowTransform43(float* at, float* e, bool masked, in Masks43 m)
+    private static void RowTransform43(float* at, float* e, bool masked, in Masks43 m) =>
+        RowTransform43(at, at + 16, e, masked, m.M0, m.M8, m.M16, m.M24, m.M4, m.M12, m.M20, m.M28);
+
+    // RowTransform43 with tiles 0 … 3 from `a` and tiles 4 … 7 from `b` (each 16 columns, masks of their loads at +0, +8, +4, +12).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowTransform43(
+        float* a, float* b, float* e, bool masked, Vector256<float> ma0, Vector256<float> ma8, Vector256<float> mb0, Vector256<float> mb8,
+        Vector256<float> ma4, Vector256<float> ma12, Vector256<float> mb4, Vector256<float> mb12)
     {
         Vector256<float> a0, a1, a2, a3, b0, b1, b2, b3;
         if (masked)
         {
-            a0 = Avx.MaskLoad(at, m.M0);
-            a1 = Avx.MaskLoad(at + 8, m.M8);
-            a2 = Avx.MaskLoad(at + 16, m.M16);
-            a3 = Avx.MaskLoad(at + 24, m.M24);
-            b0 = Avx.MaskLoad(at + 4, m.M4);
-            b1 = Avx.MaskLoad(at + 12, m.M12);
-            b2 = Avx.MaskLoad(at + 20, m.M20);
-            b3 = Avx.MaskLoad(at + 28, m.M28);
+            a0 = Avx.MaskLoad(a, ma0);
+            a1 = Avx.MaskLoad(a + 8, ma8);
+            a2 = Avx.MaskLoad(b, mb0);
+            a3 = Avx.MaskLoad(b + 8, mb8);
+            b0 = Avx.MaskLoad(a + 4, ma4);
+            b1 = Avx.MaskLoad(a + 12, ma12);
+            b2 = Avx.MaskLoad(b + 4, mb4);
+            b3 = Avx.MaskLoad(b + 12, mb12);
         }
         else
         {
-            a0 = Vector256.Load(at);
-            a1 = Vector256.Load(at + 8);
-            a2 = Vector256.Load(at + 16);
-            a3 = Vector256.Load(at + 24);
-            b0 = Vector256.Load(at + 4);
-            b1 = Vector256.Load(at + 12);
-            b2 = Vector256.Load(at + 20);
-            b3 = Vector256.Load(at + 28);
+            a0 = Vector256.Load(a);
+            a1 = Vector256.Load(a + 8);
+            a2 = Vector256.Load(b);
+            a3 = Vector256.Load(b + 8);
+            b0 = Vector256.Load(a + 4);
+            b1 = Vector256.Load(a + 12);
+            b2 = Vector256.Load(b + 4);
+            b3 = Vector256.Load(b + 12);
         }
 
         Transpose4InLanes(ref a0, ref a1, ref a2, ref a3);
@@ -499,18 +529,7 @@ public static unsafe partial class WinogradConv
         {
             int o = o0 + k;
             Vector256<float> a = Vector256.Create(run.Scale[o]), h = Vector256.Create(run.Shift[o]);
-            float* m = run.M + (16 * k) + half;
-            for (int j = 0; j < 6; j++)
-            {
-                float* mj = m + (j * ms);
-                Output43(
-                    Vector256.Load(mj), Vector256.Load(mj + (6 * ms)), Vector256.Load(mj + (12 * ms)), Vector256.Load(mj + (18 * ms)),
-                    Vector256.Load(mj + (24 * ms)), Vector256.Load(mj + (30 * ms)), out var c0, out var c1, out var c2, out var c3);
-                Vector256.Store(c0, stage + (8 * j));
-                Vector256.Store(c1, stage + 48 + (8 * j));
-                Vector256.Store(c2, stage + 96 + (8 * j));
-                Vector256.Store(c3, stage + 144 + (8 * j));
-            }
+            StageOutput43(run.M + (16 * k) + half, ms, stage);
 
             float* y = run.Output + ((nint)o * run.OutPlane) + (TEpilogue.Rich && run.Pool ? (nint)(2 * ty) * run.OutRow + (2 * tile) : ((nint)(4 * ty) * run.OutRow) + (4 * tile));
             float* r = TEpilogue.Rich && run.Residual != null
@@ -565,6 +584,23 @@ public static unsafe partial class WinogradConv
                     StoreRow43(y + ((nint)(i + 1) * run.OutRow), count, z0, z1, z2, z3);
                 }
             }
+        }
+    }
+
+    // Aᵀ · of the products' 6 columns (ξ = 6i + j at m + ξ·ms): each output row's 6 columns to `stage`, rows 48 floats apart.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StageOutput43(float* m, nint ms, float* stage)
+    {
+        for (int j = 0; j < 6; j++)
+        {
+            float* mj = m + (j * ms);
+            Output43(
+                Vector256.Load(mj), Vector256.Load(mj + (6 * ms)), Vector256.Load(mj + (12 * ms)), Vector256.Load(mj + (18 * ms)),
+                Vector256.Load(mj + (24 * ms)), Vector256.Load(mj + (30 * ms)), out var c0, out var c1, out var c2, out var c3);
+            Vector256.Store(c0, stage + (8 * j));
+            Vector256.Store(c1, stage + 48 + (8 * j));
+            Vector256.Store(c2, stage + 96 + (8 * j));
+            Vector256.Store(c3, stage + 144 + (8 * j));
         }
     }
 
