@@ -161,7 +161,7 @@ internal sealed record ConvPlan(
     /// run in its epilogue (a 2 × 2 output tile is one pool window). Elsewhere, and at 512 bits, the generated direct kernel runs, so the
     /// plan (the pool's fusion included) is the one <see cref="Winograd"/> alone gives. Measured on AMD EPYC Zen 3 (AVX2), one thread,
     /// thread CPU time: 16 → 32 on 14 × 14 32–44 µs a sample against the direct kernel's 37–50, 16 → 16 on 28 × 28 equal to 15 %
-    /// faster, the Fashion-MNIST sample's network 5,800–6,300 → 7,000–7,400 images/s (docs/performance.md, wt-binfer256). The
+    /// faster, the Fashion-MNIST sample's network 5,800–6,300 → 7,000–7,400 images/s (docs/performance-history.md, wt-binfer256). The
     /// folded model only.
     /// </summary>
     public bool Winograd256 => !Winograd && Groups == 1 && Stride == 1 && Dilation == 1 && K == 3 && !Im2col
@@ -183,7 +183,7 @@ internal sealed record ConvPlan(
     /// the weights transformed for it at <c>Freeze()</c>, instead of for F(2 × 2, 3 × 3)) while 512 bits keeps F(2 × 2, 3 × 3): 64 or more input channels on
     /// rows of 56 pixels or more (case C, 64 → 64 on 56 × 56: 1.2–1.4× the F(2 × 2, 3 × 3) route's speed on one thread,
     /// docs/performance-history.md, wt-f43), and 16 input with 32 output channels (case B, 16 → 32 on 32 × 32, its rows of 8 tiles two at
-    /// a time: 1.3–1.8× in the kernel, rows of 40 to 64 pixels 1.3–1.5×; docs/performance.md, wt-f43x). So at 256 bits these
+    /// a time: 1.3–1.8× in the kernel, rows of 40 to 64 pixels 1.3–1.5×; docs/performance-history.md, wt-f43x). So at 256 bits these
     /// layers do not give the bits of 512 bits.
     /// </summary>
     public bool Winograd43Wide => Winograd && ((C >= 64 && OW >= 56) || (C == 16 && OC == 32));
