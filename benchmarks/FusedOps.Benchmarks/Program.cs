@@ -12,6 +12,7 @@ using FusedOps.Benchmarks;
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick generator  (the source generator only)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick first-calls  (the first calls only: fresh processes for FusedOps, ORT and a control)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick maxout     (the fused Maxouts against their own passes)
+// dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --quick kernels --bits 128   (FusedOps at most 128-bit vectors: 512, 256, 128 or 0; peers unchanged)
 // dotnet run -c Release --project benchmarks/FusedOps.Benchmarks -- --filter '*'       (BenchmarkDotNet)
 int firstCall = Array.IndexOf(args, "--first-call");
 if (firstCall >= 0 && firstCall + 1 < args.Length)
@@ -22,6 +23,18 @@ if (firstCall >= 0 && firstCall + 1 < args.Length)
 int quick = Array.IndexOf(args, "--quick");
 if (quick >= 0)
 {
+    int bitsAt = Array.IndexOf(args, "--bits");
+    if (bitsAt >= 0)
+    {
+        if (bitsAt + 1 >= args.Length || !int.TryParse(args[bitsAt + 1], out int bits) || bits is not (512 or 256 or 128 or 0))
+        {
+            Console.Error.WriteLine($"--bits: expected 512, 256, 128 or 0, got '{(bitsAt + 1 < args.Length ? args[bitsAt + 1] : "")}'");
+            return 2;
+        }
+
+        FusedOps.KernelOptions.MaxVectorBits = bits;
+    }
+
     string part = quick + 1 < args.Length && !args[quick + 1].StartsWith('-') ? args[quick + 1] : "all";
     if (part is not ("all" or "kernels" or "linear" or "mlp" or "cnn" or "generator" or "first-calls" or "maxout"))
     {

@@ -145,6 +145,7 @@ public static partial class ConvHelpers
     }
 
     // Copies `length` consecutive floats of each of `rows` tail rows (PanelWidth apart) to output rows `stride` apart.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRun(ref float source, ref float destination, int rows, int stride, int length)
     {
         if (Vector256.IsHardwareAccelerated && length >= 8)
@@ -214,6 +215,7 @@ public static partial class ConvHelpers
     /// <paramref name="width"/> apart. Each copy of a channel is the channel's plane moved by kw − padding floats in one
     /// block, then the columns that crossed a row's edge set to zero (<see cref="ShiftedLength"/> floats in all).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PadShifted(ref float source, int channels, int height, int width, int padding, int kernel, ref float destination)
     {
         int interior = height * width, border = padding * width, plane = interior + (2 * border);
@@ -258,6 +260,7 @@ public static partial class ConvHelpers
 
     // PadShifted for a 3 × 3 kernel with padding 1 on rows of whole vectors: each input row is read once and written to the
     // three copies, the vectors at a row's ends moved one lane within the register (no read outside the row's own vectors).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PadShifted3(ref float source, int channels, int height, int width, ref float destination)
     {
         int interior = height * width, plane = interior + (2 * width), copy = channels * plane, last = width - 8;
@@ -302,6 +305,7 @@ public static partial class ConvHelpers
     /// The inverse of <see cref="CompressColumns"/> for a residual read in the output's layout:
     /// <c>tail[r·32 + lanes[32·pb + j]] = source[r·stride + j]</c> for j &lt; <paramref name="count"/>; other lanes untouched.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpandColumns(ref float source, int rows, int stride, int[] lanes, int pb, int count, ref float tail)
     {
         ref int lane = ref lanes[pb * PanelWidth];

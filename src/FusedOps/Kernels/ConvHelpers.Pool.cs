@@ -59,6 +59,7 @@ public static partial class ConvHelpers
     }
 
     /// <summary>Gathers pool panel <paramref name="pb"/>: <c>panel[k·32 + c] = input[taps[k] + pixels[pb·32 + c]]</c>, zero where the pixel is −1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackSparsePanel(ref float input, int[] taps, int[] pixels, int pb, ref float panel)
     {
         ref int pixel = ref pixels[pb * PanelWidth];

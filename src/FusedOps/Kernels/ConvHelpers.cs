@@ -103,6 +103,7 @@ public static partial class ConvHelpers
     }
 
     /// <summary>Adds the interior of padded planes into unpadded ones (the transpose of <see cref="Pad"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CropAdd(ref float padded, int channels, int height, int width, int padding, ref float destination)
     {
         int pw = width + (2 * padding);
@@ -218,6 +219,7 @@ public static partial class ConvHelpers
     /// Packs rows × length values transposed into blocks of 32 rows: <c>destination[(b·paddedLength + p)·32 + j] = source[(b·32 + j)·length + p]</c>,
     /// zero where p ≥ length or b·32 + j ≥ rows. The output gradient in this layout is the B operand of the weight gradient.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackTransposed(ref float source, int rows, int length, int paddedLength, ref float destination)
     {
         int blocks = (rows + PanelWidth - 1) / PanelWidth;
@@ -234,6 +236,7 @@ public static partial class ConvHelpers
     }
 
     /// <summary>Adds a transposed weight gradient held as blocks <c>[b][tap][32]</c> into <c>weights[oc·taps + tap]</c>, oc = b·32 + j &lt; <paramref name="rows"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddTransposed(ref float blocksOfTaps, int taps, int rows, ref float weights)
     {
         for (int oc = 0; oc < rows; oc++)
@@ -248,6 +251,7 @@ public static partial class ConvHelpers
     }
 
     /// <summary>The transpose of packing a panel: <c>input[taps[k] + pixels[pb·32 + c]] += panel[k·32 + c]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScatterPanel(ref float panel, int[] taps, int[] pixels, bool contiguous, int pb, ref float input)
     {
         int baseIndex = pb * PanelWidth;
@@ -358,6 +362,7 @@ public static partial class ConvHelpers
     }
 
     /// <summary><c>destination[i] += source[i]</c> for i &lt; count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(ref float source, ref float destination, int count)
     {
         int i = 0;
