@@ -11,7 +11,7 @@ namespace FusedOps.Tests;
 /// <summary>
 /// Generated Forward, Backward, Infer and Frozen.Infer against the naive reference interpreter, on
 /// every pipeline in <see cref="Pipelines"/>, at every kernel level this machine has (Vector512,
-/// Vector256, Vector128 — the runtime kernels' 128-bit path under generated scalar code — and scalar).
+/// Vector256, Vector128 — the generated convolutions' and the runtime kernels' 128-bit paths — and scalar).
 /// </summary>
 [Collection("KernelLevel")]
 public sealed class FusedVsReferenceTests

@@ -172,7 +172,9 @@ public sealed class WinogradConvTests(ITestOutputHelper output)
         WinogradBlock saved = WinogradConv.Block;
         try
         {
-            foreach (int level in new[] { 256, 512 }.Where(l => l <= KernelDispatch.HardwareBits))
+            // 128: the Vector128 products (WinogradConv.Vector128.cs), fused where the hardware has FMA as the scalar path's are.
+            bool fused128 = System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
+            foreach (int level in new[] { 128, 256, 512 }.Where(l => l <= KernelDispatch.HardwareBits && (l != 128 || fused128)))
             {
                 foreach (WinogradBlock block in new[] { WinogradBlock.Auto, WinogradBlock.ChannelsInLanes })
                 {

@@ -14,13 +14,16 @@ internal static partial class ConvEmitter
     {
         int i = c.Layer;
         int lanes = bits / 32;
-        int nv = 32 / lanes;
+        int cols = BlockColumns(bits);
+        int nv = cols / lanes;
         string v = $"Vector{bits}";
         string vt = $"{v}<float>";
         string name = train ? $"L{i}_Train{bits}x{rows}" : chunked ? $"L{i}_InferK{bits}x{rows}" : InferName(c, bits, rows, phase);
         string what = train ? "stores conv + bias and adds the channel sums" : "applies scale, shift and the activation";
         string taps = chunked ? "taps [k0, k1)" : $"{c.Kc} taps";
-        w.Line($"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {taps}; {what}.");
+        w.Line(cols == 32
+            ? $"// Layer {i}: {rows} output channels × 32 pixels in {rows * nv} {v} accumulators over {taps}; {what}."
+            : $"// Layer {i}: {rows} output channels × 32 pixels, {cols} at a time in {rows * nv} {v} accumulators, over {taps}; {what}.");
         if (train)
         {
             w.Line(ConvEmitter.FullyOptimised);
@@ -37,13 +40,18 @@ internal static partial class ConvEmitter
             w.Open();
         }
 
+        if (cols < 32)
+        {
+            w.Open($"for (nuint h = 0; h < 32; h += {cols})");
+        }
+
         for (int r = 0; r < rows; r++)
         {
             string yr = r == 0 ? "ref y" : $"ref Unsafe.Add(ref y, {r} * ld)";
             for (int j = 0; j < nv; j++)
             {
                 w.Line(chunked
-                    ? $"{vt} c{r}_{j} = first ? {vt}.Zero : {v}.LoadUnsafe({yr}{(j == 0 ? string.Empty : $", {j * lanes}")});"
+                    ? $"{vt} c{r}_{j} = first ? {vt}.Zero : {v}.LoadUnsafe({yr}{Column(bits, j)});"
                     : $"{vt} c{r}_{j} = {vt}.Zero;");
             }
         }
@@ -51,7 +59,7 @@ internal static partial class ConvEmitter
         w.Open(chunked ? "for (nint k = k0; k < k1; k++)" : $"for (nint k = 0; k < {c.Kc}; k++)");
         w.Line("int offset = Unsafe.Add(ref offsets, k);");
         w.Line("ref float bk = ref Unsafe.Add(ref b, offset);");
-        WriteTapProducts(w, c, bits, rows, j => $"ref bk, {j * lanes}");
+        WriteTapProducts(w, c, bits, nv, rows, j => cols < 32 ? $"ref bk{Column(bits, j)}" : $"ref bk, {j * lanes}");
         w.Close();
         w.Line();
         if (chunked)
@@ -62,11 +70,11 @@ internal static partial class ConvEmitter
                 string yr = r == 0 ? "ref y" : $"ref Unsafe.Add(ref y, {r} * ld)";
                 for (int j = 0; j < nv; j++)
                 {
-                    w.Line($"{v}.StoreUnsafe(c{r}_{j}, {yr}{(j == 0 ? string.Empty : $", {j * lanes}")});");
+                    w.Line($"{v}.StoreUnsafe(c{r}_{j}, {yr}{Column(bits, j)});");
                 }
             }
 
-            w.Line("return;");
+            w.Line(cols < 32 ? "continue;" : "return;");
             w.Close();
             w.Line();
         }
@@ -96,7 +104,7 @@ internal static partial class ConvEmitter
                     if (c.Residual)
                     {
                         string rr = r == 0 ? "ref res" : $"ref Unsafe.Add(ref res, {r} * ld)";
-                        w.Line($"{vt} r{r}_{j} = {v}.LoadUnsafe({rr}, {j * lanes});");
+                        w.Line($"{vt} r{r}_{j} = {v}.LoadUnsafe({rr}{(cols < 32 ? Column(bits, j) : $", {j * lanes}")});");
                         w.Line($"c{r}_{j} = {op}.Invoke(Simd.Fma(c{r}_{j}, s{r}, t{r}) + r{r}_{j});");
                     }
                     else
@@ -114,8 +122,13 @@ internal static partial class ConvEmitter
 
             for (int j = 0; j < nv; j++)
             {
-                w.Line($"{v}.StoreUnsafe(c{r}_{j}, {yr}{(j == 0 ? string.Empty : $", {j * lanes}")});");
+                w.Line($"{v}.StoreUnsafe(c{r}_{j}, {yr}{Column(bits, j)});");
             }
+        }
+
+        if (cols < 32)
+        {
+            w.Close();
         }
 
         w.Close();
@@ -129,9 +142,8 @@ internal static partial class ConvEmitter
     /// JIT would keep an accumulator on the stack, stored and reloaded every tap); then the rows' broadcasts come first and each
     /// B vector is loaded just before its FMAs (accumulators + rows + 1 registers). RegisterPressureTests checks the count.
     /// </summary>
-    private static void WriteTapProducts(CodeWriter w, ConvPlan c, int bits, int rows, System.Func<int, string> load)
+    private static void WriteTapProducts(CodeWriter w, ConvPlan c, int bits, int nv, int rows, System.Func<int, string> load)
     {
-        int nv = 32 / (bits / 32);
         string v = $"Vector{bits}";
         string vt = $"{v}<float>";
         string Broadcast(int r) => $"{vt} a{r} = {v}.Create(Unsafe.Add(ref a, {(r == 0 ? "k" : $"{r * c.Kc} + k")}));";
@@ -169,7 +181,7 @@ internal static partial class ConvEmitter
         }
     }
 
-    /// <summary>Vector registers of the x64 width: 32 zmm with AVX-512, 16 ymm or xmm below it.</summary>
+    /// <summary>Vector registers of the x64 width: 32 zmm with AVX-512, 16 ymm or xmm below it (ARM64's 32 NEON registers are not counted on).</summary>
     private static int VectorRegisters(int bits) => bits >= 512 ? 32 : 16;
 
     private static void WriteScalar(CodeWriter w, ConvPlan c)

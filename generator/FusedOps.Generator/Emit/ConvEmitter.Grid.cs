@@ -46,14 +46,12 @@ internal static partial class ConvEmitter
         int chunk = GridChunkTaps(c);
         if (chunk < c.Kc)
         {
-            foreach (RowBlock size in Distinct(c.Blocks512))
+            foreach ((_, int bits, Model.EquatableArray<RowBlock> blocks) in Widths(c))
             {
-                WriteBlock(w, c, 512, size.Rows, train: false, chunked: true);
-            }
-
-            foreach (RowBlock size in Distinct(c.Blocks256))
-            {
-                WriteBlock(w, c, 256, size.Rows, train: false, chunked: true);
+                foreach (RowBlock size in Distinct(blocks))
+                {
+                    WriteBlock(w, c, bits, size.Rows, train: false, chunked: true);
+                }
             }
         }
 
@@ -145,7 +143,7 @@ internal static partial class ConvEmitter
             w.Line();
         }
 
-        foreach ((string cond, int bits, Model.EquatableArray<RowBlock> blocks) in new[] { ("level == 2", 512, c.Blocks512), ("level == 1", 256, c.Blocks256) })
+        foreach ((string cond, int bits, Model.EquatableArray<RowBlock> blocks) in Widths(c))
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
             if (chunk < c.Kc)

@@ -93,7 +93,7 @@ internal static partial class ConvEmitter
     /// </summary>
     private static void WriteMaxoutRow(CodeWriter w, ConvPlan c, int bits, int nv, int r, int rows, int phase)
     {
-        int pieces = c.MaxoutPieces, q = phase + r, o = q / pieces, h = System.Math.Max(0, (o * pieces) - phase), lanes = bits / 32;
+        int pieces = c.MaxoutPieces, q = phase + r, o = q / pieces, h = System.Math.Max(0, (o * pieces) - phase);
         string v = $"Vector{bits}";
         for (int j = 0; r != h && j < nv; j++)
         {
@@ -112,7 +112,7 @@ internal static partial class ConvEmitter
             : $"// Maxout: rows {CodeWriter.I(h)}…{CodeWriter.I(r)} are one run; its maximum is stored once.");
         for (int j = 0; j < nv; j++)
         {
-            string at = j == 0 ? string.Empty : $", {j * lanes}";
+            string at = Column(bits, j);
             string value = o == 0 && phase != 0 ? $"ConvHelpers.PoolMax({v}.LoadUnsafe({yo}{at}), c{h}_{j})" : $"c{h}_{j}";
             w.Line($"{v}.StoreUnsafe({value}, {yo}{at});");
         }

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using FusedOps.Generator.Plan;
 
 namespace FusedOps.Generator.Emit;
@@ -64,7 +63,7 @@ internal static partial class ConvEmitter
             resArgs = "ref Unsafe.Add(ref rdst, {0} * resLd), resLd, resStep, ";
         }
 
-        foreach ((string cond, int bits, Model.EquatableArray<RowBlock> blocks) in new[] { ("level == 2", 512, c.Blocks512), ("level == 1", 256, c.Blocks256) })
+        foreach ((string cond, int bits, Model.EquatableArray<RowBlock> blocks) in Widths(c))
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
             WriteBlockCalls(w, c, blocks, (start, weights, rows) =>
@@ -120,16 +119,23 @@ internal static partial class ConvEmitter
     private static void WritePoolBlock(CodeWriter w, ConvPlan c, int bits, int rows)
     {
         int i = c.Layer;
-        int lanes = bits / 32, nv = 32 / lanes, half = nv / 2;
+        // At 128 bits a block holds 8 columns of each row at a time (4 accumulators a channel), the panel's two halves in turn.
+        int lanes = bits / 32, cols = BlockColumns(bits) / 2, nv = 2 * cols / lanes, half = nv / 2;
         string v = $"Vector{bits}";
         string vt = $"{v}<float>";
-        w.Line($"// Layer {i}: {rows} output channels × 2 rows of 16 pixels in {rows * nv} {v} accumulators over {c.Kc} taps; scale, shift, "
+        string h = cols < 16 ? "h + " : string.Empty;
+        w.Line($"// Layer {i}: {rows} output channels × 2 rows of 16 pixels{(cols < 16 ? $", {cols} columns at a time," : string.Empty)} in {rows * nv} {v} accumulators over {c.Kc} taps; scale, shift, "
             + $"{(c.Residual ? "residual, " : string.Empty)}activation, then {c.PoolName} to 8 outputs per channel.");
         w.Line(FullyOptimised);
         w.Line($"private static void L{i}_Pool{bits}x{rows}<TAct>(TAct act, ref float a, ref float b, ref int offsets, int step, ref float y, int ld,");
         w.Line($"    {(c.Residual ? "ref float res, int resLd, int resStep, " : string.Empty)}ref float scale, ref float shift)");
         w.Line("    where TAct : struct, IActivationOperator");
         w.Open();
+        if (cols < 16)
+        {
+            w.Open($"for (nuint h = 0; h < 16; h += {cols})");
+        }
+
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < nv; j++)
@@ -141,7 +147,7 @@ internal static partial class ConvEmitter
         w.Open($"for (nint k = 0; k < {c.Kc}; k++)");
         w.Line("ref float bk = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, k));");
         w.Line("ref float bk1 = ref Unsafe.Add(ref bk, step);");
-        WriteTapProducts(w, c, bits, rows, j => $"ref {(j < half ? "bk" : "bk1")}, {(j % half) * lanes}");
+        WriteTapProducts(w, c, bits, nv, rows, j => $"ref {(j < half ? "bk" : "bk1")}, {h}{(j % half) * lanes}");
         w.Close();
         w.Line();
         w.Line("// Epilogue: the output pixels never leave registers; the pooled outputs are written once.");
@@ -157,13 +163,23 @@ internal static partial class ConvEmitter
                 if (c.Residual)
                 {
                     string at = (r == 0 ? "0" : $"{r} * resLd") + (j < half ? string.Empty : " + resStep") + $" + {(j % half) * lanes}";
-                    sum += $" + {v}.LoadUnsafe(ref res, (nuint)({at}))";
+                    sum += $" + {v}.LoadUnsafe(ref res, {h}(nuint)({at}))";
                 }
 
                 w.Line($"c{r}_{j} = act.Invoke({sum});");
             }
 
             string yr = r == 0 ? "ref y" : $"ref Unsafe.Add(ref y, {r} * ld)";
+            if (cols < 16)
+            {
+                // Rows first, then the column pairs of the half's two vectors (8 columns) into its 4 pooled outputs.
+                string m0 = c.PoolMax ? $"ConvHelpers.PoolMax(c{r}_0, c{r}_2)" : $"c{r}_0 + c{r}_2";
+                string m1 = c.PoolMax ? $"ConvHelpers.PoolMax(c{r}_1, c{r}_3)" : $"c{r}_1 + c{r}_3";
+                w.Line($"{vt} p{r} = {(c.PoolMax ? $"ConvHelpers.PairMax({m0}, {m1})" : $"ConvHelpers.PairSum({m0}, {m1}, 0.25f)")};");
+                w.Line($"{v}.StoreUnsafe(p{r}, {yr}, h / 2);");
+                continue;
+            }
+
             for (int j = 0; j < half; j++)
             {
                 // Rows first (lanes j and j + half hold the same columns of the two rows), then column pairs.
@@ -172,6 +188,11 @@ internal static partial class ConvEmitter
                 w.Line($"{half2}<float> p{r}_{j} = {p};");
                 w.Line($"{half2}.StoreUnsafe(p{r}_{j}, {yr}{(j == 0 ? string.Empty : $", {j * lanes / 2}")});");
             }
+        }
+
+        if (cols < 16)
+        {
+            w.Close();
         }
 
         w.Close();
@@ -210,7 +231,7 @@ internal static partial class ConvEmitter
     }
 
     /// <summary>The pooled inference kernels of a layer whose plan has a pool (nothing otherwise).</summary>
-    private static void WritePoolKernels(CodeWriter w, ConvPlan c, IEnumerable<RowBlock> sizes512, IEnumerable<RowBlock> sizes256)
+    private static void WritePoolKernels(CodeWriter w, ConvPlan c)
     {
         if (c.PoolKernel == 0)
         {
@@ -225,14 +246,12 @@ internal static partial class ConvEmitter
 
         WritePoolTables(w, c);
         WritePoolForward(w, c);
-        foreach (RowBlock size in sizes512)
+        foreach ((_, int bits, Model.EquatableArray<RowBlock> blocks) in Widths(c))
         {
-            WritePoolBlock(w, c, 512, size.Rows);
-        }
-
-        foreach (RowBlock size in sizes256)
-        {
-            WritePoolBlock(w, c, 256, size.Rows);
+            foreach (RowBlock size in Distinct(blocks))
+            {
+                WritePoolBlock(w, c, bits, size.Rows);
+            }
         }
 
         WritePoolScalar(w, c);

@@ -101,7 +101,7 @@ internal static partial class ConvEmitter
             w.Line("ref float rdst = ref Unsafe.Add(ref resBand, j * 32);");
         }
 
-        foreach ((string cond, int bits, EquatableArray<RowBlock> blocks) in new[] { ("level == 2", 512, c.Blocks512), ("level == 1", 256, c.Blocks256) })
+        foreach ((string cond, int bits, EquatableArray<RowBlock> blocks) in Widths(c))
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
             WriteBlockCalls(w, c, blocks, (start, weights, rows) =>

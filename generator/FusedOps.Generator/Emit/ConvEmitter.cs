@@ -30,34 +30,50 @@ internal static partial class ConvEmitter
         {
             WriteTables(w, g.Conv!);
             WriteForward(w, g.Conv!);
-            foreach (RowBlock size in Distinct(g.Conv!.Blocks512))
+            foreach ((_, int bits, EquatableArray<RowBlock> blocks) in Widths(g.Conv!))
             {
-                foreach (int phase in Phases(g.Conv!, g.Conv!.Blocks512, size.Rows))
+                foreach (RowBlock size in Distinct(blocks))
                 {
-                    WriteBlock(w, g.Conv!, 512, size.Rows, train: false, phase: phase);
+                    foreach (int phase in Phases(g.Conv!, blocks, size.Rows))
+                    {
+                        WriteBlock(w, g.Conv!, bits, size.Rows, train: false, phase: phase);
+                    }
+
+                    WriteBlock(w, g.Conv!, bits, size.Rows, train: true);
                 }
-
-                WriteBlock(w, g.Conv!, 512, size.Rows, train: true);
-            }
-
-            foreach (RowBlock size in Distinct(g.Conv!.Blocks256))
-            {
-                foreach (int phase in Phases(g.Conv!, g.Conv!.Blocks256, size.Rows))
-                {
-                    WriteBlock(w, g.Conv!, 256, size.Rows, train: false, phase: phase);
-                }
-
-                WriteBlock(w, g.Conv!, 256, size.Rows, train: true);
             }
 
             WriteScalar(w, g.Conv!);
             WriteGridKernels(w, g.Conv!);
-            WritePoolKernels(w, g.Conv!, Distinct(g.Conv!.Blocks512), Distinct(g.Conv!.Blocks256));
+            WritePoolKernels(w, g.Conv!);
             WriteBackward(w, g.Conv!);
         }
 
         w.Close();
         return KernelFile.Close(w);
+    }
+
+    /// <summary>
+    /// The widths with register blocks, widest first, each with the generated code's condition that selects it: <c>level</c>
+    /// (<c>KernelDispatch.Level</c>) 2 and 1, then 128 bits (<c>KernelDispatch.RuntimeBits</c>, Level 0 there).
+    /// </summary>
+    private static (string Cond, int Bits, EquatableArray<RowBlock> Blocks)[] Widths(ConvPlan c) =>
+        new[] { ("level == 2", 512, c.Blocks512), ("level == 1", 256, c.Blocks256), ("KernelDispatch.RuntimeBits == 128", 128, c.Blocks128) };
+
+    /// <summary>
+    /// Panel columns a register block holds at once: all 32, or 16 at 128 bits (4 vectors a row, so 3 rows fit 16 registers),
+    /// the block then running the panel's two halves one after the other (<c>h</c> = 0, 16).
+    /// </summary>
+    private static int BlockColumns(int bits) => bits == 128 ? 16 : 32;
+
+    /// <summary>
+    /// The element offset argument of vector <paramref name="j"/> of a row (empty for the first of a whole-panel block); at 128
+    /// bits it adds the half's column <c>h</c>.
+    /// </summary>
+    private static string Column(int bits, int j)
+    {
+        int at = j * (bits / 32);
+        return bits == 128 ? (at == 0 ? ", h" : $", h + {at}") : at == 0 ? string.Empty : $", {at}";
     }
 
     private static System.Collections.Generic.IEnumerable<RowBlock> Distinct(EquatableArray<RowBlock> blocks) =>
@@ -135,7 +151,7 @@ internal static partial class ConvEmitter
         }
 
         WriteMaxoutTailStart(w, c);
-        foreach ((string cond, int bits, EquatableArray<RowBlock> blocks) in new[] { ("level == 2", 512, c.Blocks512), ("level == 1", 256, c.Blocks256) })
+        foreach ((string cond, int bits, EquatableArray<RowBlock> blocks) in Widths(c))
         {
             w.Open($"{(bits == 512 ? "if" : "else if")} ({cond})");
             w.Open("if (train)");

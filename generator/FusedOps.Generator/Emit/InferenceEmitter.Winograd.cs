@@ -5,9 +5,9 @@ namespace FusedOps.Generator.Emit;
 
 /// <summary>
 /// The inference pass of a Conv2d group the planner routes to the runtime's <c>WinogradConv</c> (<see cref="ConvPlan.Winograd"/>):
-/// the folded model transforms its weights at construction and, at 512 or 256 bits (<c>WinogradConv.Enabled</c>), splits the work
-/// by sample for several samples and by tile rows for one, each part padding the input rows it reads in its thread's scratch;
-/// otherwise (128 bits or scalar, or the unfolded <c>Infer</c>) the generated direct kernel runs.
+/// the folded model transforms its weights at construction and, at 512, 256 or 128 bits (<c>WinogradConv.Enabled</c>), splits the
+/// work by sample for several samples and by tile rows for one, each part padding the input rows it reads in its thread's scratch;
+/// otherwise (scalar, or the unfolded <c>Infer</c>) the generated direct kernel runs.
 /// </summary>
 internal static partial class InferenceEmitter
 {

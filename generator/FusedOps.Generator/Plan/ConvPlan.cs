@@ -14,6 +14,12 @@ internal sealed record ConvPlan(
     int Layer, int C, int H, int W, int OC, int OH, int OW, int K, int Stride, int Pad, int Dilation, int Groups,
     EquatableArray<RowBlock> Blocks512, EquatableArray<RowBlock> Blocks256, bool Unrolled, BackwardLayout Backward)
 {
+    /// <summary>
+    /// The Vector128 register blocks (SSE on x64, AdvSimd on ARM64; <c>KernelDispatch.RuntimeBits</c> 128): at most
+    /// <see cref="KernelLimits.MaxRows128"/> rows, each block run over a panel's two 16-column halves in turn.
+    /// </summary>
+    public EquatableArray<RowBlock> Blocks128 { get; init; } = Blocks256;
+
     /// <summary>Whether inference adds a residual (a saved tensor or its projection) in the register blocks' epilogue.</summary>
     public bool Residual { get; init; }
 
@@ -198,7 +204,10 @@ internal sealed record ConvPlan(
             Blocks(ocg, KernelLimits.MaxRows512),
             Blocks(ocg, KernelLimits.MaxRows256),
             KernelLimits.Unrolled(ocg),
-            BackwardLayout.Create(cg * op.KernelSize * op.KernelSize, (p + 31) / 32, output.C, ocg, op.Groups, pad));
+            BackwardLayout.Create(cg * op.KernelSize * op.KernelSize, (p + 31) / 32, output.C, ocg, op.Groups, pad))
+        {
+            Blocks128 = Blocks(ocg, KernelLimits.MaxRows128),
+        };
     }
 
     /// <summary>Row blocks of at most <paramref name="max"/> rows covering <paramref name="rows"/> as evenly as possible.</summary>

@@ -9,6 +9,12 @@ internal static class KernelLimits
     /// <summary>Most output channels in one Vector256 register block (4 accumulators each: 12 of 16 ymm).</summary>
     public const int MaxRows256 = 3;
 
+    /// <summary>
+    /// Most output channels in one Vector128 register block: 3 rows × 16 columns (4 accumulators each, a panel's two halves one
+    /// after the other), 12 of the 16 xmm registers of x64 (ARM64 has 32 NEON registers; planned for x64 so it does not spill).
+    /// </summary>
+    public const int MaxRows128 = 3;
+
     /// <summary>Beyond this many register blocks per panel, block calls are looped rather than unrolled (FOPS0015).</summary>
     public const int MaxUnrolledBlocks = 24;
 

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace FusedOps.Kernels;
 
@@ -125,5 +127,42 @@ public static partial class ConvHelpers
     {
         Vector256<float> e = Vector256.Shuffle(v, Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
         return (e.GetLower() + e.GetUpper()) * scale;
+    }
+
+    /// <summary>
+    /// The 8 lanes of <paramref name="lo"/> then <paramref name="hi"/> as pairs reduced to 4: <see cref="PairMax(Vector256{float})"/>
+    /// on two Vector128 halves (SSE's shuffle, AdvSimd's unzip), the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> PairMax(Vector128<float> lo, Vector128<float> hi)
+    {
+        (Vector128<float> even, Vector128<float> odd) = Unzip(lo, hi);
+        return PoolMax(even, odd);
+    }
+
+    /// <summary>The 8 lanes of <paramref name="lo"/> then <paramref name="hi"/> as pairs summed to 4, times <paramref name="scale"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> PairSum(Vector128<float> lo, Vector128<float> hi, float scale)
+    {
+        (Vector128<float> even, Vector128<float> odd) = Unzip(lo, hi);
+        return (even + odd) * scale;
+    }
+
+    // Lanes 0, 2, 4, 6 and 1, 3, 5, 7 of the 8 lanes of lo then hi.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) Unzip(Vector128<float> lo, Vector128<float> hi)
+    {
+        if (Sse.IsSupported)
+        {
+            return (Sse.Shuffle(lo, hi, 0b10_00_10_00), Sse.Shuffle(lo, hi, 0b11_01_11_01));
+        }
+
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return (AdvSimd.Arm64.UnzipEven(lo, hi), AdvSimd.Arm64.UnzipOdd(lo, hi));
+        }
+
+        return (Vector128.Create(lo.GetElement(0), lo.GetElement(2), hi.GetElement(0), hi.GetElement(2)),
+            Vector128.Create(lo.GetElement(1), lo.GetElement(3), hi.GetElement(1), hi.GetElement(3)));
     }
 }

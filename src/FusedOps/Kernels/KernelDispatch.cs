@@ -6,11 +6,12 @@ using System.Runtime.Intrinsics.X86;
 namespace FusedOps.Kernels;
 
 /// <summary>
-/// Which instruction set the kernels use. <see cref="Level"/> is what generated code switches on:
-/// 2 = Vector512 (AVX-512F), 1 = Vector256 (AVX2 + FMA), 0 = scalar. <see cref="RuntimeBits"/> is what
-/// the runtime kernels switch on and adds a 128-bit path (SSE / AdvSimd) between 256 and scalar; at
-/// 128 the generated code runs its scalar path (Level 0). Both are chosen once from the hardware;
-/// <see cref="KernelOptions.MaxVectorBits"/> can lower them.
+/// Which instruction set the kernels use. <see cref="Level"/> is what generated code switches on first:
+/// 2 = Vector512 (AVX-512F), 1 = Vector256 (AVX2 + FMA), 0 = neither. <see cref="RuntimeBits"/> is what
+/// the runtime kernels switch on and adds a 128-bit path (SSE / AdvSimd) between 256 and scalar; at Level 0
+/// the generated convolutions' register blocks (direct, grid, pooled, banded and Maxout forms, inference and
+/// training's forward) take their Vector128 path when <see cref="RuntimeBits"/> is 128 and their scalar path
+/// only when it is 0. Both are chosen once from the hardware; <see cref="KernelOptions.MaxVectorBits"/> can lower them.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class KernelDispatch
@@ -25,7 +26,7 @@ public static class KernelDispatch
     public static readonly int HardwareBits =
         HardwareLevel == 2 ? 512 : HardwareLevel == 1 ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
 
-    /// <summary>The level generated code uses now.</summary>
+    /// <summary>The level generated code uses now (at 0 it also reads <see cref="RuntimeBits"/>: 128 or scalar).</summary>
     public static int Level { get; internal set; } = HardwareLevel;
 
     /// <summary>The vector width, in bits, the runtime kernels use now: 512, 256, 128 or 0 (scalar).</summary>

@@ -3,6 +3,7 @@ using System.Numerics;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace FusedOps.Kernels;
@@ -15,6 +16,13 @@ public static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+
+    /// <summary>a·b + c, fused where the hardware has FMA (x64 FMA3, ARM64 AdvSimd); else a·b rounded, then + c (SSE only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c)
+        : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(c, a, b)
+        : (a * b) + c;
 
     /// <summary>a·b + c, fused (AVX-512F).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -32,6 +40,10 @@ public static class Simd
     /// <summary>Sum of all lanes, in double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Sum(Vector256<float> v) => Vector256.Sum(v);
+
+    /// <summary>Sum of all lanes, in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Sum(Vector128<float> v) => Vector128.Sum(v);
 
     /// <summary>The <see cref="Vector{T}"/> of floats at <paramref name="origin"/> + <paramref name="offset"/>, unaligned.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

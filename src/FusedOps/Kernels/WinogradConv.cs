@@ -71,17 +71,19 @@ public readonly record struct WinogradShape(int Channels, int OutChannels, int O
 /// transpose writes NCHW; for few output channels the tiles are in the lanes instead (WinogradConv.Narrow.cs). Every output is computed by the same operations in the same order whatever range of tile rows
 /// a call covers, so any split over threads gives the same bits. Vector512 where <see cref="KernelDispatch.Level"/> is 2,
 /// Vector256 where it is 1 (tiles in the lanes, 8 a vector: WinogradConv.Narrow256.cs; <see cref="WinogradBlock.ChannelsInLanes"/>
-/// there takes the Vector256 products between the scalar transforms), a scalar path otherwise.
+/// there takes the Vector256 products between the scalar transforms), Vector128 products between the scalar transforms where
+/// <see cref="KernelDispatch.RuntimeBits"/> is 128, a scalar path otherwise.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe partial class WinogradConv
 {
     /// <summary>
-    /// Whether a vector path runs: Vector512 (<see cref="KernelOptions.MaxVectorBits"/> ≥ 512 on an AVX-512 machine) or Vector256
-    /// (AVX2 + FMA, <see cref="KernelDispatch.Level"/> 1: the tiles-in-lanes block at 8 tiles a vector, WinogradConv.Narrow256.cs).
+    /// Whether a vector path runs: Vector512 (<see cref="KernelOptions.MaxVectorBits"/> ≥ 512 on an AVX-512 machine), Vector256
+    /// (AVX2 + FMA, <see cref="KernelDispatch.Level"/> 1: the tiles-in-lanes block at 8 tiles a vector, WinogradConv.Narrow256.cs)
+    /// or Vector128 (<see cref="KernelDispatch.RuntimeBits"/> 128: Vector128 products between the scalar transforms, WinogradConv.Vector128.cs).
     /// The inference route (generated code) runs where this holds; the training route needs <see cref="TrainingRuns"/>.
     /// </summary>
-    public static bool Enabled => KernelDispatch.Level >= 1;
+    public static bool Enabled => KernelDispatch.Level >= 1 || KernelDispatch.RuntimeBits == 128;
 
     /// <summary>
     /// Fewest tiles per tile row (<see cref="WinogradShape.TileColumns"/>, ⌈OutWidth / 2⌉) for which <see cref="TrainingRuns"/> holds
@@ -268,6 +270,13 @@ public static unsafe partial class WinogradConv
                 {
                     InputRowScalar(in run, ty);
                     Products256(in run);
+                    OutputRowScalar(act, in run);
+                }
+                else if (KernelDispatch.RuntimeBits == 128)
+                {
+                    // Vector128 products between the scalar transforms (WinogradConv.Vector128.cs).
+                    InputRowScalar(in run, ty);
+                    Products128(in run);
                     OutputRowScalar(act, in run);
                 }
                 else

@@ -228,6 +228,23 @@ namespace FusedOps.Generated
                                 ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
                         }
                     }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        if (train)
+                        {
+                            L0_Train128x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train128x3(ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                        }
+                        else
+                        {
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                        }
+                    }
                     else
                     {
                         L0_Scalar(act, ref wg, ref b, ref offsets, ref yb, valid, ref scale, ref shift, train, ref sum, ref sumSq, c0);
@@ -566,6 +583,166 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), 24);
         }
 
+        // Layer 0: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 27 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Infer128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 27; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 27 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 54 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2));
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
+        // Layer 0: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 27 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Train128x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 27; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 27 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 54 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+                Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+                c2_0 += t2;
+                c2_1 += t2;
+                c2_2 += t2;
+                c2_3 += t2;
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
         // Layer 0: scalar fallback for machines without Vector256, all 6 channels of a panel.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
@@ -650,6 +827,13 @@ namespace FusedOps.Generated
                         L0_Infer256x3(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
                             ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
                     }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        L0_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                        L0_Infer128x3(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                    }
                     else
                     {
                         L0_GridScalar(act, ref wg, ref b, ref offsets, ref dst, ld, ref scale, ref shift, c0);
@@ -732,6 +916,13 @@ namespace FusedOps.Generated
                             L0_Infer256x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
                             L0_Infer256x3(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                        }
+                        else if (KernelDispatch.RuntimeBits == 128)
+                        {
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
                         }
                         else

@@ -653,6 +653,39 @@ namespace FusedOps.Generated
                                 ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                         }
                     }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        if (train)
+                        {
+                            L0_Train128x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train128x3(ref Unsafe.Add(ref wg, 27), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L0_Train128x3(ref Unsafe.Add(ref wg, 54), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L0_Train128x3(ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L0_Train128x2(ref Unsafe.Add(ref wg, 108), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L0_Train128x2(ref Unsafe.Add(ref wg, 126), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 14), ref Unsafe.Add(ref sum, c0 + 14), ref Unsafe.Add(ref sumSq, c0 + 14));
+                        }
+                        else
+                        {
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 27), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 54), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L0_Infer128x2(act, ref Unsafe.Add(ref wg, 108), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L0_Infer128x2(act, ref Unsafe.Add(ref wg, 126), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
+                        }
+                    }
                     else
                     {
                         L0_Scalar(act, ref wg, ref b, ref offsets, ref yb, valid, ref scale, ref shift, train, ref sum, ref sumSq, c0);
@@ -1152,6 +1185,287 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), 24);
         }
 
+        // Layer 0: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 9 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Infer128x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 9; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 9 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 0: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 9 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Train128x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 9; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 9 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 0: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 9 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Infer128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 9; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 9 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 18 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2));
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
+        // Layer 0: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 9 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Train128x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 9; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 9 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 18 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+                Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+                c2_0 += t2;
+                c2_1 += t2;
+                c2_2 += t2;
+                c2_3 += t2;
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
         // Layer 0: scalar fallback for machines without Vector256, all 16 channels of a panel.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
@@ -1238,6 +1552,21 @@ namespace FusedOps.Generated
                         L0_Infer256x2(act, ref Unsafe.Add(ref wg, 108), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
                             ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
                         L0_Infer256x2(act, ref Unsafe.Add(ref wg, 126), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        L0_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                        L0_Infer128x3(act, ref Unsafe.Add(ref wg, 27), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                        L0_Infer128x3(act, ref Unsafe.Add(ref wg, 54), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                        L0_Infer128x3(act, ref Unsafe.Add(ref wg, 81), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                        L0_Infer128x2(act, ref Unsafe.Add(ref wg, 108), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                        L0_Infer128x2(act, ref Unsafe.Add(ref wg, 126), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
                             ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                     }
                     else
@@ -1372,6 +1701,39 @@ namespace FusedOps.Generated
                             L4_Infer256x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
                             L4_Infer256x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
+                        }
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        if (train)
+                        {
+                            L4_Train128x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L4_Train128x3(ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L4_Train128x3(ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L4_Train128x3(ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L4_Train128x2(ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L4_Train128x2(ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 14), ref Unsafe.Add(ref sum, c0 + 14), ref Unsafe.Add(ref sumSq, c0 + 14));
+                        }
+                        else
+                        {
+                            L4_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L4_Infer128x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L4_Infer128x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L4_Infer128x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L4_Infer128x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L4_Infer128x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                         }
                     }
@@ -1874,6 +2236,287 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), 24);
         }
 
+        // Layer 4: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L4_Infer128x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 4: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L4_Train128x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 4: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L4_Infer128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 288 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2));
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
+        // Layer 4: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L4_Train128x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 288 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+                Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+                c2_0 += t2;
+                c2_1 += t2;
+                c2_2 += t2;
+                c2_3 += t2;
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
         // Layer 4: scalar fallback for machines without Vector256, all 16 channels of a panel.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L4_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
@@ -1966,6 +2609,21 @@ namespace FusedOps.Generated
                         L4_Infer256x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
                             ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
                         L4_Infer256x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        L4_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                        L4_Infer128x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                        L4_Infer128x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                        L4_Infer128x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                        L4_Infer128x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                        L4_Infer128x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
                             ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                     }
                     else
@@ -2107,6 +2765,39 @@ namespace FusedOps.Generated
                             L7_Infer256x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
                                 ref Unsafe.Add(ref rdst, 12 * ld), ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
                             L7_Infer256x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 14 * ld), ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
+                        }
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        if (train)
+                        {
+                            L7_Train128x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L7_Train128x3(ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L7_Train128x3(ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L7_Train128x3(ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L7_Train128x2(ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L7_Train128x2(ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 14), ref Unsafe.Add(ref sum, c0 + 14), ref Unsafe.Add(ref sumSq, c0 + 14));
+                        }
+                        else
+                        {
+                            L7_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 0 * ld), ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L7_Infer128x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 3 * ld), ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L7_Infer128x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 6 * ld), ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L7_Infer128x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 9 * ld), ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L7_Infer128x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref rdst, 12 * ld), ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L7_Infer128x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
                                 ref Unsafe.Add(ref rdst, 14 * ld), ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                         }
                     }
@@ -2645,6 +3336,307 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), 24);
         }
 
+        // Layer 7: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L7_Infer128x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float res, ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Vector128<float> r0_0 = Vector128.LoadUnsafe(ref res, h);
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + r0_0);
+                Vector128<float> r0_1 = Vector128.LoadUnsafe(ref res, h + 4);
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0) + r0_1);
+                Vector128<float> r0_2 = Vector128.LoadUnsafe(ref res, h + 8);
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0) + r0_2);
+                Vector128<float> r0_3 = Vector128.LoadUnsafe(ref res, h + 12);
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0) + r0_3);
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Vector128<float> r1_0 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), h);
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + r1_0);
+                Vector128<float> r1_1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), h + 4);
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1) + r1_1);
+                Vector128<float> r1_2 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), h + 8);
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1) + r1_2);
+                Vector128<float> r1_3 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), h + 12);
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1) + r1_3);
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 7: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L7_Train128x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 7: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L7_Infer128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float res, ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 288 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Vector128<float> r0_0 = Vector128.LoadUnsafe(ref res, h);
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + r0_0);
+                Vector128<float> r0_1 = Vector128.LoadUnsafe(ref res, h + 4);
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0) + r0_1);
+                Vector128<float> r0_2 = Vector128.LoadUnsafe(ref res, h + 8);
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0) + r0_2);
+                Vector128<float> r0_3 = Vector128.LoadUnsafe(ref res, h + 12);
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0) + r0_3);
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Vector128<float> r1_0 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), h);
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + r1_0);
+                Vector128<float> r1_1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), h + 4);
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1) + r1_1);
+                Vector128<float> r1_2 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), h + 8);
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1) + r1_2);
+                Vector128<float> r1_3 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 1 * ld), h + 12);
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1) + r1_3);
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                Vector128<float> r2_0 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), h);
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2) + r2_0);
+                Vector128<float> r2_1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), h + 4);
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2) + r2_1);
+                Vector128<float> r2_2 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), h + 8);
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2) + r2_2);
+                Vector128<float> r2_3 = Vector128.LoadUnsafe(ref Unsafe.Add(ref res, 2 * ld), h + 12);
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2) + r2_3);
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
+        // Layer 7: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L7_Train128x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 288 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+                Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+                c2_0 += t2;
+                c2_1 += t2;
+                c2_2 += t2;
+                c2_3 += t2;
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
         // Layer 7: scalar fallback for machines without Vector256, all 16 channels of a panel.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L7_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, ref float res, int valid,
@@ -2747,6 +3739,21 @@ namespace FusedOps.Generated
                         L7_Infer256x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
                             ref Unsafe.Add(ref rdst, 12 * ld), ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
                         L7_Infer256x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 14 * ld), ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        L7_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 0 * ld), ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                        L7_Infer128x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 3 * ld), ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                        L7_Infer128x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 6 * ld), ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                        L7_Infer128x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 9 * ld), ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                        L7_Infer128x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 12 * ld), ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                        L7_Infer128x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
                             ref Unsafe.Add(ref rdst, 14 * ld), ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                     }
                     else
@@ -2866,6 +3873,21 @@ namespace FusedOps.Generated
                         L7_Pool256x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 12 * ld), ld,
                             ref Unsafe.Add(ref rdst, 12 * resLd), resLd, resStep, ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
                         L7_Pool256x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 14 * resLd), resLd, resStep, ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        L7_Pool128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 0 * resLd), resLd, resStep, ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                        L7_Pool128x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 3 * resLd), resLd, resStep, ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                        L7_Pool128x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 6 * resLd), resLd, resStep, ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                        L7_Pool128x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 9 * resLd), resLd, resStep, ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                        L7_Pool128x2(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                            ref Unsafe.Add(ref rdst, 12 * resLd), resLd, resStep, ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                        L7_Pool128x2(act, ref Unsafe.Add(ref wg, 2016), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 14 * ld), ld,
                             ref Unsafe.Add(ref rdst, 14 * resLd), resLd, resStep, ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                     }
                     else
@@ -3122,6 +4144,137 @@ namespace FusedOps.Generated
             Vector128.StoreUnsafe(p2_1, ref Unsafe.Add(ref y, 2 * ld), 4);
         }
 
+        // Layer 7: 2 output channels × 2 rows of 16 pixels, 8 columns at a time, in 8 Vector128 accumulators over 144 taps; scale, shift, residual,
+        //     activation, then MaxPool2d(2) to 8 outputs per channel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L7_Pool128x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, int step, ref float y, int ld,
+            ref float res, int resLd, int resStep, ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 16; h += 8)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    ref float bk = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, k));
+                    ref float bk1 = ref Unsafe.Add(ref bk, step);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h + 0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk1, h + 0);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk1, h + 4);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: the output pixels never leave registers; the pooled outputs are written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + Vector128.LoadUnsafe(ref res, h + (nuint)(0 + 0)));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0) + Vector128.LoadUnsafe(ref res, h + (nuint)(0 + 4)));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0) + Vector128.LoadUnsafe(ref res, h + (nuint)(0 + resStep + 0)));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0) + Vector128.LoadUnsafe(ref res, h + (nuint)(0 + resStep + 4)));
+                Vector128<float> p0 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c0_0, c0_2), ConvHelpers.PoolMax(c0_1, c0_3));
+                Vector128.StoreUnsafe(p0, ref y, h / 2);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + Vector128.LoadUnsafe(ref res, h + (nuint)(1 * resLd + 0)));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1) + Vector128.LoadUnsafe(ref res, h + (nuint)(1 * resLd + 4)));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1) + Vector128.LoadUnsafe(ref res, h + (nuint)(1 * resLd + resStep + 0)));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1) + Vector128.LoadUnsafe(ref res, h + (nuint)(1 * resLd + resStep + 4)));
+                Vector128<float> p1 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c1_0, c1_2), ConvHelpers.PoolMax(c1_1, c1_3));
+                Vector128.StoreUnsafe(p1, ref Unsafe.Add(ref y, 1 * ld), h / 2);
+            }
+        }
+
+        // Layer 7: 3 output channels × 2 rows of 16 pixels, 8 columns at a time, in 12 Vector128 accumulators over 144 taps; scale, shift, residual,
+        //     activation, then MaxPool2d(2) to 8 outputs per channel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L7_Pool128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, int step, ref float y, int ld,
+            ref float res, int resLd, int resStep, ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 16; h += 8)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    ref float bk = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, k));
+                    ref float bk1 = ref Unsafe.Add(ref bk, step);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 288 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h + 0);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk1, h + 0);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk1, h + 4);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: the output pixels never leave registers; the pooled outputs are written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0) + Vector128.LoadUnsafe(ref res, h + (nuint)(0 + 0)));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0) + Vector128.LoadUnsafe(ref res, h + (nuint)(0 + 4)));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0) + Vector128.LoadUnsafe(ref res, h + (nuint)(0 + resStep + 0)));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0) + Vector128.LoadUnsafe(ref res, h + (nuint)(0 + resStep + 4)));
+                Vector128<float> p0 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c0_0, c0_2), ConvHelpers.PoolMax(c0_1, c0_3));
+                Vector128.StoreUnsafe(p0, ref y, h / 2);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1) + Vector128.LoadUnsafe(ref res, h + (nuint)(1 * resLd + 0)));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1) + Vector128.LoadUnsafe(ref res, h + (nuint)(1 * resLd + 4)));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1) + Vector128.LoadUnsafe(ref res, h + (nuint)(1 * resLd + resStep + 0)));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1) + Vector128.LoadUnsafe(ref res, h + (nuint)(1 * resLd + resStep + 4)));
+                Vector128<float> p1 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c1_0, c1_2), ConvHelpers.PoolMax(c1_1, c1_3));
+                Vector128.StoreUnsafe(p1, ref Unsafe.Add(ref y, 1 * ld), h / 2);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2) + Vector128.LoadUnsafe(ref res, h + (nuint)(2 * resLd + 0)));
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2) + Vector128.LoadUnsafe(ref res, h + (nuint)(2 * resLd + 4)));
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2) + Vector128.LoadUnsafe(ref res, h + (nuint)(2 * resLd + resStep + 0)));
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2) + Vector128.LoadUnsafe(ref res, h + (nuint)(2 * resLd + resStep + 4)));
+                Vector128<float> p2 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c2_0, c2_2), ConvHelpers.PoolMax(c2_1, c2_3));
+                Vector128.StoreUnsafe(p2, ref Unsafe.Add(ref y, 2 * ld), h / 2);
+            }
+        }
+
         // Layer 7: scalar fallback with MaxPool2d(2), all 16 channels of a pool panel, windows in PyTorch's row-major order.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L7_PoolScalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, int step, ref float y, ref float res, int resLd,
@@ -3274,6 +4427,59 @@ namespace FusedOps.Generated
                             L12_Infer256x3(act, ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 27), ref Unsafe.Add(ref shift, c0 + 27));
                             L12_Infer256x2(act, ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 30), ref Unsafe.Add(ref shift, c0 + 30));
+                        }
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        if (train)
+                        {
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 2160), ref b, ref offsets, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 15), ref Unsafe.Add(ref sum, c0 + 15), ref Unsafe.Add(ref sumSq, c0 + 15));
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 2592), ref b, ref offsets, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 18), ref Unsafe.Add(ref sum, c0 + 18), ref Unsafe.Add(ref sumSq, c0 + 18));
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 3024), ref b, ref offsets, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 21), ref Unsafe.Add(ref sum, c0 + 21), ref Unsafe.Add(ref sumSq, c0 + 21));
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 3456), ref b, ref offsets, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 24), ref Unsafe.Add(ref sum, c0 + 24), ref Unsafe.Add(ref sumSq, c0 + 24));
+                            L12_Train128x3(ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 27), ref Unsafe.Add(ref sum, c0 + 27), ref Unsafe.Add(ref sumSq, c0 + 27));
+                            L12_Train128x2(ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 30), ref Unsafe.Add(ref sum, c0 + 30), ref Unsafe.Add(ref sumSq, c0 + 30));
+                        }
+                        else
+                        {
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 2160), ref b, ref offsets, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 15), ref Unsafe.Add(ref shift, c0 + 15));
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 2592), ref b, ref offsets, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 18), ref Unsafe.Add(ref shift, c0 + 18));
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 3024), ref b, ref offsets, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 21), ref Unsafe.Add(ref shift, c0 + 21));
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 3456), ref b, ref offsets, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 24), ref Unsafe.Add(ref shift, c0 + 24));
+                            L12_Infer128x3(act, ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 27), ref Unsafe.Add(ref shift, c0 + 27));
+                            L12_Infer128x2(act, ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 30), ref Unsafe.Add(ref shift, c0 + 30));
                         }
                     }
@@ -4108,6 +5314,287 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), 24);
         }
 
+        // Layer 12: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L12_Infer128x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 12: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L12_Train128x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 12: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 144 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L12_Infer128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 288 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2));
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
+        // Layer 12: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 144 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L12_Train128x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 288 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+                Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+                c2_0 += t2;
+                c2_1 += t2;
+                c2_2 += t2;
+                c2_3 += t2;
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
         // Layer 12: scalar fallback for machines without Vector256, all 32 channels of a panel.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L12_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
@@ -4620,6 +6107,175 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), 24);
         }
 
+        // Layer 12: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over taps [k0, k1); applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L12_InferK128x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift, nint k0, nint k1, bool first, bool last)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref y, h);
+                Vector128<float> c0_1 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref y, h + 4);
+                Vector128<float> c0_2 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref y, h + 8);
+                Vector128<float> c0_3 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref y, h + 12);
+                Vector128<float> c1_0 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128<float> c1_1 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128<float> c1_2 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128<float> c1_3 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                for (nint k = k0; k < k1; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                if (!last)
+                {
+                    Vector128.StoreUnsafe(c0_0, ref y, h);
+                    Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                    Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                    Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                    Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                    Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                    Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                    Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                    continue;
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 12: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over taps [k0, k1); applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L12_InferK128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift, nint k0, nint k1, bool first, bool last)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref y, h);
+                Vector128<float> c0_1 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref y, h + 4);
+                Vector128<float> c0_2 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref y, h + 8);
+                Vector128<float> c0_3 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref y, h + 12);
+                Vector128<float> c1_0 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128<float> c1_1 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128<float> c1_2 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128<float> c1_3 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> c2_0 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128<float> c2_1 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128<float> c2_2 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128<float> c2_3 = first ? Vector128<float>.Zero : Vector128.LoadUnsafe(ref Unsafe.Add(ref y, 2 * ld), h + 12);
+                for (nint k = k0; k < k1; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 288 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                if (!last)
+                {
+                    Vector128.StoreUnsafe(c0_0, ref y, h);
+                    Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                    Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                    Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                    Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                    Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                    Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                    Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                    Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                    Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                    Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                    Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+                    continue;
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2));
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
         // Layer 12 grid panels: first output pixel and valid lanes per panel, then the valid lanes in order.
         private static readonly int[] s_l12GridOutputs = ConvHelpers.GridPanelOutputs(14, 14, 16);
         private static readonly int[] s_l12GridLanes = ConvHelpers.GridPanelLanes(14, 14, 16);
@@ -4701,6 +6357,36 @@ namespace FusedOps.Generated
                             L12_InferK256x3(act, ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 27), ref Unsafe.Add(ref shift, c0 + 27), k0, k1, kFirst, kLast);
                             L12_InferK256x2(act, ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 30), ref Unsafe.Add(ref shift, c0 + 30), k0, k1, kFirst, kLast);
+                        }
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        for (int k0 = 0; k0 < 144; k0 += 126)
+                        {
+                            int k1 = Math.Min(k0 + 126, 144);
+                            bool kFirst = k0 == 0, kLast = k1 == 144;
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0), k0, k1, kFirst, kLast);
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3), k0, k1, kFirst, kLast);
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6), k0, k1, kFirst, kLast);
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9), k0, k1, kFirst, kLast);
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12), k0, k1, kFirst, kLast);
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 2160), ref b, ref offsets, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 15), ref Unsafe.Add(ref shift, c0 + 15), k0, k1, kFirst, kLast);
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 2592), ref b, ref offsets, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 18), ref Unsafe.Add(ref shift, c0 + 18), k0, k1, kFirst, kLast);
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 3024), ref b, ref offsets, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 21), ref Unsafe.Add(ref shift, c0 + 21), k0, k1, kFirst, kLast);
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 3456), ref b, ref offsets, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 24), ref Unsafe.Add(ref shift, c0 + 24), k0, k1, kFirst, kLast);
+                            L12_InferK128x3(act, ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 27), ref Unsafe.Add(ref shift, c0 + 27), k0, k1, kFirst, kLast);
+                            L12_InferK128x2(act, ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, ref Unsafe.Add(ref dst, 30 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 30), ref Unsafe.Add(ref shift, c0 + 30), k0, k1, kFirst, kLast);
                         }
                     }
@@ -4819,6 +6505,31 @@ namespace FusedOps.Generated
                         L12_Pool256x3(act, ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 27 * ld), ld,
                             ref Unsafe.Add(ref scale, c0 + 27), ref Unsafe.Add(ref shift, c0 + 27));
                         L12_Pool256x2(act, ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 30 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 30), ref Unsafe.Add(ref shift, c0 + 30));
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 1296), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 1728), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 2160), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 15 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 15), ref Unsafe.Add(ref shift, c0 + 15));
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 2592), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 18 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 18), ref Unsafe.Add(ref shift, c0 + 18));
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 3024), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 21 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 21), ref Unsafe.Add(ref shift, c0 + 21));
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 3456), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 24 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 24), ref Unsafe.Add(ref shift, c0 + 24));
+                        L12_Pool128x3(act, ref Unsafe.Add(ref wg, 3888), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 27 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 27), ref Unsafe.Add(ref shift, c0 + 27));
+                        L12_Pool128x2(act, ref Unsafe.Add(ref wg, 4320), ref b, ref offsets, step, ref Unsafe.Add(ref dst, 30 * ld), ld,
                             ref Unsafe.Add(ref scale, c0 + 30), ref Unsafe.Add(ref shift, c0 + 30));
                     }
                     else
@@ -5234,6 +6945,137 @@ namespace FusedOps.Generated
             Vector128.StoreUnsafe(p2_0, ref Unsafe.Add(ref y, 2 * ld));
             Vector128<float> p2_1 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c2_1, c2_3));
             Vector128.StoreUnsafe(p2_1, ref Unsafe.Add(ref y, 2 * ld), 4);
+        }
+
+        // Layer 12: 2 output channels × 2 rows of 16 pixels, 8 columns at a time, in 8 Vector128 accumulators over 144 taps; scale, shift, activation, then
+        //     MaxPool2d(2) to 8 outputs per channel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L12_Pool128x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, int step, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 16; h += 8)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    ref float bk = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, k));
+                    ref float bk1 = ref Unsafe.Add(ref bk, step);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h + 0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk1, h + 0);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk1, h + 4);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: the output pixels never leave registers; the pooled outputs are written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128<float> p0 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c0_0, c0_2), ConvHelpers.PoolMax(c0_1, c0_3));
+                Vector128.StoreUnsafe(p0, ref y, h / 2);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128<float> p1 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c1_0, c1_2), ConvHelpers.PoolMax(c1_1, c1_3));
+                Vector128.StoreUnsafe(p1, ref Unsafe.Add(ref y, 1 * ld), h / 2);
+            }
+        }
+
+        // Layer 12: 3 output channels × 2 rows of 16 pixels, 8 columns at a time, in 12 Vector128 accumulators over 144 taps; scale, shift, activation, then
+        //     MaxPool2d(2) to 8 outputs per channel.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L12_Pool128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, int step, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 16; h += 8)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 144; k++)
+                {
+                    ref float bk = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, k));
+                    ref float bk1 = ref Unsafe.Add(ref bk, step);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 288 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h + 0);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk1, h + 0);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk1, h + 4);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: the output pixels never leave registers; the pooled outputs are written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128<float> p0 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c0_0, c0_2), ConvHelpers.PoolMax(c0_1, c0_3));
+                Vector128.StoreUnsafe(p0, ref y, h / 2);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128<float> p1 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c1_0, c1_2), ConvHelpers.PoolMax(c1_1, c1_3));
+                Vector128.StoreUnsafe(p1, ref Unsafe.Add(ref y, 1 * ld), h / 2);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2));
+                Vector128<float> p2 = ConvHelpers.PairMax(ConvHelpers.PoolMax(c2_0, c2_2), ConvHelpers.PoolMax(c2_1, c2_3));
+                Vector128.StoreUnsafe(p2, ref Unsafe.Add(ref y, 2 * ld), h / 2);
+            }
         }
 
         // Layer 12: scalar fallback with MaxPool2d(2), all 32 channels of a pool panel, windows in PyTorch's row-major order.

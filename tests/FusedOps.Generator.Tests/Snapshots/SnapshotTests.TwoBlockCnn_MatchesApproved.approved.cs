@@ -333,6 +333,27 @@ namespace FusedOps.Generated
                                 ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
                         }
                     }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        if (train)
+                        {
+                            L0_Train128x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L0_Train128x3(ref Unsafe.Add(ref wg, 27), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L0_Train128x2(ref Unsafe.Add(ref wg, 54), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                        }
+                        else
+                        {
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L0_Infer128x3(act, ref Unsafe.Add(ref wg, 27), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L0_Infer128x2(act, ref Unsafe.Add(ref wg, 54), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                        }
+                    }
                     else
                     {
                         L0_Scalar(act, ref wg, ref b, ref offsets, ref yb, valid, ref scale, ref shift, train, ref sum, ref sumSq, c0);
@@ -832,6 +853,287 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), 24);
         }
 
+        // Layer 0: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 9 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Infer128x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 9; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 9 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 0: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 9 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Train128x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 9; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 9 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 0: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 9 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Infer128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 9; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 9 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 18 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2));
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
+        // Layer 0: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 9 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L0_Train128x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 9; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 9 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 18 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+                Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+                c2_0 += t2;
+                c2_1 += t2;
+                c2_2 += t2;
+                c2_3 += t2;
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
         // Layer 0: scalar fallback for machines without Vector256, all 8 channels of a panel.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void L0_Scalar<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int valid,
@@ -910,6 +1212,15 @@ namespace FusedOps.Generated
                         L0_Infer256x3(act, ref Unsafe.Add(ref wg, 27), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
                             ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
                         L0_Infer256x2(act, ref Unsafe.Add(ref wg, 54), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        L0_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                        L0_Infer128x3(act, ref Unsafe.Add(ref wg, 27), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                            ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                        L0_Infer128x2(act, ref Unsafe.Add(ref wg, 54), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
                             ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
                     }
                     else
@@ -1044,6 +1355,39 @@ namespace FusedOps.Generated
                             L3_Infer256x2(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
                             L3_Infer256x2(act, ref Unsafe.Add(ref wg, 1008), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
+                        }
+                    }
+                    else if (KernelDispatch.RuntimeBits == 128)
+                    {
+                        if (train)
+                        {
+                            L3_Train128x3(ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 0), ref Unsafe.Add(ref sum, c0 + 0), ref Unsafe.Add(ref sumSq, c0 + 0));
+                            L3_Train128x3(ref Unsafe.Add(ref wg, 216), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 3), ref Unsafe.Add(ref sum, c0 + 3), ref Unsafe.Add(ref sumSq, c0 + 3));
+                            L3_Train128x3(ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 6), ref Unsafe.Add(ref sum, c0 + 6), ref Unsafe.Add(ref sumSq, c0 + 6));
+                            L3_Train128x3(ref Unsafe.Add(ref wg, 648), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 9), ref Unsafe.Add(ref sum, c0 + 9), ref Unsafe.Add(ref sumSq, c0 + 9));
+                            L3_Train128x2(ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 12), ref Unsafe.Add(ref sum, c0 + 12), ref Unsafe.Add(ref sumSq, c0 + 12));
+                            L3_Train128x2(ref Unsafe.Add(ref wg, 1008), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
+                                ref Unsafe.Add(ref shift, c0 + 14), ref Unsafe.Add(ref sum, c0 + 14), ref Unsafe.Add(ref sumSq, c0 + 14));
+                        }
+                        else
+                        {
+                            L3_Infer128x3(act, ref Unsafe.Add(ref wg, 0), ref b, ref offsets, ref Unsafe.Add(ref dst, 0 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 0), ref Unsafe.Add(ref shift, c0 + 0));
+                            L3_Infer128x3(act, ref Unsafe.Add(ref wg, 216), ref b, ref offsets, ref Unsafe.Add(ref dst, 3 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 3), ref Unsafe.Add(ref shift, c0 + 3));
+                            L3_Infer128x3(act, ref Unsafe.Add(ref wg, 432), ref b, ref offsets, ref Unsafe.Add(ref dst, 6 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 6), ref Unsafe.Add(ref shift, c0 + 6));
+                            L3_Infer128x3(act, ref Unsafe.Add(ref wg, 648), ref b, ref offsets, ref Unsafe.Add(ref dst, 9 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 9), ref Unsafe.Add(ref shift, c0 + 9));
+                            L3_Infer128x2(act, ref Unsafe.Add(ref wg, 864), ref b, ref offsets, ref Unsafe.Add(ref dst, 12 * ld), ld,
+                                ref Unsafe.Add(ref scale, c0 + 12), ref Unsafe.Add(ref shift, c0 + 12));
+                            L3_Infer128x2(act, ref Unsafe.Add(ref wg, 1008), ref b, ref offsets, ref Unsafe.Add(ref dst, 14 * ld), ld,
                                 ref Unsafe.Add(ref scale, c0 + 14), ref Unsafe.Add(ref shift, c0 + 14));
                         }
                     }
@@ -1544,6 +1888,287 @@ namespace FusedOps.Generated
             Vector256.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), 8);
             Vector256.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), 16);
             Vector256.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), 24);
+        }
+
+        // Layer 3: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 72 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L3_Infer128x2<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 72; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 72 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 3: 2 output channels × 32 pixels, 16 at a time in 8 Vector128 accumulators, over 72 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L3_Train128x2(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 72; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 72 + k));
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+            }
+        }
+
+        // Layer 3: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 72 taps; applies scale, shift and the activation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L3_Infer128x3<TAct>(TAct act, ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float scale, ref float shift)
+            where TAct : struct, IActivationOperator
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 72; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 72 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> s0 = Vector128.Create(Unsafe.Add(ref scale, 0));
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                c0_0 = act.Invoke(Simd.Fma(c0_0, s0, t0));
+                c0_1 = act.Invoke(Simd.Fma(c0_1, s0, t0));
+                c0_2 = act.Invoke(Simd.Fma(c0_2, s0, t0));
+                c0_3 = act.Invoke(Simd.Fma(c0_3, s0, t0));
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> s1 = Vector128.Create(Unsafe.Add(ref scale, 1));
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                c1_0 = act.Invoke(Simd.Fma(c1_0, s1, t1));
+                c1_1 = act.Invoke(Simd.Fma(c1_1, s1, t1));
+                c1_2 = act.Invoke(Simd.Fma(c1_2, s1, t1));
+                c1_3 = act.Invoke(Simd.Fma(c1_3, s1, t1));
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> s2 = Vector128.Create(Unsafe.Add(ref scale, 2));
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                c2_0 = act.Invoke(Simd.Fma(c2_0, s2, t2));
+                c2_1 = act.Invoke(Simd.Fma(c2_1, s2, t2));
+                c2_2 = act.Invoke(Simd.Fma(c2_2, s2, t2));
+                c2_3 = act.Invoke(Simd.Fma(c2_3, s2, t2));
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
+        }
+
+        // Layer 3: 3 output channels × 32 pixels, 16 at a time in 12 Vector128 accumulators, over 72 taps; stores conv + bias and adds the channel sums.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void L3_Train128x3(ref float a, ref float b, ref int offsets, ref float y, int ld,
+            ref float shift, ref double sum, ref double sumSq)
+        {
+            for (nuint h = 0; h < 32; h += 16)
+            {
+                Vector128<float> c0_0 = Vector128<float>.Zero;
+                Vector128<float> c0_1 = Vector128<float>.Zero;
+                Vector128<float> c0_2 = Vector128<float>.Zero;
+                Vector128<float> c0_3 = Vector128<float>.Zero;
+                Vector128<float> c1_0 = Vector128<float>.Zero;
+                Vector128<float> c1_1 = Vector128<float>.Zero;
+                Vector128<float> c1_2 = Vector128<float>.Zero;
+                Vector128<float> c1_3 = Vector128<float>.Zero;
+                Vector128<float> c2_0 = Vector128<float>.Zero;
+                Vector128<float> c2_1 = Vector128<float>.Zero;
+                Vector128<float> c2_2 = Vector128<float>.Zero;
+                Vector128<float> c2_3 = Vector128<float>.Zero;
+                for (nint k = 0; k < 72; k++)
+                {
+                    int offset = Unsafe.Add(ref offsets, k);
+                    ref float bk = ref Unsafe.Add(ref b, offset);
+                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref a, k));
+                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref a, 72 + k));
+                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref a, 144 + k));
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bk, h);
+                    c0_0 = Simd.Fma(a0, b0, c0_0);
+                    c1_0 = Simd.Fma(a1, b0, c1_0);
+                    c2_0 = Simd.Fma(a2, b0, c2_0);
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bk, h + 4);
+                    c0_1 = Simd.Fma(a0, b1, c0_1);
+                    c1_1 = Simd.Fma(a1, b1, c1_1);
+                    c2_1 = Simd.Fma(a2, b1, c2_1);
+                    Vector128<float> b2 = Vector128.LoadUnsafe(ref bk, h + 8);
+                    c0_2 = Simd.Fma(a0, b2, c0_2);
+                    c1_2 = Simd.Fma(a1, b2, c1_2);
+                    c2_2 = Simd.Fma(a2, b2, c2_2);
+                    Vector128<float> b3 = Vector128.LoadUnsafe(ref bk, h + 12);
+                    c0_3 = Simd.Fma(a0, b3, c0_3);
+                    c1_3 = Simd.Fma(a1, b3, c1_3);
+                    c2_3 = Simd.Fma(a2, b3, c2_3);
+                }
+
+                // Epilogue: each output written once.
+                Vector128<float> t0 = Vector128.Create(Unsafe.Add(ref shift, 0));
+                Unsafe.Add(ref sum, 0) += Simd.Sum(c0_0 + c0_1 + c0_2 + c0_3);
+                Unsafe.Add(ref sumSq, 0) += Simd.Sum((c0_0 * c0_0) + (c0_1 * c0_1) + (c0_2 * c0_2) + (c0_3 * c0_3));
+                c0_0 += t0;
+                c0_1 += t0;
+                c0_2 += t0;
+                c0_3 += t0;
+                Vector128.StoreUnsafe(c0_0, ref y, h);
+                Vector128.StoreUnsafe(c0_1, ref y, h + 4);
+                Vector128.StoreUnsafe(c0_2, ref y, h + 8);
+                Vector128.StoreUnsafe(c0_3, ref y, h + 12);
+                Vector128<float> t1 = Vector128.Create(Unsafe.Add(ref shift, 1));
+                Unsafe.Add(ref sum, 1) += Simd.Sum(c1_0 + c1_1 + c1_2 + c1_3);
+                Unsafe.Add(ref sumSq, 1) += Simd.Sum((c1_0 * c1_0) + (c1_1 * c1_1) + (c1_2 * c1_2) + (c1_3 * c1_3));
+                c1_0 += t1;
+                c1_1 += t1;
+                c1_2 += t1;
+                c1_3 += t1;
+                Vector128.StoreUnsafe(c1_0, ref Unsafe.Add(ref y, 1 * ld), h);
+                Vector128.StoreUnsafe(c1_1, ref Unsafe.Add(ref y, 1 * ld), h + 4);
+                Vector128.StoreUnsafe(c1_2, ref Unsafe.Add(ref y, 1 * ld), h + 8);
+                Vector128.StoreUnsafe(c1_3, ref Unsafe.Add(ref y, 1 * ld), h + 12);
+                Vector128<float> t2 = Vector128.Create(Unsafe.Add(ref shift, 2));
+                Unsafe.Add(ref sum, 2) += Simd.Sum(c2_0 + c2_1 + c2_2 + c2_3);
+                Unsafe.Add(ref sumSq, 2) += Simd.Sum((c2_0 * c2_0) + (c2_1 * c2_1) + (c2_2 * c2_2) + (c2_3 * c2_3));
+                c2_0 += t2;
+                c2_1 += t2;
+                c2_2 += t2;
+                c2_3 += t2;
+                Vector128.StoreUnsafe(c2_0, ref Unsafe.Add(ref y, 2 * ld), h);
+                Vector128.StoreUnsafe(c2_1, ref Unsafe.Add(ref y, 2 * ld), h + 4);
+                Vector128.StoreUnsafe(c2_2, ref Unsafe.Add(ref y, 2 * ld), h + 8);
+                Vector128.StoreUnsafe(c2_3, ref Unsafe.Add(ref y, 2 * ld), h + 12);
+            }
         }
 
         // Layer 3: scalar fallback for machines without Vector256, all 16 channels of a panel.
