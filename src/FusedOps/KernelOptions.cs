@@ -17,8 +17,8 @@ public static class KernelOptions
     /// At 128 the runtime kernels use <see cref="System.Runtime.Intrinsics.Vector128{T}"/>, and so do the generated convolutions'
     /// register blocks (<see cref="KernelDispatch.Level"/> 0 with <see cref="KernelDispatch.RuntimeBits"/> 128): inference's
     /// direct, grid, pooled, banded and Maxout kernels and training's per-sample forward; the folded model's Winograd
-    /// F(2 × 2, 3 × 3) route runs Vector128 products between scalar transforms. The output-channels-in-lanes route (512 bits) and
-    /// the 256-bit-only Winograd routes leave their layers to those at 128.
+    /// F(2 × 2, 3 × 3) route runs Vector128 transforms and products. The layers of the output-channels-in-lanes route (512 bits)
+    /// and of the 256-bit-only Winograd routes take the generated kernels' 128-bit path.
     /// </remarks>
     public static int MaxVectorBits
     {

@@ -150,7 +150,7 @@ public static partial class ConvHelpers
 
     // Lanes 0, 2, 4, 6 and 1, 3, 5, 7 of the 8 lanes of lo then hi.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<float> Even, Vector128<float> Odd) Unzip(Vector128<float> lo, Vector128<float> hi)
+    internal static (Vector128<float> Even, Vector128<float> Odd) Unzip(Vector128<float> lo, Vector128<float> hi)
     {
         if (Sse.IsSupported)
         {

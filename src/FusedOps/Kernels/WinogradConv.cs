@@ -71,7 +71,7 @@ public readonly record struct WinogradShape(int Channels, int OutChannels, int O
 /// transpose writes NCHW; for few output channels the tiles are in the lanes instead (WinogradConv.Narrow.cs). Every output is computed by the same operations in the same order whatever range of tile rows
 /// a call covers, so any split over threads gives the same bits. Vector512 where <see cref="KernelDispatch.Level"/> is 2,
 /// Vector256 where it is 1 (tiles in the lanes, 8 a vector: WinogradConv.Narrow256.cs; <see cref="WinogradBlock.ChannelsInLanes"/>
-/// there takes the Vector256 products between the scalar transforms), Vector128 products between the scalar transforms where
+/// there takes the Vector256 products between the scalar transforms), Vector128 transforms and products where
 /// <see cref="KernelDispatch.RuntimeBits"/> is 128, a scalar path otherwise.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -80,7 +80,7 @@ public static unsafe partial class WinogradConv
     /// <summary>
     /// Whether a vector path runs: Vector512 (<see cref="KernelOptions.MaxVectorBits"/> ≥ 512 on an AVX-512 machine), Vector256
     /// (AVX2 + FMA, <see cref="KernelDispatch.Level"/> 1: the tiles-in-lanes block at 8 tiles a vector, WinogradConv.Narrow256.cs)
-    /// or Vector128 (<see cref="KernelDispatch.RuntimeBits"/> 128: Vector128 products between the scalar transforms, WinogradConv.Vector128.cs).
+    /// or Vector128 (<see cref="KernelDispatch.RuntimeBits"/> 128: Vector128 transforms and products, WinogradConv.Vector128.cs).
     /// The inference route (generated code) runs where this holds; the training route needs <see cref="TrainingRuns"/>.
     /// </summary>
     public static bool Enabled => KernelDispatch.Level >= 1 || KernelDispatch.RuntimeBits == 128;
@@ -274,10 +274,10 @@ public static unsafe partial class WinogradConv
                 }
                 else if (KernelDispatch.RuntimeBits == 128)
                 {
-                    // Vector128 products between the scalar transforms (WinogradConv.Vector128.cs).
-                    InputRowScalar(in run, ty);
+                    // Vector128 transforms and products (WinogradConv.Vector128.cs).
+                    InputRow128(in run, ty);
                     Products128(in run);
-                    OutputRowScalar(act, in run);
+                    OutputRow128(act, in run);
                 }
                 else
                 {
