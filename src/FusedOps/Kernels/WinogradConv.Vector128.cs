@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -131,5 +132,32 @@ public static unsafe partial class WinogradConv
         Vector128.Store(e1 + e2, v + ((xi + 1) * step));
         Vector128.Store(e2 - e1, v + ((xi + 2) * step));
         Vector128.Store(e1 - e3, v + ((xi + 3) * step));
+    }
+
+    // The stage's [x][pad] row to the output planes for the whole blocks of 4 channels: 4 × 4 blocks transposed in registers (the
+    // last 4 columns overlap the block before when the width is not a multiple of 4: written twice, same values). Returns the
+    // first channel left to WriteRows' element-by-element scatter.
+    private static int Transpose128(float* stage, int pad, float* y, int plane, int cout, int ow)
+    {
+        int o0 = 0;
+        for (; o0 + 4 <= cout; o0 += 4)
+        {
+            for (int x0 = 0; x0 < ow; x0 += 4)
+            {
+                int at = Math.Min(x0, ow - 4);
+                float* s = stage + ((nint)at * pad) + o0;
+                (Vector128<float> e01, Vector128<float> o01) = ConvHelpers.Unzip(Vector128.Load(s), Vector128.Load(s + pad));
+                (Vector128<float> e23, Vector128<float> o23) = ConvHelpers.Unzip(Vector128.Load(s + (2 * pad)), Vector128.Load(s + (3 * pad)));
+                (Vector128<float> c0, Vector128<float> c2) = ConvHelpers.Unzip(e01, e23);
+                (Vector128<float> c1, Vector128<float> c3) = ConvHelpers.Unzip(o01, o23);
+                float* yo = y + ((nint)o0 * plane) + at;
+                Vector128.Store(c0, yo);
+                Vector128.Store(c1, yo + plane);
+                Vector128.Store(c2, yo + (2 * (nint)plane));
+                Vector128.Store(c3, yo + (3 * (nint)plane));
+            }
+        }
+
+        return o0;
     }
 }

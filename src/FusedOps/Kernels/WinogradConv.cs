@@ -408,6 +408,10 @@ public static unsafe partial class WinogradConv
                     }
                 }
             }
+            else if (KernelDispatch.RuntimeBits == 128 && KernelDispatch.Level == 0 && ow >= 4)
+            {
+                o0 = Transpose128(stage, pad, y, run.OutPlane, cout, ow);
+            }
 
             Scatter(stage, pad, y, run.OutPlane, o0, cout, 0, ow);
         }
