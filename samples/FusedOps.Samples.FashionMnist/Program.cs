@@ -45,6 +45,11 @@ Console.WriteLine($"Data: {train.Count:N0} training and {test.Count:N0} test ima
 //    instead of bouncing around the minimum), batch 64, inputs (x/255 − 0.2860)/0.3530, seeded shuffling.
 // Training splits each convolution's passes over samples (bitwise the same result for any thread count).
 KernelOptions.MaxDegreeOfParallelism = options.Threads;
+if (options.Bits is int bits)
+{
+    KernelOptions.MaxVectorBits = bits;
+}
+
 var model = new FashionNet(seed: options.Seed);
 var optimizer = new Adam(model.Parameters, LearningRate);
 var trainBatches = new MinibatchLoader(train, BatchSize, FashionMnist.Mean, FashionMnist.StandardDeviation, shuffle: true, seed: options.Seed);
