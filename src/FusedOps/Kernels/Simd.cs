@@ -21,12 +21,6 @@ public static class Simd
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
         Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, c) : (a * b) + c;
 
-    // a·b + c at 128 bits, fused where the hardware has FMA (x86) or AdvSimd (Arm), as ShiftedConv's 128-bit tiles fuse.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
-        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c)
-        : System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? System.Runtime.Intrinsics.Arm.AdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
-
     /// <summary>a·b + c in float; fused where the hardware has FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Fma(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);

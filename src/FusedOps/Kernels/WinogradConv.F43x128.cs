@@ -109,7 +109,7 @@ public static unsafe partial class WinogradConv
     private static void InputRow43x128(in WinogradShape shape, float* x, int inPlane, int ty, float* v, int slots, float* stage)
     {
         int height = shape.InHeight, width = shape.InWidth, tiles = (shape.OutWidth + 3) / 4;
-        nint step = (nint)shape.Channels * slots;
+        nint step = (nint)shape.Channels * slots, end = ((nint)(shape.Channels - 1) * inPlane) + ((nint)height * width);
         Vector128<float>* e = stackalloc Vector128<float>[36];
         for (int c = 0; c < shape.Channels; c++)
         {
@@ -128,9 +128,9 @@ public static unsafe partial class WinogradConv
                     else
                     {
                         float* p = plane + ((nint)r * width) + col;
-                        if (col + 20 > width)
+                        if (col + 20 > width && (p - x) + 20 > end)
                         {
-                            // The row's end: its columns staged with zeros past it (never a read past the plane).
+                            // The last plane's last row end: its columns staged with zeros past it (never a read past the planes).
                             new Span<float>(stage, 20).Clear();
                             new Span<float>(p, width - col).CopyTo(new Span<float>(stage, 20));
                             p = stage;
@@ -141,6 +141,15 @@ public static unsafe partial class WinogradConv
                         l8 = Vector128.Load(p + 8);
                         l12 = Vector128.Load(p + 12);
                         l16 = Vector128.Load(p + 16);
+                        if (col + 20 > width && p != stage)
+                        {
+                            // A row's end read on into what follows it: the columns past the row cleared.
+                            l0 = Vector128.BitwiseAnd(l0, Below128(width - col));
+                            l4 = Vector128.BitwiseAnd(l4, Below128(width - col - 4));
+                            l8 = Vector128.BitwiseAnd(l8, Below128(width - col - 8));
+                            l12 = Vector128.BitwiseAnd(l12, Below128(width - col - 12));
+                            l16 = Vector128.BitwiseAnd(l16, Below128(width - col - 16));
+                        }
                     }
 
                     // Columns 0…3 of the 4 tiles from the loads at +0 … +12, columns 4 and 5 (0 and 1 of the next tile) from +4 … +16.
@@ -177,17 +186,17 @@ public static unsafe partial class WinogradConv
             {
                 Vector128<float> lo = Vector128.Load(vc), hi = Vector128.Load(vc + 4);
                 Vector128<float> s = Vector128.Create(uc[0]);
-                a0 = Simd.Fma(s, lo, a0);
-                b0 = Simd.Fma(s, hi, b0);
+                a0 = Lanes128.Fma(s, lo, a0);
+                b0 = Lanes128.Fma(s, hi, b0);
                 s = Vector128.Create(uc[1]);
-                a1 = Simd.Fma(s, lo, a1);
-                b1 = Simd.Fma(s, hi, b1);
+                a1 = Lanes128.Fma(s, lo, a1);
+                b1 = Lanes128.Fma(s, hi, b1);
                 s = Vector128.Create(uc[2]);
-                a2 = Simd.Fma(s, lo, a2);
-                b2 = Simd.Fma(s, hi, b2);
+                a2 = Lanes128.Fma(s, lo, a2);
+                b2 = Lanes128.Fma(s, hi, b2);
                 s = Vector128.Create(uc[3]);
-                a3 = Simd.Fma(s, lo, a3);
-                b3 = Simd.Fma(s, hi, b3);
+                a3 = Lanes128.Fma(s, lo, a3);
+                b3 = Lanes128.Fma(s, hi, b3);
                 vc += slots;
                 uc += pad;
             }
@@ -244,6 +253,11 @@ public static unsafe partial class WinogradConv
         }
     }
 
+    // All ones in the lanes below `count`, zeros from it on.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Below128(int count) =>
+        Vector128.LessThan(Vector128.Create(0, 1, 2, 3), Vector128.Create(count)).AsSingle();
+
     // A tile's 4 pixels of a row, the first `left` of them (at least 1) where fewer are inside the row.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreTile43x128(float* y, int left, Vector128<float> v)
@@ -290,28 +304,13 @@ public static unsafe partial class WinogradConv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transform43x128(
         Vector128<float> d0, Vector128<float> d1, Vector128<float> d2, Vector128<float> d3, Vector128<float> d4, Vector128<float> d5,
-        out Vector128<float> r0, out Vector128<float> r1, out Vector128<float> r2, out Vector128<float> r3, out Vector128<float> r4, out Vector128<float> r5)
-    {
-        Vector128<float> four = Vector128.Create(4f), five = Vector128.Create(5f), two = Vector128.Create(2f);
-        Vector128<float> p = Simd.Fma(-four, d2, d4), q = Simd.Fma(-four, d1, d3), s = d4 - d2, u = two * (d3 - d1);
-        r0 = Simd.Fma(four, d0, Simd.Fma(-five, d2, d4));
-        r1 = p + q;
-        r2 = p - q;
-        r3 = s + u;
-        r4 = s - u;
-        r5 = Simd.Fma(four, d1, Simd.Fma(-five, d3, d5));
-    }
+        out Vector128<float> r0, out Vector128<float> r1, out Vector128<float> r2, out Vector128<float> r3, out Vector128<float> r4, out Vector128<float> r5) =>
+        Transform43<Vector128<float>, Lanes128>(d0, d1, d2, d3, d4, d5, out r0, out r1, out r2, out r3, out r4, out r5);
 
     // Aᵀ applied to six vectors (Output43's operations at 128 bits).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Output43x128(
         Vector128<float> m0, Vector128<float> m1, Vector128<float> m2, Vector128<float> m3, Vector128<float> m4, Vector128<float> m5,
-        out Vector128<float> y0, out Vector128<float> y1, out Vector128<float> y2, out Vector128<float> y3)
-    {
-        Vector128<float> a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
-        y0 = m0 + a + c;
-        y1 = Simd.Fma(Vector128.Create(2f), d, b);
-        y2 = Simd.Fma(Vector128.Create(4f), c, a);
-        y3 = Simd.Fma(Vector128.Create(8f), d, b) + m5;
-    }
+        out Vector128<float> y0, out Vector128<float> y1, out Vector128<float> y2, out Vector128<float> y3) =>
+        Output43<Vector128<float>, Lanes128>(m0, m1, m2, m3, m4, m5, out y0, out y1, out y2, out y3);
 }

@@ -182,17 +182,17 @@ public static unsafe partial class WinogradConv
                 {
                     Vector128<float> g0 = Vector128.Load(u0 + t), g1 = Vector128.Load(u1 + t);
                     Vector128<float> d = Vector128.Load(v0 + t);
-                    s00 = Simd.Fma(d, g0, s00);
-                    s01 = Simd.Fma(d, g1, s01);
+                    s00 = Lanes128.Fma(d, g0, s00);
+                    s01 = Lanes128.Fma(d, g1, s01);
                     d = Vector128.Load(v1 + t);
-                    s10 = Simd.Fma(d, g0, s10);
-                    s11 = Simd.Fma(d, g1, s11);
+                    s10 = Lanes128.Fma(d, g0, s10);
+                    s11 = Lanes128.Fma(d, g1, s11);
                     d = Vector128.Load(v2 + t);
-                    s20 = Simd.Fma(d, g0, s20);
-                    s21 = Simd.Fma(d, g1, s21);
+                    s20 = Lanes128.Fma(d, g0, s20);
+                    s21 = Lanes128.Fma(d, g1, s21);
                     d = Vector128.Load(v3 + t);
-                    s30 = Simd.Fma(d, g0, s30);
-                    s31 = Simd.Fma(d, g1, s31);
+                    s30 = Lanes128.Fma(d, g0, s30);
+                    s31 = Lanes128.Fma(d, g1, s31);
                 }
 
                 float* mc = m + ((nint)c * pad) + o;
