@@ -45,9 +45,9 @@ Console.WriteLine($"Data: {train.Count:N0} training and {test.Count:N0} test ima
 //    instead of bouncing around the minimum), batch 64, inputs (x/255 − 0.2860)/0.3530, seeded shuffling.
 // Training splits each convolution's passes over samples (bitwise the same result for any thread count).
 KernelOptions.MaxDegreeOfParallelism = options.Threads;
-if (int.TryParse(Environment.GetEnvironmentVariable("FUSEDOPS_MAX_VECTOR_BITS"), out int bits))
+if (options.Bits is int bits)
 {
-    KernelOptions.MaxVectorBits = bits; // 512, 256, 128 or 0: compare the kernels' vector widths on one machine
+    KernelOptions.MaxVectorBits = bits;
 }
 
 var model = new FashionNet(seed: options.Seed);

@@ -82,8 +82,8 @@ public sealed class WinogradTrainingTests
         Assert.Equal(Takes(16, 16, 28, 28), Differs(nameof(WinogradNarrow)));
         Assert.Equal(Takes(16, 32, 10, 34), Differs(nameof(WinogradWide)));
         Assert.Equal(bits >= 256, Runs(16, 32, 10, 34));
-        Assert.Equal(bits >= 256, Runs(16, 16, 28, 28));
-        Assert.Equal(bits >= 512, Runs(16, 16, 26, 26));
+        Assert.Equal(bits >= 256 || (bits == 128 && WinogradConv.Enabled128), Runs(16, 16, 28, 28));
+        Assert.Equal(bits >= 512 || (bits == 128 && WinogradConv.Enabled128), Runs(16, 16, 26, 26));
         Assert.False(Differs(nameof(ConvBnRelu)));
     });
 
@@ -114,8 +114,8 @@ public sealed class WinogradTrainingTests
         });
         Assert.Equal(runs, forward);
         Assert.Equal(runs, input);
-        Assert.Equal(runs && bits == 256 && ((c >= 64 && w >= 56) || (w + 3) / 4 is 4 or 7 or 8), forward43);
-        Assert.Equal(runs && bits == 256 && ((oc >= 64 && w >= 56) || (w + 3) / 4 is 4 or 7 or 8), input43);
+        Assert.Equal(runs && (bits == 128 || (bits == 256 && ((c >= 64 && w >= 56) || (w + 3) / 4 is 4 or 7 or 8))), forward43);
+        Assert.Equal(runs && (bits == 128 || (bits == 256 && ((oc >= 64 && w >= 56) || (w + 3) / 4 is 4 or 7 or 8))), input43);
 
         double[] conv = new double[z.Length], convScale = new double[z.Length], expectedX = new double[x.Length], scaleX = new double[x.Length];
         for (int s = 0; s < n; s++)
@@ -377,9 +377,12 @@ public sealed class WinogradTrainingTests
     });
 
     // Whether the route's kernel runs a product of this shape (channels in and out, output plane) at the current width: where
-    // WinogradConv.TrainingRuns holds, and at 256 bits on rows of 4 F(4 × 4, 3 × 3) tiles (Conv2dTrainer.Flat43Enabled).
+    // WinogradConv.TrainingRuns holds, at 256 bits on rows of 4 F(4 × 4, 3 × 3) tiles (Conv2dTrainer.Flat43Enabled), and at 128
+    // bits on the shapes F(4 × 4, 3 × 3) takes at 256 (WinogradConv.F43x128.cs): 64 channels or more on rows of 56 or more, rows of
+    // 4, 7 or 8 tiles.
     private static bool Runs(int c, int oc, int h, int w) =>
-        WinogradConv.TrainingRuns(new WinogradShape(c, oc, h, w)) || (WinogradConv.Enabled256 && (w + 3) / 4 == 4);
+        WinogradConv.TrainingRuns(new WinogradShape(c, oc, h, w)) || (WinogradConv.Enabled256 && (w + 3) / 4 == 4)
+        || (WinogradConv.Enabled128 && ((c >= 64 && w >= 56) || (w + 3) / 4 is 4 or 7 or 8));
 
     // Whether a convolution of this shape (channels in and out, output plane) takes the route for a product or its weight gradient.
     private static bool Takes(int c, int oc, int h, int w) => Runs(c, oc, h, w) || WinogradConv.WeightGradientRuns(new WinogradShape(c, oc, h, w));

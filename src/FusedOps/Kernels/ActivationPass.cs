@@ -35,6 +35,13 @@ public static partial class ActivationPass
                 act.Invoke(Vector256.LoadUnsafe(ref z, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
             }
         }
+        else if (KernelDispatch.RuntimeBits == 128)
+        {
+            for (; i <= count - 4; i += 4)
+            {
+                act.Invoke(Vector128.LoadUnsafe(ref z, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+            }
+        }
 
         for (; i < count; i++)
         {
@@ -61,6 +68,13 @@ public static partial class ActivationPass
             for (; i <= count - 8; i += 8)
             {
                 act.Backward(Vector256.LoadUnsafe(ref dy, (nuint)i), Vector256.LoadUnsafe(ref u, (nuint)i)).StoreUnsafe(ref dz, (nuint)i);
+            }
+        }
+        else if (KernelDispatch.RuntimeBits == 128)
+        {
+            for (; i <= count - 4; i += 4)
+            {
+                act.Backward(Vector128.LoadUnsafe(ref dy, (nuint)i), Vector128.LoadUnsafe(ref u, (nuint)i)).StoreUnsafe(ref dz, (nuint)i);
             }
         }
 
@@ -109,6 +123,7 @@ public static partial class ActivationPass
         }
 
         int level = KernelDispatch.Level;
+        bool narrow = level == 0 && KernelDispatch.RuntimeBits == 128;
         for (int row = 0; row < n; row++)
         {
             for (int c = 0; c < channels; c++)
@@ -132,6 +147,14 @@ public static partial class ActivationPass
                     for (; i <= spatial - 8; i += 8)
                     {
                         act.Invoke((Vector256.LoadUnsafe(ref z, (nuint)(o + i)) * vs) + vt).StoreUnsafe(ref y, (nuint)(o + i));
+                    }
+                }
+                else if (narrow)
+                {
+                    Vector128<float> vs = Vector128.Create(s), vt = Vector128.Create(t);
+                    for (; i <= spatial - 4; i += 4)
+                    {
+                        act.Invoke((Vector128.LoadUnsafe(ref z, (nuint)(o + i)) * vs) + vt).StoreUnsafe(ref y, (nuint)(o + i));
                     }
                 }
 
@@ -159,7 +182,7 @@ public static partial class ActivationPass
             return;
         }
 
-        bool vector = KernelDispatch.Level >= 1 && spatial >= 8;
+        bool vector = KernelDispatch.Level >= 1 && spatial >= 8, narrow = KernelDispatch.Level == 0 && KernelDispatch.RuntimeBits == 128 && spatial >= 4;
         for (int row = 0; row < n; row++)
         {
             for (int c = 0; c < channels; c++)
@@ -192,6 +215,10 @@ public static partial class ActivationPass
 
                     a = Vector256.Sum(va);
                     b = Vector256.Sum(vb);
+                }
+                else if (narrow)
+                {
+                    BackwardReduce128(act, ref dy, ref z, ref du, store, o, spatial, s, t, mu, inv, ref i, out a, out b);
                 }
 
                 for (; i < spatial; i++)

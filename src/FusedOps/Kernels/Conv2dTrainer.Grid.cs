@@ -170,9 +170,9 @@ public sealed unsafe partial class Conv2dTrainer
         bool norm = !Unsafe.IsNullRef(ref z);
         new Span<float>(Unsafe.AsPointer(ref plane), m).Clear();
         int end = m + (oh * wp);
-        if (vector && ow >= 4)
+        if ((vector || KernelDispatch.RuntimeBits == 128) && ow >= 4)
         {
-            double rows = FillGradientRows(KernelDispatch.Level >= 2, ref src, ref z, in n, ref plane, oh, ow, wp, m);
+            double rows = FillGradientRows(vector ? (KernelDispatch.Level >= 2 ? 512 : 256) : 128, ref src, ref z, in n, ref plane, oh, ow, wp, m);
             new Span<float>(Unsafe.AsPointer(ref Unsafe.Add(ref plane, end)), lz - end).Clear();
             return rows;
         }

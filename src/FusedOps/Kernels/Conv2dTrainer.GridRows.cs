@@ -49,19 +49,19 @@ public sealed unsafe partial class Conv2dTrainer
                 v.StoreUnsafe(ref dst, (nuint)i);
             }
 
-            for (; i <= ow - 8; i += 8)
+            for (; TConstants.Eight && i <= ow - 8; i += 8)
             {
                 Vector256<float> v = c.Value<TNorm, TRelu>(Vector256.LoadUnsafe(ref row, (nuint)i), Vector256.LoadUnsafe(ref zr, (nuint)i));
                 va += v;
                 v.StoreUnsafe(ref dst, (nuint)i);
             }
 
-            if (i <= ow - 4)
+            // One step after the 8-wide ones; at 128 bits (not Eight) the whole row.
+            for (; i <= ow - 4; i += 4)
             {
                 Vector128<float> v = c.Value<TNorm, TRelu>(Vector128.LoadUnsafe(ref row, (nuint)i), Vector128.LoadUnsafe(ref zr, (nuint)i));
                 va4 += v;
                 v.StoreUnsafe(ref dst, (nuint)i);
-                i += 4;
             }
 
             if (i < ow)
@@ -82,13 +82,14 @@ public sealed unsafe partial class Conv2dTrainer
             }
         }
 
-        return Vector256.Sum(va) + (double)Vector128.Sum(va4) + a;
+        return (TConstants.Eight ? Vector256.Sum(va) : 0.0) + (double)Vector128.Sum(va4) + a;
     }
 
-    // FillGradientRows at 512 (wide) or 256 bits.
-    private static double FillGradientRows(bool wide, ref float src, ref float z, in NormCoefficients n, ref float plane, int oh, int ow, int wp, int m) =>
-        wide ? FillGradientRows<GridConstants>(ref src, ref z, in n, ref plane, oh, ow, wp, m)
-        : FillGradientRows<GridConstants256>(ref src, ref z, in n, ref plane, oh, ow, wp, m);
+    // FillGradientRows at 512 (wide), 256 or 128 bits.
+    private static double FillGradientRows(int bits, ref float src, ref float z, in NormCoefficients n, ref float plane, int oh, int ow, int wp, int m) =>
+        bits >= 512 ? FillGradientRows<GridConstants>(ref src, ref z, in n, ref plane, oh, ow, wp, m)
+        : bits >= 256 ? FillGradientRows<GridConstants256>(ref src, ref z, in n, ref plane, oh, ow, wp, m)
+        : FillGradientRows<GridConstants128>(ref src, ref z, in n, ref plane, oh, ow, wp, m);
 
     // FillGradientRows for the coefficients' case.
     private static double FillGradientRows<TConstants>(ref float src, ref float z, in NormCoefficients n, ref float plane, int oh, int ow, int wp, int m)
@@ -136,6 +137,9 @@ public sealed unsafe partial class Conv2dTrainer
         // Whether FillGradientRows takes 16-wide steps (a constant of each type).
         static abstract bool Wide { get; }
 
+        // Whether it takes 8-wide steps (not at 128 bits, where Vector256 is not accelerated on Arm).
+        static abstract bool Eight { get; }
+
         static abstract TSelf Create(NormCoefficients n);
 
         Vector512<float> Value<TNorm, TRelu>(Vector512<float> d, Vector512<float> z)
@@ -155,6 +159,8 @@ public sealed unsafe partial class Conv2dTrainer
     private readonly struct GridConstants(NormCoefficients n) : IGridConstants<GridConstants>
     {
         public static bool Wide => true;
+
+        public static bool Eight => true;
 
         public static GridConstants Create(NormCoefficients n) => new(n);
 
@@ -207,6 +213,8 @@ public sealed unsafe partial class Conv2dTrainer
 
         public static bool Wide => false;
 
+        public static bool Eight => true;
+
         public static GridConstants256 Create(NormCoefficients n) => new(n);
 
         // Not taken (Wide is false); the 8-lane arithmetic on each half.
@@ -226,5 +234,50 @@ public sealed unsafe partial class Conv2dTrainer
             where TNorm : struct, IFlag
             where TRelu : struct, IFlag =>
             default(TNorm).On ? Value<TNorm, TRelu>(d.ToVector256(), z.ToVector256()).GetLower() : d;
+    }
+
+    // NormCoefficients broadcast to 4 lanes, for 128 bits (SSE, AdvSimd): FillGradientPlane's value per lane, its arithmetic in its
+    // order (no fused multiply-adds), so each value's bits are the scalar loop's; only the sum's order is its own.
+    private readonly struct GridConstants128(NormCoefficients n) : IGridConstants<GridConstants128>
+    {
+        private readonly Vector128<float> _k = Vector128.Create(n.K), _a = Vector128.Create(n.A), _b = Vector128.Create(n.B);
+        private readonly Vector128<float> _mean = Vector128.Create(n.Mean), _invStd = Vector128.Create(n.InvStd);
+        private readonly Vector128<float> _scale = Vector128.Create(n.Scale), _shift = Vector128.Create(n.Shift);
+
+        public static bool Wide => false;
+
+        public static bool Eight => false;
+
+        public static GridConstants128 Create(NormCoefficients n) => new(n);
+
+        // Not taken (Wide and Eight are false); the 4-lane arithmetic on each quarter.
+        public Vector512<float> Value<TNorm, TRelu>(Vector512<float> d, Vector512<float> z)
+            where TNorm : struct, IFlag
+            where TRelu : struct, IFlag =>
+            Vector512.Create(Value<TNorm, TRelu>(d.GetLower(), z.GetLower()), Value<TNorm, TRelu>(d.GetUpper(), z.GetUpper()));
+
+        public Vector256<float> Value<TNorm, TRelu>(Vector256<float> d, Vector256<float> z)
+            where TNorm : struct, IFlag
+            where TRelu : struct, IFlag =>
+            Vector256.Create(Value<TNorm, TRelu>(d.GetLower(), z.GetLower()), Value<TNorm, TRelu>(d.GetUpper(), z.GetUpper()));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<float> Value<TNorm, TRelu>(Vector128<float> d, Vector128<float> z)
+            where TNorm : struct, IFlag
+            where TRelu : struct, IFlag
+        {
+            if (!default(TNorm).On)
+            {
+                return d;
+            }
+
+            if (default(TRelu).On)
+            {
+                d = Vector128.AndNot(d, Vector128.LessThanOrEqual((z * _scale) + _shift, Vector128<float>.Zero));
+            }
+
+            Vector128<float> xh = (z - _mean) * _invStd;
+            return (d - _a - (xh * _b)) * _k;
+        }
     }
 }

@@ -53,6 +53,7 @@ public sealed unsafe partial class Conv2dTrainer
         {
             int pw = t._wp, ph = t._h + (2 * t._pad), w = t._w, h = t._h, pad = t._pad;
             bool vector = KernelDispatch.Level >= 1 && w >= 8, wide = KernelDispatch.Level >= 2 && w >= 16;
+            bool narrow = KernelDispatch.Level == 0 && KernelDispatch.RuntimeBits == 128 && w >= 4;
             TAct act = Act;
             for (int c = 0; c < t._c; c++)
             {
@@ -92,6 +93,21 @@ public sealed unsafe partial class Conv2dTrainer
                         if (i < w)
                         {
                             act.Invoke((Vector256.LoadUnsafe(ref src, (nuint)(w - 8)) * vs) + vb).StoreUnsafe(ref row, (nuint)(w - 8));
+                        }
+                    }
+                    else if (narrow)
+                    {
+                        // At 128 bits (SSE, AdvSimd) 4 a step, the last 4 overlapping.
+                        Vector128<float> ns = vs.GetLower(), nb = vb.GetLower();
+                        int i = 0;
+                        for (; i <= w - 4; i += 4)
+                        {
+                            act.Invoke((Vector128.LoadUnsafe(ref src, (nuint)i) * ns) + nb).StoreUnsafe(ref row, (nuint)i);
+                        }
+
+                        if (i < w)
+                        {
+                            act.Invoke((Vector128.LoadUnsafe(ref src, (nuint)(w - 4)) * ns) + nb).StoreUnsafe(ref row, (nuint)(w - 4));
                         }
                     }
                     else

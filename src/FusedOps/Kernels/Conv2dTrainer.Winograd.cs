@@ -127,6 +127,20 @@ public sealed unsafe partial class Conv2dTrainer
     public bool ForwardOnWinograd43 { get; private set; }
 
     /// <summary>
+    /// Whether the training forward and input gradient of a convolution run Winograd F(4 × 4, 3 × 3) at 128 bits
+    /// (<see cref="KernelDispatch.RuntimeBits"/> 128: SSE, ARM64's AdvSimd; WinogradConv.F43x128.cs) on the shapes that take it at
+    /// 256 bits (see <see cref="Winograd43Enabled"/> and <see cref="Flat43Enabled"/>: case B's and C's kinds, the Fashion-MNIST
+    /// network's 28 × 28 and 14 × 14 layers) instead of the grid (default true; needs <see cref="WinogradEnabled"/>). Other shapes
+    /// stay on the grid: F(4 × 4)'s larger rounding error is taken where it was measured to pay. The weight gradient takes
+    /// F(3 × 3, 2 × 2) at 128 bits on its own switch (<see cref="WinogradWeightGradientEnabled"/>, WinogradConv.WeightGradient128.cs).
+    /// Process-wide, for benchmarks and tests that compare the routes.
+    /// </summary>
+    public static bool Winograd128Enabled { get; set; } = true;
+
+    // Whether the current call's product runs the 128-bit F(4 × 4, 3 × 3) kernel (the forward's, or the input gradient's).
+    private bool _on128, _onInput128;
+
+    /// <summary>
     /// Whether training convolutions may run their forward and input-gradient products on Winograd F(2×2, 3×3) (default true).
     /// Process-wide, like <see cref="KernelOptions.MaxVectorBits"/>: for benchmarks and tests that compare the routes.
     /// </summary>
@@ -151,7 +165,12 @@ public sealed unsafe partial class Conv2dTrainer
     private int WinogradScratchLength => RoundUp(Math.Max(
         Math.Max(_winogradForward?.ScratchLength ?? 0, _winogradInput?.ScratchLength ?? 0),
         Math.Max(_forward43Shape || _flat43Forward ? WinogradConv.ScratchLength43(_winogradForward!.Value) : 0,
-            _input43Shape || _flat43Input ? WinogradConv.ScratchLength43(_winogradInput!.Value) : 0)), 16);
+            _input43Shape || _flat43Input ? WinogradConv.ScratchLength43(_winogradInput!.Value) : 0)), 16)
+        + RoundUp(Math.Max(
+            _winogradForward is { } f ? WinogradConv.ScratchLength43x128(in f) : 0, _winogradInput is { } i ? WinogradConv.ScratchLength43x128(in i) : 0), 16);
+
+    // Whether a product takes the 128-bit F(4 × 4, 3 × 3) kernel now.
+    private static bool Runs128 => WinogradEnabled && Winograd128Enabled && WinogradConv.Enabled128;
 
     // Whether a product of this shape (the forward, or the input gradient: channels then the layer's output channels) may take
     // F(4 × 4, 3 × 3) at 256 bits: 64 or more input channels on rows of 56 or more (ConvPlan.Winograd43Wide's kind of layer, case C:
@@ -178,11 +197,12 @@ public sealed unsafe partial class Conv2dTrainer
     private void PrepareWinogradForward(float[] weight)
     {
         bool flat = _flat43Forward && Flat43Enabled && Winograd43Enabled && WinogradConv.Enabled256;
-        _onWinograd = _winogradForward is { } shape && WinogradEnabled && (WinogradConv.TrainingRuns(in shape) || flat);
+        _on128 = (_forward43Shape || _flat43Forward) && Runs128;
+        _onWinograd = _winogradForward is { } shape && WinogradEnabled && (WinogradConv.TrainingRuns(in shape) || flat || _on128);
         ForwardOnWinograd = _onWinograd;
         _on43 = _onWinograd && (_forward43Shape || flat) && Winograd43Enabled && WinogradConv.Enabled256;
-        ForwardOnWinograd43 = _on43;
-        if (_on43)
+        ForwardOnWinograd43 = _on43 || _on128;
+        if (_on43 || _on128)
         {
             WinogradShape f = _winogradForward!.Value;
             if (_winograd43Weights.Length < WinogradConv.PackedLength43(in f))
@@ -203,11 +223,12 @@ public sealed unsafe partial class Conv2dTrainer
     private void PrepareWinogradInput(float[] weight, bool wantInput)
     {
         bool flat = _flat43Input && Flat43Enabled && Winograd43Enabled && InputGradient43Enabled && WinogradConv.Enabled256;
-        _onWinograd = wantInput && _winogradInput is { } shape && WinogradEnabled && (WinogradConv.TrainingRuns(in shape) || flat);
+        _onInput128 = wantInput && (_input43Shape || _flat43Input) && Runs128;
+        _onWinograd = wantInput && _winogradInput is { } shape && WinogradEnabled && (WinogradConv.TrainingRuns(in shape) || flat || _onInput128);
         InputGradientOnWinograd = _onWinograd;
         _onInput43 = _onWinograd && (_input43Shape || flat) && Winograd43Enabled && InputGradient43Enabled && WinogradConv.Enabled256;
-        InputGradientOnWinograd43 = _onInput43;
-        if (_onInput43)
+        InputGradientOnWinograd43 = _onInput43 || _onInput128;
+        if (_onInput43 || _onInput128)
         {
             // The input gradient's weights [c][o][3][3], each kernel flipped: dX = conv(dZ padded by one, w′) with w′[c][o][k] = w[o][c][8 − k].
             WinogradShape f = _winogradInput!.Value;
@@ -272,6 +293,13 @@ public sealed unsafe partial class Conv2dTrainer
     {
         WinogradShape shape = _winogradForward!.Value;
         int plane = (_h + 2) * _wp;
+        if (_on128)
+        {
+            // The padded planes as the unpadded kernel reads them: (OH + 2) × Wp each, Hp·Wp apart.
+            WinogradConv.RunStrided43x128(in shape, ref xp, plane, ref _winograd43Weights[0], ref z, ref Scratch128(ref scratch));
+            return;
+        }
+
         if (_on43)
         {
             // The padded planes with padding 0: (OH + 2) × Wp each, Hp·Wp apart, as the unpadded kernel reads its planes; y = 1·conv + 0.
@@ -290,6 +318,13 @@ public sealed unsafe partial class Conv2dTrainer
     private void WinogradInputSample(ref float dzGrid, ref float dx, ref float scratch)
     {
         WinogradShape shape = _winogradInput!.Value;
+        if (_onInput128)
+        {
+            // dZ's padded planes, (H + 2) × Wp each, Lz apart.
+            WinogradConv.RunStrided43x128(in shape, ref Unsafe.Add(ref dzGrid, _wp + 1), _lz, ref _winograd43InputWeights[0], ref dx, ref Scratch128(ref scratch));
+            return;
+        }
+
         if (_onInput43)
         {
             // The padded planes of dZ read with padding 0: (H + 2) × Wp each (Wp = W + 2), Lz apart; y = 1·conv + 0.
@@ -320,6 +355,11 @@ public sealed unsafe partial class Conv2dTrainer
 
         WinogradConv.PackForTraining(in shape, weight.AsSpan(0, _oc * _kc), buffer, transposeFlip, _winogradStaging);
     }
+
+    // The 128-bit kernel's scratch: past the other kernels' (WinogradScratchLength).
+    private ref float Scratch128(ref float scratch) =>
+        ref Unsafe.Add(ref scratch, RoundUp(ActivationOffset + OutLength, 16) + WinogradScratchLength - RoundUp(Math.Max(
+            _winogradForward is { } f ? WinogradConv.ScratchLength43x128(in f) : 0, _winogradInput is { } i ? WinogradConv.ScratchLength43x128(in i) : 0), 16));
 
     private Span<float> WinogradScratch(ref float scratch, in WinogradShape shape) =>
         Planes(ref Unsafe.Add(ref scratch, RoundUp(ActivationOffset + OutLength, 16)), shape.ScratchLength);

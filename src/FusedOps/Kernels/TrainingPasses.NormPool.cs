@@ -222,6 +222,16 @@ public static unsafe partial class TrainingPasses
                         act.Invoke((Vector256.LoadUnsafe(ref z, (nuint)(o + i)) * vs) + vt + r).StoreUnsafe(ref y, (nuint)(o + i));
                     }
                 }
+                else if (KernelDispatch.RuntimeBits == 128)
+                {
+                    // At 128 bits (SSE, AdvSimd) the same arithmetic 4 a step.
+                    Vector128<float> vs = Vector128.Create(s), vt = Vector128.Create(t), vrs = Vector128.Create(rs), vrt = Vector128.Create(rt);
+                    for (; i <= spatial - 4; i += 4)
+                    {
+                        Vector128<float> r = res.Invoke((Vector128.LoadUnsafe(ref rz, (nuint)(o + i)) * vrs) + vrt);
+                        act.Invoke((Vector128.LoadUnsafe(ref z, (nuint)(o + i)) * vs) + vt + r).StoreUnsafe(ref y, (nuint)(o + i));
+                    }
+                }
 
                 for (; i < spatial; i++)
                 {

@@ -434,29 +434,43 @@ public static unsafe partial class WinogradConv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transform43(
         Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, Vector256<float> d4, Vector256<float> d5,
-        out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> r2, out Vector256<float> r3, out Vector256<float> r4, out Vector256<float> r5)
+        out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> r2, out Vector256<float> r3, out Vector256<float> r4, out Vector256<float> r5) =>
+        Transform43<Vector256<float>, Lanes256>(d0, d1, d2, d3, d4, d5, out r0, out r1, out r2, out r3, out r4, out r5);
+
+    // Bᵀ applied to six vectors of any width (TL's operations, fused as Simd.Fma fuses).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transform43<T, TL>(T d0, T d1, T d2, T d3, T d4, T d5, out T r0, out T r1, out T r2, out T r3, out T r4, out T r5)
+        where T : struct
+        where TL : ILanes<T>
     {
-        Vector256<float> four = Vector256.Create(4f), five = Vector256.Create(5f), two = Vector256.Create(2f);
-        Vector256<float> p = Simd.Fma(-four, d2, d4), q = Simd.Fma(-four, d1, d3), s = d4 - d2, u = two * (d3 - d1);
-        r0 = Simd.Fma(four, d0, Simd.Fma(-five, d2, d4));
-        r1 = p + q;
-        r2 = p - q;
-        r3 = s + u;
-        r4 = s - u;
-        r5 = Simd.Fma(four, d1, Simd.Fma(-five, d3, d5));
+        T four = TL.Create(4f), minusFour = TL.Create(-4f), minusFive = TL.Create(-5f), two = TL.Create(2f);
+        T p = TL.Fma(minusFour, d2, d4), q = TL.Fma(minusFour, d1, d3), s = TL.Subtract(d4, d2), u = TL.Multiply(two, TL.Subtract(d3, d1));
+        r0 = TL.Fma(four, d0, TL.Fma(minusFive, d2, d4));
+        r1 = TL.Add(p, q);
+        r2 = TL.Subtract(p, q);
+        r3 = TL.Add(s, u);
+        r4 = TL.Subtract(s, u);
+        r5 = TL.Fma(four, d1, TL.Fma(minusFive, d3, d5));
     }
 
     // Aᵀ applied to six vectors m0…m5: four.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Output43(
         Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3, Vector256<float> m4, Vector256<float> m5,
-        out Vector256<float> y0, out Vector256<float> y1, out Vector256<float> y2, out Vector256<float> y3)
+        out Vector256<float> y0, out Vector256<float> y1, out Vector256<float> y2, out Vector256<float> y3) =>
+        Output43<Vector256<float>, Lanes256>(m0, m1, m2, m3, m4, m5, out y0, out y1, out y2, out y3);
+
+    // Aᵀ applied to six vectors of any width.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Output43<T, TL>(T m0, T m1, T m2, T m3, T m4, T m5, out T y0, out T y1, out T y2, out T y3)
+        where T : struct
+        where TL : ILanes<T>
     {
-        Vector256<float> a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
-        y0 = m0 + a + c;
-        y1 = Simd.Fma(Vector256.Create(2f), d, b);
-        y2 = Simd.Fma(Vector256.Create(4f), c, a);
-        y3 = Simd.Fma(Vector256.Create(8f), d, b) + m5;
+        T a = TL.Add(m1, m2), b = TL.Subtract(m1, m2), c = TL.Add(m3, m4), d = TL.Subtract(m3, m4);
+        y0 = TL.Add(TL.Add(m0, a), c);
+        y1 = TL.Fma(TL.Create(2f), d, b);
+        y2 = TL.Fma(TL.Create(4f), c, a);
+        y3 = TL.Add(TL.Fma(TL.Create(8f), d, b), m5);
     }
 
     // One tile row, or with `two` rows ty and ty + 1 (V's tiles 0 … 7 and 8 … 15): per 16 output channels and chunk of 16 tiles, the

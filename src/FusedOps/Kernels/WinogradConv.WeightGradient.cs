@@ -25,18 +25,20 @@ public static unsafe partial class WinogradConv
 
     /// <summary>
     /// Whether <see cref="WeightGradientSample"/> runs on this shape: input channels a multiple of 16, on the Vector512 path, or
-    /// on the Vector256 path for rows of <see cref="MinWeightGradientTiles256"/> tiles and more.
+    /// on the Vector256 path for rows of <see cref="MinWeightGradientTiles256"/> tiles and more; at 128 bits
+    /// (<see cref="Enabled128"/>, WinogradConv.WeightGradient128.cs) input channels a multiple of 4.
     /// </summary>
     public static bool WeightGradientRuns(in WinogradShape shape) =>
-        shape.Channels % 16 == 0
-        && ((KernelDispatch.Level == 2 && Vector512.IsHardwareAccelerated) || (KernelDispatch.Level == 1 && shape.TileColumns >= MinWeightGradientTiles256));
+        (shape.Channels % 16 == 0
+        && ((KernelDispatch.Level == 2 && Vector512.IsHardwareAccelerated) || (KernelDispatch.Level == 1 && shape.TileColumns >= MinWeightGradientTiles256)))
+        || (Enabled128 && shape.Channels % 4 == 0);
 
     /// <summary>Floats of <see cref="WeightGradientSample"/>'s sums M: [ξ = 16][Channels][OutPad].</summary>
     public static int WeightGradientSumsLength(in WinogradShape shape) => 16 * shape.Channels * shape.OutPad;
 
     /// <summary>Floats of <see cref="WeightGradientSample"/>'s scratch (one per thread).</summary>
     public static int WeightGradientScratchLength(in WinogradShape shape) =>
-        (WeightBand * 16 * shape.VStep) + (WeightBand * 16 * UStep(in shape)) + (16 * 256);
+        Math.Max((WeightBand * 16 * shape.VStep) + (WeightBand * 16 * UStep(in shape)) + (16 * 256), WeightGradientScratchLength128(in shape));
 
     private static int UStep(in WinogradShape shape) => (shape.TilePad * shape.OutPad) + 16;
 
@@ -54,7 +56,7 @@ public static unsafe partial class WinogradConv
         if (!WeightGradientRuns(in shape))
         {
             throw new NotSupportedException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"The Winograd weight gradient needs input channels in multiples of 16 and the Vector512 path, or the Vector256 path with rows of {MinWeightGradientTiles256} tiles or more; this shape has {shape.Channels} input channels and {shape.TileColumns} tiles a row, kernel level {KernelDispatch.Level}."));
+                $"The Winograd weight gradient needs input channels in multiples of 16 and the Vector512 path, or the Vector256 path with rows of {MinWeightGradientTiles256} tiles or more, or in multiples of 4 at 128 bits; this shape has {shape.Channels} input channels and {shape.TileColumns} tiles a row, kernel level {KernelDispatch.Level}."));
         }
 
         CheckPlanes(shape.Channels, shape.InHeight, shape.InWidth, input.Length, inPlaneStride, inRowStride, nameof(input));
@@ -65,6 +67,12 @@ public static unsafe partial class WinogradConv
         fixed (float* px = input, pg = dz, pm = sums, pb = scratch)
         {
             float* u = pb + (WeightBand * vBand), stage = u + (WeightBand * uBand);
+            if (Enabled128)
+            {
+                WeightGradient128(in shape, px, inPlaneStride, inRowStride, pg, dzPlaneStride, dzRowStride, pm, pb);
+                return;
+            }
+
             if (KernelDispatch.Level == 1)
             {
                 WeightGradientRows256(in shape, px, inPlaneStride, inRowStride, pg, dzPlaneStride, dzRowStride, pm, pb, u, stage);
