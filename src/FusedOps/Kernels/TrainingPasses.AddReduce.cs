@@ -7,8 +7,8 @@ namespace FusedOps.Kernels;
 /// <c>AddBackwardReduce</c> for ReLU and the identity in one sweep per channel plane: du = act′(dy) at u, the saved
 /// gradient += du (or = 0 + du for its first writer), and BatchNorm's Σ du and Σ du·x̂, reading each input once. The three passes it replaces ran over a sample
 /// each (du written, read back twice); here every value takes the same operations in the same order (ReLU′ and the add are
-/// elementwise, exact at any width; the sums are <see cref="ActivationPass.BackwardReduce"/>'s, 8 lanes then the tail in
-/// double), so the results are the same bits.
+/// elementwise, exact at any width; the sums are <see cref="ActivationPass.BackwardReduce"/>'s: 8 lanes then the tail in
+/// double, or at 128 bits 4 lanes widened to double), so the results are the same bits.
 /// </content>
 public static unsafe partial class TrainingPasses
 {
@@ -23,7 +23,7 @@ public static unsafe partial class TrainingPasses
         float* mean, float* invStd, ref double sumDu, ref double sumDuXhat)
         where TAct : struct, IActivationOperator
     {
-        bool vector = KernelDispatch.Level >= 1 && spatial >= 8;
+        bool vector = KernelDispatch.Level >= 1 && spatial >= 8, narrow = KernelDispatch.Level == 0 && KernelDispatch.RuntimeBits == 128 && spatial >= 4;
         for (int c = 0; c < channels; c++)
         {
             long o = (long)c * spatial;
@@ -47,6 +47,28 @@ public static unsafe partial class TrainingPasses
 
                 a = Vector256.Sum(va);
                 b = Vector256.Sum(vb);
+            }
+            else if (narrow)
+            {
+                // ActivationPass.BackwardReduce128's order: 4 lanes widened to double, two accumulators each.
+                Vector128<float> vmu = Vector128.Create(mu), vinv = Vector128.Create(inv);
+                Vector128<double> a0 = Vector128<double>.Zero, a1 = Vector128<double>.Zero, b0 = Vector128<double>.Zero, b1 = Vector128<double>.Zero;
+                for (; i <= spatial - 4; i += 4)
+                {
+                    long k = o + i;
+                    Vector128<float> g = act.Backward(Vector128.Load(dy + k), Vector128.Load(u + k));
+                    ((overwrite ? Vector128<float>.Zero : Vector128.Load(save + k)) + g).Store(save + k);
+                    g.Store(du + k);
+                    (Vector128<double> gl, Vector128<double> gh) = Vector128.Widen(g);
+                    (Vector128<double> xl, Vector128<double> xh) = Vector128.Widen((Vector128.Load(z + k) - vmu) * vinv);
+                    a0 += gl;
+                    a1 += gh;
+                    b0 += gl * xl;
+                    b1 += gh * xh;
+                }
+
+                a = Vector128.Sum(a0 + a1);
+                b = Vector128.Sum(b0 + b1);
             }
 
             for (; i < spatial; i++)
