@@ -99,7 +99,7 @@ public static unsafe partial class TrainingPasses
         public override void ReducePlanes(float* dy, long o, float* save, bool overwrite, float* z, float* du, int first, int channels, int spatial,
             float* scale, float* shift, float* mean, float* invStd, ref double sumDu, ref double sumDuXhat)
         {
-            bool vector = KernelDispatch.Level >= 1 && spatial >= 8;
+            bool vector = KernelDispatch.Level >= 1 && spatial >= 8, narrow = KernelDispatch.Level == 0 && KernelDispatch.RuntimeBits == 128 && spatial >= 4;
             TAct act = _act;
             TRes res = _residualAct;
             save += o;
@@ -132,6 +132,30 @@ public static unsafe partial class TrainingPasses
 
                     a = Vector256.Sum(va);
                     b = Vector256.Sum(vb);
+                }
+                else if (narrow)
+                {
+                    Vector128<float> vmu = Vector128.Create(mu), vinv = Vector128.Create(inv), vs = Vector128.Create(s), vt = Vector128.Create(t);
+                    Vector128<float> vrs = Vector128.Create(rs), vrt = Vector128.Create(rt);
+                    Vector128<double> a0 = Vector128<double>.Zero, a1 = Vector128<double>.Zero, b0 = Vector128<double>.Zero, b1 = Vector128<double>.Zero;
+                    for (; i <= spatial - 4; i += 4)
+                    {
+                        long k = p + i;
+                        Vector128<float> zv = Vector128.Load(z + k);
+                        Vector128<float> u = (zv * vs) + vt + res.Invoke((Vector128.Load(rz + k) * vrs) + vrt);
+                        Vector128<float> g = act.Backward(Vector128.Load(dy + k), u);
+                        ((overwrite ? Vector128<float>.Zero : Vector128.Load(save + k)) + g).Store(save + k);
+                        g.Store(du + k);
+                        (Vector128<double> gl, Vector128<double> gh) = Vector128.Widen(g);
+                        (Vector128<double> xl, Vector128<double> xh) = Vector128.Widen((zv - vmu) * vinv);
+                        a0 += gl;
+                        a1 += gh;
+                        b0 += gl * xl;
+                        b1 += gh * xh;
+                    }
+
+                    a = Vector128.Sum(a0 + a1);
+                    b = Vector128.Sum(b0 + b1);
                 }
 
                 for (; i < spatial; i++)
