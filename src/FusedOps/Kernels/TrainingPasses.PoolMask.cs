@@ -42,7 +42,7 @@ public static unsafe partial class TrainingPasses
         }
     }
 
-    // One plane's Σ dU and Σ dU·x̂ (dU in L1): ResidualSum.ReducePlanes's terms in its order (8 lanes, then the tail in double).
+    // One plane's Σ dU and Σ dU·x̂ (dU in L1): ResidualSum.ReducePlanes's terms in its order (8 lanes, or 4 widened to double at 128 bits, then the tail in double).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PlaneSums(float* du, float* z, int spatial, float mu, float inv, ref double sumDu, ref double sumDuXhat)
     {
@@ -61,6 +61,25 @@ public static unsafe partial class TrainingPasses
 
             a = Vector256.Sum(va);
             b = Vector256.Sum(vb);
+        }
+        else if (KernelDispatch.Level == 0 && KernelDispatch.RuntimeBits == 128 && spatial >= 4)
+        {
+            // ResidualSum.ReducePlanes's order at 128 bits: 4 lanes widened to double, two accumulators each.
+            Vector128<float> vmu = Vector128.Create(mu), vinv = Vector128.Create(inv);
+            Vector128<double> a0 = Vector128<double>.Zero, a1 = Vector128<double>.Zero, b0 = Vector128<double>.Zero, b1 = Vector128<double>.Zero;
+            for (; i <= spatial - 4; i += 4)
+            {
+                Vector128<float> g = Vector128.Load(du + i);
+                (Vector128<double> gl, Vector128<double> gh) = Vector128.Widen(g);
+                (Vector128<double> xl, Vector128<double> xh) = Vector128.Widen((Vector128.Load(z + i) - vmu) * vinv);
+                a0 += gl;
+                a1 += gh;
+                b0 += gl * xl;
+                b1 += gh * xh;
+            }
+
+            a = Vector128.Sum(a0 + a1);
+            b = Vector128.Sum(b0 + b1);
         }
 
         for (; i < spatial; i++)
