@@ -42,7 +42,14 @@ internal static class FirstCalls
     }
 
     /// <summary>Result of one child: milliseconds.</summary>
-    public readonly record struct Result(double First, double Median2To30, double Max2To30, double Steady);
+    public readonly record struct Result(double First, double Median2To30, double Max2To30, double Steady, Parts Parts);
+
+    /// <summary>
+    /// Where the first result's time went, milliseconds: building the model, freezing it (building the ORT session for
+    /// <see cref="Subject.Onnx"/>), the first call; and how much of the whole the JIT compiler took
+    /// in each (<see cref="System.Runtime.JitInfo.GetCompilationTime"/>, every thread) and how many methods it compiled in all.
+    /// </summary>
+    public readonly record struct Parts(double Construct, double Freeze, double Call, double ConstructJit, double FreezeJit, double CallJit, int Methods);
 
     /// <summary>Runs the child for <paramref name="caseId"/> and parses its line; null if it failed.</summary>
     /// <param name="caseId">The case (ignored by the control).</param>
@@ -76,7 +83,7 @@ internal static class FirstCalls
         }
 
         double[] v = line[Marker.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        return new Result(v[0], v[1], v[2], v[3]);
+        return new Result(v[0], v[1], v[2], v[3], new Parts(v[4], v[5], v[6], v[7], v[8], v[9], (int)v[10]));
     }
 
     /// <summary>The child's side: prints one line for the parent.</summary>
@@ -93,10 +100,17 @@ internal static class FirstCalls
     {
         Subject subject = Enum.Parse<Subject>(subjectName);
         KernelOptions.MaxDegreeOfParallelism = 1; // the table reports one thread (the default is every core)
+        TimeSpan jit0 = System.Runtime.JitInfo.GetCompilationTime();
+        long methods0 = System.Runtime.JitInfo.GetCompiledMethodCount();
         long start = Stopwatch.GetTimestamp();
-        (InferCall infer, float[] input, float[] output, int batch, IDisposable? owner) = Build(caseId, subject);
+        (InferCall infer, float[] input, float[] output, int batch, IDisposable? owner, double construct, TimeSpan jitBuilt) = Build(caseId, subject, start);
         using IDisposable? disposeLater = owner;
-        double first = Stopwatch.GetElapsedTime(start).TotalMilliseconds + Timed(infer, input, output, batch);
+        double built = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        TimeSpan jit1 = System.Runtime.JitInfo.GetCompilationTime();
+        double call = Timed(infer, input, output, batch);
+        double first = built + call;
+        TimeSpan jit2 = System.Runtime.JitInfo.GetCompilationTime();
+        long methods = System.Runtime.JitInfo.GetCompiledMethodCount() - methods0;
         double[] early = new double[29];
         for (int i = 0; i < early.Length; i++)
         {
@@ -115,30 +129,36 @@ internal static class FirstCalls
             steady[i] = Timed(infer, input, output, batch);
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Marker} {first} {Median(early)} {early.Max()} {Median(steady)}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Marker} {first} {Median(early)} {early.Max()} {Median(steady)} {construct} {built - construct} {call} {Ms(jitBuilt - jit0)} {Ms(jit1 - jitBuilt)} {Ms(jit2 - jit1)} {methods}"));
         return 0;
     }
 
-    private static (InferCall Infer, float[] Input, float[] Output, int Batch, IDisposable? Owner) Build(string caseId, Subject subject)
+    private static double Ms(TimeSpan t) => t.TotalMilliseconds;
+
+    // Builds what the child calls; Construct is the milliseconds from start to the model built (the rest of the
+    // building is Freeze, or the ORT session) and JitBuilt the JIT's total compilation time at that point.
+    private static (InferCall Infer, float[] Input, float[] Output, int Batch, IDisposable? Owner, double Construct, TimeSpan JitBuilt) Build(string caseId, Subject subject, long start)
     {
         if (subject == Subject.Control)
         {
             float[] a = new float[ControlLength], b = new float[1];
             a.AsSpan().Fill(0.5f);
-            return (Dot, a, b, 1, null);
+            return (Dot, a, b, 1, null, Stopwatch.GetElapsedTime(start).TotalMilliseconds, System.Runtime.JitInfo.GetCompilationTime());
         }
 
         CaseDefinition d = Workload.Definition(caseId);
         IFusedModel model = d.Construct();
+        double construct = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        TimeSpan jitBuilt = System.Runtime.JitInfo.GetCompilationTime();
         float[] input = new float[d.Batch * model.InputLength], output = new float[d.Batch * model.OutputLength];
         if (subject == Subject.Onnx)
         {
             var onnx = new OnnxPipeline(model, Workload.LayersOf(d.Pipeline), input, output, d.Batch, threads: 1);
-            return ((_, _, _) => onnx.Infer(), input, output, d.Batch, onnx);
+            return ((_, _, _) => onnx.Infer(), input, output, d.Batch, onnx, construct, jitBuilt);
         }
 
         IInferenceModel frozen = d.Freeze(model);
-        return (frozen.Infer, input, output, d.Batch, null);
+        return (frozen.Infer, input, output, d.Batch, null, construct, jitBuilt);
     }
 
     // The control: a dot product of the input with itself in 512-bit (or narrower) vectors, written to output[0].

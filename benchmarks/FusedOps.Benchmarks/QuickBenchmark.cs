@@ -170,7 +170,9 @@ internal static class QuickBenchmark
         Console.WriteLine("'tiering off' reruns the child with DOTNET_TieredCompilation=0: every method fully optimised on its first call, as AggressiveOptimization on every kernel would make it.");
         Console.WriteLine("'ORT' times ONNX Runtime on the same case through the same harness (its first includes building the session); 'control' is a bare");
         Console.WriteLine("4,096-float SIMD dot product with no library: what the machine alone does to the calls after a first call that JIT-compiled code.");
-        Table table = new("case", "subject", "first", "calls 2–30 median", "calls 2–30 worst", "steady", "worst ÷ steady");
+        Console.WriteLine("The first is split into building the model, Freeze (or the ORT session) and the first call, each with the part of it the JIT");
+        Console.WriteLine("compiler took in brackets (System.Runtime.JitInfo, every thread); 'methods' is how many methods it compiled in all.");
+        Table table = new("case", "subject", "first", "construct (JIT)", "freeze (JIT)", "call 1 (JIT)", "methods", "calls 2–30 median", "calls 2–30 worst", "steady", "worst ÷ steady");
         foreach (string id in Workload.CaseIds)
         {
             foreach (FirstCalls.Subject subject in new[] { FirstCalls.Subject.Fused, FirstCalls.Subject.FusedTieringOff, FirstCalls.Subject.Onnx })
@@ -194,11 +196,11 @@ internal static class QuickBenchmark
         };
         if (FirstCalls.Measure(id == "-" ? Workload.CaseIds[0] : id, subject) is not { } v)
         {
-            table.Add(id, name, "child process failed", "", "", "", "");
+            table.Add(id, name, "child process failed", "", "", "", "", "", "", "", "");
             return;
         }
 
-        table.Add(id, name, Ms(v.First), Ms(v.Median2To30), Ms(v.Max2To30), Ms(v.Steady), $"{v.Max2To30 / v.Steady:F1}×");
+        table.Add(id, name, Ms(v.First), $"{Ms(v.Parts.Construct)} ({Ms(v.Parts.ConstructJit)})", $"{Ms(v.Parts.Freeze)} ({Ms(v.Parts.FreezeJit)})", $"{Ms(v.Parts.Call)} ({Ms(v.Parts.CallJit)})", $"{v.Parts.Methods}", Ms(v.Median2To30), Ms(v.Max2To30), Ms(v.Steady), $"{v.Max2To30 / v.Steady:F1}×");
     }
 
     private static OnnxPipeline? TryOnnx(Workload w, float[] output, int threads)
