@@ -67,13 +67,13 @@ internal static partial class InferenceEmitter
         switch (layer.Kind)
         {
             case ChannelActivationKind.PReLU when layer.NumParameters == 1:
-                w.Line($"Array.Fill(_shift{i}, {weight}[0], {oc}, {oc});");
+                w.Line($"CallBuffers.Fill(_shift{i}.AsSpan({oc}, {oc}), {weight}[0]);");
                 break;
             case ChannelActivationKind.PReLU:
                 w.Line($"Array.Copy({weight}, 0, _shift{i}, {oc}, {oc});");
                 break;
             case ChannelActivationKind.RReLU:
-                w.Line($"Array.Fill(_shift{i}, RReluOperator.InferenceSlope({Literal.Float(layer.Lower)}, {Literal.Float(layer.Upper)}), {oc}, {oc});");
+                w.Line($"CallBuffers.Fill(_shift{i}.AsSpan({oc}, {oc}), RReluOperator.InferenceSlope({Literal.Float(layer.Lower)}, {Literal.Float(layer.Upper)}));");
                 break;
             default:
                 w.Open($"for (int c = 1; c < {oc}; c += 2)");

@@ -83,7 +83,7 @@ internal static partial class InferenceEmitter
                 w.Open("if (fold)");
                 w.Line($"_w{i} = (float[])_w{i}.Clone();");
                 w.Line($"Norm.ScaleRows(_w{i}, {rowLength}, _scale{i});");
-                w.Line($"Array.Fill(_scale{i}, 1f);");
+                w.Line($"CallBuffers.Fill(_scale{i}, 1f);");
                 w.Close();
                 LinearEmitter.InferenceConstructor(w, g);
                 LanesConstructor(w, g);
@@ -107,7 +107,7 @@ internal static partial class InferenceEmitter
         var groups = m.Groups.Where(g => g.Inference.Count > 0).ToList();
         int head = HeadStart(m, groups);
         w.Summary("Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache; buffers "
-            + "come from the shared pool and scratch from the calling thread's own, so concurrent calls do not interfere.");
+            + "and scratch are the calling thread's own, so concurrent calls do not interfere.");
         if (head > 0)
         {
             w.Line($"/// <remarks>The Linear head (group {groups[head].Index} on) runs on {HeadChunk(plan)} samples at a time, gathered from chunks of {plan.InferChunk}: its weights are read once per {HeadChunk(plan)} samples, and each row's sums are those of any chunk.</remarks>");
@@ -121,17 +121,16 @@ internal static partial class InferenceEmitter
             w.Line($"int headChunk = Math.Min(batchSize, {HeadChunk(plan)});");
         }
 
-        w.Line("ArrayPool<float> pool = ArrayPool<float>.Shared;");
-        for (int k = 0; k < plan.ChunkBuffers; k++)
+                for (int k = 0; k < plan.ChunkBuffers; k++)
         {
-            w.Line($"float[] buf{k} = pool.Rent(chunk * BufferLength);");
+            w.Line($"float[] buf{k} = CallBuffers.Rent(chunk * BufferLength);");
         }
 
         int headLength = head > 0 ? groups.Skip(head).SelectMany(g => new[] { g.InLength, g.OutLength }).Max() : 0;
         if (head > 0)
         {
-            w.Line($"float[] head0 = pool.Rent(headChunk * {headLength});");
-            w.Line($"float[] head1 = pool.Rent(headChunk * {headLength});");
+            w.Line($"float[] head0 = CallBuffers.Rent(headChunk * {headLength});");
+            w.Line($"float[] head1 = CallBuffers.Rent(headChunk * {headLength});");
         }
 
         // The call's scratch (a sample's padded input, read by every part) on a 64-byte boundary, kept per thread: no rent per call.
@@ -197,13 +196,13 @@ internal static partial class InferenceEmitter
         w.Open("finally");
         for (int k = 0; k < plan.ChunkBuffers; k++)
         {
-            w.Line($"pool.Return(buf{k});");
+            w.Line($"CallBuffers.Return(buf{k});");
         }
 
         if (head > 0)
         {
-            w.Line("pool.Return(head0);");
-            w.Line("pool.Return(head1);");
+            w.Line("CallBuffers.Return(head0);");
+            w.Line("CallBuffers.Return(head1);");
         }
 
         w.Close();

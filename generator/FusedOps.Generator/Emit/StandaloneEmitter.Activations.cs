@@ -12,7 +12,7 @@ internal static partial class StandaloneEmitter
     {
         foreach (ChannelActivationLayer prelu in m.Layers.OfType<ChannelActivationLayer>().Where(l => l.Kind == ChannelActivationKind.PReLU))
         {
-            w.Line($"Array.Fill({TrainingEmitter.Field(prelu, "Weight")}.Data, {Literal.Float(prelu.Init)});");
+            w.Line($"CallBuffers.Fill({TrainingEmitter.Field(prelu, "Weight")}.Data, {Literal.Float(prelu.Init)});");
         }
     }
 

@@ -124,9 +124,9 @@ internal static partial class StandaloneEmitter
                 w.Line($"kernel.Forward(act, ref x, ref y, m, _weight{i}, _bias{i}, _meanWeight{i}, _varWeight{i}, _runningMean{i}, _runningVar{i}, false);");
                 return true;
             case CosineLinearLayer:
-                w.Line("float[] inverseInputNorms = ArrayPool<float>.Shared.Rent(m);");
+                w.Line("float[] inverseInputNorms = CallBuffers.Rent(m);");
                 w.Line($"CosineLinear.Forward(ref x, m, ref _weight{i}[0], {g.OutLength}, {g.InLength}, _cosInvW{i}, inverseInputNorms, ref y);");
-                w.Line("ArrayPool<float>.Shared.Return(inverseInputNorms);");
+                w.Line("CallBuffers.Return(inverseInputNorms);");
                 return true;
             default:
                 return false;

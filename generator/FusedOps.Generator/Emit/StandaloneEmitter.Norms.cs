@@ -96,9 +96,8 @@ internal static partial class StandaloneEmitter
         int i = g.Index;
         (int groups, int channels, _) = Geometry(norm, g.Input);
         w.Line("// Statistics of each sample, as in training; the scratch is rented, so concurrent calls do not share it.");
-        w.Line("ArrayPool<float> pool = ArrayPool<float>.Shared;");
-        w.Line($"float[] stats = pool.Rent(2 * m * {groups});");
-        w.Line($"float[] affine = pool.Rent(2 * {channels});");
+                w.Line($"float[] stats = CallBuffers.Rent(2 * m * {groups});");
+        w.Line($"float[] affine = CallBuffers.Rent(2 * {channels});");
         w.Line($"var shape = {NormShape(norm, g.Input)};");
         w.Line($"var act = {g.Operator.New()};");
         w.Line($"Span<float> mean = stats.AsSpan(0, m * {groups});");
@@ -107,7 +106,7 @@ internal static partial class StandaloneEmitter
         w.Line($"Span<float> shift = affine.AsSpan({channels}, {channels});");
         string gamma = norm.Affine ? $"_gamma{i}" : "default", beta = norm.Affine ? $"_beta{i}" : "default";
         w.Line($"SampleNorm.Forward(act, ref x, ref y, m, shape, {gamma}, {beta}, mean, invStd, scale, shift);");
-        w.Line("pool.Return(stats);");
-        w.Line("pool.Return(affine);");
+        w.Line("CallBuffers.Return(stats);");
+        w.Line("CallBuffers.Return(affine);");
     }
 }

@@ -212,9 +212,9 @@ internal static partial class StandaloneEmitter
                 break;
             case LocalResponseNormLayer lrn:
                 w.Line("// D is scratch here: rented, so concurrent calls do not share it.");
-                w.Line($"float[] d = ArrayPool<float>.Shared.Rent(m * {g.InLength});");
+                w.Line($"float[] d = CallBuffers.Rent(m * {g.InLength});");
                 w.Line($"LocalResponse.Forward(ref x, ref y, ref d[0], {Lrn(g, lrn, "m")});");
-                w.Line("ArrayPool<float>.Shared.Return(d);");
+                w.Line("CallBuffers.Return(d);");
                 break;
             case MaxoutLayer maxout:
                 w.Line($"ChannelActivations.MaxoutForward(ref x, ref y, ref Unsafe.NullRef<int>(), false, {Maxout(g, maxout, "m")});");

@@ -198,7 +198,7 @@ internal static partial class TrainingEmitter
             }
             else if (t.Init < 0)
             {
-                w.Line($"Array.Fill({t.Field}.Data, 1f);");
+                w.Line($"CallBuffers.Fill({t.Field}.Data, 1f);");
             }
 
             WeightFormEmitter.Initialize(w, m, t.Field);

@@ -47,7 +47,7 @@ namespace FusedOps.Generated
             {
                 _w0 = (float[])_w0.Clone();
                 Norm.ScaleRows(_w0, 144, _scale0);
-                Array.Fill(_scale0, 1f);
+                CallBuffers.Fill(_scale0, 1f);
             }
             // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel];
             // F(2×2, 3×3)'s (4 × 4) only where that route cannot run at Freeze (512 bits); a call takes the route its width and these weights allow.
@@ -57,14 +57,12 @@ namespace FusedOps.Generated
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
-        /// interfere.
+        /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_ConvBnRelu_Training.InputLength, Samples_ConvBnRelu_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
-            ArrayPool<float> pool = ArrayPool<float>.Shared;
             ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
@@ -1598,11 +1596,11 @@ namespace FusedOps.Generated
             L0Bias = new Parameter("0.bias", new int[] { 32 }, true);
             rng.FillFanIn(L0Bias.Data, 144);
             L1Weight = new Parameter("1.weight", new int[] { 32 }, true);
-            Array.Fill(L1Weight.Data, 1f);
+            CallBuffers.Fill(L1Weight.Data, 1f);
             L1Bias = new Parameter("1.bias", new int[] { 32 }, true);
             L1RunningMean = new Parameter("1.running_mean", new int[] { 32 }, false);
             L1RunningVar = new Parameter("1.running_var", new int[] { 32 }, false);
-            Array.Fill(L1RunningVar.Data, 1f);
+            CallBuffers.Fill(L1RunningVar.Data, 1f);
             Parameters = new ParameterList(L0Weight, L0Bias, L1Weight, L1Bias);
             Buffers = new ParameterList(L1RunningMean, L1RunningVar);
         }

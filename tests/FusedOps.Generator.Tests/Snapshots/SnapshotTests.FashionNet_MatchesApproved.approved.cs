@@ -65,7 +65,7 @@ namespace FusedOps.Generated
             {
                 _w0 = (float[])_w0.Clone();
                 Norm.ScaleRows(_w0, 9, _scale0);
-                Array.Fill(_scale0, 1f);
+                CallBuffers.Fill(_scale0, 1f);
             }
             // Group 1: Conv2d[4] + BatchNorm[5] + ReLU[6].
             float epsilon1 = 1e-05f;
@@ -76,7 +76,7 @@ namespace FusedOps.Generated
             {
                 _w1 = (float[])_w1.Clone();
                 Norm.ScaleRows(_w1, 144, _scale1);
-                Array.Fill(_scale1, 1f);
+                CallBuffers.Fill(_scale1, 1f);
             }
             // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
             _wg1 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, 28, 28), _w1) : null;
@@ -89,7 +89,7 @@ namespace FusedOps.Generated
             {
                 _w2 = (float[])_w2.Clone();
                 Norm.ScaleRows(_w2, 144, _scale2);
-                Array.Fill(_scale2, 1f);
+                CallBuffers.Fill(_scale2, 1f);
             }
             // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
             _wg2 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, 28, 28), _w2) : null;
@@ -102,7 +102,7 @@ namespace FusedOps.Generated
             {
                 _w4 = (float[])_w4.Clone();
                 Norm.ScaleRows(_w4, 144, _scale4);
-                Array.Fill(_scale4, 1f);
+                CallBuffers.Fill(_scale4, 1f);
             }
             // Winograd F(2×2, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ as [ξ][input channel][output channel].
             _wg4 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed(new WinogradShape(16, 32, 14, 14), _w4) : null;
@@ -114,7 +114,7 @@ namespace FusedOps.Generated
             {
                 _w6 = (float[])_w6.Clone();
                 Norm.ScaleRows(_w6, 1568, _scale6);
-                Array.Fill(_scale6, 1f);
+                CallBuffers.Fill(_scale6, 1f);
             }
             _packed6 = fold ? LinearKernels.PackWeights(_w6, 128, 1568) : Array.Empty<float>();
             // Group 8: Linear[20].
@@ -125,15 +125,14 @@ namespace FusedOps.Generated
             {
                 _w8 = (float[])_w8.Clone();
                 Norm.ScaleRows(_w8, 128, _scale8);
-                Array.Fill(_scale8, 1f);
+                CallBuffers.Fill(_scale8, 1f);
             }
             _packed8 = fold ? LinearKernels.PackWeights(_w8, 10, 128) : Array.Empty<float>();
         }
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
-        /// interfere.
+        /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
         /// <remarks>The Linear head (group 6 on) runs on 30 samples at a time, gathered from chunks of 5: its weights are read once per 30 samples, and each
         ///     row's sums are those of any chunk.</remarks>
@@ -142,12 +141,11 @@ namespace FusedOps.Generated
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_FashionNet_Training.InputLength, Samples_FashionNet_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
             int headChunk = Math.Min(batchSize, 30);
-            ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] buf0 = pool.Rent(chunk * BufferLength);
-            float[] buf1 = pool.Rent(chunk * BufferLength);
-            float[] buf2 = pool.Rent(chunk * BufferLength);
-            float[] head0 = pool.Rent(headChunk * 1568);
-            float[] head1 = pool.Rent(headChunk * 1568);
+            float[] buf0 = CallBuffers.Rent(chunk * BufferLength);
+            float[] buf1 = CallBuffers.Rent(chunk * BufferLength);
+            float[] buf2 = CallBuffers.Rent(chunk * BufferLength);
+            float[] head0 = CallBuffers.Rent(headChunk * 1568);
+            float[] head1 = CallBuffers.Rent(headChunk * 1568);
             ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
@@ -172,11 +170,11 @@ namespace FusedOps.Generated
             }
             finally
             {
-                pool.Return(buf0);
-                pool.Return(buf1);
-                pool.Return(buf2);
-                pool.Return(head0);
-                pool.Return(head1);
+                CallBuffers.Return(buf0);
+                CallBuffers.Return(buf1);
+                CallBuffers.Return(buf2);
+                CallBuffers.Return(head0);
+                CallBuffers.Return(head1);
             }
         }
 
@@ -7235,41 +7233,41 @@ namespace FusedOps.Generated
             L0Bias = new Parameter("0.bias", new int[] { 16 }, true);
             rng.FillFanIn(L0Bias.Data, 9);
             L1Weight = new Parameter("1.weight", new int[] { 16 }, true);
-            Array.Fill(L1Weight.Data, 1f);
+            CallBuffers.Fill(L1Weight.Data, 1f);
             L1Bias = new Parameter("1.bias", new int[] { 16 }, true);
             L1RunningMean = new Parameter("1.running_mean", new int[] { 16 }, false);
             L1RunningVar = new Parameter("1.running_var", new int[] { 16 }, false);
-            Array.Fill(L1RunningVar.Data, 1f);
+            CallBuffers.Fill(L1RunningVar.Data, 1f);
             L4Weight = new Parameter("4.weight", new int[] { 16, 16, 3, 3 }, true);
             rng.FillFanIn(L4Weight.Data, 144);
             L4Bias = new Parameter("4.bias", new int[] { 16 }, true);
             rng.FillFanIn(L4Bias.Data, 144);
             L5Weight = new Parameter("5.weight", new int[] { 16 }, true);
-            Array.Fill(L5Weight.Data, 1f);
+            CallBuffers.Fill(L5Weight.Data, 1f);
             L5Bias = new Parameter("5.bias", new int[] { 16 }, true);
             L5RunningMean = new Parameter("5.running_mean", new int[] { 16 }, false);
             L5RunningVar = new Parameter("5.running_var", new int[] { 16 }, false);
-            Array.Fill(L5RunningVar.Data, 1f);
+            CallBuffers.Fill(L5RunningVar.Data, 1f);
             L7Weight = new Parameter("7.weight", new int[] { 16, 16, 3, 3 }, true);
             rng.FillFanIn(L7Weight.Data, 144);
             L7Bias = new Parameter("7.bias", new int[] { 16 }, true);
             rng.FillFanIn(L7Bias.Data, 144);
             L8Weight = new Parameter("8.weight", new int[] { 16 }, true);
-            Array.Fill(L8Weight.Data, 1f);
+            CallBuffers.Fill(L8Weight.Data, 1f);
             L8Bias = new Parameter("8.bias", new int[] { 16 }, true);
             L8RunningMean = new Parameter("8.running_mean", new int[] { 16 }, false);
             L8RunningVar = new Parameter("8.running_var", new int[] { 16 }, false);
-            Array.Fill(L8RunningVar.Data, 1f);
+            CallBuffers.Fill(L8RunningVar.Data, 1f);
             L12Weight = new Parameter("12.weight", new int[] { 32, 16, 3, 3 }, true);
             rng.FillFanIn(L12Weight.Data, 144);
             L12Bias = new Parameter("12.bias", new int[] { 32 }, true);
             rng.FillFanIn(L12Bias.Data, 144);
             L13Weight = new Parameter("13.weight", new int[] { 32 }, true);
-            Array.Fill(L13Weight.Data, 1f);
+            CallBuffers.Fill(L13Weight.Data, 1f);
             L13Bias = new Parameter("13.bias", new int[] { 32 }, true);
             L13RunningMean = new Parameter("13.running_mean", new int[] { 32 }, false);
             L13RunningVar = new Parameter("13.running_var", new int[] { 32 }, false);
-            Array.Fill(L13RunningVar.Data, 1f);
+            CallBuffers.Fill(L13RunningVar.Data, 1f);
             L17Weight = new Parameter("17.weight", new int[] { 128, 1568 }, true);
             rng.FillFanIn(L17Weight.Data, 1568);
             L17Bias = new Parameter("17.bias", new int[] { 128 }, true);

@@ -45,22 +45,20 @@ namespace FusedOps.Generated
             {
                 _w0 = (float[])_w0.Clone();
                 Norm.ScaleRows(_w0, 20, _scale0);
-                Array.Fill(_scale0, 1f);
+                CallBuffers.Fill(_scale0, 1f);
             }
             _packed0 = fold ? LinearKernels.PackWeights(_w0, 13, 20) : Array.Empty<float>();
         }
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
-        /// interfere.
+        /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_LinearBnLeaky_Training.InputLength,
                 Samples_LinearBnLeaky_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
-            ArrayPool<float> pool = ArrayPool<float>.Shared;
             ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
@@ -147,11 +145,11 @@ namespace FusedOps.Generated
             L0Bias = new Parameter("0.bias", new int[] { 13 }, true);
             rng.FillFanIn(L0Bias.Data, 20);
             L1Weight = new Parameter("1.weight", new int[] { 13 }, true);
-            Array.Fill(L1Weight.Data, 1f);
+            CallBuffers.Fill(L1Weight.Data, 1f);
             L1Bias = new Parameter("1.bias", new int[] { 13 }, true);
             L1RunningMean = new Parameter("1.running_mean", new int[] { 13 }, false);
             L1RunningVar = new Parameter("1.running_var", new int[] { 13 }, false);
-            Array.Fill(L1RunningVar.Data, 1f);
+            CallBuffers.Fill(L1RunningVar.Data, 1f);
             Parameters = new ParameterList(L0Weight, L0Bias, L1Weight, L1Bias);
             Buffers = new ParameterList(L1RunningMean, L1RunningVar);
         }

@@ -43,21 +43,19 @@ namespace FusedOps.Generated
             {
                 _w0 = (float[])_w0.Clone();
                 Norm.ScaleRows(_w0, 6, _scale0);
-                Array.Fill(_scale0, 1f);
+                CallBuffers.Fill(_scale0, 1f);
             }
             _packed0 = fold ? LinearKernels.PackWeights(_w0, 3, 6) : Array.Empty<float>();
         }
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
-        /// interfere.
+        /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Models_Tiny_Training.InputLength, Models_Tiny_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
-            ArrayPool<float> pool = ArrayPool<float>.Shared;
             ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {

@@ -57,7 +57,7 @@ namespace FusedOps.Generated
             {
                 _w0 = (float[])_w0.Clone();
                 Norm.ScaleRows(_w0, 27, _scale0);
-                Array.Fill(_scale0, 1f);
+                CallBuffers.Fill(_scale0, 1f);
             }
             // Group 5: Linear[7].
             float epsilon5 = 0f;
@@ -67,25 +67,23 @@ namespace FusedOps.Generated
             {
                 _w5 = (float[])_w5.Clone();
                 Norm.ScaleRows(_w5, 288, _scale5);
-                Array.Fill(_scale5, 1f);
+                CallBuffers.Fill(_scale5, 1f);
             }
             _packed5 = fold ? LinearKernels.PackWeights(_w5, 10, 288) : Array.Empty<float>();
             // Group 6's PReLU runs in group 5's epilogue: its parameter per channel follows the shifts.
-            Array.Fill(_shift5, model.L8Weight.Data[0], 10, 10);
+            CallBuffers.Fill(_shift5.AsSpan(10, 10), model.L8Weight.Data[0]);
         }
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
-        /// interfere.
+        /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_Catalogue_Training.InputLength, Samples_Catalogue_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
-            ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] buf0 = pool.Rent(chunk * BufferLength);
-            float[] buf1 = pool.Rent(chunk * BufferLength);
+            float[] buf0 = CallBuffers.Rent(chunk * BufferLength);
+            float[] buf1 = CallBuffers.Rent(chunk * BufferLength);
             ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
@@ -103,8 +101,8 @@ namespace FusedOps.Generated
             }
             finally
             {
-                pool.Return(buf0);
-                pool.Return(buf1);
+                CallBuffers.Return(buf0);
+                CallBuffers.Return(buf1);
             }
         }
 
@@ -162,9 +160,8 @@ namespace FusedOps.Generated
         {
             // Pass: GroupNorm: statistics, then normalise + affine + SiLU (2 passes).
             // Statistics of each sample, as in training; the scratch is rented, so concurrent calls do not share it.
-            ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] stats = pool.Rent(2 * m * 2);
-            float[] affine = pool.Rent(2 * 8);
+            float[] stats = CallBuffers.Rent(2 * m * 2);
+            float[] affine = CallBuffers.Rent(2 * 8);
             var shape = new SampleNorm.Shape(2, 8, 144, 1e-05f);
             var act = new SiluOperator();
             Span<float> mean = stats.AsSpan(0, m * 2);
@@ -172,8 +169,8 @@ namespace FusedOps.Generated
             Span<float> scale = affine.AsSpan(0, 8);
             Span<float> shift = affine.AsSpan(8, 8);
             SampleNorm.Forward(act, ref x, ref y, m, shape, _gamma1, _beta1, mean, invStd, scale, shift);
-            pool.Return(stats);
-            pool.Return(affine);
+            CallBuffers.Return(stats);
+            CallBuffers.Return(affine);
         }
 
         // Group 2 inference: MaxPool2d[3], (8, 12, 12) -> (8, 6, 6).
@@ -1313,14 +1310,14 @@ namespace FusedOps.Generated
             L0Bias = new Parameter("0.bias", new int[] { 8 }, true);
             rng.FillFanIn(L0Bias.Data, 27);
             L1Weight = new Parameter("1.weight", new int[] { 8 }, true);
-            Array.Fill(L1Weight.Data, 1f);
+            CallBuffers.Fill(L1Weight.Data, 1f);
             L1Bias = new Parameter("1.bias", new int[] { 8 }, true);
             L7Weight = new Parameter("7.weight", new int[] { 10, 288 }, true);
             rng.FillFanIn(L7Weight.Data, 288);
             L7Bias = new Parameter("7.bias", new int[] { 10 }, true);
             rng.FillFanIn(L7Bias.Data, 288);
             L8Weight = new Parameter("8.weight", new int[] { 1 }, true);
-            Array.Fill(L8Weight.Data, 0.25f);
+            CallBuffers.Fill(L8Weight.Data, 0.25f);
             Parameters = new ParameterList(L0Weight, L0Bias, L1Weight, L1Bias, L7Weight, L7Bias, L8Weight);
             Buffers = new ParameterList();
         }

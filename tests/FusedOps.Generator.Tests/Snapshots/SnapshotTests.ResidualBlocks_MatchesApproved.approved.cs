@@ -55,7 +55,7 @@ namespace FusedOps.Generated
             {
                 _w0 = (float[])_w0.Clone();
                 Norm.ScaleRows(_w0, 144, _scale0);
-                Array.Fill(_scale0, 1f);
+                CallBuffers.Fill(_scale0, 1f);
             }
             // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
             _wg0 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, 32, 32), _w0) : null;
@@ -68,7 +68,7 @@ namespace FusedOps.Generated
             {
                 _w1 = (float[])_w1.Clone();
                 Norm.ScaleRows(_w1, 144, _scale1);
-                Array.Fill(_scale1, 1f);
+                CallBuffers.Fill(_scale1, 1f);
             }
             // Winograd F(4×4, 3×3) (WinogradConv) at 256 bits: the folded weights transformed once, U = G g Gᵀ (6 × 6) as [ξ][input channel][output channel].
             _wg1 = fold && WinogradConv.Enabled256 ? WinogradConv.Packed43(new WinogradShape(16, 16, 32, 32), _w1) : null;
@@ -81,7 +81,7 @@ namespace FusedOps.Generated
             {
                 _w2 = (float[])_w2.Clone();
                 Norm.ScaleRows(_w2, 144, _scale2);
-                Array.Fill(_scale2, 1f);
+                CallBuffers.Fill(_scale2, 1f);
             }
             // Group 3: Conv2d[11.proj] + BatchNorm[11.bn].
             float epsilon3 = 1e-05f;
@@ -92,22 +92,20 @@ namespace FusedOps.Generated
             {
                 _w3 = (float[])_w3.Clone();
                 Norm.ScaleRows(_w3, 16, _scale3);
-                Array.Fill(_scale3, 1f);
+                CallBuffers.Fill(_scale3, 1f);
             }
         }
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
-        /// interfere.
+        /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_ResBlocks_Training.InputLength, Samples_ResBlocks_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
-            ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] buf0 = pool.Rent(chunk * BufferLength);
-            float[] buf1 = pool.Rent(chunk * BufferLength);
+            float[] buf0 = CallBuffers.Rent(chunk * BufferLength);
+            float[] buf1 = CallBuffers.Rent(chunk * BufferLength);
             ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
@@ -123,8 +121,8 @@ namespace FusedOps.Generated
             }
             finally
             {
-                pool.Return(buf0);
-                pool.Return(buf1);
+                CallBuffers.Return(buf0);
+                CallBuffers.Return(buf1);
             }
         }
 
@@ -5396,39 +5394,39 @@ namespace FusedOps.Generated
             L1Bias = new Parameter("1.bias", new int[] { 16 }, true);
             rng.FillFanIn(L1Bias.Data, 144);
             L2Weight = new Parameter("2.weight", new int[] { 16 }, true);
-            Array.Fill(L2Weight.Data, 1f);
+            CallBuffers.Fill(L2Weight.Data, 1f);
             L2Bias = new Parameter("2.bias", new int[] { 16 }, true);
             L2RunningMean = new Parameter("2.running_mean", new int[] { 16 }, false);
             L2RunningVar = new Parameter("2.running_var", new int[] { 16 }, false);
-            Array.Fill(L2RunningVar.Data, 1f);
+            CallBuffers.Fill(L2RunningVar.Data, 1f);
             L4Weight = new Parameter("4.weight", new int[] { 16, 16, 3, 3 }, true);
             rng.FillFanIn(L4Weight.Data, 144);
             L4Bias = new Parameter("4.bias", new int[] { 16 }, true);
             rng.FillFanIn(L4Bias.Data, 144);
             L5Weight = new Parameter("5.weight", new int[] { 16 }, true);
-            Array.Fill(L5Weight.Data, 1f);
+            CallBuffers.Fill(L5Weight.Data, 1f);
             L5Bias = new Parameter("5.bias", new int[] { 16 }, true);
             L5RunningMean = new Parameter("5.running_mean", new int[] { 16 }, false);
             L5RunningVar = new Parameter("5.running_var", new int[] { 16 }, false);
-            Array.Fill(L5RunningVar.Data, 1f);
+            CallBuffers.Fill(L5RunningVar.Data, 1f);
             L9Weight = new Parameter("9.weight", new int[] { 32, 16, 3, 3 }, true);
             rng.FillFanIn(L9Weight.Data, 144);
             L9Bias = new Parameter("9.bias", new int[] { 32 }, true);
             rng.FillFanIn(L9Bias.Data, 144);
             L10Weight = new Parameter("10.weight", new int[] { 32 }, true);
-            Array.Fill(L10Weight.Data, 1f);
+            CallBuffers.Fill(L10Weight.Data, 1f);
             L10Bias = new Parameter("10.bias", new int[] { 32 }, true);
             L10RunningMean = new Parameter("10.running_mean", new int[] { 32 }, false);
             L10RunningVar = new Parameter("10.running_var", new int[] { 32 }, false);
-            Array.Fill(L10RunningVar.Data, 1f);
+            CallBuffers.Fill(L10RunningVar.Data, 1f);
             L11_projWeight = new Parameter("11.proj.weight", new int[] { 32, 16, 1, 1 }, true);
             rng.FillFanIn(L11_projWeight.Data, 16);
             L11_bnWeight = new Parameter("11.bn.weight", new int[] { 32 }, true);
-            Array.Fill(L11_bnWeight.Data, 1f);
+            CallBuffers.Fill(L11_bnWeight.Data, 1f);
             L11_bnBias = new Parameter("11.bn.bias", new int[] { 32 }, true);
             L11_bnRunningMean = new Parameter("11.bn.running_mean", new int[] { 32 }, false);
             L11_bnRunningVar = new Parameter("11.bn.running_var", new int[] { 32 }, false);
-            Array.Fill(L11_bnRunningVar.Data, 1f);
+            CallBuffers.Fill(L11_bnRunningVar.Data, 1f);
             Parameters = new ParameterList(L1Weight, L1Bias, L2Weight, L2Bias, L4Weight, L4Bias, L5Weight, L5Bias, L9Weight, L9Bias, L10Weight, L10Bias,
                 L11_projWeight, L11_bnWeight, L11_bnBias);
             Buffers = new ParameterList(L2RunningMean, L2RunningVar, L5RunningMean, L5RunningVar, L10RunningMean, L10RunningVar, L11_bnRunningMean,

@@ -52,7 +52,7 @@ namespace FusedOps.Generated
             {
                 _w0 = (float[])_w0.Clone();
                 Norm.ScaleRows(_w0, 9, _scale0);
-                Array.Fill(_scale0, 1f);
+                CallBuffers.Fill(_scale0, 1f);
             }
             // Group 1: Conv2d[3] + BatchNorm[4] + ReLU[5].
             float epsilon1 = 1e-05f;
@@ -63,7 +63,7 @@ namespace FusedOps.Generated
             {
                 _w1 = (float[])_w1.Clone();
                 Norm.ScaleRows(_w1, 72, _scale1);
-                Array.Fill(_scale1, 1f);
+                CallBuffers.Fill(_scale1, 1f);
             }
             // Group 2: Linear[7].
             float epsilon2 = 0f;
@@ -73,23 +73,21 @@ namespace FusedOps.Generated
             {
                 _w2 = (float[])_w2.Clone();
                 Norm.ScaleRows(_w2, 1024, _scale2);
-                Array.Fill(_scale2, 1f);
+                CallBuffers.Fill(_scale2, 1f);
             }
             _packed2 = fold ? LinearKernels.PackWeights(_w2, 4, 1024) : Array.Empty<float>();
         }
 
         /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
-        /// buffers come from the shared pool and scratch from the calling thread's own, so concurrent calls do not
-        /// interfere.
+        /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
         internal void Infer(ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
             PipelineChecks.Batch(batchSize, input.Length, output.Length, Samples_TwoBlockCnn_Training.InputLength, Samples_TwoBlockCnn_Training.OutputLength);
             int chunk = Math.Min(batchSize, InferChunk);
-            ArrayPool<float> pool = ArrayPool<float>.Shared;
-            float[] buf0 = pool.Rent(chunk * BufferLength);
-            float[] buf1 = pool.Rent(chunk * BufferLength);
+            float[] buf0 = CallBuffers.Rent(chunk * BufferLength);
+            float[] buf1 = CallBuffers.Rent(chunk * BufferLength);
             ref float scratch = ref ConvParallel.CallScratch(Scratch);
             try
             {
@@ -105,8 +103,8 @@ namespace FusedOps.Generated
             }
             finally
             {
-                pool.Return(buf0);
-                pool.Return(buf1);
+                CallBuffers.Return(buf0);
+                CallBuffers.Return(buf1);
             }
         }
 
@@ -2366,21 +2364,21 @@ namespace FusedOps.Generated
             L0Bias = new Parameter("0.bias", new int[] { 8 }, true);
             rng.FillFanIn(L0Bias.Data, 9);
             L1Weight = new Parameter("1.weight", new int[] { 8 }, true);
-            Array.Fill(L1Weight.Data, 1f);
+            CallBuffers.Fill(L1Weight.Data, 1f);
             L1Bias = new Parameter("1.bias", new int[] { 8 }, true);
             L1RunningMean = new Parameter("1.running_mean", new int[] { 8 }, false);
             L1RunningVar = new Parameter("1.running_var", new int[] { 8 }, false);
-            Array.Fill(L1RunningVar.Data, 1f);
+            CallBuffers.Fill(L1RunningVar.Data, 1f);
             L3Weight = new Parameter("3.weight", new int[] { 16, 8, 3, 3 }, true);
             rng.FillFanIn(L3Weight.Data, 72);
             L3Bias = new Parameter("3.bias", new int[] { 16 }, true);
             rng.FillFanIn(L3Bias.Data, 72);
             L4Weight = new Parameter("4.weight", new int[] { 16 }, true);
-            Array.Fill(L4Weight.Data, 1f);
+            CallBuffers.Fill(L4Weight.Data, 1f);
             L4Bias = new Parameter("4.bias", new int[] { 16 }, true);
             L4RunningMean = new Parameter("4.running_mean", new int[] { 16 }, false);
             L4RunningVar = new Parameter("4.running_var", new int[] { 16 }, false);
-            Array.Fill(L4RunningVar.Data, 1f);
+            CallBuffers.Fill(L4RunningVar.Data, 1f);
             L7Weight = new Parameter("7.weight", new int[] { 4, 1024 }, true);
             rng.FillFanIn(L7Weight.Data, 1024);
             L7Bias = new Parameter("7.bias", new int[] { 4 }, true);
