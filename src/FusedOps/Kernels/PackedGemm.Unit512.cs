@@ -13,9 +13,9 @@ namespace FusedOps.Kernels;
 /// Unrolled, A's next values are constant displacements from the row pointers (<c>[q + 4·rs + 4u]</c>) and the loop's pointer
 /// increments, counter and branch come once per 96 FMAs instead of once per 24. The old 12 × 32 tile was already at 96 % of the
 /// core's FMA peak on case M's first layer, so warm the gain is within noise (64 × 784 → 256, minimum thread CPU time of 40
-/// rounds, the two builds alternating: 148.5–150.0 µs against 149.4–151.8); the prefetch of the next panel pair now runs in the
+/// rounds, the two builds alternating: 148.5–150.0 µs against 149.4–151.8); the prefetch of the next panel pair then ran in the
 /// pair's first row tile only (the later ones find the pair in L2), and a call after an 8 MB sweep measured 162.6–162.9 µs
-/// (median of 60) against 164.8–166.1. The 16 × 16 tile and the masked epilogue of a partial panel took case M's last
+/// (median of 60) against 164.8–166.1; it is now spread over the pair's first four 12-row tiles (docs/performance.md, wt-mgemm). The 16 × 16 tile and the masked epilogue of a partial panel took case M's last
 /// Linear (64 × 256 → 10) from 4.73–4.81 to 3.34–3.40 µs.
 /// </remarks>
 public static partial class PackedGemm
@@ -24,7 +24,7 @@ public static partial class PackedGemm
     private const int Unroll = 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile512x2x12Unit(in GemmCall g, int p, int r, bool prefetch)
+    private static unsafe void Tile512x2x12Unit(in GemmCall g, int p, int r, float* prefetch)
     {
         nint rs = g.ARowStride;
         float* q0 = g.A + (r * rs), q3 = q0 + (3 * rs), q6 = q0 + (6 * rs), q9 = q0 + (9 * rs);
@@ -32,16 +32,16 @@ public static partial class PackedGemm
         nint next = (nint)g.Depth * PanelWidth;
         Vector512<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default, c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default, c8_0 = default, c8_1 = default, c9_0 = default, c9_1 = default, c10_0 = default, c10_1 = default, c11_0 = default, c11_1 = default;
         int t = 0;
-        if (prefetch && Sse.IsSupported)
+        if (prefetch != null && Sse.IsSupported)
         {
-            // The next panel pair's lines into L2 while the pair's first row tile runs (the JIT does not fold a prefetch's
-            // displacement, so 8 prefetches cost 19 uops per 96 FMAs; later row tiles find the pair in L2 and skip them): a call
-            // that finds the weights evicted (another model ran in between) then waits on memory for the first pair only.
-            for (; t + Unroll <= g.Depth; t += Unroll, q0 += Unroll, q3 += Unroll, q6 += Unroll, q9 += Unroll, b += Unroll * PanelWidth)
+            // Two lines from `prefetch` into L2 per unrolled step: a quarter of the next panel pair (8·depth floats), which Range512
+            // hands to each of a pair's first four 12-row tiles, so a call that finds the weights evicted (another model ran in
+            // between) waits on memory for the first pair only. The JIT does not fold a prefetch's displacement: 4 uops per 96
+            // FMAs. Until 2026-12-02 the pair's first tile prefetched all of it, 8 lines (19 uops) per step, and ran those steps
+            // 10 % slower than the others (perf, case M); spread, the cost is the same in total but no step waits on it.
+            for (; t + Unroll <= g.Depth; t += Unroll, q0 += Unroll, q3 += Unroll, q6 += Unroll, q9 += Unroll, b += Unroll * PanelWidth, prefetch += 2 * PanelWidth)
             {
-                float* n2 = b + (2 * next), n3 = b + (3 * next);
-                Sse.Prefetch1(n2); Sse.Prefetch1(n2 + 16); Sse.Prefetch1(n2 + 32); Sse.Prefetch1(n2 + 48);
-                Sse.Prefetch1(n3); Sse.Prefetch1(n3 + 16); Sse.Prefetch1(n3 + 32); Sse.Prefetch1(n3 + 48);
+                Sse.Prefetch1(prefetch); Sse.Prefetch1(prefetch + PanelWidth);
                 Step12(q0, q3, q6, q9, rs, b, next, 0, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);
                 Step12(q0, q3, q6, q9, rs, b, next, 1, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);
                 Step12(q0, q3, q6, q9, rs, b, next, 2, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);

@@ -22,6 +22,8 @@ public static partial class PackedGemm
         {
             bool pair = p + 1 < p1;
             int col = p * PanelWidth, width0 = Math.Min(PanelWidth, g.Cols - col), width1 = pair ? Math.Min(PanelWidth, g.Cols - col - PanelWidth) : 0;
+            // The next pair (in this range) into L2, a quarter in each of the pair's first four 12-row tiles (Tile512x2x12Unit).
+            float* ahead = p + 3 < p1 ? g.B + ((nint)(p + 2) * g.Depth * PanelWidth) : null, last = ahead + (24 * (nint)g.Depth);
             for (int r = r0; r < r1;)
             {
                 int rows = pair ? PairRows(r1 - r) : SingleRows(r1 - r, unit);
@@ -29,7 +31,8 @@ public static partial class PackedGemm
                 {
                     if (unit)
                     {
-                        Tile512x2x12Unit(in g, p, r, prefetch: r == r0);
+                        Tile512x2x12Unit(in g, p, r, ahead);
+                        ahead = ahead == null || ahead == last ? null : ahead + (8 * (nint)g.Depth);
                     }
                     else
                     {
@@ -245,6 +248,21 @@ public static partial class PackedGemm
     private static unsafe void FinishColumns512<TAct>(in GemmCall g, TAct act, float* scratch, int r, int rows, int col, int width0, int width1)
         where TAct : struct, IActivationOperator
     {
+        // Without a column operator (the JIT keeps one of the two paths per instantiation): PackedGemm.Finish512.cs.
+        if (act is not IColumnEpilogue)
+        {
+            if (width0 == PanelWidth && width1 is 0 or PanelWidth)
+            {
+                FinishWhole512(in g, act, scratch, r, rows, col, width1 > 0);
+                return;
+            }
+
+#if NET9_0_OR_GREATER
+            FinishMasked512(in g, act, scratch, r, rows, col, width0, width1);
+            return;
+#endif
+        }
+
         for (int i = 0; i < rows; i++, scratch += 2 * PanelWidth)
         {
             Store512(in g, act, Vector512.Load(scratch), r + i, col, width0);
