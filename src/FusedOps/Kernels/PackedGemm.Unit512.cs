@@ -32,25 +32,22 @@ public static partial class PackedGemm
         nint next = (nint)g.Depth * PanelWidth;
         Vector512<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default, c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default, c8_0 = default, c8_1 = default, c9_0 = default, c9_1 = default, c10_0 = default, c10_1 = default, c11_0 = default, c11_1 = default;
         int t = 0;
-        if (prefetch != null && Sse.IsSupported)
-        {
-            // Two lines from `prefetch` into L2 per unrolled step: a quarter of the next panel pair (8·depth floats), which Range512
-            // hands to each of a pair's first four 12-row tiles, so a call that finds the weights evicted (another model ran in
-            // between) waits on memory for the first pair only. The JIT does not fold a prefetch's displacement: 4 uops per 96
-            // FMAs. Until 2026-12-02 the pair's first tile prefetched all of it, 8 lines (19 uops) per step, and ran those steps
-            // 10 % slower than the others (perf, case M); spread, the cost is the same in total but no step waits on it.
-            for (; t + Unroll <= g.Depth; t += Unroll, q0 += Unroll, q3 += Unroll, q6 += Unroll, q9 += Unroll, b += Unroll * PanelWidth, prefetch += 2 * PanelWidth)
-            {
-                Sse.Prefetch1(prefetch); Sse.Prefetch1(prefetch + PanelWidth);
-                Step12(q0, q3, q6, q9, rs, b, next, 0, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);
-                Step12(q0, q3, q6, q9, rs, b, next, 1, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);
-                Step12(q0, q3, q6, q9, rs, b, next, 2, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);
-                Step12(q0, q3, q6, q9, rs, b, next, 3, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);
-            }
-        }
-
         for (; t + Unroll <= g.Depth; t += Unroll, q0 += Unroll, q3 += Unroll, q6 += Unroll, q9 += Unroll, b += Unroll * PanelWidth)
         {
+            if (prefetch != null && Sse.IsSupported)
+            {
+                // Two lines from `prefetch` into L2 per unrolled step: a quarter of the next panel pair (8·depth floats), which Range512
+                // hands to each of a pair's first four 12-row tiles, so a call that finds the weights evicted (another model ran in
+                // between) waits on memory for the first pair only. The JIT does not fold a prefetch's displacement: 4 uops per 96
+                // FMAs. Until 2026-12-02 the pair's first tile prefetched all of it, 8 lines (19 uops) per step, and ran those steps
+                // 10 % slower than the others (perf, case M); spread, the cost is the same in total but no step waits on it.
+                // One loop with the prefetch under a branch (taken the same way every step), not a second copy of the loop:
+                // the JIT compiled the method with two unrolled copies in 15–35 ms on this machine's first call of case M
+                // (docs/performance.md, "First calls"), with one in 4.5–12 ms.
+                Sse.Prefetch1(prefetch); Sse.Prefetch1(prefetch + PanelWidth);
+                prefetch += 2 * PanelWidth;
+            }
+
             Step12(q0, q3, q6, q9, rs, b, next, 0, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);
             Step12(q0, q3, q6, q9, rs, b, next, 1, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);
             Step12(q0, q3, q6, q9, rs, b, next, 2, ref c0_0, ref c0_1, ref c1_0, ref c1_1, ref c2_0, ref c2_1, ref c3_0, ref c3_1, ref c4_0, ref c4_1, ref c5_0, ref c5_1, ref c6_0, ref c6_1, ref c7_0, ref c7_1, ref c8_0, ref c8_1, ref c9_0, ref c9_1, ref c10_0, ref c10_1, ref c11_0, ref c11_1);
