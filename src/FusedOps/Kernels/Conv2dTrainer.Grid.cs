@@ -24,6 +24,12 @@ public sealed unsafe partial class Conv2dTrainer
             return;
         }
 
+        if (KernelDispatch.RuntimeBits == 128)
+        {
+            CropForward128(ref grid, planeStride, rowStride, ref output, sums, rows, width, _oc, _bias);
+            return;
+        }
+
         for (int o = 0; o < _oc; o++)
         {
             float b = _bias is null ? 0f : _bias[o];
