@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
-/// <content>The training forward's crop at 128 bits (SSE, AdvSimd; <see cref="KernelDispatch.RuntimeBits"/> 128).</content>
+/// <content>The training forward's crop at 128 bits (SSE, AdvSimd; <see cref="KernelDispatch.RuntimeBits"/> 128) and the input's row copy on ARM64.</content>
 public sealed partial class Conv2dTrainer
 {
     /// <summary>
@@ -57,6 +57,22 @@ public sealed partial class Conv2dTrainer
                 sums[o1] += second.Sum + (double)a1;
                 sums[oc + o1] += second.Squares + (double)q1;
             }
+        }
+    }
+
+    // w ≥ 4 floats from source to destination, 4 at a time, the last 4 overlapping (PadInput's rows where Vector256 is not accelerated).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow128(ref float source, ref float destination, int w)
+    {
+        int i = 0;
+        for (; i <= w - 4; i += 4)
+        {
+            Vector128.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref destination, (nuint)i);
+        }
+
+        if (i < w)
+        {
+            Vector128.LoadUnsafe(ref source, (nuint)(w - 4)).StoreUnsafe(ref destination, (nuint)(w - 4));
         }
     }
 
