@@ -33,6 +33,7 @@ public class GemmTests
     [Theory]
     [InlineData(512)]
     [InlineData(256)]
+    [InlineData(128)]
     [InlineData(0)]
     public void PanelGemm_OddSizesAndStrides_MatchesNaiveAndKeepsGuards(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
@@ -80,6 +81,7 @@ public class GemmTests
     [Theory]
     [InlineData(512)]
     [InlineData(256)]
+    [InlineData(128)]
     [InlineData(0)]
     public void AxpyRows_OddSizesAndStrides_MatchesNaiveAndKeepsGuards(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
@@ -99,6 +101,7 @@ public class GemmTests
     [Theory]
     [InlineData(512)]
     [InlineData(256)]
+    [InlineData(128)]
     [InlineData(0)]
     public void AxpyRows_LongRows_MatchesNaive(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
@@ -110,6 +113,7 @@ public class GemmTests
     [Theory]
     [InlineData(512)]
     [InlineData(256)]
+    [InlineData(128)]
     [InlineData(0)]
     public void ZeroDepth_OverwriteClearsAndAccumulateKeeps(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
@@ -143,6 +147,7 @@ public class GemmTests
     [Theory]
     [InlineData(512)]
     [InlineData(256)]
+    [InlineData(128)]
     [InlineData(0)]
     public void PackRows_OddLengths_CopiesAndZeroPadsLastPanel(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
@@ -175,6 +180,7 @@ public class GemmTests
     [Theory]
     [InlineData(512)]
     [InlineData(256)]
+    [InlineData(128)]
     [InlineData(0)]
     public void RowSums_OddLengths_AddsToDestination(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
@@ -207,6 +213,7 @@ public class GemmTests
     [Theory]
     [InlineData(512)]
     [InlineData(256)]
+    [InlineData(128)]
     [InlineData(0)]
     public void ColumnSums_OddSizes_AddsToDestination(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {
@@ -239,6 +246,7 @@ public class GemmTests
     [Theory]
     [InlineData(512)]
     [InlineData(256)]
+    [InlineData(128)]
     [InlineData(0)]
     public void Sums_ManyTerms_AreAccurateToFloatRounding(int bits) => KernelLevelCollection.AtLevel(bits, () =>
     {

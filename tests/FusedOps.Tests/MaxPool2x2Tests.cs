@@ -33,7 +33,7 @@ public sealed class MaxPool2x2Tests
 
         var g = new Pooling.Window(h, w, h / 2, w / 2, 2, 2, 0);
         (float[] y, int[] at) expected = Pool(x, planes, g, 0);
-        foreach (int bits in new[] { 512, 256 })
+        foreach (int bits in new[] { 512, 256, 128 })
         {
             if (bits > KernelDispatch.HardwareBits)
             {
@@ -82,7 +82,7 @@ public sealed class MaxPool2x2Tests
 
         float[] expected = Unpool(dy, at, planes, g, 0);
         Assert.Contains(expected, v => v != 0);
-        foreach (int bits in new[] { 512, 256 })
+        foreach (int bits in new[] { 512, 256, 128 })
         {
             if (bits > KernelDispatch.HardwareBits)
             {

@@ -112,6 +112,14 @@ public static partial class ActivationPass
                         act.Invoke(v).StoreUnsafe(ref y, (nuint)(o + c));
                     }
                 }
+                else if (KernelDispatch.RuntimeBits == 128)
+                {
+                    for (; c <= channels - 4; c += 4)
+                    {
+                        Vector128<float> v = (Vector128.LoadUnsafe(ref z, (nuint)(o + c)) * Vector128.LoadUnsafe(ref scale, (nuint)c)) + Vector128.LoadUnsafe(ref shift, (nuint)c);
+                        act.Invoke(v).StoreUnsafe(ref y, (nuint)(o + c));
+                    }
+                }
 
                 for (; c < channels; c++)
                 {
@@ -241,7 +249,7 @@ public static partial class ActivationPass
     }
     /// <summary>
     /// <see cref="BackwardReduce"/> with one value per channel (after a Linear, or LayerNorm's elements):
-    /// the derivative vectorised along the channels of each row (scalar at level 0, as the general loop), then the
+    /// the derivative vectorised along the channels of each row (elementwise: the same values at every width), then the
     /// per-channel sums in double in row order (<see cref="Norm.FeatureReduceRow"/>), term for term as the general
     /// loop adds them, so both give the same bits.
     /// </summary>
@@ -265,6 +273,12 @@ public static partial class ActivationPass
             {
                 Vector256<float> u = (Vector256.LoadUnsafe(ref z, (nuint)(o + c)) * Vector256.LoadUnsafe(ref scale, (nuint)c)) + Vector256.LoadUnsafe(ref shift, (nuint)c);
                 act.Backward(Vector256.LoadUnsafe(ref dy, (nuint)(o + c)), u).StoreUnsafe(ref du, (nuint)(o + c));
+            }
+
+            for (; KernelDispatch.Level == 0 && KernelDispatch.RuntimeBits == 128 && c <= channels - 4; c += 4)
+            {
+                Vector128<float> u = (Vector128.LoadUnsafe(ref z, (nuint)(o + c)) * Vector128.LoadUnsafe(ref scale, (nuint)c)) + Vector128.LoadUnsafe(ref shift, (nuint)c);
+                act.Backward(Vector128.LoadUnsafe(ref dy, (nuint)(o + c)), u).StoreUnsafe(ref du, (nuint)(o + c));
             }
 
             for (; c < channels; c++)

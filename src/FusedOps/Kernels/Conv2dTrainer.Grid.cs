@@ -24,6 +24,12 @@ public sealed unsafe partial class Conv2dTrainer
             return;
         }
 
+        if (KernelDispatch.RuntimeBits == 128)
+        {
+            CropForward128(ref grid, planeStride, rowStride, ref output, sums, rows, width, _oc, _bias);
+            return;
+        }
+
         for (int o = 0; o < _oc; o++)
         {
             float b = _bias is null ? 0f : _bias[o];
@@ -274,7 +280,8 @@ public sealed unsafe partial class Conv2dTrainer
 
     /// <summary>
     /// One sample's input into the padded planes at <paramref name="destination"/>: <see cref="ConvHelpers.Pad"/>'s layout and values.
-    /// Each row is copied with 8-wide vectors, its last ones overlapping (rows of 28 and 14), and its borders are zeroed by plain
+    /// Each row is copied with 8-wide vectors (4-wide where only Vector128 is accelerated: ARM64), its last ones overlapping (rows of 28
+    /// and 14), and its borders are zeroed by plain
     /// stores: clearing the two border floats between rows through a span cost a call per row, more than the row's copy.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -287,7 +294,7 @@ public sealed unsafe partial class Conv2dTrainer
         }
 
         int pw = _wp, ph = _h + (2 * _pad), w = _w, pad = _pad;
-        bool vector = Vector256.IsHardwareAccelerated && w >= 8;
+        bool vector = Vector256.IsHardwareAccelerated && w >= 8, narrow = Vector128.IsHardwareAccelerated && w >= 4;
         for (int c = 0; c < _c; c++)
         {
             ref float plane = ref Unsafe.Add(ref destination, c * ph * pw);
@@ -309,6 +316,10 @@ public sealed unsafe partial class Conv2dTrainer
                     {
                         Vector256.LoadUnsafe(ref src, (nuint)(w - 8)).StoreUnsafe(ref row, (nuint)(w - 8));
                     }
+                }
+                else if (narrow)
+                {
+                    CopyRow128(ref src, ref row, w);
                 }
                 else
                 {

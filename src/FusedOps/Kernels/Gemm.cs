@@ -8,7 +8,8 @@ namespace FusedOps.Kernels;
 /// <summary>
 /// Matrix products and reductions the generated backward passes of Conv2d and Linear call.
 /// Each entry point checks its counts, dispatches once on <see cref="KernelDispatch.Level"/> and hands
-/// off to an unchecked Vector512, Vector256 or scalar kernel. The vector kernels are register-blocked
+/// off to an unchecked Vector512, Vector256, Vector128 (Level 0 at <see cref="KernelDispatch.RuntimeBits"/> 128;
+/// Gemm.Vector128.cs) or scalar kernel. The vector kernels are register-blocked
 /// in the MLAS manner: a tile of C lives in vector locals for the whole depth loop, each B vector
 /// is loaded once per step and reused by every row of the tile, A values are broadcast.
 /// </summary>
@@ -50,6 +51,9 @@ public static partial class Gemm
             case 1:
                 PanelGemm256(ref a, aRowStride, aColStride, rows, depth, ref panel, ref c, ldc, accumulate);
                 break;
+            case 0 when KernelDispatch.RuntimeBits == 128:
+                PanelGemm128(ref a, aRowStride, aColStride, rows, depth, ref panel, ref c, ldc, accumulate);
+                break;
             default:
                 AxpyRowsScalar(ref a, aRowStride, aColStride, rows, depth, ref panel, PanelWidth, PanelWidth, ref c, ldc, accumulate);
                 break;
@@ -84,6 +88,9 @@ public static partial class Gemm
                 break;
             case 1:
                 AxpyRowsVector(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate, wide: false);
+                break;
+            case 0 when KernelDispatch.RuntimeBits == 128:
+                AxpyRows128(ref a, aRowStride, aColStride, ref b, ldb, rows, depth, length, ref c, ldc, accumulate);
                 break;
             default:
                 AxpyRowsScalar(ref a, aRowStride, aColStride, rows, depth, ref b, ldb, length, ref c, ldc, accumulate);
@@ -146,6 +153,9 @@ public static partial class Gemm
                 break;
             case 1:
                 ColumnSums256(ref source, rows, cols, ref destination);
+                break;
+            case 0 when KernelDispatch.RuntimeBits == 128:
+                ColumnSums128(ref source, rows, cols, ref destination);
                 break;
             default:
                 ColumnSumsScalar(ref source, 0, rows, cols, ref destination);

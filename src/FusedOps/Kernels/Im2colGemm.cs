@@ -226,7 +226,28 @@ public static unsafe class Im2colGemm
             return;
         }
 
-        // Narrow outputs (three or more runs in 16 pixels) and the 128-bit and scalar paths: lane by lane.
+        if (KernelDispatch.RuntimeBits == 128 && runs <= 2)
+        {
+            // The 256-bit path's selects on 4 lanes at a time (SSE, AdvSimd).
+            Vector128<int> lanes = Vector128.Create(0, 1, 2, 3), at = Vector128.Create(runs == 2 ? start[1] : 16);
+            Vector128<float> m0 = Vector128.GreaterThanOrEqual(lanes, at).AsSingle(), m1 = Vector128.GreaterThanOrEqual(lanes + Vector128.Create(4), at).AsSingle();
+            Vector128<float> m2 = Vector128.GreaterThanOrEqual(lanes + Vector128.Create(8), at).AsSingle();
+            Vector128<float> m3 = Vector128.GreaterThanOrEqual(lanes + Vector128.Create(12), at).AsSingle();
+            float* x0 = xp + from[0], x1 = xp + from[runs - 1];
+            for (int k = 0; k < depth; k++)
+            {
+                nint t = taps[k];
+                float* row = panel + (k * 16);
+                Vector128.Store(Vector128.ConditionalSelect(m0, Vector128.Load(x1 + t), Vector128.Load(x0 + t)), row);
+                Vector128.Store(Vector128.ConditionalSelect(m1, Vector128.Load(x1 + t + 4), Vector128.Load(x0 + t + 4)), row + 4);
+                Vector128.Store(Vector128.ConditionalSelect(m2, Vector128.Load(x1 + t + 8), Vector128.Load(x0 + t + 8)), row + 8);
+                Vector128.Store(Vector128.ConditionalSelect(m3, Vector128.Load(x1 + t + 12), Vector128.Load(x0 + t + 12)), row + 12);
+            }
+
+            return;
+        }
+
+        // Narrow outputs (three or more runs in 16 pixels) and the scalar path: lane by lane.
         for (int k = 0; k < depth; k++)
         {
             nint t = taps[k];

@@ -208,8 +208,8 @@ public static partial class LinearKernels
         }
     }
 
-    // One row: 8 features at a time where Vector256 is in use (each vector starts at an even feature, as BipolarReLU's interleaved
-    // form needs), then one at a time; PReLU's Σ dy·z over z ≤ 0 into the row-order double sums per feature.
+    // One row: 8 features at a time where Vector256 is in use, 4 at 128 bits (each vector starts at an even feature, as BipolarReLU's
+    // interleaved form needs), then one at a time; PReLU's Σ dy·z over z ≤ 0 into the row-order double sums per feature.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnGradientRow(ref float dy, ref float z, ref float dz, int cols, ColumnOperator column, ReadOnlySpan<float> slopes, double[] sums)
     {
@@ -240,6 +240,34 @@ public static partial class LinearKernels
                 (Vector256<double> lo, Vector256<double> hi) = Vector256.Widen(product);
                 (Vector256.LoadUnsafe(ref sum, (nuint)o) + lo).StoreUnsafe(ref sum, (nuint)o);
                 (Vector256.LoadUnsafe(ref sum, (nuint)(o + 4)) + hi).StoreUnsafe(ref sum, (nuint)(o + 4));
+            }
+        }
+        else if (KernelDispatch.RuntimeBits == 128)
+        {
+            // The same operations 4 features a step (each value and each sum's terms as at 256 bits: elementwise, rows in order).
+            ref double sum = ref MemoryMarshal.GetArrayDataReference(sums);
+            for (; o <= cols - 4; o += 4)
+            {
+                Vector128<float> g = Vector128.LoadUnsafe(ref dy, (nuint)o), u = Vector128.LoadUnsafe(ref z, (nuint)o);
+                if (random)
+                {
+                    default(RReluOperator).Backward(g, u, Vector128.Create(slopes.Slice(o, 4))).StoreUnsafe(ref dz, (nuint)o);
+                    continue;
+                }
+
+                if (!slope)
+                {
+                    BipolarReluOperator.Interleaved.Backward(g, u).StoreUnsafe(ref dz, (nuint)o);
+                    continue;
+                }
+
+                Vector128<float> a = one ? Vector128.Create(slopes[0]) : Vector128.Create(slopes.Slice(o, 4));
+                Vector128<float> positive = Vector128.GreaterThan(u, Vector128<float>.Zero);
+                Vector128<float> product = Vector128.AndNot(g * u, positive);
+                Vector128.ConditionalSelect(positive, g, g * a).StoreUnsafe(ref dz, (nuint)o);
+                (Vector128<double> lo, Vector128<double> hi) = Vector128.Widen(product);
+                (Vector128.LoadUnsafe(ref sum, (nuint)o) + lo).StoreUnsafe(ref sum, (nuint)o);
+                (Vector128.LoadUnsafe(ref sum, (nuint)(o + 2)) + hi).StoreUnsafe(ref sum, (nuint)(o + 2));
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace FusedOps.Kernels;
@@ -7,14 +8,21 @@ namespace FusedOps.Kernels;
 /// <content>MaxPool2d(2) forward, 8 outputs at a time: the scalar loop's data-dependent branches cost more than the rest of a training step's pooling.</content>
 public static partial class Pooling
 {
+    // Whether the 2 × 2 paths run: 8 windows a step with AVX2 (Level ≥ 1), 4 at 128 bits (SSE, AdvSimd).
+    private static bool Vector2x2 => (KernelDispatch.Level >= 1 && Avx2.IsSupported) || KernelDispatch.RuntimeBits == 128;
+
+    // Whether the 2 × 2 paths take 8 windows a step (AVX2's lane-crossing permutes) before their 4-wide steps.
+    private static bool Wide2x2 => KernelDispatch.Level >= 1 && Avx2.IsSupported;
+
     /// <summary>
-    /// <see cref="MaxForward"/> for a 2×2 window, stride 2, no padding (AVX2): the same comparisons in the same order
-    /// (top-left, top-right, bottom-left, bottom-right; a later element wins when greater or NaN), as vector selects.
+    /// <see cref="MaxForward"/> for a 2×2 window, stride 2, no padding (AVX2, or 4 windows a step at 128 bits): the same comparisons
+    /// in the same order (top-left, top-right, bottom-left, bottom-right; a later element wins when greater or NaN), as vector selects.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxForward2x2(ref float x, ref float y, ref int argMax, int planes, Window g, bool save)
     {
         Vector256<int> lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        int wide = Wide2x2 ? 8 : int.MaxValue;
         for (int plane = 0; plane < planes; plane++)
         {
             ref float xp = ref Unsafe.Add(ref x, plane * g.InPlane);
@@ -25,7 +33,7 @@ public static partial class Pooling
                 ref float r0 = ref Unsafe.Add(ref xp, top);
                 ref float r1 = ref Unsafe.Add(ref r0, g.W);
                 int ow = 0;
-                for (; ow <= g.OutW - 8; ow += 8, o += 8)
+                for (; ow <= g.OutW - wide; ow += 8, o += 8)
                 {
                     (Vector256<float> a, Vector256<float> b) = Split(ref Unsafe.Add(ref r0, 2 * ow));
                     (Vector256<float> c, Vector256<float> d) = Split(ref Unsafe.Add(ref r1, 2 * ow));
@@ -81,6 +89,7 @@ public static partial class Pooling
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxBackward2x2(ref float dy, ref int argMax, ref float dx, int planes, Window g)
     {
+        int wide = Wide2x2 ? 8 : int.MaxValue;
         for (int plane = 0; plane < planes; plane++)
         {
             ref float dxp = ref Unsafe.Add(ref dx, plane * g.InPlane);
@@ -90,7 +99,7 @@ public static partial class Pooling
                 int top = 2 * oh * g.W;
                 ref float r0 = ref Unsafe.Add(ref dxp, top);
                 int ow = 0;
-                for (; ow <= g.OutW - 8; ow += 8)
+                for (; ow <= g.OutW - wide; ow += 8)
                 {
                     Spread8(ref Unsafe.Add(ref dy, o + ow), ref Unsafe.Add(ref argMax, o + ow), top + (2 * ow), g.W, ref Unsafe.Add(ref r0, 2 * ow));
                 }
@@ -145,10 +154,29 @@ public static partial class Pooling
         Vector128<float> b = Vector128.ConditionalSelect(Vector128.Equals(k, Vector128.Create(1)).AsSingle(), d, zero) + zero;
         Vector128<float> c = Vector128.ConditionalSelect(Vector128.Equals(k, Vector128.Create(w)).AsSingle(), d, zero) + zero;
         Vector128<float> e = Vector128.ConditionalSelect(Vector128.Equals(k, Vector128.Create(w + 1)).AsSingle(), d, zero) + zero;
-        Sse.UnpackLow(a, b).StoreUnsafe(ref row);
-        Sse.UnpackHigh(a, b).StoreUnsafe(ref row, 4);
-        Sse.UnpackLow(c, e).StoreUnsafe(ref Unsafe.Add(ref row, w));
-        Sse.UnpackHigh(c, e).StoreUnsafe(ref Unsafe.Add(ref row, w), 4);
+        Interleave(a, b, ref row);
+        Interleave(c, e, ref Unsafe.Add(ref row, w));
+    }
+
+    // 8 floats a0 b0 a1 b1 a2 b2 a3 b3 to row (SSE's unpack, AdvSimd's zip).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(Vector128<float> a, Vector128<float> b, ref float row)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.UnpackLow(a, b).StoreUnsafe(ref row);
+            Sse.UnpackHigh(a, b).StoreUnsafe(ref row, 4);
+        }
+        else if (AdvSimd.Arm64.IsSupported)
+        {
+            AdvSimd.Arm64.ZipLow(a, b).StoreUnsafe(ref row);
+            AdvSimd.Arm64.ZipHigh(a, b).StoreUnsafe(ref row, 4);
+        }
+        else
+        {
+            Vector128.Create(a.GetElement(0), b.GetElement(0), a.GetElement(1), b.GetElement(1)).StoreUnsafe(ref row);
+            Vector128.Create(a.GetElement(2), b.GetElement(2), a.GetElement(3), b.GetElement(3)).StoreUnsafe(ref row, 4);
+        }
     }
 
     // Four outputs at column ow of the output row whose window rows are r0 and r1 (r0 at index top of its plane).
@@ -178,13 +206,10 @@ public static partial class Pooling
         return (Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd.AsDouble(), 0b11_01_10_00).AsSingle());
     }
 
-    // 8 consecutive floats as their 4 even and 4 odd elements.
+    // 8 consecutive floats as their 4 even and 4 odd elements (SSE's shuffle, AdvSimd's unzip).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<float> Even, Vector128<float> Odd) Split128(ref float source)
-    {
-        Vector128<float> lo = Vector128.LoadUnsafe(ref source), hi = Vector128.LoadUnsafe(ref source, 4);
-        return (Sse.Shuffle(lo, hi, 0b10_00_10_00), Sse.Shuffle(lo, hi, 0b11_01_11_01));
-    }
+    private static (Vector128<float> Even, Vector128<float> Odd) Split128(ref float source) =>
+        ConvHelpers.Unzip(Vector128.LoadUnsafe(ref source), Vector128.LoadUnsafe(ref source, 4));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(ref Vector128<float> max, ref Vector128<int> at, Vector128<float> v, Vector128<int> index)

@@ -1,7 +1,6 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace FusedOps.Kernels;
 
@@ -37,7 +36,7 @@ public static partial class Pooling
     /// </summary>
     public static void MaxForward(ref float x, ref float y, ref int argMax, int planes, Window g, bool save)
     {
-        if (g is { Kernel: 2, Stride: 2, Padding: 0 } && Avx2.IsSupported && KernelDispatch.Level >= 1)
+        if (g is { Kernel: 2, Stride: 2, Padding: 0 } && Vector2x2)
         {
             MaxForward2x2(ref x, ref y, ref argMax, planes, g, save);
             return;
@@ -81,7 +80,7 @@ public static partial class Pooling
     /// <summary>dx = 0, then each output's gradient added at its saved arg-max.</summary>
     public static void MaxBackward(ref float dy, ref int argMax, ref float dx, int planes, Window g)
     {
-        if (g is { Kernel: 2, Stride: 2, Padding: 0 } && g.H == 2 * g.OutH && g.W == 2 * g.OutW && g.OutW >= 4 && Avx2.IsSupported && KernelDispatch.Level >= 1)
+        if (g is { Kernel: 2, Stride: 2, Padding: 0 } && g.H == 2 * g.OutH && g.W == 2 * g.OutW && g.OutW >= 4 && Vector2x2)
         {
             MaxBackward2x2(ref dy, ref argMax, ref dx, planes, g);
             return;

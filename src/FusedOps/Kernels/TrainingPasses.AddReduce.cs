@@ -50,25 +50,18 @@ public static unsafe partial class TrainingPasses
             }
             else if (narrow)
             {
-                // ActivationPass.BackwardReduce128's order: 4 lanes widened to double, two accumulators each.
-                Vector128<float> vmu = Vector128.Create(mu), vinv = Vector128.Create(inv);
-                Vector128<double> a0 = Vector128<double>.Zero, a1 = Vector128<double>.Zero, b0 = Vector128<double>.Zero, b1 = Vector128<double>.Zero;
+                // ActivationPass.BackwardReduce128's order (NormSums128).
+                var sums = new NormSums128(mu, inv);
                 for (; i <= spatial - 4; i += 4)
                 {
                     long k = o + i;
                     Vector128<float> g = act.Backward(Vector128.Load(dy + k), Vector128.Load(u + k));
                     ((overwrite ? Vector128<float>.Zero : Vector128.Load(save + k)) + g).Store(save + k);
                     g.Store(du + k);
-                    (Vector128<double> gl, Vector128<double> gh) = Vector128.Widen(g);
-                    (Vector128<double> xl, Vector128<double> xh) = Vector128.Widen((Vector128.Load(z + k) - vmu) * vinv);
-                    a0 += gl;
-                    a1 += gh;
-                    b0 += gl * xl;
-                    b1 += gh * xh;
+                    sums.Add(g, Vector128.Load(z + k));
                 }
 
-                a = Vector128.Sum(a0 + a1);
-                b = Vector128.Sum(b0 + b1);
+                (a, b) = sums.Totals;
             }
 
             for (; i < spatial; i++)

@@ -64,22 +64,14 @@ public static unsafe partial class TrainingPasses
         }
         else if (KernelDispatch.Level == 0 && KernelDispatch.RuntimeBits == 128 && spatial >= 4)
         {
-            // ResidualSum.ReducePlanes's order at 128 bits: 4 lanes widened to double, two accumulators each.
-            Vector128<float> vmu = Vector128.Create(mu), vinv = Vector128.Create(inv);
-            Vector128<double> a0 = Vector128<double>.Zero, a1 = Vector128<double>.Zero, b0 = Vector128<double>.Zero, b1 = Vector128<double>.Zero;
+            // ResidualSum.ReducePlanes's order at 128 bits (NormSums128).
+            var sums = new NormSums128(mu, inv);
             for (; i <= spatial - 4; i += 4)
             {
-                Vector128<float> g = Vector128.Load(du + i);
-                (Vector128<double> gl, Vector128<double> gh) = Vector128.Widen(g);
-                (Vector128<double> xl, Vector128<double> xh) = Vector128.Widen((Vector128.Load(z + i) - vmu) * vinv);
-                a0 += gl;
-                a1 += gh;
-                b0 += gl * xl;
-                b1 += gh * xh;
+                sums.Add(Vector128.Load(du + i), Vector128.Load(z + i));
             }
 
-            a = Vector128.Sum(a0 + a1);
-            b = Vector128.Sum(b0 + b1);
+            (a, b) = sums.Totals;
         }
 
         for (; i < spatial; i++)

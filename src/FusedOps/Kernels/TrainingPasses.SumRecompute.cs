@@ -135,9 +135,8 @@ public static unsafe partial class TrainingPasses
                 }
                 else if (narrow)
                 {
-                    Vector128<float> vmu = Vector128.Create(mu), vinv = Vector128.Create(inv), vs = Vector128.Create(s), vt = Vector128.Create(t);
-                    Vector128<float> vrs = Vector128.Create(rs), vrt = Vector128.Create(rt);
-                    Vector128<double> a0 = Vector128<double>.Zero, a1 = Vector128<double>.Zero, b0 = Vector128<double>.Zero, b1 = Vector128<double>.Zero;
+                    Vector128<float> vs = Vector128.Create(s), vt = Vector128.Create(t), vrs = Vector128.Create(rs), vrt = Vector128.Create(rt);
+                    var sums = new NormSums128(mu, inv);
                     for (; i <= spatial - 4; i += 4)
                     {
                         long k = p + i;
@@ -146,16 +145,10 @@ public static unsafe partial class TrainingPasses
                         Vector128<float> g = act.Backward(Vector128.Load(dy + k), u);
                         ((overwrite ? Vector128<float>.Zero : Vector128.Load(save + k)) + g).Store(save + k);
                         g.Store(du + k);
-                        (Vector128<double> gl, Vector128<double> gh) = Vector128.Widen(g);
-                        (Vector128<double> xl, Vector128<double> xh) = Vector128.Widen((zv - vmu) * vinv);
-                        a0 += gl;
-                        a1 += gh;
-                        b0 += gl * xl;
-                        b1 += gh * xh;
+                        sums.Add(g, zv);
                     }
 
-                    a = Vector128.Sum(a0 + a1);
-                    b = Vector128.Sum(b0 + b1);
+                    (a, b) = sums.Totals;
                 }
 
                 for (; i < spatial; i++)
