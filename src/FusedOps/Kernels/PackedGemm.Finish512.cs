@@ -28,29 +28,26 @@ public static partial class PackedGemm
         float* c = g.C + ((nint)r * ldc) + col;
         for (int i = 0; i < rows; i++, scratch += 2 * PanelWidth, c += ldc)
         {
-            Vector512.Store(act.Invoke(Affine(Vector512.Load(scratch), scale, s0, shift, h0, accumulate, c)), c);
+            Vector512<float> v0 = ScaleShift(Vector512.Load(scratch), scale, s0, shift, h0);
+            Vector512.Store(act.Invoke(accumulate ? v0 + Vector512.Load(c) : v0), c);
             if (two)
             {
-                Vector512.Store(act.Invoke(Affine(Vector512.Load(scratch + PanelWidth), scale, s1, shift, h1, accumulate, c + PanelWidth)), c + PanelWidth);
+                Vector512<float> v1 = ScaleShift(Vector512.Load(scratch + PanelWidth), scale, s1, shift, h1);
+                Vector512.Store(act.Invoke(accumulate ? v1 + Vector512.Load(c + PanelWidth) : v1), c + PanelWidth);
             }
         }
     }
 
-    // scale·v + shift (+ C): Store512's order.
+    // scale·v + shift, to which the caller adds C: Store512's order.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<float> Affine(Vector512<float> v, bool scale, Vector512<float> s, bool shift, Vector512<float> h, bool accumulate, float* c)
+    private static Vector512<float> ScaleShift(Vector512<float> v, bool scale, Vector512<float> s, bool shift, Vector512<float> h)
     {
         if (scale)
         {
             v *= s;
         }
 
-        if (shift)
-        {
-            v += h;
-        }
-
-        return accumulate ? v + Vector512.Load(c) : v;
+        return shift ? v + h : v;
     }
 
 #if NET9_0_OR_GREATER
@@ -71,30 +68,15 @@ public static partial class PackedGemm
         float* c = g.C + ((nint)r * ldc) + col;
         for (int i = 0; i < rows; i++, scratch += 2 * PanelWidth, c += ldc)
         {
-            Avx512F.MaskStore(c, m0, act.Invoke(MaskedAffine(Vector512.Load(scratch), scale, s0, shift, h0, accumulate, c, m0)));
+            Vector512<float> v0 = ScaleShift(Vector512.Load(scratch), scale, s0, shift, h0);
+            Avx512F.MaskStore(c, m0, act.Invoke(accumulate ? v0 + Avx512F.MaskLoad(c, m0, Vector512<float>.Zero) : v0));
             if (two)
             {
                 float* c1 = c + PanelWidth;
-                Avx512F.MaskStore(c1, m1, act.Invoke(MaskedAffine(Vector512.Load(scratch + PanelWidth), scale, s1, shift, h1, accumulate, c1, m1)));
+                Vector512<float> v1 = ScaleShift(Vector512.Load(scratch + PanelWidth), scale, s1, shift, h1);
+                Avx512F.MaskStore(c1, m1, act.Invoke(accumulate ? v1 + Avx512F.MaskLoad(c1, m1, Vector512<float>.Zero) : v1));
             }
         }
-    }
-
-    // Affine with C read through `mask`.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<float> MaskedAffine(Vector512<float> v, bool scale, Vector512<float> s, bool shift, Vector512<float> h, bool accumulate, float* c, Vector512<float> mask)
-    {
-        if (scale)
-        {
-            v *= s;
-        }
-
-        if (shift)
-        {
-            v += h;
-        }
-
-        return accumulate ? v + Avx512F.MaskLoad(c, mask, Vector512<float>.Zero) : v;
     }
 #endif
 }
