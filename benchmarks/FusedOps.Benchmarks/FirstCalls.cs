@@ -31,6 +31,9 @@ internal static class FirstCalls
         /// <summary>The generated model's <c>Frozen.Infer</c>.</summary>
         Fused,
 
+        /// <summary>The same with <see cref="KernelOptions.WarmUp"/> on: the inference code compiled ahead on another core.</summary>
+        FusedWarmUp,
+
         /// <summary>The same, with tiered compilation off (every method fully optimised on its first call).</summary>
         FusedTieringOff,
 
@@ -100,6 +103,7 @@ internal static class FirstCalls
     {
         Subject subject = Enum.Parse<Subject>(subjectName);
         KernelOptions.MaxDegreeOfParallelism = 1; // the table reports one thread (the default is every core)
+        KernelOptions.WarmUp = subject == Subject.FusedWarmUp;
         TimeSpan jit0 = System.Runtime.JitInfo.GetCompilationTime();
         long methods0 = System.Runtime.JitInfo.GetCompiledMethodCount();
         long start = Stopwatch.GetTimestamp();

@@ -167,6 +167,7 @@ internal static class QuickBenchmark
     public static void PrintFirstCalls()
     {
         Console.WriteLine("First calls, Frozen.Infer in a fresh process, 1 thread (the first includes the constructor and Freeze; target: first under 50 ms, later calls within 1.5× of steady).");
+        Console.WriteLine("'warm-up on' reruns the child with KernelOptions.WarmUp = true: the inference code compiled on a second core while the model is built and frozen.");
         Console.WriteLine("'tiering off' reruns the child with DOTNET_TieredCompilation=0: every method fully optimised on its first call, as AggressiveOptimization on every kernel would make it.");
         Console.WriteLine("'ORT' times ONNX Runtime on the same case through the same harness (its first includes building the session); 'control' is a bare");
         Console.WriteLine("4,096-float SIMD dot product with no library: what the machine alone does to the calls after a first call that JIT-compiled code.");
@@ -175,7 +176,7 @@ internal static class QuickBenchmark
         Table table = new("case", "subject", "first", "construct (JIT)", "freeze (JIT)", "call 1 (JIT)", "methods", "calls 2–30 median", "calls 2–30 worst", "steady", "worst ÷ steady");
         foreach (string id in Workload.CaseIds)
         {
-            foreach (FirstCalls.Subject subject in new[] { FirstCalls.Subject.Fused, FirstCalls.Subject.FusedTieringOff, FirstCalls.Subject.Onnx })
+            foreach (FirstCalls.Subject subject in new[] { FirstCalls.Subject.Fused, FirstCalls.Subject.FusedWarmUp, FirstCalls.Subject.FusedTieringOff, FirstCalls.Subject.Onnx })
             {
                 AddFirstCalls(table, id, subject);
             }
@@ -190,6 +191,7 @@ internal static class QuickBenchmark
         string name = subject switch
         {
             FirstCalls.Subject.Fused => "FusedOps",
+            FirstCalls.Subject.FusedWarmUp => "FusedOps, warm-up on",
             FirstCalls.Subject.FusedTieringOff => "FusedOps, tiering off",
             FirstCalls.Subject.Onnx => "ORT",
             _ => "control",

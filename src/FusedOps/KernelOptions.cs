@@ -7,6 +7,7 @@ namespace FusedOps;
 public static class KernelOptions
 {
     private static int _maxDegreeOfParallelism = Environment.ProcessorCount;
+    private static volatile bool _warmUp;
 
     /// <summary>
     /// Widest vectors the kernels may use: 512, 256, 128 or 0 (scalar). Defaults to the widest the
@@ -55,5 +56,24 @@ public static class KernelOptions
 
             _maxDegreeOfParallelism = value;
         }
+    }
+
+    /// <summary>
+    /// Whether building a model of a generated type also compiles its inference code on a background thread, once per type and
+    /// process, so that the first <c>Frozen.Infer</c> finds it compiled (default: off). Only where the runtime compiles code (not
+    /// under NativeAOT) and on machines with two cores or more.
+    /// </summary>
+    /// <remarks>
+    /// The background thread builds a model of the same type of its own (weights not drawn), its folded inference model with
+    /// the weight packings skipped, and runs that on zero input (one sample, then a full chunk) on one thread, while the
+    /// caller's thread is in its constructor and <c>Freeze()</c>. It never touches the caller's model. It pays where a second
+    /// core is truly free: on the 2-vCPU host of docs/performance.md ("First calls") it took case M's first result from 62 to
+    /// 50 ms but made B's and C's 4–6 ms slower (the two vCPUs there do not run two threads at full speed), so it is off
+    /// unless turned on.
+    /// </remarks>
+    public static bool WarmUp
+    {
+        get => _warmUp;
+        set => _warmUp = value;
     }
 }

@@ -45,6 +45,7 @@ internal static partial class InferenceEmitter
         StandaloneEmitter.InferenceFields(w, m);
         w.Line();
         WriteConstructor(w, m);
+        WriteWarmUp(w, m);
         WriteInfer(w, m);
         foreach (GroupPlan g in m.AllGroups.Where(g => g.Inference.Count > 0))
         {
@@ -95,6 +96,31 @@ internal static partial class InferenceEmitter
                 ChannelParameters(w, m, g);
             }
 
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    // KernelWarmup's work: a folded model whose packings are skipped, run on zero input (one sample, then a full chunk or the
+    // Linear head's batch, at most 2^20 input floats), so the JIT compiles what Infer runs while the caller builds and freezes.
+    private static void WriteWarmUp(CodeWriter w, PipelineModel m)
+    {
+        BufferPlan plan = m.Buffers;
+        var groups = m.Groups.Where(g => g.Inference.Count > 0).ToList();
+        int inLength = m.Input.Length;
+        int batch = HeadStart(m, groups) > 0 ? HeadChunk(plan) : plan.InferChunk;
+        batch = System.Math.Max(1, System.Math.Min(batch, (1 << 20) / System.Math.Max(1, inLength)));
+        string t = m.TrainingType;
+        w.Summary($"The warm-up thread's work (KernelWarmup, started by the training model's constructor when KernelOptions.WarmUp is on): the folded model of <paramref name=\"model\"/> (the warm-up's own, weights left zero) with its weight packings skipped, run on zero input on 1 and {batch} samples, so the JIT compiles what Infer runs before the first call needs it.");
+        w.Open($"internal static void WarmUp({t} model)");
+        w.Line($"var inference = new {m.InferenceType}(model, fold: true);");
+        w.Line($"float[] input = new float[{batch} * {t}.InputLength];");
+        w.Line($"float[] output = new float[{batch} * {t}.OutputLength];");
+        w.Line($"inference.Infer(input.AsSpan(0, {t}.InputLength), output.AsSpan(0, {t}.OutputLength), 1);");
+        if (batch > 1)
+        {
+            w.Line($"inference.Infer(input, output, {batch});");
         }
 
         w.Close();

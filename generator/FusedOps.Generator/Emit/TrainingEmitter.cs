@@ -186,7 +186,17 @@ internal static partial class TrainingEmitter
     {
         var tensors = Tensors(m).ToList();
         w.Summary("PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.");
-        w.Open($"internal {m.TrainingType}(int seed)");
+        w.Line($"internal {m.TrainingType}(int seed)");
+        w.Line("    : this(seed, warm: false)");
+        w.Line("{");
+        w.Line("}");
+        w.Line();
+        w.Summary("The model; with <paramref name=\"warm\"/>, KernelWarmup's own: the same shapes, weights and biases left zero (none drawn), and no warm-up started.");
+        w.Open($"private {m.TrainingType}(int seed, bool warm)");
+        w.Open("if (!warm)");
+        w.Line($"KernelWarmup.Start<{m.TrainingType}>(static () => {m.InferenceType}.WarmUp(new {m.TrainingType}(0, warm: true)));");
+        w.Close();
+        w.Line();
         w.Line("var rng = new InitRandom(seed);");
         StandaloneEmitter.TrainingConstructor(w, m);
         foreach (var t in tensors)
@@ -194,7 +204,9 @@ internal static partial class TrainingEmitter
             w.Line($"{t.Field} = new Parameter(\"{t.Name}\", new int[] {{ {t.Shape} }}, {(t.Grad ? "true" : "false")});");
             if (t.Init > 0)
             {
+                w.Open("if (!warm)");
                 w.Line($"rng.FillFanIn({t.Field}.Data, {t.Init});");
+                w.Close();
             }
             else if (t.Init < 0)
             {

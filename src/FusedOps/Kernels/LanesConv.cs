@@ -90,7 +90,11 @@ public static unsafe partial class LanesConv
     {
         ArgumentNullException.ThrowIfNull(w);
         var packed = new float[shape.PackedLength];
-        Pack(in shape, w, packed);
+        if (!KernelWarmup.Active)
+        {
+            Pack(in shape, w, packed);
+        }
+
         return packed;
     }
 

@@ -17,6 +17,11 @@ public static partial class LinearKernels
     /// <param name="length">Input features.</param>
     public static float[] PackWeights(ReadOnlySpan<float> w, int cols, int length)
     {
+        if (KernelWarmup.Active)
+        {
+            return GC.AllocateArray<float>(PackedGemm.PackedLength(length, cols), pinned: true); // the warm-up's zero weights
+        }
+
         float[] packed = GC.AllocateUninitializedArray<float>(PackedGemm.PackedLength(length, cols), pinned: true);
         PackedGemm.PackTransposed(w, cols, length, packed);
         return packed;

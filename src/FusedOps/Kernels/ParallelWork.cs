@@ -88,11 +88,14 @@ public static class ParallelWork
     private static long s_lastEnd; // when the last parallel call ended (Stopwatch ticks): the workers spin for a while after it
     private static int s_helpers; // workers the last parallel call woke: only they spin (not ones left over from a higher degree)
 
+    // A warm-up thread (KernelWarmup) runs everything on itself: the workers stay free for the caller's own calls.
+    private static int MaxThreads => KernelWarmup.Active ? 1 : KernelOptions.MaxDegreeOfParallelism;
+
     /// <summary>How many threads a call with <paramref name="work"/> units should use: one per <paramref name="minWorkPerThread"/>, at most <see cref="KernelOptions.MaxDegreeOfParallelism"/>.</summary>
     public static int ThreadsFor(long work, long minWorkPerThread)
     {
         long byWork = Math.Max(1, work / Math.Max(1, minWorkPerThread));
-        return (int)Math.Min(byWork, KernelOptions.MaxDegreeOfParallelism);
+        return (int)Math.Min(byWork, MaxThreads);
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> equal contiguous slices of 0 … <paramref name="count"/> − 1 (the first slices one longer when it does not divide).</summary>
@@ -124,7 +127,7 @@ public static class ParallelWork
     public static void Run(ParallelJob job, int parts, int threads)
     {
         ArgumentNullException.ThrowIfNull(job);
-        int helpers = Math.Min(Math.Min(parts, threads), KernelOptions.MaxDegreeOfParallelism) - 1;
+        int helpers = Math.Min(Math.Min(parts, threads), MaxThreads) - 1;
 
         // The workers are started by the first call that wants them even when the pool is busy and that call runs on its
         // own thread, so a later call never allocates them (warm-up calls are then enough for an allocation-free steady state).

@@ -63,7 +63,11 @@ public static unsafe partial class WinogradConv
         }
 
         var packed = new float[PackedLength43(in shape)];
-        Pack43(in shape, w, packed, 0);
+        if (!KernelWarmup.Active)
+        {
+            Pack43(in shape, w, packed, 0);
+        }
+
         return packed;
     }
 

@@ -56,6 +56,21 @@ namespace FusedOps.Generated
         }
 
         /// <summary>
+        /// The warm-up thread's work (KernelWarmup, started by the training model's constructor when KernelOptions.WarmUp
+        /// is on): the folded model of <paramref name="model"/> (the warm-up's own, weights left zero) with its weight
+        /// packings skipped, run on zero input on 1 and 64 samples, so the JIT compiles what Infer runs before the first
+        /// call needs it.
+        /// </summary>
+        internal static void WarmUp(Samples_ConvBnRelu_Training model)
+        {
+            var inference = new Samples_ConvBnRelu_Inference(model, fold: true);
+            float[] input = new float[64 * Samples_ConvBnRelu_Training.InputLength];
+            float[] output = new float[64 * Samples_ConvBnRelu_Training.OutputLength];
+            inference.Infer(input.AsSpan(0, Samples_ConvBnRelu_Training.InputLength), output.AsSpan(0, Samples_ConvBnRelu_Training.OutputLength), 1);
+            inference.Infer(input, output, 64);
+        }
+
+        /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
         /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
@@ -1589,12 +1604,33 @@ namespace FusedOps.Generated
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
         /// </summary>
         internal Samples_ConvBnRelu_Training(int seed)
+            : this(seed, warm: false)
         {
+        }
+
+        /// <summary>
+        /// The model; with <paramref name="warm"/>, KernelWarmup's own: the same shapes, weights and biases left zero
+        /// (none drawn), and no warm-up started.
+        /// </summary>
+        private Samples_ConvBnRelu_Training(int seed, bool warm)
+        {
+            if (!warm)
+            {
+                KernelWarmup.Start<Samples_ConvBnRelu_Training>(static () => Samples_ConvBnRelu_Inference.WarmUp(new Samples_ConvBnRelu_Training(0,
+                    warm: true)));
+            }
+
             var rng = new InitRandom(seed);
             L0Weight = new Parameter("0.weight", new int[] { 32, 16, 3, 3 }, true);
-            rng.FillFanIn(L0Weight.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L0Weight.Data, 144);
+            }
             L0Bias = new Parameter("0.bias", new int[] { 32 }, true);
-            rng.FillFanIn(L0Bias.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L0Bias.Data, 144);
+            }
             L1Weight = new Parameter("1.weight", new int[] { 32 }, true);
             CallBuffers.Fill(L1Weight.Data, 1f);
             L1Bias = new Parameter("1.bias", new int[] { 32 }, true);

@@ -131,6 +131,21 @@ namespace FusedOps.Generated
         }
 
         /// <summary>
+        /// The warm-up thread's work (KernelWarmup, started by the training model's constructor when KernelOptions.WarmUp
+        /// is on): the folded model of <paramref name="model"/> (the warm-up's own, weights left zero) with its weight
+        /// packings skipped, run on zero input on 1 and 30 samples, so the JIT compiles what Infer runs before the first
+        /// call needs it.
+        /// </summary>
+        internal static void WarmUp(Samples_FashionNet_Training model)
+        {
+            var inference = new Samples_FashionNet_Inference(model, fold: true);
+            float[] input = new float[30 * Samples_FashionNet_Training.InputLength];
+            float[] output = new float[30 * Samples_FashionNet_Training.OutputLength];
+            inference.Infer(input.AsSpan(0, Samples_FashionNet_Training.InputLength), output.AsSpan(0, Samples_FashionNet_Training.OutputLength), 1);
+            inference.Infer(input, output, 30);
+        }
+
+        /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
         /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
@@ -7225,13 +7240,34 @@ namespace FusedOps.Generated
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
         /// </summary>
         internal Samples_FashionNet_Training(int seed)
+            : this(seed, warm: false)
         {
+        }
+
+        /// <summary>
+        /// The model; with <paramref name="warm"/>, KernelWarmup's own: the same shapes, weights and biases left zero
+        /// (none drawn), and no warm-up started.
+        /// </summary>
+        private Samples_FashionNet_Training(int seed, bool warm)
+        {
+            if (!warm)
+            {
+                KernelWarmup.Start<Samples_FashionNet_Training>(static () => Samples_FashionNet_Inference.WarmUp(new Samples_FashionNet_Training(0,
+                    warm: true)));
+            }
+
             var rng = new InitRandom(seed);
             _seed = seed;
             L0Weight = new Parameter("0.weight", new int[] { 16, 1, 3, 3 }, true);
-            rng.FillFanIn(L0Weight.Data, 9);
+            if (!warm)
+            {
+                rng.FillFanIn(L0Weight.Data, 9);
+            }
             L0Bias = new Parameter("0.bias", new int[] { 16 }, true);
-            rng.FillFanIn(L0Bias.Data, 9);
+            if (!warm)
+            {
+                rng.FillFanIn(L0Bias.Data, 9);
+            }
             L1Weight = new Parameter("1.weight", new int[] { 16 }, true);
             CallBuffers.Fill(L1Weight.Data, 1f);
             L1Bias = new Parameter("1.bias", new int[] { 16 }, true);
@@ -7239,9 +7275,15 @@ namespace FusedOps.Generated
             L1RunningVar = new Parameter("1.running_var", new int[] { 16 }, false);
             CallBuffers.Fill(L1RunningVar.Data, 1f);
             L4Weight = new Parameter("4.weight", new int[] { 16, 16, 3, 3 }, true);
-            rng.FillFanIn(L4Weight.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L4Weight.Data, 144);
+            }
             L4Bias = new Parameter("4.bias", new int[] { 16 }, true);
-            rng.FillFanIn(L4Bias.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L4Bias.Data, 144);
+            }
             L5Weight = new Parameter("5.weight", new int[] { 16 }, true);
             CallBuffers.Fill(L5Weight.Data, 1f);
             L5Bias = new Parameter("5.bias", new int[] { 16 }, true);
@@ -7249,9 +7291,15 @@ namespace FusedOps.Generated
             L5RunningVar = new Parameter("5.running_var", new int[] { 16 }, false);
             CallBuffers.Fill(L5RunningVar.Data, 1f);
             L7Weight = new Parameter("7.weight", new int[] { 16, 16, 3, 3 }, true);
-            rng.FillFanIn(L7Weight.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L7Weight.Data, 144);
+            }
             L7Bias = new Parameter("7.bias", new int[] { 16 }, true);
-            rng.FillFanIn(L7Bias.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L7Bias.Data, 144);
+            }
             L8Weight = new Parameter("8.weight", new int[] { 16 }, true);
             CallBuffers.Fill(L8Weight.Data, 1f);
             L8Bias = new Parameter("8.bias", new int[] { 16 }, true);
@@ -7259,9 +7307,15 @@ namespace FusedOps.Generated
             L8RunningVar = new Parameter("8.running_var", new int[] { 16 }, false);
             CallBuffers.Fill(L8RunningVar.Data, 1f);
             L12Weight = new Parameter("12.weight", new int[] { 32, 16, 3, 3 }, true);
-            rng.FillFanIn(L12Weight.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L12Weight.Data, 144);
+            }
             L12Bias = new Parameter("12.bias", new int[] { 32 }, true);
-            rng.FillFanIn(L12Bias.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L12Bias.Data, 144);
+            }
             L13Weight = new Parameter("13.weight", new int[] { 32 }, true);
             CallBuffers.Fill(L13Weight.Data, 1f);
             L13Bias = new Parameter("13.bias", new int[] { 32 }, true);
@@ -7269,13 +7323,25 @@ namespace FusedOps.Generated
             L13RunningVar = new Parameter("13.running_var", new int[] { 32 }, false);
             CallBuffers.Fill(L13RunningVar.Data, 1f);
             L17Weight = new Parameter("17.weight", new int[] { 128, 1568 }, true);
-            rng.FillFanIn(L17Weight.Data, 1568);
+            if (!warm)
+            {
+                rng.FillFanIn(L17Weight.Data, 1568);
+            }
             L17Bias = new Parameter("17.bias", new int[] { 128 }, true);
-            rng.FillFanIn(L17Bias.Data, 1568);
+            if (!warm)
+            {
+                rng.FillFanIn(L17Bias.Data, 1568);
+            }
             L20Weight = new Parameter("20.weight", new int[] { 10, 128 }, true);
-            rng.FillFanIn(L20Weight.Data, 128);
+            if (!warm)
+            {
+                rng.FillFanIn(L20Weight.Data, 128);
+            }
             L20Bias = new Parameter("20.bias", new int[] { 10 }, true);
-            rng.FillFanIn(L20Bias.Data, 128);
+            if (!warm)
+            {
+                rng.FillFanIn(L20Bias.Data, 128);
+            }
             Parameters = new ParameterList(L0Weight, L0Bias, L1Weight, L1Bias, L4Weight, L4Bias, L5Weight, L5Bias, L7Weight, L7Bias, L8Weight, L8Bias,
                 L12Weight, L12Bias, L13Weight, L13Bias, L17Weight, L17Bias, L20Weight, L20Bias);
             Buffers = new ParameterList(L1RunningMean, L1RunningVar, L5RunningMean, L5RunningVar, L8RunningMean, L8RunningVar, L13RunningMean, L13RunningVar);

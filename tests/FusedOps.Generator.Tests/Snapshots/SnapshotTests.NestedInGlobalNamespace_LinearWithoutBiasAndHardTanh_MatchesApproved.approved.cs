@@ -49,6 +49,21 @@ namespace FusedOps.Generated
         }
 
         /// <summary>
+        /// The warm-up thread's work (KernelWarmup, started by the training model's constructor when KernelOptions.WarmUp
+        /// is on): the folded model of <paramref name="model"/> (the warm-up's own, weights left zero) with its weight
+        /// packings skipped, run on zero input on 1 and 64 samples, so the JIT compiles what Infer runs before the first
+        /// call needs it.
+        /// </summary>
+        internal static void WarmUp(Models_Tiny_Training model)
+        {
+            var inference = new Models_Tiny_Inference(model, fold: true);
+            float[] input = new float[64 * Models_Tiny_Training.InputLength];
+            float[] output = new float[64 * Models_Tiny_Training.OutputLength];
+            inference.Infer(input.AsSpan(0, Models_Tiny_Training.InputLength), output.AsSpan(0, Models_Tiny_Training.OutputLength), 1);
+            inference.Infer(input, output, 64);
+        }
+
+        /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
         /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
@@ -124,10 +139,27 @@ namespace FusedOps.Generated
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
         /// </summary>
         internal Models_Tiny_Training(int seed)
+            : this(seed, warm: false)
         {
+        }
+
+        /// <summary>
+        /// The model; with <paramref name="warm"/>, KernelWarmup's own: the same shapes, weights and biases left zero
+        /// (none drawn), and no warm-up started.
+        /// </summary>
+        private Models_Tiny_Training(int seed, bool warm)
+        {
+            if (!warm)
+            {
+                KernelWarmup.Start<Models_Tiny_Training>(static () => Models_Tiny_Inference.WarmUp(new Models_Tiny_Training(0, warm: true)));
+            }
+
             var rng = new InitRandom(seed);
             L0Weight = new Parameter("0.weight", new int[] { 3, 6 }, true);
-            rng.FillFanIn(L0Weight.Data, 6);
+            if (!warm)
+            {
+                rng.FillFanIn(L0Weight.Data, 6);
+            }
             Parameters = new ParameterList(L0Weight);
             Buffers = new ParameterList();
         }

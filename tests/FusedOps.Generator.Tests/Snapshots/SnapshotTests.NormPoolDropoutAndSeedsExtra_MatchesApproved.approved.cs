@@ -75,6 +75,21 @@ namespace FusedOps.Generated
         }
 
         /// <summary>
+        /// The warm-up thread's work (KernelWarmup, started by the training model's constructor when KernelOptions.WarmUp
+        /// is on): the folded model of <paramref name="model"/> (the warm-up's own, weights left zero) with its weight
+        /// packings skipped, run on zero input on 1 and 56 samples, so the JIT compiles what Infer runs before the first
+        /// call needs it.
+        /// </summary>
+        internal static void WarmUp(Samples_Catalogue_Training model)
+        {
+            var inference = new Samples_Catalogue_Inference(model, fold: true);
+            float[] input = new float[56 * Samples_Catalogue_Training.InputLength];
+            float[] output = new float[56 * Samples_Catalogue_Training.OutputLength];
+            inference.Infer(input.AsSpan(0, Samples_Catalogue_Training.InputLength), output.AsSpan(0, Samples_Catalogue_Training.OutputLength), 1);
+            inference.Infer(input, output, 56);
+        }
+
+        /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
         /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
@@ -1302,20 +1317,46 @@ namespace FusedOps.Generated
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
         /// </summary>
         internal Samples_Catalogue_Training(int seed)
+            : this(seed, warm: false)
         {
+        }
+
+        /// <summary>
+        /// The model; with <paramref name="warm"/>, KernelWarmup's own: the same shapes, weights and biases left zero
+        /// (none drawn), and no warm-up started.
+        /// </summary>
+        private Samples_Catalogue_Training(int seed, bool warm)
+        {
+            if (!warm)
+            {
+                KernelWarmup.Start<Samples_Catalogue_Training>(static () => Samples_Catalogue_Inference.WarmUp(new Samples_Catalogue_Training(0, warm: true)));
+            }
+
             var rng = new InitRandom(seed);
             _seed = seed;
             L0Weight = new Parameter("0.weight", new int[] { 8, 3, 3, 3 }, true);
-            rng.FillFanIn(L0Weight.Data, 27);
+            if (!warm)
+            {
+                rng.FillFanIn(L0Weight.Data, 27);
+            }
             L0Bias = new Parameter("0.bias", new int[] { 8 }, true);
-            rng.FillFanIn(L0Bias.Data, 27);
+            if (!warm)
+            {
+                rng.FillFanIn(L0Bias.Data, 27);
+            }
             L1Weight = new Parameter("1.weight", new int[] { 8 }, true);
             CallBuffers.Fill(L1Weight.Data, 1f);
             L1Bias = new Parameter("1.bias", new int[] { 8 }, true);
             L7Weight = new Parameter("7.weight", new int[] { 10, 288 }, true);
-            rng.FillFanIn(L7Weight.Data, 288);
+            if (!warm)
+            {
+                rng.FillFanIn(L7Weight.Data, 288);
+            }
             L7Bias = new Parameter("7.bias", new int[] { 10 }, true);
-            rng.FillFanIn(L7Bias.Data, 288);
+            if (!warm)
+            {
+                rng.FillFanIn(L7Bias.Data, 288);
+            }
             L8Weight = new Parameter("8.weight", new int[] { 1 }, true);
             CallBuffers.Fill(L8Weight.Data, 0.25f);
             Parameters = new ParameterList(L0Weight, L0Bias, L1Weight, L1Bias, L7Weight, L7Bias, L8Weight);

@@ -97,6 +97,21 @@ namespace FusedOps.Generated
         }
 
         /// <summary>
+        /// The warm-up thread's work (KernelWarmup, started by the training model's constructor when KernelOptions.WarmUp
+        /// is on): the folded model of <paramref name="model"/> (the warm-up's own, weights left zero) with its weight
+        /// packings skipped, run on zero input on 1 and 4 samples, so the JIT compiles what Infer runs before the first
+        /// call needs it.
+        /// </summary>
+        internal static void WarmUp(Samples_ResBlocks_Training model)
+        {
+            var inference = new Samples_ResBlocks_Inference(model, fold: true);
+            float[] input = new float[4 * Samples_ResBlocks_Training.InputLength];
+            float[] output = new float[4 * Samples_ResBlocks_Training.OutputLength];
+            inference.Infer(input.AsSpan(0, Samples_ResBlocks_Training.InputLength), output.AsSpan(0, Samples_ResBlocks_Training.OutputLength), 1);
+            inference.Infer(input, output, 4);
+        }
+
+        /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
         /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
@@ -5387,12 +5402,32 @@ namespace FusedOps.Generated
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
         /// </summary>
         internal Samples_ResBlocks_Training(int seed)
+            : this(seed, warm: false)
         {
+        }
+
+        /// <summary>
+        /// The model; with <paramref name="warm"/>, KernelWarmup's own: the same shapes, weights and biases left zero
+        /// (none drawn), and no warm-up started.
+        /// </summary>
+        private Samples_ResBlocks_Training(int seed, bool warm)
+        {
+            if (!warm)
+            {
+                KernelWarmup.Start<Samples_ResBlocks_Training>(static () => Samples_ResBlocks_Inference.WarmUp(new Samples_ResBlocks_Training(0, warm: true)));
+            }
+
             var rng = new InitRandom(seed);
             L1Weight = new Parameter("1.weight", new int[] { 16, 16, 3, 3 }, true);
-            rng.FillFanIn(L1Weight.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L1Weight.Data, 144);
+            }
             L1Bias = new Parameter("1.bias", new int[] { 16 }, true);
-            rng.FillFanIn(L1Bias.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L1Bias.Data, 144);
+            }
             L2Weight = new Parameter("2.weight", new int[] { 16 }, true);
             CallBuffers.Fill(L2Weight.Data, 1f);
             L2Bias = new Parameter("2.bias", new int[] { 16 }, true);
@@ -5400,9 +5435,15 @@ namespace FusedOps.Generated
             L2RunningVar = new Parameter("2.running_var", new int[] { 16 }, false);
             CallBuffers.Fill(L2RunningVar.Data, 1f);
             L4Weight = new Parameter("4.weight", new int[] { 16, 16, 3, 3 }, true);
-            rng.FillFanIn(L4Weight.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L4Weight.Data, 144);
+            }
             L4Bias = new Parameter("4.bias", new int[] { 16 }, true);
-            rng.FillFanIn(L4Bias.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L4Bias.Data, 144);
+            }
             L5Weight = new Parameter("5.weight", new int[] { 16 }, true);
             CallBuffers.Fill(L5Weight.Data, 1f);
             L5Bias = new Parameter("5.bias", new int[] { 16 }, true);
@@ -5410,9 +5451,15 @@ namespace FusedOps.Generated
             L5RunningVar = new Parameter("5.running_var", new int[] { 16 }, false);
             CallBuffers.Fill(L5RunningVar.Data, 1f);
             L9Weight = new Parameter("9.weight", new int[] { 32, 16, 3, 3 }, true);
-            rng.FillFanIn(L9Weight.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L9Weight.Data, 144);
+            }
             L9Bias = new Parameter("9.bias", new int[] { 32 }, true);
-            rng.FillFanIn(L9Bias.Data, 144);
+            if (!warm)
+            {
+                rng.FillFanIn(L9Bias.Data, 144);
+            }
             L10Weight = new Parameter("10.weight", new int[] { 32 }, true);
             CallBuffers.Fill(L10Weight.Data, 1f);
             L10Bias = new Parameter("10.bias", new int[] { 32 }, true);
@@ -5420,7 +5467,10 @@ namespace FusedOps.Generated
             L10RunningVar = new Parameter("10.running_var", new int[] { 32 }, false);
             CallBuffers.Fill(L10RunningVar.Data, 1f);
             L11_projWeight = new Parameter("11.proj.weight", new int[] { 32, 16, 1, 1 }, true);
-            rng.FillFanIn(L11_projWeight.Data, 16);
+            if (!warm)
+            {
+                rng.FillFanIn(L11_projWeight.Data, 16);
+            }
             L11_bnWeight = new Parameter("11.bn.weight", new int[] { 32 }, true);
             CallBuffers.Fill(L11_bnWeight.Data, 1f);
             L11_bnBias = new Parameter("11.bn.bias", new int[] { 32 }, true);

@@ -79,6 +79,21 @@ namespace FusedOps.Generated
         }
 
         /// <summary>
+        /// The warm-up thread's work (KernelWarmup, started by the training model's constructor when KernelOptions.WarmUp
+        /// is on): the folded model of <paramref name="model"/> (the warm-up's own, weights left zero) with its weight
+        /// packings skipped, run on zero input on 1 and 32 samples, so the JIT compiles what Infer runs before the first
+        /// call needs it.
+        /// </summary>
+        internal static void WarmUp(Samples_TwoBlockCnn_Training model)
+        {
+            var inference = new Samples_TwoBlockCnn_Inference(model, fold: true);
+            float[] input = new float[32 * Samples_TwoBlockCnn_Training.InputLength];
+            float[] output = new float[32 * Samples_TwoBlockCnn_Training.OutputLength];
+            inference.Infer(input.AsSpan(0, Samples_TwoBlockCnn_Training.InputLength), output.AsSpan(0, Samples_TwoBlockCnn_Training.OutputLength), 1);
+            inference.Infer(input, output, 32);
+        }
+
+        /// <summary>
         /// Checks the arguments, then runs the groups on chunks of samples so intermediate activations stay in cache;
         /// buffers and scratch are the calling thread's own, so concurrent calls do not interfere.
         /// </summary>
@@ -2357,12 +2372,33 @@ namespace FusedOps.Generated
         /// PyTorch's default initialisation: weights and biases U(±1/√fan_in), BatchNorm γ = 1, β = 0, mean 0, var 1.
         /// </summary>
         internal Samples_TwoBlockCnn_Training(int seed)
+            : this(seed, warm: false)
         {
+        }
+
+        /// <summary>
+        /// The model; with <paramref name="warm"/>, KernelWarmup's own: the same shapes, weights and biases left zero
+        /// (none drawn), and no warm-up started.
+        /// </summary>
+        private Samples_TwoBlockCnn_Training(int seed, bool warm)
+        {
+            if (!warm)
+            {
+                KernelWarmup.Start<Samples_TwoBlockCnn_Training>(static () => Samples_TwoBlockCnn_Inference.WarmUp(new Samples_TwoBlockCnn_Training(0,
+                    warm: true)));
+            }
+
             var rng = new InitRandom(seed);
             L0Weight = new Parameter("0.weight", new int[] { 8, 1, 3, 3 }, true);
-            rng.FillFanIn(L0Weight.Data, 9);
+            if (!warm)
+            {
+                rng.FillFanIn(L0Weight.Data, 9);
+            }
             L0Bias = new Parameter("0.bias", new int[] { 8 }, true);
-            rng.FillFanIn(L0Bias.Data, 9);
+            if (!warm)
+            {
+                rng.FillFanIn(L0Bias.Data, 9);
+            }
             L1Weight = new Parameter("1.weight", new int[] { 8 }, true);
             CallBuffers.Fill(L1Weight.Data, 1f);
             L1Bias = new Parameter("1.bias", new int[] { 8 }, true);
@@ -2370,9 +2406,15 @@ namespace FusedOps.Generated
             L1RunningVar = new Parameter("1.running_var", new int[] { 8 }, false);
             CallBuffers.Fill(L1RunningVar.Data, 1f);
             L3Weight = new Parameter("3.weight", new int[] { 16, 8, 3, 3 }, true);
-            rng.FillFanIn(L3Weight.Data, 72);
+            if (!warm)
+            {
+                rng.FillFanIn(L3Weight.Data, 72);
+            }
             L3Bias = new Parameter("3.bias", new int[] { 16 }, true);
-            rng.FillFanIn(L3Bias.Data, 72);
+            if (!warm)
+            {
+                rng.FillFanIn(L3Bias.Data, 72);
+            }
             L4Weight = new Parameter("4.weight", new int[] { 16 }, true);
             CallBuffers.Fill(L4Weight.Data, 1f);
             L4Bias = new Parameter("4.bias", new int[] { 16 }, true);
@@ -2380,9 +2422,15 @@ namespace FusedOps.Generated
             L4RunningVar = new Parameter("4.running_var", new int[] { 16 }, false);
             CallBuffers.Fill(L4RunningVar.Data, 1f);
             L7Weight = new Parameter("7.weight", new int[] { 4, 1024 }, true);
-            rng.FillFanIn(L7Weight.Data, 1024);
+            if (!warm)
+            {
+                rng.FillFanIn(L7Weight.Data, 1024);
+            }
             L7Bias = new Parameter("7.bias", new int[] { 4 }, true);
-            rng.FillFanIn(L7Bias.Data, 1024);
+            if (!warm)
+            {
+                rng.FillFanIn(L7Bias.Data, 1024);
+            }
             Parameters = new ParameterList(L0Weight, L0Bias, L1Weight, L1Bias, L3Weight, L3Bias, L4Weight, L4Bias, L7Weight, L7Bias);
             Buffers = new ParameterList(L1RunningMean, L1RunningVar, L4RunningMean, L4RunningVar);
         }
