@@ -11,8 +11,8 @@ namespace FusedOps.Tests;
 
 /// <summary>
 /// The last runtime kernels given a 128-bit path (<see cref="KernelOptions.MaxVectorBits"/> 128): <see cref="SingleChannelConv.Run3x3{TAct}"/>
-/// (the bits of the direct sum, one FMA a tap from zero, as at 256; rows whose 4-pixel vectors overlap or come in odd counts, output
-/// channel counts with a remainder past 4), <see cref="Gemm.RowSums"/> (the 256-bit path's bits: its accumulators as halves, the
+/// (the bits of the direct sum, one FMA a tap from zero, as at 256; rows of 2 to 10 4-pixel vectors, so every mix of the 4-, 3- and
+/// 2-vector steps, the last vector overlapping or not; output channel counts with a remainder past 4), <see cref="Gemm.RowSums"/> (the 256-bit path's bits: its accumulators as halves, the
 /// lanes added across as <c>Vector256.Sum</c> adds them), and <see cref="Conv2dTrainer"/>'s input-gradient crop with and without a
 /// saved gradient added (the 256-bit and scalar paths' values on rows of 4-wide steps, an overlapping last vector and scalar rows).
 /// </summary>
@@ -31,6 +31,9 @@ public sealed class Vector128RemainderTests
     [InlineData(3, 8, 1)]
     [InlineData(4, 12, 7)]
     [InlineData(2, 10, 4)]
+    [InlineData(3, 24, 4)]
+    [InlineData(2, 37, 9)]
+    [InlineData(3, 21, 5)]
     public void SingleChannelConv_At128Bits_GivesTheDirectSumsBits(int height, int width, int outChannels)
     {
         if (!Fused128)
