@@ -42,15 +42,7 @@ public sealed class SingleChannelConvTests
                 {
                     for (int c = 0; c < width; c++)
                     {
-                        float acc = 0f;
-                        for (int k = 0; k < 9; k++)
-                        {
-                            int ir = r + (k / 3) - 1, ic = c + (k % 3) - 1;
-                            float v = ir >= 0 && ir < height && ic >= 0 && ic < width ? x[(ir * width) + ic] : 0f;
-                            acc = MathF.FusedMultiplyAdd(w[(o * 9) + k], v, acc);
-                        }
-
-                        float expected = MathF.Max(MathF.FusedMultiplyAdd(acc, scale[o], shift[o]), 0f);
+                        float expected = DirectSum(x, height, width, w, scale, shift, o, r, c);
                         Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(y[(((o * height) + r) * width) + c]));
                     }
                 }
@@ -77,6 +69,20 @@ public sealed class SingleChannelConvTests
             Assert.Throws<InvalidOperationException>(() => SingleChannelConv.Run3x3(
                 new ReluOperator(), ref x[0], 8, 8, 1, ref w[0], ref scale[0], ref shift[0], ref y[0], ref scratch[0]));
         });
+    }
+
+    /// <summary>Output (o, r, c) as the generated kernels sum it: the 9 taps in order, one FMA each from zero, then ReLU(scale · sum + shift).</summary>
+    internal static float DirectSum(float[] x, int height, int width, float[] w, float[] scale, float[] shift, int o, int r, int c)
+    {
+        float acc = 0f;
+        for (int k = 0; k < 9; k++)
+        {
+            int ir = r + (k / 3) - 1, ic = c + (k % 3) - 1;
+            float v = ir >= 0 && ir < height && ic >= 0 && ic < width ? x[(ir * width) + ic] : 0f;
+            acc = MathF.FusedMultiplyAdd(w[(o * 9) + k], v, acc);
+        }
+
+        return MathF.Max(MathF.FusedMultiplyAdd(acc, scale[o], shift[o]), 0f);
     }
 
     private static float[] Values(Random rng, int n) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();

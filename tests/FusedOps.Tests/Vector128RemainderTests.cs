@@ -51,15 +51,7 @@ public sealed class Vector128RemainderTests
             {
                 for (int c = 0; c < width; c++)
                 {
-                    float acc = 0f;
-                    for (int k = 0; k < 9; k++)
-                    {
-                        int ir = r + (k / 3) - 1, ic = c + (k % 3) - 1;
-                        float v = ir >= 0 && ir < height && ic >= 0 && ic < width ? x[(ir * width) + ic] : 0f;
-                        acc = MathF.FusedMultiplyAdd(w[(o * 9) + k], v, acc);
-                    }
-
-                    float expected = MathF.Max(MathF.FusedMultiplyAdd(acc, scale[o], shift[o]), 0f);
+                    float expected = SingleChannelConvTests.DirectSum(x, height, width, w, scale, shift, o, r, c);
                     float actual = y[(((o * height) + r) * width) + c];
                     Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
                         $"{height} × {width}, {outChannels} channels: output ({o}, {r}, {c}) is {actual:R} at 128 bits, the direct sum {expected:R}.");
