@@ -340,15 +340,16 @@ public sealed unsafe partial class Conv2dTrainer
     /// <summary>
     /// dx[ci][y·W + x] = grid[ci][y·Wp + x + pad]: the interior of the padded input's gradient. Rows of 8 and more are copied with
     /// 8-wide vectors, the last one overlapping (rows of 28 and 14), as <see cref="PadInput"/> copies them: a span copy per row cost
-    /// a call to Memmove per 28 values (1.3 % of a Fashion-MNIST training epoch on 1 thread, AVX2).
+    /// a call to Memmove per 28 values (1.3 % of a Fashion-MNIST training epoch on 1 thread, AVX2). At 128 bits (and on rows of 4 to
+    /// 7) 4-wide vectors, the last one overlapping; the width follows <see cref="KernelDispatch.RuntimeBits"/>.
     /// </summary>
     private void CropInput(ref float grid, ref float dx)
     {
-        bool vector = Vector256.IsHardwareAccelerated && _w >= 8;
+        int bits = CropBits(_w);
         for (int ci = 0; ci < _c; ci++)
         {
             ref float to = ref Unsafe.Add(ref dx, ci * _h * _w);
-            CropRows<No>(ref Unsafe.Add(ref grid, (ci * _qxp) + _pad), ref to, ref to, _h, _w, _wp, vector);
+            CropRows<No>(ref Unsafe.Add(ref grid, (ci * _qxp) + _pad), ref to, ref to, _h, _w, _wp, bits);
         }
     }
 }

@@ -63,10 +63,15 @@ public sealed unsafe partial class Conv2dTrainer
         }
     }
 
+    // The vector width CropRows copies rows of w with: 256 (8-wide) from 256-bit vectors and rows of 8, else 128 (4-wide) from 128-bit
+    // vectors and rows of 4, else 0 (scalar). The copy and the one addition give the same values at every width.
+    private static int CropBits(int w) =>
+        KernelDispatch.RuntimeBits >= 256 && w >= 8 ? 256 : KernelDispatch.RuntimeBits >= 128 && w >= 4 ? 128 : 0;
+
     // One plane's rows from the grid (rows wp apart) into dst (rows w apart), plus saved (laid out as dst) when TAdd: CropInput's
-    // vector copy, the overlapping last vector recomputing the same sums of the same values.
+    // vector copy at the width CropBits chose, the overlapping last vector recomputing the same sums of the same values.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CropRows<TAdd>(ref float grid, ref float saved, ref float dst, int h, int w, int wp, bool vector)
+    private static void CropRows<TAdd>(ref float grid, ref float saved, ref float dst, int h, int w, int wp, int bits)
         where TAdd : struct, IFlag
     {
         for (int y = 0; y < h; y++)
@@ -74,7 +79,7 @@ public sealed unsafe partial class Conv2dTrainer
             ref float src = ref Unsafe.Add(ref grid, y * wp);
             ref float to = ref Unsafe.Add(ref dst, y * w);
             ref float add = ref Unsafe.Add(ref saved, y * w);
-            if (vector)
+            if (bits == 256)
             {
                 int i = 0;
                 for (; i <= w - 8; i += 8)
@@ -99,6 +104,10 @@ public sealed unsafe partial class Conv2dTrainer
                     v.StoreUnsafe(ref to, (nuint)(w - 8));
                 }
             }
+            else if (bits == 128)
+            {
+                CropRow128<TAdd>(ref src, ref add, ref to, w);
+            }
             else
             {
                 for (int i = 0; i < w; i++)
@@ -112,6 +121,35 @@ public sealed unsafe partial class Conv2dTrainer
                     Unsafe.Add(ref to, i) = v;
                 }
             }
+        }
+    }
+
+    // CropRows' row at 128 bits (w ≥ 4): 4 values a step, the last 4 overlapping.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CropRow128<TAdd>(ref float src, ref float add, ref float to, int w)
+        where TAdd : struct, IFlag
+    {
+        int i = 0;
+        for (; i <= w - 4; i += 4)
+        {
+            Vector128<float> v = Vector128.LoadUnsafe(ref src, (nuint)i);
+            if (default(TAdd).On)
+            {
+                v += Vector128.LoadUnsafe(ref add, (nuint)i);
+            }
+
+            v.StoreUnsafe(ref to, (nuint)i);
+        }
+
+        if (i < w)
+        {
+            Vector128<float> v = Vector128.LoadUnsafe(ref src, (nuint)(w - 4));
+            if (default(TAdd).On)
+            {
+                v += Vector128.LoadUnsafe(ref add, (nuint)(w - 4));
+            }
+
+            v.StoreUnsafe(ref to, (nuint)(w - 4));
         }
     }
 
@@ -170,7 +208,7 @@ public sealed unsafe partial class Conv2dTrainer
         public override void CropSample(Conv2dTrainer t, int s, ref float grid, ref float dx, ref float planeScratch)
         {
             int c = t._c, h = t._h, w = t._w, wp = t._wp, qxp = t._qxp, spatial = h * w, length = c * spatial;
-            bool vector = Vector256.IsHardwareAccelerated && w >= 8;
+            int bits = CropBits(w);
             Span<double> sums = PerSample.AsSpan(s * 2 * c, 2 * c);
             sums.Clear();
             for (int ci = 0; ci < c; ci++)
@@ -191,11 +229,11 @@ public sealed unsafe partial class Conv2dTrainer
                 ref float plane = ref Unsafe.Add(ref grid, (ci * qxp) + t._pad);
                 if (Unsafe.IsNullRef(ref saved))
                 {
-                    CropRows<No>(ref plane, ref to, ref to, h, w, wp, vector);
+                    CropRows<No>(ref plane, ref to, ref to, h, w, wp, bits);
                 }
                 else
                 {
-                    CropRows<Yes>(ref plane, ref saved, ref to, h, w, wp, vector);
+                    CropRows<Yes>(ref plane, ref saved, ref to, h, w, wp, bits);
                 }
 
                 ActivationPass.BackwardReduce(Act, ref to, ref Z[(s * length) + (ci * spatial)], ref Unsafe.NullRef<float>(), 1, 1, spatial, ref Scale[ci], ref Shift[ci],

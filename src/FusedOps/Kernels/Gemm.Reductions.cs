@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace FusedOps.Kernels;
 
-/// <content>Kernels of <see cref="PackRows"/>, <see cref="RowSums"/> and <see cref="ColumnSums"/>.</content>
+/// <content>Kernels of <see cref="PackRows"/>, <see cref="RowSums"/> (128 bits included) and <see cref="ColumnSums"/>.</content>
 public static partial class Gemm
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -121,6 +121,57 @@ public static partial class Gemm
             }
 
             double sum = Vector256.Sum((d0 + d2) + (d1 + d3));
+            for (; i < length; i++)
+            {
+                sum += Unsafe.Add(ref row, i);
+            }
+
+            ref float d = ref Unsafe.Add(ref destination, r);
+            d = (float)(d + sum);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RowSums256"/> at 128 bits: each of its four Vector256 double accumulators as two Vector128 halves (lanes 0–1 and
+    /// 2–3), the same 16- and 8-float steps and scalar tail, and the lanes added across as <c>Vector256.Sum</c> adds them on x64 (each
+    /// half across, then the halves): the 256-bit path's bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowSums128(ref float source, int rows, int length, ref float destination)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ref float row = ref Unsafe.Add(ref source, (nint)r * length);
+            Vector128<double> d0l = default, d0h = default, d1l = default, d1h = default, d2l = default, d2h = default, d3l = default, d3h = default;
+            int i = 0;
+            for (; i + 16 <= length; i += 16)
+            {
+                (Vector128<double> lo, Vector128<double> hi) = Vector128.Widen(Vector128.LoadUnsafe(ref row, (nuint)i));
+                d0l += lo;
+                d0h += hi;
+                (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref row, (nuint)(i + 4)));
+                d1l += lo;
+                d1h += hi;
+                (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref row, (nuint)(i + 8)));
+                d2l += lo;
+                d2h += hi;
+                (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref row, (nuint)(i + 12)));
+                d3l += lo;
+                d3h += hi;
+            }
+
+            if (i + 8 <= length)
+            {
+                (Vector128<double> lo, Vector128<double> hi) = Vector128.Widen(Vector128.LoadUnsafe(ref row, (nuint)i));
+                d0l += lo;
+                d0h += hi;
+                (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref row, (nuint)(i + 4)));
+                d1l += lo;
+                d1h += hi;
+                i += 8;
+            }
+
+            double sum = Vector128.Sum((d0l + d2l) + (d1l + d3l)) + Vector128.Sum((d0h + d2h) + (d1h + d3h));
             for (; i < length; i++)
             {
                 sum += Unsafe.Add(ref row, i);

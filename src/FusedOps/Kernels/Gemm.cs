@@ -131,6 +131,9 @@ public static partial class Gemm
             case 1:
                 RowSums256(ref source, rows, length, ref destination);
                 break;
+            case 0 when KernelDispatch.RuntimeBits == 128:
+                RowSums128(ref source, rows, length, ref destination);
+                break;
             default:
                 RowSumsScalar(ref source, rows, length, ref destination);
                 break;

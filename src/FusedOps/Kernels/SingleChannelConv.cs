@@ -6,17 +6,22 @@ namespace FusedOps.Kernels;
 
 /// <summary>
 /// Inference of a 3 × 3 convolution (stride 1, padding 1) of a one-channel image, such as a grey network's first layer, at
-/// 256 bits (<see cref="KernelDispatch.Level"/> 1). The generated grid kernels spread such a layer's 9 taps over panels of the
+/// 256 bits (<see cref="KernelDispatch.Level"/> 1) and at 128 (<see cref="KernelDispatch.RuntimeBits"/> 128: the same walk with
+/// vectors of 4 pixels, SingleChannelConv.Vector128.cs). The generated grid kernels spread such a layer's 9 taps over panels of the
 /// padded grid and compress the panels that straddle rows; here each output row is read as vectors of 8 pixels straight from
 /// the padded plane (the last vector of a row ending in a partial one overlaps the one before), and a register block of
 /// 2 vectors × 4 output channels (8 accumulators, 2 input vectors, 4 broadcast weights) runs over the 9 taps. Each output is
 /// the generated kernels' sum: Σ over the taps in order (ky, kx) of one FMA each from zero, then act(scale · sum + shift):
 /// the same bits.
 /// </summary>
-public static unsafe class SingleChannelConv
+public static unsafe partial class SingleChannelConv
 {
-    /// <summary>Whether <see cref="Run3x3{TAct}"/> runs: AVX2 + FMA without the Vector512 path (<see cref="KernelDispatch.Level"/> 1).</summary>
-    public static bool Enabled256 => KernelDispatch.Level == 1;
+    /// <summary>
+    /// Whether <see cref="Run3x3{TAct}"/> runs: AVX2 + FMA without the Vector512 path (<see cref="KernelDispatch.Level"/> 1), or
+    /// 128-bit vectors (<see cref="KernelDispatch.RuntimeBits"/> 128 where Vector128 is accelerated: SSE, AdvSimd). The name is the
+    /// one generated code asks; it predates the 128-bit path.
+    /// </summary>
+    public static bool Enabled256 => KernelDispatch.Level == 1 || (KernelDispatch.RuntimeBits == 128 && Vector128.IsHardwareAccelerated);
 
     /// <summary>Floats of scratch <see cref="Run3x3{TAct}"/> needs: the padded plane, (height + 2) × (width + 2).</summary>
     public static int ScratchLength(int height, int width) => (height + 2) * (width + 2);
@@ -33,7 +38,7 @@ public static unsafe class SingleChannelConv
     {
         if (!Enabled256)
         {
-            throw new InvalidOperationException("SingleChannelConv.Run3x3 needs KernelDispatch.Level 1 (AVX2 + FMA, no Vector512 path).");
+            throw new InvalidOperationException("SingleChannelConv.Run3x3 needs KernelDispatch.Level 1 (AVX2 + FMA, no Vector512 path) or 128-bit vectors (RuntimeBits 128).");
         }
 
         if (height < 1 || width < 8 || outChannels < 1)
@@ -44,6 +49,12 @@ public static unsafe class SingleChannelConv
         int wp = width + 2, plane = height * width, perRow = (width + 7) / 8;
         fixed (float* px = &x, pw = &w, ps = &scale, ph = &shift, py = &y, pp = &scratch)
         {
+            if (KernelDispatch.Level == 0)
+            {
+                Run128(act, px, height, width, outChannels, pw, ps, ph, py, pp);
+                return;
+            }
+
             Pad(px, height, width, pp);
             for (int r = 0; r < height; r++)
             {
