@@ -66,10 +66,10 @@ public static class KernelOptions
     /// <remarks>
     /// The background thread builds a model of the same type of its own (weights not drawn), its folded inference model with
     /// the weight packings skipped, and runs that on zero input (one sample, then a full chunk) on one thread, while the
-    /// caller's thread is in its constructor and <c>Freeze()</c>. It never touches the caller's model. It pays where a second
-    /// core is truly free: on the 2-vCPU host of docs/performance.md ("First calls") it took case M's first result from 62 to
-    /// 50 ms but made B's and C's 4–6 ms slower (the two vCPUs there do not run two threads at full speed), so it is off
-    /// unless turned on.
+    /// caller's thread is in its constructor and <c>Freeze()</c>. It never touches the caller's model. It pays only where a
+    /// second core is truly free: on the 2-vCPU host of docs/performance.md ("First calls") it took case M's first result from
+    /// 62–70 to 50–58 ms (its first call from 33–38 to 16–22 ms) but made B's, C's and S2's 4–6 ms slower (two threads there
+    /// do not run at full speed each), so it is off unless turned on.
     /// </remarks>
     public static bool WarmUp
     {
