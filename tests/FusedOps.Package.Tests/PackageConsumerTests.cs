@@ -45,6 +45,18 @@ public sealed class PackageConsumerTests
         Assert.True(restored.SequenceEqual(["fusedops"]), $"Restored packages: [{string.Join(", ", restored)}]; expected only fusedops.");
         Assert.True(Directory.Exists(Path.Combine(packages, "fusedops", package.Version)), $"FusedOps {package.Version} was not restored into {packages}.");
 
+        // The app's output carries the linux-x64 ReadyToRun image next to the IL one (the host picks it by RID).
+        if (ReadyToRunImage.MadeOnThisHost)
+        {
+            string image = Path.Combine(consumer, "bin", "Release", "net10.0", "runtimes", "linux-x64", "lib", "net10.0", "FusedOps.dll");
+            Assert.True(File.Exists(image), $"The consumer's output has no {image}.");
+            Assert.True(ReadyToRunImage.Read(File.ReadAllBytes(image)).HasNativeCode, $"{image} is not a ReadyToRun image.");
+            string deps = File.ReadAllText(Path.Combine(consumer, "bin", "Release", "net10.0", "Consumer.deps.json"));
+            Assert.True(
+                deps.Contains("\"runtimes/linux-x64/lib/net10.0/FusedOps.dll\"", StringComparison.Ordinal) && deps.Contains("\"rid\": \"linux-x64\"", StringComparison.Ordinal),
+                $"Consumer.deps.json does not name the linux-x64 image as a runtime target, so the host would not load it:{Environment.NewLine}{deps}");
+        }
+
         CommandResult run = await ProcessRunner.DotNetAsync(consumer, ProcessRunner.DefaultTimeout, "run", "-c", "Release", "--no-build");
         _output.WriteLine($"consumer run: {run.Elapsed.TotalSeconds:F1} s");
         Assert.True(run.Succeeded, run.Describe("The consumer program failed:"));

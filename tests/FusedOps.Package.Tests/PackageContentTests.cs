@@ -111,6 +111,25 @@ public sealed class PackageContentTests
         _output.WriteLine($"whole .nupkg byte-identical: {wholeFileIdentical} (zip timestamps and the .psmdcp name may differ)");
     }
 
+    // src/FusedOps/ReadyToRun.targets: the host picks runtimes/linux-x64/lib/net10.0 on linux-x64, lib/net10.0 elsewhere.
+    [Fact]
+    public async Task Package_HoldsALinuxX64ReadyToRunImageOfTheSameAssembly()
+    {
+        Assert.True(ReadyToRunImage.MadeOnThisHost, $"The ReadyToRun image is built on linux-x64 hosts only; this machine is {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}.");
+        PackedPackage package = await _fixture.GetPackageAsync();
+        Dictionary<string, byte[]> entries = ReadAll(package.PackagePath);
+        const string il = "lib/net10.0/FusedOps.dll", image = "runtimes/linux-x64/lib/net10.0/FusedOps.dll";
+        Assert.True(entries.ContainsKey(image), $"{image} is missing from the package; it holds: {string.Join(", ", entries.Keys)}");
+        Assert.DoesNotContain(entries.Keys, e => e.StartsWith("runtimes/", StringComparison.Ordinal) && e != image);
+
+        ReadyToRunImage plain = ReadyToRunImage.Read(entries[il]), precompiled = ReadyToRunImage.Read(entries[image]);
+        Assert.False(plain.HasNativeCode, $"{il} must stay IL only (it serves every other platform).");
+        Assert.True(precompiled.HasNativeCode, $"{image} has no ReadyToRun header: crossgen2 did not run on it.");
+        Assert.Equal(ReadyToRunImage.LinuxX64Machine, precompiled.Machine);
+        Assert.Equal(plain.Mvid, precompiled.Mvid); // the same compilation: one IL, with and without native code
+        _output.WriteLine($"{il}: {entries[il].Length:N0} bytes; {image}: {entries[image].Length:N0} bytes");
+    }
+
     // PolySharp adds its polyfill types in an order that changes from run to run unless the set is
     // limited (PolySharpIncludeGeneratedTypes in the generator's csproj); this test keeps it limited.
     [Fact]
