@@ -53,6 +53,23 @@ public static partial class LinearKernels
         ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
         where TAct : struct, IActivationOperator
     {
+        // ReLU and the identity share one instantiation of everything below (ReluOrIdentityOperator); the JIT drops
+        // whichever branch does not apply to TAct, so each of these two entries compiles to a forwarding call.
+        if (typeof(TAct) == typeof(ReluOperator) || typeof(TAct) == typeof(IdentityOperator))
+        {
+            InferCore(new ReluOrIdentityOperator(typeof(TAct) == typeof(ReluOperator)), ref x, rows, w, packedW, cols, length, ref y, scale, shift);
+        }
+        else
+        {
+            InferCore(act, ref x, rows, w, packedW, cols, length, ref y, scale, shift);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InferCore<TAct>(TAct act, ref float x, int rows, ReadOnlySpan<float> w, ReadOnlySpan<float> packedW, int cols, int length, ref float y,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
+        where TAct : struct, IActivationOperator
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         CheckLength(scale.Length, cols, nameof(scale));
         CheckLength(shift.Length, cols, nameof(shift));

@@ -83,6 +83,41 @@ public readonly struct ReluOperator : IActivationOperator
     public Vector512<float> Backward(Vector512<float> g, Vector512<float> u) => Vector512.AndNot(g, Vector512.LessThanOrEqual(u, Vector512<float>.Zero));
 }
 
+/// <summary>
+/// ReLU or the identity, chosen by a field instead of the type: <see cref="LinearKernels.Infer{TAct}"/> runs both through
+/// this one operator, so a model with a ReLU layer and a plain Linear head (Linear → ReLU → Linear) JIT-compiles the
+/// packed GEMM's fully optimised kernels once, not once per activation (a few milliseconds of its first call). The
+/// branch on the field is taken the same way for a whole call; the arithmetic is <see cref="ReluOperator"/>'s or none.
+/// </summary>
+internal readonly struct ReluOrIdentityOperator(bool relu) : IActivationOperator
+{
+    private readonly bool _relu = relu;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => _relu ? default(ReluOperator).Invoke(x) : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Invoke(Vector128<float> x) => _relu ? default(ReluOperator).Invoke(x) : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => _relu ? default(ReluOperator).Invoke(x) : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Invoke(Vector512<float> x) => _relu ? default(ReluOperator).Invoke(x) : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Backward(float g, float u) => _relu ? default(ReluOperator).Backward(g, u) : g;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Backward(Vector128<float> g, Vector128<float> u) => _relu ? default(ReluOperator).Backward(g, u) : g;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Backward(Vector256<float> g, Vector256<float> u) => _relu ? default(ReluOperator).Backward(g, u) : g;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Backward(Vector512<float> g, Vector512<float> u) => _relu ? default(ReluOperator).Backward(g, u) : g;
+}
+
 /// <summary>LeakyReLU: x &gt; 0 ? x : slope·x; derivative slope at u ≤ 0.</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct LeakyReluOperator : IActivationOperator
